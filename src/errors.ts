@@ -1,0 +1,78 @@
+// The error family. Every failure a user can cause or fix has one of these,
+// with a message that says what went wrong and what to do next.
+
+/** Machine-readable kind of a HearthError; survives the worker boundary. */
+export type HearthErrorCode = 'format' | 'unsupported' | 'download' | 'resources' | 'invalid_request';
+
+export class HearthError extends Error {
+  readonly code: HearthErrorCode;
+  constructor(code: HearthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The file is not what it claims to be: bad magic, truncated, inconsistent sizes. */
+export class FormatError extends HearthError {
+  constructor(message: string, options?: { cause?: unknown }) { super('format', message, options); }
+}
+
+/** A valid file that uses something Hearth does not implement (architecture, tensor type, version). */
+export class UnsupportedError extends HearthError {
+  constructor(message: string, options?: { cause?: unknown }) { super('unsupported', message, options); }
+}
+
+/** The network or a server failed: wrong URL, HTTP error, connection lost. */
+export class DownloadError extends HearthError {
+  readonly status?: number;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('download', message, options);
+    if (options?.status !== undefined) this.status = options.status;
+  }
+}
+
+/** The device cannot do it: no WebGPU, model too large for its limits, out of memory. */
+export class ResourceError extends HearthError {
+  constructor(message: string, options?: { cause?: unknown }) { super('resources', message, options); }
+}
+
+/** The caller passed options that make no sense (negative max tokens, top_p > 1, ...). */
+export class InvalidRequestError extends HearthError {
+  constructor(message: string, options?: { cause?: unknown }) { super('invalid_request', message, options); }
+}
+
+/** Cancellation is reported the way fetch reports it: a DOMException named AbortError. */
+export function abortError(message = 'The operation was aborted.'): DOMException {
+  return new DOMException(message, 'AbortError');
+}
+
+export function isAbortError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+}
+
+const classesByCode: Record<HearthErrorCode, new (message: string) => HearthError> = {
+  format: FormatError,
+  unsupported: UnsupportedError,
+  download: DownloadError,
+  resources: ResourceError,
+  invalid_request: InvalidRequestError,
+};
+
+/** Plain-object form of an error, for crossing a postMessage boundary. */
+export interface SerializedError { name: string; message: string; code?: HearthErrorCode; stack?: string }
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof HearthError) return { name: e.name, message: e.message, code: e.code, stack: e.stack };
+  if (e instanceof Error || e instanceof DOMException) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+/** Rebuilds the typed error on the receiving side, so `instanceof FormatError` works across the worker. */
+export function deserializeError(s: SerializedError): Error {
+  if (s.name === 'AbortError') return abortError(s.message);
+  const Cls = s.code ? classesByCode[s.code] : undefined;
+  const e = Cls ? new Cls(s.message) : Object.assign(new Error(s.message), { name: s.name });
+  if (s.stack) e.stack = s.stack;
+  return e;
+}

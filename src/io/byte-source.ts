@@ -1,0 +1,32 @@
+// A random-access view of model bytes. Parsers read through this interface so that
+// in-memory buffers, local files, HTTP Range requests and caches plug in alike.
+import { FormatError } from '../errors';
+
+export interface ByteSource {
+  /** Human-readable name for messages and progress events (file name or URL). */
+  readonly name: string;
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Exactly `length` bytes starting at `offset`; throws FormatError if that runs past the end. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export function checkRange(source: { name: string; size: number }, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > source.size) {
+    throw new FormatError(`${source.name}: read of ${length} bytes at offset ${offset} runs past the end of the ${source.size}-byte file (is the file truncated?)`);
+  }
+}
+
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  private readonly bytes: Uint8Array;
+  constructor(data: ArrayBuffer | Uint8Array, readonly name = 'buffer') {
+    this.bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    this.size = this.bytes.byteLength;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+}
+
