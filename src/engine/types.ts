@@ -1,0 +1,89 @@
+// The public shapes of the engine API, shared by the page, the worker and Node.
+import type { LoadProgress } from '../io/progress';
+
+export type { LoadProgress };
+
+/** Where a model comes from: a URL (absolute or page-relative), a local path (Node), or the bytes. */
+export type ModelSource = string | URL | ArrayBuffer | Uint8Array;
+
+export interface LoadOptions {
+  /** Called as the model downloads, parses, uploads to the GPU and compiles. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Aborts loading with an AbortError. */
+  signal?: AbortSignal;
+  /** Positions the KV cache holds; defaults to min(model's context length, 2048). */
+  contextLength?: number;
+  /** Browser only: run the engine in a Web Worker (default) or on the calling thread. */
+  worker?: boolean;
+}
+
+export interface ModelInfo {
+  /** `general.name`, or the file name. */
+  name: string;
+  architecture: string;
+  /** Positions the KV cache holds (what a prompt plus its continuation must fit in). */
+  contextLength: number;
+  vocabSize: number;
+  /** Weight storage, e.g. 'F32', 'F16'. */
+  weightType: string;
+  /** Bytes given to createBuffer for weights, KV cache and activations. */
+  gpuBytes: number;
+  /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'. */
+  adapter: string;
+}
+
+export interface GenerateOptions {
+  /** Most tokens to generate (default 256). */
+  maxTokens?: number;
+  /** 0 (default) = greedy, argmax on the GPU; > 0 samples with the seeded pcg_hash stream. */
+  temperature?: number;
+  /** 0 (default) = off. */
+  topK?: number;
+  /** 1 (default) = off. */
+  topP?: number;
+  /** Seed for sampling (default 0). */
+  seed?: number;
+  /** Prepend BOS when the vocabulary asks for it (default true). */
+  addBos?: boolean;
+  /** Stops generation within one token; the stream ends with finishReason 'abort'. */
+  signal?: AbortSignal;
+}
+
+/** One generated token and the text it completed (may be '' while a UTF-8 character is incomplete). */
+export interface TokenChunk { token: number; text: string }
+
+export interface GenerationResult {
+  /** Prompt ids as fed to the model, BOS included. */
+  promptTokens: number[];
+  /** Generated ids (EOS not included). */
+  tokens: number[];
+  /** The decoded continuation only. */
+  text: string;
+  finishReason: 'stop' | 'length' | 'abort';
+  /** Prompt tokens actually computed (a cached prefix is skipped) and their rate. */
+  prefillTokens: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
+/** Tokens as they are generated; `result` resolves when generation ends. */
+export interface TokenStream extends AsyncIterable<TokenChunk> {
+  readonly result: Promise<GenerationResult>;
+  /** Same as aborting the request's signal. */
+  cancel(): void;
+}
+
+export interface Engine {
+  readonly model: ModelInfo;
+  /**
+   * Continues `prompt`. The KV cache keeps the previous context: when a prompt starts with the
+   * tokens of the last one, only the new tokens are computed.
+   */
+  generate(prompt: string, options?: GenerateOptions): TokenStream;
+  tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
+  detokenize(ids: number[]): Promise<string>;
+  /** Forgets the cached context. */
+  resetContext(): Promise<void>;
+  /** Frees the GPU memory and stops the worker. */
+  dispose(): Promise<void>;
+}

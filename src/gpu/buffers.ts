@@ -1,0 +1,50 @@
+// GPU buffer creation in one place, so the bytes a model holds on the device are counted
+// (tests assert these deterministic byte counts) and out-of-memory becomes a ResourceError.
+import { ResourceError } from '../errors';
+
+export class BufferPool {
+  /** Sum of `size` over every buffer this pool created. */
+  bytes = 0;
+  private readonly buffers: GPUBuffer[] = [];
+
+  constructor(readonly device: GPUDevice) {}
+
+  create(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    // Storage bindings must be multiples of 4 bytes; round up so odd tensors still bind.
+    const alignedSize = Math.max(16, Math.ceil(size / 16) * 16);
+    if (alignedSize > this.device.limits.maxBufferSize) {
+      throw new ResourceError(`${label} needs a ${formatBytes(alignedSize)} GPU buffer, but this device allows at most ${formatBytes(this.device.limits.maxBufferSize)} per buffer. Try a smaller or more quantized model.`);
+    }
+    const buffer = this.device.createBuffer({ label, size: alignedSize, usage });
+    this.buffers.push(buffer);
+    this.bytes += alignedSize;
+    return buffer;
+  }
+
+  /** A storage buffer filled with `data` (padded with zeros to the aligned size). */
+  createWith(label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE): GPUBuffer {
+    const buffer = this.create(label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : copyPadded(bytes);
+    this.device.queue.writeBuffer(buffer, 0, padded);
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}
+
+function copyPadded(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+  out.set(bytes);
+  return out;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
