@@ -52,7 +52,8 @@ const MAX_ARRAY_NESTING = 8;
 const FIRST_WINDOW = 64 * 1024;
 const MAX_WINDOW_STEP = 8 * 1024 * 1024;
 const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: keep a leading U+FEFF — it is a real token in the Llama vocab, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Sequential little-endian reader over a ByteSource, buffering a window that grows as needed. */
 class HeaderReader {

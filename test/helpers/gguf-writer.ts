@@ -1,0 +1,194 @@
+// A small GGUF writer for tests: builds synthetic models and hand-crafted (also deliberately broken) headers.
+// Follows ggml/docs/gguf.md: header, metadata KVs, tensor infos, padding to `alignment`, tensor data.
+import { GGUFValueType, type GGUFFile, type GGUFValue } from '../../src/model/gguf';
+import { GGMLType, tensorByteLength } from '../../src/model/ggml-types';
+
+/** A metadata value with an explicit GGUF value type (plain JS values get a type inferred, see inferType). */
+export class Typed {
+  constructor(readonly type: number, readonly value: GGUFValue | GGUFValue[], readonly elemType?: number) {}
+}
+export const u8 = (v: number) => new Typed(GGUFValueType.UINT8, v);
+export const i8 = (v: number) => new Typed(GGUFValueType.INT8, v);
+export const u16 = (v: number) => new Typed(GGUFValueType.UINT16, v);
+export const i16 = (v: number) => new Typed(GGUFValueType.INT16, v);
+export const u32 = (v: number) => new Typed(GGUFValueType.UINT32, v);
+export const i32 = (v: number) => new Typed(GGUFValueType.INT32, v);
+export const f32 = (v: number) => new Typed(GGUFValueType.FLOAT32, v);
+export const f64 = (v: number) => new Typed(GGUFValueType.FLOAT64, v);
+export const u64 = (v: bigint | number) => new Typed(GGUFValueType.UINT64, BigInt(v));
+export const i64 = (v: bigint | number) => new Typed(GGUFValueType.INT64, BigInt(v));
+/** An array whose elements have GGUF type `elemType` (use for empty or nested arrays). */
+export const arr = (elemType: number, values: GGUFValue[] | ArrayLike<number>) => new Typed(GGUFValueType.ARRAY, Array.from(values as ArrayLike<GGUFValue>), elemType);
+
+export type MetaValue = GGUFValue | Typed;
+
+export interface TensorSpec {
+  name: string;
+  /** ggml order: dims[0] is the contiguous row length. */
+  dims: number[];
+  type: number;
+  /** Raw bytes in the tensor's ggml type; Float32Array is accepted for F32 (and converted for F16). */
+  data: Uint8Array | Float32Array;
+}
+
+export interface GGUFSpec {
+  version?: number;
+  alignment?: number;
+  /** Insertion order is preserved. `general.alignment` is added as UINT32 when `alignment` is set and the key is absent. */
+  metadata?: Record<string, MetaValue> | [string, MetaValue][];
+  tensors?: TensorSpec[];
+}
+
+/** Little-endian byte builder; also used directly by fuzz tests to craft impossible headers. */
+export class ByteWriter {
+  private buf = new Uint8Array(1024);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+  private grow(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): this { this.grow(1); this.view.setUint8(this.length, v); this.length += 1; return this; }
+  i8(v: number): this { this.grow(1); this.view.setInt8(this.length, v); this.length += 1; return this; }
+  u16(v: number): this { this.grow(2); this.view.setUint16(this.length, v, true); this.length += 2; return this; }
+  i16(v: number): this { this.grow(2); this.view.setInt16(this.length, v, true); this.length += 2; return this; }
+  u32(v: number): this { this.grow(4); this.view.setUint32(this.length, v, true); this.length += 4; return this; }
+  i32(v: number): this { this.grow(4); this.view.setInt32(this.length, v, true); this.length += 4; return this; }
+  f32(v: number): this { this.grow(4); this.view.setFloat32(this.length, v, true); this.length += 4; return this; }
+  f64(v: number): this { this.grow(8); this.view.setFloat64(this.length, v, true); this.length += 8; return this; }
+  u64(v: bigint | number): this { this.grow(8); this.view.setBigUint64(this.length, BigInt(v), true); this.length += 8; return this; }
+  i64(v: bigint | number): this { this.grow(8); this.view.setBigInt64(this.length, BigInt(v), true); this.length += 8; return this; }
+  bytes(b: Uint8Array): this { this.grow(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
+  str(s: string): this { const b = new TextEncoder().encode(s); return this.u64(b.length).bytes(b); }
+  padTo(alignment: number): this { while (this.length % alignment !== 0) this.u8(0); return this; }
+  finish(): Uint8Array { return this.buf.slice(0, this.length); }
+}
+
+/** GGUF type for a plain JS value: integers → UINT32/INT32, other numbers → FLOAT32, typed arrays by element type. */
+export function inferType(v: GGUFValue): { type: number; elemType?: number } {
+  if (typeof v === 'string') return { type: GGUFValueType.STRING };
+  if (typeof v === 'boolean') return { type: GGUFValueType.BOOL };
+  if (typeof v === 'bigint') return { type: v < 0n ? GGUFValueType.INT64 : GGUFValueType.UINT64 };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return { type: GGUFValueType.FLOAT32 };
+    return { type: v < 0 ? GGUFValueType.INT32 : GGUFValueType.UINT32 };
+  }
+  const elemByCtor: [Function, number][] = [
+    [Uint8Array, GGUFValueType.UINT8], [Int8Array, GGUFValueType.INT8], [Uint16Array, GGUFValueType.UINT16],
+    [Int16Array, GGUFValueType.INT16], [Uint32Array, GGUFValueType.UINT32], [Int32Array, GGUFValueType.INT32],
+    [Float32Array, GGUFValueType.FLOAT32], [Float64Array, GGUFValueType.FLOAT64],
+    [BigUint64Array, GGUFValueType.UINT64], [BigInt64Array, GGUFValueType.INT64],
+  ];
+  for (const [ctor, t] of elemByCtor) if (v instanceof ctor) return { type: GGUFValueType.ARRAY, elemType: t };
+  const first = (v as GGUFValue[])[0];
+  return { type: GGUFValueType.ARRAY, elemType: first === undefined ? GGUFValueType.STRING : inferType(first).type };
+}
+
+function writeValue(w: ByteWriter, type: number, v: GGUFValue | GGUFValue[], elemType?: number): void {
+  switch (type) {
+    case GGUFValueType.UINT8: w.u8(v as number); break;
+    case GGUFValueType.INT8: w.i8(v as number); break;
+    case GGUFValueType.UINT16: w.u16(v as number); break;
+    case GGUFValueType.INT16: w.i16(v as number); break;
+    case GGUFValueType.UINT32: w.u32(v as number); break;
+    case GGUFValueType.INT32: w.i32(v as number); break;
+    case GGUFValueType.FLOAT32: w.f32(v as number); break;
+    case GGUFValueType.FLOAT64: w.f64(v as number); break;
+    case GGUFValueType.UINT64: w.u64(v as bigint); break;
+    case GGUFValueType.INT64: w.i64(v as bigint); break;
+    case GGUFValueType.BOOL: w.u8(v ? 1 : 0); break;
+    case GGUFValueType.STRING: w.str(v as string); break;
+    case GGUFValueType.ARRAY: {
+      const items = Array.from(v as ArrayLike<GGUFValue>);
+      const et = elemType ?? (items.length ? inferType(items[0]!).type : GGUFValueType.STRING);
+      w.u32(et).u64(items.length);
+      for (const item of items) {
+        const inner = et === GGUFValueType.ARRAY ? inferType(item).elemType : undefined;
+        writeValue(w, et, item, inner);
+      }
+      break;
+    }
+    default: throw new Error(`gguf-writer: unknown value type ${type}`);
+  }
+}
+
+/** float32 → IEEE half bits, round to nearest even (test data only; no subnormal flush surprises). */
+export function f32ToF16Bits(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
+  return sign | half;
+}
+
+function tensorBytes(t: TensorSpec): Uint8Array {
+  if (t.data instanceof Float32Array) {
+    if (t.type === GGMLType.F32) return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    if (t.type === GGMLType.F16) return new Uint8Array(Uint16Array.from(t.data, f32ToF16Bits).buffer);
+    throw new Error(`gguf-writer: give tensor '${t.name}' as raw bytes for type ${t.type}`);
+  }
+  return t.data;
+}
+
+/** Serializes a complete GGUF file. Tensor data is checked against the type's byte length. */
+export function writeGGUF(spec: GGUFSpec): Uint8Array {
+  const alignment = spec.alignment ?? 32;
+  const entries: [string, MetaValue][] = Array.isArray(spec.metadata) ? [...spec.metadata] : Object.entries(spec.metadata ?? {});
+  if (spec.alignment !== undefined && !entries.some(([k]) => k === 'general.alignment')) entries.push(['general.alignment', u32(alignment)]);
+  const tensors = spec.tensors ?? [];
+  const w = new ByteWriter();
+  w.u32(0x46554747).u32(spec.version ?? 3).u64(tensors.length).u64(entries.length);
+  for (const [key, value] of entries) {
+    w.str(key);
+    const t = value instanceof Typed ? { type: value.type, elemType: value.elemType } : inferType(value);
+    w.u32(t.type);
+    writeValue(w, t.type, value instanceof Typed ? value.value : value, t.elemType);
+  }
+  const datas = tensors.map(tensorBytes);
+  let offset = 0;
+  tensors.forEach((t, i) => {
+    const expected = tensorByteLength(t.type, t.dims);
+    if (datas[i]!.length !== expected) throw new Error(`gguf-writer: tensor '${t.name}' has ${datas[i]!.length} bytes, expected ${expected}`);
+    w.str(t.name).u32(t.dims.length);
+    for (const d of t.dims) w.u64(d);
+    w.u32(t.type).u64(offset);
+    offset += Math.ceil(expected / alignment) * alignment;
+  });
+  if (datas.length > 0) w.padTo(alignment); // llama.cpp leaves a tensor-less file unpadded
+  for (const d of datas) w.bytes(d).padTo(alignment); // llama.cpp pads after the last tensor too
+  return w.finish();
+}
+
+/** A spec that re-creates a parsed file (metadata with its original types, tensor bytes as given). */
+export function specFromFile(file: GGUFFile, tensorData: Map<string, Uint8Array>): GGUFSpec {
+  const metadata: [string, MetaValue][] = [...file.metadata].map(([k, v]) => {
+    const type = file.metadataTypes.get(k)!;
+    if (type === GGUFValueType.ARRAY) return [k, new Typed(type, v, inferType(v).elemType)];
+    return [k, new Typed(type, v)];
+  });
+  return {
+    version: file.version,
+    alignment: file.metadata.has('general.alignment') ? file.alignment : undefined,
+    metadata,
+    tensors: file.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: tensorData.get(t.name)! })),
+  };
+}
