@@ -1,0 +1,89 @@
+// Single-token attention for one layer: out_h = softmax(q_h · K_kv[0..=pos]ᵀ / sqrt(HEAD_DIM)) · V_kv.
+// Grouped-query: head h reads kv head h / (N_HEADS / N_KV_HEADS). One workgroup per head (dispatch N_HEADS).
+//
+// One barrier in total (barriers are very expensive on SwiftShader): thread t owns positions t, t+64, ...
+// It writes exp(score − m_t) to the scratch, with m_t its own running maximum and l_t its own sum. After
+// the barrier every thread rescales by exp(m_t − M) / L, M = max m_t, L = Σ l_t·exp(m_t − M), while it
+// accumulates V over its head dims. Numerically this is the usual max-subtracted softmax.
+
+struct Step { pos: u32 }
+
+override N_HEADS: u32;
+override N_KV_HEADS: u32;
+override HEAD_DIM: u32;
+override CTX: u32;
+
+const WG: u32 = 64u;
+const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> q: array<f32>;             // [N_HEADS, HEAD_DIM]
+@group(0) @binding(2) var<storage, read> k_cache: array<f32>;       // [CTX, N_KV_HEADS, HEAD_DIM]
+@group(0) @binding(3) var<storage, read> v_cache: array<f32>;       // [CTX, N_KV_HEADS, HEAD_DIM]
+@group(0) @binding(4) var<storage, read_write> scores: array<f32>;  // [N_HEADS, CTX] scratch
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [N_HEADS, HEAD_DIM]
+
+var<workgroup> thread_max: array<f32, WG>;
+var<workgroup> thread_sum: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let h = wid.x;
+  let kv_dim = N_KV_HEADS * HEAD_DIM;
+  let kv_off = (h / (N_HEADS / N_KV_HEADS)) * HEAD_DIM;
+  let q_off = h * HEAD_DIM;
+  let s_off = h * CTX;
+  let n_pos = step.pos + 1u;
+  let scale = inverseSqrt(f32(HEAD_DIM));
+
+  // Scores for this thread's positions, with an online (rescaled) max and sum.
+  var m = LOWEST;
+  var l = 0.0;
+  for (var p = t; p < n_pos; p += WG) {
+    let k_row = p * kv_dim + kv_off;
+    var qk = 0.0;
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      qk += q[q_off + d] * k_cache[k_row + d];
+    }
+    let s = qk * scale;
+    if (s > m) {
+      l *= exp(m - s);
+      m = s;
+    }
+    l += exp(s - m);
+    scores[s_off + p] = s;
+  }
+  // Second pass over own positions (no other thread reads them yet): exp relative to the final m_t.
+  for (var p = t; p < n_pos; p += WG) {
+    scores[s_off + p] = exp(scores[s_off + p] - m);
+  }
+  thread_max[t] = m;
+  thread_sum[t] = l;
+  storageBarrier();
+  workgroupBarrier();
+
+  let n_threads = min(WG, n_pos);
+  var big_m = LOWEST;
+  for (var k = 0u; k < n_threads; k++) {
+    big_m = max(big_m, thread_max[k]);
+  }
+  var big_l = 0.0;
+  for (var k = 0u; k < n_threads; k++) {
+    big_l += thread_sum[k] * exp(thread_max[k] - big_m);
+  }
+  let inv_l = 1.0 / big_l;
+
+  // Weighted sum of V: thread t owns head dims t, t+64, ...; positions are grouped by owning thread k
+  // so each group shares one rescale factor exp(m_k − M).
+  for (var d = t; d < HEAD_DIM; d += WG) {
+    var acc = 0.0;
+    for (var k = 0u; k < n_threads; k++) {
+      var part = 0.0;
+      for (var p = k; p < n_pos; p += WG) {
+        part += scores[s_off + p] * v_cache[p * kv_dim + kv_off + d];
+      }
+      acc += part * exp(thread_max[k] - big_m);
+    }
+    out[q_off + d] = acc * inv_l;
+  }
+}

@@ -1,0 +1,15 @@
+// Token embedding lookup: out = W[token[0], :]. Needs a dtype preamble (WeightWords, load_weight).
+// Dispatch ceil(DIM / 64) workgroups.
+
+override DIM: u32;
+
+@group(0) @binding(0) var<storage, read> token: array<u32>;        // [1] (only token[0] is read)
+@group(0) @binding(1) var<storage, read> W: WeightWords;            // [VOCAB, DIM] row-major
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [DIM]
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= DIM) { return; }
+  out[i] = load_weight(token[0] * DIM + i);
+}

@@ -1,0 +1,14 @@
+// SwiGLU in place: gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + exp(−x)). Dispatch ceil(N / 64).
+
+override N: u32;
+
+@group(0) @binding(0) var<storage, read_write> gate: array<f32>;    // [N]
+@group(0) @binding(1) var<storage, read> up: array<f32>;            // [N]
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= N) { return; }
+  let g = gate[i];
+  gate[i] = g / (1.0 + exp(-g)) * up[i];
+}

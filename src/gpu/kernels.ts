@@ -1,0 +1,106 @@
+// Compute pipelines for the WGSL kernels, specialised with `override` constants. Pipelines are
+// compiled at model load only (15–130 ms each on SwiftShader), and a KernelCache compiles each
+// (kernel, dtype, constants) specialisation once.
+import { ResourceError } from '../errors';
+import { shaderSource, type KernelName, type WeightDType } from './shaders';
+
+export type { KernelName, WeightDType } from './shaders';
+
+export interface KernelOptions {
+  /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
+  dtype?: WeightDType;
+  /** Values for the kernel's `override` declarations (booleans as 0/1). */
+  constants?: Record<string, number>;
+  /** Debug label; defaults to e.g. `matvec[f16 1024x64]` (the constants' values in order). */
+  label?: string;
+}
+
+/** Number of workgroups that cover n items, `size` items per workgroup. */
+export function workgroups(n: number, size = 64): number {
+  return Math.ceil(n / size);
+}
+
+export function kernelLabel(name: KernelName, opts: KernelOptions): string {
+  if (opts.label) return opts.label;
+  const values = Object.values(opts.constants ?? {}).join('x');
+  const inside = [opts.dtype, values].filter((s) => s).join(' ');
+  return `${name}[${inside}]`;
+}
+
+/** Creates the pipeline for one specialisation of a kernel (entry point `main`, layout 'auto'). */
+export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
+  return compileComputePipeline(device, shaderSource(name, opts.dtype), kernelLabel(name, opts), opts.constants ?? {});
+}
+
+/**
+ * Compiles WGSL into a compute pipeline. On failure the error carries the compiler's own messages with
+ * line:column and the offending source line, which a bare GPUPipelineError does not always include.
+ */
+export async function compileComputePipeline(
+  device: GPUDevice,
+  code: string,
+  label: string,
+  constants: Record<string, number>,
+): Promise<GPUComputePipeline> {
+  const module = device.createShaderModule({ label, code });
+  try {
+    return await device.createComputePipelineAsync({
+      label,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants },
+    });
+  } catch (cause) {
+    let details = '';
+    try {
+      details = formatCompilationInfo(await module.getCompilationInfo(), code);
+    } catch {
+      // getCompilationInfo itself failed (device lost): the pipeline error below is all there is.
+    }
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ResourceError(
+      `Could not compile the WebGPU kernel ${label}: ${reason}${details ? `\n${details}` : ''}\n` +
+        'This is a bug in Hearth or in the browser\'s WebGPU implementation; please report it with the message above.',
+      { cause },
+    );
+  }
+}
+
+function formatCompilationInfo(info: GPUCompilationInfo, code: string): string {
+  const lines = code.split('\n');
+  return info.messages
+    .filter((m) => m.type !== 'info')
+    .map((m) => {
+      const where = m.lineNum > 0 ? `${m.lineNum}:${m.linePos}` : '?';
+      const text = m.lineNum > 0 ? `\n    | ${lines[m.lineNum - 1]?.trim() ?? ''}` : '';
+      return `  ${m.type} at ${where}: ${m.message}${text}`;
+    })
+    .join('\n');
+}
+
+/** Compiles each (kernel, dtype, constants) specialisation once per device. */
+export class KernelCache {
+  readonly #device: GPUDevice;
+  readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get(name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
+    const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = JSON.stringify([name, opts.dtype ?? null, constants]);
+    let pipeline = this.#pipelines.get(key);
+    if (!pipeline) {
+      pipeline = createKernel(this.#device, name, opts);
+      // A failed compile is not cached, so the error is reported again rather than silently reused.
+      pipeline.catch(() => this.#pipelines.delete(key));
+      this.#pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Number of distinct specialisations requested so far. */
+  get size(): number {
+    return this.#pipelines.size;
+  }
+}

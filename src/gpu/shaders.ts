@@ -1,0 +1,64 @@
+// WGSL sources, one operation per file. `?raw` imports work the same in Vite (native) and in Node
+// (scripts/register.mjs), so there is one loading mechanism everywhere and no runtime fetch.
+import { InvalidRequestError } from '../errors';
+import embeddingSource from '../../shaders/embedding.wgsl?raw';
+import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
+import matvecSource from '../../shaders/matvec.wgsl?raw';
+import ropeSource from '../../shaders/rope.wgsl?raw';
+import attentionSource from '../../shaders/attention.wgsl?raw';
+import addSource from '../../shaders/add.wgsl?raw';
+import swigluSource from '../../shaders/swiglu.wgsl?raw';
+import argmaxSource from '../../shaders/argmax.wgsl?raw';
+import randomSource from '../../shaders/random.wgsl?raw';
+import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
+import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
+
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random';
+
+/** How weights are stored in their GPU buffer: plain f32, or f16 packed two per u32 word. */
+export type WeightDType = 'f32' | 'f16';
+
+const sources: Record<KernelName, string> = {
+  embedding: embeddingSource,
+  rmsnorm: rmsnormSource,
+  matvec: matvecSource,
+  rope: ropeSource,
+  attention: attentionSource,
+  add: addSource,
+  swiglu: swigluSource,
+  argmax: argmaxSource,
+  random: randomSource,
+};
+
+const preambles: Record<WeightDType, string> = { f32: f32Preamble, f16: f16Preamble };
+
+/** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec']);
+
+export const kernelNames = Object.keys(sources) as KernelName[];
+
+/**
+ * The complete WGSL module for a kernel. Weight-reading kernels (embedding, matvec) get the dtype
+ * preamble prepended and require `dtype`; every other kernel rejects it, so a mistake shows up here
+ * instead of as a confusing compile error.
+ */
+export function shaderSource(name: KernelName, dtype?: WeightDType): string {
+  const source = sources[name];
+  if (source === undefined) {
+    throw new InvalidRequestError(`Unknown kernel "${name}". Known kernels: ${kernelNames.join(', ')}.`);
+  }
+  if (weightKernels.has(name)) {
+    if (dtype === undefined) {
+      throw new InvalidRequestError(`Kernel "${name}" reads weights: pass a weight dtype ('f32' or 'f16').`);
+    }
+    const preamble = preambles[dtype];
+    if (preamble === undefined) {
+      throw new InvalidRequestError(`Unknown weight dtype "${dtype}" for kernel "${name}": use 'f32' or 'f16'.`);
+    }
+    return `${preamble}\n${source}`;
+  }
+  if (dtype !== undefined) {
+    throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);
+  }
+  return source;
+}

@@ -1,0 +1,240 @@
+// Every kernel against its CPU twin, over shapes that hit the edges: odd sizes, sizes below and just
+// above the workgroup size, both weight dtypes, GQA ratios 1 and 2, pos 0 and pos > 0, both rope
+// styles, argmax ties across thread slices and a 152k vocabulary. Environment-agnostic: runs the same
+// in Node (Dawn) and in a Chromium page or Worker (it is bundled for the browser, so no node: imports).
+import { KernelCache, workgroups } from '../../src/gpu/kernels';
+import type { WeightDType } from '../../src/gpu/shaders';
+import { packF16 } from '../reference/f16';
+import {
+  addRef, argmaxRef, attentionRef, embeddingRef, matvecRef, randomRef, rmsnormRef, ropeRef, ropeTableRef, swigluRef,
+  type AttentionShape, type RopeShape,
+} from '../reference/kernels';
+import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
+import { compare, EXACT, failed, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
+
+export type { KernelCaseResult } from './harness';
+
+interface KernelCase {
+  name: string;
+  tol: Tolerance;
+  run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
+}
+
+// Tolerances, from measured errors (lavapipe and SwiftShader) with headroom. Inputs are O(1).
+// Copies, adds and integer results must be exact; sums get an atol that grows like sqrt(terms).
+const TOL = {
+  embedding: EXACT,
+  rmsnorm: { atol: 1e-6, rtol: 1e-5 },
+  matvec: (cols: number): Tolerance => ({ atol: 1e-6 * Math.sqrt(cols), rtol: 1e-5 }),
+  rope: { atol: 1e-6, rtol: 1e-5 },
+  attention: { atol: 2e-6, rtol: 1e-5 },
+  add: EXACT,
+  swiglu: { atol: 1e-6, rtol: 1e-5 },
+  argmax: EXACT,
+  random: EXACT,
+} as const;
+
+const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
+
+/** Weights as the GPU stores them (f32, or f16 packed in u32 words) and the values the GPU will see. */
+function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
+  if (dtype === 'f32') return { data: values, seen: values };
+  const { words, rounded } = packF16(values);
+  return { data: words, seen: rounded };
+}
+
+function embeddingCase(dtype: WeightDType, vocab: number, dim: number, token: number): KernelCase {
+  return {
+    name: `embedding ${dtype} vocab=${vocab} dim=${dim} token=${token}`,
+    tol: TOL.embedding,
+    async run(device, cache, rng) {
+      const table = weights(randomFloats(rng, vocab * dim), dtype);
+      const out = storage(device, dim * 4);
+      const got = await runKernel(device, cache, 'embedding', { dtype, constants: { DIM: dim } },
+        [storage(device, new Uint32Array([token])), storage(device, table.data), out], workgroups(dim), out, dim * 4);
+      return { got: f32(got), want: embeddingRef(table.seen, dim, token) };
+    },
+  };
+}
+
+function rmsnormCase(n: number, eps: number, scale = 1): KernelCase {
+  return {
+    name: `rmsnorm n=${n} eps=${eps} |x|<${scale}`,
+    tol: TOL.rmsnorm,
+    async run(device, cache, rng) {
+      const x = randomFloats(rng, n, -scale, scale);
+      const weight = randomFloats(rng, n, 0.5, 1.5);
+      const out = storage(device, n * 4);
+      const got = await runKernel(device, cache, 'rmsnorm', { constants: { N: n, EPS: eps } },
+        [storage(device, x), storage(device, weight), out], 1, out, n * 4);
+      return { got: f32(got), want: rmsnormRef(x, weight, eps) };
+    },
+  };
+}
+
+function matvecCase(dtype: WeightDType, rows: number, cols: number): KernelCase {
+  return {
+    name: `matvec ${dtype} ${rows}x${cols}`,
+    tol: TOL.matvec(cols),
+    async run(device, cache, rng) {
+      const w = weights(randomFloats(rng, rows * cols), dtype);
+      const x = randomFloats(rng, cols);
+      const out = storage(device, rows * 4);
+      const got = await runKernel(device, cache, 'matvec', { dtype, constants: { ROWS: rows, COLS: cols } },
+        [storage(device, w.data), storage(device, x), out], workgroups(rows), out, rows * 4);
+      return { got: f32(got), want: matvecRef(w.seen, x, rows, cols) };
+    },
+  };
+}
+
+function ropeCase(s: RopeShape, ctx: number, pos: number): KernelCase {
+  return {
+    name: `rope ${s.neox ? 'neox' : 'norm'} heads=${s.nHeads} head_dim=${s.headDim} rot_dim=${s.rotDim} base=${s.freqBase} pos=${pos}/${ctx}`,
+    tol: TOL.rope,
+    async run(device, cache, rng) {
+      const x = randomFloats(rng, s.nHeads * s.headDim);
+      const xBuffer = storage(device, x);
+      const constants = { N_HEADS: s.nHeads, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, NEOX: s.neox ? 1 : 0 };
+      const got = await runKernel(device, cache, 'rope', { constants },
+        [uniformWords(device, [pos]), xBuffer, storage(device, ropeTableRef(ctx, s.rotDim, s.freqBase))],
+        workgroups((s.nHeads * s.rotDim) / 2), xBuffer, x.byteLength);
+      return { got: f32(got), want: ropeRef(x, pos, s) };
+    },
+  };
+}
+
+function attentionCase(s: AttentionShape, ctx: number, pos: number, scale = 1): KernelCase {
+  return {
+    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx}${scale === 1 ? '' : ` |q|,|k|<${scale}`}`,
+    tol: TOL.attention,
+    async run(device, cache, rng) {
+      const kvDim = s.nKvHeads * s.headDim;
+      const q = randomFloats(rng, s.nHeads * s.headDim, -scale, scale);
+      const k = randomFloats(rng, ctx * kvDim, -scale, scale);
+      const v = randomFloats(rng, ctx * kvDim);
+      // Positions after pos hold poison: reading any of them would show up as a huge error.
+      k.fill(1e4, (pos + 1) * kvDim);
+      v.fill(1e4, (pos + 1) * kvDim);
+      const out = storage(device, q.byteLength);
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx };
+      const got = await runKernel(device, cache, 'attention', { constants },
+        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4), out],
+        s.nHeads, out, q.byteLength);
+      return { got: f32(got), want: attentionRef(q, k, v, pos, s) };
+    },
+  };
+}
+
+function addCase(n: number): KernelCase {
+  return {
+    name: `add n=${n}`,
+    tol: TOL.add,
+    async run(device, cache, rng) {
+      const a = randomFloats(rng, n, -10, 10);
+      const b = randomFloats(rng, n);
+      const aBuffer = storage(device, a);
+      const got = await runKernel(device, cache, 'add', { constants: { N: n } }, [aBuffer, storage(device, b)], workgroups(n), aBuffer, n * 4);
+      return { got: f32(got), want: addRef(a, b) };
+    },
+  };
+}
+
+function swigluCase(n: number): KernelCase {
+  return {
+    name: `swiglu n=${n}`,
+    tol: TOL.swiglu,
+    async run(device, cache, rng) {
+      const gate = randomFloats(rng, n, -8, 8);
+      const up = randomFloats(rng, n);
+      const gateBuffer = storage(device, gate);
+      const got = await runKernel(device, cache, 'swiglu', { constants: { N: n } }, [gateBuffer, storage(device, up)], workgroups(n), gateBuffer, n * 4);
+      return { got: f32(got), want: swigluRef(gate, up) };
+    },
+  };
+}
+
+/** `plant` sets chosen logits after random filling, to force ties and maxima at awkward indices. */
+function argmaxCase(what: string, n: number, plant: (logits: Float32Array, rng: Rng) => void): KernelCase {
+  return {
+    name: `argmax n=${n} ${what}`,
+    tol: TOL.argmax,
+    async run(device, cache, rng) {
+      const logits = randomFloats(rng, n, -20, 20);
+      plant(logits, rng);
+      const token = storage(device, new Uint32Array([0xdeadbeef]));
+      const got = await runKernel(device, cache, 'argmax', { constants: { N: n } }, [storage(device, logits), token], 1, token, 4);
+      return { got: new Uint32Array(got), want: [argmaxRef(logits)] };
+    },
+  };
+}
+
+function randomCase(seed: number, offset: number, n: number): KernelCase {
+  return {
+    name: `random seed=${seed} offset=${offset} n=${n}`,
+    tol: TOL.random,
+    async run(device, cache) {
+      const out = storage(device, n * 4);
+      const got = await runKernel(device, cache, 'random', { constants: { N: n } }, [uniformWords(device, [seed, offset]), out], workgroups(n), out, n * 4);
+      return { got: f32(got), want: randomRef(seed, offset, n) };
+    },
+  };
+}
+
+const VOCAB = 152000;
+
+export function kernelCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  for (const dtype of ['f32', 'f16'] as const) {
+    cases.push(embeddingCase(dtype, 37, 64, 36), embeddingCase(dtype, 50, 67, 49), embeddingCase(dtype, 11, 130, 0));
+    for (const [rows, cols] of [[1, 2], [64, 172], [100, 64], [257, 130], [1000, 288], [VOCAB, 8]] as const) {
+      cases.push(matvecCase(dtype, rows, cols));
+    }
+  }
+  cases.push(matvecCase('f32', 33, 33), matvecCase('f32', 70, 7), matvecCase('f32', 5, 1));
+  cases.push(rmsnormCase(1, 1e-5), rmsnormCase(63, 1e-6), rmsnormCase(64, 1e-5), rmsnormCase(100, 1e-5), rmsnormCase(2048, 1e-6), rmsnormCase(4097, 1e-5, 30));
+  for (const neox of [false, true]) {
+    cases.push(
+      ropeCase({ nHeads: 4, headDim: 16, rotDim: 16, neox, freqBase: 10000 }, 64, 0),
+      ropeCase({ nHeads: 4, headDim: 16, rotDim: 16, neox, freqBase: 10000 }, 64, 5),
+      ropeCase({ nHeads: 6, headDim: 64, rotDim: 32, neox, freqBase: 10000 }, 64, 63),
+      ropeCase({ nHeads: 32, headDim: 128, rotDim: 128, neox, freqBase: 1e6 }, 4096, 4000),
+    );
+  }
+  cases.push(
+    attentionCase({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 0),
+    attentionCase({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 31),
+    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 0),
+    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 70),
+    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 199),
+    attentionCase({ nHeads: 2, nKvHeads: 1, headDim: 128 }, 100, 99),
+    attentionCase({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 80, 65),
+    attentionCase({ nHeads: 4, nKvHeads: 2, headDim: 64 }, 128, 127, 4),
+  );
+  cases.push(addCase(1), addCase(100), addCase(4097), swigluCase(1), swigluCase(100), swigluCase(4097));
+  cases.push(
+    argmaxCase('tie at 3 and 7', 10, (l) => { l[3] = 50; l[7] = 50; }),
+    argmaxCase('below the workgroup size', 5, () => {}),
+    argmaxCase('all equal', 300, (l) => l.fill(-1.5)),
+    argmaxCase('tie across slices at 1 and 64', 1000, (l) => { l[1] = 50; l[64] = 50; }),
+    argmaxCase('tie at 80000 and 151999', VOCAB, (l) => { l[80000] = 50; l[151999] = 50; }),
+    argmaxCase('max at the last index', VOCAB, (l) => { l[VOCAB - 1] = 21; }),
+    argmaxCase('random, ties among repeated values', VOCAB, (l, rng) => { for (let i = 0; i < 200; i++) l[randomInt(rng, VOCAB)] = 20; }),
+  );
+  cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
+  return cases;
+}
+
+/** Runs every case (or those whose name passes `filter`) on `device`, sequentially; never throws per case. */
+export async function runKernelCases(device: GPUDevice, filter: (name: string) => boolean = () => true): Promise<KernelCaseResult[]> {
+  const cache = new KernelCache(device);
+  const results: KernelCaseResult[] = [];
+  for (const c of kernelCases().filter((k) => filter(k.name))) {
+    try {
+      const { got, want } = await c.run(device, cache, seededRng(seedFromString(c.name)));
+      results.push(compare(c.name, got, want, c.tol));
+    } catch (error) {
+      results.push(failed(c.name, error, c.tol));
+    }
+  }
+  return results;
+}

@@ -1,0 +1,112 @@
+// Running one kernel dispatch on real buffers and comparing the result with its CPU twin.
+// Environment-agnostic (Node, page, Worker): no node-only imports here.
+import { KernelCache, type KernelOptions } from '../../src/gpu/kernels';
+import type { KernelName } from '../../src/gpu/shaders';
+
+export interface KernelCaseResult {
+  name: string;
+  /** max |gpu − cpu| over all elements. */
+  maxAbsErr: number;
+  /** max |gpu − cpu| / max(|cpu|, atol): relative error, with near-zero references measured against atol. */
+  maxRelErr: number;
+  atol: number;
+  rtol: number;
+  /** Every element satisfies |gpu − cpu| ≤ atol + rtol·|cpu| (numpy's allclose), and the kernel ran. */
+  ok: boolean;
+  /** The worst element, or the error that stopped the case. */
+  detail: string;
+}
+
+export interface Tolerance { atol: number; rtol: number }
+export const EXACT: Tolerance = { atol: 0, rtol: 0 };
+
+/** A zero-filled or initialised storage buffer; sizes round up to 16 bytes (bindings need multiples of 4). */
+export function storage(device: GPUDevice, init: ArrayBufferView | number, label = 'test'): GPUBuffer {
+  const byteLength = typeof init === 'number' ? init : init.byteLength;
+  const buffer = device.createBuffer({
+    label,
+    size: Math.max(16, Math.ceil(byteLength / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  if (typeof init !== 'number') device.queue.writeBuffer(buffer, 0, init.buffer, init.byteOffset, init.byteLength);
+  return buffer;
+}
+
+/** A 16-byte uniform buffer holding up to four u32 words (Step { pos }, random's { seed, offset }). */
+export function uniformWords(device: GPUDevice, words: number[], label = 'uniform'): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, new Uint32Array([...words, 0, 0, 0, 0].slice(0, 4)));
+  return buffer;
+}
+
+/**
+ * Compiles (through the cache), binds `bindings` to @binding(0..), dispatches `groups` workgroups, and
+ * reads `output` back. Validation errors are captured and thrown instead of silently yielding zeros.
+ */
+export async function runKernel(
+  device: GPUDevice,
+  cache: KernelCache,
+  name: KernelName,
+  opts: KernelOptions,
+  bindings: GPUBuffer[],
+  groups: number,
+  output: GPUBuffer,
+  outputBytes: number,
+): Promise<ArrayBuffer> {
+  const pipeline = await cache.get(name, opts);
+  device.pushErrorScope('validation');
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const readback = device.createBuffer({ size: output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(groups);
+  pass.end();
+  encoder.copyBufferToBuffer(output, 0, readback, 0, output.size);
+  device.queue.submit([encoder.finish()]);
+  const error = await device.popErrorScope();
+  if (error) throw new Error(`WebGPU validation error running ${pipeline.label}: ${error.message}`);
+  await readback.mapAsync(GPUMapMode.READ);
+  const bytes = readback.getMappedRange().slice(0, outputBytes);
+  readback.unmap();
+  readback.destroy();
+  for (const b of bindings) b.destroy();
+  return bytes;
+}
+
+/** Compares got with want element by element under atol + rtol·|want|. */
+export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tolerance): KernelCaseResult {
+  let maxAbsErr = 0;
+  let maxRelErr = 0;
+  let ok = got.length === want.length;
+  let worst = -1;
+  let worstExcess = -Infinity;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const err = Math.abs(g - w);
+    const bad = !(err <= tol.atol + tol.rtol * Math.abs(w)); // also catches NaN
+    if (bad) ok = false;
+    maxAbsErr = Math.max(maxAbsErr, err); // Math.max keeps a NaN
+    maxRelErr = Math.max(maxRelErr, err / Math.max(Math.abs(w), tol.atol, Number.MIN_VALUE));
+    const excess = Number.isNaN(err) ? Infinity : err - (tol.atol + tol.rtol * Math.abs(w));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  const detail = got.length !== want.length
+    ? `length ${got.length}, expected ${want.length}`
+    : worst < 0 ? 'empty' : `worst at [${worst}]: gpu ${got[worst]} vs cpu ${want[worst]}`;
+  return { name, maxAbsErr, maxRelErr, atol: tol.atol, rtol: tol.rtol, ok, detail };
+}
+
+/** A case that could not run at all (compile or validation error). */
+export function failed(name: string, error: unknown, tol: Tolerance): KernelCaseResult {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { name, maxAbsErr: NaN, maxRelErr: NaN, atol: tol.atol, rtol: tol.rtol, ok: false, detail: message };
+}
