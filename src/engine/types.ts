@@ -49,7 +49,10 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-/** One generated token and the text it completed (may be '' while a UTF-8 character is incomplete). */
+/**
+ * One generated token and the text it completed ('' while a UTF-8 character is still incomplete).
+ * `token` is -1 only for a last chunk that flushes held-back bytes at the end.
+ */
 export interface TokenChunk { token: number; text: string }
 
 export interface GenerationResult {

@@ -15,6 +15,10 @@ export class BufferPool {
     if (alignedSize > this.device.limits.maxBufferSize) {
       throw new ResourceError(`${label} needs a ${formatBytes(alignedSize)} GPU buffer, but this device allows at most ${formatBytes(this.device.limits.maxBufferSize)} per buffer. Try a smaller or more quantized model.`);
     }
+    // Kernels bind whole buffers, so a storage buffer must also fit one binding.
+    if (usage & GPUBufferUsage.STORAGE && alignedSize > this.device.limits.maxStorageBufferBindingSize) {
+      throw new ResourceError(`${label} needs ${formatBytes(alignedSize)} in one GPU binding, but this device binds at most ${formatBytes(this.device.limits.maxStorageBufferBindingSize)}. Try a smaller or more quantized model.`);
+    }
     const buffer = this.device.createBuffer({ label, size: alignedSize, usage });
     this.buffers.push(buffer);
     this.bytes += alignedSize;
@@ -26,7 +30,7 @@ export class BufferPool {
     const buffer = this.create(label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : copyPadded(bytes);
-    this.device.queue.writeBuffer(buffer, 0, padded);
+    this.device.queue.writeBuffer(buffer, 0, padded as Uint8Array<ArrayBuffer>);
     return buffer;
   }
 

@@ -1,0 +1,115 @@
+// The decode loop: prefill the prompt (reusing the cached prefix), then pick tokens until EOS,
+// the token limit, the end of the context, or cancellation.
+import { InvalidRequestError } from '../errors';
+import type { LoadedModel } from '../model/load';
+import { TextStreamer } from '../tokenizer/text-stream';
+import { sampleToken, validateSampling, type SamplingOptions } from './sampler';
+import type { GenerationResult, TokenChunk } from './types';
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+/** Generation options as they cross the worker boundary (no AbortSignal: cancellation is a call). */
+export interface GenerateRequest {
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  addBos?: boolean;
+}
+
+export class Session {
+  /** Tokens whose keys and values are in the KV cache; index = position. */
+  private cached: number[] = [];
+  private cancelled = false;
+  private running = false;
+
+  constructor(private readonly loaded: LoadedModel) {}
+
+  /** Stops the running generation before its next token. */
+  cancel(): void {
+    if (this.running) this.cancelled = true;
+  }
+
+  reset(): void {
+    this.cached = [];
+  }
+
+  async generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+    const { model, tokenizer, info } = this.loaded;
+    const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidRequestError(`maxTokens must be an integer >= 0, got ${request.maxTokens}`);
+    validateSampling(request);
+    const sampling: SamplingOptions = { temperature: request.temperature ?? 0, topK: request.topK ?? 0, topP: request.topP ?? 1, seed: request.seed ?? 0 };
+    const greedy = sampling.temperature === 0;
+    if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
+
+    const promptTokens = tokenizer.encode(prompt, { addBos: request.addBos ?? true });
+    if (promptTokens.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
+    if (promptTokens.length > info.contextLength) {
+      throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
+    }
+
+    this.running = true;
+    this.cancelled = false;
+    try {
+      // Reuse the cached prefix, but always recompute the last prompt token: its output picks the next token.
+      let reused = 0;
+      while (reused < promptTokens.length - 1 && reused < this.cached.length && this.cached[reused] === promptTokens[reused]) reused++;
+      this.cached.length = reused;
+
+      const output = greedy ? 'token' : 'logits';
+      const pick = (out: number | Float32Array, n: number) => (typeof out === 'number' ? out : sampleToken(out, sampling, n));
+      const t0 = performance.now();
+      for (let pos = reused; pos < promptTokens.length - 1; pos++) {
+        await model.step(promptTokens[pos]!, pos, 'none');
+        this.cached.push(promptTokens[pos]!);
+      }
+      const tokens: number[] = [];
+      const streamer = new TextStreamer(tokenizer);
+      let text = '';
+      let finishReason: GenerationResult['finishReason'] = 'length';
+      let t1 = t0;
+      let fed = promptTokens[promptTokens.length - 1]!;
+
+      while (tokens.length < maxTokens) {
+        if (this.cancelled) { finishReason = 'abort'; break; }
+        const pos = this.cached.length;
+        if (pos >= info.contextLength) { finishReason = 'length'; break; }
+        const out = output === 'token' ? await model.step(fed, pos, 'token') : await model.step(fed, pos, 'logits');
+        this.cached.push(fed);
+        if (tokens.length === 0) t1 = performance.now();
+        const next = pick(out, tokens.length);
+        if (tokenizer.eosIds.includes(next)) { finishReason = 'stop'; break; }
+        tokens.push(next);
+        const piece = streamer.push(next);
+        text += piece;
+        onChunk({ token: next, text: piece });
+        fed = next;
+      }
+      const tail = streamer.flush();
+      if (tail) {
+        text += tail;
+        onChunk({ token: -1, text: tail });
+      }
+      const t2 = performance.now();
+      const prefillTokens = promptTokens.length - reused;
+      return {
+        promptTokens,
+        tokens,
+        text,
+        finishReason,
+        prefillTokens,
+        prefillTokensPerSecond: rate(prefillTokens, t1 - t0),
+        decodeTokensPerSecond: rate(tokens.length - 1, t2 - t1),
+      };
+    } finally {
+      this.running = false;
+      this.cancelled = false;
+    }
+  }
+}
+
+function rate(count: number, ms: number): number {
+  return count > 0 && ms > 0 ? (count * 1000) / ms : 0;
+}

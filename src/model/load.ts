@@ -1,0 +1,86 @@
+// From a model source to a runnable model: open → parse GGUF → config → tokenizer → weights on the GPU → pipelines.
+import { abortError, ResourceError } from '../errors';
+import { BufferPool } from '../gpu/buffers';
+import type { AcquiredDevice } from '../gpu/device';
+import { MemorySource, type ByteSource } from '../io/byte-source';
+import { ProgressReporter, type ProgressCallback } from '../io/progress';
+import { openUrlSource } from '../io/url-source';
+import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
+import type { ModelInfo, ModelSource } from '../engine/types';
+import { readLlamaConfig, type LlamaConfig } from './config';
+import { ggmlTypeName } from './ggml-types';
+import { getOptionalString, readGGUF } from './gguf';
+import { LlamaModel } from './llama';
+import { uploadLlamaWeights } from './llama-weights';
+
+/** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
+export const DEFAULT_CONTEXT_LENGTH = 2048;
+
+export interface LoadedModel {
+  config: LlamaConfig;
+  tokenizer: Tokenizer;
+  model: LlamaModel;
+  info: ModelInfo;
+  /** Frees every GPU buffer of the model. */
+  destroy(): void;
+}
+
+export interface LoadModelOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  contextLength?: number;
+}
+
+export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const { onProgress, signal } = options;
+  const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
+  const source = await openModelSource(model, { onProgress, signal });
+  checkAbort();
+
+  const file = await readGGUF(source);
+  const config = readLlamaConfig(file);
+  const tokenizer = tokenizerFromGGUF(file.metadata);
+  const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength);
+  checkAbort();
+
+  const { device } = gpu;
+  const pool = new BufferPool(device);
+  device.pushErrorScope('out-of-memory');
+  try {
+    const weightBytes = file.tensors.reduce((s, t) => s + t.byteLength, 0);
+    const upload = new ProgressReporter(onProgress, source.name, weightBytes, 'upload');
+    const weights = await uploadLlamaWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
+    onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
+    const llama = await LlamaModel.create(device, config, weights, pool, contextLength);
+    const oom = await device.popErrorScope();
+    if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
+    onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });
+    const info: ModelInfo = {
+      name: getOptionalString(file, 'general.name') ?? source.name.split('/').pop() ?? source.name,
+      architecture: config.architecture,
+      contextLength,
+      vocabSize: config.vocabSize,
+      weightType: ggmlTypeName(file.tensorsByName.get('blk.0.attn_q.weight')!.type),
+      gpuBytes: pool.bytes,
+      adapter: gpu.adapterInfo.description || gpu.adapterInfo.vendor,
+    };
+    return { config, tokenizer, model: llama, info, destroy: () => pool.destroy() };
+  } catch (e) {
+    await device.popErrorScope().catch(() => {});
+    pool.destroy();
+    throw e;
+  }
+}
+
+/** Bytes → memory; http(s) and page-relative URLs → Range requests; in Node, other strings are file paths. */
+export async function openModelSource(model: ModelSource, opts: { onProgress?: ProgressCallback; signal?: AbortSignal }): Promise<ByteSource> {
+  if (model instanceof ArrayBuffer || model instanceof Uint8Array) return new MemorySource(model, 'model.gguf');
+  const text = model instanceof URL ? model.href : model;
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
+  if (/^https?:\/\//i.test(text)) return openUrlSource(text, opts);
+  if (!isNode) return openUrlSource(new URL(text, globalThis.location?.href).href, opts);
+  // A variable specifier keeps the Node-only file reader out of browser bundles.
+  const fileSourceModule = '../io/file-source';
+  const { openFileSource } = (await import(/* @vite-ignore */ fileSourceModule)) as typeof import('../io/file-source');
+  return openFileSource(text.startsWith('file:') ? new URL(text).pathname : text);
+}

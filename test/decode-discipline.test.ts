@@ -1,0 +1,57 @@
+// A decode step allocates nothing, records one encoder, submits once and reads back only the token id.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { acquireDevice } from '../src/gpu/device';
+import { loadModel } from '../src/model/load';
+import { Session } from '../src/engine/session';
+import { sharedPath } from './helpers/shared';
+
+/** Replaces `obj[name]` with a counting wrapper; returns the counter. */
+function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...args: unknown[]) => void) {
+  const counter = { calls: 0 };
+  const original = (obj[name] as (...a: unknown[]) => unknown).bind(obj);
+  (obj as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    counter.calls++;
+    onCall?.(...args);
+    return original(...args);
+  };
+  return counter;
+}
+
+test('greedy decode: no allocations, one encoder and one submit per step, only the token id read back', async () => {
+  const gpu = await acquireDevice();
+  try {
+    const loaded = await loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 128 });
+    const session = new Session(loaded);
+    await session.generate('Once', { maxTokens: 2 }, () => {}); // warm up: first maps and lazily created state
+
+    const { device } = gpu;
+    const created = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout', 'createTexture']
+      .map((name) => ({ name, counter: count(device, name as keyof GPUDevice & string) }));
+    const encoders = count(device, 'createCommandEncoder');
+    const submits = count(device.queue, 'submit');
+    const mappedSizes: number[] = [];
+    const origMap = GPUBuffer.prototype.mapAsync;
+    GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
+      mappedSizes.push(this.size);
+      return origMap.apply(this, args);
+    };
+    try {
+      session.reset();
+      const maxTokens = 24;
+      const result = await session.generate('', { maxTokens }, () => {}); // BOS only: every step is a decode step
+      assert.equal(result.tokens.length, maxTokens);
+      const steps = maxTokens; // the BOS step yields token 1; each later step feeds the previous token
+      for (const { name, counter } of created) assert.equal(counter.calls, 0, `${name} called during decode`);
+      assert.equal(encoders.calls, steps, 'command encoders per decode step');
+      assert.equal(submits.calls, steps, 'queue.submit calls per decode step');
+      assert.equal(mappedSizes.length, steps, 'one readback per step');
+      for (const size of mappedSizes) assert.ok(size <= 16, `a decode step mapped a ${size}-byte buffer; only the token id (u32) may be read back`);
+    } finally {
+      GPUBuffer.prototype.mapAsync = origMap;
+    }
+    loaded.destroy();
+  } finally {
+    gpu.device.destroy();
+  }
+});

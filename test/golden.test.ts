@@ -1,0 +1,47 @@
+// stories260K through the whole Node stack, against llama2.c's greedy outputs and logits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { acquireDevice } from '../src/gpu/device';
+import { loadModel } from '../src/model/load';
+import { Session } from '../src/engine/session';
+import { sharedPath } from './helpers/shared';
+
+interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
+const refs: Ref[] = JSON.parse(readFileSync(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
+
+const cases = [
+  { file: 'stories260K.gguf', logits: 'logits_bos.json' },
+  { file: 'stories260K-F16.gguf', logits: 'dequant_f32_refs/F16/logits_bos.json' },
+];
+const LOGIT_ATOL = 2e-3;
+
+for (const { file, logits: logitsFile } of cases) {
+  test(`golden ${file}: BOS logits within ${LOGIT_ATOL} and greedy ids equal llama2.c for every prompt`, async () => {
+    const gpu = await acquireDevice();
+    try {
+      const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 256 });
+      const ref: { argmax: number; logits: number[] } = JSON.parse(readFileSync(sharedPath('models/stories260K', logitsFile), 'utf8'));
+      const logits = await loaded.model.step(loaded.tokenizer.bosId!, 0, 'logits');
+      assert.equal(logits.length, ref.logits.length);
+      let maxDiff = 0;
+      for (let i = 0; i < logits.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logits[i]! - ref.logits[i]!));
+      assert.ok(maxDiff <= LOGIT_ATOL, `max |logit - ref| = ${maxDiff} > ${LOGIT_ATOL}`);
+      assert.equal(logits.indexOf(Math.max(...logits)), ref.argmax);
+
+      const session = new Session(loaded);
+      for (const r of refs) {
+        session.reset();
+        const streamed: number[] = [];
+        const result = await session.generate(r.prompt ?? '', { maxTokens: r.generated_token_ids.length }, (c) => { if (c.token >= 0) streamed.push(c.token); });
+        assert.deepEqual(result.promptTokens, r.prompt_token_ids, `prompt ids for ${JSON.stringify(r.prompt)}`);
+        assert.deepEqual(result.tokens, r.generated_token_ids, `generated ids for ${JSON.stringify(r.prompt)}`);
+        assert.deepEqual(streamed, result.tokens);
+        assert.equal(result.finishReason, 'length');
+      }
+      loaded.destroy();
+    } finally {
+      gpu.device.destroy();
+    }
+  });
+}
