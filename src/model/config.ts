@@ -114,7 +114,7 @@ export function readLlamaConfig(file: GGUFFile, options: ReadConfigOptions = {})
 /** `llama.attention.head_count` may be per-layer (an array); Hearth needs it uniform. */
 function perLayerNumber(file: GGUFFile, k: string): number | undefined {
   const v = file.metadata.get(k);
-  if (v === undefined || typeof v === 'number' || typeof v === 'bigint') return getOptionalNumber(file, k);
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) return getOptionalNumber(file, k); // scalar (or wrong type: says so)
   const arr = getOptionalArray(file, k)!;
   const values = Array.from(arr as ArrayLike<unknown>, Number);
   if (values.length === 0 || values.some((x) => x !== values[0])) {

@@ -192,3 +192,63 @@ export function specFromFile(file: GGUFFile, tensorData: Map<string, Uint8Array>
     tensors: file.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: tensorData.get(t.name)! })),
   };
 }
+
+export interface TinyLlamaOptions {
+  dim?: number; layers?: number; heads?: number; kvHeads?: number; ff?: number; vocab?: number;
+  contextLength?: number; tied?: boolean; seed?: number;
+  /** Extra or overriding metadata entries (value undefined removes a key). */
+  metadata?: Record<string, MetaValue | undefined>;
+  /** Tensor names to leave out (for negative tests). */
+  omitTensors?: string[];
+}
+
+/** A deterministic pseudo-random F32 llama with the standard tensor names; small enough to write in tests. */
+export function tinyLlamaSpec(o: TinyLlamaOptions = {}): GGUFSpec {
+  const dim = o.dim ?? 16, layers = o.layers ?? 2, heads = o.heads ?? 4, kvHeads = o.kvHeads ?? 2;
+  const ff = o.ff ?? 32, vocab = o.vocab ?? 40, headDim = dim / heads;
+  let state = (o.seed ?? 1) >>> 0;
+  const random = (n: number) => Float32Array.from({ length: n }, () => {
+    state = (state + 0x6d2b79f5) >>> 0; // mulberry32
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) - 0.5) * 0.2;
+  });
+  const meta: Record<string, MetaValue | undefined> = {
+    'general.architecture': 'llama',
+    'general.name': 'tiny-llama',
+    'llama.context_length': u32(o.contextLength ?? 64),
+    'llama.embedding_length': u32(dim),
+    'llama.block_count': u32(layers),
+    'llama.feed_forward_length': u32(ff),
+    'llama.attention.head_count': u32(heads),
+    'llama.attention.head_count_kv': u32(kvHeads),
+    'llama.rope.dimension_count': u32(headDim),
+    'llama.attention.layer_norm_rms_epsilon': f32(1e-5),
+    'tokenizer.ggml.model': 'llama',
+    'tokenizer.ggml.tokens': Array.from({ length: vocab }, (_, i) => (i === 0 ? '<unk>' : i === 1 ? '<s>' : i === 2 ? '</s>' : `t${i}`)),
+    'tokenizer.ggml.scores': new Float32Array(vocab),
+    'tokenizer.ggml.token_type': Int32Array.from({ length: vocab }, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : 1)),
+    ...o.metadata,
+  };
+  const tensors: TensorSpec[] = [];
+  const add = (name: string, dims: number[]) => {
+    if (!o.omitTensors?.includes(name)) tensors.push({ name, dims, type: GGMLType.F32, data: random(dims.reduce((a, b) => a * b, 1)) });
+  };
+  add('token_embd.weight', [dim, vocab]);
+  for (let l = 0; l < layers; l++) {
+    add(`blk.${l}.attn_norm.weight`, [dim]);
+    add(`blk.${l}.attn_q.weight`, [dim, heads * headDim]);
+    add(`blk.${l}.attn_k.weight`, [dim, kvHeads * headDim]);
+    add(`blk.${l}.attn_v.weight`, [dim, kvHeads * headDim]);
+    add(`blk.${l}.attn_output.weight`, [heads * headDim, dim]);
+    add(`blk.${l}.ffn_norm.weight`, [dim]);
+    add(`blk.${l}.ffn_gate.weight`, [dim, ff]);
+    add(`blk.${l}.ffn_up.weight`, [dim, ff]);
+    add(`blk.${l}.ffn_down.weight`, [ff, dim]);
+  }
+  add('output_norm.weight', [dim]);
+  if (!o.tied) add('output.weight', [dim, vocab]);
+  const metadata = Object.entries(meta).filter((e): e is [string, MetaValue] => e[1] !== undefined);
+  return { metadata, tensors };
+}
