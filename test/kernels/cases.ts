@@ -215,7 +215,9 @@ export function kernelCases(): KernelCase[] {
     argmaxCase('tie at 3 and 7', 10, (l) => { l[3] = 50; l[7] = 50; }),
     argmaxCase('below the workgroup size', 5, () => {}),
     argmaxCase('all equal', 300, (l) => l.fill(-1.5)),
+    // 64 is in thread 0's slice and 1 in thread 1's: the merge must compare indices, not thread order.
     argmaxCase('tie across slices at 1 and 64', 1000, (l) => { l[1] = 50; l[64] = 50; }),
+    argmaxCase('tie across slices at 1 and 66', 1000, (l) => { l[1] = 50; l[66] = 50; }),
     argmaxCase('tie at 80000 and 151999', VOCAB, (l) => { l[80000] = 50; l[151999] = 50; }),
     argmaxCase('max at the last index', VOCAB, (l) => { l[VOCAB - 1] = 21; }),
     argmaxCase('random, ties among repeated values', VOCAB, (l, rng) => { for (let i = 0; i < 200; i++) l[randomInt(rng, VOCAB)] = 20; }),

@@ -1,0 +1,85 @@
+// Headless Chromium tests: a Vite dev server over the whole repo (so a page can import /test/... and
+// /src/... exactly as the app does, ?raw shaders included) and a Playwright-driven Debian Chromium
+// with WebGPU on SwiftShader. Reuse one browser per test file; a page per test.
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { createServer, mergeConfig, type InlineConfig, type ViteDevServer } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface TestServer {
+  /** Origin without a trailing slash, e.g. http://127.0.0.1:41234; pages live at `${url}/test/browser/x.html`. */
+  url: string;
+  vite: ViteDevServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Vite in dev mode with the project's vite.config.ts (aliases, worker format, fs.allow) but with
+ * the repo root as root, on a free port of 127.0.0.1 (a secure context, so navigator.gpu exists).
+ * No file watching, no HMR, no dependency discovery: test pages import project files only, and
+ * pre-bundling would crawl every HTML entry in the repo. Pass `overrides` to change any of it.
+ */
+export async function startTestServer(overrides: InlineConfig = {}): Promise<TestServer> {
+  const base: InlineConfig = {
+    configFile: `${repoRoot}vite.config.ts`,
+    root: repoRoot,
+    logLevel: 'error',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  };
+  const vite = await createServer(mergeConfig(base, overrides));
+  await vite.listen();
+  const address = vite.httpServer?.address() as AddressInfo | null;
+  if (!address || typeof address !== 'object') {
+    await vite.close();
+    throw new Error('The Vite test server did not report a listening address.');
+  }
+  return { url: `http://127.0.0.1:${address.port}`, vite, close: () => vite.close() };
+}
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, with WebGPU (SwiftShader) and no background network traffic. */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    return await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+    });
+  } catch (cause) {
+    throw new Error(`Could not launch Chromium at ${chromiumPath} (set CHROMIUM_PATH, or run scripts/setup-webgpu.sh as root): ${String(cause)}`, { cause });
+  }
+}
+
+export interface TestPage {
+  page: Page;
+  /** Console messages (all types), page errors and worker errors, in order, for failure messages. */
+  logs: string[];
+  /** Everything logged, as one block for an assertion message. */
+  logText(): string;
+  close(): Promise<void>;
+}
+
+/** Opens `url` in a fresh context and records what the page and its workers print. */
+export async function openPage(browser: Browser, url: string): Promise<TestPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
+  page.on('requestfailed', (r) => logs.push(`[requestfailed] ${r.url()}: ${r.failure()?.errorText ?? ''}`));
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker console.${m.type()}] ${m.text()}`)));
+  page.on('response', (r) => { if (r.status() >= 400) logs.push(`[http ${r.status()}] ${r.url()}`); });
+  await page.goto(url);
+  return {
+    page,
+    logs,
+    logText: () => (logs.length ? `browser log:\n${logs.join('\n')}` : 'browser log: (empty)'),
+    close: () => context.close(),
+  };
+}
