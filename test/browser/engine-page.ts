@@ -1,0 +1,36 @@
+// Test page: the public API as a user imports it, plus test-only access to first-step logits.
+import * as hearth from '../../src/index';
+import { acquireDevice } from '../../src/gpu/device';
+import { loadModel } from '../../src/model/load';
+
+/** First-step logits for BOS, computed on this page's own device (not in the worker). */
+async function bosLogits(url: string): Promise<number[]> {
+  const gpu = await acquireDevice();
+  try {
+    const loaded = await loadModel(gpu, url, { contextLength: 64 });
+    const logits = await loaded.model.step(loaded.tokenizer.bosId!, 0, 'logits');
+    loaded.destroy();
+    return Array.from(logits);
+  } finally {
+    gpu.device.destroy();
+  }
+}
+
+/** Tries to load a model through the public API; reports how it failed as plain data. */
+async function tryLoad(model: string | Uint8Array) {
+  try {
+    const engine = await hearth.createEngine(model);
+    await engine.dispose();
+    return { ok: true };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { ok: false, name: err.name, code: err.code, message: err.message, isHearth: err instanceof hearth.HearthError };
+  }
+}
+
+/** The embedded default model's bytes, for making broken copies. */
+async function defaultModelBytes(): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetch('/public/stories260K.gguf')).arrayBuffer());
+}
+
+Object.assign(window, { hearth, hearthTest: { bosLogits, tryLoad, defaultModelBytes }, hearthReady: true });

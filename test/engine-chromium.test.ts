@@ -1,0 +1,99 @@
+// The engine in headless Chromium: greedy stories260K in the Web Worker equals llama2.c token for token,
+// first-step logits within tolerance, and typed errors cross the worker boundary.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { sharedPath } from './helpers/shared';
+import type * as Hearth from '../src/index';
+
+declare global {
+  interface Window {
+    hearth: typeof Hearth;
+    hearthTest: {
+      bosLogits(url: string): Promise<number[]>;
+      tryLoad(model: string | Uint8Array): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean }>;
+      defaultModelBytes(): Promise<Uint8Array>;
+    };
+    hearthReady: boolean;
+  }
+}
+
+interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
+const refs: Ref[] = JSON.parse(readFileSync(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
+const LOGIT_ATOL = 2e-3;
+
+let server: TestServer;
+let browser: Browser;
+let tp: TestPage;
+const fsUrl = (path: string) => `/@fs${path}`;
+
+before(async () => {
+  server = await startTestServer({ server: { fs: { allow: [sharedPath()] } } });
+  browser = await launchChromium();
+  tp = await openPage(browser, `${server.url}/test/browser/engine.html`);
+  await tp.page.waitForFunction(() => window.hearthReady === true, undefined, { timeout: 60_000 });
+});
+
+after(async () => {
+  await tp?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+const models = [
+  { url: '/public/stories260K.gguf', logits: 'logits_bos.json' },
+  { url: fsUrl(sharedPath('models/stories260K/stories260K-F16.gguf')), logits: 'dequant_f32_refs/F16/logits_bos.json' },
+];
+
+for (const { url, logits } of models) {
+  test(`Chromium worker: greedy ${url.split('/').pop()} equals llama2.c for every prompt; BOS logits within ${LOGIT_ATOL}`, async () => {
+    const ref: { logits: number[] } = JSON.parse(readFileSync(sharedPath('models/stories260K', logits), 'utf8'));
+    const got = await tp.page.evaluate((u) => window.hearthTest.bosLogits(u), url);
+    let maxDiff = 0;
+    for (let i = 0; i < ref.logits.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - ref.logits[i]!));
+    assert.equal(got.length, ref.logits.length);
+    assert.ok(maxDiff <= LOGIT_ATOL, `max |logit - ref| = ${maxDiff}\n${tp.logText()}`);
+
+    const outputs = await tp.page.evaluate(async ({ u, cases }) => {
+      const engine = await window.hearth.createEngine(u, { contextLength: 256 });
+      const results = [];
+      for (const c of cases) {
+        await engine.resetContext();
+        const stream = engine.generate(c.prompt ?? '', { maxTokens: c.maxTokens });
+        const streamed: number[] = [];
+        for await (const chunk of stream) if (chunk.token >= 0) streamed.push(chunk.token);
+        const r = await stream.result;
+        results.push({ streamed, tokens: r.tokens, promptTokens: r.promptTokens });
+      }
+      await engine.dispose();
+      return results;
+    }, { u: url, cases: refs.map((r) => ({ prompt: r.prompt, maxTokens: r.generated_token_ids.length })) });
+    for (const [i, r] of refs.entries()) {
+      assert.deepEqual(outputs[i]!.promptTokens, r.prompt_token_ids, `prompt ids for ${JSON.stringify(r.prompt)}`);
+      assert.deepEqual(outputs[i]!.tokens, r.generated_token_ids, `generated ids for ${JSON.stringify(r.prompt)}`);
+      assert.deepEqual(outputs[i]!.streamed, r.generated_token_ids, 'streamed chunks carry the same ids');
+    }
+  });
+}
+
+test('Chromium worker: bad models give typed errors that say what is wrong', async () => {
+  const outcomes = await tp.page.evaluate(async () => {
+    const good = await window.hearthTest.defaultModelBytes();
+    const wrongMagic = good.slice();
+    wrongMagic.set([0x47, 0x47, 0x4d, 0x4c], 0); // "GGML"
+    return {
+      missing: await window.hearthTest.tryLoad('/does-not-exist.gguf'),
+      truncated: await window.hearthTest.tryLoad(good.slice(0, 5000)),
+      wrongMagic: await window.hearthTest.tryLoad(wrongMagic),
+    };
+  });
+  assert.equal(outcomes.missing.name, 'DownloadError', JSON.stringify(outcomes.missing));
+  assert.match(outcomes.missing.message!, /404/);
+  assert.equal(outcomes.truncated.name, 'FormatError', JSON.stringify(outcomes.truncated));
+  assert.equal(outcomes.truncated.isHearth, true);
+  assert.match(outcomes.truncated.message!, /truncated/i);
+  assert.equal(outcomes.wrongMagic.name, 'FormatError', JSON.stringify(outcomes.wrongMagic));
+  assert.match(outcomes.wrongMagic.message!, /not a GGUF file/i);
+});
