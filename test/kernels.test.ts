@@ -22,6 +22,8 @@ async function reportCases(t: TestContext, where: string, results: KernelCaseRes
     worst.set(kernel, { abs: Math.max(w.abs, r.maxAbsErr), rel: Math.max(w.rel, r.maxRelErr) });
   }
   for (const [kernel, w] of worst) t.diagnostic(`${where} ${kernel}: max abs err ${w.abs.toExponential(2)}, max rel err ${w.rel.toExponential(2)}`);
+  const slowest = [...results].sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0)).slice(0, 5);
+  t.diagnostic(`${where} slowest cases: ${slowest.map((r) => `${r.name} ${Math.round(r.ms ?? 0)} ms`).join('; ')}`);
   for (const r of results) {
     await t.test(r.name, () => {
       assert.ok(r.ok, `${r.name} in ${where}: max abs err ${r.maxAbsErr}, max rel err ${r.maxRelErr} ` +

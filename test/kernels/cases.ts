@@ -231,11 +231,12 @@ export async function runKernelCases(device: GPUDevice, filter: (name: string) =
   const cache = new KernelCache(device);
   const results: KernelCaseResult[] = [];
   for (const c of kernelCases().filter((k) => filter(k.name))) {
+    const start = performance.now();
     try {
       const { got, want } = await c.run(device, cache, seededRng(seedFromString(c.name)));
-      results.push(compare(c.name, got, want, c.tol));
+      results.push({ ...compare(c.name, got, want, c.tol), ms: performance.now() - start });
     } catch (error) {
-      results.push(failed(c.name, error, c.tol));
+      results.push({ ...failed(c.name, error, c.tol), ms: performance.now() - start });
     }
   }
   return results;

@@ -15,6 +15,8 @@ export interface KernelCaseResult {
   ok: boolean;
   /** The worst element, or the error that stopped the case. */
   detail: string;
+  /** Wall time of the whole case (inputs, compile, run, reference), for finding slow cases. */
+  ms?: number;
 }
 
 export interface Tolerance { atol: number; rtol: number }
