@@ -1,0 +1,97 @@
+// Streaming detokenization: the pieces a TextStreamer emits, concatenated, must be exactly the full
+// decode (and llama2.c's / llama.cpp's printed text), and no piece may contain half a character.
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { sharedPath } from './helpers/shared';
+import { openFileSource } from '../src/io/file-source';
+import { readGGUF } from '../src/model/gguf';
+import { tokenizerFromGGUF, type Tokenizer } from '../src/tokenizer';
+import { TextStreamer, type TextStreamerOptions } from '../src/tokenizer/text-stream';
+
+async function loadTokenizer(...parts: string[]): Promise<Tokenizer> {
+  const source = await openFileSource(sharedPath('models', ...parts));
+  try {
+    return tokenizerFromGGUF((await readGGUF(source)).metadata);
+  } finally {
+    await source.close();
+  }
+}
+
+function stream(tok: Tokenizer, ids: readonly number[], opts?: TextStreamerOptions): string[] {
+  const streamer = new TextStreamer(tok, opts);
+  const pieces = ids.map((id) => streamer.push(id));
+  pieces.push(streamer.flush());
+  return pieces;
+}
+
+/** No U+FFFD and no lone surrogate: every piece is whole characters. */
+function assertWholeCharacters(pieces: string[]): void {
+  for (const piece of pieces) {
+    assert.ok(!piece.includes('\uFFFD'), `piece ${JSON.stringify(piece)} has a replacement character`);
+    assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(piece), `piece ${JSON.stringify(piece)} splits a surrogate pair`);
+  }
+}
+
+describe('stories260K', () => {
+  let tok: Tokenizer;
+  before(async () => { tok = await loadTokenizer('stories260K', 'stories260K.gguf'); });
+
+  test('every llama2.c reference: the streamed pieces concatenate to decode(all ids) and to what run.c printed', async () => {
+    const refs: { prompt: string | null; output: string; token_ids: number[] }[] =
+      JSON.parse(await readFile(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')).refs;
+    for (const ref of refs) {
+      const ids = ref.token_ids.slice(1); // after BOS, as run.c prints them
+      const pieces = stream(tok, ids);
+      assertWholeCharacters(pieces);
+      assert.equal(pieces.join(''), tok.decode(ids));
+      assert.equal(pieces.join('') + '\n', ref.output);
+    }
+  });
+
+  test('a character spelled by byte tokens comes out whole, when its last byte arrives', () => {
+    const text = 'Lily saw a 🐶 and said 你好 — it’s fun!';
+    const ids = tok.encode(text, { addBos: false });
+    const pieces = stream(tok, ids);
+    assertWholeCharacters(pieces);
+    assert.equal(pieces.join(''), text);
+    // The dog is four byte tokens <0xF0><0x9F><0x90><0xB6>: nothing for the first three, all of it on the fourth.
+    const first = ids.findIndex((id) => tok.tokenText(id) === '<0xF0>');
+    assert.deepEqual(ids.slice(first, first + 4).map((id) => tok.tokenText(id)), ['<0xF0>', '<0x9F>', '<0x90>', '<0xB6>']);
+    assert.deepEqual(pieces.slice(first, first + 4), ['', '', '', '🐶']);
+  });
+
+  test('BOS/EOS are skipped; the prompt as context keeps the first generated space', () => {
+    const prompt = tok.encode('The little dog'); // [BOS, ...]
+    const generated = tok.encode(' was happy', { addBos: false }).slice(1); // drop the dummy-prefix '▁'
+    assert.equal(tok.decode(generated), 'was happy', 'decoded alone the first space is stripped');
+    assert.equal(stream(tok, generated, { context: prompt }).join(''), ' was happy');
+    assert.equal(stream(tok, [1, ...generated, 2]).join(''), 'was happy');
+    assert.equal(stream(tok, [1, ...generated, 2], { skipSpecial: false }).join(''), tok.decode([1, ...generated, 2]));
+  });
+
+  test('an invalid byte sequence is not held forever, and flush returns what is left', () => {
+    const byte = (b: number) => 3 + b; // <0x00> is id 3 in this vocab
+    assert.equal(tok.tokenText(byte(0xe2)), '<0xE2>');
+    const streamer = new TextStreamer(tok);
+    assert.equal(streamer.push(byte(0xe2)), '');
+    assert.equal(streamer.push(byte(0x80)), '');
+    assert.equal(streamer.flush(), '\uFFFD', 'an unfinished character at the end is reported, not dropped');
+    const pieces = stream(tok, [byte(0xff), 403]); // 0xFF never starts a character
+    assert.equal(pieces.join(''), tok.decode([byte(0xff), 403]));
+  });
+});
+
+describe('llama-2-tiny-random (32000 tokens, multilingual gibberish)', () => {
+  test("streaming after the prompt reproduces llama.cpp's generated text for every run", async () => {
+    const tok = await loadTokenizer('llama-2-tiny-random', 'llama-2-tiny-random.gguf');
+    const runs: { prompt_token_ids: number[]; token_ids: number[]; generated_text: string }[] =
+      JSON.parse(await readFile(sharedPath('models', 'llama-2-tiny-random', 'llamacpp_refs.json'), 'utf8')).runs;
+    for (const run of runs) {
+      const generated = run.token_ids.slice(run.prompt_token_ids.length);
+      const pieces = stream(tok, generated, { context: run.prompt_token_ids });
+      assertWholeCharacters(pieces);
+      assert.equal(pieces.join(''), run.generated_text);
+    }
+  });
+});
