@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
 import { installTypedErrors } from './comlink-errors';
-import { LocalEngineCore, type EngineCore } from './core';
+import type { EngineCore } from './core';
 import type { Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream } from './types';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
@@ -14,6 +14,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   if (options.worker && typeof Worker === 'undefined') throw new InvalidRequestError('worker: true needs Web Workers, which this environment lacks');
 
   if (!useWorker) {
+    // Loaded on demand so that pages using the worker do not download the engine twice.
+    const { LocalEngineCore } = await import('./core');
     const core = new LocalEngineCore();
     const info = await core.load(model, { contextLength }, onProgress, signal);
     return new EngineHandle(core, info, (f) => f, async () => {});

@@ -1,0 +1,42 @@
+// The production build: the worker bundle carries the engine and tokenizer but none of onnxruntime,
+// and the page's own bundle stays small because the engine lives in the worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { repoRoot } from './helpers/browser';
+
+/** Upper bounds in gzip bytes; a new dependency that breaks them should be a conscious decision. */
+const WORKER_GZIP_LIMIT = 80 * 1024;
+const PAGE_GZIP_LIMIT = 20 * 1024;
+
+test('vite build: worker bundle has no onnxruntime, and both bundles stay within their size budgets', async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'hearth-build-'));
+  try {
+    await build({ configFile: join(repoRoot, 'vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    const assets = await readdir(join(outDir, 'assets'));
+    const read = (name: string) => readFile(join(outDir, 'assets', name), 'utf8');
+    const worker = assets.find((f) => f.startsWith('worker-') && f.endsWith('.js'));
+    const page = assets.find((f) => f.startsWith('index-') && f.endsWith('.js'));
+    assert.ok(worker, `no worker chunk among ${assets.join(', ')}`);
+    assert.ok(page, `no page chunk among ${assets.join(', ')}`);
+
+    const workerCode = await read(worker);
+    // Strings only onnxruntime's own code contains (its wasm loader and session API).
+    const leaked = workerCode.match(/ort-wasm[\w-]*|onnxruntime-(?:web|node|common)|InferenceSession\.create/);
+    assert.equal(leaked, null, `onnxruntime leaked into the worker bundle: ${leaked?.[0]}`);
+    assert.ok(workerCode.includes('byte_fallback'), 'the tokenizer is in the worker bundle');
+    const workerGzip = gzipSync(workerCode).length;
+    const pageCode = await read(page);
+    const pageGzip = gzipSync(pageCode).length;
+    console.log(`worker bundle ${(workerCode.length / 1024).toFixed(1)} KB, ${(workerGzip / 1024).toFixed(1)} KB gzip; page bundle ${(pageGzip / 1024).toFixed(1)} KB gzip`);
+    assert.ok(workerGzip < WORKER_GZIP_LIMIT, `worker bundle is ${workerGzip} bytes gzip`);
+    assert.ok(pageGzip < PAGE_GZIP_LIMIT, `page bundle is ${pageGzip} bytes gzip`);
+    assert.ok(!pageCode.includes('byte_fallback'), 'the page bundle should not carry the engine');
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+});
