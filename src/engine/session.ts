@@ -66,7 +66,8 @@ export class Session {
         this.cached.push(promptTokens[pos]!);
       }
       const tokens: number[] = [];
-      const streamer = new TextStreamer(tokenizer);
+      // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
+      const streamer = new TextStreamer(tokenizer, { context: promptTokens });
       let text = '';
       let finishReason: GenerationResult['finishReason'] = 'length';
       let t1 = t0;

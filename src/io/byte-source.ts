@@ -9,6 +9,8 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes starting at `offset`; throws FormatError if that runs past the end. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Releases what the source holds open (a file handle); reads after this fail. */
+  close?(): Promise<void>;
 }
 
 export function checkRange(source: { name: string; size: number }, offset: number, length: number): void {

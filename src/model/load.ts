@@ -33,8 +33,18 @@ export interface LoadModelOptions {
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
-  const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   const source = await openModelSource(model, { onProgress, signal });
+  try {
+    return await loadFromSource(gpu, source, options);
+  } finally {
+    // Everything the model needs is on the GPU now (or loading failed): let go of the file.
+    await source.close?.();
+  }
+}
+
+async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: LoadModelOptions): Promise<LoadedModel> {
+  const { onProgress, signal } = options;
+  const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   checkAbort();
 
   const file = await readGGUF(source);
