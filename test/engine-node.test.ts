@@ -1,7 +1,9 @@
 // The public engine in Node: streaming text, cancellation within one token, prefix reuse, option validation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine, InvalidRequestError, type Engine } from '../src/index';
+import { readFile } from 'node:fs/promises';
+import { createEngine, InvalidRequestError, type Engine, type LoadProgress } from '../src/index';
+import { serveFiles } from './helpers/file-server';
 import { sharedPath } from './helpers/shared';
 
 let engine: Engine;
@@ -87,4 +89,34 @@ test('invalid options are rejected with InvalidRequestError', async () => {
   }
   const tooLong = 'Once upon a time '.repeat(200);
   await assert.rejects(engine.generate(tooLong, { maxTokens: 1 }).result, /context holds 512/);
+});
+
+test('loading reports download (URL) or upload (file), then compile and ready, in order', async () => {
+  const bytes = new Uint8Array(await readFile(sharedPath('models/stories260K/stories260K-F16.gguf')));
+  const server = await serveFiles({ '/m.gguf': bytes }, { range: true });
+  try {
+    const events: LoadProgress[] = [];
+    const remote = await createEngine(`${server.url}/m.gguf`, { onProgress: (p) => events.push(p), contextLength: 64 });
+    try {
+      assert.equal(remote.model.weightType, 'F16');
+      const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
+      assert.deepEqual(phases, ['download', 'compile', 'ready']);
+      for (const e of events) {
+        assert.equal(e.file, `${server.url}/m.gguf`);
+        assert.ok(e.loaded >= 0 && (e.total === 0 || e.loaded <= e.total) && e.rate >= 0, JSON.stringify(e));
+      }
+      const r = await remote.generate('Once upon a time', { maxTokens: 8 }).result;
+      assert.equal(r.tokens.length, 8);
+    } finally {
+      await remote.dispose();
+    }
+  } finally {
+    await server.close();
+  }
+  const events: LoadProgress[] = [];
+  const local = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { onProgress: (p) => events.push(p), contextLength: 64 });
+  await local.dispose();
+  assert.deepEqual(events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]), ['upload', 'compile', 'ready']);
+  const uploads = events.filter((e) => e.phase === 'upload');
+  assert.equal(uploads.at(-1)!.loaded, uploads.at(-1)!.total, 'upload ends complete');
 });

@@ -3,7 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
+import { serveFiles, type FileServer } from './helpers/file-server';
 import type { AddressInfo } from 'node:net';
 import { sharedPath } from './helpers/shared';
 import { writeGGUF, specFromFile, arr, u8, i8, u16, i16, u32, i32, f32, f64, u64, i64, Typed } from './helpers/gguf-writer';
@@ -123,36 +124,18 @@ describe('real GGUF files', () => {
 
 describe('byte sources give identical results', () => {
   let bytes: Uint8Array;
-  let rangeServer: Server, plainServer: Server;
-  const requests = { range: 0, plain: 0 };
+  let rangeServer: FileServer, plainServer: FileServer;
   let rangeUrl = '', plainUrl = '';
   const path = stories('-Q4_0');
 
-  function serve(honourRange: boolean): Promise<[Server, string]> {
-    const server = createServer((req, res) => {
-      if (honourRange) requests.range++; else requests.plain++;
-      if (req.url === '/missing.gguf') { res.writeHead(404).end('not found'); return; }
-      const m = honourRange ? /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '') : null;
-      if (m) {
-        const start = Number(m[1]), end = Math.min(Number(m[2]), bytes.length - 1);
-        res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
-        res.end(Buffer.from(bytes.subarray(start, end + 1)));
-      } else {
-        res.writeHead(200, { 'Content-Length': bytes.length });
-        res.end(Buffer.from(bytes));
-      }
-    });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-      resolve([server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`]);
-    }));
-  }
-
   before(async () => {
     bytes = new Uint8Array(await readFile(path));
-    [rangeServer, rangeUrl] = await serve(true);
-    [plainServer, plainUrl] = await serve(false);
+    const files = { '/m.gguf': bytes };
+    rangeServer = await serveFiles(files, { range: true });
+    plainServer = await serveFiles(files, { range: false });
+    [rangeUrl, plainUrl] = [rangeServer.url, plainServer.url];
   });
-  after(() => { rangeServer.close(); plainServer.close(); });
+  after(async () => { await rangeServer.close(); await plainServer.close(); });
 
   test('memory, file, HTTP Range and HTTP without Range', async () => {
     const fileSource = await openFileSource(path);
@@ -169,7 +152,7 @@ describe('byte sources give identical results', () => {
       for (const p of parsed.slice(1)) assert.deepEqual(await readTensorBytes(p, name), expected);
     }
     await fileSource.close();
-    assert.equal(requests.plain, 1, 'a server without Range support is downloaded exactly once');
+    assert.equal(plainServer.requests, 1, 'a server without Range support is downloaded exactly once');
     assert.ok(progress.length > 0);
     const last = progress.at(-1)!;
     assert.deepEqual({ ...last, rate: 0 }, { file: `${plainUrl}/m.gguf`, loaded: bytes.length, total: bytes.length, rate: 0, phase: 'download' });

@@ -15,7 +15,7 @@ export interface UrlSourceOptions {
 export class UrlSource implements ByteSource {
   /** True while reads are served by Range requests; false once the whole file is in memory. */
   get rangeSupported(): boolean { return this.memory === undefined; }
-  private fetched = 0;
+  private readonly fetched = new Coverage();
   private readonly reporter: ProgressReporter;
 
   constructor(
@@ -34,7 +34,7 @@ export class UrlSource implements ByteSource {
     const res = await doFetch(this.name, this.options, { Range: `bytes=${offset}-${offset + length - 1}` });
     if (res.status === 200) {
       // The server stopped honouring Range: take the whole body once and serve from memory.
-      this.memory = await readBody(res, this.name, this.size, this.options.signal, this.reporter, 0);
+      this.memory = await readBody(res, this.name, this.size, this.options.signal, (n) => this.reporter.report(n));
       if (this.memory.length !== this.size) throw sizeChanged(this.name, this.size, this.memory.length);
       return this.memory.subarray(offset, offset + length);
     }
@@ -44,12 +44,14 @@ export class UrlSource implements ByteSource {
       await res.body?.cancel();
       throw new DownloadError(`${this.name}: the server answered a request for bytes ${offset}-${offset + length - 1} with bytes ${range.start}-${range.end}/${range.total ?? '*'}; the file may have changed on the server — reload and try again`);
     }
-    const base = this.fetched;
-    const bytes = await readBody(res, this.name, length, this.options.signal, this.reporter, base);
+    // Header windows overlap, so progress counts bytes of the file fetched at least once.
+    const base = this.fetched.bytes;
+    const fresh = this.fetched.uncovered(offset, offset + length);
+    const bytes = await readBody(res, this.name, length, this.options.signal, (n) => this.reporter.report(base + Math.round((n * fresh) / length)));
     if (bytes.length !== length) {
       throw new DownloadError(`${this.name}: asked the server for ${length} bytes at offset ${offset} but got ${bytes.length}; the connection may have dropped — try again`);
     }
-    this.fetched = Math.min(this.size, base + length);
+    this.fetched.add(offset, offset + length);
     return bytes;
   }
 }
@@ -73,7 +75,7 @@ export async function openUrlSource(url: string, options: UrlSourceOptions = {})
   if (res.status !== 200) throw httpError(res, url);
   const declared = contentLength(res);
   const reporter = new ProgressReporter(options.onProgress, url, declared ?? 0, 'download');
-  const bytes = await readBody(res, url, declared, options.signal, reporter, 0);
+  const bytes = await readBody(res, url, declared, options.signal, (n) => reporter.report(n));
   if (declared !== undefined && bytes.length !== declared) {
     throw new DownloadError(`${url}: the download ended after ${bytes.length} of ${declared} bytes; the connection may have dropped — try again`);
   }
@@ -141,7 +143,7 @@ function sizeChanged(url: string, expected: number, got: number): DownloadError 
 /** Streams a body into one buffer (preallocated when the length is known), reporting progress. */
 async function readBody(
   res: Response, url: string, expected: number | undefined, signal: AbortSignal | undefined,
-  reporter: ProgressReporter, progressBase: number,
+  onBytes: (received: number) => void,
 ): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
@@ -167,11 +169,35 @@ async function readBody(
       }
       buf.set(c, n);
       n += c.length;
-      reporter.report(progressBase + n);
+      onBytes(n);
     }
   } finally {
     if (!finished) reader.cancel().catch(() => {});
     else reader.releaseLock();
   }
   return n === buf.length ? buf : buf.slice(0, n);
+}
+
+/** Union of byte ranges [start, end), kept merged and sorted. */
+class Coverage {
+  private spans: [number, number][] = [];
+  bytes = 0;
+
+  /** How many bytes of [start, end) are not covered yet. */
+  uncovered(start: number, end: number): number {
+    let overlap = 0;
+    for (const [a, b] of this.spans) overlap += Math.max(0, Math.min(b, end) - Math.max(a, start));
+    return end - start - overlap;
+  }
+
+  add(start: number, end: number): void {
+    const merged: [number, number][] = [];
+    for (const span of [...this.spans, [start, end] as [number, number]].sort((x, y) => x[0] - y[0])) {
+      const last = merged[merged.length - 1];
+      if (last && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+      else merged.push([span[0], span[1]]);
+    }
+    this.spans = merged;
+    this.bytes = merged.reduce((sum, [a, b]) => sum + b - a, 0);
+  }
 }

@@ -4,7 +4,7 @@ import { BufferPool } from '../gpu/buffers';
 import type { AcquiredDevice } from '../gpu/device';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
-import { openUrlSource } from '../io/url-source';
+import { openUrlSource, UrlSource } from '../io/url-source';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
 import { readLlamaConfig, type LlamaConfig } from './config';
@@ -58,7 +58,10 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
   device.pushErrorScope('out-of-memory');
   try {
     const weightBytes = file.tensors.reduce((s, t) => s + t.byteLength, 0);
-    const upload = new ProgressReporter(onProgress, source.name, weightBytes, 'upload');
+    // Tensors read by Range requests go straight to the GPU: the source's 'download' events already
+    // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
+    const streamed = source instanceof UrlSource && source.rangeSupported;
+    const upload = new ProgressReporter(streamed ? undefined : onProgress, source.name, weightBytes, 'upload');
     const weights = await uploadLlamaWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
     const llama = await LlamaModel.create(device, config, weights, pool, contextLength);
