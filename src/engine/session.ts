@@ -4,19 +4,12 @@ import { InvalidRequestError } from '../errors';
 import type { LoadedModel } from '../model/load';
 import { TextStreamer } from '../tokenizer/text-stream';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampler';
-import type { GenerationResult, TokenChunk } from './types';
+import type { GenerateOptions, GenerationResult, TokenChunk } from './types';
 
 export const DEFAULT_MAX_TOKENS = 256;
 
 /** Generation options as they cross the worker boundary (no AbortSignal: cancellation is a call). */
-export interface GenerateRequest {
-  maxTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  seed?: number;
-  addBos?: boolean;
-}
+export type GenerateRequest = Omit<GenerateOptions, 'signal'>;
 
 export class Session {
   /** Tokens whose keys and values are in the KV cache; index = position. */

@@ -2,7 +2,7 @@
 // The merges are stored in the file; what is not stored is the pre-tokenizer regex: llama.cpp compiles one
 // in per `tokenizer.ggml.pre` name, and so do we (same expressions as llama.cpp's llm_tokenizer_bpe).
 import { UnsupportedError } from '../errors';
-import { userDefinedTokens, vocabObject } from './spm';
+import { bpeModelJSON, userDefinedTokens } from './spm';
 import type { GGUFVocab } from './vocab';
 
 const CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
@@ -64,17 +64,6 @@ export function bpeTokenizerJSON(vocab: GGUFVocab): Record<string, unknown> {
     },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: vocab.unkId !== undefined ? vocab.tokens[vocab.unkId] : null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: flavour.ignoreMerges,
-      vocab: vocabObject(vocab.tokens),
-      merges: vocab.merges ?? [],
-    },
+    model: bpeModelJSON(vocab, vocab.merges ?? [], { byte_fallback: false, ignore_merges: flavour.ignoreMerges }),
   };
 }

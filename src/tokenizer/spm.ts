@@ -105,17 +105,7 @@ export function spmTokenizerJSON(vocab: GGUFVocab, merges: string[]): Record<str
         ...(vocab.addSpacePrefix ? [{ type: 'Strip', content: ' ', start: 1, stop: 0 }] : []),
       ],
     },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: vocab.unkId !== undefined ? vocab.tokens[vocab.unkId] : null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: true,
-      vocab: vocabObject(vocab.tokens),
-      merges,
-    },
+    model: bpeModelJSON(vocab, merges, { byte_fallback: true }),
   };
 }
 
@@ -134,6 +124,21 @@ export function userDefinedTokens(vocab: GGUFVocab): Record<string, unknown>[] {
 }
 
 /** token → id; on duplicate texts the last id wins, like llama.cpp's token_to_id. */
+/** The `model` section of tokenizer.json for a BPE over the GGUF vocabulary. */
+export function bpeModelJSON(vocab: GGUFVocab, merges: string[], options: { byte_fallback: boolean; ignore_merges?: boolean }): Record<string, unknown> {
+  return {
+    type: 'BPE',
+    dropout: null,
+    unk_token: vocab.unkId !== undefined ? vocab.tokens[vocab.unkId] : null,
+    continuing_subword_prefix: null,
+    end_of_word_suffix: null,
+    fuse_unk: false,
+    ...options,
+    vocab: vocabObject(vocab.tokens),
+    merges,
+  };
+}
+
 export function vocabObject(tokens: string[]): Record<string, number> {
   // A null-prototype object, so that a token spelled "__proto__" is an ordinary key.
   const obj: Record<string, number> = Object.create(null);
