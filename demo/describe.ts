@@ -1,0 +1,96 @@
+// Words for what the engine reports: load progress lines and error explanations with a next step.
+import type { LoadProgress } from '../src/index';
+
+const phaseLabels: Record<LoadProgress['phase'], string> = {
+  download: 'Downloading',
+  parse: 'Reading the model header',
+  upload: 'Uploading weights to the GPU',
+  compile: 'Compiling GPU kernels',
+  ready: 'Ready',
+};
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/** Last path segment of a URL (or the string itself), for short status lines. */
+export function shortName(source: string): string {
+  try {
+    const path = new URL(source, location.href).pathname;
+    return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || source;
+  } catch {
+    return source;
+  }
+}
+
+/** "Downloading stories260K.gguf: 45% (0.5 of 1.1 MB, 3.1 MB/s)". */
+export function describeProgress(p: LoadProgress, name: string): string {
+  const label = phaseLabels[p.phase] ?? p.phase;
+  if (p.phase === 'ready') return `${label}`;
+  const parts: string[] = [];
+  const bytes = p.phase !== 'compile';
+  if (p.total > 0) {
+    parts.push(`${Math.floor((100 * p.loaded) / p.total)}%`);
+    parts.push(bytes ? `${formatBytes(p.loaded)} of ${formatBytes(p.total)}` : `${p.loaded} of ${p.total}`);
+  } else if (p.loaded > 0) {
+    parts.push(bytes ? formatBytes(p.loaded) : String(p.loaded));
+  }
+  if (bytes && p.rate > 0 && p.phase === 'download') parts.push(`${formatBytes(Math.round(p.rate))}/s`);
+  return `${label} ${name}${parts.length ? `: ${parts.join(' · ')}` : '…'}`;
+}
+
+export interface ErrorExplanation { title: string; message: string; hint: string }
+
+const LOAD_ANOTHER = 'You can load another model under “Load another model” below.';
+
+/** Title and next step for an error the engine threw (typed HearthErrors carry a `code`). */
+export function explainError(e: unknown): ErrorExplanation {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'resources':
+      if (!('gpu' in navigator)) {
+        return {
+          title: 'WebGPU is not available in this browser',
+          message,
+          hint: 'Use Chrome or Edge 113 or newer on a desktop, and open the page over https or http://localhost. ' +
+            'On Linux, enable chrome://flags/#enable-unsafe-webgpu and #enable-vulkan, then restart the browser.',
+        };
+      }
+      return {
+        title: 'The GPU cannot run this model',
+        message,
+        hint: 'Try a smaller model or close other GPU-heavy tabs. WebGPU needs Chrome or Edge 113+ ' +
+          '(on Linux with chrome://flags/#enable-unsafe-webgpu). ' + LOAD_ANOTHER,
+      };
+    case 'format':
+      return {
+        title: 'This is not a valid GGUF file',
+        message,
+        hint: 'Check that the URL points to the .gguf file itself (not a web page about it) and that it is complete. ' + LOAD_ANOTHER,
+      };
+    case 'unsupported':
+      return {
+        title: 'This model is not supported yet',
+        message,
+        hint: 'Hearth runs llama-architecture GGUF files with F32 or F16 weights. ' + LOAD_ANOTHER,
+      };
+    case 'download':
+      return {
+        title: 'The model could not be downloaded',
+        message,
+        hint: 'Check the URL and your connection. A server on another origin must allow CORS requests, including the Range header. ' + LOAD_ANOTHER,
+      };
+    case 'invalid_request':
+      return { title: 'These settings do not work', message, hint: 'Check the generation settings and try again.' };
+    default:
+      return {
+        title: 'Something went wrong',
+        message,
+        hint: 'Reload the page. If it happens again, the browser console has details.',
+      };
+  }
+}
