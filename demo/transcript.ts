@@ -33,9 +33,12 @@ export class Transcript {
   }
 
   addUser(joinedText: string): void {
+    // The joining space stays outside the highlight, so the highlight hugs the words.
+    const lead = /^\s*/.exec(joinedText)![0];
     const mark = document.createElement('mark');
     mark.className = 'user';
-    mark.textContent = joinedText;
+    mark.textContent = joinedText.slice(lead.length);
+    if (lead) this.el.append(lead);
     this.el.append(mark);
     this.contextText += joinedText;
     this.changed();
