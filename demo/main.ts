@@ -132,13 +132,18 @@ async function loadModel(source: string | File): Promise<void> {
 
 // ---- generation ----------------------------------------------------------------------------
 
+/** The settings panel as GenerateOptions; a value out of range is an InvalidRequestError naming the field. */
 function readSettings(): GenerateOptions {
-  const num = (input: HTMLInputElement, fallback: number) => (input.value.trim() === '' ? fallback : Number(input.value));
+  const read = (input: HTMLInputElement, label: string, fallback: number, ok: (n: number) => boolean, rule: string) => {
+    const n = input.value.trim() === '' ? fallback : Number(input.value);
+    if (!Number.isFinite(n) || !ok(n)) throw new InvalidRequestError(`${label} must be ${rule}, got '${input.value}'`);
+    return n;
+  };
   return {
-    maxTokens: Math.floor(num(ui.maxTokens, 200)),
-    temperature: num(ui.temperature, 0),
-    topP: num(ui.topP, 1),
-    seed: Math.floor(num(ui.seed, 0)),
+    maxTokens: read(ui.maxTokens, 'Max tokens', 200, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1'),
+    temperature: read(ui.temperature, 'Temperature', 0, (n) => n >= 0, '0 (greedy) or more'),
+    topP: read(ui.topP, 'Top-p', 1, (n) => n > 0 && n <= 1, 'above 0 and at most 1'),
+    seed: read(ui.seed, 'Seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number of at least 0'),
   };
 }
 
@@ -189,6 +194,7 @@ async function send(): Promise<void> {
     const room = contextLength - promptTokens;
     if (room <= 0) throw new InvalidRequestError(`your text is ${promptTokens} tokens, but the context holds ${contextLength}; shorten it`);
 
+    const checkpoint = transcript.checkpoint();
     transcript.addUser(joined);
     ui.prompt.value = '';
     const turn = transcript.beginModel();
@@ -211,7 +217,13 @@ async function send(): Promise<void> {
         `${result.prefillTokensPerSecond.toFixed(0)} tok/s) · ${finishLabel[result.finishReason]}`;
       setStatus(stopped ? 'Stopped.' : 'Ready.');
     } catch (e) {
-      turn.finish(streamed, true);
+      if (streamed === '' && !isAbort(e)) {
+        // Nothing came out: take the turn back so the text can be sent again.
+        transcript.rollback(checkpoint);
+        ui.prompt.value = typed;
+      } else {
+        turn.finish(streamed, true);
+      }
       throw e;
     }
   } catch (e) {

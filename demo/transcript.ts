@@ -72,6 +72,19 @@ export class Transcript {
     };
   }
 
+  /** Where the transcript stands now, for `rollback`. */
+  checkpoint(): { nodes: number; context: string } {
+    return { nodes: this.el.childNodes.length, context: this.contextText };
+  }
+
+  /** Removes everything added since `checkpoint()` (a turn that failed before producing text). */
+  rollback(at: { nodes: number; context: string }): void {
+    while (this.el.childNodes.length > at.nodes) this.el.lastChild!.remove();
+    this.el.setAttribute('aria-busy', 'false');
+    this.contextText = at.context;
+    this.changed();
+  }
+
   /** Starts a fresh context: earlier text stays visible above the notice but is no longer in the prompt. */
   freshContext(notice: string): void {
     const p = document.createElement('span');

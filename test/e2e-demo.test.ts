@@ -160,9 +160,35 @@ describe('demo page', () => {
       assert.ok(turn3.length > withUserText.length, 'turn 3 should add model text');
       assert.match(await page.getByTestId('turn-stats').innerText(), /[1-9]\d* cached/, 'the shared prefix should come from the KV cache');
 
+      // Settings out of range: the error panel names the field; nothing is sent and the text stays.
+      await page.locator('#settings > summary').click();
+      await page.getByTestId('temperature').fill('-1');
+      await page.getByTestId('prompt').fill('Tom and Sam');
+      await page.getByTestId('send').click();
+      await step('invalid settings', () => page.getByTestId('error-panel').waitFor({ state: 'visible', timeout: TURN_TIMEOUT }));
+      assert.match(await page.getByTestId('error-panel').innerText(), /Temperature must be 0 \(greedy\) or more/);
+      assert.equal(await transcriptText(page), turn3);
+      assert.equal(await page.getByTestId('prompt').inputValue(), 'Tom and Sam');
+      assert.equal(await state(page), 'ready');
+      await page.getByTestId('temperature').fill('0');
+      await page.locator('#settings > summary').click();
+
+      // A turn that would overflow the context starts a fresh one, with a notice, from the new text alone.
+      await setMaxTokens(page, 2040);
+      await page.getByTestId('send').click();
+      await step('overflow turn streaming', () => page.waitForFunction((n) => document.body.dataset.state === 'generating' &&
+        (document.getElementById('transcript')!.textContent ?? '').length > n + 30, turn3.length + ' Tom and Sam'.length,
+      { timeout: TURN_TIMEOUT, polling: 20 }));
+      assert.equal(await page.getByTestId('error-panel').isVisible(), false, 'a successful send hides the old error');
+      await page.getByTestId('stop').click();
+      await step('overflow turn stop', () => waitForState(page, 'ready'));
+      assert.match(await page.getByTestId('context-notice').innerText(), /fresh context/);
+      assert.match(await page.getByTestId('turn-stats').innerText(), /prompt \d+ \(0 cached/, 'a fresh context has nothing cached');
+
       // New chat empties the transcript and the next turn starts from the new text alone.
       await page.getByTestId('new-chat').click();
       await step('new chat', () => page.waitForFunction(() => (document.getElementById('transcript')!.textContent ?? '') === '', null, { timeout: TURN_TIMEOUT }));
+      await setMaxTokens(page, 40);
       await step('turn after new chat', () => runTurn(page, 'Once upon a time', 'enter'));
       const fresh = await transcriptText(page);
       assert.ok(reference.startsWith(fresh) && fresh.length > 60, `after New chat the output should again follow llama2.c: ${JSON.stringify(fresh)}`);
