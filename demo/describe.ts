@@ -3,7 +3,6 @@ import type { LoadProgress } from '../src/index';
 
 const phaseLabels: Record<LoadProgress['phase'], string> = {
   download: 'Downloading',
-  parse: 'Reading the model header',
   upload: 'Uploading weights to the GPU',
   compile: 'Compiling GPU kernels',
   ready: 'Ready',

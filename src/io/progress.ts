@@ -4,13 +4,13 @@ import type { ByteSource } from './byte-source';
 export interface LoadProgress {
   /** File name or URL the event is about. */
   file: string;
-  /** Units done so far (bytes for download/parse/upload). */
+  /** Units done so far (bytes for download and upload). */
   loaded: number;
   /** Units in all (0 if unknown). */
   total: number;
   /** Bytes per second over the phase so far (0 if not meaningful). */
   rate: number;
-  phase: 'download' | 'parse' | 'upload' | 'compile' | 'ready';
+  phase: 'download' | 'upload' | 'compile' | 'ready';
 }
 
 export type ProgressCallback = (p: LoadProgress) => void;

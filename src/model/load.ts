@@ -75,7 +75,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
       vocabSize: config.vocabSize,
       weightType: ggmlTypeName(file.tensorsByName.get('blk.0.attn_q.weight')!.type),
       gpuBytes: pool.bytes,
-      adapter: gpu.adapterInfo.description || gpu.adapterInfo.vendor,
+      adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
     };
     return { config, tokenizer, model: llama, info, destroy: () => pool.destroy() };
   } catch (e) {
