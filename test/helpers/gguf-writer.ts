@@ -196,6 +196,19 @@ export function specFromFile(file: GGUFFile, tensorData: Map<string, Uint8Array>
 export interface TinyLlamaOptions {
   dim?: number; layers?: number; heads?: number; kvHeads?: number; ff?: number; vocab?: number;
   contextLength?: number; tied?: boolean; seed?: number;
+  /**
+   * 'uniform' (default): every weight U(−0.1, 0.1); small and flat, enough for shape and format tests.
+   * 'scaled': norm weights 1 ± 0.1, matrices with std 1/√(fan-in) (so activations keep unit scale through the
+   * layers and logits spread with std ≈ 1) and embeddings with std 1/√dim (small next to the blocks' output, so
+   * a tied output matrix does not just repeat the input token).
+   */
+  init?: 'uniform' | 'scaled';
+  /**
+   * 'minimal' (default): <unk> <s> </s> t3 t4 …, text does not tokenize meaningfully.
+   * 'bytes': <unk> <s> </s>, the 256 byte tokens <0x00>…<0xFF>, then SentencePiece pieces (▁, a–z, common
+   * merges) with descending scores, so any text tokenizes (byte fallback) the same way in llama.cpp and Hearth.
+   */
+  vocabulary?: 'minimal' | 'bytes';
   /** Extra or overriding metadata entries (value undefined removes a key). */
   metadata?: Record<string, MetaValue | undefined>;
   /** Tensor names to leave out (for negative tests). */
@@ -214,6 +227,16 @@ export function tinyLlamaSpec(o: TinyLlamaOptions = {}): GGUFSpec {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) - 0.5) * 0.2;
   });
+  const scaled = o.init === 'scaled';
+  // U(−0.1, 0.1) has std 0.1/√3: scaling by k·√3·10 gives std k.
+  const withStd = (n: number, std: number) => random(n).map((x) => x * std * Math.sqrt(3) * 10);
+  const weight = (name: string, dims: number[]): Float32Array => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (!scaled) return random(n);
+    if (dims.length === 1) return random(n).map((x) => 1 + x); // norm weights
+    return withStd(n, 1 / Math.sqrt(dims[0]!)); // dims[0] is the row length: fan-in, or dim for token_embd
+  };
+  const vocabulary = o.vocabulary === 'bytes' ? byteFallbackVocabulary(vocab) : minimalVocabulary(vocab);
   const meta: Record<string, MetaValue | undefined> = {
     'general.architecture': 'llama',
     'general.name': 'tiny-llama',
@@ -226,14 +249,15 @@ export function tinyLlamaSpec(o: TinyLlamaOptions = {}): GGUFSpec {
     'llama.rope.dimension_count': u32(headDim),
     'llama.attention.layer_norm_rms_epsilon': f32(1e-5),
     'tokenizer.ggml.model': 'llama',
-    'tokenizer.ggml.tokens': Array.from({ length: vocab }, (_, i) => (i === 0 ? '<unk>' : i === 1 ? '<s>' : i === 2 ? '</s>' : `t${i}`)),
-    'tokenizer.ggml.scores': new Float32Array(vocab),
-    'tokenizer.ggml.token_type': Int32Array.from({ length: vocab }, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : 1)),
+    'tokenizer.ggml.tokens': vocabulary.tokens,
+    'tokenizer.ggml.scores': vocabulary.scores,
+    'tokenizer.ggml.token_type': vocabulary.types,
+    ...(o.vocabulary === 'bytes' ? { 'tokenizer.ggml.bos_token_id': u32(1), 'tokenizer.ggml.eos_token_id': u32(2), 'tokenizer.ggml.unknown_token_id': u32(0) } : {}),
     ...o.metadata,
   };
   const tensors: TensorSpec[] = [];
   const add = (name: string, dims: number[]) => {
-    if (!o.omitTensors?.includes(name)) tensors.push({ name, dims, type: GGMLType.F32, data: random(dims.reduce((a, b) => a * b, 1)) });
+    if (!o.omitTensors?.includes(name)) tensors.push({ name, dims, type: GGMLType.F32, data: weight(name, dims) });
   };
   add('token_embd.weight', [dim, vocab]);
   for (let l = 0; l < layers; l++) {
@@ -251,4 +275,36 @@ export function tinyLlamaSpec(o: TinyLlamaOptions = {}): GGUFSpec {
   if (!o.tied) add('output.weight', [dim, vocab]);
   const metadata = Object.entries(meta).filter((e): e is [string, MetaValue] => e[1] !== undefined);
   return { metadata, tensors };
+}
+
+interface SpmVocabulary { tokens: string[]; scores: Float32Array; types: Int32Array }
+
+function minimalVocabulary(size: number): SpmVocabulary {
+  return {
+    tokens: Array.from({ length: size }, (_, i) => (i === 0 ? '<unk>' : i === 1 ? '<s>' : i === 2 ? '</s>' : `t${i}`)),
+    scores: new Float32Array(size),
+    types: Int32Array.from({ length: size }, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : 1)),
+  };
+}
+
+/** Merges of English-like text, best first; every piece splits into two earlier pieces or single characters. */
+const SPM_PIECES = [
+  '▁t', 'he', '▁a', 'in', 'er', 'an', '▁s', 'on', 're', '▁w', 'nd', '▁the', 'at', 'en', '▁o', 'ou', 'ed', 'is', 'it',
+  'or', 'ing', '▁b', '▁c', 'as', '▁h', '▁m', '▁d', '▁f', 'ar', '▁and', '▁to', 'll', '▁l', 'om', '▁p', 'ay', '▁was',
+];
+
+/** <unk> <s> </s>, 256 byte tokens, ▁ and a–z, SPM_PIECES, then two-letter pieces until `size` tokens. */
+function byteFallbackVocabulary(size: number): SpmVocabulary {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const pieces = ['\u2581', ...letters, ...SPM_PIECES];
+  for (const a of letters) for (const b of letters) if (!pieces.includes(a + b)) pieces.push(a + b);
+  const first = 3 + 256;
+  if (size < first + 1 + letters.length) throw new Error(`gguf-writer: a byte-fallback vocabulary needs at least ${first + 1 + letters.length} tokens`);
+  if (size > first + pieces.length) throw new Error(`gguf-writer: a byte-fallback vocabulary has at most ${first + pieces.length} tokens`);
+  const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => hex(b)), ...pieces.slice(0, size - first)];
+  const types = Int32Array.from(tokens, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < first ? 6 : 1));
+  // Earlier pieces merge first (higher score); specials and bytes score 0 as in llama.cpp's converted vocabularies.
+  const scores = Float32Array.from(tokens, (_, i) => (i < first ? 0 : -(i - first)));
+  return { tokens, scores, types };
 }
