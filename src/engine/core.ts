@@ -4,6 +4,8 @@ import { InvalidRequestError } from '../errors';
 import { acquireDevice, type AcquiredDevice } from '../gpu/device';
 import type { ProgressCallback } from '../io/progress';
 import { loadModel, type LoadedModel } from '../model/load';
+import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
+import type { Tokenizer } from '../tokenizer';
 import { Session, type GenerateRequest } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
@@ -13,6 +15,9 @@ export interface CoreLoadOptions { contextLength?: number }
 export interface EngineCore {
   load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo>;
   generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  /** Renders `messages` with the chat template and generates the assistant's turn. */
+  chat(messages: ChatMessage[], request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
   cancel(): void;
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
@@ -24,6 +29,8 @@ export class LocalEngineCore implements EngineCore {
   private gpu?: AcquiredDevice;
   private loaded?: LoadedModel;
   private session?: Session;
+  /** Built on first use: parsing the template and finding its stop tokens scans the vocabulary. */
+  private chatSetup?: { template: ChatTemplate; stopTokens: number[] };
 
   async load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
     if (options.contextLength !== undefined && !(Number.isInteger(options.contextLength) && options.contextLength > 0)) {
@@ -33,11 +40,22 @@ export class LocalEngineCore implements EngineCore {
     this.gpu = await acquireDevice();
     this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength });
     this.session = new Session(this.loaded);
+    this.chatSetup = undefined;
     return this.loaded.info;
   }
 
   generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
     return this.ready().session!.generate(prompt, request, onChunk);
+  }
+
+  async chat(messages: ChatMessage[], request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+    const { template, stopTokens } = this.chatTemplate();
+    const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(messages, { addGenerationPrompt: true }));
+    return this.session!.generate(prompt, request, onChunk, stopTokens);
+  }
+
+  async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
+    return this.chatTemplate().template.render(messages, options);
   }
 
   cancel(): void {
@@ -65,8 +83,27 @@ export class LocalEngineCore implements EngineCore {
     this.gpu = undefined;
   }
 
+  private chatTemplate(): { template: ChatTemplate; stopTokens: number[] } {
+    const { info, tokenizer } = this.ready().loaded!;
+    if (!this.chatSetup) {
+      if (!info.chatTemplate) {
+        throw new InvalidRequestError(`${info.name} has no chat template (no 'tokenizer.chat_template' in the file): it is a base model, which continues text rather than answering messages. Use generate() with a plain prompt, or load an instruction-tuned model.`);
+      }
+      const template = new ChatTemplate(info.chatTemplate, templateTokens(tokenizer));
+      this.chatSetup = { template, stopTokens: chatStopTokens(tokenizer, template) };
+    }
+    return this.chatSetup;
+  }
+
   private ready(): this {
     if (!this.session) throw new InvalidRequestError('no model is loaded (it failed to load, or the engine was disposed); create a new engine');
     return this;
   }
+}
+
+/** The bos_token / eos_token texts a template refers to. */
+function templateTokens(tokenizer: Tokenizer): { bosToken?: string; eosToken?: string } {
+  const text = (id: number | undefined) => (id === undefined ? undefined : tokenizer.tokenText(id));
+  // eosIds lists EOS first when the vocabulary has one.
+  return { bosToken: text(tokenizer.bosId), eosToken: text(tokenizer.eosIds[0]) };
 }

@@ -4,7 +4,9 @@ import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
 import { installTypedErrors } from './comlink-errors';
 import type { EngineCore } from './core';
-import type { Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream } from './types';
+import type {
+  ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
+} from './types';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
   const { onProgress, signal, contextLength } = options;
@@ -56,14 +58,31 @@ class EngineHandle implements Engine {
   ) {}
 
   generate(prompt: string, options: GenerateOptions = {}): TokenStream {
+    if (typeof prompt !== 'string') throw new InvalidRequestError(`prompt must be a string, got ${typeof prompt}`);
+    return this.stream(options, (request, onChunk) => this.core.generate(prompt, request, onChunk));
+  }
+
+  chat(messages: ChatMessage[], options: GenerateOptions = {}): TokenStream {
+    if (!Array.isArray(messages)) throw new InvalidRequestError(`messages must be an array of { role, content }, got ${typeof messages}`);
+    return this.stream(options, (request, onChunk) => this.core.chat(messages, request, onChunk));
+  }
+
+  async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions = {}): Promise<string> {
+    return this.core.applyChatTemplate(messages, options);
+  }
+
+  /** Runs one core generation and turns its chunk callbacks into a TokenStream. */
+  private stream(
+    options: GenerateOptions,
+    start: (request: Omit<GenerateOptions, 'signal'>, onChunk: (c: TokenChunk) => void) => Promise<GenerationResult>,
+  ): TokenStream {
     const { signal, ...request } = options;
     if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
-    if (typeof prompt !== 'string') throw new InvalidRequestError(`prompt must be a string, got ${typeof prompt}`);
     const queue = new ChunkQueue();
     const cancel = () => { void this.core.cancel(); };
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });
-    const result = Promise.resolve(this.core.generate(prompt, request, this.passCallback((c: TokenChunk) => queue.push(c)))) as Promise<GenerationResult>;
+    const result = Promise.resolve(start(request, this.passCallback((c: TokenChunk) => queue.push(c))));
     result.then((r) => queue.end(r), (e: unknown) => queue.fail(e)).finally(() => signal?.removeEventListener('abort', cancel));
     return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate() };
   }

@@ -28,7 +28,16 @@ export class Session {
     this.cached = [];
   }
 
-  async generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+  /**
+   * Continues `prompt`: text (tokenized here, BOS per request.addBos) or token ids as they are to be fed.
+   * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM).
+   */
+  async generate(
+    prompt: string | readonly number[],
+    request: GenerateRequest,
+    onChunk: (chunk: TokenChunk) => void,
+    stopTokens: readonly number[] = this.loaded.tokenizer.eosIds,
+  ): Promise<GenerationResult> {
     const { model, tokenizer, info } = this.loaded;
     const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidRequestError(`maxTokens must be an integer >= 0, got ${request.maxTokens}`);
@@ -37,7 +46,7 @@ export class Session {
     const greedy = sampling.temperature === 0;
     if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
 
-    const promptTokens = tokenizer.encode(prompt, { addBos: request.addBos ?? true });
+    const promptTokens = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: request.addBos ?? true }) : checkedIds(prompt, tokenizer.vocabSize);
     if (promptTokens.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
     if (promptTokens.length > info.contextLength) {
       throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
@@ -74,7 +83,7 @@ export class Session {
         this.cached.push(fed);
         if (tokens.length === 0) t1 = performance.now();
         const next = pick(out, tokens.length);
-        if (tokenizer.eosIds.includes(next)) { finishReason = 'stop'; break; }
+        if (stopTokens.includes(next)) { finishReason = 'stop'; break; }
         tokens.push(next);
         const piece = streamer.push(next);
         text += piece;
@@ -102,6 +111,13 @@ export class Session {
       this.cancelled = false;
     }
   }
+}
+
+function checkedIds(ids: readonly number[], vocabSize: number): number[] {
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new InvalidRequestError(`prompt token ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+  }
+  return ids.slice();
 }
 
 function rate(count: number, ms: number): number {

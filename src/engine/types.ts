@@ -1,7 +1,8 @@
 // The public shapes of the engine API, shared by the page, the worker and Node.
 import type { LoadProgress } from '../io/progress';
+import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
 
-export type { LoadProgress };
+export type { LoadProgress, ChatMessage, ChatTemplateOptions };
 
 /** Where a model comes from: a URL (absolute or page-relative), a local path (Node), or the bytes. */
 export type ModelSource = string | URL | ArrayBuffer | Uint8Array;
@@ -24,6 +25,11 @@ export interface ModelInfo {
   /** Positions the KV cache holds (what a prompt plus its continuation must fit in). */
   contextLength: number;
   vocabSize: number;
+  /**
+   * The Jinja chat template of an instruction-tuned model (`tokenizer.chat_template`); undefined for a base
+   * model, which only continues text (chat() then throws InvalidRequestError).
+   */
+  chatTemplate?: string;
   /** Weight storage, e.g. 'F32', 'F16'. */
   weightType: string;
   /** Bytes given to createBuffer for weights, KV cache and activations. */
@@ -83,6 +89,15 @@ export interface Engine {
    * tokens of the last one, only the new tokens are computed.
    */
   generate(prompt: string, options?: GenerateOptions): TokenStream;
+  /**
+   * The assistant's reply to `messages`: they are rendered with the model's chat template (generation
+   * prompt included), and generation stops at the end of the assistant's turn (EOS, '<|eot_id|>',
+   * '<|im_end|>', '<end_of_turn>', ...). The KV cache is reused as the conversation grows. Throws
+   * InvalidRequestError when the model has no chat template (a base model: use generate).
+   */
+  chat(messages: ChatMessage[], options?: GenerateOptions): TokenStream;
+  /** The prompt text chat() would feed the model for `messages` (InvalidRequestError without a template). */
+  applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
   /** Forgets the cached context. */
