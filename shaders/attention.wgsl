@@ -1,5 +1,8 @@
-// Single-token attention for one layer: out_h = softmax(q_h · K_kv[0..=pos]ᵀ / sqrt(HEAD_DIM)) · V_kv.
+// Single-token attention for one layer: out_h = softmax(cap(SCALE · q_h · K_kv[first..=pos]ᵀ)) · V_kv.
 // Grouped-query: head h reads kv head h / (N_HEADS / N_KV_HEADS). One workgroup per head (dispatch N_HEADS).
+// SCALE is usually 1/sqrt(HEAD_DIM). SOFTCAP > 0 soft-caps each score, s → SOFTCAP · tanh(s / SOFTCAP)
+// (Gemma 2); 0 leaves scores alone. WINDOW > 0 is a sliding window: only the last WINDOW positions
+// (p > pos − WINDOW, llama.cpp's LLAMA_SWA_TYPE_STANDARD) are seen; 0 sees every position.
 //
 // One barrier in total (barriers are very expensive on SwiftShader): thread t owns positions t, t+64, ...
 // It writes exp(score − m_t) to the scratch, with m_t its own running maximum and l_t its own sum. After
@@ -12,6 +15,9 @@ override N_HEADS: u32;
 override N_KV_HEADS: u32;
 override HEAD_DIM: u32;
 override CTX: u32;
+override SCALE: f32;
+override SOFTCAP: f32;
+override WINDOW: u32;
 
 const WG: u32 = 64u;
 const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
@@ -34,18 +40,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let q_off = h * HEAD_DIM;
   let s_off = h * CTX;
   let n_pos = step.pos + 1u;
-  let scale = inverseSqrt(f32(HEAD_DIM));
+  // Thread k owns positions first + k, first + k + 64, ...
+  let first = select(0u, n_pos - min(WINDOW, n_pos), WINDOW > 0u);
 
   // Scores for this thread's positions, with an online (rescaled) max and sum.
   var m = LOWEST;
   var l = 0.0;
-  for (var p = t; p < n_pos; p += WG) {
+  for (var p = first + t; p < n_pos; p += WG) {
     let k_row = p * kv_dim + kv_off;
     var qk = 0.0;
     for (var d = 0u; d < HEAD_DIM; d++) {
       qk += q[q_off + d] * k_cache[k_row + d];
     }
-    let s = qk * scale;
+    var s = qk * SCALE;
+    if (SOFTCAP > 0.0) {
+      // Clamped: tanh is 1 in f32 long before 10, and tanh through exp would overflow to NaN.
+      s = tanh(clamp(s / SOFTCAP, -10.0, 10.0)) * SOFTCAP;
+    }
     if (s > m) {
       l *= exp(m - s);
       m = s;
@@ -54,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     scores[s_off + p] = s;
   }
   // Second pass over own positions (no other thread reads them yet): exp relative to the final m_t.
-  for (var p = t; p < n_pos; p += WG) {
+  for (var p = first + t; p < n_pos; p += WG) {
     scores[s_off + p] = exp(scores[s_off + p] - m);
   }
   thread_max[t] = m;
@@ -62,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
   workgroupBarrier();
 
-  let n_threads = min(WG, n_pos);
+  let n_threads = min(WG, n_pos - first);
   var big_m = LOWEST;
   for (var k = 0u; k < n_threads; k++) {
     big_m = max(big_m, thread_max[k]);
@@ -79,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var acc = 0.0;
     for (var k = 0u; k < n_threads; k++) {
       var part = 0.0;
-      for (var p = k; p < n_pos; p += WG) {
+      for (var p = first + k; p < n_pos; p += WG) {
         part += scores[s_off + p] * v_cache[p * kv_dim + kv_off + d];
       }
       acc += part * exp(thread_max[k] - big_m);

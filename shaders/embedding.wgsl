@@ -1,4 +1,5 @@
-// Token embedding lookup: out = W[token[0], :]. Needs a dtype preamble (WeightWords, load_weight).
+// Token embedding lookup: out = W[token[0], :]. Needs a dtype preamble (WeightWords, load_weight), which
+// dequantizes exactly as ggml does, so a quantized table gives bit-identical rows.
 // Dispatch ceil(DIM / 64) workgroups.
 
 override DIM: u32;

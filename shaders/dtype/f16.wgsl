@@ -9,5 +9,12 @@ fn load_weight(i: u32) -> f32 {
   return select(pair.x, pair.y, (i & 1u) == 1u);
 }
 
-/// Elements i and i+1 from one word; i must be even.
-fn load_weight2(i: u32) -> vec2<f32> { return unpack2x16float(W[i >> 1u]); }
+/// The 32 elements from element i; i must be even (rows of even length start on a whole word).
+struct WeightBlock { word: u32 }
+fn weight_block(i: u32) -> WeightBlock { return WeightBlock(i >> 1u); }
+
+/// Elements 4j .. 4j+3 of block b (j < 8).
+fn weight4(b: WeightBlock, j: u32) -> vec4<f32> {
+  let k = b.word + 2u * j;
+  return vec4<f32>(unpack2x16float(W[k]), unpack2x16float(W[k + 1u]));
+}

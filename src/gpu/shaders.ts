@@ -10,10 +10,17 @@ import addSource from '../../shaders/add.wgsl?raw';
 import swigluSource from '../../shaders/swiglu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
 import randomSource from '../../shaders/random.wgsl?raw';
+import layernormSource from '../../shaders/layernorm.wgsl?raw';
+import geluSource from '../../shaders/gelu.wgsl?raw';
+import gegluSource from '../../shaders/geglu.wgsl?raw';
+import softcapSource from '../../shaders/softcap.wgsl?raw';
+import scaleSource from '../../shaders/scale.wgsl?raw';
+import positionSource from '../../shaders/position.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
 import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random';
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
+  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position';
 
 /** How weights are stored in their GPU buffer: plain f32, or f16 packed two per u32 word. */
 export type WeightDType = 'f32' | 'f16';
@@ -28,12 +35,18 @@ const sources: Record<KernelName, string> = {
   swiglu: swigluSource,
   argmax: argmaxSource,
   random: randomSource,
+  layernorm: layernormSource,
+  gelu: geluSource,
+  geglu: gegluSource,
+  softcap: softcapSource,
+  scale: scaleSource,
+  position: positionSource,
 };
 
 const preambles: Record<WeightDType, string> = { f32: f32Preamble, f16: f16Preamble };
 
 /** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'position']);
 
 export const kernelNames = Object.keys(sources) as KernelName[];
 

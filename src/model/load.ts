@@ -7,19 +7,19 @@ import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import { openUrlSource, UrlSource } from '../io/url-source';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
-import { readLlamaConfig, type LlamaConfig } from './config';
+import { readModelConfig, type ModelConfig } from './config';
 import { ggmlTypeName } from './ggml-types';
 import { getOptionalString, readGGUF } from './gguf';
-import { LlamaModel } from './llama';
-import { uploadLlamaWeights } from './llama-weights';
+import { TransformerModel } from './transformer';
+import { uploadWeights } from './weights';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
 
 export interface LoadedModel {
-  config: LlamaConfig;
+  config: ModelConfig;
   tokenizer: Tokenizer;
-  model: LlamaModel;
+  model: TransformerModel;
   info: ModelInfo;
   /** Frees every GPU buffer of the model. */
   destroy(): void;
@@ -48,7 +48,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
   checkAbort();
 
   const file = await readGGUF(source);
-  const config = readLlamaConfig(file);
+  const config = readModelConfig(file);
   const tokenizer = tokenizerFromGGUF(file.metadata);
   const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength);
   checkAbort();
@@ -62,9 +62,9 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
     // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
     const streamed = source instanceof UrlSource && source.rangeSupported;
     const upload = new ProgressReporter(streamed ? undefined : onProgress, source.name, weightBytes, 'upload');
-    const weights = await uploadLlamaWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
+    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const llama = await LlamaModel.create(device, config, weights, pool, contextLength);
+    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength);
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });
@@ -73,11 +73,11 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
       architecture: config.architecture,
       contextLength,
       vocabSize: config.vocabSize,
-      weightType: ggmlTypeName(file.tensorsByName.get('blk.0.attn_q.weight')!.type),
+      weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
       adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
     };
-    return { config, tokenizer, model: llama, info, destroy: () => pool.destroy() };
+    return { config, tokenizer, model: transformer, info, destroy: () => pool.destroy() };
   } catch (e) {
     await device.popErrorScope().catch(() => {});
     pool.destroy();

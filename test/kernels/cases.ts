@@ -10,6 +10,7 @@ import {
   type AttentionShape, type RopeShape,
 } from '../reference/kernels';
 import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
+import { transformerOpCases } from './transformer-op-cases';
 import { compare, EXACT, failed, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -116,7 +117,7 @@ function attentionCase(s: AttentionShape, ctx: number, pos: number, scale = 1): 
       k.fill(1e4, (pos + 1) * kvDim);
       v.fill(1e4, (pos + 1) * kvDim);
       const out = storage(device, q.byteLength);
-      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx };
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: 1 / Math.sqrt(s.headDim), SOFTCAP: 0, WINDOW: 0 };
       const got = await runKernel(device, cache, 'attention', { constants },
         [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4), out],
         s.nHeads, out, q.byteLength);
@@ -223,6 +224,7 @@ export function kernelCases(): KernelCase[] {
     argmaxCase('random, ties among repeated values', VOCAB, (l, rng) => { for (let i = 0; i < 200; i++) l[randomInt(rng, VOCAB)] = 20; }),
   );
   cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
+  cases.push(...transformerOpCases());
   return cases;
 }
 
