@@ -18,12 +18,25 @@ import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
 import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
+import bf16Preamble from '../../shaders/dtype/bf16.wgsl?raw';
+import bytesHelpers from '../../shaders/dtype/bytes.wgsl?raw';
+import q8_0Preamble from '../../shaders/dtype/q8_0.wgsl?raw';
+import q4_0Preamble from '../../shaders/dtype/q4_0.wgsl?raw';
+import q4_1Preamble from '../../shaders/dtype/q4_1.wgsl?raw';
+import q5_0Preamble from '../../shaders/dtype/q5_0.wgsl?raw';
+import q5_1Preamble from '../../shaders/dtype/q5_1.wgsl?raw';
+import q4_kPreamble from '../../shaders/dtype/q4_k.wgsl?raw';
+import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
+import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position';
 
-/** How weights are stored in their GPU buffer: plain f32, or f16 packed two per u32 word. */
-export type WeightDType = 'f32' | 'f16';
+/**
+ * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
+ * (f16/bf16 two per word; ggml quantized blocks as they are). See src/gpu/quant-types.ts.
+ */
+export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q4_k' | 'q5_k' | 'q6_k';
 
 const sources: Record<KernelName, string> = {
   embedding: embeddingSource,
@@ -43,7 +56,22 @@ const sources: Record<KernelName, string> = {
   position: positionSource,
 };
 
-const preambles: Record<WeightDType, string> = { f32: f32Preamble, f16: f16Preamble };
+// Block-quantized types get the byte-reading helpers first (their blocks are not word aligned).
+const quantized = (preamble: string) => `${bytesHelpers}\n${preamble}`;
+const preambles: Record<WeightDType, string> = {
+  f32: f32Preamble,
+  f16: f16Preamble,
+  bf16: bf16Preamble,
+  q8_0: quantized(q8_0Preamble),
+  q4_0: quantized(q4_0Preamble),
+  q4_1: quantized(q4_1Preamble),
+  q5_0: quantized(q5_0Preamble),
+  q5_1: quantized(q5_1Preamble),
+  q4_k: quantized(q4_kPreamble),
+  q5_k: quantized(q5_kPreamble),
+  q6_k: quantized(q6_kPreamble),
+};
+const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 
 /** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
 export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'position']);
@@ -62,11 +90,11 @@ export function shaderSource(name: KernelName, dtype?: WeightDType): string {
   }
   if (weightKernels.has(name)) {
     if (dtype === undefined) {
-      throw new InvalidRequestError(`Kernel "${name}" reads weights: pass a weight dtype ('f32' or 'f16').`);
+      throw new InvalidRequestError(`Kernel "${name}" reads weights: pass a weight dtype (${dtypeList}).`);
     }
-    const preamble = preambles[dtype];
+    const preamble = Object.hasOwn(preambles, dtype) ? preambles[dtype] : undefined;
     if (preamble === undefined) {
-      throw new InvalidRequestError(`Unknown weight dtype "${dtype}" for kernel "${name}": use 'f32' or 'f16'.`);
+      throw new InvalidRequestError(`Unknown weight dtype "${dtype}" for kernel "${name}": use one of ${dtypeList}.`);
     }
     return `${preamble}\n${source}`;
   }

@@ -4,7 +4,10 @@
 // in Node (Dawn) and in a Chromium page or Worker (it is bundled for the browser, so no node: imports).
 import { KernelCache, workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
+import { weightLayouts } from '../../src/gpu/quant-types';
 import { packF16 } from '../reference/f16';
+import { dequantize } from '../reference/quant';
+import { quantize, randomBlockBytes, toWords } from '../helpers/quantize';
 import {
   addRef, argmaxRef, attentionRef, embeddingRef, matvecRef, randomRef, rmsnormRef, ropeRef, ropeTableRef, swigluRef,
   type AttentionShape, type RopeShape,
@@ -37,11 +40,45 @@ const TOL = {
 
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
-/** Weights as the GPU stores them (f32, or f16 packed in u32 words) and the values the GPU will see. */
+/** Weights as the GPU stores them (f32; f16 packed in u32 words; GGUF bytes in words) and the values the GPU will see. */
 function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
   if (dtype === 'f32') return { data: values, seen: values };
-  const { words, rounded } = packF16(values);
-  return { data: words, seen: rounded };
+  if (dtype === 'f16') {
+    const { words, rounded } = packF16(values);
+    return { data: words, seen: rounded };
+  }
+  const bytes = quantize(dtype, values);
+  return { data: toWords(bytes), seen: dequantize(dtype, bytes, values.length) };
+}
+
+/**
+ * n test weights: noise in [-1, 1); for the GGUF types every third 32-element block is scaled by 1e-5
+ * (subnormal f16 scales) and every fifth by 0.3.
+ */
+function testWeights(rng: Rng, n: number, dtype: WeightDType): Float32Array {
+  const values = randomFloats(rng, n);
+  if (dtype === 'f32' || dtype === 'f16') return values;
+  for (let i = 0; i < n; i++) {
+    const block = i >> 5;
+    if (block % 3 === 1) values[i] = Math.fround(values[i]! * 1e-5);
+    else if (block % 5 === 4) values[i] = Math.fround(values[i]! * 0.3);
+  }
+  return values;
+}
+
+/** Embedding over a table of random block bytes (every quant bit pattern, finite scales): the row must come back exactly. */
+function embeddingBytesCase(dtype: WeightDType, vocab: number, dim: number, token: number): KernelCase {
+  return {
+    name: `embedding ${dtype} vocab=${vocab} dim=${dim} token=${token} (random block bytes)`,
+    tol: TOL.embedding,
+    async run(device, cache, rng) {
+      const bytes = randomBlockBytes(dtype, (vocab * dim) / weightLayouts[dtype].blockElements, rng);
+      const out = storage(device, dim * 4);
+      const got = await runKernel(device, cache, 'embedding', { dtype, constants: { DIM: dim } },
+        [storage(device, new Uint32Array([token])), storage(device, toWords(bytes)), out], workgroups(dim), out, dim * 4);
+      return { got: f32(got), want: embeddingRef(dequantize(dtype, bytes, vocab * dim), dim, token) };
+    },
+  };
 }
 
 function embeddingCase(dtype: WeightDType, vocab: number, dim: number, token: number): KernelCase {
@@ -49,7 +86,7 @@ function embeddingCase(dtype: WeightDType, vocab: number, dim: number, token: nu
     name: `embedding ${dtype} vocab=${vocab} dim=${dim} token=${token}`,
     tol: TOL.embedding,
     async run(device, cache, rng) {
-      const table = weights(randomFloats(rng, vocab * dim), dtype);
+      const table = weights(testWeights(rng, vocab * dim, dtype), dtype);
       const out = storage(device, dim * 4);
       const got = await runKernel(device, cache, 'embedding', { dtype, constants: { DIM: dim } },
         [storage(device, new Uint32Array([token])), storage(device, table.data), out], workgroups(dim), out, dim * 4);
@@ -78,7 +115,7 @@ function matvecCase(dtype: WeightDType, rows: number, cols: number): KernelCase 
     name: `matvec ${dtype} ${rows}x${cols}`,
     tol: TOL.matvec(cols),
     async run(device, cache, rng) {
-      const w = weights(randomFloats(rng, rows * cols), dtype);
+      const w = weights(testWeights(rng, rows * cols, dtype), dtype);
       const x = randomFloats(rng, cols);
       const out = storage(device, rows * 4);
       const got = await runKernel(device, cache, 'matvec', { dtype, constants: { ROWS: rows, COLS: cols } },
@@ -192,6 +229,14 @@ export function kernelCases(): KernelCase[] {
     }
   }
   cases.push(matvecCase('f32', 33, 33), matvecCase('f32', 70, 7), matvecCase('f32', 5, 1));
+  // GGUF tensor types read as raw bytes. Rows of an odd number of blocks put every other row of the
+  // 34/18/22/210-byte types at a half-word offset; 152k rows for one type, as for a big vocabulary.
+  for (const dtype of ['bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k'] as const) {
+    const block = Math.max(32, weightLayouts[dtype].blockElements);
+    cases.push(embeddingBytesCase(dtype, 3, block === 32 ? 2016 : 1792, 1), embeddingCase(dtype, 5, 3 * block, 3));
+    cases.push(matvecCase(dtype, 64, 2 * block), matvecCase(dtype, 257, 3 * block));
+  }
+  cases.push(matvecCase('bf16', 100, 172), matvecCase('q8_0', 1000, 288), matvecCase('q4_0', VOCAB, 64));
   cases.push(rmsnormCase(1, 1e-5), rmsnormCase(63, 1e-6), rmsnormCase(64, 1e-5), rmsnormCase(100, 1e-5), rmsnormCase(2048, 1e-6), rmsnormCase(4097, 1e-5, 30));
   for (const neox of [false, true]) {
     cases.push(
