@@ -212,3 +212,21 @@ describe('errors', () => {
     assert.throws(() => tokenizerFromGGUF(m), UnsupportedError);
   });
 });
+
+describe('special token ids a file leaves out', () => {
+  test("take llama.cpp's defaults: SentencePiece <unk>=0, <s>=1, </s>=2", () => {
+    const tokens = ['<unk>', '<s>', '</s>', '▁a', 'a'];
+    const metadata = new Map<string, GGUFValue>([
+      ['tokenizer.ggml.model', 'llama'],
+      ['tokenizer.ggml.tokens', tokens],
+      ['tokenizer.ggml.scores', new Float32Array(tokens.length)],
+      ['tokenizer.ggml.token_type', Int32Array.from([TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL, TokenType.NORMAL, TokenType.NORMAL])],
+    ]);
+    const tok = tokenizerFromGGUF(metadata);
+    assert.equal(tok.bosId, 1);
+    assert.deepEqual(tok.eosIds, [2]);
+    assert.deepEqual(tok.encode('a'), [1, 3]);
+    metadata.set('tokenizer.ggml.bos_token_id', 4);
+    assert.equal(tokenizerFromGGUF(metadata).bosId, 4, 'an explicit id wins');
+  });
+});

@@ -78,12 +78,14 @@ export function readVocab(metadata: Metadata): GGUFVocab {
     throw new FormatError("a 'llama' (SentencePiece) vocabulary needs 'tokenizer.ggml.scores', which this file lacks");
   }
 
-  // Ids are stored as uint32; "none" is written as -1 (0xFFFFFFFF) or simply left out.
+  const isSpm = model === 'llama';
+  // llama.cpp's defaults for ids a file leaves out: SentencePiece <unk>=0, <s>=1, </s>=2; GPT-2 BPE 11 for both.
+  const defaultIds: Record<string, number> = isSpm ? { bos_token_id: 1, eos_token_id: 2, unknown_token_id: 0 } : { bos_token_id: 11, eos_token_id: 11 };
+  // Ids are stored as uint32; "none" is written as -1 (0xFFFFFFFF).
   const tokenId = (key: string): number | undefined => {
-    const id = getOptionalNumber(file, `tokenizer.ggml.${key}`);
+    const id = file.metadata.has(`tokenizer.ggml.${key}`) ? getOptionalNumber(file, `tokenizer.ggml.${key}`) : defaultIds[key];
     return id !== undefined && Number.isInteger(id) && id >= 0 && id < n ? id : undefined;
   };
-  const isSpm = model === 'llama';
   return {
     model,
     pre: getOptionalString(file, 'tokenizer.ggml.pre'),
