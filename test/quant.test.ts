@@ -44,7 +44,7 @@ describe('weight dtypes for GGUF tensor types', () => {
       assert.equal(layout.blockElements, info.blockSize, dtype);
       assert.equal(layout.blockBytes, info.bytesPerBlock, dtype);
       assert.equal(layout.rowMultiple % layout.blockElements, 0, dtype);
-      assert.match(shaderSource('matvec', dtype), /fn weight4[\s\S]*fn main/);
+      assert.match(shaderSource('matvec', dtype), /fn weight8[\s\S]*fn main/);
     }
     assert.deepEqual(supportedWeightTypes(), ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K']);
   });

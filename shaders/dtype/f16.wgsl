@@ -3,18 +3,22 @@
 // needs no `shader-f16` feature (Chromium's SwiftShader has none). Math stays in f32.
 alias WeightWords = array<u32>;
 
+/// Elements per block as the kernels walk a row.
+const WEIGHT_BLOCK: u32 = 8u;
+
+/// The block of 8 elements from element i; i must be even (rows of even length start on a whole word).
+struct WeightBlock { word: u32 }
+fn weight_block(i: u32) -> WeightBlock { return WeightBlock(i >> 1u); }
+
+/// Elements [4j, 4j+4) and [4 + 4j, 8 + 4j) of block b (j = 0).
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+  let k = b.word + 2u * j;
+  return mat2x4<f32>(vec4<f32>(unpack2x16float(W[k]), unpack2x16float(W[k + 1u])),
+                     vec4<f32>(unpack2x16float(W[k + 2u]), unpack2x16float(W[k + 3u])));
+}
+
 /// Element i of the weight tensor.
 fn load_weight(i: u32) -> f32 {
   let pair = unpack2x16float(W[i >> 1u]);
   return select(pair.x, pair.y, (i & 1u) == 1u);
-}
-
-/// The 32 elements from element i; i must be even (rows of even length start on a whole word).
-struct WeightBlock { word: u32 }
-fn weight_block(i: u32) -> WeightBlock { return WeightBlock(i >> 1u); }
-
-/// Elements 4j .. 4j+3 of block b (j < 8).
-fn weight4(b: WeightBlock, j: u32) -> vec4<f32> {
-  let k = b.word + 2u * j;
-  return vec4<f32>(unpack2x16float(W[k]), unpack2x16float(W[k + 1u]));
 }

@@ -4,7 +4,10 @@
 // 20-byte blocks are word aligned.
 alias WeightWords = array<u32>;
 
-/// The 32-element block whose first element is i (a multiple of 32).
+/// Elements per block as the kernels walk a row (one ggml block).
+const WEIGHT_BLOCK: u32 = 32u;
+
+/// The block whose first element is i (a multiple of 32).
 struct WeightBlock { d: f32, m: f32, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 5u) * 5u;
@@ -12,11 +15,9 @@ fn weight_block(i: u32) -> WeightBlock {
   return WeightBlock(dm.x, dm.y, word + 1u);
 }
 
-/// Elements 4j .. 4j+3 of block b (j < 8).
-fn weight4(b: WeightBlock, j: u32) -> vec4<f32> {
-  let q = byte_fields(W[b.qs + (j & 3u)], select(0u, 4u, j >= 4u), 15u);
-  return vec4<f32>(q) * b.d + b.m;
+/// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4): both nibbles of qs[4j .. 4j+3].
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+  let w = W[b.qs + j];
+  return mat2x4<f32>(vec4<f32>(byte_fields(w, 0u, 15u)) * b.d + b.m,
+                     vec4<f32>(byte_fields(w, 4u, 15u)) * b.d + b.m);
 }
-
-/// Element i of the weight tensor.
-fn load_weight(i: u32) -> f32 { return weight4(weight_block(i & ~31u), (i & 31u) >> 2u)[i & 3u]; }

@@ -3,7 +3,10 @@
 // Value = q · d + m (one rounding, as in ggml's dequantize_row_q5_1). 24-byte blocks are word aligned.
 alias WeightWords = array<u32>;
 
-/// The 32-element block whose first element is i (a multiple of 32).
+/// Elements per block as the kernels walk a row (one ggml block).
+const WEIGHT_BLOCK: u32 = 32u;
+
+/// The block whose first element is i (a multiple of 32).
 struct WeightBlock { d: f32, m: f32, qh: u32, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 5u) * 6u;
@@ -11,12 +14,14 @@ fn weight_block(i: u32) -> WeightBlock {
   return WeightBlock(dm.x, dm.y, W[word + 1u], word + 2u);
 }
 
-/// Elements 4j .. 4j+3 of block b (j < 8).
-fn weight4(b: WeightBlock, j: u32) -> vec4<f32> {
-  let low = byte_fields(W[b.qs + (j & 3u)], select(0u, 4u, j >= 4u), 15u);
-  let high = (vec4<u32>(b.qh) >> (vec4<u32>(0u, 1u, 2u, 3u) + 4u * j)) & vec4<u32>(1u);
-  return vec4<f32>(low | (high << vec4<u32>(4u))) * b.d + b.m;
+/// Fifth bits of elements [first, first + 4), as 16 or 0.
+fn q5_high(qh: u32, first: u32) -> vec4<u32> {
+  return ((vec4<u32>(qh) >> (vec4<u32>(0u, 1u, 2u, 3u) + first)) & vec4<u32>(1u)) << vec4<u32>(4u);
 }
 
-/// Element i of the weight tensor.
-fn load_weight(i: u32) -> f32 { return weight4(weight_block(i & ~31u), (i & 31u) >> 2u)[i & 3u]; }
+/// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4).
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+  let w = W[b.qs + j];
+  return mat2x4<f32>(vec4<f32>(byte_fields(w, 0u, 15u) | q5_high(b.qh, 4u * j)) * b.d + b.m,
+                     vec4<f32>(byte_fields(w, 4u, 15u) | q5_high(b.qh, 16u + 4u * j)) * b.d + b.m);
+}

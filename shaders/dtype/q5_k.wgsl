@@ -4,32 +4,35 @@
 // (exact products, one rounding: bit-identical to ggml's dequantize_row_q5_K). Word aligned.
 alias WeightWords = array<u32>;
 
-/// 6-bit (scale, min) of sub-block s from the 12 scale bytes at word k (ggml get_scale_min_k4).
-fn k_scale_min(k: u32, s: u32) -> vec2<u32> {
+/// Elements per block as the kernels walk a row: a pair of sub-blocks sharing their quant bytes.
+const WEIGHT_BLOCK: u32 = 64u;
+
+/// (d·sc, dmin·m) of sub-block s (ggml get_scale_min_k4 over the 12 scale bytes at word k).
+fn k_scale_min(dm: vec2<f32>, k: u32, s: u32) -> vec2<f32> {
   let shift = 8u * (s & 3u);
   let b0 = (W[k] >> shift) & 0xffu;
   let b1 = (W[k + 1u] >> shift) & 0xffu;
-  if (s < 4u) { return vec2<u32>(b0 & 63u, b1 & 63u); }
   let b2 = (W[k + 2u] >> shift) & 0xffu;
-  return vec2<u32>((b2 & 15u) | ((b0 >> 6u) << 4u), (b2 >> 4u) | ((b1 >> 6u) << 4u));
+  let low = vec2<u32>(b0 & 63u, b1 & 63u);
+  let high = vec2<u32>((b2 & 15u) | ((b0 >> 6u) << 4u), (b2 >> 4u) | ((b1 >> 6u) << 4u));
+  return dm * vec2<f32>(select(high, low, s < 4u));
 }
 
-/// The 32-element sub-block whose first element is i (a multiple of 32).
-struct WeightBlock { scale: f32, min: f32, qh: u32, qs: u32, s: u32 }
+/// The sub-block pair (2p, 2p+1) whose first element is i (a multiple of 64).
+struct WeightBlock { lo: vec2<f32>, hi: vec2<f32>, qh: u32, qs: u32, p: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 8u) * 44u;
-  let s = (i >> 5u) & 7u;
-  let d = unpack2x16float(W[word]);
-  let sm = k_scale_min(word + 1u, s);
-  return WeightBlock(d.x * f32(sm.x), d.y * f32(sm.y), word + 4u, word + 12u + 8u * (s >> 1u), s);
+  let p = (i >> 6u) & 3u;
+  let dm = unpack2x16float(W[word]);
+  return WeightBlock(k_scale_min(dm, word + 1u, 2u * p), k_scale_min(dm, word + 1u, 2u * p + 1u),
+                     word + 4u, word + 12u + 8u * p, p);
 }
 
-/// Elements 4j .. 4j+3 of sub-block b (j < 8).
-fn weight4(b: WeightBlock, j: u32) -> vec4<f32> {
-  let low = byte_fields(W[b.qs + j], 4u * (b.s & 1u), 15u);
-  let high = byte_fields(W[b.qh + j], b.s, 1u);
-  return vec4<f32>(low | (high << vec4<u32>(4u))) * b.scale - b.min;
+/// Elements [4j, 4j+4) and [32 + 4j, 36 + 4j) of block b (j < 8).
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+  let w = W[b.qs + j];
+  let h = W[b.qh + j];
+  let lo = byte_fields(w, 0u, 15u) | (byte_fields(h, 2u * b.p, 1u) << vec4<u32>(4u));
+  let hi = byte_fields(w, 4u, 15u) | (byte_fields(h, 2u * b.p + 1u, 1u) << vec4<u32>(4u));
+  return mat2x4<f32>(vec4<f32>(lo) * b.lo.x - b.lo.y, vec4<f32>(hi) * b.hi.x - b.hi.y);
 }
-
-/// Element i of the weight tensor.
-fn load_weight(i: u32) -> f32 { return weight4(weight_block(i & ~31u), (i & 31u) >> 2u)[i & 3u]; }

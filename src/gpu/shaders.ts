@@ -19,7 +19,7 @@ import positionSource from '../../shaders/position.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
 import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
 import bf16Preamble from '../../shaders/dtype/bf16.wgsl?raw';
-import bytesHelpers from '../../shaders/dtype/bytes.wgsl?raw';
+import quantCommon from '../../shaders/dtype/quant-common.wgsl?raw';
 import q8_0Preamble from '../../shaders/dtype/q8_0.wgsl?raw';
 import q4_0Preamble from '../../shaders/dtype/q4_0.wgsl?raw';
 import q4_1Preamble from '../../shaders/dtype/q4_1.wgsl?raw';
@@ -56,8 +56,9 @@ const sources: Record<KernelName, string> = {
   position: positionSource,
 };
 
-// Block-quantized types get the byte-reading helpers first (their blocks are not word aligned).
-const quantized = (preamble: string) => `${bytesHelpers}\n${preamble}`;
+// Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
+// and load_weight in terms of the preamble's weight_block/weight8.
+const quantized = (preamble: string) => `${quantCommon}\n${preamble}`;
 const preambles: Record<WeightDType, string> = {
   f32: f32Preamble,
   f16: f16Preamble,

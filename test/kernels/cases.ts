@@ -236,7 +236,7 @@ export function kernelCases(): KernelCase[] {
     cases.push(embeddingBytesCase(dtype, 3, block === 32 ? 2016 : 1792, 1), embeddingCase(dtype, 5, 3 * block, 3));
     cases.push(matvecCase(dtype, 64, 2 * block), matvecCase(dtype, 257, 3 * block));
   }
-  cases.push(matvecCase('bf16', 100, 172), matvecCase('q8_0', 1000, 288), matvecCase('q4_0', VOCAB, 64));
+  cases.push(matvecCase('bf16', 100, 172), matvecCase('q8_0', 1000, 288), matvecCase('q4_0', VOCAB, 32));
   cases.push(rmsnormCase(1, 1e-5), rmsnormCase(63, 1e-6), rmsnormCase(64, 1e-5), rmsnormCase(100, 1e-5), rmsnormCase(2048, 1e-6), rmsnormCase(4097, 1e-5, 30));
   for (const neox of [false, true]) {
     cases.push(
