@@ -22,11 +22,13 @@ function gemmaAttentionScale(shape: ModelShape, layersOf27B: number): number {
  * period-th (layer l is windowed when l % period < period − 1). A per-layer bool array is taken as is.
  */
 function windowedLayers(m: ArchMetadata, blockCount: number, defaultPeriod: number): boolean[] {
-  const raw = getOptionalArray(m.file, m.key('attention.sliding_window_pattern'));
-  if (raw !== undefined) {
+  const key = m.key('attention.sliding_window_pattern');
+  const value = m.file.metadata.get(key);
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const raw = getOptionalArray(m.file, key)!;
     const layers = Array.from(raw as ArrayLike<unknown>, Boolean);
     if (layers.length !== blockCount) {
-      throw new FormatError(`${m.where}: ${m.key('attention.sliding_window_pattern')} has ${layers.length} entries for ${blockCount} layers`);
+      throw new FormatError(`${m.where}: ${key} has ${layers.length} entries for ${blockCount} layers`);
     }
     return layers;
   }
