@@ -1,4 +1,6 @@
-// stories260K through the whole Node stack, against llama2.c's greedy outputs and logits.
+// stories260K through the whole Node stack, against llama2.c's greedy outputs and logits: the F32 file, and
+// every quantized file against llama2.c run on that file's weights dequantized exactly as ggml does (the
+// dequant_f32_refs), which is what Hearth computes: raw blocks on the GPU, dequantized in registers, f32 math.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,15 +10,23 @@ import { Session } from '../src/engine/session';
 import { sharedPath } from './helpers/shared';
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
-const refs: Ref[] = JSON.parse(readFileSync(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
+const readRefs = (path: string): Ref[] => JSON.parse(readFileSync(sharedPath('models/stories260K', path), 'utf8')).refs;
 
+const dequantized = (type: string) => ({ refs: `dequant_f32_refs/${type}/refs.json`, logits: `dequant_f32_refs/${type}/logits_bos.json` });
 const cases = [
-  { file: 'stories260K.gguf', logits: 'logits_bos.json' },
-  { file: 'stories260K-F16.gguf', logits: 'dequant_f32_refs/F16/logits_bos.json' },
+  { file: 'stories260K.gguf', refs: 'refs.json', logits: 'logits_bos.json' },
+  // F16 weights are exact in f32, so llama2.c's own refs hold; its BOS logits come from the dequantized run.
+  { file: 'stories260K-F16.gguf', refs: 'refs.json', logits: 'dequant_f32_refs/F16/logits_bos.json' },
+  { file: 'stories260K-Q8_0.gguf', ...dequantized('Q8_0') },
+  { file: 'stories260K-Q4_0.gguf', ...dequantized('Q4_0') },
+  { file: 'stories260K-Q4_0-pure.gguf', ...dequantized('Q4_0-pure') },
+  { file: 'stories260K-Q4_K_M.gguf', ...dequantized('Q4_K_M') },
+  // No K-quant block fits stories260K's 64/172-wide rows, so its "Q6_K" holds the Q8_0 file's tensor data.
+  { file: 'stories260K-Q6_K.gguf', ...dequantized('Q8_0') },
 ];
 const LOGIT_ATOL = 2e-3;
 
-for (const { file, logits: logitsFile } of cases) {
+for (const { file, refs: refsFile, logits: logitsFile } of cases) {
   test(`golden ${file}: BOS logits within ${LOGIT_ATOL} and greedy ids equal llama2.c for every prompt`, async () => {
     const gpu = await acquireDevice();
     try {
@@ -30,7 +40,7 @@ for (const { file, logits: logitsFile } of cases) {
       assert.equal(logits.indexOf(Math.max(...logits)), ref.argmax);
 
       const session = new Session(loaded);
-      for (const r of refs) {
+      for (const r of readRefs(refsFile)) {
         session.reset();
         const streamed: number[] = [];
         const result = await session.generate(r.prompt ?? '', { maxTokens: r.generated_token_ids.length }, (c) => { if (c.token >= 0) streamed.push(c.token); });

@@ -1,9 +1,10 @@
 // Reading a model's weights out of a GGUF file into GPU buffers, once, at load. Matrices go up as the
-// file stores them (the kernels read that dtype); fused tensors (Phi-3's and GPT-2's attn_qkv, Phi-3's
+// file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers);
+// fused tensors (Phi-3's and GPT-2's attn_qkv, Phi-3's
 // gate-up) are split here by rows, so the forward pass only ever sees separate projections.
 import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
-import type { WeightDType } from '../gpu/shaders';
+import { supportedWeightTypes, weightDTypeForGGML, type WeightDType } from '../gpu/quant-types';
 import { GGMLType, ggmlTypeName, tensorByteLength } from './ggml-types';
 import type { GGUFFile, GGUFTensorInfo } from './gguf';
 import type { BiasedTensor, ModelConfig } from './config';
@@ -44,8 +45,6 @@ export interface ModelWeights {
   output: Linear; // [vocab, dim]; the embedding table itself when tied
 }
 
-const dtypeOfType: Partial<Record<number, WeightDType>> = { [GGMLType.F32]: 'f32', [GGMLType.F16]: 'f16' };
-
 export async function uploadWeights(
   file: GGUFFile,
   config: ModelConfig,
@@ -63,9 +62,9 @@ export async function uploadWeights(
   const biases = new Set<BiasedTensor>(config.biases);
 
   const dtypeOf = (t: GGUFTensorInfo): WeightDType => {
-    const dtype = dtypeOfType[t.type];
+    const dtype = weightDTypeForGGML(t.type);
     if (!dtype) {
-      throw new UnsupportedError(`tensor ${t.name} is ${ggmlTypeName(t.type)}; this version of Hearth runs F32 and F16 weights. Use an F16 or F32 GGUF of the model.`);
+      throw new UnsupportedError(`tensor ${t.name} is ${ggmlTypeName(t.type)}, which Hearth cannot read yet; supported weight types: ${supportedWeightTypes().join(', ')}. Use a GGUF quantized to one of those.`);
     }
     return dtype;
   };
