@@ -23,7 +23,9 @@ export class MemorySource implements ByteSource {
   readonly size: number;
   private readonly bytes: Uint8Array;
   constructor(data: ArrayBuffer | Uint8Array, readonly name = 'buffer') {
-    this.bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    // A plain Uint8Array view even for a Node Buffer, whose slice() shares memory instead of copying:
+    // readers may rely on read(...).slice() being a copy of just those bytes.
+    this.bytes = data instanceof Uint8Array ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
     this.size = this.bytes.byteLength;
   }
   async read(offset: number, length: number): Promise<Uint8Array> {
