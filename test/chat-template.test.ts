@@ -11,7 +11,7 @@ import { readGGUF, type GGUFValue } from '../src/model/gguf';
 import { tokenizerFromGGUF, type Tokenizer } from '../src/tokenizer';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage } from '../src/tokenizer/chat-template';
 import { sharedPath } from './helpers/shared';
-import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
+import { tinyChatModel } from './helpers/tiny-chat-model';
 
 // Templates as the models ship them (the `chat_template` of each tokenizer_config.json on the Hugging Face
 // hub; llama.cpp keeps copies in models/templates/ and tests/test-chat-template.cpp).
@@ -195,34 +195,6 @@ describe('rendered prompts tokenize exactly as llama.cpp tokenizes them (parse_s
     }
   });
 });
-
-// Tiny models for the engine: a character-level SentencePiece vocabulary plus a template's control tokens.
-const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n'].map((c) => (c === ' ' ? '▁' : c));
-
-function tinyChatModel(template: string, controls: string[], options: { silent?: boolean } = {}): Uint8Array {
-  // Control tokens first: with silent weights every logit is 0 and greedy argmax picks id 0.
-  const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS];
-  const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : 1));
-  const spec = tinyLlamaSpec({
-    vocab: tokens.length,
-    contextLength: 512,
-    metadata: {
-      'tokenizer.ggml.tokens': tokens,
-      'tokenizer.ggml.scores': new Float32Array(tokens.length),
-      'tokenizer.ggml.token_type': Int32Array.from(types),
-      'tokenizer.ggml.unknown_token_id': tokens.indexOf('<unk>'),
-      'tokenizer.ggml.bos_token_id': tokens.indexOf('<s>'),
-      'tokenizer.ggml.eos_token_id': tokens.indexOf('</s>'),
-      'tokenizer.chat_template': template,
-    },
-  });
-  if (options.silent) {
-    // A zero output norm makes every logit exactly 0: the model "says" token 0 at every step.
-    const norm = spec.tensors!.find((t) => t.name === 'output_norm.weight')!;
-    norm.data = new Float32Array((norm.data as Float32Array).length);
-  }
-  return writeGGUF(spec);
-}
 
 describe('engine.chat on tiny models with a template', () => {
   const CHATML_CONTROLS = ['<|im_end|>', '<|im_start|>'];

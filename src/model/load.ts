@@ -73,6 +73,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
       architecture: config.architecture,
       contextLength,
       vocabSize: config.vocabSize,
+      chatTemplate: getOptionalString(file, 'tokenizer.chat_template'),
       weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
       adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),

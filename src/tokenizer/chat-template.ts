@@ -168,9 +168,10 @@ export function specialTokenId(tokenizer: Tokenizer, text: string): number | und
  * Token ids of a rendered chat prompt, as llama.cpp makes them (parse_special): control-token texts
  * become their tokens and the text between them is tokenized as usual (SentencePiece's dummy prefix
  * applies after each control token, as in llama.cpp). BOS goes first when the vocabulary adds BOS and the
- * template did not already write it, so a prompt never starts with two.
+ * template did not already write it, so a prompt never starts with two. `addBos: false` adds none (a BOS
+ * the text itself writes stays).
  */
-export function encodeChatPrompt(tokenizer: Tokenizer, text: string): number[] {
+export function encodeChatPrompt(tokenizer: Tokenizer, text: string, options: { addBos?: boolean } = {}): number[] {
   const { pattern, idOf } = specialTokenIndex(tokenizer);
   const ids: number[] = [];
   const encodeText = (s: string) => { if (s) ids.push(...tokenizer.encode(s, { addBos: false, addEos: false })); };
@@ -183,8 +184,8 @@ export function encodeChatPrompt(tokenizer: Tokenizer, text: string): number[] {
     }
   }
   encodeText(text.slice(last));
-  // encode('') is [BOS] exactly when the vocabulary adds BOS by default (tokenizer.ggml.add_bos_token).
-  const [bos] = tokenizer.encode('', { addEos: false });
+  // encode('') is [BOS] exactly when BOS is to be added (by default: tokenizer.ggml.add_bos_token).
+  const [bos] = tokenizer.encode('', { addBos: options.addBos, addEos: false });
   if (bos !== undefined && ids[0] !== bos) ids.unshift(bos);
   return ids;
 }

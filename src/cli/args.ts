@@ -1,0 +1,42 @@
+// Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's GGUF header.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InvalidRequestError } from '../errors';
+import { readGGUF, type GGUFFile } from '../model/gguf';
+import { openModelSource } from '../model/load';
+
+export const USAGE: Record<string, string> = {
+  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--json]',
+  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--verbose]',
+  tokenize: 'hearth tokenize --model <path|url> --text <text> [--json] [--no-bos] [--special]',
+  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--json]',
+};
+
+export function usage(command?: string): string {
+  const lines = command && USAGE[command] ? [USAGE[command]] : Object.values(USAGE);
+  return `usage: ${lines.join('\n       ')}`;
+}
+
+/** util.parseArgs, strict, with a required --model. */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O) {
+  const { values } = parseArgs({ args, options: { model: { type: 'string' }, ...options }, strict: true, allowPositionals: false });
+  const model = (values as { model?: string }).model;
+  if (!model) throw new InvalidRequestError(`--model is required\n${usage(command)}`);
+  return { model, values };
+}
+
+export function numberOption(name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new InvalidRequestError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
+/** The parsed GGUF header (metadata and tensor table) of a path or URL; tensor data is not read. */
+export async function readModelHeader(model: string): Promise<GGUFFile> {
+  const source = await openModelSource(model, {});
+  try {
+    return await readGGUF(source);
+  } finally {
+    await source.close?.();
+  }
+}

@@ -1,0 +1,154 @@
+// `hearth chat`: a terminal conversation. Each line you type is a user message; the assistant's reply
+// streams back. With a model that has no chat template (a base model), each line is appended to one running
+// text and continued, like the demo page does.
+//
+// The transcript goes to stdout ("> " + your line, then the reply); notices go to stderr. When stdin is a
+// terminal, readline shows the "> " prompt and echoes; when it is piped, each line is echoed after "> ", so a
+// piped session prints the same transcript. /reset forgets the conversation, /exit quits; Ctrl-C stops a
+// reply, and a second Ctrl-C (or one at the prompt) quits.
+import { createInterface } from 'node:readline';
+import { createEngine } from '../engine/engine';
+import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
+import { InvalidRequestError } from '../errors';
+import { numberOption, parseCommand } from './args';
+
+const HELP = 'Type a message and press Enter. /reset clears the conversation, /exit quits; Ctrl-C stops a reply.';
+
+export async function chatCommand(args: string[]): Promise<number> {
+  const { model, values } = parseCommand('chat', args, {
+    system: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    'context-length': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  });
+  const options: GenerateOptions = {
+    maxTokens: numberOption('max-tokens', values['max-tokens']),
+    temperature: numberOption('temperature', values.temperature),
+    topK: numberOption('top-k', values['top-k']),
+    topP: numberOption('top-p', values['top-p']),
+    seed: numberOption('seed', values.seed),
+  };
+  const engine = await createEngine(model, { contextLength: numberOption('context-length', values['context-length']) });
+  try {
+    const info = engine.model;
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    say(`${info.name} (${info.architecture}), ${info.contextLength} positions of context. ${HELP}`);
+    const conversation = info.chatTemplate ? new TemplateConversation(engine, values.system) : new TextConversation(engine, values.system);
+    if (!info.chatTemplate) say(`${info.name} has no chat template (a base model): each line you type is continued as plain text.`);
+    return await converse(conversation, options, values.verbose!, say);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** One way of turning a typed line into a generation, and of remembering the turn. */
+interface Conversation {
+  reply(line: string, options: GenerateOptions): TokenStream;
+  /** Records the finished turn; an empty reply that was stopped takes the user's line back. */
+  commit(line: string, result: GenerationResult): void;
+  /** Takes back the user's line of a turn that failed. */
+  rollback(): void;
+  reset(): Promise<void>;
+}
+
+/** Messages rendered by the model's chat template. */
+class TemplateConversation implements Conversation {
+  private messages: ChatMessage[] = [];
+  constructor(private readonly engine: Engine, private readonly system: string | undefined) { this.messages = this.initial(); }
+  private initial(): ChatMessage[] { return this.system ? [{ role: 'system', content: this.system }] : []; }
+  reply(line: string, options: GenerateOptions): TokenStream {
+    this.messages.push({ role: 'user', content: line });
+    return this.engine.chat(this.messages, options);
+  }
+  commit(_line: string, r: GenerationResult): void {
+    if (r.finishReason === 'abort' && r.text === '') this.rollback();
+    else this.messages.push({ role: 'assistant', content: r.text });
+  }
+  rollback(): void { this.messages.pop(); }
+  async reset(): Promise<void> { this.messages = this.initial(); await this.engine.resetContext(); }
+}
+
+/** A base model: one running text that the user and the model take turns extending. */
+class TextConversation implements Conversation {
+  private text: string;
+  private before = '';
+  constructor(private readonly engine: Engine, private readonly system: string | undefined) { this.text = this.initial(); }
+  private initial(): string { return this.system ? `${this.system}\n` : ''; }
+  reply(line: string, options: GenerateOptions): TokenStream {
+    this.before = this.text;
+    // A space between two words that would otherwise run together ("…the end. Then", not "…the end.Then").
+    this.text += this.text !== '' && !/\s$/.test(this.text) && !/^\s/.test(line) ? ` ${line}` : line;
+    return this.engine.generate(this.text, options);
+  }
+  commit(_line: string, r: GenerationResult): void { this.text += r.text; }
+  rollback(): void { this.text = this.before; }
+  async reset(): Promise<void> { this.text = this.initial(); await this.engine.resetContext(); }
+}
+
+async function converse(conversation: Conversation, options: GenerateOptions, verbose: boolean, say: (line: string) => void): Promise<number> {
+  const interactive = !!(process.stdin.isTTY && process.stdout.isTTY);
+  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive, prompt: '> ' });
+  let running: TokenStream | undefined;
+  let stopping = false;
+  let quit = false;
+  const interrupt = () => {
+    if (running && !stopping) {
+      stopping = true;
+      running.cancel();
+    } else {
+      quit = true;
+      rl.close();
+    }
+  };
+  rl.on('SIGINT', interrupt); // a terminal: readline turns Ctrl-C into this event
+  process.on('SIGINT', interrupt); // piped input: the signal itself
+  try {
+    if (interactive) rl.prompt();
+    for await (const line of rl) {
+      const command = line.trim();
+      if (command === '/exit' || command === '/quit') break;
+      if (command === '/reset') {
+        await conversation.reset();
+        say('(conversation cleared)');
+      } else if (/^\/\w+$/.test(command)) {
+        say(`unknown command ${command}. ${HELP}`);
+      } else if (command !== '') {
+        if (!interactive) process.stdout.write(`> ${line}\n`);
+        await turn(line);
+      }
+      if (quit) break;
+      if (interactive) rl.prompt();
+    }
+  } finally {
+    rl.off('SIGINT', interrupt);
+    process.off('SIGINT', interrupt);
+    rl.close();
+  }
+  return quit ? 130 : 0;
+
+  async function turn(line: string): Promise<void> {
+    try {
+      running = conversation.reply(line, options);
+      stopping = false;
+      for await (const chunk of running) process.stdout.write(chunk.text);
+      const r = await running.result;
+      process.stdout.write('\n');
+      conversation.commit(line, r);
+      if (r.finishReason === 'abort') say('(stopped)');
+      if (verbose) {
+        say(`[${r.promptTokens.length} prompt tokens (${r.prefillTokens} computed), ${r.tokens.length} generated, ${r.finishReason}, ${r.decodeTokensPerSecond.toFixed(1)} tokens/s]`);
+      }
+    } catch (e) {
+      // A turn the engine refuses (context full, the template rejects the conversation): say why, keep going.
+      if (!(e instanceof InvalidRequestError)) throw e;
+      conversation.rollback();
+      say(`hearth: ${e.message}${/context/.test(e.message) ? ' (/reset starts over)' : ''}`);
+    } finally {
+      running = undefined;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
+// (metadata and tensor table; no tensor data is read and no GPU is needed).
+import { formatBytes } from '../gpu/buffers';
+import { HearthError, InvalidRequestError } from '../errors';
+import { readModelConfig, type ModelConfig } from '../model/config';
+import { ggmlTypeName } from '../model/ggml-types';
+import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/gguf';
+import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
+import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
+import { numberOption, parseCommand, readModelHeader } from './args';
+
+export interface TensorTypeStats { count: number; bytes: number }
+
+export interface ModelReport {
+  name: string;
+  architecture: string;
+  /** Elements of every tensor. */
+  parameters: number;
+  tensorTypes: Record<string, TensorTypeStats>;
+  fileBytes: number;
+  /** Context length the model was trained with (n_ctx_train); null when the architecture is not supported. */
+  trainedContextLength: number | null;
+  vocabSize: number | null;
+  chatTemplate: boolean;
+  /** What loading it would take on the GPU, for `gpuMemory.contextLength` positions; null when it cannot load. */
+  gpuMemory: GpuMemoryEstimate | null;
+  /** Why Hearth cannot run this file (unsupported architecture, vocab-only file, ...); null when it can. */
+  problem: string | null;
+}
+
+/** The report for a parsed header. `contextLength` defaults to what createEngine would use. */
+export function inspectModel(file: GGUFFile, contextLength?: number): ModelReport {
+  const tensorTypes: Record<string, TensorTypeStats> = {};
+  let parameters = 0;
+  for (const t of file.tensors) {
+    const stats = (tensorTypes[ggmlTypeName(t.type)] ??= { count: 0, bytes: 0 });
+    stats.count++;
+    stats.bytes += t.byteLength;
+    parameters += t.dims.reduce((a, b) => a * b, 1);
+  }
+  let config: ModelConfig | undefined;
+  let problem: string | null = null;
+  try {
+    config = readModelConfig(file, { requireTensors: false });
+    readModelConfig(file); // the tensor check: a vocab-only or incomplete file says so here
+  } catch (e) {
+    if (!(e instanceof HearthError)) throw e;
+    problem = e.message;
+  }
+  const tokens = getOptionalArray(file, 'tokenizer.ggml.tokens');
+  const positions = config ? Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength) : 0;
+  return {
+    name: getOptionalString(file, 'general.name') ?? file.source.name.split('/').pop() ?? file.source.name,
+    architecture: getOptionalString(file, 'general.architecture') ?? 'unknown',
+    parameters,
+    tensorTypes,
+    fileBytes: file.source.size,
+    trainedContextLength: config?.contextLength ?? null,
+    vocabSize: config?.vocabSize ?? tokens?.length ?? null,
+    chatTemplate: getOptionalString(file, 'tokenizer.chat_template') !== undefined,
+    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions) : null,
+    problem,
+  };
+}
+
+export async function inspectCommand(args: string[]): Promise<number> {
+  const { model, values } = parseCommand('inspect', args, {
+    'context-length': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const contextLength = numberOption('context-length', values['context-length']);
+  if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
+    throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
+  }
+  const report = inspectModel(await readModelHeader(model), contextLength);
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  return 0;
+}
+
+function formatReport(r: ModelReport): string {
+  const rows: [string, string][] = [
+    ['name', r.name],
+    ['architecture', r.architecture],
+    ['parameters', `${compact(r.parameters)} (${r.parameters.toLocaleString('en-US')})`],
+    ['file size', formatBytes(r.fileBytes)],
+    ['context length', r.trainedContextLength === null ? '?' : `${r.trainedContextLength} (trained)`],
+    ['vocab size', r.vocabSize === null ? '?' : String(r.vocabSize)],
+    ['chat template', r.chatTemplate ? 'yes' : 'no (base model: continues text)'],
+  ];
+  const types = Object.entries(r.tensorTypes).sort((a, b) => b[1].bytes - a[1].bytes);
+  types.forEach(([type, s], i) => rows.push([i === 0 ? 'tensor types' : '', `${type.padEnd(6)} ${String(s.count).padStart(5)} tensors  ${formatBytes(s.bytes)}`]));
+  if (r.gpuMemory) {
+    const m = r.gpuMemory;
+    rows.push(['GPU memory', `${formatBytes(m.total)} for ${m.contextLength} positions`]);
+    rows.push(['', `weights ${formatBytes(m.weights)} + KV cache ${formatBytes(m.kvCache)} + activations ${formatBytes(m.activations)}`]);
+  }
+  if (r.problem) rows.push(['cannot run', r.problem]);
+  return rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join('');
+}
+
+function compact(n: number): string {
+  for (const [unit, size] of [['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) if (n >= size) return `${(n / size).toFixed(n >= 10 * size ? 1 : 2)}${unit}`;
+  return String(n);
+}

@@ -1,0 +1,55 @@
+// How much GPU memory a model will take, from its config and tensor table alone (no GPU, no tensor
+// data): what `hearth inspect` reports and what a page can check against the adapter's limits before
+// downloading gigabytes. It follows the buffers the loader allocates (src/model/weights.ts and
+// TransformerModel.create): keep the two in step.
+import type { ModelConfig } from './config';
+import type { GGUFTensorInfo } from './gguf';
+
+export interface GpuMemoryEstimate {
+  /** Every tensor of the file as stored (quantized blocks stay quantized); 1-D tensors (norms, biases) as f32. */
+  weights: number;
+  /** Keys and values of every layer for `contextLength` positions, f32: 2 · layers · ctx · kvHeads · headDim · 4. */
+  kvCache: number;
+  /** Per-token scratch (residual stream, q/k/v, attention scores over the context, FFN hidden, logits), rope tables, readbacks. */
+  activations: number;
+  total: number;
+  /** The KV cache positions the estimate is for. */
+  contextLength: number;
+}
+
+/** The size a buffer of `bytes` really gets: at least 16 bytes, rounded up to 16 (BufferPool does this). */
+export function gpuBufferSize(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+type TensorShape = Pick<GGUFTensorInfo, 'dims' | 'byteLength'>;
+
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number): GpuMemoryEstimate {
+  const weights = tensors.reduce((sum, t) => {
+    const elements = t.dims.reduce((a, b) => a * b, 1);
+    const isVector = t.dims.filter((d) => d > 1).length <= 1;
+    return sum + gpuBufferSize(isVector ? 4 * elements : t.byteLength);
+  }, 0);
+
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, blockCount } = config;
+  const qDim = headCount * headDim;
+  const kvDim = headCountKv * headDim;
+  const kvCache = 2 * blockCount * gpuBufferSize(4 * contextLength * kvDim);
+
+  const f32 = (n: number) => gpuBufferSize(4 * n);
+  // One cos/sin table [ctx, ropeDim/2, 2] per distinct rope (Gemma 3's windowed layers have their own).
+  const ropeDims = new Map<string, number>();
+  for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
+  const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
+  const activations =
+    3 * gpuBufferSize(16) // step uniform, token id, token readback
+    + 3 * f32(dim) // x, xb, xb2
+    + 2 * f32(qDim) + 2 * f32(kvDim) // q, att; k, v
+    + (config.qkNorm ? f32(qDim) + f32(kvDim) : 0) // q and k before their norm
+    + f32(headCount * contextLength) // attention scores
+    + (config.feedForward === 'gelu' ? 1 : 2) * f32(ffn) // FFN hidden (and the up half of a gated FFN)
+    + 2 * f32(vocabSize) // logits and their readback
+    + ropeTables;
+
+  return { weights, kvCache, activations, total: weights + kvCache + activations, contextLength };
+}

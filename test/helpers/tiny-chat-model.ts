@@ -1,0 +1,32 @@
+// A tiny llama with a chat template: a character-level SentencePiece vocabulary plus the template's control
+// tokens, for tests of the chat paths (engine.chat, `hearth chat`).
+import { tinyLlamaSpec, writeGGUF } from './gguf-writer';
+
+const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n'].map((c) => (c === ' ' ? '▁' : c));
+
+/** Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character. */
+export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean } = {}): Uint8Array {
+  // Control tokens first: with silent weights every logit is 0 and greedy argmax picks id 0.
+  const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS];
+  const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : 1));
+  const spec = tinyLlamaSpec({
+    vocab: tokens.length,
+    contextLength: 512,
+    metadata: {
+      'tokenizer.ggml.tokens': tokens,
+      'tokenizer.ggml.scores': new Float32Array(tokens.length),
+      'tokenizer.ggml.token_type': Int32Array.from(types),
+      'tokenizer.ggml.unknown_token_id': tokens.indexOf('<unk>'),
+      'tokenizer.ggml.bos_token_id': tokens.indexOf('<s>'),
+      'tokenizer.ggml.eos_token_id': tokens.indexOf('</s>'),
+      'tokenizer.chat_template': template,
+    },
+  });
+  if (options.silent) {
+    // A zero output norm makes every logit exactly 0: the model "says" token 0 at every step.
+    const norm = spec.tensors!.find((t) => t.name === 'output_norm.weight')!;
+    norm.data = new Float32Array((norm.data as Float32Array).length);
+  }
+  return writeGGUF(spec);
+}
+
