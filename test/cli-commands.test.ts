@@ -12,6 +12,7 @@ import { createEngine } from '../src/index';
 import { MemorySource } from '../src/io/byte-source';
 import { readGGUF } from '../src/model/gguf';
 import { repoRoot } from './helpers/browser';
+import { serveFiles } from './helpers/file-server';
 import { sharedPath } from './helpers/shared';
 import { writeGGUF } from './helpers/gguf-writer';
 import { tinyChatModel } from './helpers/tiny-chat-model';
@@ -131,6 +132,19 @@ describe('hearth inspect (header only, no GPU)', () => {
     assert.equal(report.gpuMemory.kvCache, kvCache(2048));
     const f32 = JSON.parse((await cli(['inspect', '--model', STORIES, '--json'])).stdout);
     assert.equal(report.gpuMemory.activations, f32.gpuMemory.activations, 'same config, same activations');
+  });
+
+  test('a URL works like a path (the header is read with Range requests)', async () => {
+    const server = await serveFiles({ '/m.gguf': await readFile(STORIES_Q8) }, { range: true });
+    try {
+      const [byUrl, byPath] = await Promise.all([cli(['inspect', '--model', `${server.url}/m.gguf`, '--json']), cli(['inspect', '--model', STORIES_Q8, '--json'])]);
+      assert.equal(byUrl.code, 0, byUrl.stderr);
+      assert.deepEqual(JSON.parse(byUrl.stdout), JSON.parse(byPath.stdout));
+      const ids = await cli(['tokenize', '--model', `${server.url}/m.gguf`, '--text', 'Once upon a time', '--json']);
+      assert.deepEqual(JSON.parse(ids.stdout), { ids: [1, 403, 407, 261, 378] }, 'llama2.c\'s prompt ids (stories260K/refs.json)');
+    } finally {
+      await server.close();
+    }
   });
 
   test('text output; a vocab-only file says why it cannot run', async () => {
