@@ -72,7 +72,7 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matvec']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matvec', 'position']);
   });
   test('workgroups rounds up', () => {
     assert.equal(workgroups(1), 1);
