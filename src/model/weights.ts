@@ -86,7 +86,8 @@ export async function uploadWeights(
   const floats = async (name: string): Promise<Float32Array> => {
     const t = tensor(name);
     const bytes = await bytesOf(t);
-    if (t.type === GGMLType.F32) return new Float32Array(bytes.slice().buffer);
+    // An own, aligned copy of exactly these bytes (a Node Buffer's slice() would share the whole file's memory).
+    if (t.type === GGMLType.F32) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     if (t.type === GGMLType.F16) return halfsToFloats(bytes);
     throw new UnsupportedError(`tensor ${name} is ${ggmlTypeName(t.type)}; norm weights, biases and rope factors must be F32 or F16.`);
   };
