@@ -1,5 +1,6 @@
 // Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's GGUF header.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { GenerateOptions } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { readGGUF, type GGUFFile } from '../model/gguf';
 import { openModelSource } from '../model/load';
@@ -29,6 +30,27 @@ export function numberOption(name: string, value: string | boolean | undefined):
   const n = Number(value);
   if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new InvalidRequestError(`--${name} must be a number, got '${value}'`);
   return n;
+}
+
+/** Options every generating command takes, for parseCommand. */
+export const GENERATION_OPTIONS = {
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+  'context-length': { type: 'string' },
+} as const;
+
+/** GenerateOptions from the parsed GENERATION_OPTIONS values. */
+export function generationOptions(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | boolean>>): GenerateOptions {
+  return {
+    maxTokens: numberOption('max-tokens', values['max-tokens']),
+    temperature: numberOption('temperature', values.temperature),
+    topK: numberOption('top-k', values['top-k']),
+    topP: numberOption('top-p', values['top-p']),
+    seed: numberOption('seed', values.seed),
+  };
 }
 
 /** The parsed GGUF header (metadata and tensor table) of a path or URL; tensor data is not read. */

@@ -10,28 +10,17 @@ import { createInterface } from 'node:readline';
 import { createEngine } from '../engine/engine';
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
-import { numberOption, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, numberOption, parseCommand } from './args';
 
 const HELP = 'Type a message and press Enter. /reset clears the conversation, /exit quits; Ctrl-C stops a reply.';
 
 export async function chatCommand(args: string[]): Promise<number> {
   const { model, values } = parseCommand('chat', args, {
     system: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-k': { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    'context-length': { type: 'string' },
+    ...GENERATION_OPTIONS,
     verbose: { type: 'boolean', default: false },
   });
-  const options: GenerateOptions = {
-    maxTokens: numberOption('max-tokens', values['max-tokens']),
-    temperature: numberOption('temperature', values.temperature),
-    topK: numberOption('top-k', values['top-k']),
-    topP: numberOption('top-p', values['top-p']),
-    seed: numberOption('seed', values.seed),
-  };
+  const options = generationOptions(values);
   const engine = await createEngine(model, { contextLength: numberOption('context-length', values['context-length']) });
   try {
     const info = engine.model;

@@ -1,27 +1,16 @@
 // `hearth generate`: continue a prompt and print the continuation as it streams.
 import { createEngine } from '../engine/engine';
-import { numberOption, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, numberOption, parseCommand } from './args';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { model, values } = parseCommand('generate', args, {
     prompt: { type: 'string', default: '' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-k': { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    'context-length': { type: 'string' },
+    ...GENERATION_OPTIONS,
     json: { type: 'boolean', default: false },
   });
   const engine = await createEngine(model, { contextLength: numberOption('context-length', values['context-length']) });
   try {
-    const stream = engine.generate(values.prompt!, {
-      maxTokens: numberOption('max-tokens', values['max-tokens']),
-      temperature: numberOption('temperature', values.temperature),
-      topK: numberOption('top-k', values['top-k']),
-      topP: numberOption('top-p', values['top-p']),
-      seed: numberOption('seed', values.seed),
-    });
+    const stream = engine.generate(values.prompt!, generationOptions(values));
     const stop = () => stream.cancel();
     process.once('SIGINT', stop);
     for await (const chunk of stream) {
