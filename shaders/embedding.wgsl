@@ -3,6 +3,10 @@
 // Dispatch ceil(DIM / 64) workgroups.
 
 override DIM: u32;
+// The rows of the table this binding holds: a table larger than one storage binding is bound in row
+// blocks, one dispatch each, and only the block holding the token writes.
+override ROW_START: u32 = 0u;
+override ROWS: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<storage, read> token: array<u32>;        // [1] (only token[0] is read)
 @group(0) @binding(1) var<storage, read> W: WeightWords;            // [VOCAB, DIM] row-major
@@ -12,5 +16,7 @@ override DIM: u32;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= DIM) { return; }
-  out[i] = load_weight(token[0] * DIM + i);
+  let t = token[0];
+  if (t < ROW_START || t - ROW_START >= ROWS) { return; }
+  out[i] = load_weight((t - ROW_START) * DIM + i);
 }

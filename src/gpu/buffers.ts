@@ -9,14 +9,15 @@ export class BufferPool {
 
   constructor(readonly device: GPUDevice) {}
 
-  create(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+  /** `splittable`: the buffer is bound in row blocks (weight matrices), so only maxBufferSize limits it. */
+  create(label: string, size: number, usage: GPUBufferUsageFlags, options: { splittable?: boolean } = {}): GPUBuffer {
     // Storage bindings must be multiples of 4 bytes; round up so odd tensors still bind.
     const alignedSize = Math.max(16, Math.ceil(size / 16) * 16);
     if (alignedSize > this.device.limits.maxBufferSize) {
       throw new ResourceError(`${label} needs a ${formatBytes(alignedSize)} GPU buffer, but this device allows at most ${formatBytes(this.device.limits.maxBufferSize)} per buffer. Try a smaller or more quantized model.`);
     }
     // Kernels bind whole buffers, so a storage buffer must also fit one binding.
-    if (usage & GPUBufferUsage.STORAGE && alignedSize > this.device.limits.maxStorageBufferBindingSize) {
+    if (usage & GPUBufferUsage.STORAGE && !options.splittable && alignedSize > this.device.limits.maxStorageBufferBindingSize) {
       throw new ResourceError(`${label} needs ${formatBytes(alignedSize)} in one GPU binding, but this device binds at most ${formatBytes(this.device.limits.maxStorageBufferBindingSize)}. Try a smaller or more quantized model.`);
     }
     const buffer = this.device.createBuffer({ label, size: alignedSize, usage });
@@ -26,8 +27,8 @@ export class BufferPool {
   }
 
   /** A storage buffer filled with `data` (padded with zeros to the aligned size). */
-  createWith(label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE): GPUBuffer {
-    const buffer = this.create(label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
+  createWith(label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE, options: { splittable?: boolean } = {}): GPUBuffer {
+    const buffer = this.create(label, data.byteLength, usage | GPUBufferUsage.COPY_DST, options);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : copyPadded(bytes);
     this.device.queue.writeBuffer(buffer, 0, padded as Uint8Array<ArrayBuffer>);

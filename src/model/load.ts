@@ -29,6 +29,8 @@ export interface LoadModelOptions {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
   contextLength?: number;
+  /** Bind weight matrices in row blocks of at most this many bytes (default: the device's limit). */
+  bindingLimit?: number;
 }
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -64,7 +66,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
     const upload = new ProgressReporter(streamed ? undefined : onProgress, source.name, weightBytes, 'upload');
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength);
+    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit);
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });

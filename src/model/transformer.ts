@@ -40,7 +40,8 @@ export class TransformerModel {
     private readonly argmax: Dispatch,
   ) {}
 
-  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number): Promise<TransformerModel> {
+  /** `bindingLimit` lowers the device's storage binding limit (tests exercise row-block splitting with it). */
+  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number): Promise<TransformerModel> {
     const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
@@ -81,7 +82,7 @@ export class TransformerModel {
       return table;
     };
 
-    const d = new Dispatcher(device);
+    const d = new Dispatcher(device, bindingLimit);
     const norm = (label: string, input: GPUBuffer, n: Norm, out: GPUBuffer) =>
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
@@ -93,7 +94,7 @@ export class TransformerModel {
       : [await d.add(`${label}.residual`, buf.x, out, dim)];
 
     const e = weights.tokenEmbedding;
-    const embed = [await d.make('embedding', 'embedding', { DIM: dim }, workgroups(dim), [buf.token, e.buffer, buf.x], e.dtype)]; // x = token_embd[token]
+    const embed = await d.embedding('embedding', e, buf.token, buf.x); // x = token_embd[token]
     if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, { SCALE: config.embeddingScale })); // x *= √dim
     const pe = weights.positionEmbedding;
     if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, workgroups(dim), [buf.step, pe.buffer, buf.x], pe.dtype)); // x += position_embd[pos]

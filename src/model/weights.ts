@@ -79,7 +79,7 @@ export async function uploadWeights(
       const part = bytes.subarray(start * rowBytes, (start + rows) * rowBytes);
       start += rows;
       const label = rowCounts.length === 1 ? name : `${name} [part ${i}]`;
-      return { buffer: pool.createWith(label, part), dtype, rows, cols };
+      return { buffer: pool.createWith(label, part, GPUBufferUsage.STORAGE, { splittable: true }), dtype, rows, cols };
     });
   };
   const matrix = async (name: string, rows: number, cols: number) => (await matrices(name, cols, [rows]))[0]!;
