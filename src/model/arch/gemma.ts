@@ -36,6 +36,22 @@ function windowedLayers(m: ArchMetadata, blockCount: number, defaultPeriod: numb
   return Array.from({ length: blockCount }, (_, l) => period === 0 || l % period < period - 1);
 }
 
+/** What Gemma 2 and 3 share: RMS pre- and post-norms, GeGLU, embeddings scaled by √dim. */
+function gemmaCommon(m: ArchMetadata, shape: ModelShape) {
+  return {
+    ...shape,
+    norm: 'rms',
+    normEps: m.rmsNormEps(),
+    feedForward: 'geglu',
+    fusedQkv: m.hasTensor('blk.0.attn_qkv.weight'),
+    fusedGateUp: false,
+    biases: resolveBiases(m, [], QKV_BIASES),
+    postNorms: true,
+    embeddingScale: Math.fround(Math.sqrt(shape.embeddingLength)),
+    positionEmbedding: false,
+  } as const;
+}
+
 export const readGemma2: ArchReader = (file, id) => {
   const m = new ArchMetadata(file, id.architecture);
   const shape = readShape(m);
@@ -46,18 +62,9 @@ export const readGemma2: ArchReader = (file, id) => {
     rope: { ...rope, freqBase: m.number('rope.freq_base_swa') ?? rope.freqBase },
   };
   return {
+    ...gemmaCommon(m, shape),
     ...id,
-    ...shape,
-    norm: 'rms',
-    normEps: m.rmsNormEps(),
-    feedForward: 'geglu',
-    fusedQkv: m.hasTensor('blk.0.attn_qkv.weight'),
-    fusedGateUp: false,
-    biases: resolveBiases(m, [], QKV_BIASES),
     qkNorm: false,
-    postNorms: true,
-    embeddingScale: Math.fround(Math.sqrt(shape.embeddingLength)),
-    positionEmbedding: false,
     rope,
     slidingWindow,
     attentionScale: gemmaAttentionScale(shape, 46),
@@ -81,18 +88,9 @@ export const readGemma3: ArchReader = (file, id) => {
     }
     : null;
   return {
+    ...gemmaCommon(m, shape),
     ...id,
-    ...shape,
-    norm: 'rms',
-    normEps: m.rmsNormEps(),
-    feedForward: 'geglu',
-    fusedQkv: m.hasTensor('blk.0.attn_qkv.weight'),
-    fusedGateUp: false,
-    biases: resolveBiases(m, [], QKV_BIASES),
     qkNorm: true,
-    postNorms: true,
-    embeddingScale: Math.fround(Math.sqrt(shape.embeddingLength)),
-    positionEmbedding: false,
     rope,
     slidingWindow,
     attentionScale: gemmaAttentionScale(shape, 62),
