@@ -25,6 +25,7 @@ import q4_0Preamble from '../../shaders/dtype/q4_0.wgsl?raw';
 import q4_1Preamble from '../../shaders/dtype/q4_1.wgsl?raw';
 import q5_0Preamble from '../../shaders/dtype/q5_0.wgsl?raw';
 import q5_1Preamble from '../../shaders/dtype/q5_1.wgsl?raw';
+import kScales from '../../shaders/dtype/k-scales.wgsl?raw';
 import q4_kPreamble from '../../shaders/dtype/q4_k.wgsl?raw';
 import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
@@ -68,8 +69,8 @@ const preambles: Record<WeightDType, string> = {
   q4_1: quantized(q4_1Preamble),
   q5_0: quantized(q5_0Preamble),
   q5_1: quantized(q5_1Preamble),
-  q4_k: quantized(q4_kPreamble),
-  q5_k: quantized(q5_kPreamble),
+  q4_k: quantized(`${kScales}\n${q4_kPreamble}`),
+  q5_k: quantized(`${kScales}\n${q5_kPreamble}`),
   q6_k: quantized(q6_kPreamble),
 };
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
