@@ -3,7 +3,8 @@
 // forward pass as data (norm type, activation, biases, q/k norm, rope, soft-caps, sliding window…).
 // Nothing downstream looks at the architecture string again.
 import { FormatError, UnsupportedError } from '../errors';
-import { getOptionalString, getString, type GGUFFile } from './gguf';
+import { getOptionalString, getString } from './gguf';
+import type { ModelFile } from './model-file';
 import { ARCHITECTURES, SUPPORTED_ARCHITECTURES } from './arch';
 import { checkModelTensors } from './tensors';
 
@@ -93,7 +94,7 @@ export interface ReadConfigOptions {
   requireTensors?: boolean;
 }
 
-export function readModelConfig(file: GGUFFile, options: ReadConfigOptions = {}): ModelConfig {
+export function readModelConfig(file: ModelFile, options: ReadConfigOptions = {}): ModelConfig {
   const where = file.source.name;
   const architecture = getString(file, 'general.architecture');
   const reader = Object.hasOwn(ARCHITECTURES, architecture) ? ARCHITECTURES[architecture] : undefined;

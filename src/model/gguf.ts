@@ -43,6 +43,8 @@ export interface GGUFFile {
   /** Absolute offset of the (aligned) tensor data section. */
   dataOffset: number;
   source: ByteSource;
+  /** The bytes of a tensor of this file, read from `source` (ModelFile's reader). */
+  readTensor(tensor: { name: string }): Promise<Uint8Array>;
 }
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian uint32
@@ -323,7 +325,11 @@ export async function readGGUF(source: ByteSource): Promise<GGUFFile> {
     tensorsByName.set(t.name, info);
   }
 
-  return { version, metadata, metadataTypes, tensors, tensorsByName, alignment, dataOffset, source };
+  const file: GGUFFile = {
+    version, metadata, metadataTypes, tensors, tensorsByName, alignment, dataOffset, source,
+    readTensor: (tensor) => readTensorBytes(file, tensor.name),
+  };
+  return file;
 }
 
 /** The raw bytes of one tensor, read from the file's source. */

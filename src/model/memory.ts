@@ -3,14 +3,17 @@
 // downloading gigabytes. It follows the buffers the loader allocates (src/model/weights.ts and
 // TransformerModel.create): keep the two in step.
 import type { ModelConfig } from './config';
-import type { GGUFTensorInfo } from './gguf';
+import type { ModelTensorInfo } from './model-file';
+
+/** Prompt tokens per prefill pass (a multiple of matmul.wgsl's TILE, 8): activations and attention scores are this many times larger. */
+export const PREFILL_BATCH = 32;
 
 export interface GpuMemoryEstimate {
   /** Every tensor of the file as stored (quantized blocks stay quantized); 1-D tensors (norms, biases) as f32. */
   weights: number;
   /** Keys and values of every layer for `contextLength` positions, f32: 2 · layers · ctx · kvHeads · headDim · 4. */
   kvCache: number;
-  /** Per-token scratch (residual stream, q/k/v, attention scores over the context, FFN hidden, logits), rope tables, readbacks. */
+  /** Scratch for a prefill batch of tokens (residual stream, q/k/v, attention scores over the context, FFN hidden), logits, rope tables, readbacks. */
   activations: number;
   total: number;
   /** The KV cache positions the estimate is for. */
@@ -22,7 +25,7 @@ export function gpuBufferSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
 
-type TensorShape = Pick<GGUFTensorInfo, 'dims' | 'byteLength'>;
+type TensorShape = Pick<ModelTensorInfo, 'dims' | 'byteLength'>;
 
 export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number): GpuMemoryEstimate {
   const weights = tensors.reduce((sum, t) => {
@@ -41,13 +44,15 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
+  const B = PREFILL_BATCH;
   const activations =
-    3 * gpuBufferSize(16) // step uniform, token id, token readback
-    + 3 * f32(dim) // x, xb, xb2
-    + 2 * f32(qDim) + 2 * f32(kvDim) // q, att; k, v
-    + (config.qkNorm ? f32(qDim) + f32(kvDim) : 0) // q and k before their norm
-    + f32(headCount * contextLength) // attention scores
-    + (config.feedForward === 'gelu' ? 1 : 2) * f32(ffn) // FFN hidden (and the up half of a gated FFN)
+    2 * gpuBufferSize(16) // step uniform, token readback
+    + gpuBufferSize(4 * B) // token ids
+    + 3 * f32(B * dim) // x, xb, xb2
+    + 2 * f32(B * qDim) + 2 * f32(B * kvDim) // q, att; k, v
+    + (config.qkNorm ? f32(B * qDim) + f32(B * kvDim) : 0) // q and k before their norm
+    + f32(B * headCount * contextLength) // attention scores
+    + (config.feedForward === 'gelu' ? 1 : 2) * f32(B * ffn) // FFN hidden (and the up half of a gated FFN)
     + 2 * f32(vocabSize) // logits and their readback
     + ropeTables;
 

@@ -1,7 +1,7 @@
 // The tensors a ModelConfig's forward pass reads, with their ggml-order shapes, and the check that a
 // file has every one of them. The weight loader reads exactly this list.
 import { FormatError } from '../errors';
-import type { GGUFFile, GGUFTensorInfo } from './gguf';
+import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { BiasedTensor, ModelConfig } from './config';
 
 /** Every tensor the forward pass reads, with its ggml-order shape [ne0 (row length), ne1]. */
@@ -58,14 +58,14 @@ export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
   return shapes;
 }
 
-function sameShape(t: GGUFTensorInfo, expected: number[]): boolean {
+function sameShape(t: ModelTensorInfo, expected: number[]): boolean {
   // Trailing 1-dims are insignificant in ggml.
   const trim = (d: number[]) => { const a = [...d]; while (a.length > 1 && a[a.length - 1] === 1) a.pop(); return a; };
   const a = trim(t.dims), b = trim(expected);
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-export function checkModelTensors(file: GGUFFile, config: ModelConfig): void {
+export function checkModelTensors(file: ModelFile, config: ModelConfig): void {
   for (const [name, shape] of modelTensorShapes(config)) {
     const t = file.tensorsByName.get(name);
     if (!t) throw new FormatError(`${file.source.name}: required tensor '${name}' is missing (incomplete or vocab-only file?)`);

@@ -6,7 +6,7 @@ import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
 import { supportedWeightTypes, weightDTypeForGGML, type WeightDType } from '../gpu/quant-types';
 import { GGMLType, ggmlTypeName, tensorByteLength } from './ggml-types';
-import type { GGUFFile, GGUFTensorInfo } from './gguf';
+import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { BiasedTensor, ModelConfig } from './config';
 import { halfsToFloats } from './f16';
 
@@ -46,14 +46,14 @@ export interface ModelWeights {
 }
 
 export async function uploadWeights(
-  file: GGUFFile,
+  file: ModelFile,
   config: ModelConfig,
   pool: BufferPool,
   onTensor: (loadedBytes: number) => void,
 ): Promise<ModelWeights> {
   let loaded = 0;
-  const bytesOf = async (t: GGUFTensorInfo) => {
-    const bytes = await file.source.read(t.offset, t.byteLength);
+  const bytesOf = async (t: ModelTensorInfo) => {
+    const bytes = await file.readTensor(t);
     loaded += t.byteLength;
     onTensor(loaded);
     return bytes;
@@ -61,7 +61,7 @@ export async function uploadWeights(
   const tensor = (name: string) => file.tensorsByName.get(name)!; // presence and shape checked by readModelConfig
   const biases = new Set<BiasedTensor>(config.biases);
 
-  const dtypeOf = (t: GGUFTensorInfo): WeightDType => {
+  const dtypeOf = (t: ModelTensorInfo): WeightDType => {
     const dtype = weightDTypeForGGML(t.type);
     if (!dtype) {
       throw new UnsupportedError(`tensor ${t.name} is ${ggmlTypeName(t.type)}, which Hearth cannot read yet; supported weight types: ${supportedWeightTypes().join(', ')}. Use a GGUF quantized to one of those.`);

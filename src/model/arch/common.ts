@@ -1,13 +1,14 @@
 // What every architecture reader shares: `<arch>.*` keys with llama.cpp's defaults and errors that name
 // the file, the model's shape, rope (with the scaling llama.cpp applies), and bias discovery.
 import { FormatError, UnsupportedError } from '../../errors';
-import { getOptionalArray, getOptionalNumber, getOptionalString, type GGUFFile } from '../gguf';
+import { getOptionalArray, getOptionalNumber, getOptionalString } from '../gguf';
+import type { ModelFile } from '../model-file';
 import type { BiasedTensor, ModelConfig, RopeConfig } from '../config';
 
 export interface ArchIdentity { architecture: string; name: string }
 
 /** Builds the config of one architecture from its file. */
-export type ArchReader = (file: GGUFFile, id: ArchIdentity) => ModelConfig;
+export type ArchReader = (file: ModelFile, id: ArchIdentity) => ModelConfig;
 
 /** The part of ModelConfig every architecture reads the same way. */
 export type ModelShape = Pick<ModelConfig,
@@ -22,7 +23,7 @@ export const DEFAULTS = {
 /** Reads `<arch>.<key>` metadata of one file; errors name the file and the key. */
 export class ArchMetadata {
   readonly where: string;
-  constructor(readonly file: GGUFFile, readonly arch: string) {
+  constructor(readonly file: ModelFile, readonly arch: string) {
     this.where = file.source.name;
   }
 
