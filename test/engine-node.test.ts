@@ -81,6 +81,29 @@ test('seeded sampling is reproducible, and top-k 1 is greedy', async () => {
   assert.deepEqual(topK1.ids, greedy.ids);
 });
 
+test('logits: BOS logits equal llama2.c\'s; after a prompt their argmax is greedy\'s next token, with the prefix reused', async () => {
+  await engine.resetContext();
+  const ref: { logits: number[] } = JSON.parse(await readFile(sharedPath('models/stories260K/logits_bos.json'), 'utf8'));
+  const bos = await engine.logits([1]);
+  assert.equal(bos.length, ref.logits.length);
+  const maxDiff = ref.logits.reduce((m, x, i) => Math.max(m, Math.abs(bos[i]! - x)), 0);
+  assert.ok(maxDiff <= 2e-3, `max |logit - llama2.c| = ${maxDiff}`);
+
+  await engine.resetContext();
+  const greedy = await collect('Once upon a time', { maxTokens: 4 });
+  const argmax = (xs: Float32Array) => xs.reduce((best, x, i) => (x > xs[best]! ? i : best), 0);
+  const context = [...greedy.result.promptTokens];
+  for (const next of greedy.result.tokens) {
+    assert.equal(argmax(await engine.logits(context)), next); // each call computes one new position
+    context.push(next);
+  }
+  // The logits' context is the cached one: generate continues it without recomputing it.
+  const more = await collect('Once upon a time' + greedy.text, { maxTokens: 1 });
+  assert.equal(more.result.prefillTokens, 1);
+  await assert.rejects(engine.logits([]), InvalidRequestError);
+  await assert.rejects(engine.logits([1, 512]), /outside the vocabulary/);
+});
+
 test('invalid options are rejected with InvalidRequestError', async () => {
   for (const bad of [{ maxTokens: -1 }, { maxTokens: 1.5 }, { temperature: -0.1 }, { topP: 0 }, { topP: 1.5 }, { topK: -2 }, { seed: -1 }]) {
     const stream = engine.generate('Once', bad);

@@ -20,6 +20,8 @@ export interface EngineCore {
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
   cancel(): void;
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
+  /** Next-token logits [vocabSize] after `tokens` (Session.logits). */
+  logits(tokens: number[]): Promise<Float32Array>;
   detokenize(ids: number[]): Promise<string>;
   resetContext(): Promise<void>;
   dispose(): Promise<void>;
@@ -64,6 +66,10 @@ export class LocalEngineCore implements EngineCore {
 
   async tokenize(text: string, addBos = true): Promise<number[]> {
     return this.ready().loaded!.tokenizer.encode(text, { addBos });
+  }
+
+  logits(tokens: number[]): Promise<Float32Array> {
+    return this.ready().session!.logits(tokens);
   }
 
   async detokenize(ids: number[]): Promise<string> {

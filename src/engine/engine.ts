@@ -95,6 +95,12 @@ class EngineHandle implements Engine {
     return this.core.detokenize(ids);
   }
 
+  async logits(tokens: number[]): Promise<Float32Array> {
+    if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
+    if (!Array.isArray(tokens)) throw new InvalidRequestError(`tokens must be an array of token ids, got ${typeof tokens}`);
+    return this.core.logits(tokens);
+  }
+
   async resetContext(): Promise<void> {
     await this.core.resetContext();
   }

@@ -111,6 +111,35 @@ export class Session {
       this.cancelled = false;
     }
   }
+
+  /**
+   * The next-token logits [vocabSize] after `tokens` (ids as fed, BOS included), for scoring or a sampler
+   * of one's own. The cached prefix is reused and `tokens` become the cached context.
+   */
+  async logits(tokens: readonly number[]): Promise<Float32Array> {
+    const { model, tokenizer, info } = this.loaded;
+    const ids = checkedIds(tokens, tokenizer.vocabSize);
+    if (ids.length === 0) throw new InvalidRequestError('logits needs at least one token');
+    if (ids.length > info.contextLength) {
+      throw new InvalidRequestError(`${ids.length} tokens do not fit the context of ${info.contextLength}; load the model with a larger contextLength`);
+    }
+    if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
+    this.running = true;
+    try {
+      let reused = 0;
+      while (reused < ids.length - 1 && reused < this.cached.length && this.cached[reused] === ids[reused]) reused++;
+      this.cached.length = reused;
+      for (let pos = reused; pos < ids.length - 1; pos++) {
+        await model.step(ids[pos]!, pos, 'none');
+        this.cached.push(ids[pos]!);
+      }
+      const logits = await model.step(ids[ids.length - 1]!, ids.length - 1, 'logits');
+      this.cached.push(ids[ids.length - 1]!);
+      return logits;
+    } finally {
+      this.running = false;
+    }
+  }
 }
 
 function checkedIds(ids: readonly number[], vocabSize: number): number[] {

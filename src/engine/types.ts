@@ -100,6 +100,12 @@ export interface Engine {
   applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
+  /**
+   * The model's next-token logits [vocabSize] after `tokens` (ids as fed, BOS included; see tokenize), for
+   * scoring text or a sampler of your own. Like generate it reuses the cached prefix, and `tokens` become
+   * the cached context.
+   */
+  logits(tokens: number[]): Promise<Float32Array>;
   /** Forgets the cached context. */
   resetContext(): Promise<void>;
   /** Frees the GPU memory and stops the worker. */
