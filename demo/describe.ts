@@ -75,7 +75,7 @@ export function explainError(e: unknown): ErrorExplanation {
       return {
         title: 'This model is not supported yet',
         message,
-        hint: 'Hearth runs llama-architecture GGUF files with F32 or F16 weights. ' + LOAD_ANOTHER,
+        hint: 'The message names what Hearth supports instead: pick a GGUF of one of those architectures and weight types. ' + LOAD_ANOTHER,
       };
     case 'download':
       return {

@@ -8,6 +8,10 @@ import { openFileSource } from '../src/io/file-source';
 import { readGGUF } from '../src/model/gguf';
 import { tokenizerFromGGUF, type Tokenizer } from '../src/tokenizer';
 import { TextStreamer, type TextStreamerOptions } from '../src/tokenizer/text-stream';
+import { MemorySource } from '../src/io/byte-source';
+import { writeGGUF } from './helpers/gguf-writer';
+import { seededRng } from './helpers/seeded';
+import { tinyModelSpec } from './helpers/tiny-models';
 
 async function loadTokenizer(...parts: string[]): Promise<Tokenizer> {
   const source = await openFileSource(sharedPath('models', ...parts));
@@ -79,6 +83,47 @@ describe('stories260K', () => {
     assert.equal(streamer.flush(), '\uFFFD', 'an unfinished character at the end is reported, not dropped');
     const pieces = stream(tok, [byte(0xff), 403]); // 0xFF never starts a character
     assert.equal(pieces.join(''), tok.decode([byte(0xff), 403]));
+  });
+});
+
+/**
+ * Random token sequences heavy in UTF-8 lead and continuation bytes (what a random model emits): valid
+ * characters, runs of invalid bytes and characters completed many tokens after an invalid run. The pieces must
+ * concatenate to the whole decode after the context — the text llama.cpp prints (ggml bytes, WHATWG UTF-8).
+ */
+function checkRandomByteStreams(tok: Tokenizer, byteId: (b: number) => number, other: number[]): void {
+  const rng = seededRng(7);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rng() * xs.length)]!;
+  const bytes = [0xe1, 0xe2, 0xf0, 0xc3, 0x80, 0x86, 0x9f, 0xbf, 0xff, 0x41];
+  for (let n = 0; n < 300; n++) {
+    const ids = Array.from({ length: 1 + Math.floor(rng() * 30) }, () => (rng() < 0.8 ? byteId(pick(bytes)) : pick(other)));
+    const context = Array.from({ length: Math.floor(rng() * 3) }, () => pick(other));
+    const pieces = stream(tok, ids, { context });
+    const all = tok.decode([...context, ...ids], { skipSpecial: true }), before = tok.decode(context, { skipSpecial: true });
+    assert.ok(all.startsWith(before));
+    assert.equal(pieces.join(''), all.slice(before.length), `ids ${ids.join(' ')} after ${context.join(' ')}`);
+  }
+}
+
+describe('invalid and interrupted UTF-8', () => {
+  test('stories260K (byte-fallback SentencePiece): streamed text equals the whole decode for random byte runs', async () => {
+    const tok = await loadTokenizer('stories260K', 'stories260K.gguf');
+    // <0xE1> ×7 <0x86> <0x86>: six invalid bytes, then ᆆ (E1 86 86) completed by the last token.
+    const ids = [...Array(7).fill(3 + 0xe1), 3 + 0x86, 3 + 0x86];
+    assert.equal(stream(tok, ids).join(''), '\uFFFD'.repeat(6) + 'ᆆ');
+    checkRandomByteStreams(tok, (b) => 3 + b, [403, 300, 1, 2, 261]);
+  });
+
+  test('byte-level BPE (GPT-2 style): the same', async () => {
+    const source = new MemorySource(writeGGUF(tinyModelSpec('gpt2', { dim: 32, heads: 1, ff: 32, layers: 1, contextLength: 8 })));
+    const tok = tokenizerFromGGUF((await readGGUF(source)).metadata);
+    // The byte tokens come first, in GPT-2's order: printable bytes as themselves, the others from U+0100.
+    const order = [...Array(256).keys()].filter((b) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff));
+    const rest = [...Array(256).keys()].filter((b) => !order.includes(b));
+    const idOfByte = (b: number) => (order.includes(b) ? order.indexOf(b) : order.length + rest.indexOf(b));
+    assert.equal(tok.decode([idOfByte(0x41), idOfByte(0x20)]), 'A ');
+    assert.equal(tok.decode([idOfByte(0xe1), idOfByte(0x86), idOfByte(0x86)]), 'ᆆ');
+    checkRandomByteStreams(tok, idOfByte, [tok.encode(' the', { addBos: false })[0]!, idOfByte(0x20), tok.vocabSize - 1]);
   });
 });
 

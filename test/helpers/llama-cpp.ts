@@ -59,6 +59,8 @@ export interface Oracle {
   readonly eosId: number;
   /** llama.cpp's tokenizer (common_tokenize, special tokens not parsed), BOS first when asked. */
   tokenize(text: string, addBos: boolean): number[];
+  /** llama.cpp's text for `ids` (llama_detokenize: control tokens as '', no space stripping). */
+  detokenize(ids: number[]): string;
   isEog(id: number): boolean;
   /** Greedy decoding from an empty context: the prompt in one batch, then one token per step. */
   greedy(promptIds: number[], nSteps: number, options?: GreedyOptions): Promise<GreedyResult>;
@@ -71,6 +73,7 @@ export interface Oracle {
 interface AddonModel {
   init(): Promise<boolean>; dispose(): Promise<void>;
   tokenize(text: string, specialTokens: boolean): Uint32Array;
+  detokenize(tokens: Uint32Array, specialTokens?: boolean): string;
   tokenBos(): number; tokenEos(): number; isEogToken(id: number): boolean; getTrainContextSize(): number;
 }
 interface AddonContext {
@@ -222,6 +225,7 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
     bosId: model.tokenBos(),
     eosId: model.tokenEos(),
     tokenize: (text, addBos) => [...(addBos && model.tokenBos() >= 0 ? [model.tokenBos()] : []), ...model.tokenize(text, false)],
+    detokenize: (ids) => model.detokenize(Uint32Array.from(ids), false),
     isEog: (id) => model.isEogToken(id),
     greedy,
     logitsAfter: async (ids) => (await greedy(ids, 1)).logits[0]!,
