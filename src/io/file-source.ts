@@ -1,7 +1,9 @@
 // Local files as a ByteSource (Node only): random access through a FileHandle, nothing read up front.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { FormatError, InvalidRequestError } from '../errors';
 import { checkRange, type ByteSource } from './byte-source';
+import type { FileSet } from './file-set';
 
 export class FileSource implements ByteSource {
   private constructor(private readonly handle: FileHandle, readonly name: string, readonly size: number) {}
@@ -44,4 +46,30 @@ export class FileSource implements ByteSource {
 
 export function openFileSource(path: string): Promise<FileSource> {
   return FileSource.open(path);
+}
+
+/** True when `path` is a directory (false when it is anything else or does not exist). */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The files of a local directory (a Hugging Face repo checkout) by relative name. */
+export function directoryFileSet(dir: string): FileSet {
+  return {
+    name: dir,
+    async open(file) {
+      const path = join(dir, file);
+      try {
+        if (!(await stat(path)).isFile()) return undefined;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+        throw new InvalidRequestError(`cannot read '${path}': ${(e as Error).message}`, { cause: e });
+      }
+      return FileSource.open(path);
+    },
+  };
 }

@@ -1,0 +1,124 @@
+// Where a model lives, and the files of a multi-file model (a Hugging Face repo: config.json, tokenizer.json,
+// *.safetensors) as a set addressed by relative name. All URL handling of model locations is here: a base URL
+// serves `<base>/<file>` (the layout of https://huggingface.co/<repo>/resolve/main/<file>); in Node, a
+// directory serves its files. A single GGUF stays one ByteSource.
+import { DownloadError, FormatError, InvalidRequestError } from '../errors';
+import { MemorySource, type ByteSource } from './byte-source';
+import type { ProgressCallback } from './progress';
+import { openUrlSource } from './url-source';
+
+export interface FileSetOptions { onProgress?: ProgressCallback; signal?: AbortSignal }
+
+export interface FileSet {
+  /** The directory or base URL, for messages. */
+  readonly name: string;
+  /** The file's bytes, or undefined when the set has no such file (404, ENOENT). */
+  open(file: string): Promise<ByteSource | undefined>;
+}
+
+/** What a model source turned out to be. */
+export type ModelLocation = { kind: 'gguf'; source: ByteSource } | { kind: 'repo'; files: FileSet };
+
+/** Files named like these, given directly, stand for the repo they are in. */
+const REPO_FILE = /(^|\/)(config\.json|[^/]*\.safetensors|model\.safetensors\.index\.json)$/i;
+
+export function isNodeRuntime(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
+}
+
+/** `<base>/<file>` with exactly one slash between them. */
+export function repoFileUrl(base: string, file: string): string {
+  return `${base.replace(/\/+$/, '')}/${file}`;
+}
+
+export function urlFileSet(base: string, options: FileSetOptions = {}): FileSet {
+  const name = base.replace(/\/+$/, '');
+  return {
+    name,
+    async open(file) {
+      try {
+        return await openUrlSource(repoFileUrl(name, file), options);
+      } catch (e) {
+        if (e instanceof DownloadError && e.status === 404) return undefined;
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * Bytes → a GGUF in memory. A URL whose path ends in .gguf → that GGUF; one that names a repo file → that
+ * repo; any other URL is a repo when `<url>/config.json` is a JSON object, else a GGUF. In Node, a directory is
+ * a repo and any other path a GGUF file (or a repo file, as for URLs).
+ */
+export async function locateModel(model: string | URL | ArrayBuffer | Uint8Array, options: FileSetOptions = {}): Promise<ModelLocation> {
+  if (model instanceof ArrayBuffer || model instanceof Uint8Array) return { kind: 'gguf', source: new MemorySource(model, 'model.gguf') };
+  const text = model instanceof URL ? model.href : model;
+  const isUrl = /^https?:\/\//i.test(text) || !isNodeRuntime();
+  if (isUrl) {
+    const url = /^https?:\/\//i.test(text) ? text : new URL(text, globalThis.location?.href).href;
+    const path = new URL(url).pathname.replace(/\/+$/, '');
+    if (/\.gguf$/i.test(path)) return { kind: 'gguf', source: await openUrlSource(url, options) };
+    if (REPO_FILE.test(path)) return { kind: 'repo', files: urlFileSet(url.slice(0, url.lastIndexOf('/')), options) };
+    const files = urlFileSet(url, options);
+    if (await hasJsonObject(files, 'config.json')) return { kind: 'repo', files };
+    return { kind: 'gguf', source: await openUrlSource(url, options) };
+  }
+  // A variable specifier keeps the Node-only file reader out of browser bundles.
+  const fileSourceModule = './file-source';
+  const node = (await import(/* @vite-ignore */ fileSourceModule)) as typeof import('./file-source');
+  const path = text.startsWith('file:') ? new URL(text).pathname : text;
+  if (await node.isDirectory(path)) return { kind: 'repo', files: node.directoryFileSet(path) };
+  if (REPO_FILE.test(path.replace(/\\/g, '/'))) return { kind: 'repo', files: node.directoryFileSet(path.replace(/[\\/][^\\/]*$/, '') || '.') };
+  return { kind: 'gguf', source: await node.openFileSource(path) };
+}
+
+async function hasJsonObject(files: FileSet, file: string): Promise<boolean> {
+  let source: ByteSource | undefined;
+  try {
+    source = await files.open(file);
+  } catch (e) {
+    // Not a repo (e.g. a server that answers every unknown path with an error): let the GGUF path report.
+    if (e instanceof DownloadError) return false;
+    throw e;
+  }
+  if (!source || source.size > 1 << 20) return false;
+  try {
+    const json: unknown = JSON.parse(new TextDecoder().decode(await source.read(0, source.size)));
+    return typeof json === 'object' && json !== null && !Array.isArray(json);
+  } catch {
+    return false; // an HTML fallback page, say
+  }
+}
+
+/** The text of `file` as JSON; undefined when the set lacks it and it is optional. */
+export async function readJsonFile(files: FileSet, file: string, required: boolean, maxBytes = 64 << 20): Promise<unknown> {
+  const source = await files.open(file);
+  if (!source) {
+    if (!required) return undefined;
+    throw new InvalidRequestError(`${files.name} has no ${file}; a Hugging Face model needs config.json, tokenizer.json and model.safetensors (or model.safetensors.index.json with its shards)`);
+  }
+  try {
+    if (source.size > maxBytes) throw new FormatError(`${repoFileUrl(files.name, file)} is ${source.size} bytes, too large for ${file}`);
+    const text = new TextDecoder('utf-8', { ignoreBOM: false }).decode(await source.read(0, source.size));
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new FormatError(`${repoFileUrl(files.name, file)} is not valid JSON (${(e as Error).message})`, { cause: e });
+    }
+  } finally {
+    await source.close?.();
+  }
+}
+
+/** The text of an optional file (a chat_template.jinja), or undefined. */
+export async function readTextFile(files: FileSet, file: string, maxBytes = 16 << 20): Promise<string | undefined> {
+  const source = await files.open(file);
+  if (!source) return undefined;
+  try {
+    if (source.size > maxBytes) throw new FormatError(`${repoFileUrl(files.name, file)} is ${source.size} bytes, too large for ${file}`);
+    return new TextDecoder().decode(await source.read(0, source.size));
+  } finally {
+    await source.close?.();
+  }
+}

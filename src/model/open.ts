@@ -1,0 +1,113 @@
+// A model source opened for loading or inspection, whatever its format: a GGUF file (one ByteSource) or a
+// Hugging Face safetensors repo (config.json, tokenizer files, one or more .safetensors). Either way the
+// result is a ModelFile in GGUF terms, a tokenizer and the chat template; only headers are read here.
+import type { ModelSource } from '../engine/types';
+import { InvalidRequestError } from '../errors';
+import type { ByteSource } from '../io/byte-source';
+import { locateModel } from '../io/file-set';
+import type { ProgressCallback } from '../io/progress';
+import { UrlSource } from '../io/url-source';
+import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
+import { tokenizerFromHF } from '../tokenizer/hf';
+import { readModelConfig, type ModelConfig, type ReadConfigOptions } from './config';
+import { getOptionalString, readGGUF } from './gguf';
+import { openHFRepo } from './hf/repo';
+import type { ModelFile } from './model-file';
+import { quantizeModelFile, type LoadQuantization } from './quantize';
+
+export interface OpenModelOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /** Quantize float weight matrices to this type as they are read (see quantizeModelFile). */
+  quantize?: LoadQuantization;
+}
+
+export interface OpenedModel {
+  format: 'gguf' | 'safetensors';
+  /** File path, URL, directory or base URL: for messages and progress events. */
+  name: string;
+  /** `general.name`, the repo's name, or the file name. */
+  displayName: string;
+  file: ModelFile;
+  tokenizer: Tokenizer;
+  chatTemplate: string | undefined;
+  /** Bytes of the model file(s) (weights; for a repo, its safetensors files). */
+  fileBytes: number;
+  /** True when the caller should report 'upload' progress over all weights itself (one GGUF not streamed by Range requests). */
+  reportUpload: boolean;
+  /** The ModelConfig (readModelConfig plus what config.json says that GGUF keys cannot). */
+  readConfig(options?: ReadConfigOptions): ModelConfig;
+  close(): Promise<void>;
+}
+
+export const LOAD_QUANTIZATIONS: readonly LoadQuantization[] = ['q8_0', 'q4_0'];
+
+export async function openModel(model: ModelSource, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  if (options.quantize !== undefined && !LOAD_QUANTIZATIONS.includes(options.quantize)) {
+    throw new InvalidRequestError(`quantize must be one of ${LOAD_QUANTIZATIONS.join(', ')}, got ${JSON.stringify(options.quantize)}`);
+  }
+  const location = await locateModel(model, { onProgress: options.onProgress, signal: options.signal });
+  return location.kind === 'gguf' ? openGGUFModel(location.source, options) : openRepoModel(location.files, options);
+}
+
+async function openGGUFModel(source: ByteSource, options: OpenModelOptions): Promise<OpenedModel> {
+  try {
+    const gguf = await readGGUF(source);
+    const file = options.quantize ? quantizeModelFile(gguf, options.quantize) : gguf;
+    return {
+      format: 'gguf',
+      name: source.name,
+      displayName: getOptionalString(gguf, 'general.name') ?? baseName(source.name),
+      file,
+      tokenizer: tokenizerFromGGUF(gguf.metadata),
+      chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template'),
+      fileBytes: source.size,
+      reportUpload: !(source instanceof UrlSource && source.rangeSupported),
+      readConfig: (o) => readModelConfig(file, o),
+      close: async () => { await source.close?.(); },
+    };
+  } catch (e) {
+    await source.close?.();
+    throw e;
+  }
+}
+
+async function openRepoModel(files: Parameters<typeof openHFRepo>[0], options: OpenModelOptions): Promise<OpenedModel> {
+  const repo = await openHFRepo(files, { onProgress: options.onProgress });
+  try {
+    const file = options.quantize ? quantizeModelFile(repo.file, options.quantize) : repo.file;
+    const embd = file.tensorsByName.get('token_embd.weight');
+    const tokenizer = tokenizerFromHF({
+      name: repo.name, tokenizerJSON: repo.tokenizerJSON, tokenizerConfig: repo.tokenizerConfig,
+      generationConfig: repo.generationConfig, modelConfig: repo.config.hparams, vocabSize: embd?.dims[1],
+    });
+    return {
+      format: 'safetensors',
+      name: repo.name,
+      displayName: getOptionalString(file, 'general.name') ?? repoName(repo.name),
+      file,
+      tokenizer,
+      chatTemplate: repo.chatTemplate,
+      fileBytes: repo.fileBytes,
+      reportUpload: false, // the repo reports per safetensors file
+      readConfig: (o) => {
+        const config = readModelConfig(file, o);
+        return repo.config.attentionScale === undefined ? config : { ...config, attentionScale: repo.config.attentionScale };
+      },
+      close: repo.close,
+    };
+  } catch (e) {
+    await repo.close();
+    throw e;
+  }
+}
+
+function baseName(name: string): string {
+  return name.split(/[\\/]/).pop() || name;
+}
+
+/** 'org/model' from https://huggingface.co/org/model/resolve/main, else the directory's name. */
+function repoName(name: string): string {
+  const hub = /\/([^/]+\/[^/]+)\/resolve\/[^/]+\/?$/.exec(name);
+  return hub ? hub[1]! : baseName(name.replace(/[\\/]+$/, ''));
+}
