@@ -1,9 +1,10 @@
-// Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's GGUF header.
+// Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's header (GGUF or repo).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateOptions } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { readGGUF, type GGUFFile } from '../model/gguf';
-import { openModelSource } from '../model/load';
+import { locateModel } from '../io/file-set';
+import { openLocatedModel, type OpenedModel } from '../model/open';
 
 export const USAGE: Record<string, string> = {
   generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--json]',
@@ -53,9 +54,14 @@ export function generationOptions(values: Partial<Record<keyof typeof GENERATION
   };
 }
 
-/** The parsed GGUF header (metadata and tensor table) of a path or URL; tensor data is not read. */
-export async function readModelHeader(model: string): Promise<GGUFFile> {
-  const source = await openModelSource(model, {});
+/**
+ * The parsed GGUF header (metadata and tensor table) of a path or URL, or for a safetensors repo (a directory
+ * or base URL) the opened repo (config, tokenizer, safetensors headers; close it); tensor data is not read.
+ */
+export async function readModelHeader(model: string): Promise<GGUFFile | OpenedModel> {
+  const location = await locateModel(model);
+  if (location.kind === 'repo') return openLocatedModel(location);
+  const source = location.source;
   try {
     return await readGGUF(source);
   } finally {

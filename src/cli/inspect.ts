@@ -2,7 +2,9 @@
 // (metadata and tensor table; no tensor data is read and no GPU is needed).
 import { formatBytes } from '../gpu/buffers';
 import { HearthError, InvalidRequestError } from '../errors';
-import { readModelConfig, type ModelConfig } from '../model/config';
+import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
+import type { ModelFile } from '../model/model-file';
+import type { OpenedModel } from '../model/open';
 import { ggmlTypeName } from '../model/ggml-types';
 import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/gguf';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
@@ -30,6 +32,33 @@ export interface ModelReport {
 
 /** The report for a parsed header. `contextLength` defaults to what createEngine would use. */
 export function inspectModel(file: GGUFFile, contextLength?: number): ModelReport {
+  return inspectModelFile(file, {
+    name: getOptionalString(file, 'general.name') ?? file.source.name.split('/').pop() ?? file.source.name,
+    fileBytes: file.source.size,
+    chatTemplate: getOptionalString(file, 'tokenizer.chat_template') !== undefined,
+    vocabSize: getOptionalArray(file, 'tokenizer.ggml.tokens')?.length,
+    readConfig: (o) => readModelConfig(file, o),
+  }, contextLength);
+}
+
+/** The report for a safetensors repo (config.json and safetensors headers, translated as for loading). */
+export function inspectOpenedModel(model: OpenedModel, contextLength?: number): ModelReport {
+  return inspectModelFile(model.file, {
+    name: model.displayName, fileBytes: model.fileBytes, chatTemplate: model.chatTemplate !== undefined,
+    vocabSize: model.tokenizer.vocabSize, readConfig: model.readConfig,
+  }, contextLength);
+}
+
+interface ModelDetails {
+  name: string;
+  fileBytes: number;
+  chatTemplate: boolean;
+  /** Vocabulary size when the config cannot be read. */
+  vocabSize: number | undefined;
+  readConfig(options?: ReadConfigOptions): ModelConfig;
+}
+
+function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number): ModelReport {
   const tensorTypes: Record<string, TensorTypeStats> = {};
   let parameters = 0;
   for (const t of file.tensors) {
@@ -41,23 +70,22 @@ export function inspectModel(file: GGUFFile, contextLength?: number): ModelRepor
   let config: ModelConfig | undefined;
   let problem: string | null = null;
   try {
-    config = readModelConfig(file, { requireTensors: false });
-    readModelConfig(file); // the tensor check: a vocab-only or incomplete file says so here
+    config = details.readConfig({ requireTensors: false });
+    details.readConfig(); // the tensor check: a vocab-only or incomplete file says so here
   } catch (e) {
     if (!(e instanceof HearthError)) throw e;
     problem = e.message;
   }
-  const tokens = getOptionalArray(file, 'tokenizer.ggml.tokens');
   const positions = config ? Math.min(contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength) : 0;
   return {
-    name: getOptionalString(file, 'general.name') ?? file.source.name.split('/').pop() ?? file.source.name,
+    name: details.name,
     architecture: getOptionalString(file, 'general.architecture') ?? 'unknown',
     parameters,
     tensorTypes,
-    fileBytes: file.source.size,
+    fileBytes: details.fileBytes,
     trainedContextLength: config?.contextLength ?? null,
-    vocabSize: config?.vocabSize ?? tokens?.length ?? null,
-    chatTemplate: getOptionalString(file, 'tokenizer.chat_template') !== undefined,
+    vocabSize: config?.vocabSize ?? details.vocabSize ?? null,
+    chatTemplate: details.chatTemplate,
     gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions) : null,
     problem,
   };
@@ -72,7 +100,9 @@ export async function inspectCommand(args: string[]): Promise<number> {
   if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
     throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
   }
-  const report = inspectModel(await readModelHeader(model), contextLength);
+  const header = await readModelHeader(model);
+  const report = 'metadata' in header ? inspectModel(header, contextLength) : inspectOpenedModel(header, contextLength);
+  if (!('metadata' in header)) await header.close();
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }

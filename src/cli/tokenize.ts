@@ -13,7 +13,9 @@ export async function tokenizeCommand(args: string[]): Promise<number> {
     special: { type: 'boolean', default: false },
   });
   if (values.text === undefined) throw new InvalidRequestError(`--text is required\n${usage('tokenize')}`);
-  const tokenizer = tokenizerFromGGUF((await readModelHeader(model)).metadata);
+  const header = await readModelHeader(model);
+  const tokenizer = 'metadata' in header ? tokenizerFromGGUF(header.metadata) : header.tokenizer;
+  if (!('metadata' in header)) await header.close();
   // BOS as the vocabulary says (tokenizer.ggml.add_bos_token), unless --no-bos. --special reads control-token
   // texts ('<|im_start|>', '<s>') as those tokens, the way chat prompts are tokenized (never two BOS).
   const addBos = values['no-bos'] ? false : undefined;

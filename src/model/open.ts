@@ -4,7 +4,7 @@
 import type { ModelSource } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import type { ByteSource } from '../io/byte-source';
-import { locateModel } from '../io/file-set';
+import { locateModel, type ModelLocation } from '../io/file-set';
 import type { ProgressCallback } from '../io/progress';
 import { UrlSource } from '../io/url-source';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
@@ -46,7 +46,11 @@ export async function openModel(model: ModelSource, options: OpenModelOptions = 
   if (options.quantize !== undefined && !LOAD_QUANTIZATIONS.includes(options.quantize)) {
     throw new InvalidRequestError(`quantize must be one of ${LOAD_QUANTIZATIONS.join(', ')}, got ${JSON.stringify(options.quantize)}`);
   }
-  const location = await locateModel(model, { onProgress: options.onProgress, signal: options.signal });
+  return openLocatedModel(await locateModel(model, { onProgress: options.onProgress, signal: options.signal }), options);
+}
+
+/** openModel for a source already located (the CLI reads a GGUF's header on its own). */
+export function openLocatedModel(location: ModelLocation, options: OpenModelOptions = {}): Promise<OpenedModel> {
   return location.kind === 'gguf' ? openGGUFModel(location.source, options) : openRepoModel(location.files, options);
 }
 

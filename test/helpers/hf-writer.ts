@@ -4,11 +4,12 @@
 // weights [in, out]), config.json, and tokenizer.json / tokenizer_config.json made from the GGUF vocabulary.
 // The inverse steps are written from the HF side's own definitions (convert_llama_weights_to_hf's permute,
 // Gemma's x·(1 + w), Conv1D's x·W + b), not from Hearth's forward code, so a round trip checks both.
-import { readGGUF, readTensorBytes, type GGUFFile } from '../../src/model/gguf';
+import { readGGUF, readTensorBytes, type GGUFFile, type GGUFValue } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
 import { GGMLType } from '../../src/model/ggml-types';
 import { halfsToFloats } from '../../src/model/f16';
 import { readVocab, TokenType } from '../../src/tokenizer/vocab';
+import { tokenizerFromGGUF } from '../../src/tokenizer';
 import { deriveSpmMerges, mergeList, spmTokenizerJSON } from '../../src/tokenizer/spm';
 import { bpeTokenizerJSON } from '../../src/tokenizer/bpe';
 import { f32ToF16 } from '../reference/f16';
@@ -98,7 +99,7 @@ export async function ggufToRepo(gguf: Uint8Array, options: RepoOptions = {}): P
   }
   await preloadFactors(file);
   files['config.json'] = text(hfConfig(file, arch, dtype));
-  const { tokenizerJSON, tokenizerConfig } = hfTokenizer(file);
+  const { tokenizerJSON, tokenizerConfig } = hfTokenizerFiles(file.metadata);
   files['tokenizer.json'] = text(tokenizerJSON);
   files['tokenizer_config.json'] = text({ ...tokenizerConfig, ...options.tokenizerConfig });
   if (options.generationConfig) files['generation_config.json'] = text(options.generationConfig);
@@ -180,7 +181,7 @@ function hfConfig(file: GGUFFile, arch: string, dtype: HFDType): Record<string, 
   if (arch === 'gpt2') {
     return {
       architectures: [HF_CLASS[arch]], model_type: 'gpt2', n_ctx: num('context_length'), n_positions: num('context_length'), n_embd: dim,
-      n_layer: num('block_count'), n_head: heads, n_inner: null, layer_norm_epsilon: num('attention.layer_norm_epsilon'),
+      n_layer: num('block_count'), n_head: heads, n_inner: num('feed_forward_length') === 4 * dim ? null : num('feed_forward_length'), layer_norm_epsilon: num('attention.layer_norm_epsilon'),
       vocab_size: vocab, activation_function: 'gelu_new', tie_word_embeddings: tied, torch_dtype: torchDtype, ...ids,
     };
   }
@@ -230,14 +231,14 @@ function readFactors(file: GGUFFile, name: string): Float32Array {
 }
 
 /** tokenizer.json / tokenizer_config.json for the GGUF's vocabulary (control tokens as special added tokens). */
-function hfTokenizer(file: GGUFFile): { tokenizerJSON: Record<string, unknown>; tokenizerConfig: Record<string, unknown> } {
-  const vocab = readVocab(file.metadata);
+export function hfTokenizerFiles(metadata: Map<string, GGUFValue>): { tokenizerJSON: Record<string, unknown>; tokenizerConfig: Record<string, unknown> } {
+  const vocab = readVocab(metadata);
   const json = vocab.model === 'llama' ? spmTokenizerJSON(vocab, mergeList(deriveSpmMerges(vocab))) : bpeTokenizerJSON(vocab);
   const controls = Array.from(vocab.types.keys()).filter((id) => vocab.types[id] === TokenType.CONTROL || vocab.types[id] === TokenType.UNKNOWN);
   const added = (json.added_tokens as Record<string, unknown>[]) ?? [];
   for (const id of controls) added.push({ id, content: vocab.tokens[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   added.sort((a, b) => (a.id as number) - (b.id as number));
-  const addBos = vocab.addBos ?? vocab.model === 'llama';
+  const addBos = tokenizerFromGGUF(metadata).encode('').length > 0; // the GGUF tokenizer's add_bos, defaults included
   const bos = vocab.bosId !== undefined ? vocab.tokens[vocab.bosId] : undefined;
   if (addBos && bos !== undefined) {
     json.post_processor = {
@@ -253,7 +254,7 @@ function hfTokenizer(file: GGUFFile): { tokenizerJSON: Record<string, unknown>; 
     bos_token: token(vocab.bosId), eos_token: token(vocab.eosId), unk_token: token(vocab.unkId),
     clean_up_tokenization_spaces: false, legacy: true, model_max_length: 1000000000000000019884624838656,
   };
-  const template = file.metadata.get('tokenizer.chat_template');
+  const template = metadata.get('tokenizer.chat_template');
   if (typeof template === 'string') tokenizerConfig.chat_template = template;
   return { tokenizerJSON: json, tokenizerConfig };
 }

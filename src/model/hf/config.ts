@@ -63,7 +63,8 @@ export function translateConfig(config: unknown, where: string): TranslatedConfi
     meta('context_length', p.required(['n_ctx', 'n_positions']));
     const nEmbd = p.required(['n_embd', 'hidden_size']);
     meta('embedding_length', nEmbd);
-    meta('feed_forward_length', 4 * nEmbd); // the converter's choice, whatever n_inner says
+    // HF's MLP width: n_inner, or 4·n_embd when null (the converter always writes 4·n_embd, which is wrong for the rare n_inner ≠ null).
+    meta('feed_forward_length', p.number(['n_inner']) ?? 4 * nEmbd);
     meta('attention.head_count', p.required(['n_head', 'num_attention_heads']));
     meta('attention.layer_norm_epsilon', p.required(['layer_norm_epsilon', 'layer_norm_eps']));
   } else if (architecture === 'gemma2') {
