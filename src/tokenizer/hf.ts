@@ -195,7 +195,11 @@ function foldLetters(s: string): string {
     if (c === '\\') { out += c + (s[i + 1] ?? ''); i++; continue; }
     if (c === '[') inClass = true;
     else if (c === ']') inClass = false;
-    if (/[a-zA-Z]/.test(c)) {
+    const end = s[i + 2];
+    if (inClass && /[a-zA-Z]/.test(c) && s[i + 1] === '-' && end !== undefined && /[a-zA-Z]/.test(end)) {
+      out += `${c.toLowerCase()}-${end.toLowerCase()}${c.toUpperCase()}-${end.toUpperCase()}`; // a range: both cases
+      i += 2;
+    } else if (/[a-zA-Z]/.test(c)) {
       const both = c.toLowerCase() + c.toUpperCase();
       out += inClass ? both : `[${both}]`;
     } else {
