@@ -42,6 +42,11 @@ export interface GreedyOptions {
   logits?: boolean;
   /** Stop after the first end-of-generation token, which is included in `ids` (default false). */
   stopAtEog?: boolean;
+  /**
+   * Teacher forcing: after step s feed forcedIds[s] instead of llama.cpp's pick (`ids` still holds the picks),
+   * so logits come from given contexts, e.g. another model's greedy path.
+   */
+  forcedIds?: number[];
 }
 
 export interface GreedyResult {
@@ -204,7 +209,7 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
       if (token < 0) throw new Error('llama.cpp oracle: the greedy sampler picked no token');
       ids.push(token);
       if ((opts.stopAtEog && model.isEogToken(token)) || s === nSteps - 1) break;
-      logitIndex = await decode([token], promptIds.length + s);
+      logitIndex = await decode([opts.forcedIds?.[s] ?? token], promptIds.length + s);
     }
     return { ids, logits };
   };
@@ -376,7 +381,8 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   };
 }
 
-function compareStep(step: number, pos: number, oracleToken: number, ref: Float32Array, got: Float32Array, abs: number, rel: number): StepReport {
+/** One step's logits against llama.cpp's: largest difference, bound abs + rel·max|logit|, llama.cpp's top-2 margin. */
+export function compareStep(step: number, pos: number, oracleToken: number, ref: Float32Array, got: Float32Array, abs: number, rel: number): StepReport {
   if (got.length !== ref.length) throw new Error(`vocabulary sizes differ: Hearth ${got.length}, llama.cpp ${ref.length}`);
   let maxAbsLogit = 0, maxAbsDiff = 0, worstToken = -1, top1 = -Infinity, top2 = -Infinity, hearthToken = 0;
   for (let i = 0; i < ref.length; i++) {

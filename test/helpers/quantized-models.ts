@@ -18,27 +18,29 @@ export interface QuantizedPair {
 }
 
 /**
- * Quantizes every 2-D F32 tensor of `spec` (embeddings, projections, output) to `dtype`; a matrix whose row
- * length is not a multiple of the type's block would make a file llama.cpp rejects, so that is an error.
+ * Quantizes every 2-D F32 tensor of `spec` (embeddings, projections, output) to `dtype`, or each tensor to
+ * the type `dtype(tensor)` picks (null: keep it F32); a matrix whose row length is not a multiple of the
+ * type's block would make a file llama.cpp rejects, so that is an error.
  */
-export function quantizeModel(spec: GGUFSpec, dtype: WeightDType): QuantizedPair {
-  const layout = weightLayouts[dtype];
+export function quantizeModel(spec: GGUFSpec, dtype: WeightDType | ((t: TensorSpec) => WeightDType | null)): QuantizedPair {
   const quantized: TensorSpec[] = [];
   const dequantized: TensorSpec[] = [];
   const names: string[] = [];
   for (const t of spec.tensors ?? []) {
-    if (t.dims.length !== 2 || t.type !== GGMLType.F32 || dtype === 'f32') {
+    const type = typeof dtype === 'function' ? dtype(t) : dtype;
+    if (t.dims.length !== 2 || t.type !== GGMLType.F32 || type === null || type === 'f32') {
       quantized.push(t);
       dequantized.push(t);
       continue;
     }
+    const layout = weightLayouts[type];
     if (t.dims[0]! % layout.blockElements !== 0) {
       throw new Error(`quantizeModel: ${t.name} has rows of ${t.dims[0]}, not a multiple of ${layout.ggmlName}'s ${layout.blockElements}-element blocks`);
     }
     const values = t.data instanceof Float32Array ? t.data : new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4);
-    const bytes = quantize(dtype, values);
+    const bytes = quantize(type, values);
     quantized.push({ ...t, type: layout.ggmlType, data: bytes });
-    dequantized.push({ ...t, type: GGMLType.F32, data: dequantize(dtype, bytes, values.length) });
+    dequantized.push({ ...t, type: GGMLType.F32, data: dequantize(type, bytes, values.length) });
     names.push(t.name);
   }
   return {
