@@ -1,5 +1,6 @@
 // Token embedding lookup: out = W[token[0], :]. Needs a dtype preamble (WeightWords, load_weight), which
-// dequantizes exactly as ggml does, so a quantized table gives bit-identical rows.
+// dequantizes exactly as ggml does, so a quantized table gives bit-identical rows (lookups compile with Act = f32
+// whatever the model's precision: src/gpu/kernels.ts).
 // Dispatch ceil(DIM / 64) workgroups.
 
 override DIM: u32;
@@ -18,5 +19,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= DIM) { return; }
   let t = token[0];
   if (t < ROW_START || t - ROW_START >= ROWS) { return; }
-  out[i] = load_weight((t - ROW_START) * DIM + i);
+  out[i] = f32(load_weight((t - ROW_START) * DIM + i));
 }

@@ -13,5 +13,5 @@ override DIM: u32;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= DIM) { return; }
-  x[i] += load_weight(step.pos * DIM + i);
+  x[i] += f32(load_weight(step.pos * DIM + i));
 }

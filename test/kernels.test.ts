@@ -3,7 +3,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { acquireDevice, choosePrecision, type AcquiredDevice } from '../src/gpu/device';
 import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
 import { shaderSource, kernelNames, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
@@ -16,15 +16,21 @@ import { launchChromium, openPage, startTestServer, type TestServer } from './he
 async function reportCases(t: TestContext, where: string, results: KernelCaseResult[], context = () => ''): Promise<void> {
   assert.ok(results.length > 50, `expected the full case list in ${where}, got ${results.length} results`);
   const worst = new Map<string, { abs: number; rel: number }>();
-  for (const r of results) {
-    const kernel = r.name.split(' ').slice(0, r.name.startsWith('matvec') || r.name.startsWith('embedding') ? 2 : 1).join(' ');
+  for (const r of results.filter((x) => !x.skipped)) {
+    const kernel = r.name.split(' ').slice(0, r.name.startsWith('matvec') || r.name.startsWith('embedding') ? 2 : 1).join(' ') + (r.name.includes('f16-math') ? ' f16-math' : '');
     const w = worst.get(kernel) ?? { abs: 0, rel: 0 };
     worst.set(kernel, { abs: Math.max(w.abs, r.maxAbsErr), rel: Math.max(w.rel, r.maxRelErr) });
   }
   for (const [kernel, w] of worst) t.diagnostic(`${where} ${kernel}: max abs err ${w.abs.toExponential(2)}, max rel err ${w.rel.toExponential(2)}`);
   const slowest = [...results].sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0)).slice(0, 5);
   t.diagnostic(`${where} slowest cases: ${slowest.map((r) => `${r.name} ${Math.round(r.ms ?? 0)} ms`).join('; ')}`);
+  const skipped = results.filter((r) => r.skipped);
+  if (skipped.length > 0) t.diagnostic(`${where}: ${skipped.length} cases not applicable (${skipped[0]!.skipped})`);
   for (const r of results) {
+    if (r.skipped) {
+      await t.test(r.name, { skip: `not applicable in ${where}: ${r.skipped}` }, () => {});
+      continue;
+    }
     await t.test(r.name, () => {
       assert.ok(r.ok, `${r.name} in ${where}: max abs err ${r.maxAbsErr}, max rel err ${r.maxRelErr} ` +
         `(allowed |gpu − cpu| ≤ ${r.atol} + ${r.rtol}·|cpu|); ${r.detail}\n${context()}`);
@@ -74,6 +80,17 @@ describe('shader sources', () => {
     }
     assert.deepEqual([...weightKernels].sort(), ['embedding', 'matvec', 'position']);
   });
+  test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
+    for (const name of weightKernels) {
+      const f16 = shaderSource(name, 'q4_k', 'f16');
+      // `enable f16;` must come before any declaration: only comments precede it.
+      assert.match(f16.slice(0, f16.indexOf('enable f16;')), /^(\s*\/\/.*\n)*\s*$/, `${name}: enable f16 must open the module`);
+      assert.match(f16, /alias Act = f16;[\s\S]*alias WeightWords = array<u32>;[\s\S]*fn main/);
+      assert.equal(shaderSource(name, 'q4_k'), shaderSource(name, 'q4_k', 'f32'));
+      assert.match(shaderSource(name, 'q4_k'), /^(?![\s\S]*enable f16)[\s\S]*alias Act = f32;/);
+    }
+    assert.throws(() => shaderSource('matvec', 'f32', 'f64' as never), /Unknown compute precision "f64"/);
+  });
   test('workgroups rounds up', () => {
     assert.equal(workgroups(1), 1);
     assert.equal(workgroups(64), 1);
@@ -90,7 +107,13 @@ describe('kernels on Node WebGPU (Dawn)', () => {
 
   test('every kernel matches its CPU twin', async (t) => {
     t.diagnostic(`adapter: ${gpu.adapterInfo.vendor} ${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
-    await reportCases(t, 'node', await runKernelCases(gpu.device));
+    const results = await runKernelCases(gpu.device);
+    // lavapipe has shader-f16: 'auto' picks f16 here, and the f16-arithmetic cases must really run.
+    assert.ok(gpu.device.features.has('shader-f16'), 'Node\'s lavapipe adapter is expected to have shader-f16');
+    assert.equal(choosePrecision('auto', gpu), 'f16');
+    const f16 = results.filter((r) => r.name.includes('f16-math'));
+    assert.ok(f16.length >= 11 && f16.every((r) => !r.skipped), `f16-arithmetic cases must run on lavapipe: ${f16.length}`);
+    await reportCases(t, 'node', results);
   });
 
   test('a WGSL error names the kernel, the line and the compiler message', async () => {
@@ -120,6 +143,27 @@ describe('kernels on Node WebGPU (Dawn)', () => {
     assert.equal(cache.size, 2);
     await c;
   });
+
+  test('KernelCache applies its precision to arithmetic weight kernels; lookups and the rest stay f32', async () => {
+    const cache = new KernelCache(gpu.device, 'f16');
+    assert.equal(cache.precision, 'f16');
+    assert.equal((await cache.get('matvec', { dtype: 'q8_0', constants: { ROWS: 64, COLS: 32 } })).label, 'matvec[q8_0 f16-math 64x32]');
+    assert.equal((await cache.get('matvec', { dtype: 'q8_0', precision: 'f32', constants: { ROWS: 64, COLS: 32 } })).label, 'matvec[q8_0 64x32]');
+    assert.equal((await cache.get('embedding', { dtype: 'q8_0', constants: { DIM: 32 } })).label, 'embedding[q8_0 32]');
+    assert.equal((await cache.get('add', { constants: { N: 4 } })).label, 'add[4]');
+    assert.equal(new KernelCache(gpu.device).precision, 'f32');
+  });
+
+  test('choosePrecision: auto follows shader-f16; f16 without it is a ResourceError; bad values are rejected', () => {
+    const without = { ...gpu, device: { features: new Set<string>() } as unknown as GPUDevice, adapterInfo: { ...gpu.adapterInfo, description: 'SwiftShader' } };
+    assert.equal(choosePrecision(undefined, gpu), gpu.device.features.has('shader-f16') ? 'f16' : 'f32');
+    assert.equal(choosePrecision('f32', gpu), 'f32');
+    assert.equal(choosePrecision('auto', without), 'f32');
+    assert.equal(choosePrecision('f32', without), 'f32');
+    assert.throws(() => choosePrecision('f16', without), (e: unknown) =>
+      e instanceof ResourceError && /'shader-f16'.*SwiftShader.*'auto'.*'f32'/.test(e.message));
+    assert.throws(() => choosePrecision('half' as never, gpu), InvalidRequestError);
+  });
 });
 
 describe('kernels in headless Chromium (SwiftShader)', () => {
@@ -141,7 +185,12 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);
         assert.ok(run, `kernels.html did not start a run (window.__kernelRun missing)\n${tab.logText()}`);
         assert.ok(run.ok, `the ${where} run failed: ${run.ok ? '' : run.error}\n${tab.logText()}`);
-        t.diagnostic(`adapter: ${run.adapter}`);
+        t.diagnostic(`adapter: ${run.adapter}, shader-f16: ${run.shaderF16}, auto precision: ${run.autoPrecision}`);
+        // SwiftShader lacks shader-f16: 'auto' must pick f32, and the f16 cases must say they did not run.
+        assert.equal(run.shaderF16, false, `expected SwiftShader without shader-f16, got ${run.adapter}`);
+        assert.equal(run.autoPrecision, 'f32');
+        const f16 = run.results.filter((r) => r.name.includes('f16-math'));
+        assert.ok(f16.length >= 11 && f16.every((r) => r.skipped?.includes('shader-f16')), 'f16 cases must be reported as not applicable');
         await reportCases(t, `chromium-${where}`, run.results, () => tab.logText());
       } finally {
         await tab.close();

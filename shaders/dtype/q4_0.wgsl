@@ -7,15 +7,15 @@ alias WeightWords = array<u32>;
 const WEIGHT_BLOCK: u32 = 32u;
 
 /// The block whose first element is i (a multiple of 32).
-struct WeightBlock { d: f32, qs: u32 }
+struct WeightBlock { d: Act, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let o = (i >> 5u) * 18u;
-  return WeightBlock(read_f16(o), o + 2u);
+  return WeightBlock(Act(read_f16(o)), o + 2u);
 }
 
 /// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4): both nibbles of qs[4j .. 4j+3].
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = read_u32(b.qs + 4u * j);
-  return mat2x4<f32>(vec4<f32>(vec4<i32>(byte_fields(w, 0u, 15u)) - 8) * b.d,
-                     vec4<f32>(vec4<i32>(byte_fields(w, 4u, 15u)) - 8) * b.d);
+  return mat2x4<Act>(vec4<Act>(vec4<i32>(byte_fields(w, 0u, 15u)) - 8) * b.d,
+                     vec4<Act>(vec4<i32>(byte_fields(w, 4u, 15u)) - 8) * b.d);
 }

@@ -8,16 +8,16 @@ alias WeightWords = array<u32>;
 const WEIGHT_BLOCK: u32 = 32u;
 
 /// The block whose first element is i (a multiple of 32).
-struct WeightBlock { d: f32, m: f32, qs: u32 }
+struct WeightBlock { d: Act, m: Act, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 5u) * 5u;
   let dm = unpack2x16float(W[word]);
-  return WeightBlock(dm.x, dm.y, word + 1u);
+  return WeightBlock(Act(dm.x), Act(dm.y), word + 1u);
 }
 
 /// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4): both nibbles of qs[4j .. 4j+3].
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = W[b.qs + j];
-  return mat2x4<f32>(vec4<f32>(byte_fields(w, 0u, 15u)) * b.d + b.m,
-                     vec4<f32>(byte_fields(w, 4u, 15u)) * b.d + b.m);
+  return mat2x4<Act>(vec4<Act>(byte_fields(w, 0u, 15u)) * b.d + b.m,
+                     vec4<Act>(byte_fields(w, 4u, 15u)) * b.d + b.m);
 }

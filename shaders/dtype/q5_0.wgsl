@@ -7,10 +7,10 @@ alias WeightWords = array<u32>;
 const WEIGHT_BLOCK: u32 = 32u;
 
 /// The block whose first element is i (a multiple of 32).
-struct WeightBlock { d: f32, qh: u32, qs: u32 }
+struct WeightBlock { d: Act, qh: u32, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let o = (i >> 5u) * 22u;
-  return WeightBlock(read_f16(o), read_u32(o + 2u), o + 6u);
+  return WeightBlock(Act(read_f16(o)), read_u32(o + 2u), o + 6u);
 }
 
 /// Fifth bits of elements [first, first + 4), as 16 or 0.
@@ -19,9 +19,9 @@ fn q5_high(qh: u32, first: u32) -> vec4<u32> {
 }
 
 /// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4).
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = read_u32(b.qs + 4u * j);
   let lo = vec4<i32>(byte_fields(w, 0u, 15u) | q5_high(b.qh, 4u * j)) - 16;
   let hi = vec4<i32>(byte_fields(w, 4u, 15u) | q5_high(b.qh, 16u + 4u * j)) - 16;
-  return mat2x4<f32>(vec4<f32>(lo) * b.d, vec4<f32>(hi) * b.d);
+  return mat2x4<Act>(vec4<Act>(lo) * b.d, vec4<Act>(hi) * b.d);
 }

@@ -7,11 +7,11 @@ alias WeightWords = array<u32>;
 const WEIGHT_BLOCK: u32 = 32u;
 
 /// The block whose first element is i (a multiple of 32).
-struct WeightBlock { d: f32, m: f32, qh: u32, qs: u32 }
+struct WeightBlock { d: Act, m: Act, qh: u32, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 5u) * 6u;
   let dm = unpack2x16float(W[word]);
-  return WeightBlock(dm.x, dm.y, W[word + 1u], word + 2u);
+  return WeightBlock(Act(dm.x), Act(dm.y), W[word + 1u], word + 2u);
 }
 
 /// Fifth bits of elements [first, first + 4), as 16 or 0.
@@ -20,8 +20,8 @@ fn q5_high(qh: u32, first: u32) -> vec4<u32> {
 }
 
 /// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4).
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = W[b.qs + j];
-  return mat2x4<f32>(vec4<f32>(byte_fields(w, 0u, 15u) | q5_high(b.qh, 4u * j)) * b.d + b.m,
-                     vec4<f32>(byte_fields(w, 4u, 15u) | q5_high(b.qh, 16u + 4u * j)) * b.d + b.m);
+  return mat2x4<Act>(vec4<Act>(byte_fields(w, 0u, 15u) | q5_high(b.qh, 4u * j)) * b.d + b.m,
+                     vec4<Act>(byte_fields(w, 4u, 15u) | q5_high(b.qh, 16u + 4u * j)) * b.d + b.m);
 }

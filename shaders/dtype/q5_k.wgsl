@@ -8,20 +8,20 @@ alias WeightWords = array<u32>;
 const WEIGHT_BLOCK: u32 = 64u;
 
 /// The sub-block pair (2p, 2p+1) whose first element is i (a multiple of 64).
-struct WeightBlock { lo: vec2<f32>, hi: vec2<f32>, qh: u32, qs: u32, p: u32 }
+struct WeightBlock { lo: vec2<Act>, hi: vec2<Act>, qh: u32, qs: u32, p: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let word = (i >> 8u) * 44u;
   let p = (i >> 6u) & 3u;
   let dm = unpack2x16float(W[word]);
-  return WeightBlock(k_scale_min(dm, word + 1u, 2u * p), k_scale_min(dm, word + 1u, 2u * p + 1u),
+  return WeightBlock(vec2<Act>(k_scale_min(dm, word + 1u, 2u * p)), vec2<Act>(k_scale_min(dm, word + 1u, 2u * p + 1u)),
                      word + 4u, word + 12u + 8u * p, p);
 }
 
 /// Elements [4j, 4j+4) and [32 + 4j, 36 + 4j) of block b (j < 8).
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = W[b.qs + j];
   let h = W[b.qh + j];
   let lo = byte_fields(w, 0u, 15u) | (byte_fields(h, 2u * b.p, 1u) << vec4<u32>(4u));
   let hi = byte_fields(w, 4u, 15u) | (byte_fields(h, 2u * b.p + 1u, 1u) << vec4<u32>(4u));
-  return mat2x4<f32>(vec4<f32>(lo) * b.lo.x - b.lo.y, vec4<f32>(hi) * b.hi.x - b.hi.y);
+  return mat2x4<Act>(vec4<Act>(lo) * b.lo.x - b.lo.y, vec4<Act>(hi) * b.hi.x - b.hi.y);
 }

@@ -19,7 +19,7 @@ fn weight_block(i: u32) -> WeightBlock {
 }
 
 /// Elements [4j, 4j+4) and [64 + 4j, 68 + 4j) of half b (j < 16).
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
   let w = read_u32(b.ql + 4u * j);
   let h = read_u32(b.qh + 4u * (j & 7u));
   let shift = 2u * (j >> 3u);
@@ -29,5 +29,6 @@ fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
   let byte_shift = 8u * (j >> 2u);
   let scale_lo = f32(bitcast<i32>(b.scales_lo << (24u - byte_shift)) >> 24u);
   let scale_hi = f32(bitcast<i32>(b.scales_hi << (24u - byte_shift)) >> 24u);
-  return mat2x4<f32>(vec4<f32>(lo) * (b.d * scale_lo), vec4<f32>(hi) * (b.d * scale_hi));
+  // d·scale is exact in f32 (an f16 times an int8); with Act = f16 it is rounded once, then the product.
+  return mat2x4<Act>(vec4<Act>(lo) * Act(b.d * scale_lo), vec4<Act>(hi) * Act(b.d * scale_hi));
 }

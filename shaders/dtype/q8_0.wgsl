@@ -1,21 +1,21 @@
 // Weight preamble for Q8_0 (ggml block_q8_0, 34 bytes per 32 elements): f16 d, then int8 qs[32].
 // Element l of a block = qs[l] · d. Blocks start at even byte offsets (34·b), so the f16 and the quants
 // are read with quant-common.wgsl's unaligned helpers. An int8 times an f16 is exact in f32, so the
-// values are bit-identical to ggml's dequantize_row_q8_0.
+// values are bit-identical to ggml's dequantize_row_q8_0 (with Act = f16: the product rounded to f16).
 alias WeightWords = array<u32>;
 
 /// Elements per block as the kernels walk a row (one ggml block).
 const WEIGHT_BLOCK: u32 = 32u;
 
 /// The block whose first element is i (a multiple of 32: rows start on block boundaries).
-struct WeightBlock { d: f32, qs: u32 }
+struct WeightBlock { d: Act, qs: u32 }
 fn weight_block(i: u32) -> WeightBlock {
   let o = (i >> 5u) * 34u;
-  return WeightBlock(read_f16(o), o + 2u);
+  return WeightBlock(Act(read_f16(o)), o + 2u);
 }
 
 /// Elements [4j, 4j+4) and [16 + 4j, 20 + 4j) of block b (j < 4).
-fn weight8(b: WeightBlock, j: u32) -> mat2x4<f32> {
-  return mat2x4<f32>(vec4<f32>(bytes_i8(read_u32(b.qs + 4u * j))) * b.d,
-                     vec4<f32>(bytes_i8(read_u32(b.qs + 16u + 4u * j))) * b.d);
+fn weight8(b: WeightBlock, j: u32) -> mat2x4<Act> {
+  return mat2x4<Act>(vec4<Act>(bytes_i8(read_u32(b.qs + 4u * j))) * b.d,
+                     vec4<Act>(bytes_i8(read_u32(b.qs + 16u + 4u * j))) * b.d);
 }

@@ -29,7 +29,7 @@ fn byte_fields(w: u32, shift: u32, mask: u32) -> vec4<u32> {
 
 /// Element i of the weight tensor, through the preamble's block functions (so embedding rows and
 /// matvec see the very same values).
-fn load_weight(i: u32) -> f32 {
+fn load_weight(i: u32) -> Act {
   let e = i % WEIGHT_BLOCK;
   let half = WEIGHT_BLOCK / 2u;
   let w = weight8(weight_block(i - e), (e % half) >> 2u);

@@ -1,5 +1,6 @@
 // Acquiring a GPUDevice: navigator.gpu in browsers and workers, Dawn (npm `webgpu`) in Node.
-import { ResourceError } from '../errors';
+import { InvalidRequestError, ResourceError } from '../errors';
+import type { ComputePrecision } from './shaders';
 
 /** Keeps Dawn's GPU object alive for the life of the process: if it is collected while a device lives, Dawn crashes. */
 let nodeGPU: GPU | undefined;
@@ -26,6 +27,47 @@ export interface AcquiredDevice {
   adapterInfo: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
   /** True when kernels may declare `enable f16;`. */
   hasShaderF16: boolean;
+}
+
+/** What a caller may ask for: 'auto' = f16 arithmetic where the device has 'shader-f16', else f32. */
+export type PrecisionOption = 'auto' | ComputePrecision;
+const precisionOptions: readonly string[] = ['auto', 'f16', 'f32'];
+
+/**
+ * The arithmetic of the weight kernels for a request, chosen once at load: 'auto' (the default) is f16 where
+ * the device has the 'shader-f16' feature and f32 elsewhere; 'f16' on a device without it is a ResourceError.
+ */
+export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo'>): ComputePrecision {
+  const adapter = gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter';
+  return precisionFor(requested, gpu.device.features.has('shader-f16'), adapter);
+}
+
+/** choosePrecision for an adapter that has (or lacks) 'shader-f16'; `adapter` names it in the error. */
+export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string): ComputePrecision {
+  const option = requested ?? 'auto';
+  if (!precisionOptions.includes(option)) {
+    throw new InvalidRequestError(`precision must be 'auto', 'f16' or 'f32', got ${JSON.stringify(option)}`);
+  }
+  if (option === 'auto') return hasShaderF16 ? 'f16' : 'f32';
+  if (option === 'f16' && !hasShaderF16) {
+    throw new ResourceError(`precision 'f16' needs the WebGPU feature 'shader-f16', which ${adapter} does not have. Use precision 'auto' (f16 where available, f32 elsewhere) or 'f32'.`);
+  }
+  return option;
+}
+
+/**
+ * The adapter createEngine would get, without creating a device (for `hearth inspect`): its name and whether
+ * it has 'shader-f16'; null where there is no WebGPU.
+ */
+export async function probeAdapter(): Promise<{ adapter: string; hasShaderF16: boolean } | null> {
+  try {
+    const adapter = await (await getGPU()).requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return null;
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+    return { adapter: info?.description || info?.vendor || 'unknown adapter', hasShaderF16: adapter.features.has('shader-f16') };
+  } catch {
+    return null;
+  }
 }
 
 /** Requests the adapter's full buffer limits: the defaults (128/256 MiB) are too small for real models. */

@@ -1,17 +1,19 @@
 // Compute pipelines for the WGSL kernels, specialised with `override` constants. Pipelines are
 // compiled at model load only (15–130 ms each on SwiftShader), and a KernelCache compiles each
-// (kernel, dtype, constants) specialisation once.
+// (kernel, dtype, precision, constants) specialisation once.
 import { ResourceError } from '../errors';
-import { shaderSource, type KernelName, type WeightDType } from './shaders';
+import { lookupKernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type WeightDType } from './shaders';
 
-export type { KernelName, WeightDType } from './shaders';
+export type { ComputePrecision, KernelName, WeightDType } from './shaders';
 
 export interface KernelOptions {
   /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
   dtype?: WeightDType;
+  /** Arithmetic of a weight-reading kernel (default 'f32'; 'f16' needs the device feature 'shader-f16'). */
+  precision?: ComputePrecision;
   /** Values for the kernel's `override` declarations (booleans as 0/1). */
   constants?: Record<string, number>;
-  /** Debug label; defaults to e.g. `matvec[f16 1024x64]` (the constants' values in order). */
+  /** Debug label; defaults to e.g. `matvec[q8_0 1024x64]` (the constants' values in order), `matvec[q8_0 f16-math 1024x64]` in f16. */
   label?: string;
 }
 
@@ -23,13 +25,13 @@ export function workgroups(n: number, size = 64): number {
 export function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
-  const inside = [opts.dtype, values].filter((s) => s).join(' ');
+  const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', values].filter((s) => s).join(' ');
   return `${name}[${inside}]`;
 }
 
 /** Creates the pipeline for one specialisation of a kernel (entry point `main`, layout 'auto'). */
 export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
-  return compileComputePipeline(device, shaderSource(name, opts.dtype), kernelLabel(name, opts), opts.constants ?? {});
+  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {});
 }
 
 /**
@@ -77,21 +79,29 @@ function formatCompilationInfo(info: GPUCompilationInfo, code: string): string {
     .join('\n');
 }
 
-/** Compiles each (kernel, dtype, constants) specialisation once per device. */
+/**
+ * Compiles each (kernel, dtype, precision, constants) specialisation once per device. The cache's
+ * precision, chosen once at load, applies to every weight-reading kernel (those in `weightKernels`, whatever
+ * is added later) unless a request names its own; lookups (`lookupKernels`) default to f32, and the kernels
+ * that read no weights always compute in f32.
+ */
 export class KernelCache {
   readonly #device: GPUDevice;
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  readonly precision: ComputePrecision;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, precision: ComputePrecision = 'f32') {
     this.#device = device;
+    this.precision = precision;
   }
 
   get(name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([name, opts.dtype ?? null, constants]);
+    const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) ? 'f32' : this.precision) : undefined;
+    const key = JSON.stringify([name, opts.dtype ?? null, precision ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
-      pipeline = createKernel(this.#device, name, opts);
+      pipeline = createKernel(this.#device, name, { ...opts, precision });
       // A failed compile is not cached, so the error is reported again rather than silently reused.
       pipeline.catch(() => this.#pipelines.delete(key));
       this.#pipelines.set(key, pipeline);

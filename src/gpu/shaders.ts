@@ -16,6 +16,8 @@ import gegluSource from '../../shaders/geglu.wgsl?raw';
 import softcapSource from '../../shaders/softcap.wgsl?raw';
 import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
+import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
+import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
 import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
 import bf16Preamble from '../../shaders/dtype/bf16.wgsl?raw';
@@ -75,17 +77,33 @@ const preambles: Record<WeightDType, string> = {
 };
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 
+/**
+ * The arithmetic of the weight kernels: weights are dequantized to, multiplied and summed in f32, or in f16
+ * (needs the device feature 'shader-f16'; partial sums are carried in f32). Chosen once at load.
+ */
+export type ComputePrecision = 'f32' | 'f16';
+
+/** The compute-precision preambles (`alias Act`), which come first: `enable f16;` must open the module. */
+const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
+
 /** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
 export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'position']);
+
+/**
+ * Weight kernels that only look weights up (copy a row, add one): KernelCache compiles them with f32
+ * arithmetic whatever the model's precision, so their values stay exact (bit-identical to ggml's).
+ */
+export const lookupKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'position']);
 
 export const kernelNames = Object.keys(sources) as KernelName[];
 
 /**
- * The complete WGSL module for a kernel. Weight-reading kernels (embedding, matvec) get the dtype
- * preamble prepended and require `dtype`; every other kernel rejects it, so a mistake shows up here
- * instead of as a confusing compile error.
+ * The complete WGSL module for a kernel. Weight-reading kernels (embedding, matvec, ...) get the
+ * compute-precision preamble for `precision` and then the dtype preamble prepended, and require `dtype`;
+ * every other kernel rejects it, so a mistake shows up here instead of as a confusing compile error.
+ * Kernels that read no weights compute in f32 whatever the precision.
  */
-export function shaderSource(name: KernelName, dtype?: WeightDType): string {
+export function shaderSource(name: KernelName, dtype?: WeightDType, precision: ComputePrecision = 'f32'): string {
   const source = sources[name];
   if (source === undefined) {
     throw new InvalidRequestError(`Unknown kernel "${name}". Known kernels: ${kernelNames.join(', ')}.`);
@@ -98,7 +116,9 @@ export function shaderSource(name: KernelName, dtype?: WeightDType): string {
     if (preamble === undefined) {
       throw new InvalidRequestError(`Unknown weight dtype "${dtype}" for kernel "${name}": use one of ${dtypeList}.`);
     }
-    return `${preamble}\n${source}`;
+    const act = Object.hasOwn(precisionPreambles, precision) ? precisionPreambles[precision] : undefined;
+    if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
+    return `${act}\n${preamble}\n${source}`;
   }
   if (dtype !== undefined) {
     throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);

@@ -1,18 +1,20 @@
 // One complete run of the kernel cases on a fresh device, as plain data that survives postMessage
 // and page.evaluate. Shared by the page and the Worker.
-import { acquireDevice } from '../../src/gpu/device';
+import { acquireDevice, choosePrecision } from '../../src/gpu/device';
 import { runKernelCases, type KernelCaseResult } from '../kernels/cases';
 
 export type KernelRun =
-  | { ok: true; adapter: string; results: KernelCaseResult[] }
+  | { ok: true; adapter: string; shaderF16: boolean; autoPrecision: 'f16' | 'f32'; results: KernelCaseResult[] }
   | { ok: false; error: string };
 
 export async function runKernelCasesOnFreshDevice(): Promise<KernelRun> {
   try {
-    const { device, adapterInfo } = await acquireDevice();
+    const gpu = await acquireDevice();
+    const { device, adapterInfo } = gpu;
     try {
       const results = await runKernelCases(device);
-      return { ok: true, adapter: `${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}`.trim(), results };
+      const adapter = `${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}`.trim();
+      return { ok: true, adapter, shaderF16: device.features.has('shader-f16'), autoPrecision: choosePrecision('auto', gpu), results };
     } finally {
       device.destroy();
     }

@@ -14,13 +14,16 @@ import {
 } from '../reference/kernels';
 import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
 import { transformerOpCases } from './transformer-op-cases';
-import { compare, EXACT, failed, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
+import { f16Cases } from './f16-cases';
+import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
 
 interface KernelCase {
   name: string;
   tol: Tolerance;
+  /** A device feature the case needs; where it is missing the case is reported as not applicable. */
+  feature?: GPUFeatureName;
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
@@ -41,7 +44,7 @@ const TOL = {
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
 /** Weights as the GPU stores them (f32; f16 packed in u32 words; GGUF bytes in words) and the values the GPU will see. */
-function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
+export function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
   if (dtype === 'f32') return { data: values, seen: values };
   if (dtype === 'f16') {
     const { words, rounded } = packF16(values);
@@ -55,7 +58,7 @@ function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array
  * n test weights: noise in [-1, 1); for the GGUF types every third 32-element block is scaled by 1e-5
  * (subnormal f16 scales) and every fifth by 0.3.
  */
-function testWeights(rng: Rng, n: number, dtype: WeightDType): Float32Array {
+export function testWeights(rng: Rng, n: number, dtype: WeightDType): Float32Array {
   const values = randomFloats(rng, n);
   if (dtype === 'f32' || dtype === 'f16') return values;
   for (let i = 0; i < n; i++) {
@@ -270,6 +273,7 @@ export function kernelCases(): KernelCase[] {
   );
   cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
   cases.push(...transformerOpCases());
+  cases.push(...f16Cases());
   return cases;
 }
 
@@ -278,6 +282,10 @@ export async function runKernelCases(device: GPUDevice, filter: (name: string) =
   const cache = new KernelCache(device);
   const results: KernelCaseResult[] = [];
   for (const c of kernelCases().filter((k) => filter(k.name))) {
+    if (c.feature && !device.features.has(c.feature)) {
+      results.push(notApplicable(c.name, `needs the device feature '${c.feature}', which this adapter lacks`, c.tol));
+      continue;
+    }
     const start = performance.now();
     try {
       const { got, want } = await c.run(device, cache, seededRng(seedFromString(c.name)));

@@ -15,6 +15,8 @@ export interface KernelCaseResult {
   ok: boolean;
   /** The worst element, or the error that stopped the case. */
   detail: string;
+  /** Why the case did not run on this device (a missing feature); `ok` is then false, never a silent pass. */
+  skipped?: string;
   /** Wall time of the whole case (inputs, compile, run, reference), for finding slow cases. */
   ms?: number;
 }
@@ -105,6 +107,11 @@ export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<nu
     ? `length ${got.length}, expected ${want.length}`
     : worst < 0 ? 'empty' : `worst at [${worst}]: gpu ${got[worst]} vs cpu ${want[worst]}`;
   return { name, maxAbsErr, maxRelErr, atol: tol.atol, rtol: tol.rtol, ok, detail };
+}
+
+/** A case that does not apply to this device (it lacks a feature the case needs): reported, not passed. */
+export function notApplicable(name: string, reason: string, tol: Tolerance): KernelCaseResult {
+  return { name, maxAbsErr: NaN, maxRelErr: NaN, atol: tol.atol, rtol: tol.rtol, ok: false, detail: reason, skipped: reason };
 }
 
 /** A case that could not run at all (compile or validation error). */

@@ -1,0 +1,62 @@
+// The f16-arithmetic variant of the weight kernels (shaders/dtype/act-f16.wgsl), for every weight dtype,
+// against the same CPU twins as the f32 cases: the twins compute exactly (dequantized values, f64 sums), so
+// the difference is the f16 path's own rounding. They need the device feature 'shader-f16'; runKernelCases
+// reports them as not applicable where it is missing (Chromium's SwiftShader) instead of running them.
+import { workgroups } from '../../src/gpu/kernels';
+import type { KernelCache } from '../../src/gpu/kernels';
+import type { WeightDType } from '../../src/gpu/shaders';
+import { weightLayouts } from '../../src/gpu/quant-types';
+import { matvecRef } from '../reference/kernels';
+import { randomFloats, type Rng } from '../helpers/seeded';
+import { testWeights, weights } from './cases';
+import { runKernel, storage, type Tolerance } from './harness';
+
+export interface F16Case {
+  name: string;
+  tol: Tolerance;
+  /** The device feature the case needs. */
+  feature: GPUFeatureName;
+  run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
+}
+
+/** f16's unit roundoff: a rounded value is within U·|value| of the exact one. */
+const U = 2 ** -11;
+
+// Each product carries three roundings of relative size ≤ U (the weight to f16, x to f16, the product) plus
+// its share of a 32-weight f16 group sum; the errors are independent, so with |w|, |x| ≤ 1 they add up like
+// U·√COLS. Measured on lavapipe: ≤ 1.45·U·√COLS for every dtype and COLS from 7 to 8192 (8192: 1.03).
+// rtol U covers the f32 carry and the final f32 sum, one rounding each of a sum of any size.
+const TOL = {
+  matvec: (cols: number): Tolerance => ({ atol: 3 * U * Math.sqrt(cols), rtol: U }),
+};
+
+const ALL: readonly WeightDType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k'];
+const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
+
+function matvecCase(dtype: WeightDType, rows: number, cols: number): F16Case {
+  return {
+    name: `matvec ${dtype} f16-math ${rows}x${cols}`,
+    tol: TOL.matvec(cols),
+    feature: 'shader-f16',
+    async run(device, cache, rng) {
+      const w = weights(testWeights(rng, rows * cols, dtype), dtype);
+      const x = randomFloats(rng, cols);
+      const out = storage(device, rows * 4);
+      const got = await runKernel(device, cache, 'matvec', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols } },
+        [storage(device, w.data), storage(device, x), out], workgroups(rows), out, rows * 4);
+      return { got: f32(got), want: matvecRef(w.seen, x, rows, cols) };
+    },
+  };
+}
+
+/**
+ * Every dtype over rows of an odd number of blocks (half-word offsets for the 34/18/22/210-byte types), an
+ * f32 row with a tail read one by one, and long rows, where the f32 carry keeps the error growing like √COLS
+ * (one f16 sum over the row would grow like COLS and lose the small terms). Lookups (embedding, position)
+ * compile with f32 arithmetic whatever the precision (KernelCache), so their f32 cases cover them.
+ */
+export function f16Cases(): F16Case[] {
+  const cases: F16Case[] = ALL.map((dtype) => matvecCase(dtype, 257, 3 * Math.max(32, weightLayouts[dtype].blockElements)));
+  cases.push(matvecCase('f32', 70, 7), matvecCase('q4_k', 64, 8192), matvecCase('q8_0', 64, 8192));
+  return cases;
+}
