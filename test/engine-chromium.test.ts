@@ -13,7 +13,7 @@ declare global {
     hearth: typeof Hearth;
     hearthTest: {
       bosLogits(url: string): Promise<number[]>;
-      tryLoad(model: string | Uint8Array): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean }>;
+      tryLoad(model: string | Uint8Array, options?: { precision?: 'auto' | 'f16' | 'f32' }): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean }>;
       defaultModelBytes(): Promise<Uint8Array>;
     };
     hearthReady: boolean;
@@ -59,6 +59,7 @@ for (const { url, logits } of models) {
     const outputs = await tp.page.evaluate(async ({ u, cases }) => {
       const engine = await window.hearth.createEngine(u, { contextLength: 256 });
       const results = [];
+      if (engine.model.precision !== 'f32') throw new Error(`SwiftShader lacks shader-f16, so 'auto' must pick f32, got ${engine.model.precision}`);
       for (const c of cases) {
         await engine.resetContext();
         const stream = engine.generate(c.prompt ?? '', { maxTokens: c.maxTokens });
@@ -87,8 +88,12 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
       missing: await window.hearthTest.tryLoad('/does-not-exist.gguf'),
       truncated: await window.hearthTest.tryLoad(good.slice(0, 5000)),
       wrongMagic: await window.hearthTest.tryLoad(wrongMagic),
+      f16: await window.hearthTest.tryLoad(good, { precision: 'f16' }),
     };
   });
+  // SwiftShader has no shader-f16: asking for f16 arithmetic is refused with what to do instead.
+  assert.equal(outcomes.f16.name, 'ResourceError', JSON.stringify(outcomes.f16));
+  assert.match(outcomes.f16.message!, /'shader-f16'.*'auto'.*'f32'/);
   assert.equal(outcomes.missing.name, 'DownloadError', JSON.stringify(outcomes.missing));
   assert.match(outcomes.missing.message!, /404/);
   assert.equal(outcomes.truncated.name, 'FormatError', JSON.stringify(outcomes.truncated));

@@ -7,7 +7,8 @@ import { serveFiles } from './helpers/file-server';
 import { sharedPath } from './helpers/shared';
 
 let engine: Engine;
-before(async () => { engine = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 512 }); });
+// f32 arithmetic pinned: ids and logits are compared with llama2.c's ('auto' would pick f16 on lavapipe).
+before(async () => { engine = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 512, precision: 'f32' }); });
 after(async () => { await engine.dispose(); });
 
 async function collect(prompt: string, options: Parameters<Engine['generate']>[1]) {

@@ -1,6 +1,7 @@
 // stories260K through the whole Node stack, against llama2.c's greedy outputs and logits: the F32 file, and
 // every quantized file against llama2.c run on that file's weights dequantized exactly as ggml does (the
-// dequant_f32_refs), which is what Hearth computes: raw blocks on the GPU, dequantized in registers, f32 math.
+// dequant_f32_refs), which is what Hearth computes: raw blocks on the GPU, dequantized in registers, f32 math
+// (precision 'f32' pinned: 'auto' picks f16 arithmetic on lavapipe, which test/precision.test.ts holds to a tolerance of this path).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ for (const { file, refs: refsFile, logits: logitsFile } of cases) {
   test(`golden ${file}: BOS logits within ${LOGIT_ATOL} and greedy ids equal llama2.c for every prompt`, async () => {
     const gpu = await acquireDevice();
     try {
-      const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 256 });
+      const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 256, precision: 'f32' });
       const ref: { argmax: number; logits: number[] } = JSON.parse(readFileSync(sharedPath('models/stories260K', logitsFile), 'utf8'));
       const logits = await loaded.model.step(loaded.tokenizer.bosId!, 0, 'logits');
       assert.equal(logits.length, ref.logits.length);

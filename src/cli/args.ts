@@ -1,16 +1,16 @@
 // Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's header (GGUF or repo).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { GenerateOptions } from '../engine/types';
+import type { GenerateOptions, LoadOptions } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { readGGUF, type GGUFFile } from '../model/gguf';
 import { locateModel } from '../io/file-set';
 import { openLocatedModel, type OpenedModel } from '../model/open';
 
 export const USAGE: Record<string, string> = {
-  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--json]',
-  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--verbose]',
+  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--json]',
+  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--verbose]',
   tokenize: 'hearth tokenize --model <path|url> --text <text> [--json] [--no-bos] [--special]',
-  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--json]',
+  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--precision auto|f16|f32] [--json]',
 };
 
 export function usage(command?: string): string {
@@ -41,6 +41,7 @@ export const GENERATION_OPTIONS = {
   'top-p': { type: 'string' },
   seed: { type: 'string' },
   'context-length': { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
 /** GenerateOptions from the parsed GENERATION_OPTIONS values. */
@@ -52,6 +53,18 @@ export function generationOptions(values: Partial<Record<keyof typeof GENERATION
     topP: numberOption('top-p', values['top-p']),
     seed: numberOption('seed', values.seed),
   };
+}
+
+/** --precision: the weight kernels' arithmetic (LoadOptions.precision); undefined = 'auto'. */
+export function precisionOption(value: string | boolean | undefined): LoadOptions['precision'] {
+  if (value === undefined) return undefined;
+  if (value !== 'auto' && value !== 'f16' && value !== 'f32') throw new InvalidRequestError(`--precision must be auto, f16 or f32, got '${value}'`);
+  return value;
+}
+
+/** createEngine's options from the parsed GENERATION_OPTIONS values (--context-length, --precision). */
+export function loadOptions(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | boolean>>): LoadOptions {
+  return { contextLength: numberOption('context-length', values['context-length']), precision: precisionOption(values.precision) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { createEngine } from '../engine/engine';
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
-import { GENERATION_OPTIONS, generationOptions, numberOption, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand } from './args';
 
 const HELP = 'Type a message and press Enter. /reset clears the conversation, /exit quits; Ctrl-C stops a reply.';
 
@@ -21,7 +21,7 @@ export async function chatCommand(args: string[]): Promise<number> {
     verbose: { type: 'boolean', default: false },
   });
   const options = generationOptions(values);
-  const engine = await createEngine(model, { contextLength: numberOption('context-length', values['context-length']) });
+  const engine = await createEngine(model, loadOptions(values));
   try {
     const info = engine.model;
     const say = (line: string) => process.stderr.write(`${line}\n`);

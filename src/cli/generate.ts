@@ -1,6 +1,6 @@
 // `hearth generate`: continue a prompt and print the continuation as it streams.
 import { createEngine } from '../engine/engine';
-import { GENERATION_OPTIONS, generationOptions, numberOption, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand } from './args';
 
 export async function generateCommand(args: string[]): Promise<number> {
   const { model, values } = parseCommand('generate', args, {
@@ -8,7 +8,7 @@ export async function generateCommand(args: string[]): Promise<number> {
     ...GENERATION_OPTIONS,
     json: { type: 'boolean', default: false },
   });
-  const engine = await createEngine(model, { contextLength: numberOption('context-length', values['context-length']) });
+  const engine = await createEngine(model, loadOptions(values));
   try {
     const stream = engine.generate(values.prompt!, generationOptions(values));
     const stop = () => stream.cancel();

@@ -1,6 +1,9 @@
 // `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
-// (metadata and tensor table; no tensor data is read and no GPU is needed).
+// (metadata and tensor table; no tensor data is read and no GPU device is created). The precision line asks
+// the WebGPU adapter whether it has 'shader-f16', as loading would.
 import { formatBytes } from '../gpu/buffers';
+import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
+import type { ComputePrecision } from '../gpu/shaders';
 import { HearthError, InvalidRequestError } from '../errors';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
 import type { ModelFile } from '../model/model-file';
@@ -9,7 +12,7 @@ import { ggmlTypeName } from '../model/ggml-types';
 import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/gguf';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
 import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
-import { numberOption, parseCommand, readModelHeader } from './args';
+import { numberOption, parseCommand, precisionOption, readModelHeader } from './args';
 
 export interface TensorTypeStats { count: number; bytes: number }
 
@@ -28,6 +31,32 @@ export interface ModelReport {
   gpuMemory: GpuMemoryEstimate | null;
   /** Why Hearth cannot run this file (unsupported architecture, vocab-only file, ...); null when it can. */
   problem: string | null;
+  /** The weight kernels' arithmetic on this machine (set by the command, which asks the adapter). */
+  precision?: PrecisionReport;
+}
+
+/** What `--precision` (default auto) would choose on this machine's WebGPU adapter. */
+export interface PrecisionReport {
+  requested: PrecisionOption;
+  /** f16 or f32; null when there is no WebGPU adapter or it cannot do what was requested. */
+  chosen: ComputePrecision | null;
+  /** The adapter's description; null without WebGPU. */
+  adapter: string | null;
+  shaderF16: boolean | null;
+  /** Why `chosen` is null. */
+  problem: string | null;
+}
+
+/** Asks the adapter createEngine would get (no device is created) what `requested` resolves to. */
+export async function inspectPrecision(requested: PrecisionOption = 'auto'): Promise<PrecisionReport> {
+  const probe = await probeAdapter();
+  if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' };
+  try {
+    return { requested, chosen: precisionFor(requested, probe.hasShaderF16, probe.adapter), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
+  } catch (e) {
+    if (!(e instanceof HearthError)) throw e;
+    return { requested, chosen: null, adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: e.message };
+  }
 }
 
 /** The report for a parsed header. `contextLength` defaults to what createEngine would use. */
@@ -94,8 +123,10 @@ function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?
 export async function inspectCommand(args: string[]): Promise<number> {
   const { model, values } = parseCommand('inspect', args, {
     'context-length': { type: 'string' },
+    precision: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
+  const requested = precisionOption(values.precision) ?? 'auto';
   const contextLength = numberOption('context-length', values['context-length']);
   if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
     throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
@@ -103,6 +134,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const header = await readModelHeader(model);
   const report = 'metadata' in header ? inspectModel(header, contextLength) : inspectOpenedModel(header, contextLength);
   if (!('metadata' in header)) await header.close();
+  report.precision = await inspectPrecision(requested);
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }
@@ -124,8 +156,15 @@ function formatReport(r: ModelReport): string {
     rows.push(['GPU memory', `${formatBytes(m.total)} for ${m.contextLength} positions`]);
     rows.push(['', `weights ${formatBytes(m.weights)} + KV cache ${formatBytes(m.kvCache)} + activations ${formatBytes(m.activations)}`]);
   }
+  if (r.precision) rows.push(['precision', formatPrecision(r.precision)]);
   if (r.problem) rows.push(['cannot run', r.problem]);
   return rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join('');
+}
+
+function formatPrecision(p: PrecisionReport): string {
+  if (!p.chosen) return `unknown: ${p.problem}`;
+  const why = p.requested === 'auto' ? `auto: ${p.adapter} ${p.shaderF16 ? 'has' : 'lacks'} shader-f16` : `requested, on ${p.adapter}`;
+  return `${p.chosen} arithmetic in the weight kernels (${why})`;
 }
 
 function compact(n: number): string {

@@ -1,7 +1,7 @@
 // The engine's working half: owns the GPU device, the loaded model and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
 import { InvalidRequestError } from '../errors';
-import { acquireDevice, type AcquiredDevice } from '../gpu/device';
+import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import type { ProgressCallback } from '../io/progress';
 import { loadModel, type LoadedModel } from '../model/load';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
@@ -9,7 +9,7 @@ import type { Tokenizer } from '../tokenizer';
 import { Session, type GenerateRequest } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
-export interface CoreLoadOptions { contextLength?: number }
+export interface CoreLoadOptions { contextLength?: number; precision?: PrecisionOption }
 
 /** Callback-based so it crosses a comlink boundary; the page wraps it into streams (engine.ts). */
 export interface EngineCore {
@@ -40,7 +40,7 @@ export class LocalEngineCore implements EngineCore {
     }
     await this.dispose();
     this.gpu = await acquireDevice();
-    this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength });
+    this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength, precision: options.precision });
     this.session = new Session(this.loaded);
     this.chatSetup = undefined;
     return this.loaded.info;

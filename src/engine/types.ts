@@ -14,6 +14,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Positions the KV cache holds; defaults to min(model's context length, 2048). */
   contextLength?: number;
+  /**
+   * Arithmetic of the weight kernels, chosen once at load: 'auto' (default) = f16 where the adapter has the
+   * 'shader-f16' feature (faster on GPUs with native f16; logits differ from f32 by about 1e-3 relative), f32
+   * elsewhere. 'f32' gives the reference results on any device; 'f16' where unsupported is a ResourceError.
+   */
+  precision?: 'auto' | 'f16' | 'f32';
   /** Browser only: run the engine in a Web Worker (default) or on the calling thread. */
   worker?: boolean;
 }
@@ -34,6 +40,8 @@ export interface ModelInfo {
   weightType: string;
   /** Bytes given to createBuffer for weights, KV cache and activations. */
   gpuBytes: number;
+  /** Arithmetic of the weight kernels: f16 (partial sums in f32) or f32; see LoadOptions.precision. */
+  precision: 'f16' | 'f32';
   /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'. */
   adapter: string;
 }

@@ -5,7 +5,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
-import type { KernelName, WeightDType } from '../gpu/shaders';
+import type { ComputePrecision, KernelName, WeightDType } from '../gpu/shaders';
 import type { Linear, Matrix, Norm } from './weights';
 
 /** A pipeline, its bind group and its grid: one prebuilt dispatch. */
@@ -23,8 +23,9 @@ export class Dispatcher {
   /** Largest storage binding; matrices above it are bound in row blocks. */
   readonly bindingLimit: number;
 
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize) {
-    this.kernels = new KernelCache(device);
+  /** `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load). */
+  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ComputePrecision = 'f32') {
+    this.kernels = new KernelCache(device, precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
   }
 

@@ -1,7 +1,8 @@
 // From a model source to a runnable model: open → parse GGUF → config → tokenizer → weights on the GPU → pipelines.
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
-import type { AcquiredDevice } from '../gpu/device';
+import type { ComputePrecision } from '../gpu/shaders';
+import { choosePrecision, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import { openUrlSource, UrlSource } from '../io/url-source';
@@ -31,20 +32,23 @@ export interface LoadModelOptions {
   contextLength?: number;
   /** Bind weight matrices in row blocks of at most this many bytes (default: the device's limit). */
   bindingLimit?: number;
+  /** Arithmetic of the weight kernels (LoadOptions.precision): 'auto' (default) = f16 with shader-f16, else f32. */
+  precision?: PrecisionOption;
 }
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
+  const precision = choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
   const source = await openModelSource(model, { onProgress, signal });
   try {
-    return await loadFromSource(gpu, source, options);
+    return await loadFromSource(gpu, source, options, precision);
   } finally {
     // Everything the model needs is on the GPU now (or loading failed): let go of the file.
     await source.close?.();
   }
 }
 
-async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: LoadModelOptions): Promise<LoadedModel> {
+async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: LoadModelOptions, precision: ComputePrecision): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   checkAbort();
@@ -66,7 +70,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
     const upload = new ProgressReporter(streamed ? undefined : onProgress, source.name, weightBytes, 'upload');
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit);
+    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit, precision);
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });
@@ -78,6 +82,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
       chatTemplate: getOptionalString(file, 'tokenizer.chat_template'),
       weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
+      precision,
       adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
     };
     return { config, tokenizer, model: transformer, info, destroy: () => pool.destroy() };

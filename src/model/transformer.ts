@@ -7,7 +7,7 @@
 // only writes the token and its position, records one command encoder, submits it once and reads back
 // one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
-import { workgroups } from '../gpu/kernels';
+import { workgroups, type ComputePrecision } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, run, type Dispatch } from './dispatch';
 import { ropeTable } from './rope';
@@ -41,7 +41,7 @@ export class TransformerModel {
   ) {}
 
   /** `bindingLimit` lowers the device's storage binding limit (tests exercise row-block splitting with it). */
-  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number): Promise<TransformerModel> {
+  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number, precision: ComputePrecision = 'f32'): Promise<TransformerModel> {
     const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
@@ -82,7 +82,7 @@ export class TransformerModel {
       return table;
     };
 
-    const d = new Dispatcher(device, bindingLimit);
+    const d = new Dispatcher(device, bindingLimit, precision); // precision: f32 or f16 arithmetic in every weight kernel
     const norm = (label: string, input: GPUBuffer, n: Norm, out: GPUBuffer) =>
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>

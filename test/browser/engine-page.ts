@@ -17,9 +17,9 @@ async function bosLogits(url: string): Promise<number[]> {
 }
 
 /** Tries to load a model through the public API; reports how it failed as plain data. */
-async function tryLoad(model: string | Uint8Array) {
+async function tryLoad(model: string | Uint8Array, options: { precision?: 'auto' | 'f16' | 'f32' } = {}) {
   try {
-    const engine = await hearth.createEngine(model);
+    const engine = await hearth.createEngine(model, options);
     await engine.dispose();
     return { ok: true };
   } catch (e) {

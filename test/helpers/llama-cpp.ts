@@ -247,6 +247,8 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
 // ——— Hearth against the oracle ———
 
 export interface CompareOptions {
+  /** Hearth's arithmetic (LoadOptions.precision); default 'f32', the path held to llama.cpp's f32 logits. */
+  precision?: 'auto' | 'f16' | 'f32';
   /** Prompt ids, BOS included when wanted; default: llama.cpp's tokenization of `prompt` with BOS. */
   promptIds?: number[];
   /** Prompt text: also runs Hearth's public engine (createEngine → generate) and checks both tokenizers agree. */
@@ -327,7 +329,7 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   const hearthLogits: Float32Array[] = [];
   const hearthIds: number[] = [];
   try {
-    const loaded = await loadModel(gpu, path, { contextLength: promptIds.length + steps });
+    const loaded = await loadModel(gpu, path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32' });
     try {
       const { model } = loaded;
       // Teacher forcing: the contexts llama.cpp's logits came from.
@@ -354,7 +356,7 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   t = performance.now();
   let engineReport: CompareReport['engine'];
   if (prompt !== undefined) {
-    const engine = await createEngine(path, { contextLength: promptIds.length + steps });
+    const engine = await createEngine(path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32' });
     try {
       const result = await engine.generate(prompt, { maxTokens: steps }).result;
       const expectedIds = firstEog < 0 ? reference.ids : reference.ids.slice(0, firstEog);

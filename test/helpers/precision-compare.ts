@@ -1,0 +1,74 @@
+// f16 arithmetic against f32 on one model: both precisions fed the same tokens (the f32 path's greedy
+// continuation of a prompt), per-step logits compared, plus how far each precision's own greedy run agrees.
+import { acquireDevice } from '../../src/gpu/device';
+import { loadModel } from '../../src/model/load';
+import type { ModelSource } from '../../src/engine/types';
+
+export interface PrecisionComparison {
+  /** ModelInfo.precision of the two loads ('auto' must have chosen f16 where the device has shader-f16). */
+  chosen: { f32: string; f16: string };
+  promptIds: number[];
+  /** f32 greedy ids: the context both precisions are fed. */
+  f32Ids: number[];
+  /**
+   * Leading greedy ids a free-running f16 generation shares with f32's: both see the same context until the
+   * first step whose argmaxes differ, so this is the number of leading steps with `argmaxAgrees`.
+   */
+  greedyAgree: number;
+  /** Per step: max_i |f16_i − f32_i|, max_i |f32_i|, f32's top-1 minus top-2, and whether the argmaxes agree. */
+  steps: { maxAbsDiff: number; maxAbsLogit: number; margin: number; argmaxAgrees: boolean }[];
+  /** max over steps of maxAbsDiff / maxAbsLogit. */
+  maxRelDiff: number;
+}
+
+/** Runs `model` at f32 and at `f16` ('auto' or 'f16') over `steps` greedy steps after `prompt` (tokenized with BOS). */
+export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, f16: 'auto' | 'f16' = 'auto'): Promise<PrecisionComparison> {
+  const gpu = await acquireDevice();
+  try {
+    /** Logits of `steps` steps after the prompt: greedy on its own argmax, or fed `forced`. */
+    const run = async (precision: 'f32' | 'auto' | 'f16', forced?: number[]) => {
+      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision });
+      try {
+        const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
+        for (let pos = 0; pos < promptIds.length - 1; pos++) await loaded.model.step(promptIds[pos]!, pos, 'none');
+        const ids: number[] = [];
+        const logits: Float32Array[] = [];
+        let token = promptIds[promptIds.length - 1]!;
+        for (let s = 0; s < steps; s++) {
+          logits.push(await loaded.model.step(token, promptIds.length - 1 + s, 'logits'));
+          ids.push(argmax(logits[s]!));
+          token = forced ? forced[s]! : ids[s]!;
+        }
+        return { promptIds, ids, logits, precision: loaded.info.precision };
+      } finally {
+        loaded.destroy();
+      }
+    };
+    const ref = await run('f32');
+    const half = await run(f16, ref.ids);
+    const stepsReport = ref.logits.map((want, s) => {
+      const got = half.logits[s]!;
+      let maxAbsDiff = 0, maxAbsLogit = 0, top1 = -Infinity, top2 = -Infinity;
+      for (let i = 0; i < want.length; i++) {
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i]! - want[i]!));
+        maxAbsLogit = Math.max(maxAbsLogit, Math.abs(want[i]!));
+        if (want[i]! > top1) { top2 = top1; top1 = want[i]!; } else if (want[i]! > top2) top2 = want[i]!;
+      }
+      return { maxAbsDiff, maxAbsLogit, margin: top1 - top2, argmaxAgrees: half.ids[s] === ref.ids[s] };
+    });
+    const firstDiffering = stepsReport.findIndex((r) => !r.argmaxAgrees);
+    return {
+      chosen: { f32: ref.precision, f16: half.precision },
+      promptIds: ref.promptIds, f32Ids: ref.ids, greedyAgree: firstDiffering < 0 ? steps : firstDiffering, steps: stepsReport,
+      maxRelDiff: Math.max(...stepsReport.map((r) => r.maxAbsDiff / r.maxAbsLogit)),
+    };
+  } finally {
+    gpu.device.destroy();
+  }
+}
+
+function argmax(xs: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[best]!) best = i;
+  return best;
+}
