@@ -4,12 +4,13 @@ import { InvalidRequestError } from '../errors';
 import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import type { ProgressCallback } from '../io/progress';
 import { loadModel, type LoadedModel } from '../model/load';
+import type { LoadQuantization } from '../model/quantize';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
 import type { Tokenizer } from '../tokenizer';
 import { Session, type GenerateRequest } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
-export interface CoreLoadOptions { contextLength?: number; precision?: PrecisionOption }
+export interface CoreLoadOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization }
 
 /** Callback-based so it crosses a comlink boundary; the page wraps it into streams (engine.ts). */
 export interface EngineCore {
@@ -40,7 +41,7 @@ export class LocalEngineCore implements EngineCore {
     }
     await this.dispose();
     this.gpu = await acquireDevice();
-    this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength, precision: options.precision });
+    this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize });
     this.session = new Session(this.loaded);
     this.chatSetup = undefined;
     return this.loaded.info;

@@ -9,7 +9,7 @@ import type {
 } from './types';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
-  const { onProgress, signal, contextLength, precision } = options;
+  const { onProgress, signal, contextLength, precision, quantize } = options;
   if (signal?.aborted) throw abortError('Model loading was aborted.');
   const inBrowser = typeof window !== 'undefined' || typeof (globalThis as { importScripts?: unknown }).importScripts === 'function';
   const useWorker = options.worker ?? (inBrowser && typeof Worker !== 'undefined');
@@ -19,7 +19,7 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
     // Loaded on demand so that pages using the worker do not download the engine twice.
     const { LocalEngineCore } = await import('./core');
     const core = new LocalEngineCore();
-    const info = await core.load(model, { contextLength, precision }, onProgress, signal);
+    const info = await core.load(model, { contextLength, precision, quantize }, onProgress, signal);
     return new EngineHandle(core, info, (f) => f, async () => {});
   }
 
@@ -36,7 +36,7 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   // Relative URLs mean "relative to the page", not to the worker script.
   const source = typeof model === 'string' && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(model) ? new URL(model, location.href).href : model;
   try {
-    const info = await Promise.race([core.load(source instanceof URL ? source.href : source, { contextLength, precision }, onProgress && Comlink.proxy(onProgress)), crashed, aborted]);
+    const info = await Promise.race([core.load(source instanceof URL ? source.href : source, { contextLength, precision, quantize }, onProgress && Comlink.proxy(onProgress)), crashed, aborted]);
     return new EngineHandle(core, info, (f) => Comlink.proxy(f), async () => { worker.terminate(); });
   } catch (e) {
     worker.terminate();

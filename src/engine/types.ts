@@ -4,7 +4,12 @@ import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-templat
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions };
 
-/** Where a model comes from: a URL (absolute or page-relative), a local path (Node), or the bytes. */
+/**
+ * Where a model comes from: a URL (absolute or page-relative), a local path (Node), or the bytes of a GGUF.
+ * A .gguf file is read as GGUF; a directory (Node) or a base URL serving `<base>/config.json`, `tokenizer.json`
+ * and `model.safetensors` (or `model.safetensors.index.json` and its shards) — the layout of
+ * https://huggingface.co/<repo>/resolve/main — is loaded as a Hugging Face safetensors repo.
+ */
 export type ModelSource = string | URL | ArrayBuffer | Uint8Array;
 
 export interface LoadOptions {
@@ -20,6 +25,12 @@ export interface LoadOptions {
    * elsewhere. 'f32' gives the reference results on any device; 'f16' where unsupported is a ResourceError.
    */
   precision?: 'auto' | 'f16' | 'f32';
+  /**
+   * Quantize float (F32/F16/BF16) weight matrices to Q8_0 or Q4_0 as they load, like llama-quantize without an
+   * importance matrix, so an f16 model takes about half (q8_0) or a quarter (q4_0) of the GPU memory. Matrices
+   * whose rows are not a multiple of 32 become F16. Default: weights stay as stored.
+   */
+  quantize?: 'q8_0' | 'q4_0';
   /** Browser only: run the engine in a Web Worker (default) or on the calling thread. */
   worker?: boolean;
 }

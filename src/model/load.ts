@@ -1,16 +1,18 @@
-// From a model source to a runnable model: open → parse GGUF → config → tokenizer → weights on the GPU → pipelines.
+// From a model source to a runnable model: open (a GGUF or a safetensors repo, src/model/open.ts) → config →
+// tokenizer → weights on the GPU → pipelines.
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
 import type { ComputePrecision } from '../gpu/shaders';
 import { choosePrecision, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
-import { openUrlSource, UrlSource } from '../io/url-source';
-import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
+import { openUrlSource } from '../io/url-source';
+import type { Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
-import { readModelConfig, type ModelConfig } from './config';
+import type { ModelConfig } from './config';
 import { ggmlTypeName } from './ggml-types';
-import { getOptionalString, readGGUF } from './gguf';
+import { openModel, type OpenedModel } from './open';
+import type { LoadQuantization } from './quantize';
 import { TransformerModel } from './transformer';
 import { uploadWeights } from './weights';
 
@@ -32,6 +34,8 @@ export interface LoadModelOptions {
   contextLength?: number;
   /** Bind weight matrices in row blocks of at most this many bytes (default: the device's limit). */
   bindingLimit?: number;
+  /** Quantize float weight matrices at load (LoadOptions.quantize). */
+  quantize?: LoadQuantization;
   /** Arithmetic of the weight kernels (LoadOptions.precision): 'auto' (default) = f16 with shader-f16, else f32. */
   precision?: PrecisionOption;
 }
@@ -39,23 +43,22 @@ export interface LoadModelOptions {
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const precision = choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
-  const source = await openModelSource(model, { onProgress, signal });
+  const opened = await openModel(model, { onProgress, signal, quantize: options.quantize });
   try {
-    return await loadFromSource(gpu, source, options, precision);
+    return await loadFromSource(gpu, opened, options, precision);
   } finally {
-    // Everything the model needs is on the GPU now (or loading failed): let go of the file.
-    await source.close?.();
+    // Everything the model needs is on the GPU now (or loading failed): let go of the files.
+    await opened.close();
   }
 }
 
-async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: LoadModelOptions, precision: ComputePrecision): Promise<LoadedModel> {
+async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options: LoadModelOptions, precision: ComputePrecision): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   checkAbort();
 
-  const file = await readGGUF(source);
-  const config = readModelConfig(file);
-  const tokenizer = tokenizerFromGGUF(file.metadata);
+  const { file, tokenizer } = source;
+  const config = source.readConfig();
   const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength);
   checkAbort();
 
@@ -66,8 +69,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
     const weightBytes = file.tensors.reduce((s, t) => s + t.byteLength, 0);
     // Tensors read by Range requests go straight to the GPU: the source's 'download' events already
     // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
-    const streamed = source instanceof UrlSource && source.rangeSupported;
-    const upload = new ProgressReporter(streamed ? undefined : onProgress, source.name, weightBytes, 'upload');
+    const upload = new ProgressReporter(source.reportUpload ? onProgress : undefined, source.name, weightBytes, 'upload');
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit, precision);
@@ -75,11 +77,11 @@ async function loadFromSource(gpu: AcquiredDevice, source: ByteSource, options: 
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });
     const info: ModelInfo = {
-      name: getOptionalString(file, 'general.name') ?? source.name.split('/').pop() ?? source.name,
+      name: source.displayName,
       architecture: config.architecture,
       contextLength,
       vocabSize: config.vocabSize,
-      chatTemplate: getOptionalString(file, 'tokenizer.chat_template'),
+      chatTemplate: source.chatTemplate,
       weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
       precision,

@@ -29,6 +29,8 @@ for index, path in enumerate(sys.argv[1:]):
 export interface GgufPy {
   /** Dequantizes every tensor of the files; keys are `<index in paths>/<tensor name>`. */
   dequantizeFiles(paths: string[]): Map<string, Float32Array>;
+  /** gguf-py's quantizer (gguf.quants.quantize) on one row of f32 values: the block bytes. */
+  quantize(values: Float32Array, type: 'Q8_0' | 'Q4_0'): Uint8Array;
   /** Removes the extracted gguf-py. */
   dispose(): void;
 }
@@ -71,6 +73,12 @@ export function openGgufPy(): GgufPy {
         o += 4 * count;
       }
       return tensors;
+    },
+    quantize(values, type) {
+      const quantizeScript = 'import sys, numpy as np\nfrom gguf.quants import quantize\nfrom gguf.constants import GGMLQuantizationType as T\n'
+        + 'x = np.frombuffer(sys.stdin.buffer.read(), dtype="<f4").reshape(1, -1)\nsys.stdout.buffer.write(quantize(x, T[sys.argv[1]]).tobytes())';
+      const out = execFileSync('python3', ['-c', quantizeScript, type], { env, input: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), maxBuffer: 1 << 30 });
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     },
     dispose() {
       rmSync(dir, { recursive: true, force: true });

@@ -52,7 +52,12 @@ export function translateConfig(config: unknown, where: string): TranslatedConfi
   const hparams: Json = isPlainObject(config.text_config) ? { ...config, ...config.text_config } : { ...config };
   const p = new Params(hparams, where);
   const out: TranslatedConfig = { hfArchitecture, architecture, hparams, metadata: new Map(), generated: [] };
-  const meta = (key: string, value: GGUFValue | undefined) => { if (value !== undefined) out.metadata.set(key.startsWith('general.') ? key : `${architecture}.${key}`, value); };
+  const meta = (key: string, value: GGUFValue | undefined) => {
+    if (value === undefined) return;
+    // GGUF stores these floats as FLOAT32 (the converter's add_float32): the readers see them rounded so.
+    const stored = typeof value === 'number' && !Number.isInteger(value) ? Math.fround(value) : value;
+    out.metadata.set(key.startsWith('general.') ? key : `${architecture}.${key}`, stored);
+  };
   meta('general.architecture', architecture);
   const name = p.string('_name_or_path');
   if (name) meta('general.name', name.split('/').pop()!);
