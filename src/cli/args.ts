@@ -7,10 +7,10 @@ import { locateModel } from '../io/file-set';
 import { openLocatedModel, type OpenedModel } from '../model/open';
 
 export const USAGE: Record<string, string> = {
-  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--json]',
-  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--verbose]',
+  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json]',
+  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--verbose]',
   tokenize: 'hearth tokenize --model <path|url> --text <text> [--json] [--no-bos] [--special]',
-  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--precision auto|f16|f32] [--json]',
+  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json]',
 };
 
 export function usage(command?: string): string {
@@ -42,6 +42,7 @@ export const GENERATION_OPTIONS = {
   seed: { type: 'string' },
   'context-length': { type: 'string' },
   precision: { type: 'string' },
+  quantize: { type: 'string' },
 } as const;
 
 /** GenerateOptions from the parsed GENERATION_OPTIONS values. */
@@ -62,18 +63,25 @@ export function precisionOption(value: string | boolean | undefined): LoadOption
   return value;
 }
 
-/** createEngine's options from the parsed GENERATION_OPTIONS values (--context-length, --precision). */
+/** --quantize: quantize float weights at load (LoadOptions.quantize). */
+export function quantizeOption(value: string | boolean | undefined): LoadOptions['quantize'] {
+  if (value === undefined) return undefined;
+  if (value !== 'q8_0' && value !== 'q4_0') throw new InvalidRequestError(`--quantize must be q8_0 or q4_0, got '${value}'`);
+  return value;
+}
+
+/** createEngine's options from the parsed GENERATION_OPTIONS values (--context-length, --precision, --quantize). */
 export function loadOptions(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | boolean>>): LoadOptions {
-  return { contextLength: numberOption('context-length', values['context-length']), precision: precisionOption(values.precision) };
+  return { contextLength: numberOption('context-length', values['context-length']), precision: precisionOption(values.precision), quantize: quantizeOption(values.quantize) };
 }
 
 /**
  * The parsed GGUF header (metadata and tensor table) of a path or URL, or for a safetensors repo (a directory
  * or base URL) the opened repo (config, tokenizer, safetensors headers; close it); tensor data is not read.
  */
-export async function readModelHeader(model: string): Promise<GGUFFile | OpenedModel> {
+export async function readModelHeader(model: string, options: { quantize?: LoadOptions['quantize'] } = {}): Promise<GGUFFile | OpenedModel> {
   const location = await locateModel(model);
-  if (location.kind === 'repo') return openLocatedModel(location);
+  if (location.kind === 'repo') return openLocatedModel(location, options);
   const source = location.source;
   try {
     return await readGGUF(source);

@@ -8,11 +8,12 @@ import { HearthError, InvalidRequestError } from '../errors';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
 import type { ModelFile } from '../model/model-file';
 import type { OpenedModel } from '../model/open';
+import { quantizeModelFile, type LoadQuantization } from '../model/quantize';
 import { ggmlTypeName } from '../model/ggml-types';
 import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/gguf';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
 import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
-import { numberOption, parseCommand, precisionOption, readModelHeader } from './args';
+import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader } from './args';
 
 export interface TensorTypeStats { count: number; bytes: number }
 
@@ -60,12 +61,13 @@ export async function inspectPrecision(requested: PrecisionOption = 'auto'): Pro
 }
 
 /** The report for a parsed header. `contextLength` defaults to what createEngine would use. */
-export function inspectModel(file: GGUFFile, contextLength?: number): ModelReport {
+export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization): ModelReport {
+  const file = quantize ? quantizeModelFile(gguf, quantize) : gguf;
   return inspectModelFile(file, {
-    name: getOptionalString(file, 'general.name') ?? file.source.name.split('/').pop() ?? file.source.name,
-    fileBytes: file.source.size,
-    chatTemplate: getOptionalString(file, 'tokenizer.chat_template') !== undefined,
-    vocabSize: getOptionalArray(file, 'tokenizer.ggml.tokens')?.length,
+    name: getOptionalString(gguf, 'general.name') ?? gguf.source.name.split('/').pop() ?? gguf.source.name,
+    fileBytes: gguf.source.size,
+    chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template') !== undefined,
+    vocabSize: getOptionalArray(gguf, 'tokenizer.ggml.tokens')?.length,
     readConfig: (o) => readModelConfig(file, o),
   }, contextLength);
 }
@@ -124,6 +126,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const { model, values } = parseCommand('inspect', args, {
     'context-length': { type: 'string' },
     precision: { type: 'string' },
+    quantize: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const requested = precisionOption(values.precision) ?? 'auto';
@@ -131,8 +134,9 @@ export async function inspectCommand(args: string[]): Promise<number> {
   if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
     throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
   }
-  const header = await readModelHeader(model);
-  const report = 'metadata' in header ? inspectModel(header, contextLength) : inspectOpenedModel(header, contextLength);
+  const quantize = quantizeOption(values.quantize);
+  const header = await readModelHeader(model, { quantize });
+  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize) : inspectOpenedModel(header, contextLength);
   if (!('metadata' in header)) await header.close();
   report.precision = await inspectPrecision(requested);
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
