@@ -25,6 +25,7 @@ import { sharedPath } from './helpers/shared';
 import { f32, specFromFile, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 import { repoRoot } from './helpers/browser';
+import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const stories = (f: string) => sharedPath('models', 'stories260K', f);
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
@@ -290,6 +291,28 @@ describe('every tiny architecture as a Hugging Face repo loads into exactly its 
       loaded.destroy();
     }
   }
+});
+
+describe('chat on a repo: template from tokenizer_config.json, EOS from generation_config.json', () => {
+  const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+  test('the same prompt ids and stop as the GGUF; generation_config\'s eos_token_id ends generate()', async () => {
+    const gguf = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { silent: true });
+    const dir = await writeRepo('tiny-chat', await ggufToRepo(gguf, { generationConfig: { eos_token_id: [2, 0] } }));
+    const messages = [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'Hi!' }];
+    const [fromGGUF, fromRepo] = [await createEngine(gguf, { precision: 'f32' }), await createEngine(dir, { precision: 'f32' })];
+    try {
+      assert.equal(fromRepo.model.chatTemplate, CHATML);
+      const [a, b] = [await fromGGUF.chat(messages, { maxTokens: 4 }).result, await fromRepo.chat(messages, { maxTokens: 4 }).result];
+      assert.deepEqual(b.promptTokens, a.promptTokens);
+      assert.deepEqual([b.finishReason, b.tokens], ['stop', []]);
+      // The silent model says <|im_end|> (id 0): an end of generation only because generation_config lists it.
+      assert.deepEqual([(await fromGGUF.generate('Hi', { maxTokens: 2 }).result).finishReason, (await fromRepo.generate('Hi', { maxTokens: 2 }).result).finishReason], ['length', 'stop']);
+    } finally {
+      await fromGGUF.dispose();
+      await fromRepo.dispose();
+    }
+  });
 });
 
 describe('repo errors', () => {
