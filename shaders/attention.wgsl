@@ -1,5 +1,7 @@
-// Single-token attention for one layer: out_h = softmax(cap(SCALE · q_h · K_kv[first..=pos]ᵀ)) · V_kv.
-// Grouped-query: head h reads kv head h / (N_HEADS / N_KV_HEADS). One workgroup per head (dispatch N_HEADS).
+// Causal attention for one layer, for each token t of a batch (1 when decoding) at position p_t = pos + t:
+// out_{t,h} = softmax(cap(SCALE · q_{t,h} · K_kv[first..=p_t]ᵀ)) · V_kv, the batch's own keys and values
+// already in the cache. Grouped-query: head h reads kv head h / (N_HEADS / N_KV_HEADS).
+// One workgroup per (head, token): dispatch (N_HEADS, tokens).
 // SCALE is usually 1/sqrt(HEAD_DIM). SOFTCAP > 0 soft-caps each score, s → SOFTCAP · tanh(s / SOFTCAP)
 // (Gemma 2); 0 leaves scores alone. WINDOW > 0 is a sliding window: only the last WINDOW positions
 // (p > pos − WINDOW, llama.cpp's LLAMA_SWA_TYPE_STANDARD) are seen; 0 sees every position.
@@ -23,11 +25,11 @@ const WG: u32 = 64u;
 const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
 @group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(1) var<storage, read> q: array<f32>;             // [N_HEADS, HEAD_DIM]
+@group(0) @binding(1) var<storage, read> q: array<f32>;             // [tokens, N_HEADS, HEAD_DIM]
 @group(0) @binding(2) var<storage, read> k_cache: array<f32>;       // [CTX, N_KV_HEADS, HEAD_DIM]
 @group(0) @binding(3) var<storage, read> v_cache: array<f32>;       // [CTX, N_KV_HEADS, HEAD_DIM]
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;  // [N_HEADS, CTX] scratch
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [N_HEADS, HEAD_DIM]
+@group(0) @binding(4) var<storage, read_write> scores: array<f32>;  // [tokens, N_HEADS, CTX] scratch
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [tokens, N_HEADS, HEAD_DIM]
 
 var<workgroup> thread_max: array<f32, WG>;
 var<workgroup> thread_sum: array<f32, WG>;
@@ -35,11 +37,12 @@ var<workgroup> thread_sum: array<f32, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let h = wid.x;
+  let row = wid.y * N_HEADS + h; // (token, head)
   let kv_dim = N_KV_HEADS * HEAD_DIM;
   let kv_off = (h / (N_HEADS / N_KV_HEADS)) * HEAD_DIM;
-  let q_off = h * HEAD_DIM;
-  let s_off = h * CTX;
-  let n_pos = step.pos + 1u;
+  let q_off = row * HEAD_DIM;
+  let s_off = row * CTX;
+  let n_pos = step.pos + wid.y + 1u;
   // Thread k owns positions first + k, first + k + 64, ...
   let first = select(0u, n_pos - min(WINDOW, n_pos), WINDOW > 0u);
 

@@ -55,18 +55,10 @@ export class Session {
     this.running = true;
     this.cancelled = false;
     try {
-      // Reuse the cached prefix, but always recompute the last prompt token: its output picks the next token.
-      let reused = 0;
-      while (reused < promptTokens.length - 1 && reused < this.cached.length && this.cached[reused] === promptTokens[reused]) reused++;
-      this.cached.length = reused;
-
       const output = greedy ? 'token' : 'logits';
       const pick = (out: number | Float32Array, n: number) => (typeof out === 'number' ? out : sampleToken(out, sampling, n));
       const t0 = performance.now();
-      for (let pos = reused; pos < promptTokens.length - 1; pos++) {
-        await model.step(promptTokens[pos]!, pos, 'none');
-        this.cached.push(promptTokens[pos]!);
-      }
+      const reused = this.prefillAllButLast(promptTokens);
       const tokens: number[] = [];
       // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
       const streamer = new TextStreamer(tokenizer, { context: promptTokens });
@@ -126,19 +118,28 @@ export class Session {
     if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
     this.running = true;
     try {
-      let reused = 0;
-      while (reused < ids.length - 1 && reused < this.cached.length && this.cached[reused] === ids[reused]) reused++;
-      this.cached.length = reused;
-      for (let pos = reused; pos < ids.length - 1; pos++) {
-        await model.step(ids[pos]!, pos, 'none');
-        this.cached.push(ids[pos]!);
-      }
+      this.prefillAllButLast(ids);
       const logits = await model.step(ids[ids.length - 1]!, ids.length - 1, 'logits');
       this.cached.push(ids[ids.length - 1]!);
       return logits;
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Puts every id but the last into the KV cache with batched prefill passes (matrix-matrix products:
+   * cheaper per token), reusing the cached prefix. The last id is always recomputed by the caller's step:
+   * its output picks the next token. Returns how many cached ids were reused.
+   */
+  private prefillAllButLast(ids: readonly number[]): number {
+    let reused = 0;
+    while (reused < ids.length - 1 && reused < this.cached.length && this.cached[reused] === ids[reused]) reused++;
+    this.cached.length = reused;
+    const fed = ids.slice(reused, ids.length - 1);
+    this.loaded.model.prefill(fed, reused);
+    this.cached.push(...fed);
+    return reused;
   }
 }
 

@@ -4,6 +4,7 @@ import { InvalidRequestError } from '../errors';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
+import matmulSource from '../../shaders/matmul.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
@@ -32,7 +33,7 @@ import q4_kPreamble from '../../shaders/dtype/q4_k.wgsl?raw';
 import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position';
 
 /**
@@ -45,6 +46,7 @@ const sources: Record<KernelName, string> = {
   embedding: embeddingSource,
   rmsnorm: rmsnormSource,
   matvec: matvecSource,
+  matmul: matmulSource,
   rope: ropeSource,
   attention: attentionSource,
   add: addSource,
@@ -87,7 +89,7 @@ export type ComputePrecision = 'f32' | 'f16';
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
 /** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'position']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position']);
 
 /**
  * Weight kernels that only look weights up (copy a row, add one): KernelCache compiles them with f32

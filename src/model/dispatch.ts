@@ -1,6 +1,7 @@
 // Prebuilt compute dispatches: a pipeline (specialised with override constants, compiled once per
-// distinct specialisation), its bind group over fixed buffers, and its grid. Everything here runs at
-// load; a decode step only replays the dispatches.
+// distinct specialisation), its bind group over fixed buffers, and its grid as a function of how many
+// tokens the pass runs (1 when decoding, up to the batch capacity in a prefill). Everything here runs at
+// load; a forward pass only replays the dispatches.
 import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
@@ -8,14 +9,34 @@ import { weightByteLength } from '../gpu/quant-types';
 import type { ComputePrecision, KernelName, WeightDType } from '../gpu/shaders';
 import type { Linear, Matrix, Norm } from './weights';
 
-/** A pipeline, its bind group and its grid: one prebuilt dispatch. */
-export interface Dispatch { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; x: number }
+/** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
+export type Grid = (tokens: number) => readonly [number, number];
 
-export function run(pass: GPUComputePassEncoder, d: Dispatch): void {
-  pass.setPipeline(d.pipeline);
-  pass.setBindGroup(0, d.bindGroup);
-  pass.dispatchWorkgroups(d.x);
+/** The same grid whatever the token count (kernels that only ever see one token: the output head). */
+export const fixedGrid = (x: number): Grid => () => [x, 1];
+/** x workgroups per token, one token per y (embedding, rope, attention: the kernel reads gid.y). */
+export const tokenGrid = (x: number): Grid => (tokens) => [x, tokens];
+/** One workgroup per row of each token (norms over [tokens, rows, n]). */
+export const rowGrid = (rows: number): Grid => (tokens) => [tokens * rows, 1];
+/** One thread per element of `len` elements per token (elementwise kernels over [tokens, len]). */
+export const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens * len), 1];
+
+/**
+ * A pipeline, its bind group and its grid: one prebuilt dispatch. `batched` replaces it when a pass runs
+ * more than one token (a matrix-vector product becomes a matrix-matrix product).
+ */
+export interface Dispatch { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: Grid; batched?: Dispatch }
+
+export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void {
+  const use = tokens > 1 && d.batched ? d.batched : d;
+  pass.setPipeline(use.pipeline);
+  pass.setBindGroup(0, use.bindGroup);
+  const [x, y] = use.grid(tokens);
+  pass.dispatchWorkgroups(x, y);
 }
+
+/** Tokens per matmul.wgsl thread (its TILE): a prefill batch holds a whole number of tiles. */
+export const MATMUL_TILE = 4;
 
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
@@ -30,7 +51,7 @@ export class Dispatcher {
   }
 
   /** A whole buffer, or a range of one (a row block of a matrix). */
-  async make(label: string, name: KernelName, constants: Record<string, number>, x: number, buffers: (GPUBuffer | GPUBufferBinding)[], dtype?: WeightDType): Promise<Dispatch> {
+  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding)[], dtype?: WeightDType): Promise<Dispatch> {
     const bindings = buffers.map((b): GPUBufferBinding => ('buffer' in b ? b : { buffer: b }));
     for (const b of bindings) {
       const size = b.size ?? b.buffer.size - (b.offset ?? 0);
@@ -44,7 +65,7 @@ export class Dispatcher {
       layout: pipeline.getBindGroupLayout(0),
       entries: bindings.map((resource, binding) => ({ binding, resource })),
     });
-    return { pipeline, bindGroup, x };
+    return { pipeline, bindGroup, grid: typeof grid === 'number' ? fixedGrid(grid) : grid };
   }
 
   /**
@@ -68,55 +89,74 @@ export class Dispatcher {
     return blocks;
   }
 
-  /** out = W x: one dispatch per row block (one in all when W fits a binding). */
-  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer): Promise<Dispatch[]> {
+  /**
+   * out = W x: one dispatch per row block (one in all when W fits a binding). With `batched`, each also
+   * gets its matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols],
+   * out [tokens, rows]).
+   */
+  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, batched = true): Promise<Dispatch[]> {
     const blocks = this.rowBlocks(m);
-    return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => this.make(
-      blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, 'matvec', { ROWS: rows, COLS: m.cols }, workgroups(rows),
-      [{ buffer: m.buffer, offset: byteOffset, size: byteLength }, input, blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }],
-      m.dtype,
-    )));
+    return Promise.all(blocks.map(async ({ start, rows, byteOffset, byteLength }) => {
+      const blockLabel = blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`;
+      const weights = { buffer: m.buffer, offset: byteOffset, size: byteLength };
+      const single = await this.make(blockLabel, 'matvec', { ROWS: rows, COLS: m.cols }, workgroups(rows),
+        [weights, input, blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], m.dtype);
+      if (batched) {
+        single.batched = await this.make(`${blockLabel} (batched)`, 'matmul', { ROWS: rows, COLS: m.cols, OUT_STRIDE: m.rows, ROW_START: start },
+          (tokens) => [workgroups(rows), Math.ceil(tokens / MATMUL_TILE)], [weights, input, out], m.dtype);
+      }
+      return single;
+    }));
   }
 
-  /** out = table[token]: one dispatch per row block; only the block holding the token writes. */
+  /** out[t] = table[token[t]]: one dispatch per row block; only the block holding a token writes its row. */
   embedding(label: string, table: Matrix, token: GPUBuffer, out: GPUBuffer): Promise<Dispatch[]> {
     const blocks = this.rowBlocks(table);
     return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => this.make(
       blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, 'embedding',
-      blocks.length === 1 ? { DIM: table.cols } : { DIM: table.cols, ROW_START: start, ROWS: rows }, workgroups(table.cols),
+      blocks.length === 1 ? { DIM: table.cols } : { DIM: table.cols, ROW_START: start, ROWS: rows }, tokenGrid(workgroups(table.cols)),
       [token, { buffer: table.buffer, offset: byteOffset, size: byteLength }, out], table.dtype,
     )));
   }
 
-  /** out = W x, then out += b when the projection has a bias: one or two dispatches. */
-  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer): Promise<Dispatch[]> {
-    const product = await this.matvec(label, l.weight, input, out);
-    return l.bias ? [...product, await this.add(`${label}.bias`, out, l.bias, l.weight.rows)] : product;
+  /**
+   * out = W x, then out += b when the projection has a bias: one or two dispatches, over each token's row
+   * (input [tokens, cols], out [tokens, rows], buffers holding `capacity` tokens). `batched: false` for
+   * projections only ever run on one token (the output head).
+   */
+  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, batched = true): Promise<Dispatch[]> {
+    const product = await this.matvec(label, l.weight, input, out, batched);
+    return l.bias ? [...product, await this.addBias(`${label}.bias`, out, l.bias, l.weight.rows, capacity)] : product;
   }
 
-  /** a += b over n elements. */
-  add(label: string, a: GPUBuffer, b: GPUBuffer, n: number): Promise<Dispatch> {
-    return this.make(label, 'add', { N: n }, workgroups(n), [a, b]);
+  /** a += b over each token's n elements (a residual add; a and b both [tokens, n]). */
+  add(label: string, a: GPUBuffer, b: GPUBuffer, n: number, capacity: number): Promise<Dispatch> {
+    return this.make(label, 'add', { N: n * capacity }, elementGrid(n), [a, b]);
   }
 
-  /** out = rmsnorm(input) · weight over `rows` rows of n (one workgroup per row; weight shared). */
+  /** a[t] += bias for each token's row (a [tokens, n], bias [n]). */
+  addBias(label: string, a: GPUBuffer, bias: GPUBuffer, n: number, capacity: number): Promise<Dispatch> {
+    return this.make(label, 'add', { N: n * capacity, B_LEN: n }, elementGrid(n), [a, bias]);
+  }
+
+  /** out = rmsnorm(input) · weight over `rows` rows of n per token (one workgroup per row; weight shared). */
   rmsnorm(label: string, input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, n: number, eps: number, rows = 1): Promise<Dispatch> {
-    return this.make(label, 'rmsnorm', { N: n, EPS: eps }, rows, [input, weight, out]);
+    return this.make(label, 'rmsnorm', { N: n, EPS: eps }, rowGrid(rows), [input, weight, out]);
   }
 
-  /** out = layernorm(input) · weight + bias. */
+  /** out = layernorm(input) · weight + bias over each token's row of n. */
   layernorm(label: string, input: GPUBuffer, norm: Norm, out: GPUBuffer, n: number, eps: number): Promise<Dispatch> {
     if (!norm.bias) throw new Error(`${label}: layer norm needs a bias`); // the tensor check guarantees one
-    return this.make(label, 'layernorm', { N: n, EPS: eps }, 1, [input, norm.weight, norm.bias, out]);
+    return this.make(label, 'layernorm', { N: n, EPS: eps }, rowGrid(1), [input, norm.weight, norm.bias, out]);
   }
 
-  /** x = op(x) in place, elementwise (gelu, softcap, scale). */
-  inPlace(label: string, name: 'gelu' | 'softcap' | 'scale', x: GPUBuffer, n: number, constants: Record<string, number> = {}): Promise<Dispatch> {
-    return this.make(label, name, { N: n, ...constants }, workgroups(n), [x]);
+  /** x = op(x) in place, elementwise over each token's n elements (gelu, softcap, scale). */
+  inPlace(label: string, name: 'gelu' | 'softcap' | 'scale', x: GPUBuffer, n: number, capacity: number, constants: Record<string, number> = {}): Promise<Dispatch> {
+    return this.make(label, name, { N: n * capacity, ...constants }, elementGrid(n), [x]);
   }
 
-  /** gate = act(gate) · up in place (swiglu, geglu). */
-  gated(label: string, name: 'swiglu' | 'geglu', gate: GPUBuffer, up: GPUBuffer, n: number): Promise<Dispatch> {
-    return this.make(label, name, { N: n }, workgroups(n), [gate, up]);
+  /** gate = act(gate) · up in place over each token's n elements (swiglu, geglu). */
+  gated(label: string, name: 'swiglu' | 'geglu', gate: GPUBuffer, up: GPUBuffer, n: number, capacity: number): Promise<Dispatch> {
+    return this.make(label, name, { N: n * capacity }, elementGrid(n), [gate, up]);
   }
 }

@@ -5,8 +5,27 @@
 import type { ModelConfig } from './config';
 import type { ModelTensorInfo } from './model-file';
 
-/** Prompt tokens per prefill pass (a multiple of matmul.wgsl's TILE, 8): activations and attention scores are this many times larger. */
+/** Prompt tokens per prefill pass (a multiple of matmul.wgsl's TILE, 4): activations and attention scores are this many times larger. */
 export const PREFILL_BATCH = 32;
+
+/** WebGPU's default maxStorageBufferBindingSize, which every adapter supports. */
+export const DEFAULT_BINDING_LIMIT = 128 * 1024 * 1024;
+
+/**
+ * Tokens one forward pass of this model can run: PREFILL_BATCH, fewer (a multiple of 4) when a batch's
+ * attention scores [tokens, heads, ctx] would not fit one binding of `bindingLimit` bytes (capped at the
+ * default limit, so the answer, and the memory it implies, is the same on every device), or 1 — the
+ * prompt prefilled token by token — when some matrix row length is not a multiple of 4 (matmul.wgsl
+ * reads activations as vec4s) or not even 4 tokens fit.
+ */
+export function prefillBatch(config: ModelConfig, contextLength: number, bindingLimit = DEFAULT_BINDING_LIMIT): number {
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim } = config;
+  if (![dim, headCount * headDim, ffn].every((n) => n % 4 === 0)) return 1;
+  const bytesPerToken = 4 * Math.max(headCount * contextLength, dim, headCount * headDim, ffn);
+  const fit = Math.floor(Math.min(bindingLimit, DEFAULT_BINDING_LIMIT) / bytesPerToken);
+  const batch = Math.min(PREFILL_BATCH, fit - (fit % 4));
+  return batch >= 4 ? batch : 1;
+}
 
 export interface GpuMemoryEstimate {
   /** Every tensor of the file as stored (quantized blocks stay quantized); 1-D tensors (norms, biases) as f32. */
@@ -27,7 +46,8 @@ export function gpuBufferSize(bytes: number): number {
 
 type TensorShape = Pick<ModelTensorInfo, 'dims' | 'byteLength'>;
 
-export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number): GpuMemoryEstimate {
+/** `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch). */
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number, bindingLimit?: number): GpuMemoryEstimate {
   const weights = tensors.reduce((sum, t) => {
     const elements = t.dims.reduce((a, b) => a * b, 1);
     const isVector = t.dims.filter((d) => d > 1).length <= 1;
@@ -44,7 +64,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
-  const B = PREFILL_BATCH;
+  const B = prefillBatch(config, contextLength, bindingLimit);
   const activations =
     2 * gpuBufferSize(16) // step uniform, token readback
     + gpuBufferSize(4 * B) // token ids

@@ -1,7 +1,10 @@
-// The decoder-only transformer forward pass on the GPU, one token at a time, for every supported
-// architecture. The ModelConfig decides at load which dispatches exist (bias adds, q/k norms, rope,
-// post-norms, soft-caps, the FFN's activation…) and `create` lays them out as a fixed program; a decode
-// step replays it with no knowledge of the architecture.
+// The decoder-only transformer forward pass on the GPU for every supported architecture. The ModelConfig
+// decides at load which dispatches exist (bias adds, q/k norms, rope, post-norms, soft-caps, the FFN's
+// activation…) and `create` lays them out as a fixed program; a pass replays it with no knowledge of the
+// architecture. One program serves both a decode step (one token) and a prefill pass (a batch of up to
+// `batchSize` prompt tokens at consecutive positions): activations are [tokens, …] buffers, grids grow
+// with the token count, and matrix-vector products become matrix-matrix products (matmul.wgsl, which
+// sums exactly like matvec.wgsl, so a prefilled cache equals one built token by token).
 //
 // Everything that costs anything — buffers, pipelines, bind groups — is made in `create`. A decode step
 // only writes the token and its position, records one command encoder, submits it once and reads back
@@ -9,9 +12,10 @@
 import type { BufferPool } from '../gpu/buffers';
 import { workgroups, type ComputePrecision } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, run, type Dispatch } from './dispatch';
+import { Dispatcher, run, tokenGrid, type Dispatch } from './dispatch';
+import { prefillBatch } from './memory';
 import { ropeTable } from './rope';
-import type { ModelWeights, Norm } from './weights';
+import type { Linear, ModelWeights, Norm } from './weights';
 
 /** What a step reads back to the CPU. */
 export type StepOutput = 'none' | 'token' | 'logits';
@@ -38,6 +42,8 @@ export class TransformerModel {
     /** x → logits. */
     private readonly head: Dispatch[],
     private readonly argmax: Dispatch,
+    /** Most tokens one prefill pass runs. */
+    readonly batchSize: number,
   ) {}
 
   /** `bindingLimit` lowers the device's storage binding limit (tests exercise row-block splitting with it). */
@@ -46,28 +52,30 @@ export class TransformerModel {
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const B = prefillBatch(config, contextLength, bindingLimit);
     const f32 = (label: string, n: number) => pool.create(label, 4 * n, storage);
 
+    // Activations hold B tokens; a decode step uses the first row of each.
     const buf: ActivationBuffers = {
-      step: pool.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST), // { pos: u32 }
-      token: pool.create('token', 16, storage), // [1] u32: input token, then argmax output
-      x: f32('x', dim), // residual stream [dim]
-      xb: f32('xb', dim), // normed input of a sub-block, or its post-normed output [dim]
-      xb2: f32('xb2', dim), // sub-block output before the residual add [dim]
-      q: f32('q', qDim), // [nHeads, headDim]
-      k: f32('k', kvDim), // [nKvHeads, headDim], copied into the cache at pos
-      v: f32('v', kvDim),
-      att: f32('att', qDim), // attention output [nHeads, headDim]
-      scores: f32('scores', headCount * contextLength), // [nHeads, ctx] softmax scratch
-      hb: f32('hb', ffn), // FFN hidden [ffn]: gate (or up), then the activation
-      logits: f32('logits', vocabSize), // [vocab]
+      step: pool.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST), // { pos: u32 } of the first token
+      token: pool.create('token', 4 * B, storage), // [B] u32: input tokens, then the argmax output in [0]
+      x: f32('x', B * dim), // residual stream [B, dim]
+      xb: f32('xb', B * dim), // normed input of a sub-block, or its post-normed output [B, dim]
+      xb2: f32('xb2', B * dim), // sub-block output before the residual add [B, dim]
+      q: f32('q', B * qDim), // [B, nHeads, headDim]
+      k: f32('k', B * kvDim), // [B, nKvHeads, headDim], copied into the cache at pos
+      v: f32('v', B * kvDim),
+      att: f32('att', B * qDim), // attention output [B, nHeads, headDim]
+      scores: f32('scores', B * headCount * contextLength), // [B, nHeads, ctx] softmax scratch
+      hb: f32('hb', B * ffn), // FFN hidden [B, ffn]: gate (or up), then the activation
+      logits: f32('logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
       tokenReadback: pool.create('token readback', 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       logitsReadback: pool.create('logits readback', 4 * vocabSize, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
     };
     // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
-    const qRaw = config.qkNorm ? f32('q before norm', qDim) : buf.q;
-    const kRaw = config.qkNorm ? f32('k before norm', kvDim) : buf.k;
-    const hbUp = config.feedForward === 'gelu' ? null : f32('hb up', ffn); // up of a gated FFN [ffn]
+    const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
+    const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
+    const hbUp = config.feedForward === 'gelu' ? null : f32('hb up', B * ffn); // up of a gated FFN [B, ffn]
 
     // One cos/sin table per distinct rope (Gemma 3's windowed layers have their own).
     const ropeTables = new Map<string, GPUBuffer>();
@@ -87,17 +95,18 @@ export class TransformerModel {
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
       d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
-        workgroups((heads * r.dim) / 2), [buf.step, x, ropeTableOf(r)]);
+        tokenGrid(workgroups((heads * r.dim) / 2)), [buf.step, x, ropeTableOf(r)]);
+    const linear = (label: string, l: Linear, input: GPUBuffer, out: GPUBuffer) => d.linear(label, l, input, out, B, B > 1);
     /** x += post_norm(out) when the model norms sub-block outputs, else x += out. */
     const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null): Promise<Dispatch[]> => postNorm
-      ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim)]
-      : [await d.add(`${label}.residual`, buf.x, out, dim)];
+      ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
+      : [await d.add(`${label}.residual`, buf.x, out, dim, B)];
 
     const e = weights.tokenEmbedding;
-    const embed = await d.embedding('embedding', e, buf.token, buf.x); // x = token_embd[token]
-    if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, { SCALE: config.embeddingScale })); // x *= √dim
+    const embed = await d.embedding('embedding', e, buf.token, buf.x); // x[t] = token_embd[token[t]]
+    if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, B, { SCALE: config.embeddingScale })); // x *= √dim
     const pe = weights.positionEmbedding;
-    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, workgroups(dim), [buf.step, pe.buffer, buf.x], pe.dtype)); // x += position_embd[pos]
+    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [buf.step, pe.buffer, buf.x], pe.dtype)); // x[t] += position_embd[pos + t]
 
     const layers: LayerProgram[] = [];
     for (const [l, w] of weights.layers.entries()) {
@@ -105,9 +114,9 @@ export class TransformerModel {
       const layerRope = windowed ? config.slidingWindow!.rope : config.rope;
       const beforeCache: Dispatch[] = [
         await norm(`${l}.attn_norm`, buf.x, w.attnNorm, buf.xb), // xb = norm(x)                       [dim]
-        ...await d.linear(`${l}.q`, w.q, buf.xb, qRaw), // q = Wq xb (+ bq)                             [nHeads*headDim]
-        ...await d.linear(`${l}.k`, w.k, buf.xb, kRaw), // k = Wk xb (+ bk)                             [nKvHeads*headDim]
-        ...await d.linear(`${l}.v`, w.v, buf.xb, buf.v), // v = Wv xb (+ bv)                            [nKvHeads*headDim]
+        ...await linear(`${l}.q`, w.q, buf.xb, qRaw), // q = Wq xb (+ bq)                             [nHeads*headDim]
+        ...await linear(`${l}.k`, w.k, buf.xb, kRaw), // k = Wk xb (+ bk)                             [nKvHeads*headDim]
+        ...await linear(`${l}.v`, w.v, buf.xb, buf.v), // v = Wv xb (+ bv)                            [nKvHeads*headDim]
       ];
       if (w.qNorm && w.kNorm) {
         beforeCache.push(
@@ -130,25 +139,25 @@ export class TransformerModel {
       };
       const afterCache: Dispatch[] = [
         // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos]
-        await d.make(`${l}.attention`, 'attention', attentionConstants, headCount, [buf.step, buf.q, kCache, vCache, buf.scores, buf.att]),
-        ...await d.linear(`${l}.o`, w.o, buf.att, buf.xb2), // xb2 = Wo att (+ bo)                     [dim]
+        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount), [buf.step, buf.q, kCache, vCache, buf.scores, buf.att]),
+        ...await linear(`${l}.o`, w.o, buf.att, buf.xb2), // xb2 = Wo att (+ bo)                     [dim]
         ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)
         await norm(`${l}.ffn_norm`, buf.x, w.ffnNorm, buf.xb), // xb = norm(x)
       ];
       if (w.gate && hbUp) {
         afterCache.push(
-          ...await d.linear(`${l}.gate`, w.gate, buf.xb, buf.hb), // hb = W_gate xb                  [ffn]
-          ...await d.linear(`${l}.up`, w.up, buf.xb, hbUp), // hbUp = W_up xb                         [ffn]
-          await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp, ffn), // hb = act(hb) · hbUp
+          ...await linear(`${l}.gate`, w.gate, buf.xb, buf.hb), // hb = W_gate xb                  [ffn]
+          ...await linear(`${l}.up`, w.up, buf.xb, hbUp), // hbUp = W_up xb                         [ffn]
+          await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp, ffn, B), // hb = act(hb) · hbUp
         );
       } else {
         afterCache.push(
-          ...await d.linear(`${l}.up`, w.up, buf.xb, buf.hb), // hb = W_up xb + b                      [ffn]
-          await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn), // hb = gelu(hb)
+          ...await linear(`${l}.up`, w.up, buf.xb, buf.hb), // hb = W_up xb + b                      [ffn]
+          await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
         );
       }
       afterCache.push(
-        ...await d.linear(`${l}.down`, w.down, buf.hb, buf.xb2), // xb2 = W_down hb (+ b)              [dim]
+        ...await linear(`${l}.down`, w.down, buf.hb, buf.xb2), // xb2 = W_down hb (+ b)              [dim]
         ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm), // x += (post_norm(xb2) or xb2)
       );
       layers.push({ beforeCache, afterCache, kCache, vCache });
@@ -156,11 +165,48 @@ export class TransformerModel {
 
     const head = [
       await norm('output_norm', buf.x, weights.outputNorm, buf.xb), // xb = norm(x)
-      ...await d.linear('output', weights.output, buf.xb, buf.logits), // logits = W_out xb (+ b)      [vocab]
+      ...await d.linear('output', weights.output, buf.xb, buf.logits, 1, false), // logits = W_out xb (+ b)  [vocab]
     ];
-    if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, { CAP: config.finalSoftcap }));
+    if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
     const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax);
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, B);
+  }
+
+  /**
+   * Runs the model over `tokens` at positions pos, pos + 1, … to fill the KV cache, reading nothing back:
+   * batches of up to `batchSize` tokens, one encoder and one submit each. The caller then decodes the
+   * next token with `step`, which the queue orders after this work.
+   */
+  prefill(tokens: readonly number[], pos: number): void {
+    for (let i = 0; i < tokens.length; i += this.batchSize) {
+      const batch = tokens.slice(i, i + this.batchSize);
+      this.writeInputs(batch, pos + i);
+      const encoder = this.device.createCommandEncoder({ label: `prefill ${pos + i}+${batch.length}` });
+      this.encodeLayers(encoder, batch.length, pos + i).end();
+      this.device.queue.submit([encoder.finish()]);
+    }
+  }
+
+  private writeInputs(tokens: readonly number[], pos: number): void {
+    this.device.queue.writeBuffer(this.buf.token, 0, new Uint32Array(tokens));
+    this.device.queue.writeBuffer(this.buf.step, 0, new Uint32Array([pos]));
+  }
+
+  /** Records embedding and every layer for `n` tokens from `pos`; returns the open pass (after the last layer). */
+  private encodeLayers(encoder: GPUCommandEncoder, n: number, pos: number): GPUComputePassEncoder {
+    const { buf, config } = this;
+    const kvBytes = 4 * config.headCountKv * config.headDim;
+    let pass = encoder.beginComputePass({ label: 'embedding' });
+    for (const d of this.embed) run(pass, d, n);
+    for (const L of this.layers) {
+      for (const d of L.beforeCache) run(pass, d, n); // norm, q/k/v, q/k norm, rope
+      pass.end();
+      encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, n * kvBytes); // kCache[pos..pos+n) = k
+      encoder.copyBufferToBuffer(buf.v, 0, L.vCache, pos * kvBytes, n * kvBytes); // vCache[pos..pos+n) = v
+      pass = encoder.beginComputePass({ label: 'layer' });
+      for (const d of L.afterCache) run(pass, d, n); // attention, output projection, FFN, residuals
+    }
+    return pass;
   }
 
   /**
@@ -173,21 +219,9 @@ export class TransformerModel {
   step(token: number, pos: number, output: 'logits'): Promise<Float32Array>;
   async step(token: number, pos: number, output: StepOutput): Promise<void | number | Float32Array> {
     const { device, buf, config } = this;
-    const kvBytes = 4 * config.headCountKv * config.headDim;
-    device.queue.writeBuffer(buf.token, 0, new Uint32Array([token]));
-    device.queue.writeBuffer(buf.step, 0, new Uint32Array([pos]));
-
+    this.writeInputs([token], pos);
     const encoder = device.createCommandEncoder({ label: `step ${pos}` });
-    let pass = encoder.beginComputePass({ label: 'embedding' });
-    for (const d of this.embed) run(pass, d);
-    for (const L of this.layers) {
-      for (const d of L.beforeCache) run(pass, d); // norm, q/k/v, q/k norm, rope
-      pass.end();
-      encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, kvBytes); // kCache[pos] = k
-      encoder.copyBufferToBuffer(buf.v, 0, L.vCache, pos * kvBytes, kvBytes); // vCache[pos] = v
-      pass = encoder.beginComputePass({ label: 'layer' });
-      for (const d of L.afterCache) run(pass, d); // attention, output projection, FFN, residuals
-    }
+    const pass = this.encodeLayers(encoder, 1, pos);
     if (output !== 'none') for (const d of this.head) run(pass, d);
     if (output === 'token') run(pass, this.argmax);
     pass.end();

@@ -15,6 +15,7 @@ import {
 import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
 import { transformerOpCases } from './transformer-op-cases';
 import { f16Cases } from './f16-cases';
+import { batchCases } from './batch-cases';
 import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -274,6 +275,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
   cases.push(...transformerOpCases());
   cases.push(...f16Cases());
+  cases.push(...batchCases());
   return cases;
 }
 

@@ -53,7 +53,8 @@ export async function runKernel(
   name: KernelName,
   opts: KernelOptions,
   bindings: GPUBuffer[],
-  groups: number,
+  /** Workgroups: x, or [x, y] for kernels over a batch of tokens (y = token). */
+  groups: number | readonly [number, number],
   output: GPUBuffer,
   outputBytes: number,
 ): Promise<ArrayBuffer> {
@@ -68,7 +69,8 @@ export async function runKernel(
   const pass = encoder.beginComputePass();
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(groups);
+  if (typeof groups === 'number') pass.dispatchWorkgroups(groups);
+  else pass.dispatchWorkgroups(groups[0], groups[1]);
   pass.end();
   encoder.copyBufferToBuffer(output, 0, readback, 0, output.size);
   device.queue.submit([encoder.finish()]);
