@@ -50,6 +50,39 @@ function matvecCase(dtype: WeightDType, rows: number, cols: number): F16Case {
 }
 
 /**
+ * matmul.wgsl in f16 arithmetic for `tokens` tokens (a prefill batch) against the CPU twin, with matvec's
+ * tolerance, and bit for bit against the f16 matvec run token by token (they must sum identically, so a
+ * prefilled cache equals a decoded one in f16 too).
+ */
+function matmulCase(dtype: WeightDType, rows: number, cols: number, tokens: number): F16Case {
+  const TILE = 4; // matmul.wgsl: buffers hold whole tiles of token rows
+  const padded = Math.ceil(tokens / TILE) * TILE;
+  return {
+    name: `matmul ${dtype} f16-math ${rows}x${cols} tokens=${tokens} (vs CPU twin, and equal to f16 matvec per token)`,
+    tol: TOL.matvec(cols),
+    feature: 'shader-f16',
+    async run(device, cache, rng) {
+      const w = weights(testWeights(rng, rows * cols, dtype), dtype);
+      const x = randomFloats(rng, padded * cols);
+      const out = storage(device, padded * rows * 4);
+      const got = f32(await runKernel(device, cache, 'matmul', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols, OUT_STRIDE: rows } },
+        [storage(device, w.data), storage(device, x), out], [workgroups(rows), padded / TILE], out, padded * rows * 4)).subarray(0, tokens * rows);
+      const want = new Float32Array(tokens * rows);
+      for (let t = 0; t < tokens; t++) {
+        const xt = x.slice(t * cols, (t + 1) * cols);
+        const one = storage(device, rows * 4);
+        const decoded = f32(await runKernel(device, cache, 'matvec', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols } },
+          [storage(device, w.data), storage(device, xt), one], workgroups(rows), one, rows * 4));
+        const i = decoded.findIndex((v, r) => !Object.is(v, got[t * rows + r]));
+        if (i >= 0) throw new Error(`token ${t} row ${i}: f16 matmul ${got[t * rows + i]} but f16 matvec ${decoded[i]}; they must agree bit for bit`);
+        want.set(matvecRef(w.seen, xt, rows, cols), t * rows);
+      }
+      return { got, want };
+    },
+  };
+}
+
+/**
  * Every dtype over rows of an odd number of blocks (half-word offsets for the 34/18/22/210-byte types), an
  * f32 row with a tail read one by one, and long rows, where the f32 carry keeps the error growing like √COLS
  * (one f16 sum over the row would grow like COLS and lose the small terms). Lookups (embedding, position)
@@ -58,5 +91,6 @@ function matvecCase(dtype: WeightDType, rows: number, cols: number): F16Case {
 export function f16Cases(): F16Case[] {
   const cases: F16Case[] = ALL.map((dtype) => matvecCase(dtype, 257, 3 * Math.max(32, weightLayouts[dtype].blockElements)));
   cases.push(matvecCase('f32', 70, 7), matvecCase('q4_k', 64, 8192), matvecCase('q8_0', 64, 8192));
+  cases.push(matmulCase('f32', 70, 100, 7), matmulCase('q4_0', 65, 256, 9), matmulCase('q4_k', 33, 512, 5), matmulCase('f16', 40, 1024, 4));
   return cases;
 }
