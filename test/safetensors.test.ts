@@ -107,7 +107,7 @@ describe('config.json → GGUF metadata', () => {
       'general.architecture': 'llama', 'llama.block_count': 2, 'llama.context_length': 512, 'llama.embedding_length': 64,
       'llama.feed_forward_length': 128, 'llama.attention.head_count': 4, 'llama.attention.head_count_kv': 2,
       'llama.rope.scaling.type': 'linear', 'llama.rope.scaling.factor': 2, 'llama.rope.freq_base': 1e6,
-      'llama.attention.layer_norm_rms_epsilon': 1e-5, 'llama.vocab_size': 100, 'llama.rope.dimension_count': 16,
+      'llama.attention.layer_norm_rms_epsilon': Math.fround(1e-5), 'llama.vocab_size': 100, 'llama.rope.dimension_count': 16,
     });
     // Llama 3.1's published rope scaling on a 128-wide head: the converter's formula, written out in f64.
     const rope = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
@@ -143,7 +143,7 @@ describe('config.json → GGUF metadata', () => {
     const long = Array.from({ length: 8 }, (_, i) => 1 + i), short = long.map((x) => x / 10);
     const c = translateConfig({ ...base, architectures: ['Phi3ForCausalLM'], max_position_embeddings: 131072, original_max_position_embeddings: 4096, rope_theta: 10000, rope_scaling: { type: 'longrope', long_factor: long, short_factor: short } }, 'c');
     assert.equal(c.metadata.get('phi3.rope.scaling.type'), 'longrope');
-    assert.equal(c.metadata.get('phi3.rope.scaling.attn_factor'), Math.sqrt(1 + Math.log(32) / Math.log(4096)));
+    assert.equal(c.metadata.get('phi3.rope.scaling.attn_factor'), Math.fround(Math.sqrt(1 + Math.log(32) / Math.log(4096))), 'stored as GGUF FLOAT32');
     assert.deepEqual(Array.from(c.generated.find((g) => g.name === 'rope_factors_short.weight')!.data), short.map(Math.fround));
     assert.throws(() => translateConfig({ ...base, architectures: ['Phi3ForCausalLM'], rope_scaling: { type: 'longrope', long_factor: [1], short_factor: [1] } }, 'c'), FormatError);
     const g = translateConfig({ architectures: ['GPT2LMHeadModel'], n_layer: 2, n_ctx: 64, n_embd: 32, n_head: 2, layer_norm_epsilon: 1e-5, n_inner: null }, 'c');
