@@ -265,7 +265,7 @@ describe('every tiny architecture as a Hugging Face repo loads into exactly its 
       });
       o.extraTensors = [{ name: 'rope_freqs.weight', data: factors }];
     }
-    if (o.metadata['phi3.rope.scaling.type'] === 'longrope') {
+    if (o.extraTensors?.some((t) => t.name === 'rope_factors_short.weight')) {
       const ctx = o.contextLength ?? 64, original = 256;
       o.metadata['phi3.rope.scaling.attn_factor'] = f32(Math.sqrt(1 + Math.log(ctx / original) / Math.log(original)));
     }

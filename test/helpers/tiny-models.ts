@@ -198,7 +198,7 @@ export function llama3RopeFactors(headDim: number, base: number, factor = 8, low
   // context so a tiny model's frequencies span all three regimes.
   const lowWavelen = originalContext / lowFreqFactor, highWavelen = originalContext / highFreqFactor;
   return Float32Array.from({ length: headDim / 2 }, (_, i) => {
-    const wavelen = (2 * Math.PI) / base ** ((2 * i) / headDim);
+    const wavelen = 2 * Math.PI * base ** ((2 * i) / headDim); // 2π / θ_i, θ_i = base^(−2i/d)
     if (wavelen < highWavelen) return 1;
     if (wavelen > lowWavelen) return factor;
     const smooth = (originalContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
@@ -237,7 +237,7 @@ export const ARCH_CASES: ArchCase[] = [
   {
     name: 'llama: Llama 3 rope frequency factors (rope_freqs.weight)',
     arch: 'llama',
-    options: { seed: 2, untied: true, metadata: { 'llama.rope.freq_base': f32(500000) }, extraTensors: [{ name: 'rope_freqs.weight', data: llama3RopeFactors(64, 500000) }] },
+    options: { seed: 3, untied: true, metadata: { 'llama.rope.freq_base': f32(500000) }, extraTensors: [{ name: 'rope_freqs.weight', data: llama3RopeFactors(64, 500000) }] },
     prompt: words, tolerance: F32_TOLERANCE,
   },
   {
@@ -255,7 +255,8 @@ export const ARCH_CASES: ArchCase[] = [
     options: {
       seed: 2, untied: true, kvHeads: 4, contextLength: 512,
       metadata: {
-        'phi3.rope.scaling.type': 'longrope', 'phi3.rope.scaling.attn_factor': f32(1.19),
+        // No rope.scaling.type: convert_hf_to_gguf.py writes none; the factor tensors alone select LongRoPE.
+        'phi3.rope.scaling.attn_factor': f32(1.19),
         'phi3.rope.scaling.original_context_length': u32(256),
       },
       extraTensors: [

@@ -101,7 +101,11 @@ export function readShape(m: ArchMetadata): ModelShape {
 export interface RopeOptions {
   /** Tensor whose presence means per-pair frequency factors (Llama 3's 'rope_freqs.weight'). */
   freqFactors?: string;
-  /** Accept `rope.scaling.type = longrope` by using these short factors (Phi-3; contexts up to the original length). */
+  /**
+   * LongRoPE (Phi-3): when the file has this short-factor tensor (or says `rope.scaling.type = longrope`),
+   * use it, as llama.cpp does for contexts up to the original length. llama.cpp goes by the tensor's
+   * presence; convert_hf_to_gguf.py writes the factors and the attention factor but no scaling type.
+   */
   longRopeShortFactors?: string;
 }
 
@@ -121,11 +125,12 @@ export function readRope(m: ArchMetadata, shape: ModelShape, style: RopeConfig['
   let freqScale = 1;
   let freqFactors = options.freqFactors && m.hasTensor(options.freqFactors) ? options.freqFactors : null;
   let attnFactor = 1;
-  if (type === 'linear') {
-    freqScale = factor === 0 ? 1 : 1 / factor;
-  } else if (type === 'longrope' && options.longRopeShortFactors) {
-    freqFactors = options.longRopeShortFactors;
+  const short = options.longRopeShortFactors;
+  if (short && (type === 'longrope' || m.hasTensor(short))) {
+    freqFactors = short;
     attnFactor = m.number('rope.scaling.attn_factor') ?? 1;
+  } else if (type === 'linear') {
+    freqScale = factor === 0 ? 1 : 1 / factor;
   } else if (type !== 'none' && !(type === 'yarn' && (factor === 0 || factor === 1))) {
     throw new UnsupportedError(`${m.where}: RoPE scaling (${type}, factor ${factor || '?'}) is not supported yet`);
   }
