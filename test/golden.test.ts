@@ -56,3 +56,36 @@ for (const { file, refs: refsFile, logits: logitsFile } of cases) {
     }
   });
 }
+
+// The full 32000-token Llama 2 vocabulary on a dim-8 random model (F16 weights): llama.cpp's greedy runs,
+// which llama2.c reproduces token for token, and the BOS logits (|logit| ~ 0.1, so bounds are absolute):
+// llama2.c's (f32 math, first 512 logits) tightly; llama.cpp's (all 32000) within 1e-4, because its F16
+// matmuls round the activations to f16 (measured 3.4e-5).
+test('golden llama-2-tiny-random: BOS logits and greedy ids equal the references for every prompt', async () => {
+  const dir = sharedPath('models/llama-2-tiny-random');
+  const llamaCpp: { runs: { prompt: string | null; prompt_token_ids: number[]; token_ids: number[] }[]; bos_logits: { argmax: number; logits: number[] } } =
+    JSON.parse(readFileSync(`${dir}/llamacpp_refs.json`, 'utf8'));
+  const llama2c: { argmax: string; logits: number[] } = JSON.parse(readFileSync(`${dir}/llama2c_refs/logits_bos.json`, 'utf8'));
+  const maxDiff = (a: Float32Array, b: number[]) => b.reduce((m, v, i) => Math.max(m, Math.abs(a[i]! - v)), 0);
+  const gpu = await acquireDevice();
+  try {
+    const loaded = await loadModel(gpu, `${dir}/llama-2-tiny-random.gguf`, { contextLength: 128, precision: 'f32' });
+    const logits = await loaded.model.step(loaded.tokenizer.bosId!, 0, 'logits');
+    assert.equal(logits.length, llamaCpp.bos_logits.logits.length);
+    assert.ok(maxDiff(logits, llama2c.logits) <= 1e-6, `max |logit − llama2.c| = ${maxDiff(logits, llama2c.logits)}`);
+    assert.ok(maxDiff(logits, llamaCpp.bos_logits.logits) <= 1e-4, `max |logit − llama.cpp| = ${maxDiff(logits, llamaCpp.bos_logits.logits)}`);
+    assert.equal(logits.indexOf(Math.max(...logits)), llamaCpp.bos_logits.argmax);
+    assert.equal(llamaCpp.bos_logits.argmax, Number(llama2c.argmax));
+    const session = new Session(loaded);
+    for (const run of llamaCpp.runs) {
+      session.reset();
+      const expected = run.token_ids.slice(run.prompt_token_ids.length);
+      const result = await session.generate(run.prompt ?? '', { maxTokens: expected.length }, () => {});
+      assert.deepEqual(result.promptTokens, run.prompt_token_ids, `prompt ids for ${JSON.stringify(run.prompt)}`);
+      assert.deepEqual(result.tokens, expected, `generated ids for ${JSON.stringify(run.prompt)}`);
+    }
+    loaded.destroy();
+  } finally {
+    gpu.device.destroy();
+  }
+});
