@@ -5,33 +5,6 @@
 // logit bounds), (c) within a per-type bound of llama.cpp on the quantized file, (d) f16 arithmetic within
 // F16_TOLERANCE of f32, and the GPU memory after load = tensor bytes + KV cache + a type-independent rest.
 // Measured differences per case are printed as test diagnostics.
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
-import { closeLlamaCpp } from './helpers/llama-cpp';
-import { checkGridCase, formatGridResult, GRID_TYPES, gridArch, memoryOverhead } from './helpers/quant-grid';
-import type { TinyArch } from './helpers/tiny-models';
+import { defineGridTests } from './helpers/quant-grid';
 
-let dir: string;
-let gpu: AcquiredDevice;
-before(async () => { dir = mkdtempSync(join(tmpdir(), 'hearth-quant-grid-')); gpu = await acquireDevice(); });
-after(async () => { rmSync(dir, { recursive: true, force: true }); gpu?.device.destroy(); await closeLlamaCpp(); });
-
-for (const arch of ['gemma2', 'gemma3', 'gpt2'] as TinyArch[]) {
-  const g = gridArch(arch);
-  let f32Overhead: number | undefined;
-  for (const type of GRID_TYPES) {
-    test(`${arch} × ${type.toUpperCase()}: llama.cpp on the dequantized and the quantized file, f16 arithmetic, GPU memory`, async (t) => {
-      const r = await checkGridCase(gpu, dir, g, type);
-      t.diagnostic(formatGridResult(r));
-      const { bytes, slack } = memoryOverhead(r);
-      if (type === 'f32') f32Overhead = bytes;
-      else if (f32Overhead !== undefined) {
-        assert.ok(Math.abs(bytes - f32Overhead) <= slack, `GPU bytes beyond tensors + KV cache depend on the weight type: ${bytes} here, ${f32Overhead} for F32`);
-      }
-    });
-  }
-}
+defineGridTests(['gemma2', 'gemma3', 'gpt2']);

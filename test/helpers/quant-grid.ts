@@ -7,16 +7,18 @@
 //   (d) Hearth's f16 arithmetic (precision 'f16', where the device has shader-f16) against its f32 path;
 //   and GPU memory: the bytes the loader allocates against the file's tensor bytes plus the KV cache.
 // (a), the dequantizers themselves, is test/quant.test.ts.
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AcquiredDevice } from '../../src/gpu/device';
+import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
 import { weightLayouts, type WeightDType } from '../../src/gpu/quant-types';
 import { loadModel, type LoadModelOptions } from '../../src/model/load';
 import { readGGUF } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
 import { u32, type GGUFSpec, type TensorSpec } from './gguf-writer';
-import { compareStep, openOracle, type StepReport } from './llama-cpp';
+import { closeLlamaCpp, compareStep, openOracle, type StepReport } from './llama-cpp';
 import { quantizeModel, type QuantizedPair } from './quantized-models';
 import { ARCH_CASES, tinyModelSpec, type TinyArch, type TinyModelOptions } from './tiny-models';
 
@@ -300,4 +302,32 @@ export async function checkGridCase(gpu: AcquiredDevice, dir: string, g: GridArc
 export function memoryOverhead(r: GridResult): { bytes: number; slack: number } {
   const m = r.memory;
   return { bytes: m.gpuBytes - m.tensorBytes - m.kvBytes, slack: 3 * 16 * m.tensorCount };
+}
+
+/**
+ * Registers one test per (architecture × grid type) for `archs` (a test file each, so they run in parallel
+ * files of moderate length): every check of checkGridCase, plus GPU bytes beyond tensors + KV cache that do
+ * not depend on the weight type.
+ */
+export function defineGridTests(archs: TinyArch[]): void {
+  let dir: string;
+  let gpu: AcquiredDevice;
+  before(async () => { dir = mkdtempSync(join(tmpdir(), 'hearth-quant-grid-')); gpu = await acquireDevice(); });
+  after(async () => { rmSync(dir, { recursive: true, force: true }); gpu?.device.destroy(); await closeLlamaCpp(); });
+
+  for (const arch of archs) {
+    const g = gridArch(arch);
+    let f32Overhead: number | undefined;
+    for (const type of GRID_TYPES) {
+      test(`${arch} × ${type.toUpperCase()}: llama.cpp on the dequantized and the quantized file, f16 arithmetic, GPU memory`, async (t) => {
+        const r = await checkGridCase(gpu, dir, g, type);
+        t.diagnostic(formatGridResult(r));
+        const { bytes, slack } = memoryOverhead(r);
+        if (type === 'f32') f32Overhead = bytes;
+        else if (f32Overhead !== undefined) {
+          assert.ok(Math.abs(bytes - f32Overhead) <= slack, `GPU bytes beyond tensors + KV cache depend on the weight type: ${bytes} here, ${f32Overhead} for F32`);
+        }
+      });
+    }
+  }
 }

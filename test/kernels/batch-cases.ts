@@ -6,9 +6,7 @@ import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { weightLayouts } from '../../src/gpu/quant-types';
-import { packF16 } from '../reference/f16';
-import { dequantize } from '../reference/quant';
-import { quantize, toWords } from '../helpers/quantize';
+import { weights } from './cases';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
 import { randomFloats, randomInt, type Rng } from '../helpers/seeded';
@@ -39,16 +37,6 @@ function perToken(tokens: number, n: number, ref: (t: number) => Float32Array): 
   const out = new Float32Array(tokens * n);
   for (let t = 0; t < tokens; t++) out.set(ref(t), t * n);
   return out;
-}
-
-function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
-  if (dtype === 'f32') return { data: values, seen: values };
-  if (dtype === 'f16') {
-    const { words, rounded } = packF16(values);
-    return { data: words, seen: rounded };
-  }
-  const bytes = quantize(dtype, values);
-  return { data: toWords(bytes), seen: dequantize(dtype, bytes, values.length) };
 }
 
 /**
