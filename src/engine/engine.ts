@@ -3,6 +3,7 @@
 import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
 import { installTypedErrors } from './comlink-errors';
+import { startWorker } from './start-worker';
 import type { EngineCore } from './core';
 import type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
@@ -24,7 +25,7 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   }
 
   installTypedErrors();
-  const worker = new Worker(new URL('../worker.ts', import.meta.url), { type: 'module', name: 'hearth-engine' });
+  const worker = startWorker(); // from this script's URL, cross-origin included (start-worker.ts)
   const core = Comlink.wrap<EngineCore>(worker);
   // A worker that fails to start (bad bundle, CSP) never answers: turn that into an error instead of a hang.
   const crashed = new Promise<never>((_, reject) => {
