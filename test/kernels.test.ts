@@ -78,7 +78,7 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matvec', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matvec', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
     for (const name of weightKernels) {
