@@ -1,6 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { embedBudget, serviceWorker } from './scripts/vite-plugins.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -29,8 +30,26 @@ export default defineConfig({
       'onnxruntime-node': here('./src/stubs/empty.ts'),
     },
   },
+  // Relative asset URLs: dist/ works from any origin and under any path prefix.
+  base: './',
   server: { host: '127.0.0.1', fs: { allow: [here('.')] } },
-  preview: { host: '127.0.0.1' },
+  // CORS so that <hearth-chat> can be embedded from the preview server on pages of other origins.
+  preview: { host: '127.0.0.1', cors: true },
   worker: { format: 'es', plugins: () => [reportWorkerSize()] },
-  build: { outDir: here('./dist'), emptyOutDir: true, target: 'es2022' },
+  plugins: [
+    // The service worker precaches everything the build emits (demo/pwa/sw.js).
+    serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public') }),
+    // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).
+    embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024 }),
+  ],
+  build: {
+    outDir: here('./dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    rolldownOptions: {
+      // The chat app, and the <hearth-chat> embed under a fixed name that pages can link to.
+      input: { app: here('./demo/index.html'), 'hearth-chat': here('./demo/embed/hearth-chat.ts') },
+      output: { entryFileNames: (chunk) => (chunk.name === 'hearth-chat' ? '[name].js' : 'assets/[name]-[hash].js') },
+    },
+  },
 });

@@ -3,6 +3,7 @@ import type { LoadProgress } from '../src/index';
 
 const phaseLabels: Record<LoadProgress['phase'], string> = {
   download: 'Downloading',
+  'cache-read': 'Reading from the model cache',
   upload: 'Uploading weights to the GPU',
   compile: 'Compiling GPU kernels',
   ready: 'Ready',
@@ -41,9 +42,12 @@ export function describeProgress(p: LoadProgress, name: string): string {
   return `${label} ${name}${parts.length ? `: ${parts.join(' · ')}` : '…'}`;
 }
 
-export interface ErrorExplanation { title: string; message: string; hint: string }
+/** Errors that take over the chat area with their own screen (and, for downloads, a Retry button). */
+export type ScreenKind = 'no-webgpu' | 'too-large' | 'download-failed';
 
-const LOAD_ANOTHER = 'You can load another model under “Load another model” below.';
+export interface ErrorExplanation { title: string; message: string; hint: string; screen?: ScreenKind }
+
+const LOAD_ANOTHER = 'You can load another model with “Choose another model”.';
 
 /** Title and next step for an error the engine threw (typed HearthErrors carry a `code`). */
 export function explainError(e: unknown): ErrorExplanation {
@@ -51,19 +55,20 @@ export function explainError(e: unknown): ErrorExplanation {
   const code = (e as { code?: unknown } | null)?.code;
   switch (code) {
     case 'resources':
-      if (!('gpu' in navigator)) {
+      if (!navigator.gpu || /WebGPU is not available|No WebGPU adapter/.test(message)) {
         return {
           title: 'WebGPU is not available in this browser',
           message,
+          screen: 'no-webgpu',
           hint: 'Use Chrome or Edge 113 or newer on a desktop, and open the page over https or http://localhost. ' +
             'On Linux, enable chrome://flags/#enable-unsafe-webgpu and #enable-vulkan, then restart the browser.',
         };
       }
       return {
-        title: 'The GPU cannot run this model',
+        title: 'This model is too large for this device',
         message,
-        hint: 'Try a smaller model or close other GPU-heavy tabs. WebGPU needs Chrome or Edge 113+ ' +
-          '(on Linux with chrome://flags/#enable-unsafe-webgpu). ' + LOAD_ANOTHER,
+        screen: 'too-large',
+        hint: 'Pick a smaller or more quantized model (Q4_K_M instead of Q8_0 or F16), or close other GPU-heavy tabs and retry. ' + LOAD_ANOTHER,
       };
     case 'format':
       return {
@@ -79,12 +84,13 @@ export function explainError(e: unknown): ErrorExplanation {
       };
     case 'download':
       return {
-        title: 'The model could not be downloaded',
+        title: 'Download failed',
         message,
-        hint: 'Check the URL and your connection. A server on another origin must allow CORS requests, including the Range header. ' + LOAD_ANOTHER,
+        screen: 'download-failed',
+        hint: 'Check your connection and retry. A server on another origin must allow CORS requests, including the Range header. ' + LOAD_ANOTHER,
       };
     case 'invalid_request':
-      return { title: 'These settings do not work', message, hint: 'Check the generation settings and try again.' };
+      return { title: 'These settings do not work', message, hint: 'Check the generation settings (in the sidebar) and try again.' };
     default:
       return {
         title: 'Something went wrong',

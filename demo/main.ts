@@ -1,8 +1,14 @@
-// The demo page: load a GGUF (the bundled stories260K, or ?model=<url>), then take turns with the
-// model in one running text. No framework: a handful of elements, one state attribute on <body>.
-import { createEngine, InvalidRequestError, type Engine, type GenerateOptions, type TokenStream } from '../src/index';
-import { describeProgress, explainError, shortName } from './describe';
-import { Transcript } from './transcript';
+// The chat app: conversations kept in IndexedDB, one model loaded in the engine's worker, replies streamed
+// as sanitized markdown. No framework: elements from index.html, state as attributes on <body>
+// (data-state: loading | ready | generating | error; data-turns counts finished turns, for tests).
+import { createEngine, InvalidRequestError, type Engine, type GenerateOptions } from '../src/index';
+import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
+import { ModelDialog } from './lib/model-dialog';
+import { BUNDLED_MODEL } from './lib/models';
+import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
+import { runTurn, type Message, type Turn } from './lib/turn';
+import { MessageList, describeStats, renderConversationList } from './lib/view';
+import { registerServiceWorker } from './pwa/register';
 
 type PageState = 'loading' | 'ready' | 'generating' | 'error';
 
@@ -13,92 +19,126 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 const ui = {
-  modelInfo: byId('model-info'),
-  newChat: byId<HTMLButtonElement>('new-chat'),
-  status: byId('status'),
-  progress: byId<HTMLProgressElement>('progress'),
-  errorPanel: byId('error-panel'),
-  errorTitle: byId('error-title'),
-  errorMessage: byId('error-message'),
-  errorHint: byId('error-hint'),
-  errorDismiss: byId<HTMLButtonElement>('error-dismiss'),
-  transcript: byId('transcript'),
-  emptyHint: byId('empty-hint'),
-  composer: byId<HTMLFormElement>('composer'),
-  prompt: byId<HTMLTextAreaElement>('prompt'),
-  send: byId<HTMLButtonElement>('send'),
-  stop: byId<HTMLButtonElement>('stop'),
-  tokensPerSecond: byId('tokens-per-second'),
-  turnStats: byId('turn-stats'),
-  maxTokens: byId<HTMLInputElement>('max-tokens'),
-  temperature: byId<HTMLInputElement>('temperature'),
-  topP: byId<HTMLInputElement>('top-p'),
-  seed: byId<HTMLInputElement>('seed'),
-  modelPanel: byId<HTMLDetailsElement>('model-panel'),
-  modelForm: byId<HTMLFormElement>('model-form'),
-  modelUrl: byId<HTMLInputElement>('model-url'),
-  modelFile: byId<HTMLInputElement>('model-file'),
+  sidebar: byId('sidebar'), menu: byId<HTMLButtonElement>('menu'), conversations: byId('conversations'),
+  newChat: byId<HTMLButtonElement>('new-chat'), modelButton: byId<HTMLButtonElement>('model-button'),
+  modelInfo: byId('model-info'), status: byId('status'), progress: byId<HTMLProgressElement>('progress'),
+  screen: byId('screen'), screenTitle: byId('screen-title'), screenMessage: byId('screen-message'),
+  screenHint: byId('screen-hint'), screenRetry: byId<HTMLButtonElement>('screen-retry'), screenChoose: byId<HTMLButtonElement>('screen-choose'),
+  errorPanel: byId('error-panel'), errorTitle: byId('error-title'), errorMessage: byId('error-message'),
+  errorHint: byId('error-hint'), errorDismiss: byId<HTMLButtonElement>('error-dismiss'),
+  systemPanel: byId<HTMLDetailsElement>('system-panel'), systemPrompt: byId<HTMLTextAreaElement>('system-prompt'),
+  systemSummary: byId('system-summary'), transcript: byId('transcript'), emptyHint: byId('empty-hint'),
+  composer: byId<HTMLFormElement>('composer'), prompt: byId<HTMLTextAreaElement>('prompt'),
+  send: byId<HTMLButtonElement>('send'), stop: byId<HTMLButtonElement>('stop'),
+  tokensPerSecond: byId('tokens-per-second'), memory: byId('memory'), turnStats: byId('turn-stats'),
+  maxTokens: byId<HTMLInputElement>('max-tokens'), temperature: byId<HTMLInputElement>('temperature'),
+  topK: byId<HTMLInputElement>('top-k'), topP: byId<HTMLInputElement>('top-p'), seed: byId<HTMLInputElement>('seed'),
+  theme: byId<HTMLSelectElement>('theme'),
 };
 
-const DEFAULT_MODEL = `${import.meta.env.BASE_URL}stories260K.gguf`;
+const settings: Settings = loadSettings({
+  maxTokens: 256, temperature: 0, topK: 0, topP: 1, seed: 0, systemPrompt: '', theme: 'auto', model: BUNDLED_MODEL,
+});
 
 let engine: Engine | undefined;
+let modelLabel = '';
 let loadController: AbortController | undefined;
-let stream: TokenStream | undefined;
-/** Settles when the running turn has fully ended (so New chat / a new load can wait for it). */
+let lastSource: string | File | undefined;
+let turn: Turn | undefined;
 let turnDone: Promise<void> = Promise.resolve();
 let turnsCompleted = 0;
+let store: ConversationStore | undefined;
+let conversation: Conversation | undefined;
+/** Regenerations of the current last reply: each samples with the next seed (greedy gives the same text). */
+let attempt = 0;
 
-const transcript = new Transcript(ui.transcript, () => { ui.emptyHint.hidden = !transcript.isEmpty; });
+const messages = new MessageList(ui.transcript, {
+  copy: (text, what) => { void copyText(text, what); },
+  regenerate: () => { void regenerate(); },
+});
+const modelDialog = new ModelDialog({
+  dialog: byId<HTMLDialogElement>('model-dialog'), list: byId('model-list'), form: byId<HTMLFormElement>('model-form'),
+  url: byId<HTMLInputElement>('model-url'), file: byId<HTMLInputElement>('model-file'),
+  onPick: (source) => {
+    if (typeof source === 'string') {
+      settings.model = source;
+      saveSettings(settings);
+      const params = new URLSearchParams(location.search);
+      params.delete('model');
+      const query = params.toString();
+      history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
+    }
+    void loadModel(source);
+  },
+});
+const sw = registerServiceWorker({
+  busy: () => document.body.dataset.state === 'generating',
+  onUpdated: () => setStatus('A new version of Hearth is ready: it is used from the next reload.'),
+});
 
 function setState(state: PageState): void {
   document.body.dataset.state = state;
   const ready = state === 'ready';
   const generating = state === 'generating';
-  ui.prompt.disabled = !(ready || generating);
+  ui.prompt.disabled = false;
   ui.send.disabled = !ready;
   ui.send.hidden = generating;
   ui.stop.hidden = !generating;
   ui.stop.disabled = !generating;
-  ui.newChat.disabled = !(ready || generating);
   ui.progress.hidden = state !== 'loading';
+  for (const b of ui.transcript.querySelectorAll<HTMLButtonElement>('[data-testid=regenerate]')) b.disabled = !ready;
+  if (!generating) sw.whenIdle();
 }
 
 function setStatus(text: string): void { ui.status.textContent = text; }
 
-function showError(e: unknown): void {
-  const { title, message, hint } = explainError(e);
-  ui.errorTitle.textContent = title;
-  ui.errorMessage.textContent = message;
-  ui.errorHint.textContent = hint;
-  ui.errorPanel.hidden = false;
+function showError(e: unknown): ErrorExplanation {
+  const x = explainError(e);
   console.error(e);
+  if (x.screen) {
+    ui.screen.dataset.kind = x.screen;
+    ui.screenTitle.textContent = x.title;
+    ui.screenMessage.textContent = x.message;
+    ui.screenHint.textContent = x.hint;
+    ui.screenRetry.hidden = x.screen !== 'download-failed';
+    ui.screenChoose.hidden = x.screen === 'no-webgpu';
+    ui.screen.hidden = false;
+    return x;
+  }
+  ui.errorTitle.textContent = x.title;
+  ui.errorMessage.textContent = x.message;
+  ui.errorHint.textContent = x.hint;
+  ui.errorPanel.hidden = false;
+  return x;
 }
 
-function hideError(): void { ui.errorPanel.hidden = true; }
+function hideErrors(): void { ui.errorPanel.hidden = true; ui.screen.hidden = true; }
 
-function isAbort(e: unknown): boolean { return (e as { name?: unknown } | null)?.name === 'AbortError'; }
+const isAbort = (e: unknown) => (e as { name?: unknown } | null)?.name === 'AbortError';
 
-// ---- loading -------------------------------------------------------------------------------
+// ---- the model -----------------------------------------------------------------------------
 
-/** Loads a model from a URL (resolved against the page, so the worker fetches the same file) or a local file. */
 async function loadModel(source: string | File): Promise<void> {
   loadController?.abort();
   const controller = new AbortController();
   loadController = controller;
-  stream?.cancel();
+  lastSource = source;
+  turn?.cancel();
   await turnDone;
   const previous = engine;
   engine = undefined;
   await previous?.dispose().catch((e) => console.warn('disposing the previous model failed', e));
 
   const name = typeof source === 'string' ? shortName(source) : source.name;
-  hideError();
+  hideErrors();
   setState('loading');
   setStatus(`Loading ${name}…`);
-  ui.modelInfo.textContent = name;
+  ui.modelButton.textContent = name;
+  ui.modelInfo.textContent = '';
+  ui.memory.textContent = '';
   ui.progress.removeAttribute('value'); // indeterminate until the first event
   try {
+    if (!navigator.gpu) throw Object.assign(new Error('This browser has no WebGPU (navigator.gpu is missing).'), { code: 'resources' });
     const model = typeof source === 'string' ? new URL(source, location.href).href : await source.arrayBuffer();
     const loaded = await createEngine(model, {
       signal: controller.signal,
@@ -113,174 +153,306 @@ async function loadModel(source: string | File): Promise<void> {
     engine = loaded;
     const m = loaded.model;
     // Many GGUFs name themselves after their architecture ("llama"); the file name says more then.
-    const title = m.name && m.name !== m.architecture ? m.name : name;
-    ui.modelInfo.textContent = `${title} · ${m.architecture} · ${m.weightType} · context ${m.contextLength} · GPU: ${m.adapter || 'unknown'}`;
-    transcript.clear();
-    resetMeter();
-    setStatus(`Ready: ${title}. Type the beginning of a story and press Enter.`);
+    modelLabel = m.name && m.name !== m.architecture ? m.name : name;
+    ui.modelButton.textContent = modelLabel;
+    ui.modelInfo.textContent = `${modelLabel} · ${m.architecture} · ${m.weightType} · context ${m.contextLength} · ${m.chatTemplate ? 'chat' : 'continues text'} · GPU: ${m.adapter || 'unknown'}`;
+    showMemory();
+    modelDialog.setCurrent(typeof source === 'string' ? source : '');
+    setStatus(`Ready: ${modelLabel}. ${m.chatTemplate ? 'Send a message.' : 'Type the beginning of a story and press Enter.'}`);
     setState('ready');
     ui.prompt.focus();
   } catch (e) {
     if (controller.signal.aborted) return; // superseded by another load
-    showError(e);
-    setStatus(`Could not load ${name}.`);
+    const x = showError(e);
+    setStatus(`Could not load ${name}: ${x.title}.`);
+    ui.modelButton.textContent = 'Choose a model';
     setState('error');
-    if (typeof source === 'string') ui.modelUrl.value = new URL(source, location.href).href;
-    ui.modelPanel.open = true;
   }
 }
 
-// ---- generation ----------------------------------------------------------------------------
+function showMemory(): void {
+  const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
+  const gpu = engine ? `GPU memory ${formatBytes(engine.model.gpuBytes)}` : '';
+  ui.memory.textContent = [gpu, heap ? `page heap ${formatBytes(heap)}` : ''].filter(Boolean).join(' · ');
+}
+
+// ---- conversations -------------------------------------------------------------------------
+
+async function refreshList(): Promise<void> {
+  if (!store) return;
+  renderConversationList(ui.conversations, await store.list(), conversation?.id, {
+    open: (id) => { void openConversation(id); },
+    remove: (id) => { void removeConversation(id); },
+  });
+}
+
+function showConversation(notice?: string): void {
+  const list = conversation?.messages ?? [];
+  messages.render(list, { canRegenerate: true, notice });
+  ui.emptyHint.hidden = list.length > 0;
+  ui.systemPrompt.value = conversation?.systemPrompt ?? settings.systemPrompt;
+  updateSystemSummary();
+  setState((document.body.dataset.state as PageState) ?? 'loading');
+}
+
+function updateSystemSummary(): void {
+  const s = ui.systemPrompt.value.trim();
+  ui.systemSummary.textContent = s ? `— ${s.length > 40 ? `${s.slice(0, 40)}…` : s}` : '(none)';
+}
+
+async function openConversation(id: string): Promise<void> {
+  if (document.body.dataset.state === 'generating') return;
+  conversation = await store?.get(id);
+  attempt = 0;
+  showConversation();
+  await refreshList();
+  closeSidebarOnPhone();
+  ui.prompt.focus();
+}
+
+async function removeConversation(id: string): Promise<void> {
+  if (document.body.dataset.state === 'generating' && conversation?.id === id) return;
+  await store?.delete(id);
+  if (conversation?.id === id) { conversation = undefined; showConversation(); }
+  await refreshList();
+}
+
+function startNewChat(): void {
+  if (document.body.dataset.state === 'generating') return;
+  conversation = undefined;
+  attempt = 0;
+  hideErrors();
+  showConversation();
+  void refreshList();
+  closeSidebarOnPhone();
+  ui.prompt.focus();
+}
+
+async function save(c: Conversation): Promise<void> {
+  c.updated = Date.now();
+  await store?.put(c).catch((e) => console.warn('could not save the conversation', e));
+  await refreshList();
+}
+
+// ---- turns ---------------------------------------------------------------------------------
 
 /** The settings panel as GenerateOptions; a value out of range is an InvalidRequestError naming the field. */
-function readSettings(): GenerateOptions {
+function readOptions(): GenerateOptions {
   const read = (input: HTMLInputElement, label: string, fallback: number, ok: (n: number) => boolean, rule: string) => {
     const n = input.value.trim() === '' ? fallback : Number(input.value);
     if (!Number.isFinite(n) || !ok(n)) throw new InvalidRequestError(`${label} must be ${rule}, got '${input.value}'`);
     return n;
   };
   return {
-    maxTokens: read(ui.maxTokens, 'Max tokens', 200, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1'),
+    maxTokens: read(ui.maxTokens, 'Max tokens', 256, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1'),
     temperature: read(ui.temperature, 'Temperature', 0, (n) => n >= 0, '0 (greedy) or more'),
+    topK: read(ui.topK, 'Top-k', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number of at least 0 (0 = off)'),
     topP: read(ui.topP, 'Top-p', 1, (n) => n > 0 && n <= 1, 'above 0 and at most 1'),
     seed: read(ui.seed, 'Seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number of at least 0'),
   };
 }
 
+async function send(): Promise<void> {
+  const typed = ui.prompt.value.trimEnd();
+  if (!engine || document.body.dataset.state !== 'ready' || typed.trim() === '') return;
+  let options: GenerateOptions;
+  try {
+    options = readOptions();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const c = conversation ?? newConversation(ui.systemPrompt.value);
+  if (!conversation) { conversation = c; c.title = titleFrom(typed); }
+  c.messages.push({ role: 'user', content: typed });
+  ui.prompt.value = '';
+  attempt = 0;
+  messages.addUser(typed);
+  ui.emptyHint.hidden = true;
+  await reply(c, options, typed);
+}
+
+async function regenerate(): Promise<void> {
+  const c = conversation;
+  if (!engine || !c || document.body.dataset.state !== 'ready' || c.messages.at(-1)?.role !== 'assistant') return;
+  let options: GenerateOptions;
+  try {
+    options = readOptions();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  c.messages.pop();
+  attempt++;
+  messages.render(c.messages, { canRegenerate: false });
+  await reply(c, { ...options, seed: (options.seed ?? 0) + attempt });
+}
+
+/** Generates the reply to the conversation's last (user) message and stores it. */
+async function reply(c: Conversation, options: GenerateOptions, typed?: string): Promise<void> {
+  const current = engine!;
+  let finish!: () => void;
+  turnDone = new Promise((resolve) => { finish = resolve; });
+  hideErrors();
+  setState('generating');
+  setStatus('Generating…');
+  resetMeter();
+  const view = messages.beginReply();
+  let streamed = '';
+  const t = runTurn({
+    engine: current, system: c.systemPrompt, history: c.messages.map(({ role, content }): Message => ({ role, content })), options,
+    onText: (delta, token) => { streamed += delta; view.append(delta); if (token >= 0) tickMeter(); },
+  });
+  turn = t;
+  try {
+    const { result, dropped } = await t.done;
+    const stats = {
+      tokens: result.tokens.length, promptTokens: result.promptTokens.length,
+      cachedTokens: result.promptTokens.length - result.prefillTokens,
+      tokensPerSecond: result.decodeTokensPerSecond, finishReason: result.finishReason, model: modelLabel,
+    };
+    view.finish(result.text, stats);
+    c.messages.push({ role: 'assistant', content: result.text, stats });
+    await save(c);
+    ui.tokensPerSecond.textContent = `${result.decodeTokensPerSecond.toFixed(1)} tok/s`;
+    ui.turnStats.textContent = `${describeStats(stats)} · prefill ${result.prefillTokensPerSecond.toFixed(0)} tok/s`;
+    messages.render(c.messages, {
+      canRegenerate: true,
+      notice: dropped > 0 ? `The ${dropped} oldest messages no longer fit in the model's context (fresh context): the model did not see them for this reply.` : undefined,
+    });
+    setStatus(result.finishReason === 'abort' ? 'Stopped.' : 'Ready.');
+  } catch (e) {
+    if (isAbort(e) || streamed !== '') {
+      const stats = { tokens: 0, promptTokens: 0, cachedTokens: 0, tokensPerSecond: 0, finishReason: 'abort' as const, model: modelLabel };
+      view.finish(streamed, stats);
+      c.messages.push({ role: 'assistant', content: streamed, stats });
+      await save(c);
+      messages.render(c.messages, { canRegenerate: true });
+      if (!isAbort(e)) showError(e);
+      setStatus(isAbort(e) ? 'Stopped.' : 'The reply failed.');
+    } else {
+      // Nothing came out: take the message back so it can be sent again.
+      c.messages.pop();
+      if (typed !== undefined) ui.prompt.value = typed;
+      if (c.messages.length === 0 && conversation === c) conversation = undefined;
+      else await save(c);
+      messages.render(c.messages, { canRegenerate: true });
+      showError(e);
+      setStatus('The reply failed.');
+    }
+  } finally {
+    turn = undefined;
+    document.body.dataset.turns = String(++turnsCompleted); // a hook for tests: this turn has ended
+    showMemory();
+    if (engine === current) setState('ready');
+    finish();
+  }
+}
+
 let meterStart = 0;
 let meterTokens = 0;
-
 function resetMeter(): void {
   meterTokens = 0;
   ui.tokensPerSecond.textContent = '– tok/s';
   ui.turnStats.textContent = '';
 }
-
 /** Live decode rate: tokens after the first over the time since the first (prefill excluded). */
 function tickMeter(): void {
   const now = performance.now();
-  meterTokens++;
-  if (meterTokens === 1) { meterStart = now; return; }
+  if (++meterTokens === 1) { meterStart = now; return; }
   const seconds = (now - meterStart) / 1000;
   if (seconds > 0) ui.tokensPerSecond.textContent = `${((meterTokens - 1) / seconds).toFixed(1)} tok/s`;
 }
 
-async function send(): Promise<void> {
-  const current = engine;
-  const typed = ui.prompt.value.trimEnd(); // a trailing space would become its own token
-  if (!current || document.body.dataset.state !== 'ready' || typed.trim() === '') return;
-  let finishTurn!: () => void;
-  turnDone = new Promise((resolve) => { finishTurn = resolve; });
-  hideError();
-  setState('generating');
-  setStatus('Generating…');
-  resetMeter();
+function stop(): void {
+  if (!turn) return;
+  ui.stop.disabled = true;
+  setStatus('Stopping…');
+  turn.cancel();
+}
+
+async function copyText(text: string, what: string): Promise<void> {
   try {
-    const options = readSettings();
-    const maxTokens = options.maxTokens ?? 200;
-    const contextLength = current.model.contextLength;
-
-    let joined = transcript.joinUserText(typed);
-    let prompt = transcript.context + joined;
-    let promptTokens = (await current.tokenize(prompt)).length;
-    if (transcript.context !== '' && promptTokens + maxTokens > contextLength) {
-      // The running text plus this turn would overflow the KV cache: continue from the new text alone.
-      await current.resetContext();
-      transcript.freshContext(`Context full (${promptTokens} + ${maxTokens} tokens > ${contextLength}): the model starts a fresh context here and no longer sees the text above.`);
-      joined = transcript.joinUserText(typed, '');
-      prompt = joined;
-      promptTokens = (await current.tokenize(prompt)).length;
-    }
-    const room = contextLength - promptTokens;
-    if (room <= 0) throw new InvalidRequestError(`your text is ${promptTokens} tokens, but the context holds ${contextLength}; shorten it`);
-
-    const checkpoint = transcript.checkpoint();
-    transcript.addUser(joined);
-    ui.prompt.value = '';
-    const turn = transcript.beginModel();
-    const s = current.generate(prompt, { ...options, maxTokens: Math.min(maxTokens, room) });
-    stream = s;
-    let streamed = '';
-    try {
-      for await (const chunk of s) {
-        streamed += chunk.text;
-        turn.append(chunk.text);
-        if (chunk.token >= 0) tickMeter(); // -1: a final flush of held-back bytes, not a token
-      }
-      const result = await s.result;
-      const stopped = result.finishReason === 'abort';
-      turn.finish(result.text, stopped);
-      const cached = result.promptTokens.length - result.prefillTokens;
-      ui.tokensPerSecond.textContent = `${result.decodeTokensPerSecond.toFixed(1)} tok/s`;
-      ui.turnStats.textContent =
-        `${result.tokens.length} tokens · prompt ${result.promptTokens.length} (${cached} cached, ` +
-        `${result.prefillTokensPerSecond.toFixed(0)} tok/s) · ${finishLabel[result.finishReason]}`;
-      setStatus(stopped ? 'Stopped.' : 'Ready.');
-    } catch (e) {
-      if (streamed === '' && !isAbort(e)) {
-        // Nothing came out: take the turn back so the text can be sent again.
-        transcript.rollback(checkpoint);
-        ui.prompt.value = typed;
-      } else {
-        turn.finish(streamed, true);
-      }
-      throw e;
-    }
-  } catch (e) {
-    if (isAbort(e)) {
-      setStatus('Stopped.');
-    } else {
-      showError(e);
-      setStatus('The last turn failed.');
-    }
-  } finally {
-    stream = undefined;
-    document.body.dataset.turns = String(++turnsCompleted); // a hook for tests: this turn has ended
-    if (engine === current) setState('ready');
-    finishTurn();
+    await navigator.clipboard.writeText(text);
+    setStatus(`Copied the ${what}.`);
+  } catch {
+    setStatus(`Could not copy the ${what}: the browser did not allow it.`);
   }
 }
 
-const finishLabel = { stop: 'the model ended the text', length: 'reached max tokens', abort: 'stopped' } as const;
+// ---- settings, layout, wiring --------------------------------------------------------------
 
-async function newChat(): Promise<void> {
-  stream?.cancel();
-  await turnDone;
-  const current = engine;
-  if (!current) return;
-  hideError();
-  await current.resetContext();
-  transcript.clear();
-  resetMeter();
-  setStatus('New chat. Type the beginning of a story.');
-  ui.prompt.focus();
+function applySettingsToInputs(): void {
+  ui.maxTokens.value = String(settings.maxTokens);
+  ui.temperature.value = String(settings.temperature);
+  ui.topK.value = String(settings.topK);
+  ui.topP.value = String(settings.topP);
+  ui.seed.value = String(settings.seed);
+  ui.theme.value = settings.theme;
+  applyTheme();
 }
 
-// ---- wiring --------------------------------------------------------------------------------
+function applyTheme(): void {
+  if (settings.theme === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = settings.theme;
+}
+
+function saveInputs(): void {
+  const num = (input: HTMLInputElement, fallback: number) => (input.value.trim() === '' || !Number.isFinite(Number(input.value)) ? fallback : Number(input.value));
+  settings.maxTokens = num(ui.maxTokens, settings.maxTokens);
+  settings.temperature = num(ui.temperature, settings.temperature);
+  settings.topK = num(ui.topK, settings.topK);
+  settings.topP = num(ui.topP, settings.topP);
+  settings.seed = num(ui.seed, settings.seed);
+  settings.theme = ui.theme.value as Settings['theme'];
+  applyTheme();
+  saveSettings(settings);
+}
+
+function closeSidebarOnPhone(): void {
+  document.body.classList.remove('sidebar-open');
+  ui.menu.setAttribute('aria-expanded', 'false');
+}
 
 ui.composer.addEventListener('submit', (e) => { e.preventDefault(); void send(); });
 ui.prompt.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); void send(); }
 });
-ui.stop.addEventListener('click', () => {
-  ui.stop.disabled = true;
-  setStatus('Stopping…');
-  stream?.cancel();
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.dataset.state === 'generating' && !byId<HTMLDialogElement>('model-dialog').open) stop();
 });
-ui.newChat.addEventListener('click', () => { void newChat(); });
-ui.errorDismiss.addEventListener('click', hideError);
-ui.modelForm.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const url = ui.modelUrl.value.trim();
-  if (!url) return;
-  const params = new URLSearchParams(location.search);
-  params.set('model', url);
-  history.replaceState(null, '', `${location.pathname}?${params}`);
-  void loadModel(url);
+ui.stop.addEventListener('click', stop);
+ui.newChat.addEventListener('click', startNewChat);
+ui.errorDismiss.addEventListener('click', () => { ui.errorPanel.hidden = true; });
+ui.screenRetry.addEventListener('click', () => { if (lastSource) void loadModel(lastSource); });
+ui.screenChoose.addEventListener('click', () => modelDialog.open(typeof lastSource === 'string' ? new URL(lastSource, location.href).href : undefined));
+ui.modelButton.addEventListener('click', () => modelDialog.open());
+ui.menu.addEventListener('click', () => {
+  const open = document.body.classList.toggle('sidebar-open');
+  ui.menu.setAttribute('aria-expanded', String(open));
 });
-ui.modelFile.addEventListener('change', () => {
-  const file = ui.modelFile.files?.[0];
-  if (file) void loadModel(file);
+for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme]) input.addEventListener('change', saveInputs);
+ui.systemPrompt.addEventListener('input', updateSystemSummary);
+ui.systemPrompt.addEventListener('change', () => {
+  settings.systemPrompt = ui.systemPrompt.value;
+  saveSettings(settings);
+  if (conversation) { conversation.systemPrompt = ui.systemPrompt.value; void save(conversation); }
 });
 
-void loadModel(new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL);
+async function start(): Promise<void> {
+  applySettingsToInputs();
+  setState('loading');
+  try {
+    store = await ConversationStore.open();
+    const [latest] = await store.list();
+    conversation = latest;
+  } catch (e) {
+    console.warn('IndexedDB is unavailable: conversations last for this visit only.', e);
+  }
+  showConversation();
+  ui.systemPanel.open = ui.systemPrompt.value.trim() !== '';
+  await refreshList();
+  await loadModel(new URLSearchParams(location.search).get('model') ?? settings.model);
+}
+
+void start();

@@ -1,0 +1,99 @@
+// Build steps of the static dist/: the service worker's precache list, and the embed's size budget.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Plugin } from 'vite';
+
+type Bundle = Parameters<NonNullable<Extract<Plugin['generateBundle'], (...args: never[]) => unknown>>>[1];
+
+const bytesOf = (item: Bundle[string]) => (item.type === 'chunk' ? item.code : item.source);
+const gzipSize = (data: string | Uint8Array) => gzipSync(data).length;
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+function publicFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.push(relative(dir, full).split(sep).join(posix.sep));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * Emits sw.js: `VERSION` (a hash of every emitted file and public file), `SHELL` (the files the app needs,
+ * relative to sw.js) and `MODELS` (the bundled .gguf files) followed by the hand-written worker `source`.
+ */
+export function serviceWorker(options: { source: string; publicDir: string }): Plugin {
+  return {
+    name: 'hearth:service-worker',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_output, bundle) {
+      const files = publicFiles(options.publicDir);
+      const models = files.filter((f) => f.endsWith('.gguf'));
+      const emitted = Object.keys(bundle).filter((f) => !f.endsWith('.map'));
+      const shell = [...emitted, ...files.filter((f) => !f.endsWith('.gguf'))].sort();
+      const hash = createHash('sha256');
+      for (const f of emitted) hash.update(f).update(bytesOf(bundle[f]!));
+      for (const f of files) hash.update(f).update(readFileSync(join(options.publicDir, f)));
+      const version = hash.digest('hex').slice(0, 16);
+      const header = `const VERSION = ${JSON.stringify(version)};\nconst SHELL = ${JSON.stringify(shell)};\nconst MODELS = ${JSON.stringify(models)};\n`;
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + readFileSync(options.source, 'utf8') });
+      console.log(`service worker sw.js: version ${version}, ${shell.length} app files, models ${models.join(', ') || 'none'}`);
+    },
+  };
+}
+
+/**
+ * Adds up the gzip size of what a page that embeds `entry` loads: the entry, its static imports, and the
+ * worker scripts they start (with the worker's own imports). Lazy chunks the embed never loads (the engine
+ * core for `worker: false`) are listed but not counted. Fails the build past `limitBytes`.
+ */
+export function embedBudget(options: { entry: string; limitBytes: number }): Plugin {
+  return {
+    name: 'hearth:embed-budget',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_output, bundle) {
+      const entry = bundle[options.entry];
+      if (!entry || entry.type !== 'chunk') return; // a build without the embed (e.g. a test page)
+      const loaded = new Set<string>();
+      const lazy = new Set<string>();
+      const scriptFiles = Object.keys(bundle).filter((f) => f.endsWith('.js'));
+      const visit = (fileName: string) => {
+        if (loaded.has(fileName)) return;
+        const item = bundle[fileName];
+        if (!item) return;
+        loaded.add(fileName);
+        if (item.type === 'chunk') {
+          item.imports.forEach(visit);
+          for (const d of item.dynamicImports) lazy.add(d);
+        }
+        // Worker scripts (emitted as assets) and a worker's own chunks are referenced by file name.
+        const code = typeof bytesOf(item) === 'string' ? (bytesOf(item) as string) : Buffer.from(bytesOf(item) as Uint8Array).toString('utf8');
+        for (const other of scriptFiles) {
+          if (other !== fileName && bundle[other]!.type === 'asset' && code.includes(posix.basename(other))) visit(other);
+        }
+      };
+      visit(options.entry);
+      let total = 0;
+      const parts: string[] = [];
+      for (const f of loaded) {
+        const size = gzipSize(bytesOf(bundle[f]!));
+        total += size;
+        parts.push(`${f} ${kb(size)}`);
+      }
+      const notLoaded = [...lazy].filter((f) => !loaded.has(f)).map((f) => `${f} ${kb(gzipSize(bytesOf(bundle[f]!)))}`);
+      console.log(`embed ${options.entry}: ${kb(total)} gzip of ${kb(options.limitBytes)} budget (${parts.join(', ')})` +
+        (notLoaded.length ? `; not loaded by the embed: ${notLoaded.join(', ')}` : ''));
+      if (total > options.limitBytes) {
+        this.error(`the embed loads ${kb(total)} of JavaScript gzip, over its ${kb(options.limitBytes)} budget: ${parts.join(', ')}`);
+      }
+    },
+  };
+}
