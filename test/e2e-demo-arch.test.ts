@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { WeightDType } from '../src/gpu/quant-types';
 import { launchChromium, openPage, repoRoot, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { growth, recordGrowth, sendAndWait, storedConversations } from './helpers/app-page';
 import { closeLlamaCpp, openOracle } from './helpers/llama-cpp';
 import { writeGGUF } from './helpers/gguf-writer';
 import { quantizeModel } from './helpers/quantized-models';
@@ -81,22 +82,18 @@ after(async () => {
 const waitForState = (page: Page, want: string) =>
   page.waitForFunction((s) => document.body.dataset.state === s, want, { timeout: TIMEOUT, polling: 50 });
 
-/** Sends the prompt (greedy is the demo's default) and returns the model's text and how often it grew while streaming. */
+/**
+ * Starts a new chat, sends the prompt (greedy is the app's default) and returns the model's text (as the app
+ * stored it) and how often the reply grew while streaming.
+ */
 async function greedyTurn(page: Page, prompt: string): Promise<{ text: string; updates: number; stats: string }> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __updates: number };
-    w.__updates = 0;
-    new MutationObserver((records) => { w.__updates += records.filter((r) => r.type === 'characterData').length; })
-      .observe(document.getElementById('transcript')!, { subtree: true, characterData: true });
-  });
-  const turns = await page.evaluate(() => Number(document.body.dataset.turns ?? 0));
-  await page.getByTestId('prompt').fill(prompt);
-  await page.getByTestId('prompt').press('Enter');
-  await page.waitForFunction((n) => Number(document.body.dataset.turns ?? 0) > n && document.body.dataset.state === 'ready',
-    turns, { timeout: TIMEOUT, polling: 50 });
+  await page.getByTestId('new-chat').click();
+  await recordGrowth(page);
+  await sendAndWait(page, prompt);
+  const [conversation] = await storedConversations(page);
   return {
-    text: await page.locator('[data-testid=transcript] .model').last().evaluate((el) => el.textContent ?? ''),
-    updates: await page.evaluate(() => (window as unknown as { __updates: number }).__updates),
+    text: conversation!.messages.at(-1)!.content,
+    updates: new Set(await growth(page)).size,
     stats: await page.getByTestId('turn-stats').innerText(),
   };
 }
@@ -108,9 +105,8 @@ test('the demo loads a tiny model of every architecture, quantized, and continue
     for (const [i, e] of [first!, ...rest].entries()) {
       const t0 = performance.now();
       if (i > 0) {
-        // "Load another model": the URL field and its Load button.
-        const panel = tp.page.getByTestId('model-panel');
-        if (!(await panel.evaluate((d) => (d as HTMLDetailsElement).open))) await panel.locator('summary').click();
+        // The model picker: its URL field and Load button.
+        await tp.page.getByTestId('model-button').click();
         await tp.page.getByTestId('model-url').fill(e.url);
         await tp.page.getByTestId('load-model').click();
       }
@@ -133,8 +129,7 @@ test('the demo loads a tiny model of every architecture, quantized, and continue
       assert.ok(turn.updates >= Math.min(5, e.ids.length), `${e.name}: the text should grow token by token, saw ${turn.updates} updates`);
       assert.equal(await tp.page.getByTestId('error-panel').isVisible(), false);
     }
-    assert.match(new URL(tp.page.url()).searchParams.get('model') ?? '', new RegExp(`${expected.at(-1)!.name.replace(/\./g, '\\.')}$`));
-
+    await tp.page.getByTestId('model-button').click();
     await tp.page.getByTestId('model-url').fill(`${server.url}/@fs${join(dir, 'tiny-falcon.gguf')}`);
     await tp.page.getByTestId('load-model').click();
     await waitForState(tp.page, 'error');
@@ -142,7 +137,7 @@ test('the demo loads a tiny model of every architecture, quantized, and continue
     const message = await tp.page.getByTestId('error-message').innerText();
     assert.match(message, /architecture 'falcon' is not supported/);
     for (const { arch } of MODELS) assert.match(message, new RegExp(`\\b${arch}\\b`), `the message names ${arch}`);
-    assert.match(await tp.page.getByTestId('error-hint').innerText(), /Load another model/);
+    assert.match(await tp.page.getByTestId('error-hint').innerText(), /Choose another model/);
   } catch (e) {
     console.error(tp.logText());
     throw e;
