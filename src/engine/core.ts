@@ -1,30 +1,40 @@
-// The engine's working half: owns the GPU device, the loaded model and the decode loop.
+// The engine's working half: owns the GPU device, the loaded model, the request queue and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
-import { InvalidRequestError } from '../errors';
+import { abortError, InvalidRequestError, ResourceError } from '../errors';
 import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import type { ProgressCallback } from '../io/progress';
 import { loadModel, type LoadedModel } from '../model/load';
 import type { LoadQuantization } from '../model/quantize';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
 import type { Tokenizer } from '../tokenizer';
-import { Session, type GenerateRequest } from './session';
+import type { RequestOptions } from './options';
+import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
 export interface CoreLoadOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization }
 
+/** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
+export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
+
 /** Callback-based so it crosses a comlink boundary; the page wraps it into streams (engine.ts). */
 export interface EngineCore {
-  load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo>;
-  generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
-  /** Renders `messages` with the chat template and generates the assistant's turn. */
-  chat(messages: ChatMessage[], request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  /** Loads (or replaces) the model. abortLoad() stops a load in progress with an AbortError. */
+  load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo>;
+  abortLoad(): void;
+  /**
+   * Queues a request; requests run one at a time in arrival order. `id` names it for cancel(id): a queued
+   * request then rejects with an AbortError, a running one ends with finishReason 'abort'.
+   */
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  cancel(id: number): void;
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
-  cancel(): void;
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
-  /** Next-token logits [vocabSize] after `tokens` (Session.logits). */
+  /** Next-token logits [vocabSize] after `tokens` (Session.logits), queued like a request. */
   logits(tokens: number[]): Promise<Float32Array>;
   detokenize(ids: number[]): Promise<string>;
   resetContext(): Promise<void>;
+  /** Frees the model's GPU memory (load() brings a model back). */
+  unload(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -34,35 +44,62 @@ export class LocalEngineCore implements EngineCore {
   private session?: Session;
   /** Built on first use: parsing the template and finding its stop tokens scans the vocabulary. */
   private chatSetup?: { template: ChatTemplate; stopTokens: number[] };
+  /** Set when the device is lost by something other than unload(): requests then say to reload. */
+  private lostReason?: string;
+  private loadController?: AbortController;
+  /** The end of the queue: each request starts when the one before it has settled. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly requests = new Map<number, AbortController>();
 
-  async load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
+  async load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo> {
     if (options.contextLength !== undefined && !(Number.isInteger(options.contextLength) && options.contextLength > 0)) {
       throw new InvalidRequestError(`contextLength must be a positive integer, got ${options.contextLength}`);
     }
-    await this.dispose();
-    this.gpu = await acquireDevice();
-    this.loaded = await loadModel(this.gpu, model, { onProgress, signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize });
-    this.session = new Session(this.loaded);
-    this.chatSetup = undefined;
-    return this.loaded.info;
+    this.loadController?.abort();
+    const controller = new AbortController();
+    this.loadController = controller;
+    // A new model waits for the requests before it, and requests after it wait for the model.
+    return this.enqueue(undefined, async () => {
+      await this.release();
+      const gpu = await acquireDevice();
+      this.gpu = gpu;
+      this.lostReason = undefined;
+      void gpu.device.lost.then((info) => {
+        if (this.gpu === gpu) this.lostReason = info.message || info.reason || 'unknown reason';
+      });
+      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize });
+      this.session = new Session(this.loaded);
+      return this.loaded.info;
+    }).catch(async (e: unknown) => {
+      await this.release();
+      throw e;
+    }).finally(() => {
+      if (this.loadController === controller) this.loadController = undefined;
+    });
   }
 
-  generate(prompt: string, request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
-    return this.ready().session!.generate(prompt, request, onChunk);
+  abortLoad(): void {
+    this.loadController?.abort();
   }
 
-  async chat(messages: ChatMessage[], request: GenerateRequest, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
-    const { template, stopTokens } = this.chatTemplate();
-    const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(messages, { addGenerationPrompt: true }));
-    return this.session!.generate(prompt, request, onChunk, stopTokens);
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+    return this.enqueue(id, async (signal) => {
+      const session = this.ready().session!;
+      if ('messages' in input) {
+        const { template, stopTokens } = this.chatTemplate();
+        const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(input.messages, { addGenerationPrompt: true }));
+        return session.generate(prompt, options, onChunk, stopTokens, signal);
+      }
+      return session.generate('text' in input ? input.text : input.tokens, options, onChunk, undefined, signal);
+    });
+  }
+
+  cancel(id: number): void {
+    this.requests.get(id)?.abort();
   }
 
   async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
     return this.chatTemplate().template.render(messages, options);
-  }
-
-  cancel(): void {
-    this.session?.cancel();
   }
 
   async tokenize(text: string, addBos = true): Promise<number[]> {
@@ -70,24 +107,55 @@ export class LocalEngineCore implements EngineCore {
   }
 
   logits(tokens: number[]): Promise<Float32Array> {
-    return this.ready().session!.logits(tokens);
+    return this.enqueue(undefined, () => this.ready().session!.logits(tokens));
   }
 
   async detokenize(ids: number[]): Promise<string> {
     return this.ready().loaded!.tokenizer.decode(ids, { skipSpecial: true });
   }
 
-  async resetContext(): Promise<void> {
-    this.session?.reset();
+  resetContext(): Promise<void> {
+    return this.enqueue(undefined, async () => { this.session?.reset(); });
+  }
+
+  unload(): Promise<void> {
+    return this.enqueue(undefined, () => this.release());
   }
 
   async dispose(): Promise<void> {
-    this.session?.cancel();
-    this.loaded?.destroy();
-    this.gpu?.device.destroy();
+    this.loadController?.abort();
+    for (const controller of this.requests.values()) controller.abort();
+    await this.tail;
+    await this.release();
+  }
+
+  /**
+   * Runs `work` after everything queued before it. With an id, cancel(id) aborts the signal `work` gets, or
+   * rejects the request with an AbortError if it has not started yet.
+   */
+  private enqueue<T>(id: number | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    if (id !== undefined) this.requests.set(id, controller);
+    const result = this.tail.then(() => {
+      if (controller.signal.aborted) throw abortError('The request was aborted before it started.');
+      return work(controller.signal);
+    }).finally(() => {
+      if (id !== undefined) this.requests.delete(id);
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Frees the sampler, the model and the device. */
+  private async release(): Promise<void> {
+    const { session, loaded, gpu } = this;
     this.session = undefined;
     this.loaded = undefined;
     this.gpu = undefined;
+    this.chatSetup = undefined;
+    await session?.dispose();
+    loaded?.destroy();
+    gpu?.device.destroy();
   }
 
   private chatTemplate(): { template: ChatTemplate; stopTokens: number[] } {
@@ -103,7 +171,10 @@ export class LocalEngineCore implements EngineCore {
   }
 
   private ready(): this {
-    if (!this.session) throw new InvalidRequestError('no model is loaded (it failed to load, or the engine was disposed); create a new engine');
+    if (this.lostReason !== undefined) {
+      throw new ResourceError(`The GPU device was lost (${this.lostReason}); the model is gone from GPU memory. Call engine.reload() to load it again (after a driver reset or with other GPU work closed).`);
+    }
+    if (!this.session) throw new InvalidRequestError('no model is loaded (it failed to load, or was unloaded or disposed); call engine.reload() or create a new engine');
     return this;
   }
 }

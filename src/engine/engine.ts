@@ -1,16 +1,18 @@
-// The page-facing engine: `createEngine` starts the worker (or, in Node, a core on this thread)
-// and turns the core's callbacks into streams. This is the only place that knows a worker exists.
+// The page-facing engine: `createEngine` starts the worker (or, in Node, a core on this thread) and turns the
+// core's callbacks into streams and OpenAI-shaped responses. This is the only place that knows a worker exists.
 import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
-import type { EngineCore } from './core';
+import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
+import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
+import { normalizeRequest } from './options';
 import type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
 } from './types';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
-  const { onProgress, signal, contextLength, precision, quantize } = options;
+  const { signal } = options;
   if (signal?.aborted) throw abortError('Model loading was aborted.');
   const inBrowser = typeof window !== 'undefined' || typeof (globalThis as { importScripts?: unknown }).importScripts === 'function';
   const useWorker = options.worker ?? (inBrowser && typeof Worker !== 'undefined');
@@ -19,9 +21,9 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
     const { LocalEngineCore } = await import('./core');
-    const core = new LocalEngineCore();
-    const info = await core.load(model, { contextLength, precision, quantize }, onProgress, signal);
-    return new EngineHandle(core, info, (f) => f, async () => {});
+    const engine = new EngineHandle(new LocalEngineCore(), (f) => f, async () => {});
+    await engine.reload(model, options);
+    return engine;
   }
 
   installTypedErrors();
@@ -31,14 +33,10 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   const crashed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new Error(`The Hearth worker failed to start: ${e.message || 'script error'}`)), { once: true });
   });
-  const aborted = new Promise<never>((_, reject) => {
-    signal?.addEventListener('abort', () => reject(abortError('Model loading was aborted.')), { once: true });
-  });
-  // Relative URLs mean "relative to the page", not to the worker script.
-  const source = typeof model === 'string' && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(model) ? new URL(model, location.href).href : model;
+  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); });
   try {
-    const info = await Promise.race([core.load(source instanceof URL ? source.href : source, { contextLength, precision, quantize }, onProgress && Comlink.proxy(onProgress)), crashed, aborted]);
-    return new EngineHandle(core, info, (f) => Comlink.proxy(f), async () => { worker.terminate(); });
+    await Promise.race([engine.reload(model, options), crashed]);
+    return engine;
   } catch (e) {
     worker.terminate();
     throw e;
@@ -49,41 +47,84 @@ type EngineCoreLike = EngineCore | Comlink.Remote<EngineCore>;
 
 class EngineHandle implements Engine {
   private disposed = false;
+  private info?: ModelInfo;
+  private source?: { model: ModelSource; options: LoadOptions };
+  private nextId = 1;
+  readonly chat: Engine['chat'];
+  readonly completions: Completions;
 
   constructor(
     private readonly core: EngineCoreLike,
-    readonly model: ModelInfo,
     /** Comlink.proxy for a worker, identity on the same thread. */
     private readonly passCallback: <F extends (...args: never[]) => unknown>(f: F) => F,
     private readonly stop: () => Promise<void>,
-  ) {}
-
-  generate(prompt: string, options: GenerateOptions = {}): TokenStream {
-    if (typeof prompt !== 'string') throw new InvalidRequestError(`prompt must be a string, got ${typeof prompt}`);
-    return this.stream(options, (request, onChunk) => this.core.generate(prompt, request, onChunk));
+  ) {
+    const chat = (messages: ChatMessage[], options: GenerateOptions = {}) => this.chatStream(messages, options);
+    const handle = this;
+    const backend: OpenAIBackend = { get model() { return handle.model; }, generate: (p, o) => this.generate(p, o), chat };
+    this.chat = Object.assign(chat, { completions: new ChatCompletions(backend) });
+    this.completions = new Completions(backend);
   }
 
-  chat(messages: ChatMessage[], options: GenerateOptions = {}): TokenStream {
-    if (!Array.isArray(messages)) throw new InvalidRequestError(`messages must be an array of { role, content }, got ${typeof messages}`);
-    return this.stream(options, (request, onChunk) => this.core.chat(messages, request, onChunk));
+  get model(): ModelInfo {
+    if (!this.info) throw new InvalidRequestError('no model is loaded; call engine.reload(model)');
+    return this.info;
+  }
+
+  async reload(model?: ModelSource, options: LoadOptions = {}): Promise<ModelInfo> {
+    if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
+    const source = model !== undefined ? { model, options } : this.source;
+    if (!source) throw new InvalidRequestError('reload() needs a model the first time');
+    const { onProgress, signal, contextLength, precision, quantize } = source.options;
+    if (signal?.aborted) throw abortError('Model loading was aborted.');
+    // Relative URLs mean "relative to the page", not to the worker script.
+    const m = source.model;
+    const resolved = typeof m === 'string' && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(m) ? new URL(m, location.href).href : m instanceof URL ? m.href : m;
+    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize };
+    const abort = () => { void this.core.abortLoad(); };
+    signal?.addEventListener('abort', abort, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      signal?.addEventListener('abort', () => reject(abortError('Model loading was aborted.')), { once: true });
+    });
+    this.info = undefined;
+    try {
+      this.info = await Promise.race([this.core.load(resolved, loadOptions, onProgress && this.passCallback(onProgress)), aborted]);
+      this.source = { model: source.model, options: { ...source.options, signal: undefined } };
+      return this.info;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  generate(prompt: string | readonly number[], options: GenerateOptions = {}): TokenStream {
+    if (typeof prompt !== 'string' && !Array.isArray(prompt)) return failed(new InvalidRequestError(`prompt must be a string (or token ids), got ${typeof prompt}`));
+    return this.stream(typeof prompt === 'string' ? { text: prompt } : { tokens: prompt.slice() }, options);
+  }
+
+  private chatStream(messages: ChatMessage[], options: GenerateOptions = {}): TokenStream {
+    if (!Array.isArray(messages)) return failed(new InvalidRequestError(`messages must be an array of { role, content }, got ${typeof messages}`));
+    return this.stream({ messages: messages.map(({ role, content }) => ({ role, content })) }, options);
   }
 
   async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions = {}): Promise<string> {
     return this.core.applyChatTemplate(messages, options);
   }
 
-  /** Runs one core generation and turns its chunk callbacks into a TokenStream. */
-  private stream(
-    options: GenerateOptions,
-    start: (request: Omit<GenerateOptions, 'signal'>, onChunk: (c: TokenChunk) => void) => Promise<GenerationResult>,
-  ): TokenStream {
-    const { signal, ...request } = options;
-    if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
+  /** Checks the options (before anything is queued), queues the request and turns its chunk callbacks into a TokenStream. */
+  private stream(input: PromptInput, options: GenerateOptions): TokenStream {
+    if (this.disposed) return failed(new InvalidRequestError('this engine was disposed; create a new one'));
+    const { signal, ...request } = options ?? {};
+    try {
+      normalizeRequest(request, this.model.vocabSize);
+    } catch (e) {
+      return failed(e);
+    }
+    if (signal?.aborted) return failed(abortError('The request was aborted before it started.'));
+    const id = this.nextId++;
     const queue = new ChunkQueue();
-    const cancel = () => { void this.core.cancel(); };
-    if (signal?.aborted) cancel();
-    else signal?.addEventListener('abort', cancel, { once: true });
-    const result = Promise.resolve(start(request, this.passCallback((c: TokenChunk) => queue.push(c))));
+    const cancel = () => { void this.core.cancel(id); };
+    signal?.addEventListener('abort', cancel, { once: true });
+    const result = Promise.resolve(this.core.run(id, input, request, this.passCallback((c: TokenChunk) => queue.push(c))));
     result.then((r) => queue.end(r), (e: unknown) => queue.fail(e)).finally(() => signal?.removeEventListener('abort', cancel));
     return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate() };
   }
@@ -106,12 +147,29 @@ class EngineHandle implements Engine {
     await this.core.resetContext();
   }
 
+  async unload(): Promise<void> {
+    if (this.disposed) return;
+    await this.core.unload();
+    this.info = undefined;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.core.dispose();
     await this.stop();
   }
+}
+
+/** A stream that fails with `error` (its result rejects; iterating it throws). */
+function failed(error: unknown): TokenStream {
+  const result = Promise.reject(error);
+  result.catch(() => {});
+  return {
+    result,
+    cancel: () => {},
+    [Symbol.asyncIterator]: async function* (): AsyncGenerator<TokenChunk> { throw error; },
+  };
 }
 
 /**

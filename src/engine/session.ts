@@ -1,25 +1,30 @@
-// The decode loop: prefill the prompt (reusing the cached prefix), then pick tokens until EOS,
-// the token limit, the end of the context, or cancellation.
+// The decode loop: prefill the prompt (reusing the cached prefix), then pick tokens on the GPU until EOS or an
+// end-of-turn token, a stop string, complete JSON (JSON mode), the token limit, the end of the context, or abort.
 import { InvalidRequestError } from '../errors';
 import type { LoadedModel } from '../model/load';
+import type { TokenPicker } from '../model/transformer';
 import { TextStreamer } from '../tokenizer/text-stream';
-import { sampleToken, validateSampling, type SamplingOptions } from './sampler';
-import type { GenerateOptions, GenerationResult, TokenChunk } from './types';
+import { tokenEntry } from '../tokenizer/token-bytes';
+import { GpuSampler } from './gpu-sampler';
+import { createJsonConstraint, type TokenConstraint } from './json/constraint';
+import { isPlainGreedy, normalizeRequest, type GenerateRequest, type RequestOptions } from './options';
+import { StopStringMatcher } from './stop-strings';
+import type { GenerationResult, TokenChunk, TokenLogprob } from './types';
 
-export const DEFAULT_MAX_TOKENS = 256;
-
-/** Generation options as they cross the worker boundary (no AbortSignal: cancellation is a call). */
-export type GenerateRequest = Omit<GenerateOptions, 'signal'>;
+export { DEFAULT_MAX_TOKENS } from './options';
+export type { GenerateRequest } from './options';
 
 export class Session {
   /** Tokens whose keys and values are in the KV cache; index = position. */
   private cached: number[] = [];
-  private cancelled = false;
   private running = false;
+  private sampler?: Promise<GpuSampler>;
+  /** Set by cancel(): stops the running generation (callers without a signal). */
+  private cancelled = false;
 
   constructor(private readonly loaded: LoadedModel) {}
 
-  /** Stops the running generation before its next token. */
+  /** Stops the running generation before its next step. */
   cancel(): void {
     if (this.running) this.cancelled = true;
   }
@@ -28,75 +33,97 @@ export class Session {
     this.cached = [];
   }
 
+  /** Tokens in the KV cache (the context the next request's prompt is compared with). */
+  get cachedTokens(): readonly number[] {
+    return this.cached;
+  }
+
   /**
-   * Continues `prompt`: text (tokenized here, BOS per request.addBos) or token ids as they are to be fed.
-   * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM).
+   * Continues `prompt`: text (tokenized here, BOS per options.addBos) or token ids as they are to be fed.
+   * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM). `signal` (or cancel())
+   * stops it between prefill batches or decode steps, with finishReason 'abort'.
    */
   async generate(
     prompt: string | readonly number[],
-    request: GenerateRequest,
+    options: RequestOptions,
     onChunk: (chunk: TokenChunk) => void,
     stopTokens: readonly number[] = this.loaded.tokenizer.eosIds,
+    signal?: AbortSignal,
   ): Promise<GenerationResult> {
     const { model, tokenizer, info } = this.loaded;
-    const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidRequestError(`maxTokens must be an integer >= 0, got ${request.maxTokens}`);
-    validateSampling(request);
-    const sampling: SamplingOptions = { temperature: request.temperature ?? 0, topK: request.topK ?? 0, topP: request.topP ?? 1, seed: request.seed ?? 0 };
-    const greedy = sampling.temperature === 0;
+    const request = normalizeRequest(options, tokenizer.vocabSize);
     if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
-
-    const promptTokens = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: request.addBos ?? true }) : checkedIds(prompt, tokenizer.vocabSize);
+    const promptTokens = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: request.addBos }) : checkedIds(prompt, tokenizer.vocabSize);
     if (promptTokens.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
     if (promptTokens.length > info.contextLength) {
       throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
     }
+    const constraint = request.responseFormat ? createJsonConstraint(tokenizer, request.responseFormat, stopTokens) : null;
 
     this.running = true;
     this.cancelled = false;
+    const aborted = () => this.cancelled || signal?.aborted === true;
     try {
-      const output = greedy ? 'token' : 'logits';
-      const pick = (out: number | Float32Array, n: number) => (typeof out === 'number' ? out : sampleToken(out, sampling, n));
+      const sampler = isPlainGreedy(request) ? null : await this.gpuSampler();
+      const picker = sampler?.begin(request, promptTokens, constraint !== null);
       const t0 = performance.now();
-      const reused = this.prefillAllButLast(promptTokens);
+      const reused = await this.prefillAllButLast(promptTokens, signal === undefined ? undefined : aborted);
       const tokens: number[] = [];
+      const logprobs: TokenLogprob[] = [];
       // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
       const streamer = new TextStreamer(tokenizer, { context: promptTokens });
+      const stops = new StopStringMatcher(request.stop);
       let text = '';
       let finishReason: GenerationResult['finishReason'] = 'length';
+      let stoppedByString = false;
       let t1 = t0;
       let fed = promptTokens[promptTokens.length - 1]!;
 
-      while (tokens.length < maxTokens) {
-        if (this.cancelled) { finishReason = 'abort'; break; }
+      while (tokens.length < request.maxTokens) {
+        if (aborted()) { finishReason = 'abort'; break; }
         const pos = this.cached.length;
         if (pos >= info.contextLength) { finishReason = 'length'; break; }
-        const out = output === 'token' ? await model.step(fed, pos, 'token') : await model.step(fed, pos, 'logits');
+        if (constraint) {
+          const remaining = Math.min(request.maxTokens - tokens.length, info.contextLength - pos);
+          const mask = constraint.mask(remaining);
+          if (!mask) { finishReason = 'stop'; break; } // the JSON is complete
+          sampler!.setMask(mask);
+        }
+        const next = await model.step(fed, pos, 'token', picker as TokenPicker | undefined);
         this.cached.push(fed);
         if (tokens.length === 0) t1 = performance.now();
-        const next = pick(out, tokens.length);
+        const lp = request.logprobs === null ? undefined : logprobEntry(this.loaded, next, await sampler!.readLogprobs(request.logprobs));
         if (stopTokens.includes(next)) { finishReason = 'stop'; break; }
         tokens.push(next);
-        const piece = streamer.push(next);
-        text += piece;
-        onChunk({ token: next, text: piece });
+        if (lp) logprobs.push(lp);
+        constraint?.advance(next);
+        const shown = stops.push(streamer.push(next));
+        text += shown.text;
+        onChunk(lp ? { token: next, text: shown.text, logprobs: lp } : { token: next, text: shown.text });
+        if (shown.stopped) { finishReason = 'stop'; stoppedByString = true; break; }
         fed = next;
       }
-      const tail = streamer.flush();
-      if (tail) {
-        text += tail;
-        onChunk({ token: -1, text: tail });
+      if (!stoppedByString) {
+        // Text held back at the end (an incomplete character, a possible start of a stop string) is output now.
+        const last = stops.push(streamer.flush());
+        const tail = last.text + (last.stopped ? '' : stops.flush());
+        if (last.stopped) finishReason = 'stop';
+        if (tail) {
+          text += tail;
+          onChunk({ token: -1, text: tail });
+        }
       }
       const t2 = performance.now();
-      const prefillTokens = promptTokens.length - reused;
       return {
         promptTokens,
         tokens,
         text,
         finishReason,
-        prefillTokens,
-        prefillTokensPerSecond: rate(prefillTokens, t1 - t0),
+        cachedTokens: reused,
+        prefillTokens: promptTokens.length - reused,
+        prefillTokensPerSecond: rate(promptTokens.length - reused, t1 - t0),
         decodeTokensPerSecond: rate(tokens.length - 1, t2 - t1),
+        ...(request.logprobs === null ? {} : { logprobs }),
       };
     } finally {
       this.running = false;
@@ -118,7 +145,7 @@ export class Session {
     if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
     this.running = true;
     try {
-      this.prefillAllButLast(ids);
+      await this.prefillAllButLast(ids);
       const logits = await model.step(ids[ids.length - 1]!, ids.length - 1, 'logits');
       this.cached.push(ids[ids.length - 1]!);
       return logits;
@@ -127,20 +154,57 @@ export class Session {
     }
   }
 
+  /** Frees the sampler's GPU buffers (the model's are the loader's). */
+  async dispose(): Promise<void> {
+    const sampler = this.sampler;
+    this.sampler = undefined;
+    (await sampler?.catch(() => undefined))?.destroy();
+  }
+
+  /** The GPU sampler, made on the first request that samples (buffers and pipelines once per model). */
+  private gpuSampler(): Promise<GpuSampler> {
+    if (!this.sampler) {
+      this.sampler = GpuSampler.create(this.loaded.model.device, this.loaded.model);
+      this.sampler.catch(() => { this.sampler = undefined; });
+    }
+    return this.sampler;
+  }
+
   /**
    * Puts every id but the last into the KV cache with batched prefill passes (matrix-matrix products:
    * cheaper per token), reusing the cached prefix. The last id is always recomputed by the caller's step:
-   * its output picks the next token. Returns how many cached ids were reused.
+   * its output picks the next token. With `aborted`, waits for the GPU after each batch so that an abort
+   * stops the prefill between batches (the cache then holds the batches done). Returns the reused count.
    */
-  private prefillAllButLast(ids: readonly number[]): number {
+  private async prefillAllButLast(ids: readonly number[], aborted?: () => boolean): Promise<number> {
+    const { model } = this.loaded;
     let reused = 0;
     while (reused < ids.length - 1 && reused < this.cached.length && this.cached[reused] === ids[reused]) reused++;
     this.cached.length = reused;
     const fed = ids.slice(reused, ids.length - 1);
-    this.loaded.model.prefill(fed, reused);
-    this.cached.push(...fed);
+    if (!aborted) {
+      model.prefill(fed, reused);
+      this.cached.push(...fed);
+      return reused;
+    }
+    for (let i = 0; i < fed.length && !aborted(); i += model.batchSize) {
+      const batch = fed.slice(i, i + model.batchSize);
+      model.prefill(batch, reused + i);
+      this.cached.push(...batch);
+      await model.whenIdle();
+    }
     return reused;
   }
+}
+
+function logprobEntry(loaded: LoadedModel, id: number, step: { logprob: number; top: [number, number][] }): TokenLogprob {
+  const { tokenizer } = loaded;
+  return {
+    id,
+    ...tokenEntry(tokenizer, id),
+    logprob: step.logprob,
+    topLogprobs: step.top.map(([topId, logprob]) => ({ id: topId, ...tokenEntry(tokenizer, topId), logprob })),
+  };
 }
 
 function checkedIds(ids: readonly number[], vocabSize: number): number[] {

@@ -1,6 +1,7 @@
 // The public shapes of the engine API, shared by the page, the worker and Node.
 import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
+import type { ChatCompletions, Completions } from './openai';
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions };
 
@@ -57,41 +58,81 @@ export interface ModelInfo {
   adapter: string;
 }
 
+/** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */
+export type ResponseFormat = { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown> };
+
 export interface GenerateOptions {
-  /** Most tokens to generate (default 256). */
+  /** Most tokens to generate (default 256; Infinity = until a stop condition or the end of the context). */
   maxTokens?: number;
-  /** 0 (default) = greedy, argmax on the GPU; > 0 samples with the seeded pcg_hash stream. */
+  /** 0 (default) = greedy (argmax); > 0 samples with the seeded pcg_hash stream. All sampling runs on the GPU. */
   temperature?: number;
-  /** 0 (default) = off. */
+  /** Keep the k most likely tokens (lower id first on ties); 0 (default) = off. */
   topK?: number;
-  /** 1 (default) = off. */
+  /** Keep the smallest set of most likely tokens whose probability reaches topP; 1 (default) = off. */
   topP?: number;
-  /** Seed for sampling (default 0). */
+  /** Keep tokens whose probability is at least minP × the top token's; 0 (default) = off. */
+  minP?: number;
+  /** > 1 discourages every token of the prompt and the output so far (transformers' rule); 1 (default) = off. */
+  repetitionPenalty?: number;
+  /** Subtracted from a token's logit once per occurrence in the output so far (OpenAI's rule); 0 = off. */
+  frequencyPenalty?: number;
+  /** Subtracted from a token's logit if it occurs in the output so far (OpenAI's rule); 0 = off. */
+  presencePenalty?: number;
+  /** Token id → value in [-100, 100] added to its logit (-100 practically bans it). */
+  logitBias?: Record<number, number>;
+  /** Texts that end generation; the output stops before the first one and never shows any part of it. */
+  stop?: string | string[];
+  /** Seed for sampling (default 0): the same seed gives the same output, in Node and in browsers. */
   seed?: number;
+  /** Report each generated token's log-probability (TokenChunk.logprobs). */
+  logprobs?: boolean;
+  /** With logprobs: also the n most likely tokens at each step (0..20). */
+  topLogprobs?: number;
+  /** Constrain the output to JSON (optionally matching a schema): token masks from a grammar, on every step. */
+  responseFormat?: { type: 'text' } | ResponseFormat;
   /** Prepend BOS when the vocabulary asks for it (default true). */
   addBos?: boolean;
-  /** Stops generation within one token; the stream ends with finishReason 'abort'. */
+  /**
+   * Aborting stops the request: while it waits in the queue it rejects with an AbortError; once running
+   * (prefill or decode) it ends within one step with finishReason 'abort' and what was generated so far.
+   */
   signal?: AbortSignal;
 }
 
+/** A token's log-probability (natural log, under the model's own distribution) as OpenAI reports it. */
+export interface TokenLogprob {
+  id: number;
+  /** The token's text; bytes holds its exact bytes (a token may be part of a character). */
+  token: string;
+  bytes: number[];
+  logprob: number;
+  /** The most likely tokens at this step, largest first (topLogprobs of them). */
+  topLogprobs: { id: number; token: string; bytes: number[]; logprob: number }[];
+}
+
 /**
- * One generated token and the text it completed ('' while a UTF-8 character is still incomplete).
- * `token` is -1 only for a last chunk that flushes held-back bytes at the end.
+ * One generated token and the text it completed ('' while a UTF-8 character is incomplete or the text might
+ * be the start of a stop string). `token` is -1 only for a last chunk that flushes held-back text at the end.
  */
-export interface TokenChunk { token: number; text: string }
+export interface TokenChunk { token: number; text: string; logprobs?: TokenLogprob }
 
 export interface GenerationResult {
   /** Prompt ids as fed to the model, BOS included. */
   promptTokens: number[];
-  /** Generated ids (EOS not included). */
+  /** Generated ids (the EOS / end-of-turn token not included; a token that completed a stop string is). */
   tokens: number[];
-  /** The decoded continuation only. */
+  /** The decoded continuation only, cut before a stop string. */
   text: string;
+  /** 'stop': EOS, end of turn, a stop string, or complete JSON; 'length': maxTokens or the end of the context. */
   finishReason: 'stop' | 'length' | 'abort';
-  /** Prompt tokens actually computed (a cached prefix is skipped) and their rate. */
+  /** Prompt tokens whose keys and values came from the cache (the reused prefix of the previous context). */
+  cachedTokens: number;
+  /** Prompt tokens actually computed (promptTokens.length − cachedTokens) and their rate. */
   prefillTokens: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** With options.logprobs: one entry per generated token. */
+  logprobs?: TokenLogprob[];
 }
 
 /** Tokens as they are generated; `result` resolves when generation ends. */
@@ -102,19 +143,25 @@ export interface TokenStream extends AsyncIterable<TokenChunk> {
 }
 
 export interface Engine {
+  /** The loaded model (InvalidRequestError after unload(), until reload()). */
   readonly model: ModelInfo;
   /**
-   * Continues `prompt`. The KV cache keeps the previous context: when a prompt starts with the
-   * tokens of the last one, only the new tokens are computed.
+   * Continues `prompt` (text, or token ids as they are to be fed). Requests queue and run one at a time, in
+   * the order they were made. The KV cache keeps the previous context: when a prompt starts with its tokens,
+   * only the new tokens are computed (GenerationResult.cachedTokens says how many were reused).
    */
-  generate(prompt: string, options?: GenerateOptions): TokenStream;
+  generate(prompt: string | readonly number[], options?: GenerateOptions): TokenStream;
   /**
-   * The assistant's reply to `messages`: they are rendered with the model's chat template (generation
-   * prompt included), and generation stops at the end of the assistant's turn (EOS, '<|eot_id|>',
-   * '<|im_end|>', '<end_of_turn>', ...). The KV cache is reused as the conversation grows. Throws
+   * `engine.chat(messages, options)`: the assistant's reply to `messages`: they are rendered with the model's chat
+   * template (generation prompt included), and generation stops at the end of the assistant's turn (EOS,
+   * '<|eot_id|>', '<|im_end|>', '<end_of_turn>', ...). The KV cache is reused as the conversation grows.
    * InvalidRequestError when the model has no chat template (a base model: use generate).
+   * `engine.chat.completions.create(params)`: the same, OpenAI-shaped (ChatCompletion, or with stream: true
+   * an async iterable of ChatCompletionChunk).
    */
-  chat(messages: ChatMessage[], options?: GenerateOptions): TokenStream;
+  readonly chat: ((messages: ChatMessage[], options?: GenerateOptions) => TokenStream) & { readonly completions: ChatCompletions };
+  /** OpenAI's legacy completions endpoint: `engine.completions.create({ prompt, ... })` continues raw text. */
+  readonly completions: Completions;
   /** The prompt text chat() would feed the model for `messages` (InvalidRequestError without a template). */
   applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
@@ -127,6 +174,13 @@ export interface Engine {
   logits(tokens: number[]): Promise<Float32Array>;
   /** Forgets the cached context. */
   resetContext(): Promise<void>;
+  /** Frees the model's GPU memory; the engine (and its worker) stays, and reload() loads a model again. */
+  unload(): Promise<void>;
+  /**
+   * Loads `model` (default: the model loaded last, e.g. after unload() or a lost GPU device) in place of the
+   * current one, after the requests already queued.
+   */
+  reload(model?: ModelSource, options?: LoadOptions): Promise<ModelInfo>;
   /** Frees the GPU memory and stops the worker. */
   dispose(): Promise<void>;
 }

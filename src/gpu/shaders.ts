@@ -17,6 +17,9 @@ import gegluSource from '../../shaders/geglu.wgsl?raw';
 import softcapSource from '../../shaders/softcap.wgsl?raw';
 import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
+import logitProcessSource from '../../shaders/logit-process.wgsl?raw';
+import sampleSource from '../../shaders/sample.wgsl?raw';
+import logprobsSource from '../../shaders/logprobs.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -34,7 +37,7 @@ import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position';
+  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -59,6 +62,9 @@ const sources: Record<KernelName, string> = {
   softcap: softcapSource,
   scale: scaleSource,
   position: positionSource,
+  'logit-process': logitProcessSource,
+  sample: sampleSource,
+  logprobs: logprobsSource,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)

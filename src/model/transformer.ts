@@ -20,6 +20,13 @@ import type { Linear, ModelWeights, Norm } from './weights';
 /** What a step reads back to the CPU. */
 export type StepOutput = 'none' | 'token' | 'logits';
 
+/**
+ * Replaces the argmax of a 'token' step (the GPU sampler, src/engine/gpu-sampler.ts): prebuilt dispatches
+ * that read the logits and leave the chosen id in `tokenBuffer[0]`, run in the step's pass, and copies recorded
+ * after it (into the same encoder, so the step stays one submit).
+ */
+export interface TokenPicker { dispatches: readonly Dispatch[]; afterPass?(encoder: GPUCommandEncoder): void }
+
 /** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
 interface LayerProgram { beforeCache: Dispatch[]; afterCache: Dispatch[]; kCache: GPUBuffer; vCache: GPUBuffer }
 
@@ -31,7 +38,7 @@ interface ActivationBuffers {
 
 export class TransformerModel {
   private constructor(
-    private readonly device: GPUDevice,
+    readonly device: GPUDevice,
     readonly config: ModelConfig,
     /** Positions the KV cache holds. */
     readonly contextLength: number,
@@ -172,6 +179,16 @@ export class TransformerModel {
     return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, B);
   }
 
+  /** The output head's logits [vocab] of the last step: what a TokenPicker reads. */
+  get logitsBuffer(): GPUBuffer { return this.buf.logits; }
+  /** [batch] u32: the fed tokens, then the picked id in [0]: where a TokenPicker writes. */
+  get tokenBuffer(): GPUBuffer { return this.buf.token; }
+
+  /** Resolves when the GPU has finished the work submitted so far (lets a prefill be cancelled between batches). */
+  whenIdle(): Promise<void> {
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
   /**
    * Runs the model over `tokens` at positions pos, pos + 1, … to fill the KV cache, reading nothing back:
    * batches of up to `batchSize` tokens, one encoder and one submit each. The caller then decodes the
@@ -212,19 +229,21 @@ export class TransformerModel {
   /**
    * Runs the model on `token` at position `pos` (one encoder, one submit).
    * 'none' skips the output head (prompt tokens whose prediction is not needed) and returns at once;
-   * 'token' returns the argmax id; 'logits' returns all vocab logits.
+   * 'token' returns the argmax id (or the id `picker` chose); 'logits' returns all vocab logits.
    */
   step(token: number, pos: number, output: 'none'): Promise<void>;
-  step(token: number, pos: number, output: 'token'): Promise<number>;
+  step(token: number, pos: number, output: 'token', picker?: TokenPicker): Promise<number>;
   step(token: number, pos: number, output: 'logits'): Promise<Float32Array>;
-  async step(token: number, pos: number, output: StepOutput): Promise<void | number | Float32Array> {
+  async step(token: number, pos: number, output: StepOutput, picker?: TokenPicker): Promise<void | number | Float32Array> {
     const { device, buf, config } = this;
     this.writeInputs([token], pos);
     const encoder = device.createCommandEncoder({ label: `step ${pos}` });
     const pass = this.encodeLayers(encoder, 1, pos);
     if (output !== 'none') for (const d of this.head) run(pass, d);
-    if (output === 'token') run(pass, this.argmax);
+    if (output === 'token' && picker) for (const d of picker.dispatches) run(pass, d);
+    else if (output === 'token') run(pass, this.argmax);
     pass.end();
+    picker?.afterPass?.(encoder);
     if (output === 'token') encoder.copyBufferToBuffer(buf.token, 0, buf.tokenReadback, 0, 4);
     if (output === 'logits') encoder.copyBufferToBuffer(buf.logits, 0, buf.logitsReadback, 0, buf.logitsReadback.size);
     device.queue.submit([encoder.finish()]);

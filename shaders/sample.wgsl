@@ -1,0 +1,232 @@
+// Picks the next token from the processed scores (logit-process.wgsl) in ONE workgroup (dispatch 1), so no
+// pass over the vocabulary leaves the GPU and only the chosen id is read back. Each thread owns a
+// contiguous slice of the vocabulary; every reduction is "each thread writes its partial, thread 0 combines
+// them in thread order, everyone reads the result with workgroupUniformLoad" (2 barriers, and the results are
+// uniform, so loops over them may contain barriers). With m_i = exp(s_i − max s):
+//   greedy   — the largest score, lowest id on ties (like argmax.wgsl).
+//   top-k    — the k largest scores, lower id first on ties: the k-th largest key is found bit by bit
+//              (32 counting passes over order-preserving u32 keys), ties at it cut by id (rare, 32 more).
+//   top-p    — of those, the smallest "key ≥ τ" set whose mass reaches top_p of theirs (τ bit by bit, 32
+//              passes; ties at τ are all kept).
+//   min-p    — s_i ≥ max s + ln(min_p) (HF order: temperature, top-k, top-p, min-p).
+//   draw     — r = uniform01(seed, counter) · kept mass; the token where the running sum of kept m_i, in id
+//              order, passes r (per-thread partials, then the one thread whose range holds r scans its slice).
+// Then history[id] += 1 (frequency/presence penalties of later steps) and the counter advances: a step reads
+// nothing from the CPU. `report` holds what the tests compare with the CPU twin (test/reference/sampler.ts).
+
+struct Sampling {
+  inv_temperature: f32,
+  repetition_penalty: f32,
+  frequency_penalty: f32,
+  presence_penalty: f32,
+  top_p: f32,
+  min_p_log: f32,
+  top_k: u32,
+  seed: u32,
+  flags: u32,
+  top_logprobs: u32,
+  pad0: u32,
+  pad1: u32,
+}
+
+const FLAG_GREEDY: u32 = 8u;
+const WG: u32 = 256u;
+const NONE: u32 = 0xffffffffu;
+
+override N: u32;
+
+@group(0) @binding(0) var<uniform> s: Sampling;
+@group(0) @binding(1) var<storage, read> scores: array<f32>;         // [N]
+@group(0) @binding(2) var<storage, read_write> history: array<u32>;  // [N], see logit-process.wgsl
+@group(0) @binding(3) var<storage, read_write> state: array<u32>;    // [1]: tokens drawn so far (the random stream's counter)
+@group(0) @binding(4) var<storage, read_write> token: array<u32>;    // [1]: the chosen id
+@group(0) @binding(5) var<storage, read_write> report: array<u32>;   // [4]: kept count, kept mass (f32 bits), r (f32 bits), top-p key
+
+var<workgroup> part_f: array<f32, WG>;
+var<workgroup> part_u: array<u32, WG>;
+var<workgroup> part_c: array<u32, WG>;
+var<workgroup> total_f: f32;
+var<workgroup> total_u: u32;
+var<workgroup> total_c: u32;
+var<workgroup> picked: u32;
+
+fn pcg_hash(v: u32) -> u32 {
+  let state = v * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+
+fn uniform01(seed: u32, counter: u32) -> f32 {
+  return f32(pcg_hash(pcg_hash(seed) ^ counter) >> 8u) / 16777216.0;
+}
+
+/** Order-preserving map of f32 to u32: a < b ⇔ key(a) < key(b). */
+fn key(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+fn sum_u(t: u32, v: u32) -> u32 {
+  part_c[t] = v;
+  workgroupBarrier();
+  if (t == 0u) {
+    var acc = 0u;
+    for (var k = 0u; k < WG; k++) { acc += part_c[k]; }
+    total_c = acc;
+  }
+  return workgroupUniformLoad(&total_c);
+}
+
+fn sum_f(t: u32, v: f32) -> f32 {
+  part_f[t] = v;
+  workgroupBarrier();
+  if (t == 0u) {
+    var acc = 0.0;
+    for (var k = 0u; k < WG; k++) { acc += part_f[k]; }
+    total_f = acc;
+  }
+  return workgroupUniformLoad(&total_f);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32) {
+  let chunk = (N + WG - 1u) / WG;
+  let lo = min(t * chunk, N);
+  let hi = min(lo + chunk, N);
+
+  // Largest score, lowest id first: slices are in id order, so the first slice holding the maximum wins.
+  var bv = 0.0;
+  var bi = NONE;
+  for (var i = lo; i < hi; i++) {
+    let v = scores[i];
+    if (bi == NONE || v > bv) { bv = v; bi = i; }
+  }
+  part_f[t] = bv;
+  part_u[t] = bi;
+  workgroupBarrier();
+  if (t == 0u) {
+    var gv = 0.0;
+    var gi = NONE;
+    for (var k = 0u; k < WG; k++) {
+      if (part_u[k] != NONE && (gi == NONE || part_f[k] > gv)) { gv = part_f[k]; gi = part_u[k]; }
+    }
+    total_f = gv;
+    total_u = gi;
+  }
+  let smax = workgroupUniformLoad(&total_f);
+  let amax = workgroupUniformLoad(&total_u);
+  let counter = state[0];
+
+  var kk = 0u;      // top-k: keep key > kk, and key == kk with id <= kcut
+  var kcut = N;
+  var pk = 0u;      // top-p: keep key >= pk
+  let mt = smax + s.min_p_log; // min-p: keep s >= mt
+  if ((s.flags & FLAG_GREEDY) == 0u && s.top_k > 0u && s.top_k < N) {
+    for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
+      let cand = kk | bit;
+      var c = 0u;
+      for (var i = lo; i < hi; i++) { c += select(0u, 1u, key(scores[i]) >= cand); }
+      if (sum_u(t, c) >= s.top_k) { kk = cand; }
+    }
+    var gt = 0u;
+    var eq = 0u;
+    for (var i = lo; i < hi; i++) {
+      let ki = key(scores[i]);
+      gt += select(0u, 1u, ki > kk);
+      eq += select(0u, 1u, ki == kk);
+    }
+    let need = s.top_k - sum_u(t, gt);
+    if (sum_u(t, eq) > need) {
+      // More ties at the k-th score than places left: keep the `need` lowest ids among them.
+      var x = 0u;
+      for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
+        let cand = x | bit;
+        var c = 0u;
+        for (var i = lo; i < min(hi, cand); i++) { c += select(0u, 1u, key(scores[i]) == kk); }
+        if (sum_u(t, c) < need) { x = cand; }
+      }
+      kcut = x;
+    }
+  }
+  if ((s.flags & FLAG_GREEDY) == 0u && s.top_p < 1.0) {
+    var partial = 0.0;
+    for (var i = lo; i < hi; i++) {
+      let ki = key(scores[i]);
+      if (ki > kk || (ki == kk && i <= kcut)) { partial += exp(scores[i] - smax); }
+    }
+    let goal = s.top_p * sum_f(t, partial);
+    for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
+      let cand = pk | bit;
+      var m = 0.0;
+      for (var i = lo; i < hi; i++) {
+        let ki = key(scores[i]);
+        if ((ki > kk || (ki == kk && i <= kcut)) && ki >= cand) { m += exp(scores[i] - smax); }
+      }
+      if (sum_f(t, m) >= goal) { pk = cand; }
+    }
+  }
+
+  // Kept mass per slice (and the last kept id, for an r that rounding puts past the end).
+  var partial = 0.0;
+  var count = 0u;
+  var last = NONE;
+  for (var i = lo; i < hi; i++) {
+    let v = scores[i];
+    let ki = key(v);
+    if ((ki > kk || (ki == kk && i <= kcut)) && ki >= pk && v >= mt) {
+      let m = exp(v - smax);
+      partial += m;
+      count += 1u;
+      if (m > 0.0) { last = i; }
+    }
+  }
+  part_f[t] = partial;
+  part_c[t] = count;
+  part_u[t] = last;
+  workgroupBarrier();
+  if (t == 0u) {
+    var acc = 0.0;
+    var n = 0u;
+    var l = NONE;
+    for (var k = 0u; k < WG; k++) {
+      acc += part_f[k];
+      n += part_c[k];
+      if (part_u[k] != NONE) { l = part_u[k]; }
+    }
+    total_f = acc;
+    total_c = n;
+    picked = l;
+  }
+  workgroupBarrier();
+  let total = total_f;
+  let r = uniform01(s.seed, counter) * total;
+  var prefix = 0.0;
+  for (var k = 0u; k < t; k++) { prefix += part_f[k]; }
+  let next = prefix + part_f[t];
+  let kept_count = total_c;
+  workgroupBarrier();
+  if ((s.flags & FLAG_GREEDY) == 0u && prefix <= r && r < next) {
+    var acc = prefix;
+    var choice = last;
+    for (var i = lo; i < hi; i++) {
+      let v = scores[i];
+      let ki = key(v);
+      if ((ki > kk || (ki == kk && i <= kcut)) && ki >= pk && v >= mt) {
+        acc += exp(v - smax);
+        if (r < acc) { choice = i; break; }
+      }
+    }
+    picked = choice;
+  }
+  workgroupBarrier();
+  if (t == 0u) {
+    let id = select(picked, amax, (s.flags & FLAG_GREEDY) != 0u);
+    token[0] = id;
+    history[id] += 1u;
+    state[0] = counter + 1u;
+    report[0] = kept_count;
+    report[1] = bitcast<u32>(total);
+    report[2] = bitcast<u32>(r);
+    report[3] = pk;
+  }
+}

@@ -1,0 +1,168 @@
+// The OpenAI SDK's request and response shapes (openai v4–v6, `openai/resources/chat/completions` and
+// `openai/resources/completions`), written out so Hearth's types need no dependency, with one widening:
+// finish_reason may also be 'abort' (the request's signal ended it). test/openai-types.test.ts checks, at
+// compile time, that every response type here is assignable to the SDK's once 'abort' is excluded, and that the
+// SDK's request types are accepted by `create`. Hearth extensions to the parameters are marked.
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | 'abort';
+
+export interface CompletionUsage {
+  completion_tokens: number;
+  prompt_tokens: number;
+  total_tokens: number;
+  completion_tokens_details?: { accepted_prediction_tokens?: number; audio_tokens?: number; reasoning_tokens?: number; rejected_prediction_tokens?: number };
+  /** cached_tokens: prompt tokens whose KV cache was reused from the previous request (not recomputed). */
+  prompt_tokens_details?: { audio_tokens?: number; cached_tokens?: number };
+}
+
+export interface ChatCompletionTokenLogprob {
+  token: string;
+  bytes: number[] | null;
+  logprob: number;
+  top_logprobs: { token: string; bytes: number[] | null; logprob: number }[];
+}
+
+export interface ChatCompletionMessage {
+  content: string | null;
+  refusal: string | null;
+  role: 'assistant';
+}
+
+export interface ChatCompletion {
+  id: string;
+  choices: {
+    finish_reason: FinishReason;
+    index: number;
+    logprobs: { content: ChatCompletionTokenLogprob[] | null; refusal: ChatCompletionTokenLogprob[] | null } | null;
+    message: ChatCompletionMessage;
+  }[];
+  created: number;
+  model: string;
+  object: 'chat.completion';
+  system_fingerprint?: string;
+  usage?: CompletionUsage;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  choices: {
+    delta: { content?: string | null; refusal?: string | null; role?: 'developer' | 'system' | 'user' | 'assistant' | 'tool' };
+    finish_reason: FinishReason | null;
+    index: number;
+    logprobs?: { content: ChatCompletionTokenLogprob[] | null; refusal: ChatCompletionTokenLogprob[] | null } | null;
+  }[];
+  created: number;
+  model: string;
+  object: 'chat.completion.chunk';
+  system_fingerprint?: string;
+  usage?: CompletionUsage | null;
+}
+
+export interface Completion {
+  id: string;
+  choices: {
+    finish_reason: 'stop' | 'length' | 'content_filter' | 'abort';
+    index: number;
+    logprobs: { text_offset?: number[]; token_logprobs?: number[]; tokens?: string[]; top_logprobs?: Record<string, number>[] } | null;
+    text: string;
+  }[];
+  created: number;
+  model: string;
+  object: 'text_completion';
+  system_fingerprint?: string;
+  usage?: CompletionUsage;
+}
+
+/**
+ * A message as the SDK types allow it. Hearth reads roles system, developer (as system), user, assistant and
+ * tool, and text content (a string or text parts); other content parts are rejected with InvalidRequestError.
+ */
+export interface ChatCompletionMessageParam {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
+  content?: string | null | readonly { type: string; text?: string }[];
+  name?: string;
+}
+
+/** Sampling and output options shared by both endpoints. */
+interface CommonParams {
+  /** Ignored: the engine runs the model it loaded. */
+  model?: string;
+  max_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  frequency_penalty?: number | null;
+  presence_penalty?: number | null;
+  logit_bias?: Record<string, number> | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  n?: number | null;
+  stream_options?: { include_usage?: boolean; include_obfuscation?: boolean } | null;
+  user?: string;
+  /** Hearth extension: keep the k most likely tokens. */
+  top_k?: number | null;
+  /** Hearth extension: keep tokens at least min_p × as likely as the top one. */
+  min_p?: number | null;
+  /** Hearth extension: transformers' repetition penalty over prompt and output tokens. */
+  repetition_penalty?: number | null;
+  /** Hearth extension (the SDK passes it as a request option): aborts the request. */
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionCreateParamsBase extends CommonParams {
+  messages: readonly ChatCompletionMessageParam[];
+  max_completion_tokens?: number | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+  response_format?:
+    | { type: 'text' }
+    | { type: 'json_object' }
+    | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
+  stream?: boolean | null;
+  /** Rejected when non-empty: Hearth does not call tools or functions. */
+  tools?: readonly unknown[];
+  functions?: readonly unknown[];
+  tool_choice?: unknown;
+  function_call?: unknown;
+  parallel_tool_calls?: boolean;
+  /** Accepted and ignored (they mean nothing for a local model). */
+  audio?: unknown;
+  metadata?: unknown;
+  modalities?: unknown;
+  moderation?: unknown;
+  prediction?: unknown;
+  prompt_cache_key?: string | null;
+  prompt_cache_options?: unknown;
+  prompt_cache_retention?: unknown;
+  reasoning_effort?: unknown;
+  safety_identifier?: string | null;
+  service_tier?: unknown;
+  store?: boolean | null;
+  verbosity?: unknown;
+  web_search_options?: unknown;
+}
+export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionCreateParamsBase { stream?: false | null }
+export interface ChatCompletionCreateParamsStreaming extends ChatCompletionCreateParamsBase { stream: true }
+export type ChatCompletionCreateParams = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
+
+export interface CompletionCreateParamsBase extends CommonParams {
+  /** Text, or token ids as they are to be fed (a one-element array of either also works). */
+  prompt: string | readonly string[] | readonly number[] | readonly (readonly number[])[] | null;
+  /** Top log-probabilities per token (0..5 in OpenAI; up to 20 here). */
+  logprobs?: number | null;
+  /** Put the prompt in front of the completion's text. */
+  echo?: boolean | null;
+  best_of?: number | null;
+  suffix?: string | null;
+  stream?: boolean | null;
+}
+export interface CompletionCreateParamsNonStreaming extends CompletionCreateParamsBase { stream?: false | null }
+export interface CompletionCreateParamsStreaming extends CompletionCreateParamsBase { stream: true }
+export type CompletionCreateParams = CompletionCreateParamsNonStreaming | CompletionCreateParamsStreaming;
+
+/** What the SDK passes as create's second argument. */
+export interface RequestOptions { signal?: AbortSignal | null; timeout?: number; headers?: unknown; maxRetries?: number }
+
+/** A streaming response, like the SDK's Stream: iterate it; `controller.abort()` ends it (finish_reason 'abort'). */
+export interface Stream<T> extends AsyncIterable<T> {
+  readonly controller: AbortController;
+}

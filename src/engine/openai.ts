@@ -1,0 +1,250 @@
+// OpenAI-compatible front door: engine.chat.completions.create and engine.completions.create take the SDK's
+// parameters and return its response shapes (src/engine/openai-types.ts), streaming included, on top of the
+// engine's own generate/chat streams. Parameters are checked here, before anything is queued.
+import { InvalidRequestError } from '../errors';
+import type { ChatMessage } from '../tokenizer/chat-template';
+import { normalizeRequest } from './options';
+import type {
+  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion, CompletionCreateParams, CompletionCreateParamsNonStreaming,
+  CompletionCreateParamsStreaming, CompletionUsage, FinishReason, RequestOptions, Stream,
+} from './openai-types';
+import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
+
+/** What the OpenAI layer needs from an engine. */
+export interface OpenAIBackend {
+  readonly model: ModelInfo;
+  generate(prompt: string | readonly number[], options: GenerateOptions): TokenStream;
+  chat(messages: ChatMessage[], options: GenerateOptions): TokenStream;
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+/** OpenAI's legacy completions default. */
+const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+export class ChatCompletions {
+  constructor(private readonly backend: OpenAIBackend) {}
+
+  create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
+  create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
+  create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
+  async create(params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
+    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
+    const messages = chatMessages(params.messages);
+    for (const key of ['tools', 'functions'] as const) {
+      const list = params[key];
+      if (Array.isArray(list) && list.length > 0) throw new InvalidRequestError(`${key} are not supported: Hearth generates text (and JSON with response_format), it does not call tools`);
+    }
+    if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
+    const controller = new AbortController();
+    const gen: GenerateOptions = {
+      ...commonOptions(params, params.max_completion_tokens ?? params.max_tokens ?? Infinity),
+      logprobs: params.logprobs ?? undefined,
+      topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
+      responseFormat: responseFormat(params.response_format),
+      signal: linkSignals(controller, params.signal, options.signal),
+    };
+    checkOptions(gen, this.backend.model.vocabSize); // throws before anything is queued
+    const stream = this.backend.chat(messages, gen);
+    const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
+    if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller);
+    const result = await stream.result;
+    return {
+      ...meta,
+      object: 'chat.completion',
+      choices: [{
+        index: 0,
+        message: { role: 'assistant', content: result.text, refusal: null },
+        logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
+        finish_reason: result.finishReason,
+      }],
+      usage: usage(result),
+    };
+  }
+}
+
+export class Completions {
+  constructor(private readonly backend: OpenAIBackend) {}
+
+  create(params: CompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<Completion>>;
+  create(params: CompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Completion>;
+  create(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | Stream<Completion>>;
+  async create(params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
+    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
+    const prompt = completionPrompt(params.prompt);
+    if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
+    if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${params.best_of}`);
+    if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
+      throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${params.logprobs}`);
+    }
+    if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
+    const controller = new AbortController();
+    const gen: GenerateOptions = {
+      ...commonOptions(params, params.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+      logprobs: params.logprobs != null ? true : undefined,
+      topLogprobs: params.logprobs ?? undefined,
+      signal: linkSignals(controller, params.signal, options.signal),
+    };
+    checkOptions(gen, this.backend.model.vocabSize);
+    const stream = this.backend.generate(prompt, gen);
+    const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
+    const echo = params.echo && typeof prompt === 'string' ? prompt : '';
+    if (params.stream) return completionChunks(stream, meta, echo, params.stream_options?.include_usage === true, controller);
+    const result = await stream.result;
+    return {
+      ...meta,
+      object: 'text_completion',
+      choices: [{ index: 0, text: echo + result.text, logprobs: result.logprobs ? legacyLogprobs(result.logprobs, echo.length) : null, finish_reason: legacyFinish(result.finishReason) }],
+      usage: usage(result),
+    };
+  }
+}
+
+/** Options both endpoints share, mapped to the engine's. OpenAI samples at temperature 1 by default, seeded at random. */
+function commonOptions(p: ChatCompletionCreateParams | CompletionCreateParams, maxTokens: number): GenerateOptions {
+  if (p.n != null && p.n !== 1) throw new InvalidRequestError(`n must be 1 (one choice per request), got ${p.n}`);
+  if (p.seed != null && !Number.isSafeInteger(p.seed)) throw new InvalidRequestError(`seed must be an integer, got ${p.seed}`);
+  return {
+    maxTokens,
+    temperature: p.temperature ?? 1,
+    topP: p.top_p ?? undefined,
+    topK: p.top_k ?? undefined,
+    minP: p.min_p ?? undefined,
+    frequencyPenalty: p.frequency_penalty ?? undefined,
+    presencePenalty: p.presence_penalty ?? undefined,
+    repetitionPenalty: p.repetition_penalty ?? undefined,
+    logitBias: (p.logit_bias ?? undefined) as Record<number, number> | undefined,
+    stop: p.stop ?? undefined,
+    seed: p.seed != null ? ((p.seed % 2 ** 32) + 2 ** 32) % 2 ** 32 : Math.floor(Math.random() * 2 ** 32),
+  };
+}
+
+function checkOptions(options: GenerateOptions, vocabSize: number): void {
+  const { signal: _signal, ...request } = options;
+  normalizeRequest(request, vocabSize);
+}
+
+function chatMessages(messages: unknown): ChatMessage[] {
+  if (!Array.isArray(messages) || messages.length === 0) throw new InvalidRequestError('messages must be a non-empty array of { role, content }');
+  return messages.map((m: ChatCompletionMessageParam, i) => {
+    if (typeof m !== 'object' || m === null) throw new InvalidRequestError(`messages[${i}] must be an object { role, content }`);
+    if (!ROLES.has(m.role)) throw new InvalidRequestError(`messages[${i}].role must be one of system, developer, user, assistant, tool; got ${JSON.stringify(m.role)}`);
+    let content: string;
+    if (typeof m.content === 'string') content = m.content;
+    else if (m.content == null && m.role === 'assistant') content = '';
+    else if (Array.isArray(m.content)) {
+      content = m.content.map((part, j) => {
+        if (part?.type !== 'text' || typeof part.text !== 'string') throw new InvalidRequestError(`messages[${i}].content[${j}]: only text parts are supported, got type ${JSON.stringify(part?.type)}`);
+        return part.text;
+      }).join('');
+    } else throw new InvalidRequestError(`messages[${i}].content must be a string or an array of text parts`);
+    return { role: m.role === 'developer' ? 'system' : m.role, content };
+  });
+}
+
+function completionPrompt(prompt: CompletionCreateParams['prompt']): string | number[] {
+  const one = Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt[0] : prompt;
+  if (typeof one === 'string') return one;
+  if (Array.isArray(one) && one.every((x) => typeof x === 'number')) return one as number[];
+  throw new InvalidRequestError('prompt must be a string or an array of token ids (one prompt per request)');
+}
+
+function responseFormat(f: ChatCompletionCreateParams['response_format']): GenerateOptions['responseFormat'] {
+  if (f == null) return undefined;
+  if (f.type === 'json_schema') {
+    if (typeof f.json_schema !== 'object' || f.json_schema === null) throw new InvalidRequestError('response_format json_schema needs { json_schema: { name, schema } }');
+    return { type: 'json_schema', schema: f.json_schema.schema ?? {} };
+  }
+  return f as GenerateOptions['responseFormat'];
+}
+
+/** The request's own controller, aborted by either signal the caller gave. */
+function linkSignals(controller: AbortController, ...signals: (AbortSignal | null | undefined)[]): AbortSignal {
+  for (const s of signals) {
+    if (!s) continue;
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+function usage(r: GenerationResult): CompletionUsage {
+  const prompt = r.promptTokens.length;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: r.tokens.length,
+    total_tokens: prompt + r.tokens.length,
+    prompt_tokens_details: { cached_tokens: r.cachedTokens },
+  };
+}
+
+function chatLogprob(l: TokenLogprob): ChatCompletionTokenLogprob {
+  return { token: l.token, bytes: l.bytes, logprob: l.logprob, top_logprobs: l.topLogprobs.map((t) => ({ token: t.token, bytes: t.bytes, logprob: t.logprob })) };
+}
+
+function legacyLogprobs(entries: TokenLogprob[], start: number): NonNullable<Completion['choices'][number]['logprobs']> {
+  const offsets: number[] = [];
+  let at = start;
+  for (const e of entries) { offsets.push(at); at += e.token.length; }
+  return {
+    tokens: entries.map((e) => e.token),
+    token_logprobs: entries.map((e) => e.logprob),
+    top_logprobs: entries.map((e) => Object.fromEntries(e.topLogprobs.map((t) => [t.token, t.logprob]))),
+    text_offset: offsets,
+  };
+}
+
+function legacyFinish(r: GenerationResult['finishReason']): Completion['choices'][number]['finish_reason'] {
+  return r;
+}
+
+async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
+  const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null, logprobs: ChatCompletionTokenLogprob[] | null = null): ChatCompletionChunk => ({
+    ...meta,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: logprobs ? { content: logprobs, refusal: null } : null }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+  yield chunk({ role: 'assistant', content: '' }, null);
+  for await (const c of stream) {
+    if (c.text === '' && !c.logprobs) continue;
+    yield chunk({ content: c.text }, null, c.logprobs ? [chatLogprob(c.logprobs)] : null);
+  }
+  const result = await stream.result;
+  yield chunk({}, result.finishReason);
+  if (includeUsage) yield { ...meta, object: 'chat.completion.chunk', choices: [], usage: usage(result) };
+}
+
+function chatChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, controller: AbortController): Stream<ChatCompletionChunk> {
+  const generator = chatChunkGenerator(stream, meta, includeUsage);
+  return { controller, [Symbol.asyncIterator]: () => generator };
+}
+
+async function* completionChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, echo: string, includeUsage: boolean): AsyncGenerator<Completion> {
+  const chunk = (text: string, finish: Completion['choices'][number]['finish_reason'] | null, logprobs: TokenLogprob | null = null, offset = 0): Completion => ({
+    ...meta,
+    object: 'text_completion',
+    choices: [{ index: 0, text, logprobs: logprobs ? legacyLogprobs([logprobs], offset) : null, finish_reason: finish as Completion['choices'][number]['finish_reason'] }],
+  });
+  let offset = echo.length;
+  if (echo) yield chunk(echo, null);
+  for await (const c of stream) {
+    if (c.text === '' && !c.logprobs) continue;
+    yield chunk(c.text, null, c.logprobs ?? null, offset);
+    offset += c.text.length;
+  }
+  const result = await stream.result;
+  yield chunk('', legacyFinish(result.finishReason));
+  if (includeUsage) yield { ...meta, object: 'text_completion', choices: [], usage: usage(result) };
+}
+
+function completionChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, echo: string, includeUsage: boolean, controller: AbortController): Stream<Completion> {
+  const generator = completionChunkGenerator(stream, meta, echo, includeUsage);
+  return { controller, [Symbol.asyncIterator]: () => generator };
+}
+
+function randomId(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
