@@ -215,6 +215,7 @@ export class HearthChat extends HTMLElement {
     try {
       const { result } = await turn.done;
       streamed = result.text;
+      if (result.finishReason === 'abort') bot.classList.add('stopped');
       this.history.push({ role: 'assistant', content: result.text });
       this.setStatus(`${result.decodeTokensPerSecond.toFixed(1)} tok/s`);
       this.emit('done', { text: result.text, finishReason: result.finishReason, tokens: result.tokens.length, tokensPerSecond: result.decodeTokensPerSecond });
