@@ -26,9 +26,12 @@ export class UnsupportedError extends HearthError {
 /** The network or a server failed: wrong URL, HTTP error, connection lost. */
 export class DownloadError extends HearthError {
   readonly status?: number;
-  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+  /** True when trying again may work (connection lost, HTTP 5xx or 429); the loaders retry these themselves. */
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; status?: number; retryable?: boolean }) {
     super('download', message, options);
     if (options?.status !== undefined) this.status = options.status;
+    this.retryable = options?.retryable ?? false;
   }
 }
 

@@ -9,6 +9,8 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes starting at `offset`; throws FormatError if that runs past the end. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** True when reads report their own progress events (Range downloads, cache reads), so loaders add none. */
+  readonly reportsProgress?: boolean;
   /** Releases what the source holds open (a file handle); reads after this fail. */
   close?(): Promise<void>;
 }

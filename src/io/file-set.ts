@@ -1,13 +1,24 @@
 // Where a model lives, and the files of a multi-file model (a Hugging Face repo: config.json, tokenizer.json,
-// *.safetensors) as a set addressed by relative name. All URL handling of model locations is here: a base URL
-// serves `<base>/<file>` (the layout of https://huggingface.co/<repo>/resolve/main/<file>); in Node, a
-// directory serves its files. A single GGUF stays one ByteSource.
+// *.safetensors) as a set addressed by relative name. All URL handling of model locations is here (hub ids and
+// their URLs: ./model-id.ts, ./hub.ts): a base URL serves `<base>/<file>` (the layout of
+// https://huggingface.co/<repo>/resolve/main/<file>); in Node, a directory serves its files. A GGUF is one
+// ByteSource, or several for a split GGUF (`<name>-00001-of-00003.gguf` names all three parts).
 import { DownloadError, FormatError, InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from './byte-source';
+import { ModelCache } from './cache';
+import type { ModelFetchOptions } from './fetch-options';
+import { locateHubModel } from './hub';
+import { parseModelId } from './model-id';
 import type { ProgressCallback } from './progress';
+import { isNodeRuntime } from './runtime';
 import { openUrlSource } from './url-source';
 
 export interface FileSetOptions { onProgress?: ProgressCallback; signal?: AbortSignal }
+
+export interface LocateOptions extends FileSetOptions, ModelFetchOptions {
+  /** Read only what a header needs (pre-flight check, inspect): nothing is downloaded into the cache. */
+  headerOnly?: boolean;
+}
 
 export interface FileSet {
   /** The directory or base URL, for messages. */
@@ -16,15 +27,15 @@ export interface FileSet {
   open(file: string): Promise<ByteSource | undefined>;
 }
 
-/** What a model source turned out to be. */
-export type ModelLocation = { kind: 'gguf'; source: ByteSource } | { kind: 'repo'; files: FileSet };
+/** What a model source turned out to be; `parts`: every part of a split GGUF in order (`source` is the first). */
+export type ModelLocation = { kind: 'gguf'; source: ByteSource; parts?: ByteSource[] } | { kind: 'repo'; files: FileSet };
 
 /** Files named like these, given directly, stand for the repo they are in. */
 const REPO_FILE = /(^|\/)(config\.json|[^/]*\.safetensors|model\.safetensors\.index\.json)$/i;
 
-export function isNodeRuntime(): boolean {
-  return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
-}
+export { isNodeRuntime };
+
+const SPLIT = /-(\d{5})-of-(\d{5})\.gguf$/i;
 
 /** `<base>/<file>` with exactly one slash between them. */
 export function repoFileUrl(base: string, file: string): string {
@@ -47,22 +58,26 @@ export function urlFileSet(base: string, options: FileSetOptions = {}): FileSet 
 }
 
 /**
- * Bytes → a GGUF in memory. A URL whose path ends in .gguf → that GGUF; one that names a repo file → that
- * repo; any other URL is a repo when `<url>/config.json` is a JSON object, else a GGUF. In Node, a directory is
- * a repo and any other path a GGUF file (or a repo file, as for URLs).
+ * Bytes → a GGUF in memory. A hub id (`owner/repo`, `owner/repo/file.gguf`, `owner/repo@revision/...`; see
+ * ./model-id.ts) → its files from the hub, through the model cache. A URL whose path ends in .gguf → that GGUF;
+ * one that names a repo file → that repo; any other URL is a repo when `<url>/config.json` is a JSON object,
+ * else a GGUF. In Node, an existing path wins over a hub id of the same spelling: a directory is a repo and any
+ * other path a GGUF file (or a repo file, as for URLs).
  */
-export async function locateModel(model: string | URL | ArrayBuffer | Uint8Array, options: FileSetOptions = {}): Promise<ModelLocation> {
+export async function locateModel(model: string | URL | ArrayBuffer | Uint8Array, options: LocateOptions = {}): Promise<ModelLocation> {
   if (model instanceof ArrayBuffer || model instanceof Uint8Array) return { kind: 'gguf', source: new MemorySource(model, 'model.gguf') };
   const text = model instanceof URL ? model.href : model;
+  const id = /^(https?|file):/i.test(text) ? undefined : parseModelId(text);
+  if (id && !(isNodeRuntime() && (await pathExists(text)))) return locateHubModel(id, options);
   const isUrl = /^https?:\/\//i.test(text) || !isNodeRuntime();
   if (isUrl) {
     const url = /^https?:\/\//i.test(text) ? text : new URL(text, globalThis.location?.href).href;
     const path = new URL(url).pathname.replace(/\/+$/, '');
-    if (/\.gguf$/i.test(path)) return { kind: 'gguf', source: await openUrlSource(url, options) };
+    if (/\.gguf$/i.test(path)) return ggufLocation(url, (u) => openUrl(u, options));
     if (REPO_FILE.test(path)) return { kind: 'repo', files: urlFileSet(url.slice(0, url.lastIndexOf('/')), options) };
     const files = urlFileSet(url, options);
     if (await hasJsonObject(files, 'config.json')) return { kind: 'repo', files };
-    return { kind: 'gguf', source: await openUrlSource(url, options) };
+    return { kind: 'gguf', source: await openUrl(url, options) };
   }
   // A variable specifier keeps the Node-only file reader out of browser bundles.
   const fileSourceModule = './file-source';
@@ -70,7 +85,38 @@ export async function locateModel(model: string | URL | ArrayBuffer | Uint8Array
   const path = text.startsWith('file:') ? new URL(text).pathname : text;
   if (await node.isDirectory(path)) return { kind: 'repo', files: node.directoryFileSet(path) };
   if (REPO_FILE.test(path.replace(/\\/g, '/'))) return { kind: 'repo', files: node.directoryFileSet(path.replace(/[\\/][^\\/]*$/, '') || '.') };
-  return { kind: 'gguf', source: await node.openFileSource(path) };
+  return ggufLocation(path, (p) => node.openFileSource(p));
+}
+
+/** One GGUF, or every part of a split GGUF when `name` is one part (`-00002-of-00003.gguf`). */
+async function ggufLocation(name: string, open: (name: string) => Promise<ByteSource>): Promise<ModelLocation> {
+  const m = SPLIT.exec(name);
+  if (!m) return { kind: 'gguf', source: await open(name) };
+  const parts: ByteSource[] = [];
+  try {
+    for (let i = 1; i <= Number(m[2]); i++) parts.push(await open(`${name.slice(0, m.index)}-${String(i).padStart(5, '0')}-of-${m[2]}.gguf`));
+  } catch (e) {
+    await Promise.all(parts.map((p) => p.close?.()));
+    throw e;
+  }
+  return { kind: 'gguf', source: parts[0]!, parts };
+}
+
+/** A URL by Range requests, or with `cache: true` through the model cache (downloaded first unless headerOnly). */
+async function openUrl(url: string, options: LocateOptions): Promise<ByteSource> {
+  const cache = options.cache === true ? await ModelCache.open(options) : undefined;
+  const cached = await cache?.open(url, options.onProgress);
+  if (cached) return cached;
+  const remote = await openUrlSource(url, options);
+  if (!cache || options.headerOnly) return remote;
+  await cache.ensureSpace(await cache.missingBytes([{ url, size: remote.size }]), url);
+  return cache.fetch(url, { size: remote.size }, options);
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  const fsModule = 'node:fs/promises';
+  const { stat } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+  return stat(path).then(() => true, () => false);
 }
 
 async function hasJsonObject(files: FileSet, file: string): Promise<boolean> {

@@ -8,7 +8,8 @@ import type { FileSet } from './file-set';
 export class FileSource implements ByteSource {
   private constructor(private readonly handle: FileHandle, readonly name: string, readonly size: number) {}
 
-  static async open(path: string): Promise<FileSource> {
+  /** `name` names the file in messages and progress events (default: the path). */
+  static async open(path: string, name = path): Promise<FileSource> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -24,7 +25,7 @@ export class FileSource implements ByteSource {
       await handle.close();
       throw new InvalidRequestError(`'${path}' is not a regular file`);
     }
-    return new FileSource(handle, path, stat.size);
+    return new FileSource(handle, name, stat.size);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {

@@ -8,9 +8,14 @@ export interface LoadProgress {
   loaded: number;
   /** Units in all (0 if unknown). */
   total: number;
-  /** Bytes per second over the phase so far (0 if not meaningful). */
+  /** Bytes per second over the phase so far (0 if not meaningful; a resumed download counts only the new bytes). */
   rate: number;
-  phase: 'download' | 'upload' | 'compile' | 'ready';
+  /**
+   * download: bytes arriving from the network (into the cache, or straight to the GPU by Range requests);
+   * cache-read: weights read from the local model cache; upload: weights written to the GPU from memory or a
+   * local file; compile: building the GPU pipelines; ready: done.
+   */
+  phase: 'download' | 'cache-read' | 'upload' | 'compile' | 'ready';
 }
 
 export type ProgressCallback = (p: LoadProgress) => void;
@@ -27,15 +32,71 @@ export class ProgressReporter {
     private readonly minIntervalMs = 50,
   ) {}
 
-  /** Reports `loaded`; always emits the final (loaded === total) event. */
-  report(loaded: number): void {
+  /**
+   * Reports `loaded`; always emits the first and the final (loaded === total) event. `base`: bytes that were
+   * already there when the phase started (a resumed download), left out of the rate.
+   */
+  report(loaded: number, base = 0): void {
     if (!this.onProgress) return;
     const now = performance.now();
     const done = this.total > 0 && loaded >= this.total;
     if (!done && now - this.lastEmit < this.minIntervalMs) return;
     this.lastEmit = now;
     const seconds = (now - this.start) / 1000;
-    this.onProgress({ file: this.file, loaded, total: this.total, rate: seconds > 0 ? loaded / seconds : 0, phase: this.phase });
+    this.onProgress({ file: this.file, loaded, total: this.total, rate: seconds > 0 ? Math.max(0, loaded - base) / seconds : 0, phase: this.phase });
+  }
+}
+
+/** A source whose reads report `phase` progress: bytes of the file read at least once (header windows overlap). */
+export class ReportingSource implements ByteSource {
+  readonly reportsProgress = true;
+  private readonly reporter: ProgressReporter;
+  private readonly seen = new Coverage();
+  constructor(private readonly inner: ByteSource, onProgress: ProgressCallback | undefined, phase: LoadProgress['phase']) {
+    this.reporter = new ProgressReporter(onProgress, inner.name, inner.size, phase);
+  }
+  get name(): string { return this.inner.name; }
+  get size(): number { return this.inner.size; }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = await this.inner.read(offset, length);
+    this.seen.add(offset, offset + length);
+    this.reporter.report(this.seen.bytes);
+    return bytes;
+  }
+  close(): Promise<void> {
+    return this.inner.close?.() ?? Promise.resolve();
+  }
+}
+
+/** Union of byte ranges [start, end), kept merged and sorted. */
+export class Coverage {
+  private spans: [number, number][] = [];
+  bytes = 0;
+
+  /** How many bytes of [start, end) are not covered yet. */
+  uncovered(start: number, end: number): number {
+    let overlap = 0;
+    for (const [a, b] of this.spans) overlap += Math.max(0, Math.min(b, end) - Math.max(a, start));
+    return end - start - overlap;
+  }
+
+  add(start: number, end: number): void {
+    // Reads mostly extend the last span: merge in place before falling back to a sort.
+    const last = this.spans[this.spans.length - 1];
+    if (last && start >= last[0] && start <= last[1]) {
+      const grown = Math.max(last[1], end);
+      this.bytes += grown - last[1];
+      last[1] = grown;
+      return;
+    }
+    const merged: [number, number][] = [];
+    for (const span of [...this.spans, [start, end] as [number, number]].sort((x, y) => x[0] - y[0])) {
+      const prev = merged[merged.length - 1];
+      if (prev && span[0] <= prev[1]) prev[1] = Math.max(prev[1], span[1]);
+      else merged.push([span[0], span[1]]);
+    }
+    this.spans = merged;
+    this.bytes = merged.reduce((sum, [a, b]) => sum + b - a, 0);
   }
 }
 

@@ -1,20 +1,21 @@
 // A model on a web server as a ByteSource. With HTTP Range support only the bytes asked for are
 // fetched (the GGUF header first, then tensors); a server that ignores Range gets downloaded once
-// into memory. Network and HTTP failures become DownloadErrors that say what to check.
-import { DownloadError, abortError } from '../errors';
+// into memory. A read whose connection drops (or that meets a 5xx) asks again for the bytes still missing.
+// Network and HTTP failures become DownloadErrors that say what to check.
+import { DownloadError } from '../errors';
 import { checkRange, type ByteSource } from './byte-source';
-import { ProgressReporter, type ProgressCallback } from './progress';
+import { contentLength, doFetch, httpError, isRetryable, parseContentRange, retryPolicy, sleep, streamBody, type HttpOptions } from './http';
+import { Coverage, ProgressReporter, type ProgressCallback } from './progress';
 
-export interface UrlSourceOptions {
+export interface UrlSourceOptions extends HttpOptions {
   onProgress?: ProgressCallback;
-  signal?: AbortSignal;
-  /** Injected fetch (tests, custom headers); defaults to globalThis.fetch. */
-  fetch?: typeof globalThis.fetch;
 }
 
 export class UrlSource implements ByteSource {
   /** True while reads are served by Range requests; false once the whole file is in memory. */
   get rangeSupported(): boolean { return this.memory === undefined; }
+  /** Range reads report 'download' progress themselves. */
+  get reportsProgress(): boolean { return this.rangeSupported; }
   private readonly fetched = new Coverage();
   private readonly reporter: ProgressReporter;
 
@@ -31,28 +32,56 @@ export class UrlSource implements ByteSource {
     checkRange(this, offset, length);
     if (length === 0) return new Uint8Array(0);
     if (this.memory) return this.memory.subarray(offset, offset + length);
-    const res = await doFetch(this.name, this.options, { Range: `bytes=${offset}-${offset + length - 1}` });
-    if (res.status === 200) {
-      // The server stopped honouring Range: take the whole body once and serve from memory.
-      this.memory = await readBody(res, this.name, this.size, this.options.signal, (n) => this.reporter.report(n));
-      if (this.memory.length !== this.size) throw sizeChanged(this.name, this.size, this.memory.length);
-      return this.memory.subarray(offset, offset + length);
-    }
-    if (res.status !== 206) throw httpError(res, this.name);
-    const range = parseContentRange(res.headers.get('content-range'));
-    if (range && (range.start !== offset || (range.total !== undefined && range.total !== this.size))) {
-      await res.body?.cancel();
-      throw new DownloadError(`${this.name}: the server answered a request for bytes ${offset}-${offset + length - 1} with bytes ${range.start}-${range.end}/${range.total ?? '*'}; the file may have changed on the server — reload and try again`);
-    }
+    const out = new Uint8Array(length);
     // Header windows overlap, so progress counts bytes of the file fetched at least once.
     const base = this.fetched.bytes;
     const fresh = this.fetched.uncovered(offset, offset + length);
-    const bytes = await readBody(res, this.name, length, this.options.signal, (n) => this.reporter.report(base + Math.round((n * fresh) / length)));
-    if (bytes.length !== length) {
-      throw new DownloadError(`${this.name}: asked the server for ${length} bytes at offset ${offset} but got ${bytes.length}; the connection may have dropped — try again`);
+    const { attempts, delayMs } = retryPolicy(this.options);
+    let got = 0;
+    for (let failures = 0; ;) {
+      const before = got;
+      try {
+        got = await this.fetchInto(out, offset, got, (n) => this.reporter.report(base + Math.round((n * fresh) / length)));
+        const whole = this.memory as Uint8Array | undefined; // set by fetchInto when the server ignored Range
+        if (whole) return whole.subarray(offset, offset + length);
+        if (got === length) break;
+        throw new DownloadError(`${this.name}: asked the server for ${length} bytes at offset ${offset} but the response ended after ${got}; the connection may have dropped — try again`, { retryable: true });
+      } catch (e) {
+        if (!isRetryable(e)) throw e;
+        failures = got > before ? 0 : failures + 1;
+        if (failures > attempts) throw e;
+        if (failures > 0) await sleep(delayMs * 2 ** (failures - 1), this.options.signal);
+      }
     }
     this.fetched.add(offset, offset + length);
-    return bytes;
+    return out;
+  }
+
+  /** One Range request for out[got..] (bytes offset+got ..); returns how many bytes of `out` are now filled. */
+  private async fetchInto(out: Uint8Array, offset: number, got: number, onBytes: (n: number) => void): Promise<number> {
+    const start = offset + got, end = offset + out.length - 1;
+    const res = await doFetch(this.name, this.options, { Range: `bytes=${start}-${end}` });
+    if (res.status === 200) {
+      // The server stopped honouring Range: take the whole body once and serve from memory.
+      const whole = await readBody(res, this.name, this.size, this.options.signal, (n) => this.reporter.report(n));
+      if (whole.length !== this.size) throw sizeChanged(this.name, this.size, whole.length);
+      this.memory = whole;
+      return out.length;
+    }
+    if (res.status !== 206) throw httpError(res, this.name);
+    const range = parseContentRange(res.headers.get('content-range'));
+    if (range && (range.start !== start || range.end > end || (range.total !== undefined && range.total !== this.size))) {
+      await res.body?.cancel();
+      throw new DownloadError(`${this.name}: the server answered a request for bytes ${start}-${end} with bytes ${range.start}-${range.end}/${range.total ?? '*'}; the file may have changed on the server — reload and try again`);
+    }
+    let n = got;
+    await streamBody(res, this.name, this.options.signal, (chunk) => {
+      if (n + chunk.length > out.length) throw new DownloadError(`${this.name}: the server sent more than the ${end - start + 1} bytes asked for at offset ${start}`);
+      out.set(chunk, n);
+      n += chunk.length;
+      onBytes(n);
+    });
+    return n;
   }
 }
 
@@ -61,7 +90,7 @@ export class UrlSource implements ByteSource {
  * support) the body of that same response is downloaded into memory, with progress.
  */
 export async function openUrlSource(url: string, options: UrlSourceOptions = {}): Promise<UrlSource> {
-  const res = await doFetch(url, options, { Range: 'bytes=0-0' });
+  const res = await retrying(options, () => doFetch(url, options, { Range: 'bytes=0-0' }).then((r) => (r.status >= 500 || r.status === 429 ? Promise.reject(httpError(r, url)) : r)));
   if (res.status === 206) {
     await res.body?.cancel().catch(() => {});
     const total = parseContentRange(res.headers.get('content-range'))?.total ?? (await sizeFromHead(url, options));
@@ -82,58 +111,24 @@ export async function openUrlSource(url: string, options: UrlSourceOptions = {})
   return new UrlSource(url, bytes.length, bytes, options);
 }
 
-async function doFetch(url: string, options: UrlSourceOptions, headers: Record<string, string>): Promise<Response> {
-  const fetchFn = options.fetch ?? globalThis.fetch;
-  if (options.signal?.aborted) throw abortError();
-  try {
-    return await fetchFn(url, { headers, signal: options.signal });
-  } catch (e) {
-    if (options.signal?.aborted || (e as { name?: string })?.name === 'AbortError') throw abortError();
-    throw new DownloadError(
-      `could not fetch ${url}: ${(e as Error)?.message ?? String(e)}. Check the URL and your connection; ` +
-      `in a browser the server must also allow cross-origin requests (CORS) including the Range header`,
-      { cause: e },
-    );
+/** `attempt` again after retryable failures (HttpOptions.retry), waiting longer each time. */
+export async function retrying<T>(options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
+  const { attempts, delayMs } = retryPolicy(options);
+  for (let failures = 0; ; failures++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isRetryable(e) || failures >= attempts) throw e;
+      await sleep(delayMs * 2 ** failures, options.signal);
+    }
   }
 }
 
 async function sizeFromHead(url: string, options: UrlSourceOptions): Promise<number> {
-  const fetchFn = options.fetch ?? globalThis.fetch;
-  let res: Response;
-  try {
-    res = await fetchFn(url, { method: 'HEAD', signal: options.signal });
-  } catch (e) {
-    if (options.signal?.aborted) throw abortError();
-    throw new DownloadError(`could not fetch ${url}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-  }
+  const res = await doFetch(url, options, {}, 'HEAD');
   const n = res.ok ? contentLength(res) : undefined;
   if (n === undefined) throw new DownloadError(`${url}: the server does not say how large the file is (no Content-Range total or Content-Length); download the file and open it locally instead`);
   return n;
-}
-
-function httpError(res: Response, url: string): DownloadError {
-  res.body?.cancel().catch(() => {});
-  const s = res.status;
-  const hint =
-    s === 404 ? 'the file does not exist at that URL — check the URL' :
-    s === 401 || s === 403 ? 'access was denied — the model may be gated or need a login; download it and open it locally' :
-    s === 429 ? 'the server is rate-limiting requests — wait and try again' :
-    s >= 500 ? 'the server failed — try again later' :
-    'check the URL';
-  return new DownloadError(`HTTP ${s}${res.statusText ? ' ' + res.statusText : ''} fetching ${url}: ${hint}`, { status: s });
-}
-
-function contentLength(res: Response): number | undefined {
-  const h = res.headers.get('content-length');
-  if (h === null || res.headers.get('content-encoding')) return undefined; // encoded length != file length
-  const n = Number(h);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
-
-function parseContentRange(h: string | null): { start: number; end: number; total?: number } | undefined {
-  const m = h ? /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(h.trim()) : null;
-  if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
 function sizeChanged(url: string, expected: number, got: number): DownloadError {
@@ -145,59 +140,17 @@ async function readBody(
   res: Response, url: string, expected: number | undefined, signal: AbortSignal | undefined,
   onBytes: (received: number) => void,
 ): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
   let buf = new Uint8Array(expected ?? 1024 * 1024);
   let n = 0;
-  let finished = false;
-  try {
-    for (;;) {
-      if (signal?.aborted) throw abortError();
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        if (signal?.aborted) throw abortError();
-        throw new DownloadError(`${url}: the download failed after ${n} bytes: ${(e as Error)?.message ?? String(e)} — try again`, { cause: e });
-      }
-      if (chunk.done) { finished = true; break; }
-      const c = chunk.value;
-      if (n + c.length > buf.length) {
-        const grown = new Uint8Array(Math.max(buf.length * 2, n + c.length));
-        grown.set(buf.subarray(0, n));
-        buf = grown;
-      }
-      buf.set(c, n);
-      n += c.length;
-      onBytes(n);
+  await streamBody(res, url, signal, (c) => {
+    if (n + c.length > buf.length) {
+      const grown = new Uint8Array(Math.max(buf.length * 2, n + c.length));
+      grown.set(buf.subarray(0, n));
+      buf = grown;
     }
-  } finally {
-    if (!finished) reader.cancel().catch(() => {});
-    else reader.releaseLock();
-  }
+    buf.set(c, n);
+    n += c.length;
+    onBytes(n);
+  });
   return n === buf.length ? buf : buf.slice(0, n);
-}
-
-/** Union of byte ranges [start, end), kept merged and sorted. */
-class Coverage {
-  private spans: [number, number][] = [];
-  bytes = 0;
-
-  /** How many bytes of [start, end) are not covered yet. */
-  uncovered(start: number, end: number): number {
-    let overlap = 0;
-    for (const [a, b] of this.spans) overlap += Math.max(0, Math.min(b, end) - Math.max(a, start));
-    return end - start - overlap;
-  }
-
-  add(start: number, end: number): void {
-    const merged: [number, number][] = [];
-    for (const span of [...this.spans, [start, end] as [number, number]].sort((x, y) => x[0] - y[0])) {
-      const last = merged[merged.length - 1];
-      if (last && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
-      else merged.push([span[0], span[1]]);
-    }
-    this.spans = merged;
-    this.bytes = merged.reduce((sum, [a, b]) => sum + b - a, 0);
-  }
 }

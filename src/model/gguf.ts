@@ -45,6 +45,8 @@ export interface GGUFFile {
   source: ByteSource;
   /** The bytes of a tensor of this file, read from `source` (ModelFile's reader). */
   readTensor(tensor: { name: string }): Promise<Uint8Array>;
+  /** A byte range of a tensor, read from `source` (ModelFile's ranged reader). */
+  tensorReader(tensor: { name: string }): ((offset: number, length: number) => Promise<Uint8Array>) | undefined;
 }
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian uint32
@@ -328,8 +330,19 @@ export async function readGGUF(source: ByteSource): Promise<GGUFFile> {
   const file: GGUFFile = {
     version, metadata, metadataTypes, tensors, tensorsByName, alignment, dataOffset, source,
     readTensor: (tensor) => readTensorBytes(file, tensor.name),
+    tensorReader: (tensor) => tensorRangeReader(file, tensor.name),
   };
   return file;
+}
+
+/** Reads byte ranges of one tensor's data from the file's source; undefined for an unknown tensor. */
+export function tensorRangeReader(file: GGUFFile, name: string): ((offset: number, length: number) => Promise<Uint8Array>) | undefined {
+  const info = file.tensorsByName.get(name);
+  if (!info) return undefined;
+  return (offset, length) => {
+    if (offset < 0 || length < 0 || offset + length > info.byteLength) throw new FormatError(`${file.source.name}: read of ${length} bytes at ${offset} is outside tensor '${name}' (${info.byteLength} bytes)`);
+    return file.source.read(info.offset + offset, length);
+  };
 }
 
 /** The raw bytes of one tensor, read from the file's source. */

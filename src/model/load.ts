@@ -14,7 +14,8 @@ import { ggmlTypeName } from './ggml-types';
 import { openModel, type OpenedModel } from './open';
 import type { LoadQuantization } from './quantize';
 import { TransformerModel } from './transformer';
-import { uploadWeights } from './weights';
+import { HeldBytes, heldBytesBound, uploadWeights } from './weights';
+import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
@@ -24,11 +25,13 @@ export interface LoadedModel {
   tokenizer: Tokenizer;
   model: TransformerModel;
   info: ModelInfo;
+  /** Tensor bytes the loader held in JS at most while uploading, and the bound it stays under (HeldBytes). */
+  loadStats: { peakHeldBytes: number; heldBytesBound: number };
   /** Frees every GPU buffer of the model. */
   destroy(): void;
 }
 
-export interface LoadModelOptions {
+export interface LoadModelOptions extends ModelFetchOptions {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
   contextLength?: number;
@@ -43,7 +46,7 @@ export interface LoadModelOptions {
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const precision = choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
-  const opened = await openModel(model, { onProgress, signal, quantize: options.quantize });
+  const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
     return await loadFromSource(gpu, opened, options, precision);
   } finally {
@@ -70,7 +73,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     // Tensors read by Range requests go straight to the GPU: the source's 'download' events already
     // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
     const upload = new ProgressReporter(source.reportUpload ? onProgress : undefined, source.name, weightBytes, 'upload');
-    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); });
+    const held = new HeldBytes();
+    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held);
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit, precision);
     const oom = await device.popErrorScope();
@@ -87,7 +91,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       precision,
       adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
     };
-    return { config, tokenizer, model: transformer, info, destroy: () => pool.destroy() };
+    const loadStats = { peakHeldBytes: held.peak, heldBytesBound: heldBytesBound(file) };
+    return { config, tokenizer, model: transformer, info, loadStats, destroy: () => pool.destroy() };
   } catch (e) {
     await device.popErrorScope().catch(() => {});
     pool.destroy();

@@ -24,4 +24,9 @@ export interface ModelFile {
   source: { readonly name: string };
   /** The tensor's bytes in its ggml type and layout (exactly `byteLength` of them). */
   readTensor(tensor: ModelTensorInfo): Promise<Uint8Array>;
+  /**
+   * Where the tensor's bytes are stored as they are (a GGUF file), a reader of any byte range of them, so a large
+   * tensor can stream to the GPU in pieces; undefined when the bytes are computed (converted or quantized at load).
+   */
+  tensorReader?(tensor: ModelTensorInfo): ((offset: number, length: number) => Promise<Uint8Array>) | undefined;
 }

@@ -4,18 +4,20 @@
 import type { ModelSource } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import type { ByteSource } from '../io/byte-source';
+import type { ModelFetchOptions } from '../io/fetch-options';
+import { fetchOptionsOf } from '../io/fetch-options';
 import { locateModel, type ModelLocation } from '../io/file-set';
 import type { ProgressCallback } from '../io/progress';
-import { UrlSource } from '../io/url-source';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
 import { tokenizerFromHF } from '../tokenizer/hf';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from './config';
-import { getOptionalString, readGGUF } from './gguf';
+import { getOptionalString } from './gguf';
+import { ConcatSource, readGGUFParts } from './gguf-split';
 import { openHFRepo } from './hf/repo';
 import type { ModelFile } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
 
-export interface OpenModelOptions {
+export interface OpenModelOptions extends ModelFetchOptions {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
   /** Quantize float weight matrices to this type as they are read (see quantizeModelFile). */
@@ -46,17 +48,19 @@ export async function openModel(model: ModelSource, options: OpenModelOptions = 
   if (options.quantize !== undefined && !LOAD_QUANTIZATIONS.includes(options.quantize)) {
     throw new InvalidRequestError(`quantize must be one of ${LOAD_QUANTIZATIONS.join(', ')}, got ${JSON.stringify(options.quantize)}`);
   }
-  return openLocatedModel(await locateModel(model, { onProgress: options.onProgress, signal: options.signal }), options);
+  return openLocatedModel(await locateModel(model, { onProgress: options.onProgress, signal: options.signal, ...fetchOptionsOf(options) }), options);
 }
 
 /** openModel for a source already located (the CLI reads a GGUF's header on its own). */
 export function openLocatedModel(location: ModelLocation, options: OpenModelOptions = {}): Promise<OpenedModel> {
-  return location.kind === 'gguf' ? openGGUFModel(location.source, options) : openRepoModel(location.files, options);
+  return location.kind === 'gguf' ? openGGUFModel(location.parts ?? [location.source], options) : openRepoModel(location.files, options);
 }
 
-async function openGGUFModel(source: ByteSource, options: OpenModelOptions): Promise<OpenedModel> {
+/** One GGUF, or the parts of a split GGUF as one. */
+async function openGGUFModel(parts: ByteSource[], options: OpenModelOptions): Promise<OpenedModel> {
+  const source = parts.length === 1 ? parts[0]! : new ConcatSource(parts);
   try {
-    const gguf = await readGGUF(source);
+    const gguf = await readGGUFParts(parts);
     const file = options.quantize ? quantizeModelFile(gguf, options.quantize) : gguf;
     return {
       format: 'gguf',
@@ -66,7 +70,7 @@ async function openGGUFModel(source: ByteSource, options: OpenModelOptions): Pro
       tokenizer: tokenizerFromGGUF(gguf.metadata),
       chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template'),
       fileBytes: source.size,
-      reportUpload: !(source instanceof UrlSource && source.rangeSupported),
+      reportUpload: !source.reportsProgress,
       readConfig: (o) => readModelConfig(file, o),
       close: async () => { await source.close?.(); },
     };

@@ -141,6 +141,8 @@ export function quantizeModelFile(file: ModelFile, target: LoadQuantization): Mo
     tensors,
     tensorsByName: byName,
     source: file.source,
+    // Quantized tensors are computed whole; the others keep the file's ranged reader.
+    tensorReader: (info) => (originals.has(info.name) ? undefined : file.tensorReader?.(file.tensorsByName.get(info.name) ?? info)),
     async readTensor(info) {
       const original = originals.get(info.name);
       if (!original) return file.readTensor(file.tensorsByName.get(info.name) ?? info);

@@ -45,18 +45,65 @@ export interface ModelWeights {
   output: Linear; // [vocab, dim]; the embedding table itself when tied
 }
 
+/** Bytes of one piece of a tensor streamed to the GPU (a multiple of 4, as writeBuffer needs). */
+export const UPLOAD_CHUNK_BYTES = 16 * 1024 * 1024;
+/** After this many bytes written, wait for the queue so the driver can recycle its staging memory. */
+const FLUSH_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Bytes of tensor data the loader holds in JS between reading them and handing them to the GPU (writeBuffer
+ * copies), and the most it held at once. Matrices stored as they are stream in UPLOAD_CHUNK_BYTES pieces; a
+ * tensor converted at load (F16 vectors to f32, quantize-at-load, a safetensors transform) is held whole,
+ * with its converted copy.
+ */
+export class HeldBytes {
+  current = 0;
+  peak = 0;
+  hold(n: number): void { this.current += n; this.peak = Math.max(this.peak, this.current); }
+  release(n: number): void { this.current -= n; }
+}
+
+/** The most HeldBytes can reach for this file: 3 × the larger of a chunk and the largest tensor read whole. */
+export function heldBytesBound(file: ModelFile): number {
+  let whole = 0;
+  for (const t of file.tensors) if (!file.tensorReader?.(t)) whole = Math.max(whole, t.byteLength);
+  return 3 * Math.max(UPLOAD_CHUNK_BYTES, whole);
+}
+
 export async function uploadWeights(
   file: ModelFile,
   config: ModelConfig,
   pool: BufferPool,
   onTensor: (loadedBytes: number) => void,
+  held = new HeldBytes(),
 ): Promise<ModelWeights> {
   let loaded = 0;
+  let unflushed = 0;
+  /** A whole tensor's bytes, counted as held until the caller releases them. */
   const bytesOf = async (t: ModelTensorInfo) => {
     const bytes = await file.readTensor(t);
+    held.hold(bytes.byteLength);
     loaded += t.byteLength;
     onTensor(loaded);
     return bytes;
+  };
+  /** Streams bytes [start, end) of a tensor into a new GPU buffer, one chunk at a time. */
+  const streamed = async (label: string, read: (offset: number, length: number) => Promise<Uint8Array>, start: number, end: number): Promise<GPUBuffer> => {
+    const buffer = pool.create(label, end - start, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, { splittable: true });
+    for (let at = start; at < end; at += UPLOAD_CHUNK_BYTES) {
+      const length = Math.min(UPLOAD_CHUNK_BYTES, end - at);
+      const chunk = await read(at, length);
+      held.hold(chunk.byteLength);
+      pool.device.queue.writeBuffer(buffer, at - start, padded4(chunk) as Uint8Array<ArrayBuffer>);
+      held.release(chunk.byteLength);
+      loaded += length;
+      onTensor(loaded);
+      if ((unflushed += length) >= FLUSH_BYTES) {
+        unflushed = 0;
+        await pool.device.queue.onSubmittedWorkDone();
+      }
+    }
+    return buffer;
   };
   const tensor = (name: string) => file.tensorsByName.get(name)!; // presence and shape checked by readModelConfig
   const biases = new Set<BiasedTensor>(config.biases);
@@ -68,39 +115,62 @@ export async function uploadWeights(
     }
     return dtype;
   };
-  /** Splits a [Σrows, cols] tensor into consecutive row blocks, one GPU matrix each. */
+  /** Splits a [Σrows, cols] tensor into consecutive row blocks, one GPU matrix each; streamed when the file allows. */
   const matrices = async (name: string, cols: number, rowCounts: number[]): Promise<Matrix[]> => {
     const t = tensor(name);
     const dtype = dtypeOf(t);
-    const bytes = await bytesOf(t);
     const rowBytes = tensorByteLength(t.type, [cols]);
+    const label = (i: number) => (rowCounts.length === 1 ? name : `${name} [part ${i}]`);
+    const read = file.tensorReader?.(t);
+    const out: Matrix[] = [];
     let start = 0;
-    return rowCounts.map((rows, i) => {
+    if (read) {
+      for (const [i, rows] of rowCounts.entries()) {
+        out.push({ buffer: await streamed(label(i), read, start * rowBytes, (start + rows) * rowBytes), dtype, rows, cols });
+        start += rows;
+      }
+      return out;
+    }
+    const bytes = await bytesOf(t);
+    for (const [i, rows] of rowCounts.entries()) {
       const part = bytes.subarray(start * rowBytes, (start + rows) * rowBytes);
       start += rows;
-      const label = rowCounts.length === 1 ? name : `${name} [part ${i}]`;
-      return { buffer: pool.createWith(label, part, GPUBufferUsage.STORAGE, { splittable: true }), dtype, rows, cols };
-    });
+      out.push({ buffer: pool.createWith(label(i), part, GPUBufferUsage.STORAGE, { splittable: true }), dtype, rows, cols });
+    }
+    held.release(bytes.byteLength);
+    return out;
   };
   const matrix = async (name: string, rows: number, cols: number) => (await matrices(name, cols, [rows]))[0]!;
+  /** A vector as f32 (held until the caller releases its byteLength). */
   const floats = async (name: string): Promise<Float32Array> => {
     const t = tensor(name);
     const bytes = await bytesOf(t);
+    let values: Float32Array;
     // An own, aligned copy of exactly these bytes (a Node Buffer's slice() would share the whole file's memory).
-    if (t.type === GGMLType.F32) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    if (t.type === GGMLType.F16) return halfsToFloats(bytes);
-    throw new UnsupportedError(`tensor ${name} is ${ggmlTypeName(t.type)}; norm weights, biases and rope factors must be F32 or F16.`);
+    if (t.type === GGMLType.F32) values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    else if (t.type === GGMLType.F16) values = halfsToFloats(bytes);
+    else throw new UnsupportedError(`tensor ${name} is ${ggmlTypeName(t.type)}; norm weights, biases and rope factors must be F32 or F16.`);
+    held.hold(values.byteLength);
+    held.release(bytes.byteLength);
+    return values;
   };
-  const vector = async (name: string) => pool.createWith(name, await floats(name));
+  const vector = async (name: string) => {
+    const values = await floats(name);
+    const buffer = pool.createWith(name, values);
+    held.release(values.byteLength);
+    return buffer;
+  };
   /** Bias vectors of `name` split like its matrix; nulls when the model has no such bias. */
   const biasParts = async (name: string, prefix: string, rowCounts: number[]): Promise<(GPUBuffer | null)[]> => {
     if (!biases.has(name as BiasedTensor)) return rowCounts.map(() => null);
     const all = await floats(`${prefix}${name}.bias`);
     let start = 0;
-    return rowCounts.map((rows, i) => {
+    const parts = rowCounts.map((rows, i) => {
       const part = all.subarray(start, (start += rows));
       return pool.createWith(rowCounts.length === 1 ? `${prefix}${name}.bias` : `${prefix}${name}.bias [part ${i}]`, part);
     });
+    held.release(all.byteLength);
+    return parts;
   };
   /** A weight split into row blocks, each with its bias. */
   const linears = async (prefix: string, name: BiasedTensor, cols: number, rowCounts: number[]): Promise<Linear[]> => {
@@ -124,7 +194,8 @@ export async function uploadWeights(
     if (rope?.freqFactors && !ropeFactors.has(rope.freqFactors)) {
       const factors = await floats(rope.freqFactors);
       if (factors.some((f) => !(f > 0))) throw new FormatError(`${file.source.name}: ${rope.freqFactors} has a factor that is not positive`);
-      ropeFactors.set(rope.freqFactors, factors);
+      ropeFactors.set(rope.freqFactors, factors); // kept for the rope tables: tiny, and no longer a loading buffer
+      held.release(factors.byteLength);
     }
   }
 
@@ -158,4 +229,11 @@ export async function uploadWeights(
   const outputBias = biases.has('output') ? await vector('output.bias') : null;
   const output: Linear = { weight: config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight', vocabSize, dim), bias: outputBias };
   return { tokenEmbedding, positionEmbedding, ropeFactors, layers, outputNorm, output };
+}
+
+function padded4(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteLength % 4 === 0) return bytes;
+  const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+  out.set(bytes);
+  return out;
 }

@@ -5,7 +5,6 @@
 import { FormatError } from '../../errors';
 import { readJsonFile, readTextFile, repoFileUrl, type FileSet } from '../../io/file-set';
 import { ProgressReporter, type ProgressCallback } from '../../io/progress';
-import { UrlSource } from '../../io/url-source';
 import { halfToFloat } from '../f16';
 import { GGMLType, tensorByteLength } from '../ggml-types';
 import type { ModelFile, ModelTensorInfo } from '../model-file';
@@ -148,8 +147,8 @@ function buildModelFile(name: string, config: TranslatedConfig, shards: Safetens
       add(t);
       used.push(t);
     }
-    // Range-streamed URLs already report 'download' progress as tensors arrive.
-    const streamed = shard.source instanceof UrlSource && shard.source.rangeSupported;
+    // Range-streamed URLs and cached files already report 'download' / 'cache-read' progress as tensors arrive.
+    const streamed = shard.source.reportsProgress === true;
     const total = used.reduce((sum, t) => sum + t.source!.byteLength, 0);
     reporters.set(shard, { reporter: new ProgressReporter(streamed ? undefined : options.onProgress, shard.source.name, total, 'upload'), loaded: 0 });
   }
