@@ -38,12 +38,13 @@ export function serviceWorker(options: { source: string; publicDir: string }): P
       const models = files.filter((f) => f.endsWith('.gguf'));
       const emitted = Object.keys(bundle).filter((f) => !f.endsWith('.map'));
       const shell = [...emitted, ...files.filter((f) => !f.endsWith('.gguf'))].sort();
-      const hash = createHash('sha256');
+      const source = readFileSync(options.source, 'utf8');
+      const hash = createHash('sha256').update(source);
       for (const f of emitted) hash.update(f).update(bytesOf(bundle[f]!));
       for (const f of files) hash.update(f).update(readFileSync(join(options.publicDir, f)));
       const version = hash.digest('hex').slice(0, 16);
       const header = `const VERSION = ${JSON.stringify(version)};\nconst SHELL = ${JSON.stringify(shell)};\nconst MODELS = ${JSON.stringify(models)};\n`;
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + readFileSync(options.source, 'utf8') });
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + source });
       console.log(`service worker sw.js: version ${version}, ${shell.length} app files, models ${models.join(', ') || 'none'}`);
     },
   };

@@ -53,7 +53,8 @@ self.addEventListener('fetch', (event) => {
 });
 
 async function page(request) {
-  const cached = caches.open(SHELL_CACHE).then((c) => c.match(here('index.html')));
+  // caches.match with a cacheName never creates a cache (caches.open would re-create an old version's).
+  const cached = caches.match(here('index.html'), { cacheName: SHELL_CACHE });
   const network = fetch(request);
   const timeout = new Promise((resolve) => setTimeout(resolve, NAVIGATION_TIMEOUT_MS));
   try {
@@ -68,13 +69,13 @@ async function page(request) {
 }
 
 async function shellFile(request, url) {
-  const cached = await (await caches.open(SHELL_CACHE)).match(url);
+  const cached = await caches.match(url, { cacheName: SHELL_CACHE });
   return cached ?? fetch(request);
 }
 
 /** The cached model, or the bytes a Range request asks for (206), like a server that honours Range. */
 async function model(request, url) {
-  const cached = await (await caches.open(MODEL_CACHE)).match(url);
+  const cached = await caches.match(url, { cacheName: MODEL_CACHE });
   if (!cached) return fetch(request);
   const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get('range') ?? '');
   if (!range) return cached;

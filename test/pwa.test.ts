@@ -1,0 +1,138 @@
+// The installable, offline app: the built dist/ under a path prefix. One online visit installs the service
+// worker (it precaches the app shell and keeps the bundled model in the model cache); with the network off
+// (context.setOffline) a reload starts the app and it chats — the engine reads the model through the
+// service worker's Range answers. Then a new version is deployed: it installs while a reply streams, waits
+// until the reply ends (the reply is not cut off), takes over, and the next reload runs it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
+import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
+import { sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
+import { sharedPath } from './helpers/shared';
+
+const reference = (JSON.parse(readFileSync(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')) as {
+  refs: { prompt: string | null; output: string }[];
+}).refs.find((r) => r.prompt === 'Once upon a time')!.output;
+
+const PREFIX = '/pwa/hearth/';
+let app: StaticServer;
+let browser: Browser;
+let dist: string;
+
+before(async () => {
+  dist = (await buildApp()).dir;
+  app = await serveStatic(dist, PREFIX);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** Polls an async page function from here until it returns true (its promise is awaited each time). */
+async function until<A>(page: Page, fn: (arg: A) => Promise<boolean>, arg: A, what: string, timeout = 60_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await page.evaluate(fn, arg))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const swState = (page: Page) => page.evaluate(async () => {
+  const r = await navigator.serviceWorker.getRegistration();
+  return {
+    active: r?.active?.state ?? null, waiting: r?.waiting?.state ?? null, scope: r?.scope ?? null,
+    controlled: navigator.serviceWorker.controller !== null, caches: (await caches.keys()).sort(),
+  };
+});
+
+test('after one online visit the app starts and chats offline; a new version waits for the running reply and is used from the next reload', { timeout: 300_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  try {
+    // Online visit: the manifest is linked, the service worker installs and controls the page.
+    await page.goto(app.url);
+    assert.equal(await waitLoaded(page), 'ready');
+    await page.waitForFunction(() => document.body.dataset.serviceWorker === 'active' && navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+    const online = await swState(page);
+    assert.equal(online.active, 'activated');
+    assert.equal(online.scope, app.url);
+    assert.equal(online.caches.length, 2);
+    assert.match(online.caches[0]!, /^hearth-models$/);
+    assert.match(online.caches[1]!, /^hearth-shell-[0-9a-f]{16}$/);
+    const manifest = await page.evaluate(async () => {
+      const link = document.querySelector<HTMLLinkElement>('link[rel=manifest]')!;
+      return { href: link.href, body: await (await fetch(link.href)).json() as { start_url: string; icons: { src: string }[] } };
+    });
+    assert.equal(manifest.href, `${app.url}manifest.webmanifest`);
+    assert.equal(manifest.body.start_url, './');
+    assert.ok(manifest.body.icons.some((i) => i.src.endsWith('512.png')));
+
+    // Offline: reload, and the app starts and chats from the caches alone.
+    await context.setOffline(true);
+    const requestsBefore = app.requests.length;
+    await page.reload();
+    assert.equal(await waitLoaded(page), 'ready', await page.getByTestId('status').innerText());
+    await setSetting(page, 'max-tokens', '30');
+    await sendAndWait(page, 'Once upon a time');
+    const [offlineChat] = await storedConversations(page);
+    const reply = offlineChat!.messages[1]!.content;
+    assert.ok(reply.length > 40 && reference.startsWith(`Once upon a time${reply}`), `offline reply should follow llama2.c: ${JSON.stringify(reply)}`);
+    // The browser's own update check for sw.js escapes Playwright's offline emulation (really offline, it
+    // just fails and is retried later); the page, its worker and the model must not touch the network.
+    assert.deepEqual(app.requests.slice(requestsBefore).filter((p) => p !== `${PREFIX}sw.js`), [], 'nothing reached the server while offline');
+    assert.equal((await swState(page)).active, 'activated');
+
+    // A new deploy (here: a changed sw.js) while a long reply streams: it installs and waits.
+    await context.setOffline(false);
+    const oldShell = (await swState(page)).caches.find((c) => c.startsWith('hearth-shell-'))!;
+    const sw = readFileSync(join(dist, 'sw.js'), 'utf8');
+    const version = /const VERSION = "([0-9a-f]+)"/.exec(sw)![1]!;
+    app.override(`${PREFIX}sw.js`, sw.replace(`const VERSION = "${version}"`, `const VERSION = "${version}0"`));
+    await setSetting(page, 'max-tokens', '1500');
+    const turns = await turnsCompleted(page);
+    await page.getByTestId('prompt').fill('Then a big dog came');
+    await page.getByTestId('send').click();
+    await page.waitForFunction(() => document.body.dataset.state === 'generating', null, { timeout: TURN_TIMEOUT });
+    await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())!.update(); });
+    await until(page, async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state === 'installed', null, 'the new version to install');
+    const during = await page.evaluate(() => ({ state: document.body.dataset.state, chars: document.querySelector('.message.assistant.streaming .content')?.textContent?.length ?? 0 }));
+    assert.equal(during.state, 'generating', 'the new version waits while the reply streams');
+    // The reply goes on streaming with the new version installed.
+    await page.waitForFunction((n) => (document.querySelector('.message.assistant.streaming .content')?.textContent?.length ?? 0) > n + 20, during.chars, { timeout: TURN_TIMEOUT });
+    await page.getByTestId('stop').click();
+    await waitTurnEnded(page, turns);
+    const afterStop = (await storedConversations(page))[0]!.messages;
+    assert.equal(afterStop[3]!.stats?.finishReason, 'abort');
+    assert.ok(afterStop[3]!.content.length > during.chars, 'the reply was not cut off by the update');
+
+    // Idle now: the new version takes over, and the page says so; the old shell is gone.
+    await page.waitForFunction(() => /new version of Hearth is ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+    // The new worker drops the old shell as it activates.
+    await until(page, async (old) => !(await caches.keys()).includes(old), oldShell, 'the old shell to be dropped');
+    const updated = await swState(page);
+    assert.equal(updated.waiting, null);
+    assert.ok(updated.caches.includes(`hearth-shell-${version}0`) && !updated.caches.includes(oldShell), updated.caches.join(', '));
+    await page.reload();
+    assert.equal(await waitLoaded(page), 'ready');
+    assert.equal((await storedConversations(page))[0]!.messages.length, 4, 'history survives the update');
+    const scriptVersion = await page.evaluate(async () => {
+      const r = await navigator.serviceWorker.getRegistration();
+      return (await (await fetch(r!.active!.scriptURL)).text()).match(/const VERSION = "([0-9a-f]+)"/)?.[1];
+    });
+    assert.equal(scriptVersion, `${version}0`);
+  } catch (e) {
+    console.error(logs.join('\n'));
+    throw e;
+  } finally {
+    app.override(`${PREFIX}sw.js`, undefined);
+    await context.close();
+  }
+});
