@@ -1,5 +1,6 @@
 // The production build: the worker bundle carries the engine and tokenizer but none of onnxruntime,
-// and the page's own bundle stays small because the engine lives in the worker.
+// and the chat page's own JavaScript (its entry and the chunks it imports: UI, markdown, sanitizer) stays
+// small because the engine lives in the worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { repoRoot } from './helpers/browser';
 
 /** Upper bounds in gzip bytes; a new dependency that breaks them should be a conscious decision. */
 const WORKER_GZIP_LIMIT = 80 * 1024;
-const PAGE_GZIP_LIMIT = 20 * 1024;
+const PAGE_GZIP_LIMIT = 60 * 1024;
 
 test('vite build: worker bundle has no onnxruntime, and both bundles stay within their size budgets', async () => {
   const outDir = await mkdtemp(join(tmpdir(), 'hearth-build-'));
@@ -20,7 +21,7 @@ test('vite build: worker bundle has no onnxruntime, and both bundles stay within
     const assets = await readdir(join(outDir, 'assets'));
     const read = (name: string) => readFile(join(outDir, 'assets', name), 'utf8');
     const worker = assets.find((f) => f.startsWith('worker-') && f.endsWith('.js'));
-    const page = assets.find((f) => f.startsWith('index-') && f.endsWith('.js'));
+    const page = assets.find((f) => f.startsWith('app-') && f.endsWith('.js'));
     assert.ok(worker, `no worker chunk among ${assets.join(', ')}`);
     assert.ok(page, `no page chunk among ${assets.join(', ')}`);
 
@@ -30,9 +31,12 @@ test('vite build: worker bundle has no onnxruntime, and both bundles stay within
     assert.equal(leaked, null, `onnxruntime leaked into the worker bundle: ${leaked?.[0]}`);
     assert.ok(workerCode.includes('byte_fallback'), 'the tokenizer is in the worker bundle');
     const workerGzip = gzipSync(workerCode).length;
-    const pageCode = await read(page);
-    const pageGzip = gzipSync(pageCode).length;
-    console.log(`worker bundle ${(workerCode.length / 1024).toFixed(1)} KB, ${(workerGzip / 1024).toFixed(1)} KB gzip; page bundle ${(pageGzip / 1024).toFixed(1)} KB gzip`);
+    // The page's entry and the chunks it imports statically (`from"./x.js"` in the minified entry).
+    const entryCode = await read(page);
+    const imported = [...entryCode.matchAll(/from\s*["']\.\/([\w.-]+\.js)["']|import\s*["']\.\/([\w.-]+\.js)["']/g)].map((m) => m[1] ?? m[2]!);
+    const pageCode = [entryCode, ...(await Promise.all(imported.map(read)))].join('\n');
+    const pageGzip = [entryCode, ...(await Promise.all(imported.map(read)))].reduce((n, code) => n + gzipSync(code).length, 0);
+    console.log(`worker bundle ${(workerCode.length / 1024).toFixed(1)} KB, ${(workerGzip / 1024).toFixed(1)} KB gzip; page ${(pageGzip / 1024).toFixed(1)} KB gzip (${[page, ...imported].join(', ')})`);
     assert.ok(workerGzip < WORKER_GZIP_LIMIT, `worker bundle is ${workerGzip} bytes gzip`);
     assert.ok(pageGzip < PAGE_GZIP_LIMIT, `page bundle is ${pageGzip} bytes gzip`);
     assert.ok(!pageCode.includes('byte_fallback'), 'the page bundle should not carry the engine');
