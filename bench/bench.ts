@@ -1,46 +1,187 @@
-// npm run bench [-- --model <path|url>] [--runs n] [--tokens n] [--precision auto|f16|f32]
-// Load time, prefill and decode speed of the Node engine (Dawn). Speed targets live here, never in tests.
+// npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16] [--runtimes node,chromium] [--quick]
+//   [--no-peers] [--no-profile] [--tokens n] [--runs n] [--precision auto|f16|f32] [--json]
+// Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
+// node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
+// (the shared fixture files) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
+// written once into node_modules/.cache/hearth-bench). `--json` prints one JSON object and nothing else on
+// stdout. Speed targets live here and in the README, never in tests.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine } from '../src/engine/engine';
+import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
+import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
+import { BENCH_QUANTS, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
+import type { WllamaMetrics } from './browser/page';
+import { openModel } from '../src/model/open';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: 'public/stories260K.gguf' },
-    runs: { type: 'string', default: '3' },
-    tokens: { type: 'string', default: '128' },
+    models: { type: 'string', default: 'stories,random' },
+    quants: { type: 'string', default: BENCH_QUANTS.join(',') },
+    runtimes: { type: 'string', default: 'node,chromium' },
+    quick: { type: 'boolean', default: false },
+    'no-peers': { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
+    tokens: { type: 'string' },
+    runs: { type: 'string' },
     precision: { type: 'string', default: 'auto' },
+    json: { type: 'boolean', default: false },
   },
 });
-const runs = Number(values.runs);
-const maxTokens = Number(values.tokens);
-
-const t0 = performance.now();
-const engine = await createEngine(values.model!, { contextLength: 1024, precision: values.precision as 'auto' | 'f16' | 'f32' });
-const loadMs = performance.now() - t0;
-
-const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
-const samples: { prefill: number; decode: number }[] = [];
-for (let i = 0; i < runs; i++) {
-  await engine.resetContext();
-  const stream = engine.generate(prompt, { maxTokens });
-  for await (const _ of stream);
-  const r = await stream.result;
-  samples.push({ prefill: r.prefillTokensPerSecond, decode: r.decodeTokensPerSecond });
-}
-const best = (k: 'prefill' | 'decode') => Math.max(...samples.map((s) => s[k]));
-const median = (k: 'prefill' | 'decode') => samples.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-const report = {
-  model: engine.model.name,
-  adapter: engine.model.adapter,
-  weightType: engine.model.weightType,
-  precision: engine.model.precision,
-  gpuBytes: engine.model.gpuBytes,
-  loadMs: Math.round(loadMs),
-  prefillTokensPerSecond: { best: best('prefill'), median: median('prefill') },
-  decodeTokensPerSecond: { best: best('decode'), median: median('decode') },
-  runs,
-  maxTokens,
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const models = list(values.models!);
+const quants = list(values.quants!) as BenchQuant[];
+const runtimes = list(values.runtimes!);
+for (const q of quants) if (!BENCH_QUANTS.includes(q)) throw new Error(`--quants: ${q} is not one of ${BENCH_QUANTS.join(', ')}`);
+for (const m of models) if (!['stories', 'random'].includes(m)) throw new Error(`--models: ${m} is not stories or random`);
+const quick = values.quick!;
+const options: HearthRunOptions = {
+  promptLengths: quick ? [128] : [128, 512],
+  decodeTokens: Number(values.tokens ?? (quick ? 32 : 128)),
+  runs: Number(values.runs ?? (quick ? 1 : 2)),
+  contextLength: 1024,
+  precision: values.precision as HearthRunOptions['precision'],
+  profile: !values['no-profile'],
 };
-console.log(JSON.stringify(report, null, 2));
-await engine.dispose();
+const peers = !values['no-peers'];
+const log = (msg: string) => { if (!values.json) console.error(msg); else process.stderr.write(''); };
+
+const sharedModels = resolve(repoRoot, process.env.HEARTH_SHARED ?? '../shared', 'models');
+function modelPath(model: string, quant: BenchQuant): string {
+  if (model === 'random') return randomLlamaPath(quant, log);
+  const path = resolve(sharedModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: stories260K's quantized files come from the shared fixtures (set HEARTH_SHARED)`);
+  return path;
+}
+
+type RuntimeResult = HearthMetrics & { rooflineFraction: number } & Record<string, unknown>;
+interface Result {
+  model: string; quant: BenchQuant; file: string; fileBytes: number;
+  node?: RuntimeResult & { llamaCpp?: LlamaCppMetrics; decodeRatioVsLlamaCpp?: number; prefillRatioVsLlamaCpp?: number };
+  chromium?: RuntimeResult & { wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number };
+  [headline: string]: unknown;
+}
+
+/** Prefill speed of the longest prompt measured (the headline prefill number). */
+const prefillOf = (m: { prefillTokensPerSecond: Record<string, number> }) => m.prefillTokensPerSecond[String(Math.max(...options.promptLengths))] ?? 0;
+const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 2) : null);
+const roofline = (m: HearthMetrics, bandwidth: number) => round((m.weightBytesPerToken * m.decodeTokensPerSecond) / bandwidth, 3);
+
+const jobs: { model: string; quant: BenchQuant; path: string }[] = [];
+for (const model of models) for (const quant of quants) jobs.push({ model, quant, path: modelPath(model, quant) });
+const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, file: path, fileBytes: statSync(path).size }));
+const bandwidth: Record<string, number> = {};
+const versions: Record<string, string> = { node: process.version };
+
+if (runtimes.includes('node')) {
+  const gpu = await acquireBenchDevice();
+  bandwidth.node = await measureReadBandwidth(gpu.device);
+  log(`node: ${gpu.adapterInfo.description || gpu.adapterInfo.vendor}, read kernel ${(bandwidth.node / 1e9).toFixed(2)} GB/s`);
+  for (const r of results) {
+    log(`node: hearth ${r.model} ${r.quant}`);
+    const m = await measureHearth(gpu, r.file, options);
+    const node: Result['node'] = { ...m, rooflineFraction: roofline(m, bandwidth.node) };
+    if (peers) {
+      log(`node: llama.cpp ${r.model} ${r.quant}`);
+      const opened = await openModel(r.file);
+      const prompts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').ids);
+      await opened.close();
+      node.llamaCpp = await measureLlamaCpp(r.file, prompts, options.decodeTokens, options.contextLength);
+      node.decodeRatioVsLlamaCpp = ratio(m.decodeTokensPerSecond, node.llamaCpp.decodeTokensPerSecond) ?? undefined;
+      node.prefillRatioVsLlamaCpp = ratio(prefillOf(m), prefillOf(node.llamaCpp)) ?? undefined;
+    }
+    r.node = node;
+  }
+  gpu.device.destroy();
+}
+
+if (runtimes.includes('chromium')) {
+  const { openBenchBrowser } = await import('./chromium');
+  const browser = await openBenchBrowser([sharedModels], repoRoot);
+  try {
+    versions.chromium = browser.version;
+    bandwidth.chromium = await browser.call('readBandwidth');
+    log(`chromium ${browser.version}: read kernel ${(bandwidth.chromium / 1e9).toFixed(2)} GB/s, cross-origin isolated: ${await browser.call('crossOriginIsolated')}`);
+    for (const r of results) {
+      log(`chromium: hearth ${r.model} ${r.quant}`);
+      const url = browser.urlOf(r.file);
+      const m = await browser.call('hearth', url, options);
+      const chromium: Result['chromium'] = { ...m, rooflineFraction: roofline(m, bandwidth.chromium) };
+      if (peers) {
+        log(`chromium: wllama ${r.model} ${r.quant}`);
+        const opened = await openModel(r.file);
+        const texts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').text);
+        await opened.close();
+        chromium.wllama = await browser.call('wllama', url, texts, options.decodeTokens, options.contextLength);
+        chromium.decodeRatioVsWllama = ratio(m.decodeTokensPerSecond, chromium.wllama.decodeTokensPerSecond) ?? undefined;
+        chromium.prefillRatioVsWllama = ratio(prefillOf(m), prefillOf(chromium.wllama)) ?? undefined;
+      }
+      r.chromium = chromium;
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+// The issue's headline keys on each result: Hearth in Chromium (where wllama is the peer) when it ran, else in Node.
+for (const r of results) {
+  const h = r.chromium ?? r.node!;
+  Object.assign(r, {
+    decodeTokensPerSecond: h.decodeTokensPerSecond,
+    prefillTokensPerSecond: prefillOf(h),
+    wllamaDecodeTokensPerSecond: r.chromium?.wllama?.decodeTokensPerSecond ?? null,
+    decodeRatioVsWllama: r.chromium?.decodeRatioVsWllama ?? null,
+    llamaCppDecodeTokensPerSecond: r.node?.llamaCpp?.decodeTokensPerSecond ?? null,
+    decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
+    rooflineFraction: h.rooflineFraction,
+    dispatchesPerToken: h.dispatchesPerToken,
+    submitsPerToken: h.submitsPerToken,
+    gpuBytes: h.gpuBytes,
+    headlineRuntime: r.chromium ? 'chromium' : 'node',
+  });
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(),
+  /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
+  loadAverage: loadavg().map((x) => round(x, 2)), versions,
+};
+const report = { machine, options: { ...options, quick, peers }, readBandwidthBytesPerSecond: bandwidth, results };
+
+if (values.json) {
+  console.log(JSON.stringify(report));
+} else {
+  printTable(report);
+}
 process.exit(0);
+
+function printTable(rep: typeof report): void {
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${mb(machine.memoryBytes)} MiB, load ${machine.loadAverage.join(' ')}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const [k, v] of Object.entries(rep.readBandwidthBytesPerSecond)) console.log(`${k}: read-kernel bandwidth ${(v / 1e9).toFixed(2)} GB/s`);
+  const lengths = options.promptLengths;
+  const header = ['model', 'quant', 'runtime', 'load ms', 'compile ms', 'TTFT ms', ...lengths.map((n) => `prefill ${n} t/s`), 'decode t/s', 'peer decode', 'decode ×peer', 'prefill ×peer', 'roofline', 'disp/submit per tok', 'GPU MiB', 'heap MiB'];
+  const rows: string[][] = [];
+  for (const r of rep.results) {
+    for (const [runtime, h, peer] of [['node', r.node, r.node?.llamaCpp], ['chromium', r.chromium, r.chromium?.wllama]] as const) {
+      if (!h) continue;
+      rows.push([r.model, r.quant, `${runtime} vs ${runtime === 'node' ? 'llama.cpp' : 'wllama'}`, String(h.loadMs), String(h.compileMs), String(h.timeToFirstTokenMs),
+        ...lengths.map((n) => `${h.prefillTokensPerSecond[n]}${peer ? ` (${peer.prefillTokensPerSecond[n] ?? '?'})` : ''}`),
+        String(h.decodeTokensPerSecond), peer ? String(peer.decodeTokensPerSecond) : '-',
+        String((runtime === 'node' ? r.node?.decodeRatioVsLlamaCpp : r.chromium?.decodeRatioVsWllama) ?? '-'),
+        String((runtime === 'node' ? r.node?.prefillRatioVsLlamaCpp : r.chromium?.prefillRatioVsWllama) ?? '-'),
+        String(h.rooflineFraction), `${h.dispatchesPerToken}/${h.submitsPerToken}`, mb(h.gpuBytes), mb(h.peakJsHeapBytes)]);
+    }
+  }
+  console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer)');
+  for (const r of rep.results) {
+    for (const [runtime, h] of [['node', r.node], ['chromium', r.chromium]] as const) {
+      if (!h?.profile) continue;
+      console.log(`\nper-kernel GPU time of one decode step, ${r.model} ${r.quant}, ${runtime} (${h.profile.totalMs} ms in all, each dispatch in its own pass):`);
+      for (const k of h.profile.kernels.slice(0, 12)) console.log(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.ms.toFixed(3).padStart(9)} ms  ×${k.dispatches}  ${k.kernel}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// The Chromium half of the bench: Hearth (bench/hearth-run.ts, on SwiftShader) and wllama (llama.cpp in
+// WebAssembly) in the same page, on the same GGUF URL, driven by bench/chromium.ts through window.hearthBench.
+import { Wllama } from '@wllama/wllama';
+import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+import { acquireBenchDevice, measureHearth, measureReadBandwidth, round, type HearthRunOptions } from '../hearth-run';
+
+export interface WllamaMetrics {
+  threads: number;
+  multiThread: boolean;
+  loadMs: number;
+  prefillTokensPerSecond: Record<string, number>;
+  decodeTokensPerSecond: number;
+  /** Prompt tokens wllama reported for each prompt (a check that it saw the same length). */
+  promptTokens: number[];
+}
+
+const device = acquireBenchDevice();
+const silent = { debug() {}, log() {}, info() {}, warn() {}, error: console.error };
+
+const api = {
+  crossOriginIsolated: () => globalThis.crossOriginIsolated,
+  readBandwidth: async () => measureReadBandwidth((await device).device),
+  hearth: async (url: string, options: HearthRunOptions) => measureHearth(await device, url, options),
+
+  /** `prompts`: texts (without BOS; wllama adds it), the first of which precedes the decode. */
+  wllama: async (url: string, prompts: string[], decodeTokens: number, contextLength: number): Promise<WllamaMetrics> => {
+    const threads = navigator.hardwareConcurrency;
+    const wllama = new Wllama({ default: wllamaWasm }, { logger: silent });
+    const t0 = performance.now();
+    const blob = await (await fetch(url)).blob();
+    await wllama.loadModel([blob], { n_ctx: contextLength, n_batch: 512, n_threads: threads, seed: 1 });
+    const loadMs = performance.now() - t0;
+    try {
+      const prefillTokensPerSecond: Record<string, number> = {};
+      const promptTokens: number[] = [];
+      let decodeTokensPerSecond = 0;
+      // The decoding prompt last, so that a prompt cache cannot serve it from the run before (different words).
+      for (const [i, prompt] of [...prompts.entries()].reverse()) {
+        const r = await wllama.createCompletion({ prompt, max_tokens: i === 0 ? decodeTokens : 1, temperature: 0, ignore_eos: true, cache_prompt: false } as never);
+        const timings = r.timings!;
+        promptTokens.unshift(timings.prompt_n);
+        prefillTokensPerSecond[timings.prompt_n] = round(timings.prompt_per_second);
+        if (i === 0) decodeTokensPerSecond = round(timings.predicted_per_second);
+      }
+      return { threads: wllama.getNumThreads(), multiThread: wllama.isMultithread(), loadMs: round(loadMs), prefillTokensPerSecond, decodeTokensPerSecond, promptTokens };
+    } finally {
+      await wllama.exit();
+    }
+  },
+};
+(globalThis as { hearthBench?: typeof api }).hearthBench = api;
+export type HearthBenchPage = typeof api;
