@@ -4,8 +4,8 @@
 // them in thread order, everyone reads the result with workgroupUniformLoad" (2 barriers, and the results are
 // uniform, so loops over them may contain barriers). With m_i = exp(s_i − max s):
 //   greedy   — the largest score, lowest id on ties (like argmax.wgsl).
-//   top-k    — the k largest scores, lower id first on ties: the k-th largest key is found bit by bit
-//              (32 counting passes over order-preserving u32 keys), ties at it cut by id (rare, 32 more).
+//   top-k    — the k largest scores, lower id first on ties: the k-th largest of the order-preserving u32
+//              keys by radix select (4 passes, 256-bin histograms), ties at it cut by id (rare, 32 more).
 //   top-p    — of those, the smallest "key ≥ τ" set whose mass reaches top_p of theirs (τ bit by bit, 32
 //              passes; ties at τ are all kept).
 //   min-p    — s_i ≥ max s + ln(min_p) (HF order: temperature, top-k, top-p, min-p).
@@ -49,6 +49,10 @@ var<workgroup> total_f: f32;
 var<workgroup> total_u: u32;
 var<workgroup> total_c: u32;
 var<workgroup> picked: u32;
+var<workgroup> hist: array<atomic<u32>, WG>;  // radix-select histogram (WG = 256 = one bin per digit)
+var<workgroup> sel_digit: u32;
+var<workgroup> sel_need: u32;
+var<workgroup> sel_ties: u32;
 
 fn pcg_hash(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;
@@ -122,22 +126,39 @@ fn main(@builtin(local_invocation_index) t: u32) {
   var pk = 0u;      // top-p: keep key >= pk
   let mt = smax + s.min_p_log; // min-p: keep s >= mt
   if ((s.flags & FLAG_GREEDY) == 0u && s.top_k > 0u && s.top_k < N) {
-    for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
-      let cand = kk | bit;
-      var c = 0u;
-      for (var i = lo; i < hi; i++) { c += select(0u, 1u, key(scores[i]) >= cand); }
-      if (sum_u(t, c) >= s.top_k) { kk = cand; }
+    // Radix select, 8 bits a round from the top: the digit of the k-th largest key among keys sharing the
+    // digits found so far, from a 256-bin histogram; `need` ends as how many keys equal to it are kept.
+    var need = s.top_k;
+    var mask = 0u;
+    var ties = 0u;
+    for (var round = 0u; round < 4u; round++) {
+      let shift = 24u - 8u * round;
+      atomicStore(&hist[t], 0u);
+      workgroupBarrier();
+      for (var i = lo; i < hi; i++) {
+        let ki = key(scores[i]);
+        if ((ki & mask) == kk) { atomicAdd(&hist[(ki >> shift) & 255u], 1u); }
+      }
+      workgroupBarrier();
+      if (t == 0u) {
+        var above = 0u;
+        var d = 255u;
+        loop {
+          let h = atomicLoad(&hist[d]);
+          if (above + h >= need || d == 0u) { sel_ties = h; break; }
+          above += h;
+          d -= 1u;
+        }
+        sel_digit = d;
+        sel_need = need - above;
+      }
+      kk |= workgroupUniformLoad(&sel_digit) << shift;
+      need = workgroupUniformLoad(&sel_need);
+      ties = workgroupUniformLoad(&sel_ties);
+      mask |= 255u << shift;
     }
-    var gt = 0u;
-    var eq = 0u;
-    for (var i = lo; i < hi; i++) {
-      let ki = key(scores[i]);
-      gt += select(0u, 1u, ki > kk);
-      eq += select(0u, 1u, ki == kk);
-    }
-    let need = s.top_k - sum_u(t, gt);
-    if (sum_u(t, eq) > need) {
-      // More ties at the k-th score than places left: keep the `need` lowest ids among them.
+    if (ties > need) {
+      // More tokens tie at the k-th score than places left: keep the `need` lowest ids among them.
       var x = 0u;
       for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
         let cand = x | bit;

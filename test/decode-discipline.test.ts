@@ -18,12 +18,18 @@ function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...ar
   return counter;
 }
 
-test('greedy decode: no allocations, one encoder and one submit per step, only the token id read back', async () => {
+// Sampling runs on the GPU (src/engine/gpu-sampler.ts) inside the same step: the same discipline holds.
+const modes = [
+  { name: 'greedy decode', options: {} },
+  { name: 'sampled decode (temperature, top-k, top-p, min-p, penalties, logit bias)', options: { temperature: 0.8, topK: 40, topP: 0.9, minP: 0.02, repetitionPenalty: 1.1, frequencyPenalty: 0.2, logitBias: { 13: 2 }, seed: 7 } },
+];
+
+for (const { name, options } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
     const loaded = await loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 128 });
     const session = new Session(loaded);
-    await session.generate('Once', { maxTokens: 2 }, () => {}); // warm up: first maps and lazily created state
+    await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines
 
     const { device } = gpu;
     const created = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroupLayout', 'createPipelineLayout', 'createTexture']
@@ -39,7 +45,7 @@ test('greedy decode: no allocations, one encoder and one submit per step, only t
     try {
       session.reset();
       const maxTokens = 24;
-      const result = await session.generate('', { maxTokens }, () => {}); // BOS only: every step is a decode step
+      const result = await session.generate('', { maxTokens, ...options }, () => {}); // BOS only: every step is a decode step
       assert.equal(result.tokens.length, maxTokens);
       const steps = maxTokens; // the BOS step yields token 1; each later step feeds the previous token
       for (const { name, counter } of created) assert.equal(counter.calls, 0, `${name} called during decode`);
@@ -50,6 +56,7 @@ test('greedy decode: no allocations, one encoder and one submit per step, only t
     } finally {
       GPUBuffer.prototype.mapAsync = origMap;
     }
+    await session.dispose();
     loaded.destroy();
   } finally {
     gpu.device.destroy();

@@ -16,6 +16,7 @@ import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '..
 import { transformerOpCases } from './transformer-op-cases';
 import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
+import { samplerCases } from './sampler-cases';
 import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -276,6 +277,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...transformerOpCases());
   cases.push(...f16Cases());
   cases.push(...batchCases());
+  cases.push(...samplerCases());
   return cases;
 }
 
