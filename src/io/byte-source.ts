@@ -11,6 +11,8 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** True when reads report their own progress events (Range downloads, cache reads), so loaders add none. */
   readonly reportsProgress?: boolean;
+  /** Such a source's last event: the phase is done (bytes never read, like alignment padding, count too). */
+  endProgress?(): void;
   /** Releases what the source holds open (a file handle); reads after this fail. */
   close?(): Promise<void>;
 }

@@ -142,7 +142,7 @@ export class ModelCache {
       const complete = meta.complete && storedBytes === meta.size;
       out.push({ url: meta.url, size: meta.size ?? 0, storedBytes, complete, ...(complete && meta.sha256 ? { sha256: meta.sha256, verified: meta.verified } : {}) });
     }
-    return out.sort((a, b) => a.url.localeCompare(b.url));
+    return out.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
   }
 
   /** Bytes the cached files take (interrupted downloads included). */

@@ -63,6 +63,9 @@ export class ReportingSource implements ByteSource {
     this.reporter.report(this.seen.bytes);
     return bytes;
   }
+  endProgress(): void {
+    this.reporter.report(this.size);
+  }
   close(): Promise<void> {
     return this.inner.close?.() ?? Promise.resolve();
   }

@@ -28,6 +28,10 @@ export class UrlSource implements ByteSource {
     this.reporter = new ProgressReporter(options.onProgress, name, size, 'download');
   }
 
+  endProgress(): void {
+    if (this.rangeSupported) this.reporter.report(this.size);
+  }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     if (length === 0) return new Uint8Array(0);

@@ -63,6 +63,7 @@ export class ConcatSource implements ByteSource {
   }
 
   get reportsProgress(): boolean { return this.parts.every((p) => p.reportsProgress); }
+  endProgress(): void { for (const p of this.parts) p.endProgress?.(); }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);

@@ -75,6 +75,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const upload = new ProgressReporter(source.reportUpload ? onProgress : undefined, source.name, weightBytes, 'upload');
     const held = new HeldBytes();
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held);
+    source.endProgress();
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit, precision);
     const oom = await device.popErrorScope();

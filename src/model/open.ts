@@ -37,6 +37,8 @@ export interface OpenedModel {
   fileBytes: number;
   /** True when the caller should report 'upload' progress over all weights itself (one GGUF not streamed by Range requests). */
   reportUpload: boolean;
+  /** Sources that report their own progress send their last event (the weights are all read). */
+  endProgress(): void;
   /** The ModelConfig (readModelConfig plus what config.json says that GGUF keys cannot). */
   readConfig(options?: ReadConfigOptions): ModelConfig;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ async function openGGUFModel(parts: ByteSource[], options: OpenModelOptions): Pr
       chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template'),
       fileBytes: source.size,
       reportUpload: !source.reportsProgress,
+      endProgress: () => source.endProgress?.(),
       readConfig: (o) => readModelConfig(file, o),
       close: async () => { await source.close?.(); },
     };
@@ -98,6 +101,7 @@ async function openRepoModel(files: Parameters<typeof openHFRepo>[0], options: O
       chatTemplate: repo.chatTemplate,
       fileBytes: repo.fileBytes,
       reportUpload: false, // the repo reports per safetensors file
+      endProgress: repo.endProgress,
       readConfig: (o) => {
         const config = readModelConfig(file, o);
         return repo.config.attentionScale === undefined ? config : { ...config, attentionScale: repo.config.attentionScale };

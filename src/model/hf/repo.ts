@@ -29,6 +29,8 @@ export interface HFRepo {
   chatTemplate: string | undefined;
   /** Bytes of the safetensors files. */
   fileBytes: number;
+  /** Safetensors files that report their own progress (Range downloads, cache reads) send their last event. */
+  endProgress(): void;
   /** Closes the safetensors files. */
   close(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function openHFRepo(files: FileSet, options: OpenRepoOptions = {}):
       name: files.name, config, file, tokenizerJSON, tokenizerConfig, chatTemplate,
       generationConfig: isPlainObject(generationConfig) ? generationConfig : undefined,
       fileBytes: shards.reduce((sum, s) => sum + s.source.size, 0),
+      endProgress: () => { for (const s of shards) s.source.endProgress?.(); },
       close: () => closeAll(shards),
     };
   } catch (e) {
