@@ -34,7 +34,7 @@ after(async () => {
 });
 
 /** Polls an async page function from here until it returns true (its promise is awaited each time). */
-async function until<A>(page: Page, fn: (arg: A) => Promise<boolean>, arg: A, what: string, timeout = 60_000): Promise<void> {
+async function until(page: Page, fn: (arg: string | null) => Promise<boolean>, arg: string | null, what: string, timeout = 60_000): Promise<void> {
   const end = Date.now() + timeout;
   while (!(await page.evaluate(fn, arg))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -116,7 +116,7 @@ test('after one online visit the app starts and chats offline; a new version wai
     // Idle now: the new version takes over, and the page says so; the old shell is gone.
     await page.waitForFunction(() => /new version of Hearth is ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
     // The new worker drops the old shell as it activates.
-    await until(page, async (old) => !(await caches.keys()).includes(old), oldShell, 'the old shell to be dropped');
+    await until(page, async (old) => !(await caches.keys()).includes(old!), oldShell, 'the old shell to be dropped');
     const updated = await swState(page);
     assert.equal(updated.waiting, null);
     assert.ok(updated.caches.includes(`hearth-shell-${version}0`) && !updated.caches.includes(oldShell), updated.caches.join(', '));
