@@ -75,17 +75,20 @@ const chatChunk = object({
   'usage?': nullable(usageTotals),
 });
 
-const completion = object({
+const completionOf = (finish: Check) => object({
   ...common,
   object: literal('text_completion'),
   choices: array(object({
-    finish_reason: literal('stop', 'length', 'content_filter', 'abort'),
+    finish_reason: finish,
     index: int,
     logprobs: nullable(object({ 'text_offset?': array(int), 'token_logprobs?': array(num), 'tokens?': array(str), 'top_logprobs?': array(record(num)) })),
     text: str,
   })),
   'usage?': usageTotals,
 });
+const completion = completionOf(literal('stop', 'length', 'content_filter', 'abort'));
+/** Streamed completions are Completion objects whose finish_reason is null until the last (as OpenAI sends them). */
+const completionChunk = completionOf(nullable(literal('stop', 'length', 'content_filter', 'abort')));
 
 function run(check: Check, value: unknown, name: string): string[] {
   const problems: string[] = [];
@@ -96,3 +99,4 @@ function run(check: Check, value: unknown, name: string): string[] {
 export const chatCompletionProblems = (v: unknown) => run(chatCompletion, v, 'ChatCompletion');
 export const chatChunkProblems = (v: unknown) => run(chatChunk, v, 'ChatCompletionChunk');
 export const completionProblems = (v: unknown) => run(completion, v, 'Completion');
+export const completionChunkProblems = (v: unknown) => run(completionChunk, v, 'Completion (streamed)');
