@@ -16,6 +16,8 @@ import {
   turnsCompleted, waitForState, waitLoaded, waitTurnEnded, TURN_TIMEOUT,
 } from './helpers/app-page';
 import { sharedPath } from './helpers/shared';
+import { tinyChatModel } from './helpers/tiny-chat-model';
+import { createEngine } from '../src/index';
 
 /** llama2.c's greedy continuation of "Once upon a time" (an independent reference). */
 const reference = (JSON.parse(readFileSync(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')) as {
@@ -249,6 +251,37 @@ describe('chat app (built, under a path prefix)', () => {
         assert.ok(s.colors > 30 && s.nonBackground > 0.03, `${name}.png looks blank: ${JSON.stringify(s)}`);
       }
     });
+  });
+
+  test('a model with a chat template: the system prompt and messages go through the template; the second turn reuses the first from the KV cache', { timeout: 300_000 }, async () => {
+    const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    const model = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>']);
+    // The reference: the same prompt through the engine in Node.
+    const engine = await createEngine(model);
+    const messages = [{ role: 'system' as const, content: 'Be kind.' }, { role: 'user' as const, content: 'Hi!' }];
+    const expectedPrompt = (await engine.chat(messages, { maxTokens: 1 }).result).promptTokens.length;
+    await engine.dispose();
+    app.override(`${PREFIX}tiny-chat.gguf`, Buffer.from(model));
+    try {
+      await withApp('?model=tiny-chat.gguf', {}, async (page) => {
+        assert.equal(await waitLoaded(page), 'ready');
+        assert.match(await page.getByTestId('model-info').innerText(), / · chat · /);
+        await page.locator('#system-panel > summary').click();
+        await page.getByTestId('system-prompt').fill('Be kind.');
+        await setSetting(page, 'max-tokens', '8');
+        await sendAndWait(page, 'Hi!');
+        const [first] = await storedConversations(page);
+        assert.equal(first!.systemPrompt, 'Be kind.');
+        assert.equal(first!.messages[1]!.stats!.promptTokens, expectedPrompt,
+          'the prompt is the template rendered with the system prompt and the message, as engine.chat renders it');
+        await sendAndWait(page, 'And now?');
+        const stats = await page.getByTestId('turn-stats').innerText();
+        const cached = Number(/\((\d+) cached\)/.exec(stats)?.[1]);
+        assert.ok(cached >= expectedPrompt, `the second turn should reuse at least the first prompt from the KV cache: ${stats}`);
+      });
+    } finally {
+      app.override(`${PREFIX}tiny-chat.gguf`, undefined);
+    }
   });
 
   test('error screens: no WebGPU; download failed, then Retry loads it; not GGUF / truncated; settings out of range', { timeout: 300_000 }, async () => {

@@ -9,7 +9,7 @@ export interface StoredConversation {
   id: string;
   title: string;
   systemPrompt: string;
-  messages: { role: 'user' | 'assistant'; content: string; stats?: { tokens: number; finishReason: string } }[];
+  messages: { role: 'user' | 'assistant'; content: string; stats?: { tokens: number; promptTokens: number; cachedTokens: number; finishReason: string } }[];
   created: number;
   updated: number;
 }
