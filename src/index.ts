@@ -7,3 +7,23 @@ export type {
 export type { ChatCompletions, Completions } from './engine/openai';
 export type * from './engine/openai-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
+
+// Loading from the Hugging Face hub: pre-flight check and the model cache. Both load their code on first use,
+// so a page that never calls them does not download the model readers.
+export type { ModelFetchOptions } from './io/fetch-options';
+export type { CheckModelOptions, ModelCheck } from './model/check';
+export type { CachedFile, ModelCache } from './io/cache';
+export { DEFAULT_QUANTIZATIONS } from './io/hub-defaults';
+
+/** Whether this device can run a model (hub id, URL or path), from its header alone; see src/model/check.ts. */
+export async function checkModel(model: string | URL, options?: import('./model/check').CheckModelOptions): Promise<import('./model/check').ModelCheck> {
+  return (await import('./model/check')).checkModel(model, options);
+}
+
+/**
+ * The model cache (browser: the origin-private file system; Node: `cacheDir`, default under the user's cache
+ * directory): list(), size(), delete(idOrUrl), clear(). Undefined in a browser without OPFS.
+ */
+export async function openModelCache(options?: Pick<import('./io/fetch-options').ModelFetchOptions, 'cacheDir' | 'cacheMaxBytes'>): Promise<import('./io/cache').ModelCache | undefined> {
+  return (await import('./io/cache')).ModelCache.open(options);
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, DownloadError, InvalidRequestError, ResourceError, isAbortError, type LoadOptions, type LoadProgress } from '../src/index';
+import { checkModel, createEngine, DownloadError, InvalidRequestError, ResourceError, isAbortError, type LoadOptions, type LoadProgress } from '../src/index';
 import { ModelCache } from '../src/io/cache';
 import { locateModel, type LocateOptions } from '../src/io/file-set';
 import { chooseModelFiles, type HubFile } from '../src/io/hub';
@@ -341,5 +341,60 @@ describe('the model cache', () => {
     await cache.clear();
     assert.equal(await cache.size(), 0);
     assert.deepEqual(await cache.list(), []);
+  });
+});
+
+describe('checkModel (pre-flight, header only)', () => {
+  test('a model that fits: the GPU memory loading will take, from a few Range requests; once cached, no request at all', async () => {
+    hub.clearFaults();
+    const cacheDir = freshCache();
+    const start = hub.requests.length;
+    const check = await checkModel(REPO, { hubUrl: hub.url, cacheDir, contextLength: 64 });
+    assert.equal(check.ok, true, check.reasons.join('\n'));
+    assert.deepEqual(check.reasons, []);
+    assert.equal(check.architecture, 'llama');
+    assert.equal(check.format, 'gguf');
+    assert.equal(check.fileBytes, Q8.length);
+    assert.equal(check.downloadBytes, Q8.length);
+    assert.ok(check.adapter && check.adapter.maxBufferSize > 0 && check.adapter.precision !== null);
+    const fetched = hub.requests.slice(start).filter((r) => r.path.endsWith('.gguf'));
+    assert.ok(fetched.every((r) => r.range), 'only Range requests for the GGUF');
+    const bytes = fetched.reduce((n, r) => { const m = /bytes=(\d+)-(\d+)/.exec(r.range!); return n + (m ? Number(m[2]) - Number(m[1]) + 1 : 0); }, 0);
+    assert.ok(bytes < Q8.length / 2, `${bytes} header bytes of ${Q8.length}`);
+    assert.equal((await (await ModelCache.open({ cacheDir }))!.list()).filter((f) => f.complete).length, 0, 'nothing was downloaded into the cache');
+
+    const engine = await createEngine(REPO, { hubUrl: hub.url, cacheDir, contextLength: 64 });
+    try {
+      assert.equal(check.gpuMemory!.total, engine.model.gpuBytes, 'the estimate is what the loader allocates');
+    } finally {
+      await engine.dispose();
+    }
+    const seen = hub.requests.length;
+    const cached = await checkModel(REPO, { hubUrl: hub.url, cacheDir, contextLength: 64 });
+    assert.equal(hub.requests.length, seen, 'a cached model is checked without the network');
+    assert.equal(cached.downloadBytes, 0);
+  });
+
+  test('reasons: unsupported architecture, a context too long for one binding, a memory budget, no room in the cache; a missing model throws', async () => {
+    const { tinyLlamaSpec, writeGGUF } = await import('./helpers/gguf-writer');
+    hub.addRepo('tests/reasons', [
+      { path: 'mamba-F32.gguf', bytes: writeGGUF(tinyLlamaSpec({ metadata: { 'general.architecture': 'mamba' } })) },
+      { path: 'long-F32.gguf', bytes: writeGGUF(tinyLlamaSpec({ contextLength: 10_000_000 })) },
+    ]);
+    const cacheDir = freshCache();
+    const opts = { hubUrl: hub.url, cacheDir };
+    const mamba = await checkModel('tests/reasons/mamba-F32.gguf', opts);
+    assert.equal(mamba.ok, false);
+    assert.match(mamba.reasons.join('\n'), /mamba/);
+    const long = await checkModel('tests/reasons/long-F32.gguf', { ...opts, contextLength: 10_000_000 });
+    assert.equal(long.ok, false);
+    assert.match(long.reasons.join('\n'), /KV cache of one layer for 10000000 positions needs 305\.2 MiB in one GPU binding.*shorter contextLength/);
+    assert.equal((await checkModel('tests/reasons/long-F32.gguf', { ...opts, contextLength: 4096 })).ok, true);
+    const budget = await checkModel(REPO, { ...opts, gpuMemoryBudget: 100_000 });
+    assert.match(budget.reasons.join('\n'), /needs [\d.]+ [KM]iB of GPU memory \(weights .* more than the 97\.7 KiB available/);
+    const storage = await checkModel(REPO, { ...opts, cacheMaxBytes: 1000 });
+    assert.equal(storage.ok, false);
+    assert.match(storage.reasons.join('\n'), /needs 370\.\d KiB more in the model cache/);
+    await assert.rejects(checkModel('tests/no-such-repo', opts), (e: unknown) => e instanceof DownloadError && e.status === 404);
   });
 });

@@ -1,5 +1,6 @@
 // The engine's working half: owns the GPU device, the loaded model, the request queue and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
+import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 import { abortError, InvalidRequestError, ResourceError } from '../errors';
 import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import type { ProgressCallback } from '../io/progress';
@@ -11,7 +12,7 @@ import type { RequestOptions } from './options';
 import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
-export interface CoreLoadOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization }
+export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization }
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
@@ -67,7 +68,7 @@ export class LocalEngineCore implements EngineCore {
       void gpu.device.lost.then((info) => {
         if (this.gpu === gpu) this.lostReason = info.message || info.reason || 'unknown reason';
       });
-      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize });
+      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize, ...fetchOptionsOf(options) });
       this.session = new Session(this.loaded);
       return this.loaded.info;
     }).catch(async (e: unknown) => {

@@ -2,6 +2,9 @@
 // core's callbacks into streams and OpenAI-shaped responses. This is the only place that knows a worker exists.
 import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
+import { requestPersistentStorage } from '../io/cache';
+import { fetchOptionsOf } from '../io/fetch-options';
+import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
@@ -79,8 +82,9 @@ class EngineHandle implements Engine {
     if (signal?.aborted) throw abortError('Model loading was aborted.');
     // Relative URLs mean "relative to the page", not to the worker script.
     const m = source.model;
-    const resolved = typeof m === 'string' && typeof location !== 'undefined' && !/^[a-z][a-z0-9+.-]*:/i.test(m) ? new URL(m, location.href).href : m instanceof URL ? m.href : m;
-    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize };
+    const resolved = resolveAgainstPage(m instanceof URL ? m.href : m, typeof location !== 'undefined' ? location.href : undefined);
+    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, ...fetchOptionsOf(source.options) };
+    requestPersistentStorage(resolved, source.options);
     const abort = () => { void this.core.abortLoad(); };
     signal?.addEventListener('abort', abort, { once: true });
     const aborted = new Promise<never>((_, reject) => {

@@ -1,20 +1,24 @@
 // The public shapes of the engine API, shared by the page, the worker and Node.
+import type { ModelFetchOptions } from '../io/fetch-options';
 import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
 import type { ChatCompletions, Completions } from './openai';
 
-export type { LoadProgress, ChatMessage, ChatTemplateOptions };
+export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
 
 /**
- * Where a model comes from: a URL (absolute or page-relative), a local path (Node), or the bytes of a GGUF.
+ * Where a model comes from: a Hugging Face hub id (`owner/repo` — a GGUF chosen by `quantization`, or the
+ * safetensors set —, `owner/repo/file.gguf`, `owner/repo@revision/...`; downloaded once into the model cache),
+ * a URL (absolute or page-relative; in browsers write a relative one as `./x/y.gguf` so it is not read as an
+ * id), a local path (Node), or the bytes of a GGUF. A split GGUF (`<name>-00001-of-00003.gguf`) loads as one.
  * A .gguf file is read as GGUF; a directory (Node) or a base URL serving `<base>/config.json`, `tokenizer.json`
  * and `model.safetensors` (or `model.safetensors.index.json` and its shards) — the layout of
  * https://huggingface.co/<repo>/resolve/main — is loaded as a Hugging Face safetensors repo.
  */
 export type ModelSource = string | URL | ArrayBuffer | Uint8Array;
 
-export interface LoadOptions {
-  /** Called as the model downloads, parses, uploads to the GPU and compiles. */
+export interface LoadOptions extends ModelFetchOptions {
+  /** Called as the model downloads (or is read from the cache), uploads to the GPU and compiles; throttled. */
   onProgress?: (p: LoadProgress) => void;
   /** Aborts loading with an AbortError. */
   signal?: AbortSignal;

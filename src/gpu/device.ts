@@ -55,16 +55,29 @@ export function precisionFor(requested: PrecisionOption | undefined, hasShaderF1
   return option;
 }
 
+export interface AdapterProbe {
+  adapter: string;
+  hasShaderF16: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
 /**
  * The adapter createEngine would get, without creating a device (for `hearth inspect`): its name and whether
  * it has 'shader-f16'; null where there is no WebGPU.
  */
-export async function probeAdapter(): Promise<{ adapter: string; hasShaderF16: boolean } | null> {
+export async function probeAdapter(): Promise<AdapterProbe | null> {
   try {
     const adapter = await (await getGPU()).requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return null;
     const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-    return { adapter: info?.description || info?.vendor || 'unknown adapter', hasShaderF16: adapter.features.has('shader-f16') };
+    return {
+      adapter: info?.description || info?.vendor || 'unknown adapter',
+      hasShaderF16: adapter.features.has('shader-f16'),
+      // What acquireDevice will request: the adapter's own limits.
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    };
   } catch {
     return null;
   }

@@ -2,9 +2,10 @@
 // a cached model loads offline), the files chosen from it (a GGUF by quantization preference, its split parts,
 // or the safetensors set), and sources for them: downloaded into the model cache first, or read by Range
 // requests (cache: false, or only the headers for a pre-flight check).
-import { DownloadError, FormatError, InvalidRequestError } from '../errors';
+import { DownloadError, FormatError, InvalidRequestError, ResourceError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { ModelCache } from './cache';
+import { DEFAULT_QUANTIZATIONS } from './hub-defaults';
 import type { FileSet, LocateOptions, ModelLocation } from './file-set';
 import { doFetch, httpError, type HttpOptions } from './http';
 import { authHeaders, formatModelId, hubBaseUrl, hubFileUrl, hubTreeUrl, type HubModelId } from './model-id';
@@ -15,8 +16,6 @@ export interface HubFile { path: string; size: number; sha256?: string }
 
 interface Listing { hub: string; repo: string; revision: string; files: HubFile[] }
 
-/** Quantizations tried for `owner/repo`, best first: 4–5-bit K-quants keep quality at a third of F16's size. */
-export const DEFAULT_QUANTIZATIONS: readonly string[] = ['Q4_K_M', 'Q4_K_S', 'Q5_K_M', 'Q5_K_S', 'Q4_0', 'Q6_K', 'Q8_0', 'Q5_0', 'Q4_1', 'Q5_1', 'F16', 'BF16', 'F32'];
 
 /** What a model is made of: GGUF file(s) (split parts in order) or a safetensors repo's files under `folder`. */
 export type ModelFiles = { kind: 'gguf'; files: HubFile[] } | { kind: 'safetensors'; folder: string; files: HubFile[] };
@@ -59,6 +58,28 @@ export async function locateHubModel(id: HubModelId, options: LocateOptions): Pr
     },
   };
   return { kind: 'repo', files };
+}
+
+/**
+ * What loading `id` would download: its files' bytes, those not in the cache yet, and why the cache could not
+ * take them (storage estimate, cacheMaxBytes), if it could not.
+ */
+export async function hubDownloadNeeds(id: HubModelId, options: LocateOptions): Promise<{ bytes: number; missing: number; storageProblem?: string }> {
+  const hub = hubBaseUrl(options);
+  const cache = options.cache === false ? undefined : await ModelCache.open(options);
+  const http: HttpOptions = { signal: options.signal, retry: options.retry, headers: authHeaders(hub, hub, options) };
+  const chosen = chooseModelFiles(id, (await repoListing(hub, id, cache, http)).files, options.quantization);
+  const files = chosen.files.map((f) => ({ url: hubFileUrl(hub, id, f.path), size: f.size }));
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  if (!cache) return { bytes, missing: bytes };
+  const missing = await cache.missingBytes(files);
+  try {
+    await cache.ensureSpace(missing, formatModelId(id));
+    return { bytes, missing };
+  } catch (e) {
+    if (!(e instanceof ResourceError)) throw e;
+    return { bytes, missing, storageProblem: e.message };
+  }
 }
 
 /** The repo's files: the cached listing, else the hub's (then cached). */

@@ -17,8 +17,9 @@ import { TransformerModel } from './transformer';
 import { HeldBytes, heldBytesBound, uploadWeights } from './weights';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 
-/** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
-export const DEFAULT_CONTEXT_LENGTH = 2048;
+import { DEFAULT_CONTEXT_LENGTH } from './memory';
+
+export { DEFAULT_CONTEXT_LENGTH };
 
 export interface LoadedModel {
   config: ModelConfig;

@@ -5,6 +5,9 @@
 import type { ModelConfig } from './config';
 import type { ModelTensorInfo } from './model-file';
 
+/** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
+export const DEFAULT_CONTEXT_LENGTH = 2048;
+
 /** Prompt tokens per prefill pass (a multiple of matmul.wgsl's TILE, 4): activations and attention scores are this many times larger. */
 export const PREFILL_BATCH = 32;
 

@@ -1,0 +1,208 @@
+// Pre-flight: can this device run a model? Answered from the model's header alone (the GGUF header by Range
+// requests, or config.json and the safetensors headers of a repo) and the WebGPU adapter's features and limits,
+// before any large download: architecture and tensor types Hearth supports, GPU memory for weights + KV cache
+// at the chosen context (estimateGpuMemory, exactly what the loader allocates), every buffer within the
+// adapter's limits, the precision asked for, and room in the model cache for what is not downloaded yet.
+import { DownloadError, HearthError, InvalidRequestError } from '../errors';
+import { formatBytes } from '../gpu/buffers';
+import { precisionFor, probeAdapter, type AdapterProbe, type PrecisionOption } from '../gpu/device';
+import { supportedWeightTypes, weightDTypeForGGML } from '../gpu/quant-types';
+import type { ComputePrecision } from '../gpu/shaders';
+import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
+import { locateModel } from '../io/file-set';
+import { hubDownloadNeeds } from '../io/hub';
+import { parseModelId } from '../io/model-id';
+import type { ModelConfig } from './config';
+import { ggmlTypeName } from './ggml-types';
+import { readGGUFParts } from './gguf-split';
+import { openHFRepo } from './hf/repo';
+import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, prefillBatch, type GpuMemoryEstimate } from './memory';
+import type { ModelFile } from './model-file';
+import { quantizeModelFile, type LoadQuantization } from './quantize';
+import { readModelConfig } from './config';
+import { getOptionalString } from './gguf';
+import { modelTensorShapes } from './tensors';
+
+export interface CheckModelOptions extends ModelFetchOptions {
+  /** KV cache positions to plan for (as createEngine's contextLength; default min(trained context, 2048)). */
+  contextLength?: number;
+  precision?: PrecisionOption;
+  quantize?: LoadQuantization;
+  /**
+   * GPU memory the model may use on this device, when the caller knows it (WebGPU does not tell): the model
+   * must fit in it. Without it only the adapter's per-buffer limits are checked.
+   */
+  gpuMemoryBudget?: number;
+  signal?: AbortSignal;
+}
+
+export interface ModelCheck {
+  /** True when nothing stands in the way of loading the model on this device. */
+  ok: boolean;
+  /** Why it cannot run, each with what to do instead; empty when ok. */
+  reasons: string[];
+  name: string;
+  architecture: string;
+  format: 'gguf' | 'safetensors';
+  /** Positions the estimate is for. */
+  contextLength: number;
+  /** GPU memory loading would take; null when the model cannot be read that far (see reasons). */
+  gpuMemory: GpuMemoryEstimate | null;
+  /** The largest single GPU buffer the model needs, against the adapter's maxBufferSize. */
+  largestBuffer: number;
+  /** Bytes of the model's files, and how many of them are not in the model cache yet. */
+  fileBytes: number;
+  downloadBytes: number;
+  /** The adapter's description and what it allows; null without WebGPU. */
+  adapter: (AdapterProbe & { precision: ComputePrecision | null }) | null;
+}
+
+/**
+ * Whether this device can run `model` (a hub id, URL, or path as createEngine takes it), with reasons when it
+ * cannot. Reads only headers: nothing large is downloaded and no GPU device is created. A model that does not
+ * exist or cannot be fetched is an error (DownloadError, InvalidRequestError), not a reason.
+ */
+export async function checkModel(model: string | URL, options: CheckModelOptions = {}): Promise<ModelCheck> {
+  if (options.contextLength !== undefined && !(Number.isInteger(options.contextLength) && options.contextLength > 0)) {
+    throw new InvalidRequestError(`contextLength must be a positive integer, got ${options.contextLength}`);
+  }
+  const text = model instanceof URL ? model.href : model;
+  const fetch = fetchOptionsOf(options);
+  const reasons: string[] = [];
+  const probe = await probeAdapter();
+  let precision: ComputePrecision | null = null;
+  if (!probe) {
+    reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
+  } else {
+    try {
+      precision = precisionFor(options.precision, probe.hasShaderF16, probe.adapter);
+    } catch (e) {
+      if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
+      reasons.push(e.message);
+    }
+  }
+
+  // Storage first: a hub model that cannot be stored is refused before its header is even read.
+  const id = /^(https?|file):/i.test(text) ? undefined : parseModelId(text);
+  let download: { bytes: number; missing: number; storageProblem?: string } | undefined;
+  if (id && !(await isLocalPath(text))) {
+    download = await hubDownloadNeeds(id, { ...fetch, signal: options.signal });
+    if (download.storageProblem) reasons.push(download.storageProblem);
+  }
+
+  const location = await locateModel(text, { ...fetch, signal: options.signal, headerOnly: true });
+  let opened: Header;
+  try {
+    opened = await readHeader(location, options.quantize);
+  } catch (e) {
+    if (!(e instanceof HearthError) || e instanceof DownloadError || e instanceof InvalidRequestError) throw e;
+    return { ...emptyCheck(text, reasons, probe, precision), reasons: [...reasons, e.message] };
+  }
+  try {
+    const { file } = opened;
+    let config: ModelConfig | undefined;
+    try {
+      config = opened.readConfig();
+    } catch (e) {
+      if (!(e instanceof HearthError)) throw e;
+      reasons.push(e.message);
+    }
+    const architecture = String(file.metadata.get('general.architecture') ?? 'unknown');
+    const contextLength = config ? Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength) : 0;
+    let gpuMemory: GpuMemoryEstimate | null = null;
+    let largestBuffer = 0;
+    if (config) {
+      const used = [...modelTensorShapes(config).keys()].map((name) => file.tensorsByName.get(name)!);
+      for (const t of used) {
+        const isMatrix = t.dims.filter((d) => d > 1).length >= 2;
+        if (isMatrix && !weightDTypeForGGML(t.type)) {
+          reasons.push(`tensor ${t.name} is ${ggmlTypeName(t.type)}, which Hearth cannot run; supported weight types: ${supportedWeightTypes().join(', ')}. Pick a GGUF quantized to one of those (Q4_K_M is a good default).`);
+          break;
+        }
+      }
+      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength);
+      const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
+      const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
+      const scratch = largestScratchBuffer(config, contextLength);
+      largestBuffer = Math.max(biggest.bytes, scratch.bytes);
+      if (probe) {
+        if (biggest.bytes > probe.maxBufferSize) {
+          reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
+        }
+        if (scratch.bytes > probe.maxStorageBufferBindingSize) {
+          reasons.push(`the ${scratch.name} for ${contextLength} positions needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; use a shorter contextLength.`);
+        }
+      }
+      if (options.gpuMemoryBudget !== undefined && gpuMemory.total > options.gpuMemoryBudget) {
+        reasons.push(`it needs ${formatBytes(gpuMemory.total)} of GPU memory (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(options.gpuMemoryBudget)} available; pick a smaller or more quantized model or a shorter context.`);
+      }
+    }
+    return {
+      ok: reasons.length === 0, reasons, name: opened.displayName, architecture, format: opened.format, contextLength,
+      gpuMemory, largestBuffer, fileBytes: download?.bytes ?? opened.fileBytes, downloadBytes: download?.missing ?? opened.fileBytes,
+      adapter: probe ? { ...probe, precision } : null,
+    };
+  } finally {
+    await opened.close();
+  }
+}
+
+interface Header {
+  format: 'gguf' | 'safetensors';
+  displayName: string;
+  file: ModelFile;
+  fileBytes: number;
+  readConfig(): ModelConfig;
+  close(): Promise<void>;
+}
+
+/** What a model's header says, without building its tokenizer (openModel's work minus what a check needs not). */
+async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, quantize: LoadQuantization | undefined): Promise<Header> {
+  const q = (file: ModelFile) => (quantize ? quantizeModelFile(file, quantize) : file);
+  if (location.kind === 'repo') {
+    const repo = await openHFRepo(location.files);
+    const file = q(repo.file);
+    const name = /\/([^/]+\/[^/]+)\/resolve\/[^/]+$/.exec(repo.name)?.[1] ?? repo.name;
+    return { format: 'safetensors', displayName: name, file, fileBytes: repo.fileBytes, readConfig: () => readModelConfig(file), close: repo.close };
+  }
+  const parts = location.parts ?? [location.source];
+  try {
+    const gguf = await readGGUFParts(parts);
+    const file = q(gguf);
+    const size = parts.reduce((sum, p) => sum + p.size, 0);
+    return {
+      format: 'gguf', displayName: getOptionalString(gguf, 'general.name') ?? location.source.name.split('/').pop()!, file, fileBytes: size,
+      readConfig: () => readModelConfig(file), close: async () => { await Promise.all(parts.map((p) => p.close?.())); },
+    };
+  } catch (e) {
+    await Promise.all(parts.map((p) => p.close?.()));
+    throw e;
+  }
+}
+
+/** The largest buffer the loader binds whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden. */
+function largestScratchBuffer(config: ModelConfig, contextLength: number): { name: string; bytes: number } {
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
+  const B = prefillBatch(config, contextLength);
+  const candidates = [
+    { name: 'KV cache of one layer', bytes: 4 * contextLength * headCountKv * headDim },
+    { name: 'attention scores', bytes: 4 * B * headCount * contextLength },
+    { name: 'FFN activations', bytes: 4 * B * Math.max(ffn, dim) },
+    { name: 'logits', bytes: 4 * vocabSize },
+  ];
+  return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+}
+
+function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ComputePrecision | null): ModelCheck {
+  return {
+    ok: false, reasons, name, architecture: 'unknown', format: 'gguf', contextLength: 0, gpuMemory: null, largestBuffer: 0,
+    fileBytes: 0, downloadBytes: 0, adapter: probe ? { ...probe, precision } : null,
+  };
+}
+
+async function isLocalPath(text: string): Promise<boolean> {
+  if (typeof process === 'undefined' || !process.versions?.node || typeof window !== 'undefined') return false;
+  const fsModule = 'node:fs/promises';
+  const { stat } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+  return stat(text).then(() => true, () => false);
+}
