@@ -139,7 +139,8 @@ async function loadModel(source: string | File): Promise<void> {
   ui.progress.removeAttribute('value'); // indeterminate until the first event
   try {
     if (!navigator.gpu) throw Object.assign(new Error('This browser has no WebGPU (navigator.gpu is missing).'), { code: 'resources' });
-    const model = typeof source === 'string' ? new URL(source, location.href).href : await source.arrayBuffer();
+    // A string goes as it is: createEngine reads hub ids as ids and resolves other text against the page.
+    const model = typeof source === 'string' ? source : await source.arrayBuffer();
     const loaded = await createEngine(model, {
       signal: controller.signal,
       onProgress: (p) => {

@@ -142,8 +142,9 @@ export class HearthChat extends HTMLElement {
     this.engine = undefined;
     void previous?.dispose();
     const attr = this.getAttribute('model');
-    // A page's attribute is relative to the page; the default model is relative to this script.
-    const url = attr ? new URL(attr, document.baseURI).href : new URL(BUNDLED_MODEL, SCRIPT_URL).href;
+    // The attribute is a hub id or a URL relative to the page (createEngine resolves it); the default model
+    // is relative to this script.
+    const url = attr || new URL(BUNDLED_MODEL, SCRIPT_URL).href;
     const progress = this.$<HTMLProgressElement>('progress');
     this.$('.error').hidden = true;
     this.$<HTMLButtonElement>('.send').disabled = true;

@@ -3,7 +3,7 @@
 import * as hearth from '../../src/index';
 
 export interface ModelChoice {
-  /** What createEngine is given: a URL (the bundled model's is relative to the app). */
+  /** What createEngine is given: a hub id (downloaded once into the model cache) or the bundled model's relative URL. */
   source: string;
   label: string;
   /** One line: size, quantization, license. */
@@ -13,7 +13,7 @@ export interface ModelChoice {
   bundled?: boolean;
 }
 
-const hub = (repo: string, file: string) => `https://huggingface.co/${repo}/resolve/main/${file}`;
+const hub = (repo: string, file: string) => `${repo}/${file}`;
 const MB = 1024 * 1024;
 
 export const BUNDLED_MODEL = 'stories260K.gguf';
@@ -42,7 +42,7 @@ const checkModel = Reflect.get(hearth, 'checkModel') as CheckModel | undefined;
 export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
   if (!checkModel) return { kind: 'unknown', reasons: ['not checked: this build has no pre-flight check'] };
   try {
-    const r = (await checkModel(new URL(source, location.href).href, { signal })) as {
+    const r = (await checkModel(source, { signal })) as {
       ok?: boolean; fits?: boolean; canRun?: boolean; reasons?: unknown[];
     };
     const ok = r.ok ?? r.fits ?? r.canRun;
