@@ -1,5 +1,9 @@
 // Hearth's public API.
 export { createEngine } from './engine/engine';
+export { pipeline } from './pipeline/index';
+export type { PipelineOptions, PipelineTokenizer, ProgressInfo, TextGenerationConfig, TextGenerationOutput, TextGenerationPipeline, TextGenerationSingle } from './pipeline/index';
+export { TextStreamer } from './pipeline/streamer';
+export type { BaseStreamer, TextStreamerOptions } from './pipeline/streamer';
 export type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
   TokenChunk, TokenLogprob, TokenStream,

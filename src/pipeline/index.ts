@@ -1,0 +1,184 @@
+// transformers.js-style front door: `const generator = await pipeline('text-generation', model, { progress_callback })`
+// then `await generator(textOrMessages, { max_new_tokens, do_sample, temperature, top_k, top_p,
+// repetition_penalty, streamer })` → `[{ generated_text }]`, as the transformers.js v3 documentation shows:
+// text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
+// assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
+import { createEngine } from '../engine/engine';
+import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
+import { InvalidRequestError, UnsupportedError } from '../errors';
+import { pushText, type BaseStreamer } from './streamer';
+
+/** transformers.js's progress events (its hub's initiate → download → progress → done per file, then ready). */
+export type ProgressInfo =
+  | { status: 'initiate' | 'download' | 'done'; name: string; file: string }
+  | { status: 'progress'; name: string; file: string; progress: number; loaded: number; total: number }
+  | { status: 'ready'; task: string; model: string };
+
+export interface PipelineOptions extends Omit<LoadOptions, 'onProgress'> {
+  progress_callback?: (info: ProgressInfo) => void;
+  /** 'webgpu' (or 'gpu', 'auto'): Hearth runs on WebGPU only. */
+  device?: string;
+  /** transformers.js's weight variant: picks a hub repo's GGUF quantization ('q4' → Q4_K_M, 'q8' → Q8_0, 'fp16' → F16, 'fp32' → F32). */
+  dtype?: string;
+}
+
+/** transformers.js's generation options that Hearth honours (the rest are rejected, not ignored). */
+export interface TextGenerationConfig {
+  /** Tokens to generate at most. Without it, max_length (default 20) bounds prompt + output, as in transformers.js. */
+  max_new_tokens?: number | null;
+  max_length?: number;
+  /** false (default) = greedy; true samples with temperature / top_k / top_p. */
+  do_sample?: boolean;
+  temperature?: number;
+  /** Default 50 (transformers.js's), used only when sampling. */
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  repetition_penalty?: number;
+  /** Return the prompt too (default true for text input). */
+  return_full_text?: boolean;
+  /** With do_sample, several samples per input (different seeds). */
+  num_return_sequences?: number;
+  /** TextStreamer (or any object with put/end). */
+  streamer?: BaseStreamer;
+  /** Texts that end generation (transformers' stop_strings). */
+  stop_strings?: string | string[];
+  /** Hearth extension: the sampling seed (default 0, so the same call gives the same text). */
+  seed?: number;
+  /** Hearth extension: cancels generation. */
+  signal?: AbortSignal;
+}
+
+export type TextGenerationSingle = { generated_text: string } | { generated_text: ChatMessage[] };
+export type TextGenerationOutput = TextGenerationSingle[];
+
+export interface TextGenerationPipeline {
+  (texts: string | ChatMessage[], options?: TextGenerationConfig): Promise<TextGenerationOutput>;
+  (texts: string[] | ChatMessage[][], options?: TextGenerationConfig): Promise<TextGenerationOutput[]>;
+  readonly task: 'text-generation';
+  /** The loaded model's description. */
+  readonly model: ModelInfo;
+  /** The tokenizer, asynchronous (it lives in the engine's worker); TextStreamer accepts it. */
+  readonly tokenizer: PipelineTokenizer;
+  /** The engine underneath, for the OpenAI-style API or anything else. */
+  readonly engine: Engine;
+  dispose(): Promise<void>;
+}
+
+export interface PipelineTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): Promise<number[]>;
+  decode(ids: number[]): Promise<string>;
+  apply_chat_template(messages: ChatMessage[], options?: { add_generation_prompt?: boolean; tokenize?: false }): Promise<string>;
+}
+
+const DTYPE_QUANTIZATION: Record<string, string[]> = {
+  q4: ['Q4_K_M', 'Q4_0'], q4f16: ['Q4_K_M', 'Q4_0'], int4: ['Q4_K_M', 'Q4_0'], bnb4: ['Q4_K_M', 'Q4_0'],
+  q8: ['Q8_0'], int8: ['Q8_0'], uint8: ['Q8_0'], fp16: ['F16'], fp32: ['F32'],
+};
+
+export async function pipeline(task: 'text-generation', model: ModelSource, options: PipelineOptions = {}): Promise<TextGenerationPipeline> {
+  if (task !== 'text-generation') throw new UnsupportedError(`Hearth's pipeline runs 'text-generation' only, not ${JSON.stringify(task)}`);
+  const { progress_callback, device, dtype, ...load } = options;
+  if (device !== undefined && !['webgpu', 'gpu', 'auto'].includes(device)) {
+    throw new UnsupportedError(`device ${JSON.stringify(device)} is not available: Hearth runs on WebGPU only (use device: 'webgpu' or leave it out)`);
+  }
+  const quantization = dtype === undefined || dtype === 'auto' ? undefined : DTYPE_QUANTIZATION[dtype];
+  if (dtype !== undefined && dtype !== 'auto' && !quantization) {
+    throw new InvalidRequestError(`dtype ${JSON.stringify(dtype)} is not one Hearth knows: use ${Object.keys(DTYPE_QUANTIZATION).join(', ')} or 'auto'`);
+  }
+  const name = typeof model === 'string' ? model : model instanceof URL ? model.href : 'model.gguf';
+  const engine = await createEngine(model, {
+    ...load,
+    ...(quantization ? { quantization } : {}),
+    onProgress: progress_callback ? progressAdapter(name, progress_callback) : undefined,
+  });
+  progress_callback?.({ status: 'ready', task, model: name });
+
+  const tokenizer: PipelineTokenizer = {
+    encode: (text, o = {}) => engine.tokenize(text, { addBos: o.add_special_tokens ?? true }),
+    decode: (ids) => engine.detokenize(ids),
+    apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false }),
+  };
+  const call = (async (texts: string | string[] | ChatMessage[] | ChatMessage[][], config: TextGenerationConfig = {}) => {
+    const chatInput = isChat(texts);
+    const batched = Array.isArray(texts) && !chatInput;
+    const inputs = (batched ? texts : [texts]) as (string | ChatMessage[])[];
+    const results: TextGenerationOutput[] = [];
+    for (const input of inputs) results.push(await generateOne(engine, input, config));
+    return batched ? results : results[0]!;
+  }) as TextGenerationPipeline;
+  Object.defineProperty(call, 'model', { get: () => engine.model, enumerable: true });
+  return Object.assign(call, { task, engine, tokenizer, dispose: () => engine.dispose() });
+}
+
+function isChat(x: unknown): x is ChatMessage[] {
+  return Array.isArray(x) && x.length > 0 && x.every((m) => typeof m === 'object' && m !== null && 'role' in m && 'content' in m);
+}
+
+async function generateOne(engine: Engine, input: string | ChatMessage[], config: TextGenerationConfig): Promise<TextGenerationOutput> {
+  const chat = typeof input !== 'string';
+  if (chat && !isChat(input)) throw new InvalidRequestError('input must be a string, an array of { role, content } messages, or an array of either');
+  const n = config.num_return_sequences ?? 1;
+  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidRequestError(`num_return_sequences must be an integer >= 1, got ${n}`);
+  if (n > 1 && !config.do_sample) throw new InvalidRequestError('num_return_sequences > 1 needs do_sample: true (greedy decoding gives the same sequence every time)');
+  const base = await generationOptions(engine, input, config);
+  const out: TextGenerationOutput = [];
+  for (let k = 0; k < n; k++) {
+    const options = { ...base, seed: ((config.seed ?? 0) + k) >>> 0 };
+    const stream = chat ? engine.chat(input, options) : engine.generate(input, options);
+    const streamer = config.streamer;
+    if (streamer) {
+      for await (const c of stream) {
+        if (pushText in streamer) (streamer as { [pushText](t: string, ids: number[]): void })[pushText](c.text, c.token >= 0 ? [c.token] : []);
+        else if (c.token >= 0) streamer.put([[BigInt(c.token)]]);
+      }
+    }
+    const result = await stream.result;
+    streamer?.end();
+    if (chat) out.push({ generated_text: [...input, { role: 'assistant', content: result.text }] });
+    else out.push({ generated_text: (config.return_full_text ?? true) ? input + result.text : result.text });
+  }
+  return out;
+}
+
+async function generationOptions(engine: Engine, input: string | ChatMessage[], c: TextGenerationConfig): Promise<GenerateOptions> {
+  const known = new Set(['max_new_tokens', 'max_length', 'do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'return_full_text', 'num_return_sequences', 'streamer', 'stop_strings', 'seed', 'signal']);
+  for (const key of Object.keys(c)) {
+    if (!known.has(key)) throw new InvalidRequestError(`generation option ${JSON.stringify(key)} is not supported by Hearth's pipeline (supported: ${[...known].join(', ')})`);
+  }
+  let maxTokens = c.max_new_tokens ?? undefined;
+  if (maxTokens === undefined) {
+    const prompt = typeof input === 'string' ? input : await engine.applyChatTemplate(input, { addGenerationPrompt: true });
+    const promptTokens = (await engine.tokenize(prompt, { addBos: typeof input === 'string' })).length;
+    maxTokens = Math.max(0, (c.max_length ?? 20) - promptTokens);
+  }
+  const sample = c.do_sample ?? false;
+  return {
+    maxTokens,
+    temperature: sample ? c.temperature ?? 1 : 0,
+    topK: sample ? c.top_k ?? 50 : undefined,
+    topP: sample ? c.top_p : undefined,
+    minP: sample ? c.min_p : undefined,
+    repetitionPenalty: c.repetition_penalty,
+    stop: c.stop_strings,
+    signal: c.signal,
+  };
+}
+
+/** Hearth's load progress as transformers.js's events: initiate and download once per file, progress, done. */
+function progressAdapter(name: string, callback: (info: ProgressInfo) => void): (p: LoadProgress) => void {
+  const started = new Set<string>();
+  const finished = new Set<string>();
+  return (p) => {
+    if (p.phase === 'compile' || p.phase === 'ready') {
+      for (const file of started) if (!finished.has(file)) { finished.add(file); callback({ status: 'done', name, file }); }
+      return;
+    }
+    if (!started.has(p.file)) {
+      started.add(p.file);
+      callback({ status: 'initiate', name, file: p.file });
+      callback({ status: 'download', name, file: p.file });
+    }
+    callback({ status: 'progress', name, file: p.file, progress: p.total > 0 ? (100 * p.loaded) / p.total : 0, loaded: p.loaded, total: p.total });
+  };
+}

@@ -1,0 +1,89 @@
+// transformers.js-style pipeline in Node: the v3 documentation's text-generation example (messages in,
+// messages out, TextStreamer) runs unchanged apart from the import and the model; text in gives the prompt
+// plus its continuation; outputs equal the engine's own greedy/sampled generation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidRequestError, pipeline, TextStreamer, UnsupportedError, type ProgressInfo } from '../src/index';
+import { sharedPath } from './helpers/shared';
+import { tinyChatModel } from './helpers/tiny-chat-model';
+
+const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+const STORIES = sharedPath('models/stories260K/stories260K.gguf');
+
+test('the transformers.js v3 chat example: messages in, messages plus the reply out, streamed through TextStreamer', async () => {
+  const model = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>']);
+  const events: ProgressInfo[] = [];
+  // --- as in the transformers.js README (model and callbacks aside) ---
+  const generator = await pipeline('text-generation', model, { dtype: 'q4', progress_callback: (p) => events.push(p) });
+  const messages = [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'Tell me a joke.' },
+  ];
+  let streamed = '';
+  const streamer = new TextStreamer(generator.tokenizer, { skip_prompt: true, callback_function: (text) => { streamed += text; } });
+  const output = await generator(messages, { max_new_tokens: 24, do_sample: false, streamer });
+  const reply = (output[0]!.generated_text as typeof messages).at(-1)!;
+  // ---
+  try {
+    const direct = await generator.engine.chat(messages, { maxTokens: 24 }).result;
+    assert.deepEqual(output, [{ generated_text: [...messages, { role: 'assistant', content: direct.text }] }]);
+    assert.equal(reply.content, direct.text);
+    assert.equal(streamed, direct.text);
+    const statuses = events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(statuses, ['initiate', 'download', 'progress', 'done', 'ready']);
+    assert.deepEqual(events.at(-1), { status: 'ready', task: 'text-generation', model: 'model.gguf' });
+    const lastProgress = events.filter((e) => e.status === 'progress').at(-1) as Extract<ProgressInfo, { status: 'progress' }>;
+    assert.equal(lastProgress.progress, 100);
+
+    // A subclass that overrides on_finalized_text sees the same pieces, and the end.
+    const pieces: string[] = [];
+    let ended = false;
+    class Collect extends TextStreamer {
+      override on_finalized_text(text: string, streamEnd: boolean) { pieces.push(text); if (streamEnd) ended = true; }
+    }
+    await generator(messages, { max_new_tokens: 24, streamer: new Collect(generator.tokenizer) });
+    assert.equal(pieces.join(''), direct.text);
+    assert.ok(ended);
+    assert.equal(await generator.tokenizer.apply_chat_template(messages, { add_generation_prompt: true }), '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a joke.<|im_end|>\n<|im_start|>assistant\n');
+  } finally {
+    await generator.dispose();
+  }
+});
+
+test('text in: the prompt and its continuation out; batches, sampling, num_return_sequences, max_length, a put/end streamer', async () => {
+  const generator = await pipeline('text-generation', STORIES, { contextLength: 128, precision: 'f32' });
+  try {
+    const prompt = 'Once upon a time';
+    const greedy = await generator.engine.generate(prompt, { maxTokens: 20 }).result;
+    assert.deepEqual(await generator(prompt, { max_new_tokens: 20 }), [{ generated_text: prompt + greedy.text }]);
+    assert.deepEqual(await generator(prompt, { max_new_tokens: 20, return_full_text: false }), [{ generated_text: greedy.text }]);
+    const batch = await generator([prompt, 'The dog'], { max_new_tokens: 20 });
+    assert.equal(batch.length, 2);
+    assert.deepEqual(batch[0], [{ generated_text: prompt + greedy.text }]);
+
+    const sampleOptions = { max_new_tokens: 20, do_sample: true, temperature: 0.9, top_k: 40, top_p: 0.95, repetition_penalty: 1.2 };
+    const sampled = await generator(prompt, sampleOptions);
+    const direct = await generator.engine.generate(prompt, { maxTokens: 20, temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.2, seed: 0 }).result;
+    assert.deepEqual(sampled, [{ generated_text: prompt + direct.text }]);
+    const two = await generator(prompt, { ...sampleOptions, num_return_sequences: 2 });
+    assert.equal(two.length, 2);
+    assert.deepEqual(two[0], sampled[0]);
+
+    // transformers.js's default: max_length 20 bounds prompt + output.
+    const bounded = await generator.engine.generate(prompt, { maxTokens: 20 - greedy.promptTokens.length }).result;
+    assert.deepEqual(await generator(prompt), [{ generated_text: prompt + bounded.text }]);
+
+    const ids: bigint[] = [];
+    let ends = 0;
+    await generator(prompt, { max_new_tokens: 20, streamer: { put: (v) => { ids.push(...v[0]!.map(BigInt)); }, end: () => { ends++; } } });
+    assert.deepEqual(ids.map(Number), greedy.tokens);
+    assert.equal(ends, 1);
+
+    await assert.rejects(generator(prompt, { num_beams: 2 } as never), (e: unknown) => e instanceof InvalidRequestError && /num_beams/.test(e.message));
+    await assert.rejects(generator(prompt, { num_return_sequences: 2 }), InvalidRequestError);
+  } finally {
+    await generator.dispose();
+  }
+  await assert.rejects(pipeline('summarization' as never, STORIES), UnsupportedError);
+  await assert.rejects(pipeline('text-generation', STORIES, { device: 'wasm' }), (e: unknown) => e instanceof UnsupportedError && /WebGPU/.test(e.message));
+});
