@@ -123,14 +123,16 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength);
       const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
       const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
-      const scratch = largestScratchBuffer(config, contextLength);
+      const positions = file.tensorsByName.get('position_embd.weight');
+      const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
       largestBuffer = Math.max(biggest.bytes, scratch.bytes);
       if (probe) {
         if (biggest.bytes > probe.maxBufferSize) {
           reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
         }
         if (scratch.bytes > probe.maxStorageBufferBindingSize) {
-          reasons.push(`the ${scratch.name} for ${contextLength} positions needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; use a shorter contextLength.`);
+          const table = scratch.name.startsWith('position');
+          reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
         }
       }
       if (options.gpuMemoryBudget !== undefined && gpuMemory.total > options.gpuMemoryBudget) {
@@ -180,8 +182,8 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
   }
 }
 
-/** The largest buffer the loader binds whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden. */
-function largestScratchBuffer(config: ModelConfig, contextLength: number): { name: string; bytes: number } {
+/** The largest buffer bound whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden, the learned position table. */
+function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number): { name: string; bytes: number } {
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
   const B = prefillBatch(config, contextLength);
   const candidates = [
@@ -189,6 +191,7 @@ function largestScratchBuffer(config: ModelConfig, contextLength: number): { nam
     { name: 'attention scores', bytes: 4 * B * headCount * contextLength },
     { name: 'FFN activations', bytes: 4 * B * Math.max(ffn, dim) },
     { name: 'logits', bytes: 4 * vocabSize },
+    { name: 'position table (position_embd.weight)', bytes: positionTable },
   ];
   return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }

@@ -87,7 +87,7 @@ export function inferType(v: GGUFValue): { type: number; elemType?: number } {
   return { type: GGUFValueType.ARRAY, elemType: first === undefined ? GGUFValueType.STRING : inferType(first).type };
 }
 
-function writeValue(w: ByteWriter, type: number, v: GGUFValue | GGUFValue[], elemType?: number): void {
+export function writeValue(w: ByteWriter, type: number, v: GGUFValue | GGUFValue[], elemType?: number): void {
   switch (type) {
     case GGUFValueType.UINT8: w.u8(v as number); break;
     case GGUFValueType.INT8: w.i8(v as number); break;
