@@ -324,8 +324,14 @@ describe('chat app (built, under a path prefix)', () => {
       await page.getByTestId('model-button').click();
       assert.equal(await page.getByTestId('model-panel').isVisible(), true);
       assert.ok(await page.getByTestId('model-choice').count() >= 5, 'the bundled model and the curated hub models are offered');
+      // Pre-flight (checkModel, from the header alone): the bundled model fits, with its GPU memory named.
+      const bundled = page.getByTestId('model-list').locator('li').first();
+      await bundled.getByTestId('verdict').filter({ hasText: 'Fits this device' }).waitFor({ timeout: 60_000 });
+      const planned = /needs ([\d.]+ MB) of GPU memory; 1\.1 MB to download/.exec(await bundled.getByTestId('verdict-reasons').innerText());
+      assert.ok(planned, await bundled.innerText());
       await page.getByRole('button', { name: /^Load stories260K/ }).click();
       assert.equal(await waitLoaded(page), 'ready');
+      assert.match(await page.getByTestId('memory').innerText(), new RegExp(`^GPU memory ${planned[1]!.replace('.', '\\.')}`), 'the pre-flight estimate is what loading took');
       assert.equal(await page.getByTestId('error-panel').isVisible(), false);
 
       // Settings out of range: the error names the field; nothing is sent and the text stays.

@@ -89,8 +89,11 @@ export class ModelDialog {
     badge.dataset.testid = 'verdict';
     const reasons = verdict?.reasons.join('; ') ?? '';
     badge.textContent = reasons === 'checking…' ? 'Checking…' : verdictText[verdict?.kind ?? 'unknown'];
-    if (reasons) badge.title = reasons;
-    text.append(name, detail, badge);
+    const why = document.createElement('span');
+    why.className = 'muted small';
+    why.dataset.testid = 'verdict-reasons';
+    why.textContent = reasons === 'checking…' ? '' : reasons;
+    text.append(name, detail, badge, why);
     li.append(text, button);
     return li;
   }

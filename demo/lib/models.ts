@@ -1,6 +1,7 @@
 // The models the chat app offers: the bundled stories260K plus a curated list of small instruction-tuned
 // GGUFs on the Hugging Face hub that fit typical laptops and phones, each with a pre-flight verdict.
-import * as hearth from '../../src/index';
+import { checkModel } from '../../src/index';
+import { formatBytes } from '../describe';
 
 export interface ModelChoice {
   /** What createEngine is given: a hub id (downloaded once into the model cache) or the bundled model's relative URL. */
@@ -29,25 +30,32 @@ export const MODEL_CHOICES: ModelChoice[] = [
   { source: hub('bartowski/Phi-3.5-mini-instruct-GGUF', 'Phi-3.5-mini-instruct-Q4_K_M.gguf'), label: 'Phi-3.5 mini Instruct', detail: '2.4 GB · Q4_K_M · MIT', bytes: 2393 * MB },
 ];
 
-export type Verdict =
-  | { kind: 'ok'; reasons: string[] }
-  | { kind: 'no'; reasons: string[] }
-  | { kind: 'unknown'; reasons: string[] };
+export interface Verdict {
+  kind: 'ok' | 'no' | 'unknown';
+  /** Why not (kind 'no'), what was found (kind 'ok'), or why it could not be checked. */
+  reasons: string[];
+}
 
-/** The engine's pre-flight check, where this build of Hearth has one (it reads only the file's header). */
-type CheckModel = (source: string, options?: { signal?: AbortSignal }) => Promise<unknown>;
-const checkModel = Reflect.get(hearth, 'checkModel') as CheckModel | undefined;
+/**
+ * A GPU memory budget for the check. WebGPU does not say how much memory the GPU has; integrated GPUs (most
+ * laptops and phones) share the system's, so half of navigator.deviceMemory (Chrome reports up to 8 GB) is
+ * a cautious stand-in. Without it only the adapter's per-buffer limits are checked.
+ */
+function gpuMemoryBudget(): number | undefined {
+  const gb = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return gb ? (gb * 1024 ** 3) / 2 : undefined;
+}
 
-/** Whether this device can run `source`, asked before any large download. */
+/** Whether this device can run `source`, asked before any large download (checkModel reads only the header). */
 export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
-  if (!checkModel) return { kind: 'unknown', reasons: ['not checked: this build has no pre-flight check'] };
   try {
-    const r = (await checkModel(source, { signal })) as {
-      ok?: boolean; fits?: boolean; canRun?: boolean; reasons?: unknown[];
-    };
-    const ok = r.ok ?? r.fits ?? r.canRun;
-    const reasons = (r.reasons ?? []).map(String);
-    return ok === undefined ? { kind: 'unknown', reasons } : { kind: ok ? 'ok' : 'no', reasons };
+    // Hub ids go as they are; the bundled model's path is relative to the app.
+    const model = source === BUNDLED_MODEL ? new URL(source, location.href).href : source;
+    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget() });
+    if (!check.ok) return { kind: 'no', reasons: check.reasons };
+    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of GPU memory` : '',
+      check.downloadBytes > 0 ? `${formatBytes(check.downloadBytes)} to download` : 'in the model cache'];
+    return { kind: 'ok', reasons: found.filter(Boolean) };
   } catch (e) {
     return { kind: 'unknown', reasons: [`could not check: ${e instanceof Error ? e.message : String(e)}`] };
   }
