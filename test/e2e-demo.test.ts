@@ -224,6 +224,12 @@ describe('chat app (built, under a path prefix)', () => {
       assert.deepEqual(dialogs, []);
       assert.match(page.url(), new RegExp(`${PREFIX}$`));
 
+      // Every control has an accessible name (its text, a <label>, or aria-label).
+      const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, summary, [tabindex]')]
+        .filter((el) => !(el.getAttribute('aria-label') || (el.labels && el.labels.length) || el.textContent.trim()))
+        .map((el) => el.outerHTML.slice(0, 80))`);
+      assert.deepEqual(unnamed, []);
+
       // Screenshots: light, dark, phone width — saved, and each must show a real page.
       const dir = artifactDir('app');
       const shots: { name: string; png: Buffer }[] = [];
