@@ -1,17 +1,17 @@
 // npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16] [--runtimes node,chromium] [--quick]
-//   [--no-peers] [--no-profile] [--tokens n] [--runs n] [--precision auto|f16|f32] [--json]
+//   [--prompts 128,512] [--no-peers] [--no-profile] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
 // node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
 // (the shared fixture files) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
 // written once into node_modules/.cache/hearth-bench). `--json` prints one JSON object and nothing else on
 // stdout. Speed targets live here and in the README, never in tests.
 import { cpus, loadavg, totalmem } from 'node:os';
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
 import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
-import { BENCH_QUANTS, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
+import { BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
 import type { WllamaMetrics } from './browser/page';
 import { openModel } from '../src/model/open';
 
@@ -21,9 +21,12 @@ const { values } = parseArgs({
     quants: { type: 'string', default: BENCH_QUANTS.join(',') },
     runtimes: { type: 'string', default: 'node,chromium' },
     quick: { type: 'boolean', default: false },
+    prompts: { type: 'string' },
+    out: { type: 'string', default: `${cacheDir}/last-run.json` },
     'no-peers': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     tokens: { type: 'string' },
+    threads: { type: 'string' },
     runs: { type: 'string' },
     precision: { type: 'string', default: 'auto' },
     json: { type: 'boolean', default: false },
@@ -37,7 +40,7 @@ for (const q of quants) if (!BENCH_QUANTS.includes(q)) throw new Error(`--quants
 for (const m of models) if (!['stories', 'random'].includes(m)) throw new Error(`--models: ${m} is not stories or random`);
 const quick = values.quick!;
 const options: HearthRunOptions = {
-  promptLengths: quick ? [128] : [128, 512],
+  promptLengths: list(values.prompts ?? (quick ? '128' : '128,512')).map(Number),
   decodeTokens: Number(values.tokens ?? (quick ? 32 : 128)),
   runs: Number(values.runs ?? (quick ? 1 : 2)),
   contextLength: 1024,
@@ -45,6 +48,8 @@ const options: HearthRunOptions = {
   profile: !values['no-profile'],
 };
 const peers = !values['no-peers'];
+/** CPU threads of both llama.cpp peers (on a busy machine, fewer threads than cores can be faster: they spin-wait). */
+const threads = Number(values.threads ?? cpus().length);
 const log = (msg: string) => { if (!values.json) console.error(msg); else process.stderr.write(''); };
 
 const sharedModels = resolve(repoRoot, process.env.HEARTH_SHARED ?? '../shared', 'models');
@@ -74,6 +79,40 @@ const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, 
 const bandwidth: Record<string, number> = {};
 const versions: Record<string, string> = { node: process.version };
 
+// The issue's headline keys on each result: Hearth in Chromium (where wllama is the peer) when it ran, else in Node.
+function buildReport() {
+  for (const r of results) {
+    const h = r.chromium ?? r.node;
+    if (!h) continue;
+    Object.assign(r, {
+      decodeTokensPerSecond: h.decodeTokensPerSecond,
+      prefillTokensPerSecond: prefillOf(h),
+      wllamaDecodeTokensPerSecond: r.chromium?.wllama?.decodeTokensPerSecond ?? null,
+      decodeRatioVsWllama: r.chromium?.decodeRatioVsWllama ?? null,
+      llamaCppDecodeTokensPerSecond: r.node?.llamaCpp?.decodeTokensPerSecond ?? null,
+      decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
+      rooflineFraction: h.rooflineFraction,
+      dispatchesPerToken: h.dispatchesPerToken,
+      submitsPerToken: h.submitsPerToken,
+      gpuBytes: h.gpuBytes,
+      headlineRuntime: r.chromium ? 'chromium' : 'node',
+    });
+  }
+
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(),
+    /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
+    loadAverage: loadavg().map((x) => round(x, 2)), versions,
+  };
+  return { machine, options: { ...options, quick, peers, peerThreads: threads }, readBandwidthBytesPerSecond: bandwidth, results };
+}
+
+/** Writes the report so far to --out (a long run that is stopped keeps what it measured). */
+function save(): void {
+  mkdirSync(dirname(values.out!), { recursive: true });
+  writeFileSync(values.out!, JSON.stringify(buildReport(), null, 2));
+}
+
 if (runtimes.includes('node')) {
   const gpu = await acquireBenchDevice();
   bandwidth.node = await measureReadBandwidth(gpu.device);
@@ -87,11 +126,12 @@ if (runtimes.includes('node')) {
       const opened = await openModel(r.file);
       const prompts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').ids);
       await opened.close();
-      node.llamaCpp = await measureLlamaCpp(r.file, prompts, options.decodeTokens, options.contextLength);
+      node.llamaCpp = await measureLlamaCpp(r.file, prompts, options.decodeTokens, options.contextLength, threads);
       node.decodeRatioVsLlamaCpp = ratio(m.decodeTokensPerSecond, node.llamaCpp.decodeTokensPerSecond) ?? undefined;
       node.prefillRatioVsLlamaCpp = ratio(prefillOf(m), prefillOf(node.llamaCpp)) ?? undefined;
     }
     r.node = node;
+    save();
   }
   gpu.device.destroy();
 }
@@ -113,42 +153,20 @@ if (runtimes.includes('chromium')) {
         const opened = await openModel(r.file);
         const texts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').text);
         await opened.close();
-        chromium.wllama = await browser.call('wllama', url, texts, options.decodeTokens, options.contextLength);
+        chromium.wllama = await browser.call('wllama', url, texts, options.decodeTokens, options.contextLength, threads);
         chromium.decodeRatioVsWllama = ratio(m.decodeTokensPerSecond, chromium.wllama.decodeTokensPerSecond) ?? undefined;
         chromium.prefillRatioVsWllama = ratio(prefillOf(m), prefillOf(chromium.wllama)) ?? undefined;
       }
       r.chromium = chromium;
+      save();
     }
   } finally {
     await browser.close();
   }
 }
 
-// The issue's headline keys on each result: Hearth in Chromium (where wllama is the peer) when it ran, else in Node.
-for (const r of results) {
-  const h = r.chromium ?? r.node!;
-  Object.assign(r, {
-    decodeTokensPerSecond: h.decodeTokensPerSecond,
-    prefillTokensPerSecond: prefillOf(h),
-    wllamaDecodeTokensPerSecond: r.chromium?.wllama?.decodeTokensPerSecond ?? null,
-    decodeRatioVsWllama: r.chromium?.decodeRatioVsWllama ?? null,
-    llamaCppDecodeTokensPerSecond: r.node?.llamaCpp?.decodeTokensPerSecond ?? null,
-    decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
-    rooflineFraction: h.rooflineFraction,
-    dispatchesPerToken: h.dispatchesPerToken,
-    submitsPerToken: h.submitsPerToken,
-    gpuBytes: h.gpuBytes,
-    headlineRuntime: r.chromium ? 'chromium' : 'node',
-  });
-}
-
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(),
-  /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
-  loadAverage: loadavg().map((x) => round(x, 2)), versions,
-};
-const report = { machine, options: { ...options, quick, peers }, readBandwidthBytesPerSecond: bandwidth, results };
-
+const report = buildReport();
+save();
 if (values.json) {
   console.log(JSON.stringify(report));
 } else {
@@ -156,9 +174,9 @@ if (values.json) {
 }
 process.exit(0);
 
-function printTable(rep: typeof report): void {
+function printTable(rep: ReturnType<typeof buildReport>): void {
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${mb(machine.memoryBytes)} MiB, load ${machine.loadAverage.join(' ')}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`machine: ${rep.machine.cpu}, ${rep.machine.cores} cores, ${mb(rep.machine.memoryBytes)} MiB, load ${rep.machine.loadAverage.join(' ')}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const [k, v] of Object.entries(rep.readBandwidthBytesPerSecond)) console.log(`${k}: read-kernel bandwidth ${(v / 1e9).toFixed(2)} GB/s`);
   const lengths = options.promptLengths;
   const header = ['model', 'quant', 'runtime', 'load ms', 'compile ms', 'TTFT ms', ...lengths.map((n) => `prefill ${n} t/s`), 'decode t/s', 'peer decode', 'decode ×peer', 'prefill ×peer', 'roofline', 'disp/submit per tok', 'GPU MiB', 'heap MiB'];

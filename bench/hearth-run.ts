@@ -128,11 +128,20 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
     const prompts = o.promptLengths.map((n, i) => benchPrompt(tokenizer, n, i % 2 ? 'and' : 'the'));
     const first = prompts[0]!.ids;
 
-    // Time to first token: the first prompt through a freshly loaded model, first id read back.
+    // Time to first token: the first prompt through a freshly loaded model, first id read back. Decoding
+    // goes on from there: greedy, one step per token (EOS does not stop it), the first step counted.
     let t = performance.now();
     model.prefill(first.slice(0, -1), 0);
     let token = await model.step(first.at(-1)!, first.length - 1, 'token');
     const timeToFirstTokenMs = performance.now() - t;
+    let pos = first.length;
+    const counts = await countStep(model, () => model.step(token, pos, 'token'));
+    token = counts.result;
+    pos++;
+    t = performance.now();
+    for (let i = 0; i < o.decodeTokens; i++) token = await model.step(token, pos++, 'token');
+    const decodeTokensPerSecond = o.decodeTokens / ((performance.now() - t) / 1000);
+    heap.sample();
 
     const prefillTokensPerSecond: Record<string, number> = {};
     for (const p of prompts) {
@@ -146,17 +155,6 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
       }
       prefillTokensPerSecond[p.ids.length] = round(best);
     }
-
-    // Decode after the first prompt: greedy, one step per token (EOS does not stop it).
-    model.prefill(first.slice(0, -1), 0);
-    token = await model.step(first.at(-1)!, first.length - 1, 'token');
-    let pos = first.length;
-    const counts = await countStep(model, () => model.step(token, pos, 'token'));
-    token = counts.result;
-    pos++;
-    t = performance.now();
-    for (let i = 0; i < o.decodeTokens; i++) token = await model.step(token, pos++, 'token');
-    const decodeTokensPerSecond = o.decodeTokens / ((performance.now() - t) / 1000);
 
     const profile = o.profile && gpu.timestamps ? await profileStep(model) : null;
     return {

@@ -1,6 +1,5 @@
 // The native peer in Node: llama.cpp's CPU backend through node-llama-cpp, on the same GGUF and the same
-// prompt token ids as Hearth, all cores of the machine.
-import { cpus } from 'node:os';
+// prompt token ids as Hearth, `threads` CPU threads (the bench's --threads, default all cores).
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { round } from './hearth-run';
 
@@ -12,8 +11,7 @@ export interface LlamaCppMetrics {
 }
 
 /** `prompts`: token ids (BOS first), the first of which precedes the decode. */
-export async function measureLlamaCpp(path: string, prompts: number[][], decodeTokens: number, contextLength: number): Promise<LlamaCppMetrics> {
-  const threads = cpus().length;
+export async function measureLlamaCpp(path: string, prompts: number[][], decodeTokens: number, contextLength: number, threads: number): Promise<LlamaCppMetrics> {
   const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: LlamaLogLevel.error });
   const t0 = performance.now();
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });

@@ -23,8 +23,7 @@ const api = {
   hearth: async (url: string, options: HearthRunOptions) => measureHearth(await device, url, options),
 
   /** `prompts`: texts (without BOS; wllama adds it), the first of which precedes the decode. */
-  wllama: async (url: string, prompts: string[], decodeTokens: number, contextLength: number): Promise<WllamaMetrics> => {
-    const threads = navigator.hardwareConcurrency;
+  wllama: async (url: string, prompts: string[], decodeTokens: number, contextLength: number, threads: number): Promise<WllamaMetrics> => {
     const wllama = new Wllama({ default: wllamaWasm }, { logger: silent });
     const t0 = performance.now();
     const blob = await (await fetch(url)).blob();

@@ -1,0 +1,56 @@
+// `npm run bench -- --quick --json` on stories260K in Node, as a user runs it: one JSON object on stdout with the
+// issue's keys, and the fields that do not depend on speed checked against what they must be — the decode
+// step's dispatch count from the model's structure, one submit per token, GPU bytes equal to the loader's
+// estimate, weight bytes per token from the file's tensor table. No speed is asserted (targets live in the bench).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from './helpers/browser';
+import { openModel } from '../src/model/open';
+import { estimateGpuMemory } from '../src/model/memory';
+
+const run = promisify(execFile);
+
+test('bench --quick --json on stories260K (Node, with node-llama-cpp): the report shape and its deterministic fields', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-'));
+  try {
+    const { stdout } = await run(process.execPath, [
+      '--import', './scripts/register.mjs', 'bench/bench.ts',
+      '--models', 'stories', '--quants', 'q8_0', '--runtimes', 'node', '--quick', '--prompts', '32', '--tokens', '8', '--threads', '1', '--json', '--out', join(dir, 'run.json'),
+    ], { cwd: repoRoot, maxBuffer: 1 << 24 });
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))); // Dawn may print warnings first
+    assert.equal(report.results.length, 1);
+    const r = report.results[0];
+    assert.equal(r.model, 'stories');
+    assert.equal(r.quant, 'q8_0');
+    for (const key of ['decodeTokensPerSecond', 'prefillTokensPerSecond', 'rooflineFraction', 'llamaCppDecodeTokensPerSecond', 'decodeRatioVsLlamaCpp']) {
+      assert.ok(Number.isFinite(r[key]) && r[key] > 0, `${key} = ${r[key]}`);
+    }
+    assert.ok('wllamaDecodeTokensPerSecond' in r && 'decodeRatioVsWllama' in r, 'the wllama keys are there (null without Chromium)');
+    assert.ok(report.readBandwidthBytesPerSecond.node > 0);
+
+    const opened = await openModel(r.file);
+    const config = opened.readConfig();
+    const tensors = opened.file.tensors;
+    await opened.close();
+    // Embedding, then per layer: attn_norm, q, k, v, rope q, rope k | attention, o, residual, ffn_norm, gate, up, swiglu, down, residual;
+    // then output_norm, output, argmax.
+    assert.equal(r.dispatchesPerToken, 1 + 15 * config.blockCount + 3);
+    assert.equal(r.submitsPerToken, 1);
+    assert.equal(r.gpuBytes, estimateGpuMemory(config, tensors, report.options.contextLength).total);
+    const tied = !tensors.some((t) => t.name === 'output.weight');
+    const weightBytes = tensors.filter((t) => tied || t.name !== 'token_embd.weight').reduce((s, t) => s + t.byteLength, 0);
+    assert.equal(r.node.weightBytesPerToken, weightBytes);
+    assert.equal(r.rooflineFraction, Math.round((1000 * weightBytes * r.decodeTokensPerSecond) / report.readBandwidthBytesPerSecond.node) / 1000);
+    if (r.node.profile) {
+      // Every dispatch of the step is in the profile, grouped by kernel.
+      assert.equal(r.node.profile.kernels.reduce((s: number, k: { dispatches: number }) => s + k.dispatches, 0), r.dispatchesPerToken);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
