@@ -47,14 +47,16 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   url.search = '';
   url.hash = '';
-  if (request.mode === 'navigate') event.respondWith(page(request));
+  if (request.mode === 'navigate') event.respondWith(page(request, url.href));
   else if (modelUrls.has(url.href)) event.respondWith(model(request, url.href));
   else if (shellUrls.has(url.href)) event.respondWith(shellFile(request, url.href));
 });
 
-async function page(request) {
+/** A page load: the network's answer within 3 s, else the cached copy (a shell file, or the app for its URLs). */
+async function page(request, url) {
+  const fallback = shellUrls.has(url) ? url : here('index.html');
   // caches.match with a cacheName never creates a cache (caches.open would re-create an old version's).
-  const cached = caches.match(here('index.html'), { cacheName: SHELL_CACHE });
+  const cached = caches.match(fallback, { cacheName: SHELL_CACHE });
   const network = fetch(request);
   const timeout = new Promise((resolve) => setTimeout(resolve, NAVIGATION_TIMEOUT_MS));
   try {
@@ -62,8 +64,8 @@ async function page(request) {
     if (first) return first;
     return (await cached) ?? (await network);
   } catch (e) {
-    const fallback = await cached;
-    if (fallback) return fallback;
+    const copy = await cached;
+    if (copy) return copy;
     throw e;
   }
 }
