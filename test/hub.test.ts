@@ -398,3 +398,38 @@ describe('checkModel (pre-flight, header only)', () => {
     await assert.rejects(checkModel('tests/no-such-repo', opts), (e: unknown) => e instanceof DownloadError && e.status === 404);
   });
 });
+
+describe('CLI', () => {
+  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const { execFile } = await import('node:child_process');
+    return new Promise((resolve) => {
+      execFile(process.execPath, ['--import', './scripts/register.mjs', 'src/cli.ts', ...args], { cwd: repoRoot, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  };
+
+  test('--model takes hub ids: inspect reads only the header; generate downloads into --cache-dir', async () => {
+    hub.clearFaults();
+    const cacheDir = freshCache();
+    const hubArgs = ['--hub-url', hub.url, '--cache-dir', cacheDir];
+    const inspected = await cli('inspect', '--model', REPO, '--quantization', 'F32', '--json', ...hubArgs);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    const report = JSON.parse(inspected.stdout);
+    assert.equal(report.architecture, 'llama');
+    assert.deepEqual(Object.keys(report.tensorTypes), ['F32']);
+    assert.equal(report.fileBytes, F32.length);
+    assert.equal((await (await ModelCache.open({ cacheDir }))!.list()).length, 0, 'inspect downloads nothing');
+
+    const generated = await cli('generate', '--model', `${REPO}/stories260K-Q8_0.gguf`, '--prompt', 'Once upon a time', '--max-tokens', '8', '--precision', 'f32', '--json', ...hubArgs);
+    assert.equal(generated.code, 0, generated.stderr);
+    const engine = await createEngine(Q8, { precision: 'f32' });
+    try {
+      const expected = await engine.generate('Once upon a time', { maxTokens: 8 }).result;
+      assert.deepEqual(JSON.parse(generated.stdout).tokens, expected.tokens);
+    } finally {
+      await engine.dispose();
+    }
+    assert.equal((await (await ModelCache.open({ cacheDir }))!.list()).filter((f) => f.complete).length, 1, 'generate cached the file');
+  });
+});

@@ -2,15 +2,21 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateOptions, LoadOptions } from '../engine/types';
 import { InvalidRequestError } from '../errors';
-import { readGGUF, type GGUFFile } from '../model/gguf';
+import type { GGUFFile } from '../model/gguf';
+import { readGGUFParts } from '../model/gguf-split';
+import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 import { locateModel } from '../io/file-set';
 import { openLocatedModel, type OpenedModel } from '../model/open';
 
+/** Every command's --model is one of these; the fetch options after it say where hub ids come from. */
+const MODEL = '<path|url|owner/repo[@revision][/file.gguf]>';
+const FETCH = '[--cache-dir <dir>] [--hub-url <url>] [--quantization <Q4_K_M,...>]';
+
 export const USAGE: Record<string, string> = {
-  generate: 'hearth generate --model <path|url> [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json]',
-  chat: 'hearth chat --model <path|url> [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--verbose]',
-  tokenize: 'hearth tokenize --model <path|url> --text <text> [--json] [--no-bos] [--special]',
-  inspect: 'hearth inspect --model <path|url> [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json]',
+  generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
+  chat: `hearth chat --model ${MODEL} [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
+  tokenize: `hearth tokenize --model ${MODEL} --text <text> [--json] [--no-bos] [--special] ${FETCH}`,
+  inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
 };
 
 export function usage(command?: string): string {
@@ -18,12 +24,39 @@ export function usage(command?: string): string {
   return `usage: ${lines.join('\n       ')}`;
 }
 
-/** util.parseArgs, strict, with a required --model. */
+/**
+ * util.parseArgs, strict, with a required --model and the fetch options every command takes: --cache-dir (the
+ * model cache; default $HEARTH_CACHE_DIR or the user's cache directory), --hub-url (the hub for ids; default
+ * $HF_ENDPOINT or huggingface.co), --quantization (which GGUF of an owner/repo id, or a comma-separated
+ * preference). A token for gated repos comes from $HF_TOKEN.
+ */
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O) {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, ...options }, strict: true, allowPositionals: false });
-  const model = (values as { model?: string }).model;
-  if (!model) throw new InvalidRequestError(`--model is required\n${usage(command)}`);
-  return { model, values };
+  const { values } = parseArgs({
+    args, options: { model: { type: 'string' }, 'cache-dir': { type: 'string' }, 'hub-url': { type: 'string' }, quantization: { type: 'string' }, ...options },
+    strict: true, allowPositionals: false,
+  });
+  const common = values as { model?: string; 'cache-dir'?: string; 'hub-url'?: string; quantization?: string };
+  if (!common.model) throw new InvalidRequestError(`--model is required\n${usage(command)}`);
+  const fetch: ModelFetchOptions = {};
+  if (common['cache-dir']) fetch.cacheDir = common['cache-dir'];
+  if (common['hub-url']) fetch.hubUrl = common['hub-url'];
+  if (common.quantization) fetch.quantization = common.quantization.split(',').map((q) => q.trim()).filter(Boolean);
+  return { model: common.model, values, fetch };
+}
+
+/** Download progress on stderr, one updating line, when stderr is a terminal (hub downloads can take minutes). */
+export function terminalProgress(): LoadOptions['onProgress'] {
+  if (!process.stderr.isTTY) return undefined;
+  let last = '';
+  return (p) => {
+    const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+    const line = p.phase === 'download' && p.total > 0
+      ? `downloading ${p.file.split('/').pop()}: ${Math.floor((100 * p.loaded) / p.total)}% (${mib(p.loaded)} of ${mib(p.total)} MiB, ${mib(p.rate)} MiB/s)`
+      : '';
+    if (line === last) return;
+    process.stderr.write(`\r\x1b[K${line}`);
+    last = line;
+  };
 }
 
 export function numberOption(name: string, value: string | boolean | undefined): number | undefined {
@@ -79,13 +112,13 @@ export function loadOptions(values: Partial<Record<keyof typeof GENERATION_OPTIO
  * The parsed GGUF header (metadata and tensor table) of a path or URL, or for a safetensors repo (a directory
  * or base URL) the opened repo (config, tokenizer, safetensors headers; close it); tensor data is not read.
  */
-export async function readModelHeader(model: string, options: { quantize?: LoadOptions['quantize'] } = {}): Promise<GGUFFile | OpenedModel> {
-  const location = await locateModel(model);
+export async function readModelHeader(model: string, options: { quantize?: LoadOptions['quantize'] } & ModelFetchOptions = {}): Promise<GGUFFile | OpenedModel> {
+  const location = await locateModel(model, { ...fetchOptionsOf(options), headerOnly: true });
   if (location.kind === 'repo') return openLocatedModel(location, options);
-  const source = location.source;
+  const parts = location.parts ?? [location.source];
   try {
-    return await readGGUF(source);
+    return await readGGUFParts(parts);
   } finally {
-    await source.close?.();
+    await Promise.all(parts.map((p) => p.close?.()));
   }
 }

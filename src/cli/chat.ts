@@ -10,18 +10,18 @@ import { createInterface } from 'node:readline';
 import { createEngine } from '../engine/engine';
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
-import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand, terminalProgress } from './args';
 
 const HELP = 'Type a message and press Enter. /reset clears the conversation, /exit quits; Ctrl-C stops a reply.';
 
 export async function chatCommand(args: string[]): Promise<number> {
-  const { model, values } = parseCommand('chat', args, {
+  const { model, values, fetch } = parseCommand('chat', args, {
     system: { type: 'string' },
     ...GENERATION_OPTIONS,
     verbose: { type: 'boolean', default: false },
   });
   const options = generationOptions(values);
-  const engine = await createEngine(model, loadOptions(values));
+  const engine = await createEngine(model, { ...loadOptions(values), ...fetch, onProgress: terminalProgress() });
   try {
     const info = engine.model;
     const say = (line: string) => process.stderr.write(`${line}\n`);

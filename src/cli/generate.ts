@@ -1,14 +1,14 @@
 // `hearth generate`: continue a prompt and print the continuation as it streams.
 import { createEngine } from '../engine/engine';
-import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand } from './args';
+import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand, terminalProgress } from './args';
 
 export async function generateCommand(args: string[]): Promise<number> {
-  const { model, values } = parseCommand('generate', args, {
+  const { model, values, fetch } = parseCommand('generate', args, {
     prompt: { type: 'string', default: '' },
     ...GENERATION_OPTIONS,
     json: { type: 'boolean', default: false },
   });
-  const engine = await createEngine(model, loadOptions(values));
+  const engine = await createEngine(model, { ...loadOptions(values), ...fetch, onProgress: terminalProgress() });
   try {
     const stream = engine.generate(values.prompt!, generationOptions(values));
     const stop = () => stream.cancel();

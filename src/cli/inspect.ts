@@ -123,7 +123,7 @@ function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?
 }
 
 export async function inspectCommand(args: string[]): Promise<number> {
-  const { model, values } = parseCommand('inspect', args, {
+  const { model, values, fetch } = parseCommand('inspect', args, {
     'context-length': { type: 'string' },
     precision: { type: 'string' },
     quantize: { type: 'string' },
@@ -135,7 +135,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
     throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
   }
   const quantize = quantizeOption(values.quantize);
-  const header = await readModelHeader(model, { quantize });
+  const header = await readModelHeader(model, { quantize, ...fetch });
   const report = 'metadata' in header ? inspectModel(header, contextLength, quantize) : inspectOpenedModel(header, contextLength);
   if (!('metadata' in header)) await header.close();
   report.precision = await inspectPrecision(requested);

@@ -6,14 +6,14 @@ import { InvalidRequestError } from '../errors';
 import { parseCommand, readModelHeader, usage } from './args';
 
 export async function tokenizeCommand(args: string[]): Promise<number> {
-  const { model, values } = parseCommand('tokenize', args, {
+  const { model, values, fetch } = parseCommand('tokenize', args, {
     text: { type: 'string' },
     json: { type: 'boolean', default: false },
     'no-bos': { type: 'boolean', default: false },
     special: { type: 'boolean', default: false },
   });
   if (values.text === undefined) throw new InvalidRequestError(`--text is required\n${usage('tokenize')}`);
-  const header = await readModelHeader(model);
+  const header = await readModelHeader(model, fetch);
   const tokenizer = 'metadata' in header ? tokenizerFromGGUF(header.metadata) : header.tokenizer;
   if (!('metadata' in header)) await header.close();
   // BOS as the vocabulary says (tokenizer.ggml.add_bos_token), unless --no-bos. --special reads control-token
