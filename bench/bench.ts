@@ -70,7 +70,8 @@ interface Result {
 
 /** Prefill speed of the longest prompt measured (the headline prefill number). */
 const prefillOf = (m: { prefillTokensPerSecond: Record<string, number> }) => m.prefillTokensPerSecond[String(Math.max(...options.promptLengths))] ?? 0;
-const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 2) : null);
+/** a / b to 3 significant digits (ratios far below 1 stay readable). */
+const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toPrecision(3)) : null);
 const roofline = (m: HearthMetrics, bandwidth: number) => round((m.weightBytesPerToken * m.decodeTokensPerSecond) / bandwidth, 3);
 
 const jobs: { model: string; quant: BenchQuant; path: string }[] = [];
