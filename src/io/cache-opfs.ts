@@ -62,18 +62,27 @@ export class OpfsStore implements CacheStore {
   async writeText(path: string, text: string): Promise<void> {
     const handle = (await this.file(path, true))!;
     const bytes = new TextEncoder().encode(text);
-    const writable = await (handle as WritableFileHandle).createWritable?.();
-    if (writable) {
+    if (typeof (handle as WritableFileHandle).createWritable === 'function') {
       // A writable stream replaces the file atomically when it closes.
-      await writable.write(bytes);
-      await writable.close();
+      try {
+        const writable = await (handle as WritableFileHandle).createWritable!();
+        await writable.write(bytes);
+        await writable.close();
+      } catch (e) {
+        throw storageError(e, path);
+      }
       return;
     }
     const sync = await this.syncHandle(handle, path);
-    sync.truncate(0);
-    sync.write(bytes, { at: 0 });
-    sync.flush();
-    sync.close();
+    try {
+      sync.truncate(0);
+      sync.write(bytes, { at: 0 });
+      sync.flush();
+    } catch (e) {
+      throw storageError(e, path);
+    } finally {
+      sync.close();
+    }
   }
 
   async fileSize(path: string): Promise<number | undefined> {
@@ -86,7 +95,12 @@ export class OpfsStore implements CacheStore {
     if (typeof (handle as SyncFileHandle).createSyncAccessHandle === 'function') {
       // Worker: writes go straight into the file, so whatever arrived survives a crash or a closed tab.
       const sync = await this.syncHandle(handle, path);
-      sync.truncate(at);
+      try {
+        sync.truncate(at);
+      } catch (e) {
+        sync.close();
+        throw storageError(e, path);
+      }
       let position = at;
       return {
         write: async (bytes) => {
@@ -100,9 +114,14 @@ export class OpfsStore implements CacheStore {
       };
     }
     // Page thread: a writable stream over a copy of the file, committed on close (also after a failure).
-    const writable = await (handle as WritableFileHandle).createWritable!({ keepExistingData: true });
-    await writable.truncate(at);
-    await writable.seek(at);
+    let writable: FileSystemWritableFileStream;
+    try {
+      writable = await (handle as WritableFileHandle).createWritable!({ keepExistingData: true });
+      await writable.truncate(at);
+      await writable.seek(at);
+    } catch (e) {
+      throw storageError(e, path);
+    }
     return {
       write: async (bytes) => {
         try {
@@ -111,7 +130,7 @@ export class OpfsStore implements CacheStore {
           throw storageError(e, path);
         }
       },
-      close: () => writable.close(),
+      close: () => writable.close().catch((e: unknown) => { throw storageError(e, path); }),
     };
   }
 

@@ -42,14 +42,14 @@ export async function startTestServer(overrides: InlineConfig = {}): Promise<Tes
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with WebGPU (SwiftShader) and no background network traffic. */
-export async function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless, with WebGPU (SwiftShader) and no background network traffic; `extraArgs` added. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   try {
     return await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
       args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+        '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', ...extraArgs],
     });
   } catch (cause) {
     throw new Error(`Could not launch Chromium at ${chromiumPath} (set CHROMIUM_PATH, or run scripts/setup-webgpu.sh as root): ${String(cause)}`, { cause });
