@@ -4,7 +4,7 @@
 import { createEngine, InvalidRequestError, type Engine, type GenerateOptions } from '../src/index';
 import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
 import { ModelDialog } from './lib/model-dialog';
-import { BUNDLED_MODEL } from './lib/models';
+import { BUNDLED_MODEL, hubOption } from './lib/models';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
 import { runTurn, type Message, type Turn } from './lib/turn';
 import { MessageList, describeStats, renderConversationList } from './lib/view';
@@ -142,6 +142,7 @@ async function loadModel(source: string | File): Promise<void> {
     // A string goes as it is: createEngine reads hub ids as ids and resolves other text against the page.
     const model = typeof source === 'string' ? source : await source.arrayBuffer();
     const loaded = await createEngine(model, {
+      ...hubOption(),
       signal: controller.signal,
       onProgress: (p) => {
         if (controller.signal.aborted) return;

@@ -139,3 +139,57 @@ test('Chromium: a storage quota too small refuses the download before it starts;
     await tp.close();
   }
 });
+
+/** Records every value of the progress bar and every status line of the chat app, from the page's start. */
+const RECORD_PROGRESS = `
+  window.__seen = [];
+  document.addEventListener('DOMContentLoaded', () => {
+    const progress = document.getElementById('progress');
+    const status = document.getElementById('status');
+    const record = () => window.__seen.push({ value: progress.hasAttribute('value') ? progress.value : null, status: status.textContent });
+    new MutationObserver(record).observe(progress, { attributes: true });
+    new MutationObserver(record).observe(status, { childList: true, characterData: true, subtree: true });
+  });`;
+
+test('Chromium chat app pointed at the local hub (?hub=): a progress bar through a dropped connection, then an offline start from the cache', async () => {
+  hub.clearFaults();
+  const context = await browser.newContext();
+  await context.addInitScript({ content: RECORD_PROGRESS });
+  const page = await context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
+  type Seen = { value: number | null; status: string }[];
+  const seen = () => page.evaluate('window.__seen') as Promise<Seen>;
+  const ready = () => page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  try {
+    // Slow enough to watch, and cut once mid-body.
+    hub.fault({ file: 'stories260K-Q8_0.gguf', slowMs: 15, dropAfter: 200_000 });
+    const start = hub.fileRequests().length;
+    await page.goto(`${server.url}/demo/index.html?hub=${encodeURIComponent(hub.url)}&model=${encodeURIComponent(`${REPO}/stories260K-Q8_0.gguf`)}`);
+    await ready();
+    const first = await seen();
+    const downloading = first.filter((s) => s.status.startsWith('Downloading') && s.value !== null && s.value > 0 && s.value < 1);
+    assert.ok(downloading.length >= 3, `the bar moved while downloading: ${JSON.stringify(first.slice(0, 12))}`);
+    assert.ok(first.some((s) => s.status.startsWith('Reading from the model cache')), 'then read from the cache');
+    const ranges = hub.fileRequests().slice(start).map((r) => r.range ?? 'whole');
+    assert.equal(ranges[0], 'whole');
+    assert.match(ranges.at(-1)!, /^bytes=[1-9]\d*-$/, `resumed after the drop: ${ranges.join(', ')}`);
+
+    await hub.stop();
+    try {
+      await page.reload();
+      await ready();
+      const offline = await seen();
+      assert.ok(!offline.some((s) => s.status.startsWith('Downloading')), 'nothing to download');
+      assert.ok(offline.some((s) => s.status.startsWith('Reading from the model cache')), JSON.stringify(offline));
+    } finally {
+      await hub.restart();
+    }
+  } catch (e) {
+    console.error(logs.join('\n'));
+    throw e;
+  } finally {
+    await context.close();
+  }
+});

@@ -46,12 +46,21 @@ function gpuMemoryBudget(): number | undefined {
   return gb ? (gb * 1024 ** 3) / 2 : undefined;
 }
 
+/**
+ * `?hub=<url>` points hub ids at another hub (a mirror, or a local test hub) instead of huggingface.co; the
+ * same option goes to checkModel and createEngine.
+ */
+export function hubOption(): { hubUrl?: string } {
+  const hub = new URLSearchParams(location.search).get('hub');
+  return hub ? { hubUrl: hub } : {};
+}
+
 /** Whether this device can run `source`, asked before any large download (checkModel reads only the header). */
 export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
   try {
     // Hub ids go as they are; the bundled model's path is relative to the app.
     const model = source === BUNDLED_MODEL ? new URL(source, location.href).href : source;
-    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget() });
+    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption() });
     if (!check.ok) return { kind: 'no', reasons: check.reasons };
     const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of GPU memory` : '',
       check.downloadBytes > 0 ? `${formatBytes(check.downloadBytes)} to download` : 'in the model cache'];
