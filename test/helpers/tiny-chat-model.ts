@@ -4,10 +4,14 @@ import { tinyLlamaSpec, writeGGUF } from './gguf-writer';
 
 const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n'].map((c) => (c === ' ' ? '▁' : c));
 
-/** Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character. */
-export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean } = {}): Uint8Array {
+/**
+ * Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character, then one per
+ * character of `extraChars` (e.g. JSON's punctuation and digits).
+ */
+export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean; extraChars?: string } = {}): Uint8Array {
   // Control tokens first: with silent weights every logit is 0 and greedy argmax picks id 0.
-  const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS];
+  const extra = [...(options.extraChars ?? '')].filter((c) => !CHARS.includes(c) && c !== ' ');
+  const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS, ...extra];
   const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : 1));
   const spec = tinyLlamaSpec({
     vocab: tokens.length,
