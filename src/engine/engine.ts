@@ -2,7 +2,7 @@
 // core's callbacks into streams and OpenAI-shaped responses. This is the only place that knows a worker exists.
 import * as Comlink from 'comlink';
 import { abortError, InvalidRequestError } from '../errors';
-import { requestPersistentStorage } from '../io/cache';
+import { requestPersistentStorage } from '../io/persist';
 import { fetchOptionsOf } from '../io/fetch-options';
 import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';

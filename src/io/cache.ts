@@ -12,7 +12,7 @@ import type { ByteSource } from './byte-source';
 import { safeSegment, type CacheStore, type CacheWriter } from './cache-store';
 import type { ModelFetchOptions } from './fetch-options';
 import { contentLength, doFetch, httpError, isRetryable, parseContentRange, retryPolicy, sha256FromEtag, sleep, streamBody, type HttpOptions } from './http';
-import { formatModelId, hubBaseUrl, hubFileUrl, parseModelId, type HubModelId } from './model-id';
+import { hubBaseUrl, hubFileUrl, parseModelId, type HubModelId } from './model-id';
 import { ProgressReporter, ReportingSource, type ProgressCallback } from './progress';
 import { isNodeRuntime } from './runtime';
 import { createSha256, type Sha256 } from './sha256';
@@ -376,19 +376,3 @@ function listingPath(hub: string, id: HubModelId): string {
   return `listings/${safeSegment(new URL(hub).host)}/${safeSegment(owner)}/${safeSegment(name)}/${safeSegment(id.revision)}.json`;
 }
 
-/** For messages: 'owner/repo' or the URL. */
-export function describeModel(model: string | HubModelId): string {
-  return typeof model === 'string' ? model : formatModelId(model);
-}
-
-/**
- * On a page (not in a worker, where browsers lack persist()), asks for persistent storage when `model` will be
- * cached (a hub id, or any model with cache: true), so the browser does not evict gigabytes of weights under
- * storage pressure. Fire and forget: a refusal only means the cache may be evicted.
- */
-export function requestPersistentStorage(model: unknown, options: Pick<ModelFetchOptions, 'cache'>): void {
-  const storage = typeof navigator !== 'undefined' ? (navigator.storage as (StorageManager & { persist?: () => Promise<boolean> }) | undefined) : undefined;
-  if (typeof storage?.persist !== 'function' || options.cache === false) return;
-  const cached = options.cache === true || (typeof model === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(model) && parseModelId(model) !== undefined);
-  if (cached) void storage.persisted().then((done) => done || storage.persist!()).catch(() => {});
-}

@@ -5,9 +5,7 @@
 // ByteSource, or several for a split GGUF (`<name>-00001-of-00003.gguf` names all three parts).
 import { DownloadError, FormatError, InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from './byte-source';
-import { ModelCache } from './cache';
 import type { ModelFetchOptions } from './fetch-options';
-import { locateHubModel } from './hub';
 import { parseModelId } from './model-id';
 import type { ProgressCallback } from './progress';
 import { isNodeRuntime } from './runtime';
@@ -68,7 +66,11 @@ export async function locateModel(model: string | URL | ArrayBuffer | Uint8Array
   if (model instanceof ArrayBuffer || model instanceof Uint8Array) return { kind: 'gguf', source: new MemorySource(model, 'model.gguf') };
   const text = model instanceof URL ? model.href : model;
   const id = /^(https?|file):/i.test(text) ? undefined : parseModelId(text);
-  if (id && !(isNodeRuntime() && (await pathExists(text)))) return locateHubModel(id, options);
+  if (id && !(isNodeRuntime() && (await pathExists(text)))) {
+    // Loaded when first needed: a page that only loads URLs never downloads the hub and cache code.
+    const { locateHubModel } = await import('./hub');
+    return locateHubModel(id, options);
+  }
   const isUrl = /^https?:\/\//i.test(text) || !isNodeRuntime();
   if (isUrl) {
     const url = /^https?:\/\//i.test(text) ? text : new URL(text, globalThis.location?.href).href;
@@ -104,7 +106,7 @@ async function ggufLocation(name: string, open: (name: string) => Promise<ByteSo
 
 /** A URL by Range requests, or with `cache: true` through the model cache (downloaded first unless headerOnly). */
 async function openUrl(url: string, options: LocateOptions): Promise<ByteSource> {
-  const cache = options.cache === true ? await ModelCache.open(options) : undefined;
+  const cache = options.cache === true ? await (await import('./cache')).ModelCache.open(options) : undefined;
   const cached = await cache?.open(url, options.onProgress);
   if (cached) return cached;
   const remote = await openUrlSource(url, options);

@@ -11,8 +11,7 @@ import type { ProgressCallback } from '../io/progress';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
 import { tokenizerFromHF } from '../tokenizer/hf';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from './config';
-import { getOptionalString } from './gguf';
-import { ConcatSource, readGGUFParts } from './gguf-split';
+import { getOptionalString, readGGUF } from './gguf';
 import { openHFRepo } from './hf/repo';
 import type { ModelFile } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
@@ -60,9 +59,11 @@ export function openLocatedModel(location: ModelLocation, options: OpenModelOpti
 
 /** One GGUF, or the parts of a split GGUF as one. */
 async function openGGUFModel(parts: ByteSource[], options: OpenModelOptions): Promise<OpenedModel> {
-  const source = parts.length === 1 ? parts[0]! : new ConcatSource(parts);
+  // Split GGUFs are rare: their reader loads when one turns up.
+  const split = parts.length > 1 ? await import('./gguf-split') : undefined;
+  const source = split ? new split.ConcatSource(parts) : parts[0]!;
   try {
-    const gguf = await readGGUFParts(parts);
+    const gguf = split ? await split.readGGUFParts(parts) : await readGGUF(source);
     const file = options.quantize ? quantizeModelFile(gguf, options.quantize) : gguf;
     return {
       format: 'gguf',
