@@ -1,18 +1,12 @@
-// Picks the next token from the processed scores (logit-process.wgsl) in ONE workgroup (dispatch 1), so no
-// pass over the vocabulary leaves the GPU and only the chosen id is read back. Each thread owns a
-// contiguous slice of the vocabulary; every reduction is "each thread writes its partial, thread 0 combines
-// them in thread order, everyone reads the result with workgroupUniformLoad" (2 barriers, and the results are
-// uniform, so loops over them may contain barriers). With m_i = exp(s_i − max s):
-//   greedy   — the largest score, lowest id on ties (like argmax.wgsl).
-//   top-k    — the k largest scores, lower id first on ties: the k-th largest of the order-preserving u32
-//              keys by radix select (4 passes, 256-bin histograms), ties at it cut by id (rare, 32 more).
-//   top-p    — of those, the smallest "key ≥ τ" set whose mass reaches top_p of theirs (τ bit by bit, 32
-//              passes; ties at τ are all kept).
-//   min-p    — s_i ≥ max s + ln(min_p) (HF order: temperature, top-k, top-p, min-p).
-//   draw     — r = uniform01(seed, counter) · kept mass; the token where the running sum of kept m_i, in id
-//              order, passes r (per-thread partials, then the one thread whose range holds r scans its slice).
-// Then history[id] += 1 (frequency/presence penalties of later steps) and the counter advances: a step reads
-// nothing from the CPU. `report` holds what the tests compare with the CPU twin (test/reference/sampler.ts).
+// Picks the next token from the processed scores (logit-process.wgsl) in ONE workgroup (dispatch 1): only the
+// chosen id leaves the GPU. Each thread owns a contiguous slice; a reduction = partials, thread 0 combines them
+// in thread order, all read the result by workgroupUniformLoad (2 barriers; uniform, so loops may hold barriers).
+// With m_i = exp(s_i − max s): greedy = largest score, lowest id on ties. top-k = the k largest (lower id first
+// on ties) by radix select on order-preserving u32 keys (4 histogram passes; ties cut by id, rare). top-p = of
+// those, the smallest "key ≥ τ" set holding top_p of their mass (τ bit by bit; ties kept). min-p = s_i ≥ max s
+// + ln(min_p) (transformers' order: temperature, top-k, top-p, min-p). The draw: r = uniform01(seed, counter) ·
+// kept mass, the token where the running sum in id order passes r. Then history[id] += 1 and the counter
+// advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts).
 
 struct Sampling {
   inv_temperature: f32,

@@ -4,9 +4,9 @@ import { InvalidRequestError } from '../errors';
 import type { LoadedModel } from '../model/load';
 import type { TokenPicker } from '../model/transformer';
 import { TextStreamer } from '../tokenizer/text-stream';
-import { tokenEntry } from '../tokenizer/token-bytes';
+import type { tokenEntry as TokenEntry } from '../tokenizer/token-bytes';
 import { GpuSampler } from './gpu-sampler';
-import { createJsonConstraint, type TokenConstraint } from './json/constraint';
+import type { TokenConstraint } from './json/constraint';
 import { isPlainGreedy, normalizeRequest, type GenerateRequest, type RequestOptions } from './options';
 import { StopStringMatcher } from './stop-strings';
 import type { GenerationResult, TokenChunk, TokenLogprob } from './types';
@@ -58,7 +58,12 @@ export class Session {
     if (promptTokens.length > info.contextLength) {
       throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
     }
-    const constraint = request.responseFormat ? createJsonConstraint(tokenizer, request.responseFormat, stopTokens) : null;
+    // JSON mode's grammar code loads on first use: most requests never need it in the worker bundle.
+    const constraint: TokenConstraint | null = request.responseFormat
+      ? (await import('./json/constraint')).createJsonConstraint(tokenizer, request.responseFormat, stopTokens)
+      : null;
+    // Token texts and bytes for logprobs, likewise loaded when first asked for.
+    const tokenEntry = request.logprobs === null ? null : (await import('../tokenizer/token-bytes')).tokenEntry;
 
     this.running = true;
     this.cancelled = false;
@@ -92,7 +97,7 @@ export class Session {
         const next = await model.step(fed, pos, 'token', picker as TokenPicker | undefined);
         this.cached.push(fed);
         if (tokens.length === 0) t1 = performance.now();
-        const lp = request.logprobs === null ? undefined : logprobEntry(this.loaded, next, await sampler!.readLogprobs(request.logprobs));
+        const lp = tokenEntry && request.logprobs !== null ? logprobEntry(this.loaded, tokenEntry, next, await sampler!.readLogprobs(request.logprobs)) : undefined;
         if (stopTokens.includes(next)) { finishReason = 'stop'; break; }
         tokens.push(next);
         if (lp) logprobs.push(lp);
@@ -197,7 +202,7 @@ export class Session {
   }
 }
 
-function logprobEntry(loaded: LoadedModel, id: number, step: { logprob: number; top: [number, number][] }): TokenLogprob {
+function logprobEntry(loaded: LoadedModel, tokenEntry: typeof TokenEntry, id: number, step: { logprob: number; top: [number, number][] }): TokenLogprob {
   const { tokenizer } = loaded;
   return {
     id,
