@@ -259,7 +259,9 @@ export class ModelCache {
     }
     if (res.status !== 200 && res.status !== 206) throw httpError(res, url);
     const etag = res.headers.get('etag') ?? undefined;
-    const published = sha256FromEtag(res);
+    // An ETag is read as SHA-256 only from the server the URL names (the hub's resolve endpoint, a mirror): a CDN
+    // behind a redirect may put another hash there (the hub's Xet storage does).
+    const published = res.redirected ? undefined : sha256FromEtag(res);
     let total: number | undefined;
     if (res.status === 206) {
       const range = parseContentRange(res.headers.get('content-range'));
