@@ -279,6 +279,26 @@ describe('downloads that fail', () => {
     assert.deepEqual(await locatedBytes(ID, fetchOpts(corrupted)), F32, 'the next try downloads it afresh');
   });
 
+  test('streamed by Range requests (cache: false): a read cut mid-body and a 503 are retried for the missing bytes only', async () => {
+    hub.clearFaults();
+    const location = await locateModel(ID, fetchOpts(freshCache(), { cache: false }));
+    assert.equal(location.kind, 'gguf');
+    const source = location.source;
+    const start = hub.fileRequests(FILE).length;
+    hub.fault({ file: FILE, dropAfter: 100_000 });
+    hub.fault({ file: FILE, status: 503 });
+    try {
+      assert.deepEqual(await source.read(4096, 500_000), F32.subarray(4096, 504_096));
+    } finally {
+      await source.close?.();
+    }
+    const ranges = hub.fileRequests(FILE).slice(start).map((r) => r.range);
+    assert.equal(ranges[0], 'bytes=4096-504095');
+    assert.equal(ranges.at(-1), ranges[1], 'the 503 is retried with the same range');
+    assert.match(ranges[1]!, /^bytes=(\d+)-504095$/);
+    assert.ok(Number(/=(\d+)/.exec(ranges[1]!)![1]) > 4096, 'after the cut, only the missing bytes are asked for');
+  });
+
   test('a slow download aborted by the user stops with an AbortError; the next load resumes from the bytes stored', async () => {
     hub.clearFaults();
     const cacheDir = freshCache();

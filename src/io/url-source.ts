@@ -41,18 +41,19 @@ export class UrlSource implements ByteSource {
     const base = this.fetched.bytes;
     const fresh = this.fetched.uncovered(offset, offset + length);
     const { attempts, delayMs } = retryPolicy(this.options);
-    let got = 0;
+    // Bytes of `out` filled so far: kept across a response that fails midway, so a retry asks for the rest only.
+    const filled = { n: 0 };
     for (let failures = 0; ;) {
-      const before = got;
+      const before = filled.n;
       try {
-        got = await this.fetchInto(out, offset, got, (n) => this.reporter.report(base + Math.round((n * fresh) / length)));
+        await this.fetchInto(out, offset, filled, () => this.reporter.report(base + Math.round((filled.n * fresh) / length)));
         const whole = this.memory as Uint8Array | undefined; // set by fetchInto when the server ignored Range
         if (whole) return whole.subarray(offset, offset + length);
-        if (got === length) break;
-        throw new DownloadError(`${this.name}: asked the server for ${length} bytes at offset ${offset} but the response ended after ${got}; the connection may have dropped — try again`, { retryable: true });
+        if (filled.n === length) break;
+        throw new DownloadError(`${this.name}: asked the server for ${length} bytes at offset ${offset} but the response ended after ${filled.n}; the connection may have dropped — try again`, { retryable: true });
       } catch (e) {
         if (!isRetryable(e)) throw e;
-        failures = got > before ? 0 : failures + 1;
+        failures = filled.n > before ? 0 : failures + 1;
         if (failures > attempts) throw e;
         if (failures > 0) await sleep(delayMs * 2 ** (failures - 1), this.options.signal);
       }
@@ -61,16 +62,17 @@ export class UrlSource implements ByteSource {
     return out;
   }
 
-  /** One Range request for out[got..] (bytes offset+got ..); returns how many bytes of `out` are now filled. */
-  private async fetchInto(out: Uint8Array, offset: number, got: number, onBytes: (n: number) => void): Promise<number> {
-    const start = offset + got, end = offset + out.length - 1;
+  /** One Range request for out[filled.n..] (file bytes offset + filled.n ..), advancing filled.n as bytes arrive. */
+  private async fetchInto(out: Uint8Array, offset: number, filled: { n: number }, onBytes: () => void): Promise<void> {
+    const start = offset + filled.n, end = offset + out.length - 1;
     const res = await doFetch(this.name, this.options, { Range: `bytes=${start}-${end}` });
     if (res.status === 200) {
       // The server stopped honouring Range: take the whole body once and serve from memory.
       const whole = await readBody(res, this.name, this.size, this.options.signal, (n) => this.reporter.report(n));
       if (whole.length !== this.size) throw sizeChanged(this.name, this.size, whole.length);
       this.memory = whole;
-      return out.length;
+      filled.n = out.length;
+      return;
     }
     if (res.status !== 206) throw httpError(res, this.name);
     const range = parseContentRange(res.headers.get('content-range'));
@@ -78,14 +80,12 @@ export class UrlSource implements ByteSource {
       await res.body?.cancel();
       throw new DownloadError(`${this.name}: the server answered a request for bytes ${start}-${end} with bytes ${range.start}-${range.end}/${range.total ?? '*'}; the file may have changed on the server — reload and try again`);
     }
-    let n = got;
     await streamBody(res, this.name, this.options.signal, (chunk) => {
-      if (n + chunk.length > out.length) throw new DownloadError(`${this.name}: the server sent more than the ${end - start + 1} bytes asked for at offset ${start}`);
-      out.set(chunk, n);
-      n += chunk.length;
-      onBytes(n);
+      if (filled.n + chunk.length > out.length) throw new DownloadError(`${this.name}: the server sent more than the ${end - start + 1} bytes asked for at offset ${start}`);
+      out.set(chunk, filled.n);
+      filled.n += chunk.length;
+      onBytes();
     });
-    return n;
   }
 }
 
