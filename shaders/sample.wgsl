@@ -3,7 +3,7 @@
 // in thread order, all read the result by workgroupUniformLoad (2 barriers; uniform, so loops may hold barriers).
 // With m_i = exp(s_i − max s): greedy = largest score, lowest id on ties. top-k = the k largest (lower id first
 // on ties) by radix select on order-preserving u32 keys (4 histogram passes; ties cut by id, rare). top-p = of
-// those, the smallest "key ≥ τ" set holding top_p of their mass (τ bit by bit; ties kept). min-p = s_i ≥ max s
+// those, the smallest "key ≥ τ" set holding top_p of their mass (τ by radix select on mass, 11 passes; ties kept). min-p = s_i ≥ max s
 // + ln(min_p) (transformers' order: temperature, top-k, top-p, min-p). The draw: r = uniform01(seed, counter) ·
 // kept mass, the token where the running sum in id order passes r. Then history[id] += 1 and the counter
 // advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts).
@@ -47,6 +47,9 @@ var<workgroup> hist: array<atomic<u32>, WG>;  // radix-select histogram (WG = 25
 var<workgroup> sel_digit: u32;
 var<workgroup> sel_need: u32;
 var<workgroup> sel_ties: u32;
+var<workgroup> bin_part: array<f32, 2048>;   // top-p: [8 digits][WG threads] partial masses
+var<workgroup> bin_sum: array<f32, 8>;
+var<workgroup> sel_above: f32;
 
 fn pcg_hash(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;
@@ -170,14 +173,43 @@ fn main(@builtin(local_invocation_index) t: u32) {
       if (ki > kk || (ki == kk && i <= kcut)) { partial += exp(scores[i] - smax); }
     }
     let goal = s.top_p * sum_f(t, partial);
-    for (var bit = 0x80000000u; bit != 0u; bit >>= 1u) {
-      let cand = pk | bit;
-      var m = 0.0;
+    // Radix select on mass, 3 bits a round from the top (11 rounds): per-thread mass of each of the 8 digits
+    // under the prefix found so far, summed per digit by 8 threads; thread 0 takes the largest digit whose keys,
+    // with everything above them, still hold `goal`.
+    var pm = 0u;
+    var bins: array<f32, 8>;
+    if (t == 0u) { sel_above = 0.0; }
+    for (var round = 0u; round < 11u; round++) {
+      let shift = select(29u - 3u * round, 0u, round == 10u);
+      let digits = select(7u, 3u, round == 10u);
+      for (var d = 0u; d < 8u; d++) { bins[d] = 0.0; } // explicitly: not every compiler re-zeroes a var declared in a loop
       for (var i = lo; i < hi; i++) {
-        let ki = key(scores[i]);
-        if ((ki > kk || (ki == kk && i <= kcut)) && ki >= cand) { m += exp(scores[i] - smax); }
+        let v = scores[i];
+        let ki = key(v);
+        if ((ki > kk || (ki == kk && i <= kcut)) && (ki & pm) == pk) { bins[(ki >> shift) & digits] += exp(v - smax); }
       }
-      if (sum_f(t, m) >= goal) { pk = cand; }
+      for (var d = 0u; d < 8u; d++) { bin_part[d * WG + t] = bins[d]; }
+      workgroupBarrier();
+      if (t < 8u) {
+        var acc = 0.0;
+        for (var k = 0u; k < WG; k++) { acc += bin_part[t * WG + k]; }
+        bin_sum[t] = acc;
+      }
+      workgroupBarrier();
+      if (t == 0u) {
+        var above = sel_above;
+        var d = digits;
+        loop {
+          let m = above + bin_sum[d];
+          if (m >= goal || d == 0u) { break; }
+          above = m;
+          d -= 1u;
+        }
+        sel_digit = d;
+        sel_above = above;
+      }
+      pk |= workgroupUniformLoad(&sel_digit) << shift;
+      pm |= digits << shift;
     }
   }
 
