@@ -11,7 +11,8 @@ import { checkModel, createEngine, DownloadError, InvalidRequestError, ResourceE
 import { ModelCache } from '../src/io/cache';
 import { locateModel, type LocateOptions } from '../src/io/file-set';
 import { chooseModelFiles, type HubFile } from '../src/io/hub';
-import { formatModelId, hubFileUrl, parseModelId, resolveAgainstPage } from '../src/io/model-id';
+import { formatModelId, hubFileUrl } from '../src/io/hub-urls';
+import { parseModelId, resolveAgainstPage } from '../src/io/model-id';
 import { JsSha256, createSha256 } from '../src/io/sha256';
 import type { ByteSource } from '../src/io/byte-source';
 import { LocalHub } from './helpers/hub-server';

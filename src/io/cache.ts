@@ -11,9 +11,10 @@ import { formatBytes } from '../gpu/buffers';
 import type { ByteSource } from './byte-source';
 import { safeSegment, type CacheStore, type CacheWriter } from './cache-store';
 import type { ModelFetchOptions } from './fetch-options';
-import { contentLength, doFetch, httpError, isRetryable, parseContentRange, retryPolicy, sha256FromEtag, sleep, streamBody, type HttpOptions } from './http';
-import { hubBaseUrl, hubFileUrl, parseModelId, type HubModelId } from './model-id';
-import { ProgressReporter, ReportingSource, type ProgressCallback } from './progress';
+import { contentLength, doFetch, httpError, isRetryable, parseContentRange, retryPolicy, sleep, streamBody, type HttpOptions } from './http';
+import { hubBaseUrl, hubFileUrl } from './hub-urls';
+import { parseModelId, type HubModelId } from './model-id';
+import { Coverage, ProgressReporter, type LoadProgress, type ProgressCallback } from './progress';
 import { isNodeRuntime } from './runtime';
 import { createSha256, type Sha256 } from './sha256';
 
@@ -378,3 +379,35 @@ function listingPath(hub: string, id: HubModelId): string {
   return `listings/${safeSegment(new URL(hub).host)}/${safeSegment(owner)}/${safeSegment(name)}/${safeSegment(id.revision)}.json`;
 }
 
+/** A source whose reads report `phase` progress: bytes of the file read at least once (header windows overlap). */
+export class ReportingSource implements ByteSource {
+  readonly reportsProgress = true;
+  private readonly reporter: ProgressReporter;
+  private readonly seen = new Coverage();
+  constructor(private readonly inner: ByteSource, onProgress: ProgressCallback | undefined, phase: LoadProgress['phase']) {
+    this.reporter = new ProgressReporter(onProgress, inner.name, inner.size, phase);
+  }
+  get name(): string { return this.inner.name; }
+  get size(): number { return this.inner.size; }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = await this.inner.read(offset, length);
+    this.seen.add(offset, offset + length);
+    this.reporter.report(this.seen.bytes);
+    return bytes;
+  }
+  endProgress(): void {
+    this.reporter.report(this.size);
+  }
+  close(): Promise<void> {
+    return this.inner.close?.() ?? Promise.resolve();
+  }
+}
+
+/** The SHA-256 an ETag carries: the hub's LFS files have their content hash as (X-Linked-)ETag. */
+export function sha256FromEtag(res: Response): string | undefined {
+  for (const h of ['x-linked-etag', 'etag']) {
+    const m = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(res.headers.get(h)?.trim() ?? '');
+    if (m) return m[1]!.toLowerCase();
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 // Where a model lives, and the files of a multi-file model (a Hugging Face repo: config.json, tokenizer.json,
 // *.safetensors) as a set addressed by relative name. All URL handling of model locations is here (hub ids and
-// their URLs: ./model-id.ts, ./hub.ts): a base URL serves `<base>/<file>` (the layout of
+// their URLs: ./model-id.ts, ./hub-urls.ts, ./hub.ts): a base URL serves `<base>/<file>` (the layout of
 // https://huggingface.co/<repo>/resolve/main/<file>); in Node, a directory serves its files. A GGUF is one
 // ByteSource, or several for a split GGUF (`<name>-00001-of-00003.gguf` names all three parts).
 import { DownloadError, FormatError, InvalidRequestError } from '../errors';

@@ -54,15 +54,6 @@ export function parseContentRange(h: string | null): { start: number; end: numbe
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
-/** The SHA-256 an ETag carries: the hub's LFS files have their content hash as (X-Linked-)ETag. */
-export function sha256FromEtag(res: Response): string | undefined {
-  for (const h of ['x-linked-etag', 'etag']) {
-    const m = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(res.headers.get(h)?.trim() ?? '');
-    if (m) return m[1]!.toLowerCase();
-  }
-  return undefined;
-}
-
 /** Retries in a row without progress, and the wait before each (doubling). */
 export function retryPolicy(options: HttpOptions): { attempts: number; delayMs: number } {
   return { attempts: options.retry?.attempts ?? 4, delayMs: options.retry?.delayMs ?? 250 };

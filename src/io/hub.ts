@@ -8,7 +8,8 @@ import { ModelCache } from './cache';
 import { DEFAULT_QUANTIZATIONS } from './hub-defaults';
 import type { FileSet, LocateOptions, ModelLocation } from './file-set';
 import { doFetch, httpError, type HttpOptions } from './http';
-import { authHeaders, formatModelId, hubBaseUrl, hubFileUrl, hubTreeUrl, type HubModelId } from './model-id';
+import { authHeaders, formatModelId, hubBaseUrl, hubFileUrl, hubTreeUrl } from './hub-urls';
+import type { HubModelId } from './model-id';
 import { openUrlSource, retrying } from './url-source';
 
 /** A file of a hub repo: path in the repo, size, and the SHA-256 of LFS files. */

@@ -47,30 +47,6 @@ export class ProgressReporter {
   }
 }
 
-/** A source whose reads report `phase` progress: bytes of the file read at least once (header windows overlap). */
-export class ReportingSource implements ByteSource {
-  readonly reportsProgress = true;
-  private readonly reporter: ProgressReporter;
-  private readonly seen = new Coverage();
-  constructor(private readonly inner: ByteSource, onProgress: ProgressCallback | undefined, phase: LoadProgress['phase']) {
-    this.reporter = new ProgressReporter(onProgress, inner.name, inner.size, phase);
-  }
-  get name(): string { return this.inner.name; }
-  get size(): number { return this.inner.size; }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const bytes = await this.inner.read(offset, length);
-    this.seen.add(offset, offset + length);
-    this.reporter.report(this.seen.bytes);
-    return bytes;
-  }
-  endProgress(): void {
-    this.reporter.report(this.size);
-  }
-  close(): Promise<void> {
-    return this.inner.close?.() ?? Promise.resolve();
-  }
-}
-
 /** Union of byte ranges [start, end), kept merged and sorted. */
 export class Coverage {
   private spans: [number, number][] = [];
