@@ -71,6 +71,25 @@ describe('chat.completions.create', () => {
     assert.equal(last.usage!.prompt_tokens_details!.cached_tokens, usage.prompt_tokens - 1, 'the same prompt again: all but the last token came from the cache');
   });
 
+  test('aborting a stream (its controller, or a signal) ends it with finish_reason abort, the one value the SDK lacks', async () => {
+    const stream = await chat.chat.completions.create({ messages, max_tokens: 200, temperature: 1, seed: 2, logit_bias: { 0: -100 }, stream: true, stream_options: { include_usage: true } });
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const c of stream) {
+      chunks.push(c);
+      if (chunks.length === 4) stream.controller.abort();
+    }
+    const finishes = chunks.flatMap((c) => c.choices.map((x) => x.finish_reason)).filter((f) => f !== null);
+    assert.deepEqual(finishes, ['abort']);
+    assert.equal(asSdkChunk(chunks.at(-2)!), 'abort');
+    assert.ok(chunks.at(-1)!.usage!.completion_tokens <= 5, `aborted after 3 content chunks: ${chunks.at(-1)!.usage!.completion_tokens} tokens`);
+    const controller = new AbortController();
+    const pending = chat.chat.completions.create({ messages, max_tokens: 200, temperature: 1, seed: 2, logit_bias: { 0: -100 } }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    const aborted = await pending;
+    assert.equal(aborted.choices[0]!.finish_reason, 'abort');
+    assert.deepEqual(chatCompletionProblems(aborted), []);
+  });
+
   test('logprobs are log-softmax of the model\'s logits; top_logprobs are the most likely tokens, largest first', async () => {
     const native = await chat.chat(messages, { maxTokens: 4, temperature: 0.8, seed: 5, logprobs: true, topLogprobs: 3 }).result;
     const logits = await chat.logits(native.promptTokens);
