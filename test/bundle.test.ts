@@ -10,8 +10,12 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { repoRoot } from './helpers/browser';
 
-/** Upper bounds in gzip bytes; a new dependency that breaks them should be a conscious decision. */
-const WORKER_GZIP_LIMIT = 80 * 1024;
+/**
+ * Upper bounds in gzip bytes; a new dependency that breaks them should be a conscious decision. The hard
+ * limit is the embed's 150 KB (worker + element, enforced by the build, test/embed.test.ts); the worker's
+ * share leaves the element and the lazily loaded chunks (hub, cache, JSON grammar) room within it.
+ */
+const WORKER_GZIP_LIMIT = 100 * 1024;
 const PAGE_GZIP_LIMIT = 60 * 1024;
 
 test('vite build: worker bundle has no onnxruntime, and both bundles stay within their size budgets', async () => {
