@@ -196,7 +196,7 @@ export class Session {
       const batch = fed.slice(i, i + model.batchSize);
       model.prefill(batch, reused + i);
       this.cached.push(...batch);
-      await model.whenIdle();
+      if (i + model.batchSize < fed.length) await model.whenIdle(); // the last batch is followed by the first step anyway
     }
     return reused;
   }
