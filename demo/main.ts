@@ -254,16 +254,21 @@ function readOptions(): GenerateOptions {
   };
 }
 
+/** The settings as generation options, or null after showing why they are invalid. */
+function checkedOptions(): GenerateOptions | null {
+  try {
+    return readOptions();
+  } catch (e) {
+    showError(e);
+    return null;
+  }
+}
+
 async function send(): Promise<void> {
   const typed = ui.prompt.value.trimEnd();
   if (!engine || document.body.dataset.state !== 'ready' || typed.trim() === '') return;
-  let options: GenerateOptions;
-  try {
-    options = readOptions();
-  } catch (e) {
-    showError(e);
-    return;
-  }
+  const options = checkedOptions();
+  if (!options) return;
   const c = conversation ?? newConversation(ui.systemPrompt.value);
   if (!conversation) { conversation = c; c.title = titleFrom(typed); }
   c.messages.push({ role: 'user', content: typed });
@@ -277,13 +282,8 @@ async function send(): Promise<void> {
 async function regenerate(): Promise<void> {
   const c = conversation;
   if (!engine || !c || document.body.dataset.state !== 'ready' || c.messages.at(-1)?.role !== 'assistant') return;
-  let options: GenerateOptions;
-  try {
-    options = readOptions();
-  } catch (e) {
-    showError(e);
-    return;
-  }
+  const options = checkedOptions();
+  if (!options) return;
   c.messages.pop();
   attempt++;
   messages.render(c.messages, { canRegenerate: false });
