@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
 import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
 import { BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
-import type { WllamaMetrics } from './browser/page';
+import type { EngineStreamingMetrics, WllamaMetrics } from './browser/page';
 import { openModel } from '../src/model/open';
 
 const { values } = parseArgs({
@@ -64,7 +64,7 @@ type RuntimeResult = HearthMetrics & { rooflineFraction: number } & Record<strin
 interface Result {
   model: string; quant: BenchQuant; file: string; fileBytes: number;
   node?: RuntimeResult & { llamaCpp?: LlamaCppMetrics; decodeRatioVsLlamaCpp?: number; prefillRatioVsLlamaCpp?: number };
-  chromium?: RuntimeResult & { wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number };
+  chromium?: RuntimeResult & { wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number; engineStreaming?: EngineStreamingMetrics };
   [headline: string]: unknown;
 }
 
@@ -93,6 +93,7 @@ function buildReport() {
       llamaCppDecodeTokensPerSecond: r.node?.llamaCpp?.decodeTokensPerSecond ?? null,
       decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
       rooflineFraction: h.rooflineFraction,
+      workerStreamingRatio: r.chromium?.engineStreaming?.workerRatio ?? null,
       dispatchesPerToken: h.dispatchesPerToken,
       submitsPerToken: h.submitsPerToken,
       gpuBytes: h.gpuBytes,
@@ -149,12 +150,15 @@ if (runtimes.includes('chromium')) {
       const url = browser.urlOf(r.file);
       const m = await browser.call('hearth', url, options);
       const chromium: Result['chromium'] = { ...m, rooflineFraction: roofline(m, bandwidth.chromium) };
+      const opened = await openModel(r.file);
+      const eosId = opened.tokenizer.eosIds[0] ?? 2;
+      const words = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').text);
+      await opened.close();
+      log(`chromium: engine API streaming, worker and page ${r.model} ${r.quant}`);
+      chromium.engineStreaming = await browser.call('engineStreaming', url, words[0]!, options.decodeTokens, options.contextLength, options.precision, eosId);
       if (peers) {
         log(`chromium: wllama ${r.model} ${r.quant}`);
-        const opened = await openModel(r.file);
-        const texts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').text);
-        await opened.close();
-        chromium.wllama = await browser.call('wllama', url, texts, options.decodeTokens, options.contextLength, threads);
+        chromium.wllama = await browser.call('wllama', url, words, options.decodeTokens, options.contextLength, threads);
         chromium.decodeRatioVsWllama = ratio(m.decodeTokensPerSecond, chromium.wllama.decodeTokensPerSecond) ?? undefined;
         chromium.prefillRatioVsWllama = ratio(prefillOf(m), prefillOf(chromium.wllama)) ?? undefined;
       }
@@ -196,6 +200,15 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer)');
+  const streaming = rep.results.filter((r) => r.chromium?.engineStreaming);
+  if (streaming.length) {
+    console.log('\nengine API in Chromium, streaming greedy decode (completions.create, stream: true):');
+    console.log('| model | quant | worker tok/s | page (worker: false) tok/s | worker ÷ page | chunks per token |\n| --- | --- | ---: | ---: | ---: | ---: |');
+    for (const r of streaming) {
+      const e = r.chromium!.engineStreaming!;
+      console.log(`| ${r.model} | ${r.quant} | ${e.workerDecodeTokensPerSecond} | ${e.pageDecodeTokensPerSecond} | ${e.workerRatio} | ${e.chunksPerToken} |`);
+    }
+  }
   for (const r of rep.results) {
     for (const [runtime, h] of [['node', r.node], ['chromium', r.chromium]] as const) {
       if (!h?.profile) continue;

@@ -76,13 +76,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc3 = vec4<Act>(0.0);
     }
   }
-  for (var c = steps * 8u; c < COLS; c++) {
-    let w = load_weight(row + c);
-    let xc = x0 + c;
-    acc0.x += w * x1(xc);
-    acc1.x += w * x1(xc + COLS);
-    acc2.x += w * x1(xc + 2u * COLS);
-    acc3.x += w * x1(xc + 3u * COLS);
+  // Only f32/f16/bf16 rows (WEIGHT_BLOCK 8) can end past the last whole step (a const condition: see matvec.wgsl).
+  if (WEIGHT_BLOCK == 8u) {
+    for (var c = steps * 8u; c < COLS; c++) {
+      let w = load_weight(row + c);
+      let xc = x0 + c;
+      acc0.x += w * x1(xc);
+      acc1.x += w * x1(xc + COLS);
+      acc2.x += w * x1(xc + 2u * COLS);
+      acc3.x += w * x1(xc + 3u * COLS);
+    }
   }
   let o = gid.y * TILE * OUT_STRIDE + ROW_START + r;
   out[o] = total(acc0, carried0);

@@ -1,16 +1,21 @@
 // Matrix-vector product: out[r] = Σ_c W[r, c] · x[c]. Needs the compute-precision preamble (Act, CARRY_SUMS)
 // and a dtype preamble (WeightWords, WEIGHT_BLOCK, WeightBlock, weight_block, weight8, load_weight).
-// One row per thread, workgroup 64: the fastest shape on both CPU backends (lavapipe, SwiftShader), which
-// have no coalescing to exploit but pay heavily for barriers. Dispatch ceil(ROWS / 64).
+// Four rows per thread, workgroup 16 (64 rows per workgroup): dispatch ceil(ROWS / 64). The CPU backends
+// (lavapipe, SwiftShader) have no coalescing to exploit and pay heavily for barriers, so each thread walks
+// whole rows on its own; it walks four at once so that each activation read serves four rows. On SwiftShader
+// every load is a per-lane gather, and on both the x reads cost as much as the weight reads: four rows per
+// thread run 1.4× (SwiftShader) to 2× (lavapipe) faster than one (bench/kernel-variants notes in shaders/README.md).
+// The four rows are named variables, not an array: SwiftShader keeps private arrays in memory.
 // Weights are dequantized in registers, eight per step: weight8 returns elements [4j, 4j+4) and
 // [H + 4j, H + 4j + 4) of a block (H = WEIGHT_BLOCK / 2), the pairs that ggml packs into the same bytes
 // (low and high nibbles), so one read serves both. weight_block decodes a block's scales once, when the
 // walk enters the block. One flat loop with a small body: on lavapipe a nested block loop or a longer
 // unrolled body ran 2–3× slower. Quantized rows are whole blocks (COLS a multiple of 32 or 256); f32
 // rows (any COLS) and f16/bf16 rows (COLS even) may end in up to 7 elements read one by one.
-// Products are taken and summed in Act. With Act = f16 (CARRY_SUMS) each lane's sum covers one group of
-// 32 weights (4 steps: 8 products per lane) and is then carried into an f32 total, so the f16 rounding error
-// stays that of a 32-term sum however long the row; with Act = f32 the sum runs through the row uncarried.
+// Products are taken and summed in Act, each row exactly as matmul.wgsl sums it (so prefill equals decoding
+// bit for bit). With Act = f16 (CARRY_SUMS) each lane's sum covers one group of 32 weights (4 steps: 8
+// products per lane) and is then carried into an f32 total, so the f16 rounding error stays that of a
+// 32-term sum however long the row; with Act = f32 the sum runs through the row uncarried.
 
 override ROWS: u32;
 override COLS: u32;
@@ -24,31 +29,81 @@ const CARRY_STEPS: u32 = 4u; // steps (of 8 weights) summed in Act before carryi
 
 fn x4(c: u32) -> vec4<Act> { return vec4<Act>(vec4<f32>(x[c], x[c + 1u], x[c + 2u], x[c + 3u])); }
 
-@compute @workgroup_size(64)
+/// A row's f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
+fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
+  let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
+  return (sum.x + sum.y) + (sum.z + sum.w);
+}
+
+@compute @workgroup_size(16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r = gid.x;
-  if (r >= ROWS) { return; }
-  let row = r * COLS;
-  // Four independent accumulators: the loop-carried add chain, not memory, bounds a CPU core here.
-  var acc = vec4<Act>(0.0);
-  var carried = vec4<f32>(0.0); // f16 only: the sums of the groups done so far
-  var block: WeightBlock;
+  let r0 = 4u * gid.x;
+  if (r0 >= ROWS) { return; }
+  // Rows past the end re-read the last row (in bounds) and are not written.
+  let row0 = r0 * COLS;
+  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
+  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
+  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
+  // Per row: products summed in Act, and (f16 only) the f32 total of the groups done so far. Plain variables,
+  // not a struct behind a pointer: on SwiftShader that costs a quarter of the kernel's time.
+  var acc0 = vec4<Act>(0.0);
+  var acc1 = vec4<Act>(0.0);
+  var acc2 = vec4<Act>(0.0);
+  var acc3 = vec4<Act>(0.0);
+  var carried0 = vec4<f32>(0.0);
+  var carried1 = vec4<f32>(0.0);
+  var carried2 = vec4<f32>(0.0);
+  var carried3 = vec4<f32>(0.0);
+  var b0: WeightBlock;
+  var b1: WeightBlock;
+  var b2: WeightBlock;
+  var b3: WeightBlock;
   let steps = (COLS / WEIGHT_BLOCK) * STEPS_PER_BLOCK;
   for (var k = 0u; k < steps; k++) {
     let j = k & (STEPS_PER_BLOCK - 1u);
     let first = (k / STEPS_PER_BLOCK) * WEIGHT_BLOCK;
-    if (j == 0u) { block = weight_block(row + first); } // same k in every thread: no divergence
-    let w = weight8(block, j);
+    if (j == 0u) { // same k in every thread: no divergence
+      b0 = weight_block(row0 + first);
+      b1 = weight_block(row1 + first);
+      b2 = weight_block(row2 + first);
+      b3 = weight_block(row3 + first);
+    }
     let c = first + 4u * j;
-    acc += w[0] * x4(c) + w[1] * x4(c + WEIGHT_BLOCK / 2u);
+    let xa = x4(c);
+    let xb = x4(c + WEIGHT_BLOCK / 2u);
+    let w0 = weight8(b0, j);
+    let w1 = weight8(b1, j);
+    let w2 = weight8(b2, j);
+    let w3 = weight8(b3, j);
+    acc0 += w0[0] * xa + w0[1] * xb;
+    acc1 += w1[0] * xa + w1[1] * xb;
+    acc2 += w2[0] * xa + w2[1] * xb;
+    acc3 += w3[0] * xa + w3[1] * xb;
     if (CARRY_SUMS && (k & (CARRY_STEPS - 1u)) == CARRY_STEPS - 1u) {
-      carried += vec4<f32>(acc);
-      acc = vec4<Act>(0.0);
+      carried0 += vec4<f32>(acc0);
+      carried1 += vec4<f32>(acc1);
+      carried2 += vec4<f32>(acc2);
+      carried3 += vec4<f32>(acc3);
+      acc0 = vec4<Act>(0.0);
+      acc1 = vec4<Act>(0.0);
+      acc2 = vec4<Act>(0.0);
+      acc3 = vec4<Act>(0.0);
     }
   }
-  for (var c = steps * 8u; c < COLS; c++) {
-    acc.x += load_weight(row + c) * Act(x[c]);
+  // Only f32/f16/bf16 rows (WEIGHT_BLOCK 8) can end past the last whole step; quantized rows are whole blocks.
+  // A const condition, so quantized kernels carry no tail loop at all: on SwiftShader its mere presence (never
+  // run) halved the q4_0 kernel's speed.
+  if (WEIGHT_BLOCK == 8u) {
+    for (var c = steps * 8u; c < COLS; c++) {
+      let xc = Act(x[c]);
+      acc0.x += load_weight(row0 + c) * xc;
+      acc1.x += load_weight(row1 + c) * xc;
+      acc2.x += load_weight(row2 + c) * xc;
+      acc3.x += load_weight(row3 + c) * xc;
+    }
   }
-  let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
-  out[r] = (sum.x + sum.y) + (sum.z + sum.w);
+  out[r0] = total(acc0, carried0);
+  if (r0 + 1u < ROWS) { out[r0 + 1u] = total(acc1, carried1); }
+  if (r0 + 2u < ROWS) { out[r0 + 2u] = total(acc2, carried2); }
+  if (r0 + 3u < ROWS) { out[r0 + 3u] = total(acc3, carried3); }
 }

@@ -3,6 +3,7 @@
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { acquireBenchDevice, measureHearth, measureReadBandwidth, round, type HearthRunOptions } from '../hearth-run';
+import { createEngine } from '../../src/engine/engine';
 
 export interface WllamaMetrics {
   threads: number;
@@ -14,6 +15,20 @@ export interface WllamaMetrics {
   promptTokens: number[];
 }
 
+/**
+ * Greedy decode speed of the public engine API with streaming (completions.create, stream: true), through the
+ * worker (comlink: a message per chunk) and on the page's own thread (worker: false), on the same model: what
+ * the worker boundary costs per token. Speeds count from the first chunk to the end, so prefill is left out.
+ */
+export interface EngineStreamingMetrics {
+  workerDecodeTokensPerSecond: number;
+  pageDecodeTokensPerSecond: number;
+  /** worker ÷ page: 1 when crossing the worker costs nothing per token. */
+  workerRatio: number;
+  /** Streamed chunks per generated token (through the worker). */
+  chunksPerToken: number;
+}
+
 const device = acquireBenchDevice();
 const silent = { debug() {}, log() {}, info() {}, warn() {}, error: console.error };
 
@@ -21,6 +36,36 @@ const api = {
   crossOriginIsolated: () => globalThis.crossOriginIsolated,
   readBandwidth: async () => measureReadBandwidth((await device).device),
   hearth: async (url: string, options: HearthRunOptions) => measureHearth(await device, url, options),
+
+  /** `eosId` is banned (logit_bias -100) so that every run decodes `decodeTokens` tokens. */
+  engineStreaming: async (url: string, prompt: string, decodeTokens: number, contextLength: number, precision: HearthRunOptions['precision'], eosId: number): Promise<EngineStreamingMetrics> => {
+    const speed = async (worker: boolean) => {
+      const engine = await createEngine(url, { worker, contextLength, precision });
+      try {
+        const stream = await engine.completions.create({
+          prompt, max_tokens: decodeTokens + 1, temperature: 0, logit_bias: { [eosId]: -100 }, stream: true, stream_options: { include_usage: true },
+        });
+        let first = 0;
+        let chunks = 0;
+        let tokens = 0;
+        for await (const chunk of stream) {
+          if (!first) first = performance.now();
+          else chunks++;
+          if (chunk.usage) tokens = chunk.usage.completion_tokens;
+        }
+        const seconds = (performance.now() - first) / 1000;
+        return { tokensPerSecond: (tokens - 1) / seconds, chunksPerToken: chunks / (tokens - 1) };
+      } finally {
+        await engine.dispose();
+      }
+    };
+    const inWorker = await speed(true);
+    const onPage = await speed(false);
+    return {
+      workerDecodeTokensPerSecond: round(inWorker.tokensPerSecond), pageDecodeTokensPerSecond: round(onPage.tokensPerSecond),
+      workerRatio: Number((inWorker.tokensPerSecond / onPage.tokensPerSecond).toPrecision(3)), chunksPerToken: round(inWorker.chunksPerToken, 2),
+    };
+  },
 
   /** `prompts`: texts (without BOS; wllama adds it), the first of which precedes the decode. */
   wllama: async (url: string, prompts: string[], decodeTokens: number, contextLength: number, threads: number): Promise<WllamaMetrics> => {
