@@ -1,17 +1,18 @@
 // Matrix-matrix product for a batch of tokens (prompt prefill): out[t, r] = Σ_c W[r, c] · x[t, c].
 // Needs the compute-precision preamble (Act, CARRY_SUMS) and a dtype preamble (WeightWords, WEIGHT_BLOCK,
 // WeightBlock, weight_block, weight8, load_weight).
-// One thread per weight row and TILE tokens: each block is dequantized once, in registers, and applied to
-// TILE token vectors. On the CPU adapters the per-thread (gathered) weight reads dominate, and the
-// activation reads are uniform across the workgroup, so this runs ~1.5–2× faster per token than TILE
-// matvec dispatches (lavapipe, 768×768 f32 and q8_0, 32 tokens); 8 tokens per thread was slower again,
-// and workgroup memory or barriers cost far more than they save there.
+// Each thread computes a tile of 4 weight rows × TILE (4) tokens, workgroup 16 (64 rows per workgroup): each
+// weight block is dequantized once for 4 tokens and each activation read serves 4 rows. On the CPU adapters
+// this ran 1.9× (SwiftShader) and 2.2× (lavapipe) faster than one row × 4 tokens per thread (q4_0 2048×768,
+// 32 tokens); 4 × 8 and 8 × 4 tiles were no faster, and workgroup memory or barriers cost far more than they
+// save there. The 16 sums are named variables, not an array (SwiftShader keeps private arrays in memory).
 // Each (row, token) sum is accumulated exactly as matvec.wgsl does it (in Act, carried into f32 when
-// CARRY_SUMS), so prefill and decode give bit-identical results in either precision. x is read as vec4s, so COLS must be a multiple of 4.
+// CARRY_SUMS), so prefill and decode give bit-identical results in either precision. x is read as vec4s, so
+// COLS must be a multiple of 4.
 // Dispatch (ceil(ROWS / 64), ceil(tokens / TILE)); x and out hold a whole number of tiles of token rows
-// (the batch capacity is a multiple of TILE), so a tile needs no bounds check: rows past the batch's
-// tokens compute values nobody reads. A matrix bound in row blocks gets one dispatch per block:
-// ROW_START places the block's rows in out.
+// (the batch capacity is a multiple of TILE), so a tile needs no token bounds check: rows past the batch's
+// tokens compute values nobody reads. Rows past ROWS re-read the last row and are not written. A matrix bound
+// in row blocks gets one dispatch per block: ROW_START places the block's rows in out.
 
 override ROWS: u32;
 override COLS: u32;
@@ -31,65 +32,105 @@ const CARRY_STEPS: u32 = 4u; // as in matvec.wgsl: steps summed in Act before ca
 fn x4(c: u32) -> vec4<Act> { return vec4<Act>(x[c >> 2u]); }
 fn x1(c: u32) -> Act { return Act(x[c >> 2u][c & 3u]); }
 
-/// A token's f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
+/// A (row, token) f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
 fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
   let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
   return (sum.x + sum.y) + (sum.z + sum.w);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r = gid.x;
-  if (r >= ROWS) { return; }
-  let row = r * COLS;
+  let r0 = 4u * gid.x;
+  if (r0 >= ROWS) { return; }
+  let row0 = r0 * COLS;
+  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
+  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
+  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
   let x0 = gid.y * TILE * COLS; // first element of the tile's first token
-  var acc0 = vec4<Act>(0.0);
-  var acc1 = vec4<Act>(0.0);
-  var acc2 = vec4<Act>(0.0);
-  var acc3 = vec4<Act>(0.0);
-  // f16 only: the sums of the groups done so far, per token.
-  var carried0 = vec4<f32>(0.0);
-  var carried1 = vec4<f32>(0.0);
-  var carried2 = vec4<f32>(0.0);
-  var carried3 = vec4<f32>(0.0);
-  var block: WeightBlock;
+  // acc<row>_<token>: products summed in Act; carried<row>_<token> (f16 only): the sums of the groups done so far.
+  var acc0_0 = vec4<Act>(0.0); var acc0_1 = vec4<Act>(0.0); var acc0_2 = vec4<Act>(0.0); var acc0_3 = vec4<Act>(0.0);
+  var acc1_0 = vec4<Act>(0.0); var acc1_1 = vec4<Act>(0.0); var acc1_2 = vec4<Act>(0.0); var acc1_3 = vec4<Act>(0.0);
+  var acc2_0 = vec4<Act>(0.0); var acc2_1 = vec4<Act>(0.0); var acc2_2 = vec4<Act>(0.0); var acc2_3 = vec4<Act>(0.0);
+  var acc3_0 = vec4<Act>(0.0); var acc3_1 = vec4<Act>(0.0); var acc3_2 = vec4<Act>(0.0); var acc3_3 = vec4<Act>(0.0);
+  var carried0_0 = vec4<f32>(0.0); var carried0_1 = vec4<f32>(0.0); var carried0_2 = vec4<f32>(0.0); var carried0_3 = vec4<f32>(0.0);
+  var carried1_0 = vec4<f32>(0.0); var carried1_1 = vec4<f32>(0.0); var carried1_2 = vec4<f32>(0.0); var carried1_3 = vec4<f32>(0.0);
+  var carried2_0 = vec4<f32>(0.0); var carried2_1 = vec4<f32>(0.0); var carried2_2 = vec4<f32>(0.0); var carried2_3 = vec4<f32>(0.0);
+  var carried3_0 = vec4<f32>(0.0); var carried3_1 = vec4<f32>(0.0); var carried3_2 = vec4<f32>(0.0); var carried3_3 = vec4<f32>(0.0);
+  var b0: WeightBlock;
+  var b1: WeightBlock;
+  var b2: WeightBlock;
+  var b3: WeightBlock;
   let steps = (COLS / WEIGHT_BLOCK) * STEPS_PER_BLOCK;
   let half = WEIGHT_BLOCK / 2u;
   for (var k = 0u; k < steps; k++) {
     let j = k & (STEPS_PER_BLOCK - 1u);
     let first = (k / STEPS_PER_BLOCK) * WEIGHT_BLOCK;
-    if (j == 0u) { block = weight_block(row + first); } // same k in every thread: no divergence
-    let w = weight8(block, j);
+    if (j == 0u) { // same k in every thread: no divergence
+      b0 = weight_block(row0 + first);
+      b1 = weight_block(row1 + first);
+      b2 = weight_block(row2 + first);
+      b3 = weight_block(row3 + first);
+    }
     let c = x0 + first + 4u * j;
-    acc0 += w[0] * x4(c) + w[1] * x4(c + half);
-    acc1 += w[0] * x4(c + COLS) + w[1] * x4(c + COLS + half);
-    acc2 += w[0] * x4(c + 2u * COLS) + w[1] * x4(c + 2u * COLS + half);
-    acc3 += w[0] * x4(c + 3u * COLS) + w[1] * x4(c + 3u * COLS + half);
+    let xa0 = x4(c);
+    let xb0 = x4(c + half);
+    let xa1 = x4(c + COLS);
+    let xb1 = x4(c + COLS + half);
+    let xa2 = x4(c + 2u * COLS);
+    let xb2 = x4(c + 2u * COLS + half);
+    let xa3 = x4(c + 3u * COLS);
+    let xb3 = x4(c + 3u * COLS + half);
+    let w0 = weight8(b0, j);
+    acc0_0 += w0[0] * xa0 + w0[1] * xb0;
+    acc0_1 += w0[0] * xa1 + w0[1] * xb1;
+    acc0_2 += w0[0] * xa2 + w0[1] * xb2;
+    acc0_3 += w0[0] * xa3 + w0[1] * xb3;
+    let w1 = weight8(b1, j);
+    acc1_0 += w1[0] * xa0 + w1[1] * xb0;
+    acc1_1 += w1[0] * xa1 + w1[1] * xb1;
+    acc1_2 += w1[0] * xa2 + w1[1] * xb2;
+    acc1_3 += w1[0] * xa3 + w1[1] * xb3;
+    let w2 = weight8(b2, j);
+    acc2_0 += w2[0] * xa0 + w2[1] * xb0;
+    acc2_1 += w2[0] * xa1 + w2[1] * xb1;
+    acc2_2 += w2[0] * xa2 + w2[1] * xb2;
+    acc2_3 += w2[0] * xa3 + w2[1] * xb3;
+    let w3 = weight8(b3, j);
+    acc3_0 += w3[0] * xa0 + w3[1] * xb0;
+    acc3_1 += w3[0] * xa1 + w3[1] * xb1;
+    acc3_2 += w3[0] * xa2 + w3[1] * xb2;
+    acc3_3 += w3[0] * xa3 + w3[1] * xb3;
     if (CARRY_SUMS && (k & (CARRY_STEPS - 1u)) == CARRY_STEPS - 1u) {
-      carried0 += vec4<f32>(acc0);
-      carried1 += vec4<f32>(acc1);
-      carried2 += vec4<f32>(acc2);
-      carried3 += vec4<f32>(acc3);
-      acc0 = vec4<Act>(0.0);
-      acc1 = vec4<Act>(0.0);
-      acc2 = vec4<Act>(0.0);
-      acc3 = vec4<Act>(0.0);
+      carried0_0 += vec4<f32>(acc0_0); carried0_1 += vec4<f32>(acc0_1); carried0_2 += vec4<f32>(acc0_2); carried0_3 += vec4<f32>(acc0_3);
+      carried1_0 += vec4<f32>(acc1_0); carried1_1 += vec4<f32>(acc1_1); carried1_2 += vec4<f32>(acc1_2); carried1_3 += vec4<f32>(acc1_3);
+      carried2_0 += vec4<f32>(acc2_0); carried2_1 += vec4<f32>(acc2_1); carried2_2 += vec4<f32>(acc2_2); carried2_3 += vec4<f32>(acc2_3);
+      carried3_0 += vec4<f32>(acc3_0); carried3_1 += vec4<f32>(acc3_1); carried3_2 += vec4<f32>(acc3_2); carried3_3 += vec4<f32>(acc3_3);
+      acc0_0 = vec4<Act>(0.0); acc0_1 = vec4<Act>(0.0); acc0_2 = vec4<Act>(0.0); acc0_3 = vec4<Act>(0.0);
+      acc1_0 = vec4<Act>(0.0); acc1_1 = vec4<Act>(0.0); acc1_2 = vec4<Act>(0.0); acc1_3 = vec4<Act>(0.0);
+      acc2_0 = vec4<Act>(0.0); acc2_1 = vec4<Act>(0.0); acc2_2 = vec4<Act>(0.0); acc2_3 = vec4<Act>(0.0);
+      acc3_0 = vec4<Act>(0.0); acc3_1 = vec4<Act>(0.0); acc3_2 = vec4<Act>(0.0); acc3_3 = vec4<Act>(0.0);
     }
   }
   // Only f32/f16/bf16 rows (WEIGHT_BLOCK 8) can end past the last whole step (a const condition: see matvec.wgsl).
   if (WEIGHT_BLOCK == 8u) {
     for (var c = steps * 8u; c < COLS; c++) {
-      let w = load_weight(row + c);
-      let xc = x0 + c;
-      acc0.x += w * x1(xc);
-      acc1.x += w * x1(xc + COLS);
-      acc2.x += w * x1(xc + 2u * COLS);
-      acc3.x += w * x1(xc + 3u * COLS);
+      let x0c = x1(x0 + c);
+      let x1c = x1(x0 + c + COLS);
+      let x2c = x1(x0 + c + 2u * COLS);
+      let x3c = x1(x0 + c + 3u * COLS);
+      let w0 = load_weight(row0 + c);
+      acc0_0.x += w0 * x0c; acc0_1.x += w0 * x1c; acc0_2.x += w0 * x2c; acc0_3.x += w0 * x3c;
+      let w1 = load_weight(row1 + c);
+      acc1_0.x += w1 * x0c; acc1_1.x += w1 * x1c; acc1_2.x += w1 * x2c; acc1_3.x += w1 * x3c;
+      let w2 = load_weight(row2 + c);
+      acc2_0.x += w2 * x0c; acc2_1.x += w2 * x1c; acc2_2.x += w2 * x2c; acc2_3.x += w2 * x3c;
+      let w3 = load_weight(row3 + c);
+      acc3_0.x += w3 * x0c; acc3_1.x += w3 * x1c; acc3_2.x += w3 * x2c; acc3_3.x += w3 * x3c;
     }
   }
-  let o = gid.y * TILE * OUT_STRIDE + ROW_START + r;
-  out[o] = total(acc0, carried0);
-  out[o + OUT_STRIDE] = total(acc1, carried1);
-  out[o + 2u * OUT_STRIDE] = total(acc2, carried2);
-  out[o + 3u * OUT_STRIDE] = total(acc3, carried3);
+  let o = gid.y * TILE * OUT_STRIDE + ROW_START + r0; // (row r0, the tile's first token)
+  out[o] = total(acc0_0, carried0_0); out[o + OUT_STRIDE] = total(acc0_1, carried0_1); out[o + 2u * OUT_STRIDE] = total(acc0_2, carried0_2); out[o + 3u * OUT_STRIDE] = total(acc0_3, carried0_3);
+  if (r0 + 1u < ROWS) { out[o + 1u] = total(acc1_0, carried1_0); out[o + 1u + OUT_STRIDE] = total(acc1_1, carried1_1); out[o + 1u + 2u * OUT_STRIDE] = total(acc1_2, carried1_2); out[o + 1u + 3u * OUT_STRIDE] = total(acc1_3, carried1_3); }
+  if (r0 + 2u < ROWS) { out[o + 2u] = total(acc2_0, carried2_0); out[o + 2u + OUT_STRIDE] = total(acc2_1, carried2_1); out[o + 2u + 2u * OUT_STRIDE] = total(acc2_2, carried2_2); out[o + 2u + 3u * OUT_STRIDE] = total(acc2_3, carried2_3); }
+  if (r0 + 3u < ROWS) { out[o + 3u] = total(acc3_0, carried3_0); out[o + 3u + OUT_STRIDE] = total(acc3_1, carried3_1); out[o + 3u + 2u * OUT_STRIDE] = total(acc3_2, carried3_2); out[o + 3u + 3u * OUT_STRIDE] = total(acc3_3, carried3_3); }
 }
