@@ -1,5 +1,5 @@
 // npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16] [--runtimes node,chromium] [--quick]
-//   [--prompts 128,512] [--no-peers] [--no-profile] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32] [--json]
+//   [--prompts 128,512] [--no-peers] [--no-profile] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
 // node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
 // (the shared fixture files) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,

@@ -18,7 +18,7 @@ export interface HearthRunOptions {
   /** Repetitions of each prefill measurement (the best counts). */
   runs: number;
   contextLength: number;
-  precision: 'auto' | 'f16' | 'f32';
+  precision: 'auto' | 'f16' | 'f32' | 'q8';
   profile: boolean;
 }
 

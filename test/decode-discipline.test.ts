@@ -19,15 +19,18 @@ function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...ar
 }
 
 // Sampling runs on the GPU (src/engine/gpu-sampler.ts) inside the same step: the same discipline holds.
+// Precision 'q8' adds a quantize dispatch before the q4_0 products, prebuilt like the rest.
 const modes = [
   { name: 'greedy decode', options: {} },
   { name: 'sampled decode (temperature, top-k, top-p, min-p, penalties, logit bias)', options: { temperature: 0.8, topK: 40, topP: 0.9, minP: 0.02, repetitionPenalty: 1.1, frequencyPenalty: 0.2, logitBias: { 13: 2 }, seed: 7 } },
+  { name: 'greedy decode with precision q8 (Q4_0 file)', options: {}, file: 'stories260K-Q4_0.gguf', precision: 'q8' as const },
 ];
 
-for (const { name, options } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
+for (const { name, options, file = 'stories260K.gguf', precision } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 128 });
+    const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 128, precision });
+    assert.equal(loaded.info.precision, precision ?? 'f16', 'the precision asked for (auto: f16 on lavapipe)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines
 

@@ -26,7 +26,7 @@ function check(r: PrecisionComparison): string {
   const summary = `f16 vs f32 over ${STEPS} steps: max |Δlogit| ${worst.maxAbsDiff.toExponential(2)} = ${r.maxRelDiff.toExponential(2)}·max|logit|; ` +
     `greedy ids agree for ${r.greedyAgree}/${STEPS} steps; forced argmax agrees at ${r.steps.filter((s) => s.argmaxAgrees).length}/${STEPS}; ` +
     `min f32 top-2 margin ${Math.min(...r.steps.map((s) => s.margin)).toFixed(3)}`;
-  assert.deepEqual(r.chosen, { f32: 'f32', f16: 'f16' }, "'auto' picks f16 on lavapipe (shader-f16)");
+  assert.deepEqual(r.chosen, { f32: 'f32', other: 'f16' }, "'auto' picks f16 on lavapipe (shader-f16)");
   for (const [s, step] of r.steps.entries()) {
     const bound = REL_TOLERANCE * step.maxAbsLogit;
     assert.ok(step.maxAbsDiff <= bound, `step ${s}: |Δlogit| ${step.maxAbsDiff} > ${bound}; ${summary}`);
@@ -58,7 +58,7 @@ test('createEngine: the precision is chosen once at load, reported in ModelInfo,
     await engine.dispose();
   }
   await assert.rejects(createEngine(stories, { precision: 'f64' as never }), (e: unknown) =>
-    e instanceof InvalidRequestError && /precision must be 'auto', 'f16' or 'f32', got "f64"/.test(e.message));
+    e instanceof InvalidRequestError && /precision must be 'auto', 'f16', 'f32' or 'q8', got "f64"/.test(e.message));
 });
 
 test('CLI: --precision for generate and inspect', async () => {
@@ -79,7 +79,7 @@ test('CLI: --precision for generate and inspect', async () => {
   // stories260K's first 8 greedy ids have wide margins: both precisions give them (measured: 32 of 32 agree).
   assert.deepEqual(JSON.parse(f16.stdout).tokens, JSON.parse(f32.stdout).tokens);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /InvalidRequestError: --precision must be auto, f16 or f32, got 'half'/);
+  assert.match(bad.stderr, /InvalidRequestError: --precision must be auto, f16, f32 or q8, got 'half'/);
   const report = JSON.parse(inspect.stdout);
   assert.deepEqual({ ...report.precision, adapter: typeof report.precision.adapter }, { requested: 'auto', chosen: 'f16', adapter: 'string', shaderF16: true, problem: null });
   assert.match(inspectF32.stdout, /^precision +f32 arithmetic in the weight kernels \(requested, on .+\)$/m);

@@ -48,14 +48,17 @@ function assertBitEqual(a: Float32Array, b: Float32Array, what: string): void {
 }
 
 describe('batched prefill equals token-by-token decoding, bit for bit', () => {
-  for (const file of ['stories260K.gguf', 'stories260K-Q4_K_M.gguf']) {
-    for (const precision of ['f32', 'auto'] as const) {
-      test(`${file}, precision ${precision}, 75-token prompt (${Math.ceil(74 / PREFILL_BATCH)} batches)`, async () => {
-        const { batched, stepwise, batchSize } = await bothWays(sharedPath('models/stories260K', file), prompt(75, 512, 7), { precision });
-        assert.equal(batchSize, PREFILL_BATCH);
-        assertBitEqual(batched, stepwise, `${file} ${precision}`);
-      });
-    }
+  // 'q8': matmul-q8 against matvec-q8 (Q4_0 throughout; Q4_K_M mixes Q8_0 products with float ones).
+  const runs = [
+    ...['stories260K.gguf', 'stories260K-Q4_K_M.gguf'].flatMap((file) => (['f32', 'auto'] as const).map((precision) => [file, precision] as const)),
+    ['stories260K-Q4_0.gguf', 'q8'] as const, ['stories260K-Q4_K_M.gguf', 'q8'] as const,
+  ];
+  for (const [file, precision] of runs) {
+    test(`${file}, precision ${precision}, 75-token prompt (${Math.ceil(74 / PREFILL_BATCH)} batches)`, async () => {
+      const { batched, stepwise, batchSize } = await bothWays(sharedPath('models/stories260K', file), prompt(75, 512, 7), { precision });
+      assert.equal(batchSize, PREFILL_BATCH);
+      assertBitEqual(batched, stepwise, `${file} ${precision}`);
+    });
   }
   test('a llama of width 18 (not a multiple of 4): a batch of 1, token by token through the same path', async () => {
     const bytes = writeGGUF(tinyLlamaSpec({ dim: 18, heads: 3, kvHeads: 1, ff: 30, vocab: 64, init: 'scaled', seed: 5 }));

@@ -13,10 +13,10 @@ const MODEL = '<path|url|owner/repo[@revision][/file.gguf]>';
 const FETCH = '[--cache-dir <dir>] [--hub-url <url>] [--quantization <Q4_K_M,...>]';
 
 export const USAGE: Record<string, string> = {
-  generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
-  chat: `hearth chat --model ${MODEL} [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
+  generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
+  chat: `hearth chat --model ${MODEL} [--system <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
   tokenize: `hearth tokenize --model ${MODEL} --text <text> [--json] [--no-bos] [--special] ${FETCH}`,
-  inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
+  inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
 };
 
 export function usage(command?: string): string {
@@ -92,7 +92,7 @@ export function generationOptions(values: Partial<Record<keyof typeof GENERATION
 /** --precision: the weight kernels' arithmetic (LoadOptions.precision); undefined = 'auto'. */
 export function precisionOption(value: string | boolean | undefined): LoadOptions['precision'] {
   if (value === undefined) return undefined;
-  if (value !== 'auto' && value !== 'f16' && value !== 'f32') throw new InvalidRequestError(`--precision must be auto, f16 or f32, got '${value}'`);
+  if (value !== 'auto' && value !== 'f16' && value !== 'f32' && value !== 'q8') throw new InvalidRequestError(`--precision must be auto, f16, f32 or q8, got '${value}'`);
   return value;
 }
 

@@ -3,7 +3,7 @@
 // the WebGPU adapter whether it has 'shader-f16', as loading would.
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
-import type { ComputePrecision } from '../gpu/shaders';
+import type { ModelPrecision } from '../gpu/shaders';
 import { HearthError, InvalidRequestError } from '../errors';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
 import type { ModelFile } from '../model/model-file';
@@ -39,8 +39,8 @@ export interface ModelReport {
 /** What `--precision` (default auto) would choose on this machine's WebGPU adapter. */
 export interface PrecisionReport {
   requested: PrecisionOption;
-  /** f16 or f32; null when there is no WebGPU adapter or it cannot do what was requested. */
-  chosen: ComputePrecision | null;
+  /** f16, f32 or q8; null when there is no WebGPU adapter or it cannot do what was requested. */
+  chosen: ModelPrecision | null;
   /** The adapter's description; null without WebGPU. */
   adapter: string | null;
   shaderF16: boolean | null;
@@ -60,8 +60,11 @@ export async function inspectPrecision(requested: PrecisionOption = 'auto'): Pro
   }
 }
 
-/** The report for a parsed header. `contextLength` defaults to what createEngine would use. */
-export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization): ModelReport {
+/**
+ * The report for a parsed header. `contextLength` defaults to what createEngine would use; `precision` is the
+ * loader's choice, which the GPU memory depends on ('q8' adds a scratch buffer).
+ */
+export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization, precision?: ModelPrecision): ModelReport {
   const file = quantize ? quantizeModelFile(gguf, quantize) : gguf;
   return inspectModelFile(file, {
     name: getOptionalString(gguf, 'general.name') ?? gguf.source.name.split('/').pop() ?? gguf.source.name,
@@ -69,15 +72,15 @@ export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: 
     chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template') !== undefined,
     vocabSize: getOptionalArray(gguf, 'tokenizer.ggml.tokens')?.length,
     readConfig: (o) => readModelConfig(file, o),
-  }, contextLength);
+  }, contextLength, precision);
 }
 
 /** The report for a safetensors repo (config.json and safetensors headers, translated as for loading). */
-export function inspectOpenedModel(model: OpenedModel, contextLength?: number): ModelReport {
+export function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision): ModelReport {
   return inspectModelFile(model.file, {
     name: model.displayName, fileBytes: model.fileBytes, chatTemplate: model.chatTemplate !== undefined,
     vocabSize: model.tokenizer.vocabSize, readConfig: model.readConfig,
-  }, contextLength);
+  }, contextLength, precision);
 }
 
 interface ModelDetails {
@@ -89,7 +92,7 @@ interface ModelDetails {
   readConfig(options?: ReadConfigOptions): ModelConfig;
 }
 
-function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number): ModelReport {
+function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number, precision?: ModelPrecision): ModelReport {
   const tensorTypes: Record<string, TensorTypeStats> = {};
   let parameters = 0;
   for (const t of file.tensors) {
@@ -117,7 +120,7 @@ function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?
     trainedContextLength: config?.contextLength ?? null,
     vocabSize: config?.vocabSize ?? details.vocabSize ?? null,
     chatTemplate: details.chatTemplate,
-    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions) : null,
+    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions, undefined, precision) : null,
     problem,
   };
 }
@@ -136,9 +139,11 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });
-  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize) : inspectOpenedModel(header, contextLength);
+  const precision = await inspectPrecision(requested);
+  const chosen = precision.chosen ?? undefined;
+  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen) : inspectOpenedModel(header, contextLength, chosen);
   if (!('metadata' in header)) await header.close();
-  report.precision = await inspectPrecision(requested);
+  report.precision = precision;
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }

@@ -1,6 +1,6 @@
 // Acquiring a GPUDevice: navigator.gpu in browsers and workers, Dawn (npm `webgpu`) in Node.
 import { InvalidRequestError, ResourceError } from '../errors';
-import type { ComputePrecision } from './shaders';
+import type { ModelPrecision } from './shaders';
 
 /** Keeps Dawn's GPU object alive for the life of the process: if it is collected while a device lives, Dawn crashes. */
 let nodeGPU: GPU | undefined;
@@ -29,24 +29,24 @@ export interface AcquiredDevice {
   hasShaderF16: boolean;
 }
 
-/** What a caller may ask for: 'auto' = f16 arithmetic where the device has 'shader-f16', else f32. */
-export type PrecisionOption = 'auto' | ComputePrecision;
-const precisionOptions: readonly string[] = ['auto', 'f16', 'f32'];
+/** What a caller may ask for: 'auto' = f16 arithmetic where the device has 'shader-f16', else f32; or a ModelPrecision. */
+export type PrecisionOption = 'auto' | ModelPrecision;
+const precisionOptions: readonly string[] = ['auto', 'f16', 'f32', 'q8'];
 
 /**
  * The arithmetic of the weight kernels for a request, chosen once at load: 'auto' (the default) is f16 where
  * the device has the 'shader-f16' feature and f32 elsewhere; 'f16' on a device without it is a ResourceError.
  */
-export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo'>): ComputePrecision {
+export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo'>): ModelPrecision {
   const adapter = gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter';
   return precisionFor(requested, gpu.device.features.has('shader-f16'), adapter);
 }
 
 /** choosePrecision for an adapter that has (or lacks) 'shader-f16'; `adapter` names it in the error. */
-export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string): ComputePrecision {
+export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string): ModelPrecision {
   const option = requested ?? 'auto';
   if (!precisionOptions.includes(option)) {
-    throw new InvalidRequestError(`precision must be 'auto', 'f16' or 'f32', got ${JSON.stringify(option)}`);
+    throw new InvalidRequestError(`precision must be 'auto', 'f16', 'f32' or 'q8', got ${JSON.stringify(option)}`);
   }
   if (option === 'auto') return hasShaderF16 ? 'f16' : 'f32';
   if (option === 'f16' && !hasShaderF16) {

@@ -2,7 +2,7 @@
 // compiled at model load only (15–130 ms each on SwiftShader), and a KernelCache compiles each
 // (kernel, dtype, precision, constants) specialisation once.
 import { ResourceError } from '../errors';
-import { lookupKernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type WeightDType } from './shaders';
+import { lookupKernels, q8Kernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type WeightDType } from './shaders';
 
 export type { ComputePrecision, KernelName, WeightDType } from './shaders';
 
@@ -97,7 +97,7 @@ export class KernelCache {
 
   get(name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) ? 'f32' : this.precision) : undefined;
+    const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) || q8Kernels.has(name) ? 'f32' : this.precision) : undefined;
     const key = JSON.stringify([name, opts.dtype ?? null, precision ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {

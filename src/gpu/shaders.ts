@@ -20,6 +20,10 @@ import positionSource from '../../shaders/position.wgsl?raw';
 import logitProcessSource from '../../shaders/logit-process.wgsl?raw';
 import sampleSource from '../../shaders/sample.wgsl?raw';
 import logprobsSource from '../../shaders/logprobs.wgsl?raw';
+import quantizeQ8Source from '../../shaders/quantize-q8.wgsl?raw';
+import matvecQ8Source from '../../shaders/matvec-q8.wgsl?raw';
+import matmulQ8Source from '../../shaders/matmul-q8.wgsl?raw';
+import q8ActPreamble from '../../shaders/dtype/q8-act.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -37,7 +41,8 @@ import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs';
+  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -65,6 +70,9 @@ const sources: Record<KernelName, string> = {
   'logit-process': logitProcessSource,
   sample: sampleSource,
   logprobs: logprobsSource,
+  'quantize-q8': quantizeQ8Source,
+  'matvec-q8': matvecQ8Source,
+  'matmul-q8': matmulQ8Source,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
@@ -91,11 +99,27 @@ const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
  */
 export type ComputePrecision = 'f32' | 'f16';
 
+/**
+ * The arithmetic of a model's weight products, chosen once at load: a ComputePrecision, or 'q8', in which q4_0
+ * and q8_0 matrices multiply activations quantized to 8 bits per block of 32 with integer dot products
+ * (llama.cpp's CPU numerics; the q8 kernels), and every other weight kernel computes in f32.
+ */
+export type ModelPrecision = ComputePrecision | 'q8';
+
 /** The compute-precision preambles (`alias Act`), which come first: `enable f16;` must open the module. */
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
-/** The kernels that read a weight tensor through `load_weight` and so need a dtype preamble. */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position']);
+/** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8']);
+
+/**
+ * The integer-dot kernels: weights whose blocks are 32 integers and a scale (the preambles with q8_block) times
+ * activations quantized to 8 bits (quantize-q8.wgsl). Their arithmetic is integer, so they take the f32 preamble
+ * whatever the model's precision.
+ */
+export const q8Kernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-q8', 'matmul-q8']);
+/** Weight types the integer-dot kernels read. */
+export const q8WeightTypes: ReadonlySet<WeightDType> = new Set<WeightDType>(['q4_0', 'q8_0']);
 
 /**
  * Weight kernels that only look weights up (copy a row, add one): KernelCache compiles them with f32
@@ -126,6 +150,10 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
     }
     const act = Object.hasOwn(precisionPreambles, precision) ? precisionPreambles[precision] : undefined;
     if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
+    if (q8Kernels.has(name)) {
+      if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(' or ')} weights, not '${dtype}'.`);
+      return `${precisionPreambles.f32}\n${preamble}\n${q8ActPreamble}\n${source}`;
+    }
     return `${act}\n${preamble}\n${source}`;
   }
   if (dtype !== undefined) {

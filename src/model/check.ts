@@ -7,7 +7,7 @@ import { DownloadError, HearthError, InvalidRequestError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type AdapterProbe, type PrecisionOption } from '../gpu/device';
 import { supportedWeightTypes, weightDTypeForGGML } from '../gpu/quant-types';
-import type { ComputePrecision } from '../gpu/shaders';
+import type { ModelPrecision } from '../gpu/shaders';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 import { locateModel } from '../io/file-set';
 import { hubDownloadNeeds } from '../io/hub';
@@ -54,7 +54,7 @@ export interface ModelCheck {
   fileBytes: number;
   downloadBytes: number;
   /** The adapter's description and what it allows; null without WebGPU. */
-  adapter: (AdapterProbe & { precision: ComputePrecision | null }) | null;
+  adapter: (AdapterProbe & { precision: ModelPrecision | null }) | null;
 }
 
 /**
@@ -70,7 +70,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const fetch = fetchOptionsOf(options);
   const reasons: string[] = [];
   const probe = await probeAdapter();
-  let precision: ComputePrecision | null = null;
+  let precision: ModelPrecision | null = null;
   if (!probe) {
     reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
   } else {
@@ -120,7 +120,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
           break;
         }
       }
-      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength);
+      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
       const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
       const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
       const positions = file.tensorsByName.get('position_embd.weight');
@@ -196,7 +196,7 @@ function largestScratchBuffer(config: ModelConfig, contextLength: number, positi
   return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
 
-function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ComputePrecision | null): ModelCheck {
+function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ModelPrecision | null): ModelCheck {
   return {
     ok: false, reasons, name, architecture: 'unknown', format: 'gguf', contextLength: 0, gpuMemory: null, largestBuffer: 0,
     fileBytes: 0, downloadBytes: 0, adapter: probe ? { ...probe, precision } : null,

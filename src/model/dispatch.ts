@@ -6,7 +6,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
-import type { ComputePrecision, KernelName, WeightDType } from '../gpu/shaders';
+import { q8WeightTypes, type KernelName, type ModelPrecision, type WeightDType } from '../gpu/shaders';
 import type { Linear, Matrix, Norm } from './weights';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
@@ -44,10 +44,24 @@ export class Dispatcher {
   /** Largest storage binding; matrices above it are bound in row blocks. */
   readonly bindingLimit: number;
 
+  /** Whether q4_0/q8_0 products run as integer dot products on 8-bit activations (precision 'q8'). */
+  private readonly q8: boolean;
+
   /** `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load). */
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ComputePrecision = 'f32') {
-    this.kernels = new KernelCache(device, precision);
+  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32') {
+    this.q8 = precision === 'q8';
+    this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
+  }
+
+  /** Whether W x runs on 8-bit activations (matvec-q8): precision 'q8' and a q4_0 or q8_0 matrix. */
+  readsQ8(m: Matrix): boolean {
+    return this.q8 && q8WeightTypes.has(m.dtype);
+  }
+
+  /** xq = the activations x [tokens, cols] quantized to 8 bits per block of 32 (cols a multiple of 32). */
+  quantizeQ8(label: string, x: GPUBuffer, xq: GPUBuffer, cols: number): Promise<Dispatch> {
+    return this.make(label, 'quantize-q8', { COLS: cols }, tokenGrid(workgroups(cols / 32)), [x, xq]);
   }
 
   /** A whole buffer, or a range of one (a row block of a matrix). */
@@ -92,20 +106,24 @@ export class Dispatcher {
   /**
    * out = W x: one dispatch per row block (one in all when W fits a binding). With `batched`, each also
    * gets its matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols],
-   * out [tokens, rows]).
+   * out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8 blocks) instead.
    */
-  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, batched = true): Promise<Dispatch[]> {
+  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, batched = true, xq?: GPUBuffer): Promise<Dispatch[]> {
+    const q8 = this.readsQ8(m);
+    if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
+    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : ['matvec', 'matmul'] as const;
+    const x = q8 ? xq! : input;
     const blocks = this.rowBlocks(m);
     return Promise.all(blocks.map(async ({ start, rows, byteOffset, byteLength }) => {
       const blockLabel = blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`;
       const weights = { buffer: m.buffer, offset: byteOffset, size: byteLength };
-      const single = await this.make(blockLabel, 'matvec', { ROWS: rows, COLS: m.cols }, workgroups(rows),
-        [weights, input, blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], m.dtype);
+      const one = await this.make(blockLabel, single, { ROWS: rows, COLS: m.cols }, workgroups(rows),
+        [weights, x, blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], m.dtype);
       if (batched) {
-        single.batched = await this.make(`${blockLabel} (batched)`, 'matmul', { ROWS: rows, COLS: m.cols, OUT_STRIDE: m.rows, ROW_START: start },
-          (tokens) => [workgroups(rows), Math.ceil(tokens / MATMUL_TILE)], [weights, input, out], m.dtype);
+        one.batched = await this.make(`${blockLabel} (batched)`, multi, { ROWS: rows, COLS: m.cols, OUT_STRIDE: m.rows, ROW_START: start },
+          (tokens) => [workgroups(rows), Math.ceil(tokens / MATMUL_TILE)], [weights, x, out], m.dtype);
       }
-      return single;
+      return one;
     }));
   }
 
@@ -122,10 +140,11 @@ export class Dispatcher {
   /**
    * out = W x, then out += b when the projection has a bias: one or two dispatches, over each token's row
    * (input [tokens, cols], out [tokens, rows], buffers holding `capacity` tokens). `batched: false` for
-   * projections only ever run on one token (the output head).
+   * projections only ever run on one token (the output head). `xq`: the input quantized (quantizeQ8), read
+   * instead of it when readsQ8(l.weight).
    */
-  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, batched = true): Promise<Dispatch[]> {
-    const product = await this.matvec(label, l.weight, input, out, batched);
+  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, batched = true, xq?: GPUBuffer): Promise<Dispatch[]> {
+    const product = await this.matvec(label, l.weight, input, out, batched, xq);
     return l.bias ? [...product, await this.addBias(`${label}.bias`, out, l.bias, l.weight.rows, capacity)] : product;
   }
 

@@ -2,7 +2,7 @@
 // tokenizer → weights on the GPU → pipelines.
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
-import type { ComputePrecision } from '../gpu/shaders';
+import type { ModelPrecision } from '../gpu/shaders';
 import { choosePrecision, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
@@ -56,7 +56,7 @@ export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options
   }
 }
 
-async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options: LoadModelOptions, precision: ComputePrecision): Promise<LoadedModel> {
+async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options: LoadModelOptions, precision: ModelPrecision): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   checkAbort();

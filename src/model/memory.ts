@@ -4,6 +4,7 @@
 // TransformerModel.create): keep the two in step.
 import type { ModelConfig } from './config';
 import type { ModelTensorInfo } from './model-file';
+import type { ModelPrecision } from '../gpu/shaders';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
@@ -30,6 +31,15 @@ export function prefillBatch(config: ModelConfig, contextLength: number, binding
   return batch >= 4 ? batch : 1;
 }
 
+/** Bytes of one block of 32 activations quantized to 8 bits (quantize-q8.wgsl: scale, Σq, 32 quants). */
+export const Q8_BLOCK_BYTES = 40;
+
+/** Precision 'q8': the scratch that holds a batch of any product's input quantized, [B, max cols / 32] blocks. */
+export function q8ScratchBytes(config: ModelConfig, batch: number): number {
+  const cols = Math.max(config.embeddingLength, config.headCount * config.headDim, config.feedForwardLength);
+  return batch * Math.ceil(cols / 32) * Q8_BLOCK_BYTES;
+}
+
 export interface GpuMemoryEstimate {
   /** Every tensor of the file as stored (quantized blocks stay quantized); 1-D tensors (norms, biases) as f32. */
   weights: number;
@@ -49,8 +59,11 @@ export function gpuBufferSize(bytes: number): number {
 
 type TensorShape = Pick<ModelTensorInfo, 'dims' | 'byteLength'>;
 
-/** `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch). */
-export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number, bindingLimit?: number): GpuMemoryEstimate {
+/**
+ * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
+ * `precision`: the loader's choice ('q8' adds the quantized-activation scratch).
+ */
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision): GpuMemoryEstimate {
   const weights = tensors.reduce((sum, t) => {
     const elements = t.dims.reduce((a, b) => a * b, 1);
     const isVector = t.dims.filter((d) => d > 1).length <= 1;
@@ -77,7 +90,8 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
     + f32(B * headCount * contextLength) // attention scores
     + (config.feedForward === 'gelu' ? 1 : 2) * f32(B * ffn) // FFN hidden (and the up half of a gated FFN)
     + 2 * f32(vocabSize) // logits and their readback
-    + ropeTables;
+    + ropeTables
+    + (precision === 'q8' ? gpuBufferSize(q8ScratchBytes(config, B)) : 0);
 
   return { weights, kvCache, activations, total: weights + kvCache + activations, contextLength };
 }

@@ -10,10 +10,11 @@
 // only writes the token and its position, records one command encoder, submits it once and reads back
 // one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
-import { workgroups, type ComputePrecision } from '../gpu/kernels';
+import { workgroups } from '../gpu/kernels';
+import type { ModelPrecision } from '../gpu/shaders';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, run, tokenGrid, type Dispatch } from './dispatch';
-import { prefillBatch } from './memory';
+import { prefillBatch, q8ScratchBytes } from './memory';
 import { ropeTable } from './rope';
 import type { Linear, ModelWeights, Norm } from './weights';
 
@@ -54,7 +55,7 @@ export class TransformerModel {
   ) {}
 
   /** `bindingLimit` lowers the device's storage binding limit (tests exercise row-block splitting with it). */
-  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number, precision: ComputePrecision = 'f32'): Promise<TransformerModel> {
+  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number, precision: ModelPrecision = 'f32'): Promise<TransformerModel> {
     const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
@@ -83,6 +84,9 @@ export class TransformerModel {
     const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
     const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
     const hbUp = config.feedForward === 'gelu' ? null : f32('hb up', B * ffn); // up of a gated FFN [B, ffn]
+    // Precision 'q8': the input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten
+    // for each input just before the products that read it.
+    const xq = precision === 'q8' ? pool.create('activations q8', q8ScratchBytes(config, B), storage) : null;
 
     // One cos/sin table per distinct rope (Gemma 3's windowed layers have their own).
     const ropeTables = new Map<string, GPUBuffer>();
@@ -103,7 +107,15 @@ export class TransformerModel {
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
       d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
         tokenGrid(workgroups((heads * r.dim) / 2)), [buf.step, x, ropeTableOf(r)]);
-    const linear = (label: string, l: Linear, input: GPUBuffer, out: GPUBuffer) => d.linear(label, l, input, out, B, B > 1);
+    /**
+     * out = W input (+ b) for each projection of one input (q/k/v, gate/up share theirs): with precision 'q8' the
+     * input is quantized once, first, for those that read it as 8-bit activations. `capacity` 1: the output head.
+     */
+    const project = async (input: GPUBuffer, cols: number, projections: [label: string, l: Linear, out: GPUBuffer][], capacity = B): Promise<Dispatch[]> => {
+      const dispatches = xq && projections.some(([, l]) => d.readsQ8(l.weight)) ? [await d.quantizeQ8(`${projections[0]![0]}.quantize`, input, xq, cols)] : [];
+      for (const [label, l, out] of projections) dispatches.push(...await d.linear(label, l, input, out, capacity, capacity > 1, xq ?? undefined));
+      return dispatches;
+    };
     /** x += post_norm(out) when the model norms sub-block outputs, else x += out. */
     const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null): Promise<Dispatch[]> => postNorm
       ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
@@ -121,9 +133,11 @@ export class TransformerModel {
       const layerRope = windowed ? config.slidingWindow!.rope : config.rope;
       const beforeCache: Dispatch[] = [
         await norm(`${l}.attn_norm`, buf.x, w.attnNorm, buf.xb), // xb = norm(x)                       [dim]
-        ...await linear(`${l}.q`, w.q, buf.xb, qRaw), // q = Wq xb (+ bq)                             [nHeads*headDim]
-        ...await linear(`${l}.k`, w.k, buf.xb, kRaw), // k = Wk xb (+ bk)                             [nKvHeads*headDim]
-        ...await linear(`${l}.v`, w.v, buf.xb, buf.v), // v = Wv xb (+ bv)                            [nKvHeads*headDim]
+        ...await project(buf.xb, dim, [
+          [`${l}.q`, w.q, qRaw], // q = Wq xb (+ bq)                                                 [nHeads*headDim]
+          [`${l}.k`, w.k, kRaw], // k = Wk xb (+ bk)                                                 [nKvHeads*headDim]
+          [`${l}.v`, w.v, buf.v], // v = Wv xb (+ bv)                                                [nKvHeads*headDim]
+        ]),
       ];
       if (w.qNorm && w.kNorm) {
         beforeCache.push(
@@ -147,24 +161,26 @@ export class TransformerModel {
       const afterCache: Dispatch[] = [
         // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos]
         await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount), [buf.step, buf.q, kCache, vCache, buf.scores, buf.att]),
-        ...await linear(`${l}.o`, w.o, buf.att, buf.xb2), // xb2 = Wo att (+ bo)                     [dim]
+        ...await project(buf.att, qDim, [[`${l}.o`, w.o, buf.xb2]]), // xb2 = Wo att (+ bo)           [dim]
         ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)
         await norm(`${l}.ffn_norm`, buf.x, w.ffnNorm, buf.xb), // xb = norm(x)
       ];
       if (w.gate && hbUp) {
         afterCache.push(
-          ...await linear(`${l}.gate`, w.gate, buf.xb, buf.hb), // hb = W_gate xb                  [ffn]
-          ...await linear(`${l}.up`, w.up, buf.xb, hbUp), // hbUp = W_up xb                         [ffn]
+          ...await project(buf.xb, dim, [
+            [`${l}.gate`, w.gate, buf.hb], // hb = W_gate xb                                         [ffn]
+            [`${l}.up`, w.up, hbUp], // hbUp = W_up xb                                               [ffn]
+          ]),
           await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp, ffn, B), // hb = act(hb) · hbUp
         );
       } else {
         afterCache.push(
-          ...await linear(`${l}.up`, w.up, buf.xb, buf.hb), // hb = W_up xb + b                      [ffn]
+          ...await project(buf.xb, dim, [[`${l}.up`, w.up, buf.hb]]), // hb = W_up xb + b           [ffn]
           await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
         );
       }
       afterCache.push(
-        ...await linear(`${l}.down`, w.down, buf.hb, buf.xb2), // xb2 = W_down hb (+ b)              [dim]
+        ...await project(buf.hb, ffn, [[`${l}.down`, w.down, buf.xb2]]), // xb2 = W_down hb (+ b)     [dim]
         ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm), // x += (post_norm(xb2) or xb2)
       );
       layers.push({ beforeCache, afterCache, kCache, vCache });
@@ -172,7 +188,7 @@ export class TransformerModel {
 
     const head = [
       await norm('output_norm', buf.x, weights.outputNorm, buf.xb), // xb = norm(x)
-      ...await d.linear('output', weights.output, buf.xb, buf.logits, 1, false), // logits = W_out xb (+ b)  [vocab]
+      ...await project(buf.xb, dim, [['output', weights.output, buf.logits]], 1), // logits = W_out xb (+ b)  [vocab]
     ];
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
     const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)

@@ -1,10 +1,11 @@
 // One complete run of the kernel cases on a fresh device, as plain data that survives postMessage
 // and page.evaluate. Shared by the page and the Worker.
 import { acquireDevice, choosePrecision } from '../../src/gpu/device';
+import type { ModelPrecision } from '../../src/gpu/shaders';
 import { runKernelCases, type KernelCaseResult } from '../kernels/cases';
 
 export type KernelRun =
-  | { ok: true; adapter: string; shaderF16: boolean; autoPrecision: 'f16' | 'f32'; results: KernelCaseResult[] }
+  | { ok: true; adapter: string; shaderF16: boolean; autoPrecision: ModelPrecision; results: KernelCaseResult[] }
   | { ok: false; error: string };
 
 export async function runKernelCasesOnFreshDevice(): Promise<KernelRun> {

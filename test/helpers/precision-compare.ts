@@ -5,8 +5,8 @@ import { loadModel } from '../../src/model/load';
 import type { ModelSource } from '../../src/engine/types';
 
 export interface PrecisionComparison {
-  /** ModelInfo.precision of the two loads ('auto' must have chosen f16 where the device has shader-f16). */
-  chosen: { f32: string; f16: string };
+  /** ModelInfo.precision of the two loads: the f32 reference and the other ('auto' must have chosen f16 where the device has shader-f16). */
+  chosen: { f32: string; other: string };
   promptIds: number[];
   /** f32 greedy ids: the context both precisions are fed. */
   f32Ids: number[];
@@ -21,12 +21,12 @@ export interface PrecisionComparison {
   maxRelDiff: number;
 }
 
-/** Runs `model` at f32 and at `f16` ('auto' or 'f16') over `steps` greedy steps after `prompt` (tokenized with BOS). */
-export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, f16: 'auto' | 'f16' = 'auto'): Promise<PrecisionComparison> {
+/** Runs `model` at f32 and at `other` ('auto', 'f16' or 'q8') over `steps` greedy steps after `prompt` (tokenized with BOS). */
+export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, other: 'auto' | 'f16' | 'q8' = 'auto'): Promise<PrecisionComparison> {
   const gpu = await acquireDevice();
   try {
     /** Logits of `steps` steps after the prompt: greedy on its own argmax, or fed `forced`. */
-    const run = async (precision: 'f32' | 'auto' | 'f16', forced?: number[]) => {
+    const run = async (precision: 'f32' | 'auto' | 'f16' | 'q8', forced?: number[]) => {
       const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision });
       try {
         const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
@@ -45,20 +45,20 @@ export async function comparePrecisions(model: ModelSource, prompt: string, step
       }
     };
     const ref = await run('f32');
-    const half = await run(f16, ref.ids);
+    const alt = await run(other, ref.ids);
     const stepsReport = ref.logits.map((want, s) => {
-      const got = half.logits[s]!;
+      const got = alt.logits[s]!;
       let maxAbsDiff = 0, maxAbsLogit = 0, top1 = -Infinity, top2 = -Infinity;
       for (let i = 0; i < want.length; i++) {
         maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i]! - want[i]!));
         maxAbsLogit = Math.max(maxAbsLogit, Math.abs(want[i]!));
         if (want[i]! > top1) { top2 = top1; top1 = want[i]!; } else if (want[i]! > top2) top2 = want[i]!;
       }
-      return { maxAbsDiff, maxAbsLogit, margin: top1 - top2, argmaxAgrees: half.ids[s] === ref.ids[s] };
+      return { maxAbsDiff, maxAbsLogit, margin: top1 - top2, argmaxAgrees: alt.ids[s] === ref.ids[s] };
     });
     const firstDiffering = stepsReport.findIndex((r) => !r.argmaxAgrees);
     return {
-      chosen: { f32: ref.precision, f16: half.precision },
+      chosen: { f32: ref.precision, other: alt.precision },
       promptIds: ref.promptIds, f32Ids: ref.ids, greedyAgree: firstDiffering < 0 ? steps : firstDiffering, steps: stepsReport,
       maxRelDiff: Math.max(...stepsReport.map((r) => r.maxAbsDiff / r.maxAbsLogit)),
     };

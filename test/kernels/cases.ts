@@ -17,6 +17,7 @@ import { transformerOpCases } from './transformer-op-cases';
 import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
 import { samplerCases } from './sampler-cases';
+import { q8Cases } from './q8-cases';
 import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -278,6 +279,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...f16Cases());
   cases.push(...batchCases());
   cases.push(...samplerCases());
+  cases.push(...q8Cases());
   return cases;
 }
 

@@ -1,0 +1,66 @@
+// Precision 'q8' on whole models: q4_0 and q8_0 matrices multiply activations quantized to 8 bits per block of
+// 32 (quantize-q8.wgsl, matvec-q8.wgsl, matmul-q8.wgsl; the kernels against their CPU twins are in
+// test/kernels/q8-cases.ts, prefill against decoding in prefill.test.ts, the decode-step discipline in
+// decode-discipline.test.ts). Here: logits against the f32 path on stories260K's quantized files, fed the same
+// context, within 4e-2·max|logit| per step (measured on lavapipe: ≤ 1.8e-2 on Q4_0, 1.3e-2 on Q8_0, 1.1e-2 on
+// Q4_K_M, whose Q8_0 tensors take the q8 path and the rest the float one; every file's own greedy run matched
+// f32's for all 32 steps, which is reported, not asserted); and the GPU bytes the loader allocates, which
+// `hearth inspect --precision q8` and checkModel's estimate report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { acquireDevice } from '../src/gpu/device';
+import { loadModel } from '../src/model/load';
+import { openModel } from '../src/model/open';
+import { estimateGpuMemory, gpuBufferSize, prefillBatch, q8ScratchBytes } from '../src/model/memory';
+import { comparePrecisions } from './helpers/precision-compare';
+import { sharedPath } from './helpers/shared';
+
+const REL_TOLERANCE = 4e-2;
+const STEPS = 32;
+const stories = (file: string) => sharedPath('models/stories260K', file);
+
+for (const file of ['stories260K-Q4_0.gguf', 'stories260K-Q8_0.gguf', 'stories260K-Q4_K_M.gguf']) {
+  test(`${file}: precision q8 within ${REL_TOLERANCE}·max|logit| of f32 at every step`, async (t) => {
+    const r = await comparePrecisions(stories(file), 'Once upon a time', STEPS, 'q8');
+    assert.deepEqual(r.chosen, { f32: 'f32', other: 'q8' });
+    for (const [s, step] of r.steps.entries()) {
+      const bound = REL_TOLERANCE * step.maxAbsLogit;
+      assert.ok(step.maxAbsDiff <= bound, `step ${s}: |Δlogit| ${step.maxAbsDiff} > ${bound}`);
+      if (step.margin > 2 * bound) assert.ok(step.argmaxAgrees, `step ${s}: argmax differs at margin ${step.margin}`);
+    }
+    t.diagnostic(`q8 vs f32 over ${STEPS} steps: max |Δlogit| = ${r.maxRelDiff.toExponential(2)}·max|logit|; greedy ids agree for ${r.greedyAgree}/${STEPS} steps`);
+  });
+}
+
+test('precision q8: the loader allocates the estimate (f32 bytes + the quantized-activation scratch), and inspect reports it', async () => {
+  const path = stories('stories260K-Q4_0.gguf');
+  const contextLength = 256;
+  const gpu = await acquireDevice();
+  const bytes: Record<string, number> = {};
+  try {
+    for (const precision of ['f32', 'q8'] as const) {
+      const loaded = await loadModel(gpu, path, { contextLength, precision });
+      bytes[precision] = loaded.info.gpuBytes;
+      loaded.destroy();
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+  const opened = await openModel(path);
+  const config = opened.readConfig();
+  const tensors = opened.file.tensors;
+  await opened.close();
+  assert.equal(bytes.q8, estimateGpuMemory(config, tensors, contextLength, undefined, 'q8').total);
+  assert.equal(bytes.q8! - bytes.f32!, gpuBufferSize(q8ScratchBytes(config, prefillBatch(config, contextLength))));
+
+  const run = promisify(execFile);
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+  const { stdout } = await run(process.execPath, ['--import', './scripts/register.mjs', 'src/cli.ts', 'inspect', '--model', path,
+    '--context-length', String(contextLength), '--precision', 'q8', '--json'], { cwd: repoRoot });
+  const report = JSON.parse(stdout);
+  assert.equal(report.precision.chosen, 'q8');
+  assert.equal(report.gpuMemory.total, bytes.q8);
+});
