@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { acquireDevice, choosePrecision, type AcquiredDevice } from '../src/gpu/device';
 import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
-import { shaderSource, kernelNames, weightKernels } from '../src/gpu/shaders';
+import { shaderSource, kernelNames, q8Kernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
 import { runKernelCases, type KernelCaseResult } from './kernels/cases';
 import type { KernelRun } from './browser/kernels-run';
@@ -69,7 +69,12 @@ describe('f16 reference codec', () => {
 describe('shader sources', () => {
   test('weight kernels require a dtype; the others reject one', () => {
     for (const name of kernelNames) {
-      if (weightKernels.has(name)) {
+      if (q8Kernels.has(name)) {
+        // The integer-dot kernels read only the types whose preambles give q8_block.
+        assert.throws(() => shaderSource(name), InvalidRequestError);
+        for (const dtype of ['q4_0', 'q8_0'] as const) assert.match(shaderSource(name, dtype), /alias WeightWords = array<u32>;[\s\S]*fn q8_block[\s\S]*fn block_product[\s\S]*fn main/);
+        assert.throws(() => shaderSource(name, 'f16'), /reads q4_0 or q8_0 weights, not 'f16'/);
+      } else if (weightKernels.has(name)) {
         assert.throws(() => shaderSource(name), InvalidRequestError);
         assert.match(shaderSource(name, 'f16'), /alias WeightWords = array<u32>;[\s\S]*fn main/);
         assert.match(shaderSource(name, 'f32'), /alias WeightWords = array<f32>;[\s\S]*fn main/);
@@ -78,10 +83,15 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matvec', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matvec', 'matvec-q8', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
-    for (const name of weightKernels) {
+    for (const name of q8Kernels) {
+      // Integer arithmetic: the f32 preamble whatever the precision.
+      assert.equal(shaderSource(name, 'q4_0', 'f16'), shaderSource(name, 'q4_0', 'f32'));
+      assert.match(shaderSource(name, 'q4_0'), /^(?![\s\S]*enable f16)[\s\S]*alias Act = f32;/);
+    }
+    for (const name of [...weightKernels].filter((k) => !q8Kernels.has(k))) {
       const f16 = shaderSource(name, 'q4_k', 'f16');
       // `enable f16;` must come before any declaration: only comments precede it.
       assert.match(f16.slice(0, f16.indexOf('enable f16;')), /^(\s*\/\/.*\n)*\s*$/, `${name}: enable f16 must open the module`);
