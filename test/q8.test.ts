@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice } from '../src/gpu/device';
+import { acquireDevice, precisionFor } from '../src/gpu/device';
+import { ResourceError } from '../src/errors';
 import { loadModel } from '../src/model/load';
 import { openModel } from '../src/model/open';
 import { estimateGpuMemory, gpuBufferSize, prefillBatch, q8ScratchBytes } from '../src/model/memory';
@@ -63,4 +64,13 @@ test('precision q8: the loader allocates the estimate (f32 bytes + the quantized
   const report = JSON.parse(stdout);
   assert.equal(report.precision.chosen, 'q8');
   assert.equal(report.gpuMemory.total, bytes.q8);
+});
+
+test("precision 'q8' where WGSL lacks dot4I8Packed is a ResourceError that says what to do; 'auto' never picks it", () => {
+  assert.throws(() => precisionFor('q8', false, 'Old Adapter', false), (e: unknown) =>
+    e instanceof ResourceError && /packed_4x8_integer_dot_product/.test(e.message) && /Update the browser, or use precision 'auto'/.test(e.message));
+  assert.equal(precisionFor('q8', false, 'X', true), 'q8');
+  assert.equal(precisionFor('q8', true, 'X'), 'q8');
+  assert.equal(precisionFor('auto', false, 'X', true), 'f32');
+  assert.equal(precisionFor('auto', true, 'X', true), 'f16');
 });

@@ -53,7 +53,7 @@ export async function inspectPrecision(requested: PrecisionOption = 'auto'): Pro
   const probe = await probeAdapter();
   if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' };
   try {
-    return { requested, chosen: precisionFor(requested, probe.hasShaderF16, probe.adapter), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
+    return { requested, chosen: precisionFor(requested, probe.hasShaderF16, probe.adapter, probe.packedIntegerDot), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
   } catch (e) {
     if (!(e instanceof HearthError)) throw e;
     return { requested, chosen: null, adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: e.message };

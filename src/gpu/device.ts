@@ -27,6 +27,11 @@ export interface AcquiredDevice {
   adapterInfo: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
   /** True when kernels may declare `enable f16;`. */
   hasShaderF16: boolean;
+  /**
+   * Whether WGSL has `dot4I8Packed` (the language feature packed_4x8_integer_dot_product, Chrome 123+), which
+   * precision 'q8' needs; undefined where the GPU object does not list its language features.
+   */
+  packedIntegerDot?: boolean;
 }
 
 /** What a caller may ask for: 'auto' = f16 arithmetic where the device has 'shader-f16', else f32; or a ModelPrecision. */
@@ -37,18 +42,24 @@ const precisionOptions: readonly string[] = ['auto', 'f16', 'f32', 'q8'];
  * The arithmetic of the weight kernels for a request, chosen once at load: 'auto' (the default) is f16 where
  * the device has the 'shader-f16' feature and f32 elsewhere; 'f16' on a device without it is a ResourceError.
  */
-export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo'>): ModelPrecision {
+export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>): ModelPrecision {
   const adapter = gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter';
-  return precisionFor(requested, gpu.device.features.has('shader-f16'), adapter);
+  return precisionFor(requested, gpu.device.features.has('shader-f16'), adapter, gpu.packedIntegerDot);
 }
 
-/** choosePrecision for an adapter that has (or lacks) 'shader-f16'; `adapter` names it in the error. */
-export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string): ModelPrecision {
+/**
+ * choosePrecision for an adapter that has (or lacks) 'shader-f16', and WGSL's packed integer dot product (false
+ * only where the browser says it lacks it); `adapter` names it in the error.
+ */
+export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string, packedIntegerDot = true): ModelPrecision {
   const option = requested ?? 'auto';
   if (!precisionOptions.includes(option)) {
     throw new InvalidRequestError(`precision must be 'auto', 'f16', 'f32' or 'q8', got ${JSON.stringify(option)}`);
   }
   if (option === 'auto') return hasShaderF16 ? 'f16' : 'f32';
+  if (option === 'q8' && !packedIntegerDot) {
+    throw new ResourceError("precision 'q8' needs WGSL's packed_4x8_integer_dot_product (dot4I8Packed), which this browser's WebGPU lacks (Chrome and Edge have it from version 123). Update the browser, or use precision 'auto'.");
+  }
   if (option === 'f16' && !hasShaderF16) {
     throw new ResourceError(`precision 'f16' needs the WebGPU feature 'shader-f16', which ${adapter} does not have. Use precision 'auto' (f16 where available, f32 elsewhere) or 'f32'.`);
   }
@@ -58,6 +69,8 @@ export function precisionFor(requested: PrecisionOption | undefined, hasShaderF1
 export interface AdapterProbe {
   adapter: string;
   hasShaderF16: boolean;
+  /** As AcquiredDevice.packedIntegerDot. */
+  packedIntegerDot?: boolean;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
 }
@@ -68,12 +81,14 @@ export interface AdapterProbe {
  */
 export async function probeAdapter(): Promise<AdapterProbe | null> {
   try {
-    const adapter = await (await getGPU()).requestAdapter({ powerPreference: 'high-performance' });
+    const gpu = await getGPU();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return null;
     const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
     return {
       adapter: info?.description || info?.vendor || 'unknown adapter',
       hasShaderF16: adapter.features.has('shader-f16'),
+      packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'),
       // What acquireDevice will request: the adapter's own limits.
       maxBufferSize: adapter.limits.maxBufferSize,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -108,6 +123,7 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
   return {
     device,
     hasShaderF16,
+    packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'), // absent in older implementations
     adapterInfo: {
       vendor: info?.vendor ?? '',
       architecture: info?.architecture ?? '',

@@ -75,7 +75,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
   } else {
     try {
-      precision = precisionFor(options.precision, probe.hasShaderF16, probe.adapter);
+      precision = precisionFor(options.precision, probe.hasShaderF16, probe.adapter, probe.packedIntegerDot);
     } catch (e) {
       if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
       reasons.push(e.message);
