@@ -214,6 +214,9 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
       if (!h?.profile) continue;
       console.log(`\nper-kernel GPU time of one decode step, ${r.model} ${r.quant}, ${runtime} (${h.profile.totalMs} ms in all, each dispatch in its own pass):`);
       for (const k of h.profile.kernels.slice(0, 12)) console.log(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.ms.toFixed(3).padStart(9)} ms  ×${k.dispatches}  ${k.kernel}`);
+      if (!h.prefillProfile) continue;
+      console.log(`\nper-kernel GPU time of one prefill pass of ${h.prefillProfile.tokens} tokens, ${r.model} ${r.quant}, ${runtime} (${h.prefillProfile.totalMs} ms in all):`);
+      for (const k of h.prefillProfile.kernels.slice(0, 12)) console.log(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.ms.toFixed(3).padStart(9)} ms  ×${k.dispatches}  ${k.kernel}`);
     }
   }
 }

@@ -42,6 +42,8 @@ export interface HearthMetrics {
   peakJsHeapBytes: number;
   /** Per-kernel GPU time of one decode step (timestamp queries, each dispatch in its own pass); null without 'timestamp-query'. */
   profile: { totalMs: number; kernels: KernelTime[] } | null;
+  /** The same for one prefill pass of a full batch (model.batchSize tokens; embedding and layers, no head). */
+  prefillProfile: { tokens: number; totalMs: number; kernels: KernelTime[] } | null;
 }
 
 /** Text of `length - 1` repeated words and its ids (BOS first): prompts of an exact length, the same text every peer gets. */
@@ -156,13 +158,14 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
       prefillTokensPerSecond[p.ids.length] = round(best);
     }
 
-    const profile = o.profile && gpu.timestamps ? await profileStep(model) : null;
+    const profile = o.profile && gpu.timestamps ? await profilePass(model, 1) : null;
+    const prefillProfile = o.profile && gpu.timestamps && model.batchSize > 1 ? { tokens: model.batchSize, ...await profilePass(model, model.batchSize) } : null;
     return {
       adapter: info.adapter, precision: info.precision, weightType: info.weightType,
       loadMs: round(loadMs), compileMs: round(ready - compileStart), timeToFirstTokenMs: round(timeToFirstTokenMs),
       prefillTokensPerSecond, decodeTokensPerSecond: round(decodeTokensPerSecond),
       dispatchesPerToken: counts.dispatches, submitsPerToken: counts.submits,
-      gpuBytes: info.gpuBytes, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile,
+      gpuBytes: info.gpuBytes, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile, prefillProfile,
     };
   } finally {
     heap.stop();
@@ -199,14 +202,16 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
 }
 
 /**
- * GPU time per kernel of one decode step: the step's dispatches replayed in order, each in its own compute
- * pass with timestamps at its start and end (the KV-cache copies between passes are left out). Kernels are
- * grouped by pipeline label (e.g. `matvec[q4_0 768x2048]`), best of three replays.
+ * GPU time per kernel of one pass over `tokens` tokens: 1, a decode step (embedding, layers, head, argmax), or
+ * more, a prefill batch (embedding and layers; batched dispatches where the kernel has them). The dispatches are
+ * replayed in order, each in its own compute pass with timestamps at its start and end (the KV-cache copies
+ * between passes are left out). Kernels are grouped by pipeline label (e.g. `matvec[q4_0 768x2048]`), best of
+ * three replays.
  */
-async function profileStep(model: TransformerModel): Promise<{ totalMs: number; kernels: KernelTime[] }> {
+async function profilePass(model: TransformerModel, tokens: number): Promise<{ totalMs: number; kernels: KernelTime[] }> {
   // The model's prebuilt program, read through TypeScript's bracket escape: the bench only looks, never changes it.
   const layers = model['layers'];
-  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => [...l.beforeCache, ...l.afterCache]), ...model['head'], model['argmax']];
+  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => [...l.beforeCache, ...l.afterCache]), ...(tokens === 1 ? [...model['head'], model['argmax']] : [])];
   const { device } = model;
   const n = program.length;
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });
@@ -218,7 +223,7 @@ async function profileStep(model: TransformerModel): Promise<{ totalMs: number; 
       const encoder = device.createCommandEncoder({ label: 'profile' });
       program.forEach((d, i) => {
         const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-        run(pass, d);
+        run(pass, d, tokens);
         pass.end();
       });
       encoder.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
@@ -234,10 +239,11 @@ async function profileStep(model: TransformerModel): Promise<{ totalMs: number; 
   }
   const byKernel = new Map<string, { dispatches: number; ms: number }>();
   program.forEach((d, i) => {
-    const k = byKernel.get(d.pipeline.label) ?? { dispatches: 0, ms: 0 };
+    const label = (tokens > 1 && d.batched ? d.batched : d).pipeline.label;
+    const k = byKernel.get(label) ?? { dispatches: 0, ms: 0 };
     k.dispatches++;
     k.ms += best[i]!;
-    byKernel.set(d.pipeline.label, k);
+    byKernel.set(label, k);
   });
   const totalMs = best.reduce((a, b) => a + b, 0);
   const kernels = [...byKernel].map(([kernel, k]) => ({ kernel, dispatches: k.dispatches, ms: round(k.ms, 3), share: round(k.ms / totalMs, 3) }))
