@@ -3,26 +3,9 @@
 //   positive logits divided by it, negative ones multiplied, as transformers/CTRL do) → − count·frequency −
 //   presence (tokens of the output, as OpenAI defines them) → · 1/temperature.
 // A masked token gets MASKED, whose exp(MASKED − max) is 0: it can never be drawn. Flags in `s.flags` skip
-// the reads a request does not need. CPU twin: test/reference/sampler.ts processLogits.
+// the reads a request does not need. CPU twin: test/reference/sampler.ts processLogits. Needs the sampling
+// preamble (common/sampling.wgsl: Sampling, FLAG_*).
 
-struct Sampling {
-  inv_temperature: f32,    // 1 / temperature; 1 when greedy
-  repetition_penalty: f32, // 1 = off
-  frequency_penalty: f32,
-  presence_penalty: f32,
-  top_p: f32,              // 1 = off
-  min_p_log: f32,          // ln(min_p), computed on the CPU; -3.4e38 = off
-  top_k: u32,              // 0 = off
-  seed: u32,
-  flags: u32,              // FLAG_* below
-  top_logprobs: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-const FLAG_MASK: u32 = 1u;
-const FLAG_BIAS: u32 = 2u;
-const FLAG_PENALTIES: u32 = 4u;
 const MASKED: f32 = -3.0e38;
 
 override N: u32;

@@ -3,21 +3,6 @@
 // lower id first on ties), in ONE workgroup (dispatch 1) after the draw. out = [logprob of token[0], then
 // (id as f32 bits, logprob) pairs]. Only requests with logprobs run it. CPU twin: test/reference/sampler.ts.
 
-struct Sampling {
-  inv_temperature: f32,
-  repetition_penalty: f32,
-  frequency_penalty: f32,
-  presence_penalty: f32,
-  top_p: f32,
-  min_p_log: f32,
-  top_k: u32,
-  seed: u32,
-  flags: u32,
-  top_logprobs: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
 const WG: u32 = 256u;
 const NONE: u32 = 0xffffffffu;
 

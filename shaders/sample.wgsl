@@ -6,24 +6,9 @@
 // those, the smallest "key ≥ τ" set holding top_p of their mass (τ by radix select on mass, 11 passes; ties kept). min-p = s_i ≥ max s
 // + ln(min_p) (transformers' order: temperature, top-k, top-p, min-p). The draw: r = uniform01(seed, counter) ·
 // kept mass, the token where the running sum in id order passes r. Then history[id] += 1 and the counter
-// advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts).
+// advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts). Needs the sampling and
+// pcg preambles (common/sampling.wgsl, common/pcg.wgsl).
 
-struct Sampling {
-  inv_temperature: f32,
-  repetition_penalty: f32,
-  frequency_penalty: f32,
-  presence_penalty: f32,
-  top_p: f32,
-  min_p_log: f32,
-  top_k: u32,
-  seed: u32,
-  flags: u32,
-  top_logprobs: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-const FLAG_GREEDY: u32 = 8u;
 const WG: u32 = 256u;
 const NONE: u32 = 0xffffffffu;
 
@@ -50,16 +35,6 @@ var<workgroup> sel_ties: u32;
 var<workgroup> bin_part: array<f32, 2048>;   // top-p: [8 digits][WG threads] partial masses
 var<workgroup> bin_sum: array<f32, 8>;
 var<workgroup> sel_above: f32;
-
-fn pcg_hash(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
-
-fn uniform01(seed: u32, counter: u32) -> f32 {
-  return f32(pcg_hash(pcg_hash(seed) ^ counter) >> 8u) / 16777216.0;
-}
 
 /** Order-preserving map of f32 to u32: a < b ⇔ key(a) < key(b). */
 fn key(x: f32) -> u32 {

@@ -10,7 +10,7 @@ import { Dispatcher } from '../model/dispatch';
 import type { TokenPicker, TransformerModel } from '../model/transformer';
 import { MAX_TOP_LOGPROBS, type GenerateRequest } from './options';
 
-/** Bits of Sampling.flags (the struct at the top of the three kernels). */
+/** Bits of Sampling.flags (shaders/common/sampling.wgsl, the preamble of the three sampler kernels). */
 export const SAMPLING_FLAGS = { mask: 1, bias: 2, penalties: 4, greedy: 8 } as const;
 /** min_p_log meaning "no min-p": below every finite score. */
 export const MIN_P_OFF = -3.4e38;

@@ -24,6 +24,8 @@ import quantizeQ8Source from '../../shaders/quantize-q8.wgsl?raw';
 import matvecQ8Source from '../../shaders/matvec-q8.wgsl?raw';
 import matmulQ8Source from '../../shaders/matmul-q8.wgsl?raw';
 import q8ActPreamble from '../../shaders/dtype/q8-act.wgsl?raw';
+import samplingPreamble from '../../shaders/common/sampling.wgsl?raw';
+import pcgPreamble from '../../shaders/common/pcg.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -73,6 +75,14 @@ const sources: Record<KernelName, string> = {
   'quantize-q8': quantizeQ8Source,
   'matvec-q8': matvecQ8Source,
   'matmul-q8': matmulQ8Source,
+};
+
+// Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash.
+const commonPreambles: Partial<Record<KernelName, string>> = {
+  'logit-process': samplingPreamble,
+  sample: `${samplingPreamble}\n${pcgPreamble}`,
+  logprobs: samplingPreamble,
+  random: pcgPreamble,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
@@ -159,5 +169,6 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
   if (dtype !== undefined) {
     throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);
   }
-  return source;
+  const common = commonPreambles[name];
+  return common === undefined ? source : `${common}\n${source}`;
 }
