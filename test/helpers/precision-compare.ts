@@ -3,6 +3,7 @@
 import { acquireDevice } from '../../src/gpu/device';
 import { loadModel } from '../../src/model/load';
 import type { ModelSource } from '../../src/engine/types';
+import type { LoadQuantization } from '../../src/model/quantize';
 
 export interface PrecisionComparison {
   /** ModelInfo.precision of the two loads: the f32 reference and the other ('auto' must have chosen f16 where the device has shader-f16). */
@@ -21,13 +22,16 @@ export interface PrecisionComparison {
   maxRelDiff: number;
 }
 
-/** Runs `model` at f32 and at `other` ('auto', 'f16' or 'q8') over `steps` greedy steps after `prompt` (tokenized with BOS). */
-export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, other: 'auto' | 'f16' | 'q8' = 'auto'): Promise<PrecisionComparison> {
+/**
+ * Runs `model` at f32 and at `other` ('auto', 'f16' or 'q8') over `steps` greedy steps after `prompt` (tokenized
+ * with BOS); `quantize` quantizes float weights at load for both runs.
+ */
+export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, other: 'auto' | 'f16' | 'q8' = 'auto', quantize?: LoadQuantization): Promise<PrecisionComparison> {
   const gpu = await acquireDevice();
   try {
     /** Logits of `steps` steps after the prompt: greedy on its own argmax, or fed `forced`. */
     const run = async (precision: 'f32' | 'auto' | 'f16' | 'q8', forced?: number[]) => {
-      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision });
+      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision, quantize });
       try {
         const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
         for (let pos = 0; pos < promptIds.length - 1; pos++) await loaded.model.step(promptIds[pos]!, pos, 'none');
