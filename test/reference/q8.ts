@@ -16,8 +16,8 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** quantize-q8.wgsl: x [tokens, cols] → blocks [tokens, cols / 32, 10] (d as f32 bits, Σq, packed quants). */
-export function quantizeQ8Ref(x: Float32Array, cols: number): Uint32Array {
+/** quantize-q8.wgsl: x [tokens, cols] → blocks [tokens, cols / 32, 10] (d as f32 bits, Σq, packed quants); rows are whole blocks. */
+export function quantizeQ8Ref(x: Float32Array): Uint32Array {
   const blocks = x.length / 32;
   const out = new Uint32Array(blocks * Q8_BLOCK_WORDS);
   for (let b = 0; b < blocks; b++) {
@@ -39,7 +39,6 @@ export function quantizeQ8Ref(x: Float32Array, cols: number): Uint32Array {
     i32Bits[0] = sum;
     out[b * Q8_BLOCK_WORDS + 1] = u32Bits[0]!;
   }
-  void cols;
   return out;
 }
 
