@@ -101,6 +101,7 @@ test('missing or misshapen tensors and bad metadata are FormatErrors naming the 
     [{ metadata: { 'llama.embedding_length': undefined } }, FormatError, "'llama.embedding_length' is missing"],
     [{ metadata: { 'llama.block_count': 'two' } }, FormatError, "'llama.block_count' should be a number"],
     [{ metadata: { 'llama.attention.head_count_kv': u32(3) } }, FormatError, 'head_count 4 is not a multiple of head_count_kv 3'],
+    [{ metadata: { 'llama.attention.head_count': u32(8), 'llama.rope.dimension_count': u32(2) } }, UnsupportedError, 'head size 2 is not a multiple of 4'],
     [{ metadata: { 'llama.rope.scaling.type': 'yarn', 'llama.rope.scaling.factor': f32(4) } }, UnsupportedError, 'RoPE scaling (yarn'],
   ];
   for (const [o, cls, text] of cases) {

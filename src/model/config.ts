@@ -102,6 +102,10 @@ export function readModelConfig(file: ModelFile, options: ReadConfigOptions = {}
     throw new UnsupportedError(`${where}: architecture '${architecture}' is not supported yet; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`);
   }
   const config = reader(file, { architecture, name: getOptionalString(file, 'general.name') ?? where });
+  if (config.headDim % 4 !== 0) {
+    // attention.wgsl reads heads as vec4s; every published model's head size is a multiple of 4.
+    throw new UnsupportedError(`${where}: head size ${config.headDim} is not a multiple of 4, which the attention kernel needs`);
+  }
   if (options.requireTensors !== false) checkModelTensors(file, config);
   if (config.slidingWindow && config.slidingWindow.layers.length !== config.blockCount) {
     throw new FormatError(`${where}: the sliding-window pattern covers ${config.slidingWindow.layers.length} layers, the model has ${config.blockCount}`);

@@ -261,6 +261,9 @@ export function kernelCases(): KernelCase[] {
     attentionCase({ nHeads: 2, nKvHeads: 1, headDim: 128 }, 100, 99),
     attentionCase({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 80, 65),
     attentionCase({ nHeads: 4, nKvHeads: 2, headDim: 64 }, 128, 127, 4),
+    // Past 512 positions each thread owns several runs of 8; 1101 positions end mid-run; head_dim 4 is one vec4.
+    attentionCase({ nHeads: 2, nKvHeads: 1, headDim: 64 }, 1200, 1100),
+    attentionCase({ nHeads: 3, nKvHeads: 3, headDim: 4 }, 600, 530),
   );
   cases.push(addCase(1), addCase(100), addCase(4097), swigluCase(1), swigluCase(100), swigluCase(4097));
   cases.push(

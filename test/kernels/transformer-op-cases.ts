@@ -170,6 +170,7 @@ export function transformerOpCases(): OpCase[] {
     attentionCase({ ...shape, scale: 1 / 16, softcap: 0, window: 0 }, 80, 70),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 50, window: 0 }, 80, 70, 4),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 16 }, 80, 70),
+    attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 533 }, 1100, 1090), // window starts mid-run
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 16 }, 80, 15),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 1 }, 80, 40),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 20, window: 100 }, 200, 199, 4),
