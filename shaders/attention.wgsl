@@ -1,8 +1,12 @@
 // Causal attention for one layer, for each token t of a batch (1 when decoding) at position p_t = pos + t:
 // out_{t,h} = softmax(cap(SCALE · q_{t,h} · K_kv[first..=p_t]ᵀ)) · V_kv, the batch's own keys and values
 // already in the cache. Grouped-query: head h reads kv head h / (N_HEADS / N_KV_HEADS).
-// One workgroup per (head, token): dispatch (N_HEADS, tokens). HEAD_DIM must be a multiple of 4 (q, k, v
-// and out are read as vec4; the loader rejects other head sizes).
+// One workgroup per (head, token): dispatch (N_HEADS · SPLITS, tokens). HEAD_DIM must be a multiple of 4 (q,
+// k, v and out are read as vec4; the loader rejects other head sizes).
+// Split-K (flash-decoding) for long contexts: with SPLITS > 1 the context is cut into chunks of CHUNK
+// positions, workgroup (h + N_HEADS · c, t) attends over chunk c only and writes, instead of out_{t,h}, its
+// unnormalized partial (Σ exp(s − m_c)·v, then (m_c, l_c)) for attention-combine.wgsl, so a long context is
+// spread over SPLITS times more workgroups. A chunk outside [first, p_t] writes m = lowest, l = 0, Σ = 0.
 // SCALE is usually 1/sqrt(HEAD_DIM). SOFTCAP > 0 soft-caps each score, s → SOFTCAP · tanh(s / SOFTCAP)
 // (Gemma 2); 0 leaves scores alone. WINDOW > 0 is a sliding window: only the last WINDOW positions
 // (p > pos − WINDOW, llama.cpp's LLAMA_SWA_TYPE_STANDARD) are seen; 0 sees every position.
@@ -24,6 +28,8 @@ override CTX: u32;
 override SCALE: f32;
 override SOFTCAP: f32;
 override WINDOW: u32;
+override SPLITS: u32 = 1u;
+override CHUNK: u32 = CTX; // positions per split: CTX / SPLITS rounded up
 
 const WG: u32 = 64u;
 const RUN: u32 = 8u; // positions a thread scores together (8 ran 1.1–1.5× faster than 4, which ran 2× faster than 1)
@@ -34,7 +40,8 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 @group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
 @group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;   // [tokens, N_HEADS, CTX] scratch
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>; // [tokens, N_HEADS, HEAD_DIM / 4]
+// [tokens, N_HEADS, HEAD_DIM / 4], or with SPLITS > 1 [tokens, N_HEADS, SPLITS, HEAD_DIM / 4 + 1] partials
+@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
 
 var<workgroup> thread_max: array<f32, WG>;
 var<workgroup> thread_sum: array<f32, WG>;
@@ -50,16 +57,19 @@ fn capped(qk: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let h = wid.x;
+  let h = wid.x % N_HEADS;
+  let chunk = wid.x / N_HEADS;
   let row = wid.y * N_HEADS + h; // (token, head)
   let dim4 = HEAD_DIM / 4u;
   let kv_dim4 = N_KV_HEADS * dim4;
   let kv_off4 = (h / (N_HEADS / N_KV_HEADS)) * dim4;
   let q_off4 = row * dim4;
   let s_off = row * CTX;
-  let n_pos = step.pos + wid.y + 1u;
+  // This workgroup's positions [first, n_pos): the token's causal (and windowed) range within its chunk.
+  let seen = step.pos + wid.y + 1u;
+  let first = max(select(0u, seen - min(WINDOW, seen), WINDOW > 0u), chunk * CHUNK);
+  let n_pos = max(first, min(seen, (chunk + 1u) * CHUNK));
   let last = n_pos - 1u;
-  let first = select(0u, n_pos - min(WINDOW, n_pos), WINDOW > 0u);
 
   // Scores for this thread's runs, with an online (rescaled) max and sum. A run's rows past the last
   // position read the last one again (clamped) and are dropped.
@@ -118,7 +128,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var k = 0u; k < n_threads; k++) {
     big_l += thread_sum[k] * exp(thread_max[k] - big_m);
   }
-  let inv_l = 1.0 / big_l;
 
   // Weighted sum of V: thread t owns the vec4s of head dims d = 2t and 2t + 1 (the second clamped, and not
   // written, when dim4 is odd), then 2t + 128, ...
@@ -141,9 +150,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc0 += part0 * rescale;
       acc1 += part1 * rescale;
     }
-    out[q_off4 + d] = acc0 * inv_l;
-    if (d + 1u < dim4) {
-      out[q_off4 + d + 1u] = acc1 * inv_l;
+    if (SPLITS == 1u) {
+      let inv_l = 1.0 / big_l;
+      out[q_off4 + d] = acc0 * inv_l;
+      if (d + 1u < dim4) {
+        out[q_off4 + d + 1u] = acc1 * inv_l;
+      }
+    } else {
+      let partial = (row * SPLITS + chunk) * (dim4 + 1u);
+      out[partial + d] = acc0;
+      if (d + 1u < dim4) {
+        out[partial + d + 1u] = acc1;
+      }
     }
+  }
+  if (SPLITS > 1u && t == 0u) {
+    out[(row * SPLITS + chunk) * (dim4 + 1u) + dim4] = vec4<f32>(big_m, big_l, 0.0, 0.0);
   }
 }

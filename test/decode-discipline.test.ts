@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
+import { ATTENTION_CHUNK } from '../src/model/memory';
 import { Session } from '../src/engine/session';
 import { sharedPath } from './helpers/shared';
 
@@ -24,12 +25,14 @@ const modes = [
   { name: 'greedy decode', options: {} },
   { name: 'sampled decode (temperature, top-k, top-p, min-p, penalties, logit bias)', options: { temperature: 0.8, topK: 40, topP: 0.9, minP: 0.02, repetitionPenalty: 1.1, frequencyPenalty: 0.2, logitBias: { 13: 2 }, seed: 7 } },
   { name: 'greedy decode with precision q8 (Q4_0 file)', options: {}, file: 'stories260K-Q4_0.gguf', precision: 'q8' as const },
+  // Split-K attention (what GPUs run for contexts past ATTENTION_CHUNK): attention over chunks, then the merge.
+  { name: `greedy decode with split-K attention (${2 * ATTENTION_CHUNK} positions)`, options: {}, split: true },
 ];
 
-for (const { name, options, file = 'stories260K.gguf', precision } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
+for (const { name, options, file = 'stories260K.gguf', precision, split } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 128, precision });
+    const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, splitAttention: true } : { contextLength: 128, precision });
     assert.equal(loaded.info.precision, precision ?? 'f16', 'the precision asked for (auto: f16 on lavapipe)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines

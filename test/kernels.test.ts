@@ -3,7 +3,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { acquireDevice, choosePrecision, type AcquiredDevice } from '../src/gpu/device';
+import { acquireDevice, choosePrecision, runsOnCpu, type AcquiredDevice } from '../src/gpu/device';
 import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
 import { shaderSource, kernelNames, q8Kernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
@@ -173,6 +173,16 @@ describe('kernels on Node WebGPU (Dawn)', () => {
     assert.throws(() => choosePrecision('f16', without), (e: unknown) =>
       e instanceof ResourceError && /'shader-f16'.*SwiftShader.*'auto'.*'f32'/.test(e.message));
     assert.throws(() => choosePrecision('half' as never, gpu), InvalidRequestError);
+  });
+
+  test('runsOnCpu: lavapipe here, SwiftShader and fallback adapters are CPUs (no split-K attention); a discrete GPU is not', () => {
+    assert.equal(runsOnCpu(gpu.adapterInfo), true, `this machine's adapter: ${JSON.stringify(gpu.adapterInfo)}`);
+    const info = (vendor: string, architecture: string, description = '', isFallbackAdapter = false) => ({ vendor, architecture, description, isFallbackAdapter });
+    assert.equal(runsOnCpu(info('google', 'swiftshader')), true); // Chromium's, as its adapter reports it here
+    assert.equal(runsOnCpu(info('mesa', 'software', 'llvmpipe (LLVM 15.0.6, 256 bits)')), true);
+    assert.equal(runsOnCpu(info('microsoft', 'warp', '', true)), true);
+    assert.equal(runsOnCpu(info('nvidia', 'hopper', 'NVIDIA H200')), false);
+    assert.equal(runsOnCpu(info('apple', 'metal-3')), false);
   });
 });
 

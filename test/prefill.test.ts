@@ -7,9 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
-import { DEFAULT_BINDING_LIMIT, PREFILL_BATCH, prefillBatch } from '../src/model/memory';
+import { ATTENTION_CHUNK, DEFAULT_BINDING_LIMIT, PREFILL_BATCH, prefillBatch } from '../src/model/memory';
 import type { ModelConfig } from '../src/model/config';
 import { Session } from '../src/engine/session';
+import { InvalidRequestError } from '../src/errors';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 import { sharedPath } from './helpers/shared';
@@ -65,6 +66,22 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
     const { batched, stepwise, batchSize } = await bothWays(bytes, prompt(20, 64, 5), { precision: 'f32' });
     assert.equal(batchSize, 1);
     assertBitEqual(batched, stepwise, 'batch of 1');
+  });
+  test(`split-K attention: stories260K with ${2 * ATTENTION_CHUNK} positions (2 chunks), a ${ATTENTION_CHUNK + 76}-token prompt crossing into the second`, async () => {
+    const ids = prompt(ATTENTION_CHUNK + 76, 512, 13);
+    const options = { precision: 'f32', contextLength: 2 * ATTENTION_CHUNK } as const;
+    const split = await bothWays(sharedPath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: true });
+    assertBitEqual(split.batched, split.stepwise, 'split-K');
+    // Against one workgroup per head over the whole context (this CPU adapter's default): the same softmax
+    // merged in another order, so equal to rounding.
+    const whole = await bothWays(sharedPath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: false });
+    const scale = Math.max(...whole.batched.map(Math.abs));
+    const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - split.batched[i]!)));
+    assert.ok(worst <= 1e-5 * scale, `split-K logits differ from unsplit ones by ${worst} (max |logit| ${scale})`);
+  });
+  test('splitAttention must be a boolean', async () => {
+    await assert.rejects(loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { splitAttention: 'yes' as unknown as boolean }),
+      (e: unknown) => e instanceof InvalidRequestError && e.message === 'splitAttention must be true or false, got "yes"');
   });
   // Every architecture feature on the batched path: biases broadcast over rows, fused projections split,
   // per-head norms over tokens × heads, learned positions and sliding windows per token.

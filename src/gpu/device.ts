@@ -66,6 +66,14 @@ export function precisionFor(requested: PrecisionOption | undefined, hasShaderF1
   return option;
 }
 
+/**
+ * Whether the adapter runs shaders on the CPU (SwiftShader, lavapipe/llvmpipe, or any fallback adapter): there a
+ * workgroup per head already keeps every core busy, and split-K attention's extra workgroups only cost.
+ */
+export function runsOnCpu(info: AcquiredDevice['adapterInfo']): boolean {
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|^software$/i.test(`${info.architecture}`) || /swiftshader|llvmpipe/i.test(info.description);
+}
+
 export interface AdapterProbe {
   adapter: string;
   hasShaderF16: boolean;

@@ -7,6 +7,7 @@ import matvecSource from '../../shaders/matvec.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
+import attentionCombineSource from '../../shaders/attention-combine.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
 import swigluSource from '../../shaders/swiglu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
@@ -42,7 +43,7 @@ import q4_kPreamble from '../../shaders/dtype/q4_k.wgsl?raw';
 import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'add' | 'swiglu' | 'argmax' | 'random'
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'swiglu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
   | 'quantize-q8' | 'matvec-q8' | 'matmul-q8';
 
@@ -59,6 +60,7 @@ const sources: Record<KernelName, string> = {
   matmul: matmulSource,
   rope: ropeSource,
   attention: attentionSource,
+  'attention-combine': attentionCombineSource,
   add: addSource,
   swiglu: swigluSource,
   argmax: argmaxSource,

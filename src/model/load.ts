@@ -3,7 +3,8 @@
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
 import type { ModelPrecision } from '../gpu/shaders';
-import { choosePrecision, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
+import { choosePrecision, runsOnCpu, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
+import { InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import { openUrlSource } from '../io/url-source';
@@ -38,6 +39,12 @@ export interface LoadModelOptions extends ModelFetchOptions {
   contextLength?: number;
   /** Bind weight matrices in row blocks of at most this many bytes (default: the device's limit). */
   bindingLimit?: number;
+  /**
+   * Split-K (flash-decoding) attention for contexts longer than ATTENTION_CHUNK positions: each chunk of the
+   * context its own workgroup, partials merged after. Default: on GPUs, off on CPU adapters (where it only costs).
+   * The memory for the partials is reserved either way, so the GPU bytes do not depend on the device.
+   */
+  splitAttention?: boolean;
   /** Quantize float weight matrices at load (LoadOptions.quantize). */
   quantize?: LoadQuantization;
   /** Arithmetic of the weight kernels (LoadOptions.precision): 'auto' (default) = f16 with shader-f16, else f32. */
@@ -47,6 +54,9 @@ export interface LoadModelOptions extends ModelFetchOptions {
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const precision = choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
+  if (options.splitAttention !== undefined && typeof options.splitAttention !== 'boolean') {
+    throw new InvalidRequestError(`splitAttention must be true or false, got ${JSON.stringify(options.splitAttention)}`);
+  }
   const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
     return await loadFromSource(gpu, opened, options, precision);
@@ -78,7 +88,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held);
     source.endProgress();
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, options.bindingLimit, precision);
+    const splitAttention = options.splitAttention ?? !runsOnCpu(gpu.adapterInfo);
+    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, { bindingLimit: options.bindingLimit, precision, splitAttention });
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });

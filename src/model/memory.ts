@@ -31,6 +31,19 @@ export function prefillBatch(config: ModelConfig, contextLength: number, binding
   return batch >= 4 ? batch : 1;
 }
 
+/**
+ * Positions one attention workgroup covers (split-K, flash-decoding): a context longer than this is cut into
+ * chunks attended by separate workgroups whose partial results attention-combine.wgsl merges, so a long
+ * context is spread over more workgroups than there are heads. Shorter contexts run unsplit.
+ */
+export const ATTENTION_CHUNK = 1024;
+
+/** Chunks the context is attended in (1: unsplit) and the bytes of their partials, [B, heads, splits, headDim + 4] f32. */
+export function attentionSplits(config: ModelConfig, contextLength: number, batch: number): { splits: number; partialBytes: number } {
+  const splits = Math.ceil(contextLength / ATTENTION_CHUNK);
+  return { splits, partialBytes: splits > 1 ? 4 * batch * config.headCount * splits * (config.headDim + 4) : 0 };
+}
+
 /** Bytes of one block of 32 activations quantized to 8 bits (quantize-q8.wgsl: scale, Σq, 32 quants). */
 export const Q8_BLOCK_BYTES = 40;
 
@@ -81,6 +94,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
   const B = prefillBatch(config, contextLength, bindingLimit);
+  const { partialBytes } = attentionSplits(config, contextLength, B);
   const activations =
     2 * gpuBufferSize(16) // step uniform, token readback
     + gpuBufferSize(4 * B) // token ids
@@ -88,6 +102,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
     + 2 * f32(B * qDim) + 2 * f32(B * kvDim) // q, att; k, v
     + (config.qkNorm ? f32(B * qDim) + f32(B * kvDim) : 0) // q and k before their norm
     + f32(B * headCount * contextLength) // attention scores
+    + (partialBytes > 0 ? gpuBufferSize(partialBytes) : 0) // split-K attention partials
     + (config.feedForward === 'gelu' ? 1 : 2) * f32(B * ffn) // FFN hidden (and the up half of a gated FFN)
     + 2 * f32(vocabSize) // logits and their readback
     + ropeTables

@@ -14,7 +14,7 @@ import { workgroups } from '../gpu/kernels';
 import type { ModelPrecision } from '../gpu/shaders';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, run, tokenGrid, type Dispatch } from './dispatch';
-import { prefillBatch, q8ScratchBytes } from './memory';
+import { ATTENTION_CHUNK, attentionSplits, prefillBatch, q8ScratchBytes } from './memory';
 import { ropeTable } from './rope';
 import type { Linear, ModelWeights, Norm } from './weights';
 
@@ -27,6 +27,15 @@ export type StepOutput = 'none' | 'token' | 'logits';
  * after it (into the same encoder, so the step stays one submit).
  */
 export interface TokenPicker { dispatches: readonly Dispatch[]; afterPass?(encoder: GPUCommandEncoder): void }
+
+export interface ModelOptions {
+  /** Lowers the device's storage binding limit (tests exercise row-block splitting with it). */
+  bindingLimit?: number;
+  /** Arithmetic of the weight kernels. Default 'f32'. */
+  precision?: ModelPrecision;
+  /** Split-K attention when the context is longer than ATTENTION_CHUNK (the partials are allocated either way). Default true. */
+  splitAttention?: boolean;
+}
 
 /** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
 interface LayerProgram { beforeCache: Dispatch[]; afterCache: Dispatch[]; kCache: GPUBuffer; vCache: GPUBuffer }
@@ -54,8 +63,8 @@ export class TransformerModel {
     readonly batchSize: number,
   ) {}
 
-  /** `bindingLimit` lowers the device's storage binding limit (tests exercise row-block splitting with it). */
-  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, bindingLimit?: number, precision: ModelPrecision = 'f32'): Promise<TransformerModel> {
+  static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, options: ModelOptions = {}): Promise<TransformerModel> {
+    const { bindingLimit, precision = 'f32', splitAttention = true } = options;
     const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
@@ -83,6 +92,12 @@ export class TransformerModel {
     // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
     const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
     const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
+    // Split-K attention for contexts longer than ATTENTION_CHUNK: partials per chunk, merged by attention-combine.
+    // The partials exist whether or not this device splits, so the GPU bytes are the same everywhere.
+    const { splits: chunks, partialBytes } = attentionSplits(config, contextLength, B);
+    const partials = chunks > 1 ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
+    const attPartials = splitAttention ? partials : null;
+    const splits = attPartials ? chunks : 1;
     const hbUp = config.feedForward === 'gelu' ? null : f32('hb up', B * ffn); // up of a gated FFN [B, ffn]
     // Precision 'q8': the input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten
     // for each input just before the products that read it.
@@ -157,14 +172,22 @@ export class TransformerModel {
       const attentionConstants = {
         N_HEADS: headCount, N_KV_HEADS: headCountKv, HEAD_DIM: headDim, CTX: contextLength,
         SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
+        SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : contextLength,
       };
-      const afterCache: Dispatch[] = [
-        // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos]
-        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount), [buf.step, buf.q, kCache, vCache, buf.scores, buf.att]),
+      const attentionInputs = [buf.step, buf.q, kCache, vCache, buf.scores];
+      const afterCache: Dispatch[] = attPartials ? [
+        // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos], chunk by chunk, then merged
+        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), [...attentionInputs, attPartials]),
+        await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
+          tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]),
+      ] : [
+        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount), [...attentionInputs, buf.att]),
+      ];
+      afterCache.push(
         ...await project(buf.att, qDim, [[`${l}.o`, w.o, buf.xb2]]), // xb2 = Wo att (+ bo)           [dim]
         ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)
         await norm(`${l}.ffn_norm`, buf.x, w.ffnNorm, buf.xb), // xb = norm(x)
-      ];
+      );
       if (w.gate && hbUp) {
         afterCache.push(
           ...await project(buf.xb, dim, [

@@ -10,7 +10,7 @@ import { weights } from './cases';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
 import { randomFloats, randomInt, type Rng } from '../helpers/seeded';
-import { EXACT, runKernel, storage, uniformWords, type Tolerance } from './harness';
+import { EXACT, runAttention, runKernel, storage, uniformWords, type Tolerance } from './harness';
 
 interface BatchCase {
   name: string;
@@ -136,10 +136,10 @@ function ropeBatchCase(s: RopeShape, ctx: number, pos: number, tokens: number): 
 }
 
 /** Token t of the batch sits at pos + t and sees positions ≤ pos + t only; positions past the batch hold poison. */
-function attentionBatchCase(s: AttentionShape, ctx: number, pos: number, tokens: number): BatchCase {
+function attentionBatchCase(s: AttentionShape, ctx: number, pos: number, tokens: number, chunk?: number): BatchCase {
   const n = s.nHeads * s.headDim;
   return {
-    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx} tokens=${tokens} (causal)`,
+    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx} tokens=${tokens} (causal)${chunk ? ` split-K chunk=${chunk}` : ''}`,
     tol: TOL.attention,
     async run(device, cache, rng) {
       const kvDim = s.nKvHeads * s.headDim;
@@ -148,11 +148,9 @@ function attentionBatchCase(s: AttentionShape, ctx: number, pos: number, tokens:
       const v = randomFloats(rng, ctx * kvDim);
       k.fill(1e4, (pos + tokens) * kvDim);
       v.fill(1e4, (pos + tokens) * kvDim);
-      const out = storage(device, q.byteLength);
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: 1 / Math.sqrt(s.headDim), SOFTCAP: 0, WINDOW: 0 };
-      const got = await runKernel(device, cache, 'attention', { constants },
-        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, tokens * s.nHeads * ctx * 4), out],
-        [s.nHeads, tokens], out, q.byteLength);
+      const got = await runAttention(device, cache, constants,
+        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, tokens * s.nHeads * ctx * 4)], tokens, chunk);
       return { got: f32(got), want: perToken(tokens, n, (t) => attentionRef(q.subarray(t * n, (t + 1) * n), k, v, pos + t, s)) };
     },
   };
@@ -205,6 +203,7 @@ export function batchCases(): BatchCase[] {
     attentionBatchCase({ nHeads: 4, nKvHeads: 2, headDim: 16 }, 64, 0, 9),
     attentionBatchCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 70, 32),
     attentionBatchCase({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 130, 60, 70),
+    attentionBatchCase({ nHeads: 4, nKvHeads: 2, headDim: 16 }, 300, 90, 40, 100), // the batch crosses a chunk boundary
     layernormRowsCase(5, 100),
     biasAddCase(7, 33),
   );

@@ -18,7 +18,7 @@ import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
+import { compare, EXACT, failed, notApplicable, runAttention, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
 
@@ -159,11 +159,9 @@ function attentionCase(s: AttentionShape, ctx: number, pos: number, scale = 1): 
       // Positions after pos hold poison: reading any of them would show up as a huge error.
       k.fill(1e4, (pos + 1) * kvDim);
       v.fill(1e4, (pos + 1) * kvDim);
-      const out = storage(device, q.byteLength);
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: 1 / Math.sqrt(s.headDim), SOFTCAP: 0, WINDOW: 0 };
-      const got = await runKernel(device, cache, 'attention', { constants },
-        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4), out],
-        s.nHeads, out, q.byteLength);
+      const got = await runAttention(device, cache, constants,
+        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4)], 1);
       return { got: f32(got), want: attentionRef(q, k, v, pos, s) };
     },
   };

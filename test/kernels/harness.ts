@@ -1,6 +1,6 @@
 // Running one kernel dispatch on real buffers and comparing the result with its CPU twin.
 // Environment-agnostic (Node, page, Worker): no node-only imports here.
-import { KernelCache, type KernelOptions } from '../../src/gpu/kernels';
+import { KernelCache, workgroups, type KernelOptions } from '../../src/gpu/kernels';
 import type { KernelName } from '../../src/gpu/shaders';
 
 export interface KernelCaseResult {
@@ -82,6 +82,26 @@ export async function runKernel(
   readback.destroy();
   for (const b of bindings) b.destroy();
   return bytes;
+}
+
+/**
+ * attention.wgsl over `tokens` tokens (`inputs`: step, q, k cache, v cache, scores scratch; `constants` as the
+ * model sets them): unsplit, one workgroup per (head, token); or, given `chunk`, split-K as the model runs long
+ * contexts: ceil(CTX / chunk) partials per (head, token), read back, then merged by attention-combine.wgsl.
+ * Returns the output [tokens, heads, headDim] f32.
+ */
+export async function runAttention(device: GPUDevice, cache: KernelCache, constants: Record<string, number>, inputs: GPUBuffer[], tokens: number, chunk?: number): Promise<ArrayBuffer> {
+  const heads = constants.N_HEADS!, headDim = constants.HEAD_DIM!;
+  const outBytes = 4 * tokens * heads * headDim;
+  const out = storage(device, outBytes, 'attention out');
+  if (chunk === undefined) return runKernel(device, cache, 'attention', { constants }, [...inputs, out], [heads, tokens], out, outBytes);
+  const splits = Math.ceil(constants.CTX! / chunk);
+  const partialBytes = 4 * tokens * heads * splits * (headDim + 4);
+  const partials = storage(device, partialBytes, 'attention partials');
+  const partialWords = await runKernel(device, cache, 'attention', { constants: { ...constants, SPLITS: splits, CHUNK: chunk } },
+    [...inputs, partials], [heads * splits, tokens], partials, partialBytes);
+  return runKernel(device, cache, 'attention-combine', { constants: { N_HEADS: heads, HEAD_DIM: headDim, SPLITS: splits } },
+    [storage(device, new Uint8Array(partialWords), 'attention partials'), out], [workgroups((heads * headDim) / 4), tokens], out, outBytes);
 }
 
 /** Compares got with want element by element under atol + rtol·|want|. */

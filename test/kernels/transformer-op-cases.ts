@@ -9,7 +9,7 @@ import {
   type AttentionOptions,
 } from '../reference/transformer-ops';
 import { randomFloats, type Rng } from '../helpers/seeded';
-import { EXACT, runKernel, storage, uniformWords, type Tolerance } from './harness';
+import { EXACT, runAttention, runKernel, storage, uniformWords, type Tolerance } from './harness';
 
 interface OpCase {
   name: string;
@@ -130,9 +130,10 @@ function positionCase(dtype: 'f32' | 'f16', rows: number, dim: number, pos: numb
   };
 }
 
-function attentionCase(s: AttentionOptions, ctx: number, pos: number, qkRange = 1): OpCase {
+/** `chunk`: split-K, partials over chunks of that many positions merged by attention-combine. */
+function attentionCase(s: AttentionOptions, ctx: number, pos: number, qkRange = 1, chunk?: number): OpCase {
   return {
-    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} scale=${s.scale.toPrecision(4)} softcap=${s.softcap} window=${s.window} pos=${pos}/${ctx}`,
+    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} scale=${s.scale.toPrecision(4)} softcap=${s.softcap} window=${s.window} pos=${pos}/${ctx}${chunk ? ` split-K chunk=${chunk}` : ''}`,
     tol: TOL.attention,
     async run(device, cache, rng) {
       const kvDim = s.nKvHeads * s.headDim;
@@ -147,11 +148,9 @@ function attentionCase(s: AttentionOptions, ctx: number, pos: number, qkRange = 
         k.fill(1e4, 0, first * kvDim);
         v.fill(1e4, 0, first * kvDim);
       }
-      const out = storage(device, q.byteLength);
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: s.scale, SOFTCAP: s.softcap, WINDOW: s.window };
-      const got = await runKernel(device, cache, 'attention', { constants },
-        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4), out],
-        s.nHeads, out, q.byteLength);
+      const got = await runAttention(device, cache, constants,
+        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4)], 1, chunk);
       return { got: f32(got), want: attentionOptionsRef(q, k, v, pos, s) };
     },
   };
@@ -171,6 +170,10 @@ export function transformerOpCases(): OpCase[] {
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 50, window: 0 }, 80, 70, 4),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 16 }, 80, 70),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 533 }, 1100, 1090), // window starts mid-run
+    // Split-K: chunks of 256 (the model's are ATTENTION_CHUNK); the window ends mid-chunk, earlier chunks are empty.
+    attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 533 }, 1100, 1090, 1, 256),
+    attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 50, window: 0 }, 1100, 1000, 4, 256),
+    attentionCase({ ...shape, scale: 1 / 16, softcap: 0, window: 0 }, 1100, 100, 1, 256), // chunks past pos are empty
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 16 }, 80, 15),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 0, window: 1 }, 80, 40),
     attentionCase({ ...shape, scale: 1 / Math.sqrt(32), softcap: 20, window: 100 }, 200, 199, 4),
