@@ -4,8 +4,8 @@
 // The reference is llama.cpp on an F32 GGUF of the same dequantized weights, so both engines compute with
 // identical weights in f32: greedy ids over 32 steps must be llama.cpp's exactly, and every step's logits
 // (engine.logits, teacher-forced on llama.cpp's tokens) stay within the Node tests' tolerances (1e-4·max|logit|,
-// 1e-3 for GELU models: llama.cpp rounds GELU through f16). SwiftShader has no shader-f16, so these are the
-// f32 kernels. The full (architecture × type) grid runs in Node (test/quant-grid-*.test.ts).
+// 1e-3 for GELU models: llama.cpp rounds GELU through f16). Precision f32: the f32 kernels ('auto' would
+// pick q8 for the Q4_0/Q8_0 models on SwiftShader, a CPU adapter). The full (architecture × type) grid runs in Node (test/quant-grid-*.test.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ interface BrowserRun { promptIds: number[]; ids: number[]; streamed: number[]; l
 /** In the page: load through the worker, generate greedily from the text prompt, then the teacher-forced logits. */
 function runInPage(url: string, prompt: string, contextLength: number, steps: number, forced: number[][]): Promise<BrowserRun> {
   return tp.page.evaluate(async ({ url, prompt, contextLength, steps, forced }) => {
-    const engine = await window.hearth.createEngine(url, { contextLength });
+    const engine = await window.hearth.createEngine(url, { contextLength, precision: 'f32' }); // not 'auto': q8 for Q4_0/Q8_0 here
     try {
       const stream = engine.generate(prompt, { maxTokens: steps });
       const streamed: number[] = [];

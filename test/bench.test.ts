@@ -37,11 +37,14 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     const config = opened.readConfig();
     const tensors = opened.file.tensors;
     await opened.close();
+    // 'auto' on this CPU adapter, for a file of Q8_0 matrices: precision 'q8'.
+    assert.equal(r.node.precision, 'q8');
     // Embedding, then per layer: attn_norm, q, k, v, rope q, rope k | attention, o, residual, ffn_norm, gate, up, swiglu, down, residual;
-    // then output_norm, output, argmax.
-    assert.equal(r.dispatchesPerToken, 1 + 15 * config.blockCount + 3);
+    // then output_norm, output, argmax. q8 quantizes the input of each group of Q8_0 products first: q/k/v, o,
+    // gate/up and the output (ffn_down, 172 columns, is F16 in this file).
+    assert.equal(r.dispatchesPerToken, 1 + 15 * config.blockCount + 3 + 3 * config.blockCount + 1);
     assert.equal(r.submitsPerToken, 1);
-    assert.equal(r.gpuBytes, estimateGpuMemory(config, tensors, report.options.contextLength).total);
+    assert.equal(r.gpuBytes, estimateGpuMemory(config, tensors, report.options.contextLength, undefined, 'q8').total);
     const tied = !tensors.some((t) => t.name === 'output.weight');
     const weightBytes = tensors.filter((t) => tied || t.name !== 'token_embd.weight').reduce((s, t) => s + t.byteLength, 0);
     assert.equal(r.node.weightBytesPerToken, weightBytes);

@@ -11,6 +11,8 @@ import { inspectModel } from '../src/cli/inspect';
 import { createEngine } from '../src/index';
 import { MemorySource } from '../src/io/byte-source';
 import { readGGUF } from '../src/model/gguf';
+import { gpuBufferSize, prefillBatch, q8ScratchBytes } from '../src/model/memory';
+import type { ModelConfig } from '../src/model/config';
 import { repoRoot } from './helpers/browser';
 import { serveFiles } from './helpers/file-server';
 import { sharedPath } from './helpers/shared';
@@ -108,10 +110,11 @@ describe('hearth inspect (header only, no GPU)', () => {
     }
     for (const [name, bytes] of models) {
       const contextLength = 48;
-      const estimate = inspectModel(await readGGUF(new MemorySource(bytes, name)), contextLength).gpuMemory!;
       const engine = await createEngine(bytes, { contextLength });
       const actual = engine.model.gpuBytes;
+      const { precision } = engine.model; // 'auto' on this CPU adapter: q8 for the Q8_0 file
       await engine.dispose();
+      const estimate = inspectModel(await readGGUF(new MemorySource(bytes, name)), contextLength, undefined, precision).gpuMemory!;
       assert.equal(estimate.total, actual, `${name}: estimated ${estimate.total} bytes, the loader allocated ${actual} (keep src/model/memory.ts in step with the loader)`);
     }
   });
@@ -131,7 +134,11 @@ describe('hearth inspect (header only, no GPU)', () => {
     assert.equal(report.gpuMemory.weights, (q8 / 32) * 34 + layers * dim * ffn * 2 + (2 * layers + 1) * dim * 4);
     assert.equal(report.gpuMemory.kvCache, kvCache(2048));
     const f32 = JSON.parse((await cli(['inspect', '--model', STORIES, '--json'])).stdout);
-    assert.equal(report.gpuMemory.activations, f32.gpuMemory.activations, 'same config, same activations');
+    // 'auto' on this CPU adapter: q8 for the Q8_0 file (its activation scratch on top), the F32 file's own arithmetic for F32.
+    assert.equal(report.precision.chosen, 'q8');
+    assert.notEqual(f32.precision.chosen, 'q8');
+    const config = { embeddingLength: dim, headCount: 8, headDim, feedForwardLength: ffn } as ModelConfig;
+    assert.equal(report.gpuMemory.activations, f32.gpuMemory.activations + gpuBufferSize(q8ScratchBytes(config, prefillBatch(config, 2048))), 'same config, same activations, and the q8 scratch');
   });
 
   test('a URL works like a path (the header is read with Range requests)', async () => {

@@ -1,6 +1,7 @@
 // The f16-arithmetic path against the f32 path, model by model, on lavapipe (Node), whose adapter has
-// shader-f16, so 'auto' picks f16 here (Chromium's SwiftShader has none: engine-chromium.test.ts checks that
-// auto picks f32 there and that 'f16' is refused). Both precisions are fed the same context (f32's greedy
+// shader-f16, so 'auto' picks f16 here for models without Q4_0/Q8_0 matrices (those get 'q8' on a CPU
+// adapter: test/q8.test.ts), and 'f16' is asked for explicitly below (Chromium's SwiftShader has no f16:
+// engine-chromium.test.ts checks that auto picks f32 there and that 'f16' is refused). Both precisions are fed the same context (f32's greedy
 // continuation of a prompt, 32 steps); per-step logits must agree within 1e-2·max|logit|. Measured on
 // lavapipe: ≤ 1.7e-3 on stories260K (F32, Q8_0, Q4_K_M), ≤ 4.2e-3 on the tiny architecture models (dim 256),
 // and every model's f16 greedy run matched f32's for all 32 steps; that is reported, not asserted, because
@@ -26,7 +27,7 @@ function check(r: PrecisionComparison): string {
   const summary = `f16 vs f32 over ${STEPS} steps: max |Δlogit| ${worst.maxAbsDiff.toExponential(2)} = ${r.maxRelDiff.toExponential(2)}·max|logit|; ` +
     `greedy ids agree for ${r.greedyAgree}/${STEPS} steps; forced argmax agrees at ${r.steps.filter((s) => s.argmaxAgrees).length}/${STEPS}; ` +
     `min f32 top-2 margin ${Math.min(...r.steps.map((s) => s.margin)).toFixed(3)}`;
-  assert.deepEqual(r.chosen, { f32: 'f32', other: 'f16' }, "'auto' picks f16 on lavapipe (shader-f16)");
+  assert.deepEqual(r.chosen, { f32: 'f32', other: 'f16' }, "f16 (what 'auto' picks on lavapipe for the F32 models)");
   for (const [s, step] of r.steps.entries()) {
     const bound = REL_TOLERANCE * step.maxAbsLogit;
     assert.ok(step.maxAbsDiff <= bound, `step ${s}: |Δlogit| ${step.maxAbsDiff} > ${bound}; ${summary}`);
@@ -38,7 +39,7 @@ function check(r: PrecisionComparison): string {
 
 for (const file of ['stories260K.gguf', 'stories260K-Q8_0.gguf', 'stories260K-Q4_K_M.gguf']) {
   test(`${file}: f16 arithmetic within ${REL_TOLERANCE}·max|logit| of f32`, async (t) => {
-    t.diagnostic(check(await comparePrecisions(sharedPath('models/stories260K', file), 'Once upon a time', STEPS)));
+    t.diagnostic(check(await comparePrecisions(sharedPath('models/stories260K', file), 'Once upon a time', STEPS, 'f16')));
   });
 }
 
@@ -46,7 +47,7 @@ for (const file of ['stories260K.gguf', 'stories260K-Q8_0.gguf', 'stories260K-Q4
 const seen = new Set<TinyArch>();
 for (const c of ARCH_CASES.filter((a) => !seen.has(a.arch) && seen.add(a.arch))) {
   test(`${c.name}: f16 arithmetic within ${REL_TOLERANCE}·max|logit| of f32`, async (t) => {
-    t.diagnostic(check(await comparePrecisions(writeGGUF(tinyModelSpec(c.arch, c.options)), c.prompt, STEPS)));
+    t.diagnostic(check(await comparePrecisions(writeGGUF(tinyModelSpec(c.arch, c.options)), c.prompt, STEPS, 'f16')));
   });
 }
 
@@ -55,6 +56,13 @@ test('createEngine: the precision is chosen once at load, reported in ModelInfo,
   for (const [precision, chosen] of [[undefined, 'f16'], ['auto', 'f16'], ['f16', 'f16'], ['f32', 'f32']] as const) {
     const engine = await createEngine(stories, { contextLength: 32, precision });
     assert.equal(engine.model.precision, chosen, `precision ${precision}`);
+    await engine.dispose();
+  }
+  // A Q4_0 file on this CPU adapter: 'auto' is q8 (llama.cpp's CPU arithmetic); asked for, f16 still runs it.
+  const q4 = sharedPath('models/stories260K/stories260K-Q4_0.gguf');
+  for (const [precision, chosen] of [[undefined, 'q8'], ['auto', 'q8'], ['f16', 'f16']] as const) {
+    const engine = await createEngine(q4, { contextLength: 32, precision });
+    assert.equal(engine.model.precision, chosen, `Q4_0, precision ${precision}`);
     await engine.dispose();
   }
   await assert.rejects(createEngine(stories, { precision: 'f64' as never }), (e: unknown) =>

@@ -92,11 +92,20 @@ test('precision q8: the loader allocates the estimate (f32 bytes + the quantized
   assert.equal(report.gpuMemory.total, bytes.q8);
 });
 
-test("precision 'q8' where WGSL lacks dot4I8Packed is a ResourceError that says what to do; 'auto' never picks it", () => {
-  assert.throws(() => precisionFor('q8', false, 'Old Adapter', false), (e: unknown) =>
+test("'auto' is q8 on CPU adapters for models with q4_0/q8_0 matrices and where WGSL has dot4I8Packed; precision 'q8' without it is a ResourceError that says what to do", () => {
+  const adapter = (hasShaderF16: boolean, onCpu: boolean, packedIntegerDot?: boolean) => ({ adapter: 'X', hasShaderF16, onCpu, packedIntegerDot });
+  assert.throws(() => precisionFor('q8', adapter(false, true, false)), (e: unknown) =>
     e instanceof ResourceError && /packed_4x8_integer_dot_product/.test(e.message) && /Update the browser, or use precision 'auto'/.test(e.message));
-  assert.equal(precisionFor('q8', false, 'X', true), 'q8');
-  assert.equal(precisionFor('q8', true, 'X'), 'q8');
-  assert.equal(precisionFor('auto', false, 'X', true), 'f32');
-  assert.equal(precisionFor('auto', true, 'X', true), 'f16');
+  assert.equal(precisionFor('q8', adapter(false, false, true)), 'q8');
+  assert.equal(precisionFor('q8', adapter(true, false)), 'q8');
+  // CPU adapters (SwiftShader without shader-f16, lavapipe with it): q8 for q4_0/q8_0 models, else as on a GPU.
+  assert.equal(precisionFor('auto', adapter(false, true, true), true), 'q8');
+  assert.equal(precisionFor('auto', adapter(true, true), true), 'q8');
+  assert.equal(precisionFor(undefined, adapter(true, true), true), 'q8');
+  assert.equal(precisionFor('auto', adapter(false, true, true), false), 'f32');
+  assert.equal(precisionFor('auto', adapter(true, true), false), 'f16');
+  assert.equal(precisionFor('auto', adapter(false, true, false), true), 'f32'); // no dot4I8Packed: never q8
+  // GPUs: f16 where the adapter has it, else f32, whatever the weights.
+  assert.equal(precisionFor('auto', adapter(false, false, true), true), 'f32');
+  assert.equal(precisionFor('auto', adapter(true, false, true), true), 'f16');
 });

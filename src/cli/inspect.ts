@@ -1,6 +1,6 @@
 // `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
 // (metadata and tensor table; no tensor data is read and no GPU device is created). The precision line asks
-// the WebGPU adapter whether it has 'shader-f16', as loading would.
+// the WebGPU adapter what 'auto' would choose for this model (shader-f16, a CPU adapter), as loading would.
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
 import type { ModelPrecision } from '../gpu/shaders';
@@ -13,6 +13,7 @@ import { ggmlTypeName } from '../model/ggml-types';
 import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/gguf';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
 import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
+import { modelHasQ8Matrices } from '../model/tensors';
 import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader } from './args';
 
 export interface TensorTypeStats { count: number; bytes: number }
@@ -48,12 +49,15 @@ export interface PrecisionReport {
   problem: string | null;
 }
 
-/** Asks the adapter createEngine would get (no device is created) what `requested` resolves to. */
-export async function inspectPrecision(requested: PrecisionOption = 'auto'): Promise<PrecisionReport> {
+/**
+ * Asks the adapter createEngine would get (no device is created) what `requested` resolves to for a model that
+ * has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it on CPU adapters).
+ */
+export async function inspectPrecision(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<PrecisionReport> {
   const probe = await probeAdapter();
   if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' };
   try {
-    return { requested, chosen: precisionFor(requested, probe.hasShaderF16, probe.adapter, probe.packedIntegerDot), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
+    return { requested, chosen: precisionFor(requested, probe, q8Matrices), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
   } catch (e) {
     if (!(e instanceof HearthError)) throw e;
     return { requested, chosen: null, adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: e.message };
@@ -139,13 +143,25 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });
-  const precision = await inspectPrecision(requested);
+  const precision = await inspectPrecision(requested, hasQ8Matrices(header, quantize));
   const chosen = precision.chosen ?? undefined;
   const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen) : inspectOpenedModel(header, contextLength, chosen);
   if (!('metadata' in header)) await header.close();
   report.precision = precision;
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
+}
+
+/** modelHasQ8Matrices for a header as inspect reads it (after `quantize`); false when its config cannot be read. */
+function hasQ8Matrices(header: GGUFFile | OpenedModel, quantize?: LoadQuantization): boolean {
+  try {
+    if (!('metadata' in header)) return modelHasQ8Matrices(header.file, header.readConfig({ requireTensors: false }));
+    const file = quantize ? quantizeModelFile(header, quantize) : header;
+    return modelHasQ8Matrices(file, readModelConfig(file, { requireTensors: false }));
+  } catch (e) {
+    if (e instanceof HearthError) return false; // the report says why the model cannot load
+    throw e;
+  }
 }
 
 function formatReport(r: ModelReport): string {

@@ -34,29 +34,53 @@ export interface AcquiredDevice {
   packedIntegerDot?: boolean;
 }
 
-/** What a caller may ask for: 'auto' = f16 arithmetic where the device has 'shader-f16', else f32; or a ModelPrecision. */
+/**
+ * What a caller may ask for: 'auto' = q8 on CPU adapters for models with q4_0/q8_0 matrices, else f16 arithmetic
+ * where the device has 'shader-f16', else f32; or a ModelPrecision.
+ */
 export type PrecisionOption = 'auto' | ModelPrecision;
 const precisionOptions: readonly string[] = ['auto', 'f16', 'f32', 'q8'];
 
-/**
- * The arithmetic of the weight kernels for a request, chosen once at load: 'auto' (the default) is f16 where
- * the device has the 'shader-f16' feature and f32 elsewhere; 'f16' on a device without it is a ResourceError.
- */
-export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>): ModelPrecision {
-  const adapter = gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter';
-  return precisionFor(requested, gpu.device.features.has('shader-f16'), adapter, gpu.packedIntegerDot);
+/** What the precision choice needs to know of an adapter (an AcquiredDevice or an AdapterProbe). */
+export interface PrecisionTraits {
+  /** Its name, for error messages. */
+  adapter: string;
+  hasShaderF16: boolean;
+  /** As AcquiredDevice.packedIntegerDot. */
+  packedIntegerDot?: boolean;
+  /** runsOnCpu. */
+  onCpu: boolean;
 }
 
 /**
- * choosePrecision for an adapter that has (or lacks) 'shader-f16', and WGSL's packed integer dot product (false
- * only where the browser says it lacks it); `adapter` names it in the error.
+ * The arithmetic of the weight kernels for a request, chosen once at load (see precisionFor). `q8Matrices`:
+ * whether the model multiplies q4_0/q8_0 matrices (modelHasQ8Matrices); unknown before its header is read.
  */
-export function precisionFor(requested: PrecisionOption | undefined, hasShaderF16: boolean, adapter: string, packedIntegerDot = true): ModelPrecision {
+export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>, q8Matrices = false): ModelPrecision {
+  return precisionFor(requested, precisionTraits(gpu), q8Matrices);
+}
+
+export function precisionTraits(gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>): PrecisionTraits {
+  return {
+    adapter: gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter',
+    hasShaderF16: gpu.device.features.has('shader-f16'),
+    packedIntegerDot: gpu.packedIntegerDot,
+    onCpu: runsOnCpu(gpu.adapterInfo),
+  };
+}
+
+/**
+ * 'auto' (the default) is 'q8' on CPU adapters when the model has q4_0/q8_0 matrices (llama.cpp's CPU arithmetic:
+ * 1.7–2.4× faster decode there than float arithmetic), else f16 where the adapter has 'shader-f16', else f32.
+ * 'f16' without 'shader-f16', or 'q8' without WGSL's packed integer dot product, is a ResourceError.
+ */
+export function precisionFor(requested: PrecisionOption | undefined, traits: PrecisionTraits, q8Matrices = false): ModelPrecision {
   const option = requested ?? 'auto';
   if (!precisionOptions.includes(option)) {
     throw new InvalidRequestError(`precision must be 'auto', 'f16', 'f32' or 'q8', got ${JSON.stringify(option)}`);
   }
-  if (option === 'auto') return hasShaderF16 ? 'f16' : 'f32';
+  const { adapter, hasShaderF16, packedIntegerDot = true, onCpu } = traits;
+  if (option === 'auto') return onCpu && q8Matrices && packedIntegerDot ? 'q8' : hasShaderF16 ? 'f16' : 'f32';
   if (option === 'q8' && !packedIntegerDot) {
     throw new ResourceError("precision 'q8' needs WGSL's packed_4x8_integer_dot_product (dot4I8Packed), which this browser's WebGPU lacks (Chrome and Edge have it from version 123). Update the browser, or use precision 'auto'.");
   }
@@ -74,11 +98,7 @@ export function runsOnCpu(info: AcquiredDevice['adapterInfo']): boolean {
   return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|^software$/i.test(`${info.architecture}`) || /swiftshader|llvmpipe/i.test(info.description);
 }
 
-export interface AdapterProbe {
-  adapter: string;
-  hasShaderF16: boolean;
-  /** As AcquiredDevice.packedIntegerDot. */
-  packedIntegerDot?: boolean;
+export interface AdapterProbe extends PrecisionTraits {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
 }
@@ -97,6 +117,7 @@ export async function probeAdapter(): Promise<AdapterProbe | null> {
       adapter: info?.description || info?.vendor || 'unknown adapter',
       hasShaderF16: adapter.features.has('shader-f16'),
       packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'),
+      onCpu: runsOnCpu(adapterInfoOf(adapter)),
       // What acquireDevice will request: the adapter's own limits.
       maxBufferSize: adapter.limits.maxBufferSize,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -127,16 +148,21 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
     },
   });
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   return {
     device,
     hasShaderF16,
     packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'), // absent in older implementations
-    adapterInfo: {
-      vendor: info?.vendor ?? '',
-      architecture: info?.architecture ?? '',
-      description: info?.description ?? '',
-      isFallbackAdapter: (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? false,
-    },
+    adapterInfo: adapterInfoOf(adapter),
+  };
+}
+
+/** The adapter's info, with empty strings where an implementation leaves fields out. */
+function adapterInfoOf(adapter: GPUAdapter): AcquiredDevice['adapterInfo'] {
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? false,
   };
 }

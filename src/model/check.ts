@@ -21,7 +21,7 @@ import type { ModelFile } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
 import { readModelConfig } from './config';
 import { getOptionalString } from './gguf';
-import { modelTensorShapes } from './tensors';
+import { modelHasQ8Matrices, modelTensorShapes } from './tensors';
 
 export interface CheckModelOptions extends ModelFetchOptions {
   /** KV cache positions to plan for (as createEngine's contextLength; default min(trained context, 2048)). */
@@ -75,7 +75,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
   } else {
     try {
-      precision = precisionFor(options.precision, probe.hasShaderF16, probe.adapter, probe.packedIntegerDot);
+      precision = precisionFor(options.precision, probe); // 'auto' refined below once the weights are known
     } catch (e) {
       if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
       reasons.push(e.message);
@@ -120,6 +120,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
           break;
         }
       }
+      if (probe && precision) precision = precisionFor(options.precision, probe, modelHasQ8Matrices(file, config));
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
       const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
       const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });

@@ -13,6 +13,7 @@ import type { ModelInfo, ModelSource } from '../engine/types';
 import type { ModelConfig } from './config';
 import { ggmlTypeName } from './ggml-types';
 import { openModel, type OpenedModel } from './open';
+import { modelHasQ8Matrices } from './tensors';
 import type { LoadQuantization } from './quantize';
 import { TransformerModel } from './transformer';
 import { HeldBytes, heldBytesBound, uploadWeights } from './weights';
@@ -53,26 +54,27 @@ export interface LoadModelOptions extends ModelFetchOptions {
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
-  const precision = choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
+  choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
   if (options.splitAttention !== undefined && typeof options.splitAttention !== 'boolean') {
     throw new InvalidRequestError(`splitAttention must be true or false, got ${JSON.stringify(options.splitAttention)}`);
   }
   const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
-    return await loadFromSource(gpu, opened, options, precision);
+    return await loadFromSource(gpu, opened, options);
   } finally {
     // Everything the model needs is on the GPU now (or loading failed): let go of the files.
     await opened.close();
   }
 }
 
-async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options: LoadModelOptions, precision: ModelPrecision): Promise<LoadedModel> {
+async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options: LoadModelOptions): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   const checkAbort = () => { if (signal?.aborted) throw abortError('Model loading was aborted.'); };
   checkAbort();
 
   const { file, tokenizer } = source;
   const config = source.readConfig();
+  const precision = choosePrecision(options.precision, gpu, modelHasQ8Matrices(file, config)); // 'auto' depends on the weights
   const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength);
   checkAbort();
 

@@ -3,6 +3,8 @@
 import { FormatError } from '../errors';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { BiasedTensor, ModelConfig } from './config';
+import { weightDTypeForGGML } from '../gpu/quant-types';
+import { q8WeightTypes } from '../gpu/shaders';
 
 /** Every tensor the forward pass reads, with its ggml-order shape [ne0 (row length), ne1]. */
 export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
@@ -73,4 +75,16 @@ export function checkModelTensors(file: ModelFile, config: ModelConfig): void {
       throw new FormatError(`${file.source.name}: tensor '${name}' has shape [${t.dims.join(', ')}], expected [${shape.join(', ')}] from the metadata`);
     }
   }
+}
+
+/**
+ * Whether any weight matrix the model multiplies is q4_0 or q8_0: the products precision 'q8' runs as integer
+ * dot products, so 'auto' picks it on CPU adapters for such models.
+ */
+export function modelHasQ8Matrices(file: ModelFile, config: ModelConfig): boolean {
+  return [...modelTensorShapes(config)].some(([name, dims]) => {
+    const type = dims.length > 1 ? file.tensorsByName.get(name)?.type : undefined;
+    const dtype = type === undefined ? undefined : weightDTypeForGGML(type);
+    return dtype !== undefined && q8WeightTypes.has(dtype);
+  });
 }
