@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { WeightDType } from '../src/gpu/quant-types';
-import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { closeLlamaCpp, compareStep, openOracle, type StepReport } from './helpers/llama-cpp';
 import { quantizeModel } from './helpers/quantized-models';
 import { ARCH_CASES, tinyModelSpec, type ArchCase } from './helpers/tiny-models';
@@ -43,8 +43,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-arch-chromium-'));
   server = await startTestServer({ server: { fs: { allow: [dir] } } });
   browser = await launchChromium();
-  tp = await openPage(browser, `${server.url}/test/browser/engine.html`);
-  await tp.page.waitForFunction(() => window.hearthReady === true, undefined, { timeout: 60_000 });
+  tp = await openEnginePage(browser, server.url);
 });
 
 after(async () => {

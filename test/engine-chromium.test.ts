@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { sharedPath } from './helpers/shared';
 import type * as Hearth from '../src/index';
 
@@ -32,8 +32,7 @@ const fsUrl = (path: string) => `/@fs${path}`;
 before(async () => {
   server = await startTestServer({ server: { fs: { allow: [sharedPath()] } } });
   browser = await launchChromium();
-  tp = await openPage(browser, `${server.url}/test/browser/engine.html`);
-  await tp.page.waitForFunction(() => window.hearthReady === true, undefined, { timeout: 60_000 });
+  tp = await openEnginePage(browser, server.url);
 });
 
 after(async () => {

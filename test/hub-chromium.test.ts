@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type * as Hearth from '../src/index';
-import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { LocalHub } from './helpers/hub-server';
 import { sharedPath } from './helpers/shared';
 
@@ -35,11 +35,7 @@ after(async () => {
   await hub?.stop().catch(() => {});
 });
 
-async function enginePage(): Promise<TestPage> {
-  const tp = await openPage(browser, `${server.url}/test/browser/engine.html`);
-  await tp.page.waitForFunction(() => window.hearthReady === true, undefined, { timeout: 60_000 });
-  return tp;
-}
+const enginePage = (): Promise<TestPage> => openEnginePage(browser, server.url);
 
 interface LoadResult { ok: boolean; logits?: number[]; phases?: string[]; name?: string; code?: string; message?: string }
 

@@ -7,7 +7,7 @@ import { TextStreamer } from '../tokenizer/text-stream';
 import type { tokenEntry as TokenEntry } from '../tokenizer/token-bytes';
 import { GpuSampler } from './gpu-sampler';
 import type { TokenConstraint } from './json/constraint';
-import { isPlainGreedy, normalizeRequest, type GenerateRequest, type RequestOptions } from './options';
+import { isPlainGreedy, normalizeRequest, type RequestOptions } from './options';
 import { StopStringMatcher } from './stop-strings';
 import type { GenerationResult, TokenChunk, TokenLogprob } from './types';
 

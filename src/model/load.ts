@@ -2,7 +2,6 @@
 // tokenizer → weights on the GPU → pipelines.
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
-import type { ModelPrecision } from '../gpu/shaders';
 import { choosePrecision, runsOnCpu, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
 import { InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from '../io/byte-source';

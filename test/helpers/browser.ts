@@ -83,3 +83,10 @@ export async function openPage(browser: Browser, url: string): Promise<TestPage>
     close: () => context.close(),
   };
 }
+
+/** Opens the engine test page (test/browser/engine.html, which exposes `window.hearth`) and waits until it is ready. */
+export async function openEnginePage(browser: Browser, serverUrl: string): Promise<TestPage> {
+  const tp = await openPage(browser, `${serverUrl}/test/browser/engine.html`);
+  await tp.page.waitForFunction(() => (window as unknown as { hearthReady?: boolean }).hearthReady === true, undefined, { timeout: 60_000 });
+  return tp;
+}

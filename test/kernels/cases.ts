@@ -9,8 +9,8 @@ import { packF16 } from '../reference/f16';
 import { dequantize } from '../reference/quant';
 import { quantize, randomBlockBytes, toWords } from '../helpers/quantize';
 import {
-  addRef, argmaxRef, attentionRef, embeddingRef, matvecRef, randomRef, rmsnormRef, ropeRef, ropeTableRef, swigluRef,
-  type AttentionShape, type RopeShape,
+  addRef, argmaxRef, embeddingRef, matvecRef, randomRef, rmsnormRef, ropeRef, ropeTableRef, swigluRef,
+  type RopeShape,
 } from '../reference/kernels';
 import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
 import { transformerOpCases } from './transformer-op-cases';
@@ -18,7 +18,7 @@ import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { compare, EXACT, failed, notApplicable, runAttention, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
+import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
 
@@ -37,7 +37,6 @@ const TOL = {
   rmsnorm: { atol: 1e-6, rtol: 1e-5 },
   matvec: (cols: number): Tolerance => ({ atol: 1e-6 * Math.sqrt(cols), rtol: 1e-5 }),
   rope: { atol: 1e-6, rtol: 1e-5 },
-  attention: { atol: 2e-6, rtol: 1e-5 },
   add: EXACT,
   swiglu: { atol: 1e-6, rtol: 1e-5 },
   argmax: EXACT,
@@ -147,26 +146,6 @@ function ropeCase(s: RopeShape, ctx: number, pos: number): KernelCase {
   };
 }
 
-function attentionCase(s: AttentionShape, ctx: number, pos: number, scale = 1): KernelCase {
-  return {
-    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx}${scale === 1 ? '' : ` |q|,|k|<${scale}`}`,
-    tol: TOL.attention,
-    async run(device, cache, rng) {
-      const kvDim = s.nKvHeads * s.headDim;
-      const q = randomFloats(rng, s.nHeads * s.headDim, -scale, scale);
-      const k = randomFloats(rng, ctx * kvDim, -scale, scale);
-      const v = randomFloats(rng, ctx * kvDim);
-      // Positions after pos hold poison: reading any of them would show up as a huge error.
-      k.fill(1e4, (pos + 1) * kvDim);
-      v.fill(1e4, (pos + 1) * kvDim);
-      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: 1 / Math.sqrt(s.headDim), SOFTCAP: 0, WINDOW: 0 };
-      const got = await runAttention(device, cache, constants,
-        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, s.nHeads * ctx * 4)], 1);
-      return { got: f32(got), want: attentionRef(q, k, v, pos, s) };
-    },
-  };
-}
-
 function addCase(n: number): KernelCase {
   return {
     name: `add n=${n}`,
@@ -250,19 +229,6 @@ export function kernelCases(): KernelCase[] {
       ropeCase({ nHeads: 32, headDim: 128, rotDim: 128, neox, freqBase: 1e6 }, 4096, 4000),
     );
   }
-  cases.push(
-    attentionCase({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 0),
-    attentionCase({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 31),
-    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 0),
-    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 70),
-    attentionCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 199),
-    attentionCase({ nHeads: 2, nKvHeads: 1, headDim: 128 }, 100, 99),
-    attentionCase({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 80, 65),
-    attentionCase({ nHeads: 4, nKvHeads: 2, headDim: 64 }, 128, 127, 4),
-    // Past 512 positions each thread owns several runs of 8; 1101 positions end mid-run; head_dim 4 is one vec4.
-    attentionCase({ nHeads: 2, nKvHeads: 1, headDim: 64 }, 1200, 1100),
-    attentionCase({ nHeads: 3, nKvHeads: 3, headDim: 4 }, 600, 530),
-  );
   cases.push(addCase(1), addCase(100), addCase(4097), swigluCase(1), swigluCase(100), swigluCase(4097));
   cases.push(
     argmaxCase('tie at 3 and 7', 10, (l) => { l[3] = 50; l[7] = 50; }),

@@ -156,9 +156,24 @@ function attentionCase(s: AttentionOptions, ctx: number, pos: number, qkRange = 
   };
 }
 
+/** Attention as most models run it: scale 1/√headDim, no soft-cap, no window. */
+const plainAttention = (s: { nHeads: number; nKvHeads: number; headDim: number }, ctx: number, pos: number, qkRange = 1) =>
+  attentionCase({ ...s, scale: 1 / Math.sqrt(s.headDim), softcap: 0, window: 0 }, ctx, pos, qkRange);
+
 export function transformerOpCases(): OpCase[] {
   const shape = { nHeads: 4, nKvHeads: 2, headDim: 32 };
   return [
+    plainAttention({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 0),
+    plainAttention({ nHeads: 4, nKvHeads: 4, headDim: 16 }, 32, 31),
+    plainAttention({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 0),
+    plainAttention({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 70),
+    plainAttention({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 199),
+    plainAttention({ nHeads: 2, nKvHeads: 1, headDim: 128 }, 100, 99),
+    plainAttention({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 80, 65),
+    plainAttention({ nHeads: 4, nKvHeads: 2, headDim: 64 }, 128, 127, 4),
+    // Past 512 positions each thread owns several runs of 8; 1101 positions end mid-run; head_dim 4 is one vec4.
+    plainAttention({ nHeads: 2, nKvHeads: 1, headDim: 64 }, 1200, 1100),
+    plainAttention({ nHeads: 3, nKvHeads: 3, headDim: 4 }, 600, 530),
     rmsnormRowsCase(1, 100), rmsnormRowsCase(8, 64), rmsnormRowsCase(5, 128),
     layernormCase(1, 0), layernormCase(100, 0), layernormCase(768, 50), layernormCase(4097, -3),
     geluCase(1, 3), geluCase(1000, 4), geluCase(1000, 40),
