@@ -174,15 +174,19 @@ export class TransformerModel {
         SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
         SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : contextLength,
       };
-      const attentionInputs = [buf.step, buf.q, kCache, vCache, buf.scores];
-      const afterCache: Dispatch[] = attPartials ? [
-        // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos], chunk by chunk, then merged
-        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), [...attentionInputs, attPartials]),
-        await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
-          tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]),
-      ] : [
-        await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount), [...attentionInputs, buf.att]),
-      ];
+      // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split)
+      const attentionBindings = [buf.step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att];
+      const attention = await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), attentionBindings);
+      if (B > 1 && !windowed) {
+        // Prefill: tokens in pairs, each k and v read serving both (their windows would start apart).
+        attention.batched = await d.make(`${l}.attention (pairs)`, 'attention', { ...attentionConstants, TOKENS: 2 },
+          (tokens) => [headCount * splits, Math.ceil(tokens / 2)], attentionBindings);
+      }
+      const afterCache: Dispatch[] = [attention];
+      if (attPartials) {
+        afterCache.push(await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
+          tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]));
+      }
       afterCache.push(
         ...await project(buf.att, qDim, [[`${l}.o`, w.o, buf.xb2]]), // xb2 = Wo att (+ bo)           [dim]
         ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)

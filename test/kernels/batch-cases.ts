@@ -139,7 +139,7 @@ function ropeBatchCase(s: RopeShape, ctx: number, pos: number, tokens: number): 
 function attentionBatchCase(s: AttentionShape, ctx: number, pos: number, tokens: number, chunk?: number): BatchCase {
   const n = s.nHeads * s.headDim;
   return {
-    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx} tokens=${tokens} (causal)${chunk ? ` split-K chunk=${chunk}` : ''}`,
+    name: `attention heads=${s.nHeads} kv_heads=${s.nKvHeads} head_dim=${s.headDim} pos=${pos}/${ctx} tokens=${tokens} in pairs (causal)${chunk ? ` split-K chunk=${chunk}` : ''}`,
     tol: TOL.attention,
     async run(device, cache, rng) {
       const kvDim = s.nKvHeads * s.headDim;
@@ -149,8 +149,9 @@ function attentionBatchCase(s: AttentionShape, ctx: number, pos: number, tokens:
       k.fill(1e4, (pos + tokens) * kvDim);
       v.fill(1e4, (pos + tokens) * kvDim);
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, CTX: ctx, SCALE: 1 / Math.sqrt(s.headDim), SOFTCAP: 0, WINDOW: 0 };
+      // In pairs of tokens, as prefill runs it (scores for the odd batch's phantom token too).
       const got = await runAttention(device, cache, constants,
-        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, tokens * s.nHeads * ctx * 4)], tokens, chunk);
+        [uniformWords(device, [pos]), storage(device, q), storage(device, k), storage(device, v), storage(device, (tokens + 1) * s.nHeads * ctx * 4)], tokens, chunk, true);
       return { got: f32(got), want: perToken(tokens, n, (t) => attentionRef(q.subarray(t * n, (t + 1) * n), k, v, pos + t, s)) };
     },
   };
@@ -204,6 +205,8 @@ export function batchCases(): BatchCase[] {
     attentionBatchCase({ nHeads: 8, nKvHeads: 4, headDim: 64 }, 200, 70, 32),
     attentionBatchCase({ nHeads: 6, nKvHeads: 6, headDim: 20 }, 130, 60, 70),
     attentionBatchCase({ nHeads: 4, nKvHeads: 2, headDim: 16 }, 300, 90, 40, 100), // the batch crosses a chunk boundary
+    attentionBatchCase({ nHeads: 4, nKvHeads: 2, headDim: 16 }, 300, 95, 9, 100), // a pair straddles it; an odd batch
+    attentionBatchCase({ nHeads: 2, nKvHeads: 1, headDim: 64 }, 1100, 1000, 33), // runs past 512 positions, an odd batch
     layernormRowsCase(5, 100),
     biasAddCase(7, 33),
   );

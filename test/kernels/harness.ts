@@ -85,21 +85,27 @@ export async function runKernel(
 }
 
 /**
- * attention.wgsl over `tokens` tokens (`inputs`: step, q, k cache, v cache, scores scratch; `constants` as the
- * model sets them): unsplit, one workgroup per (head, token); or, given `chunk`, split-K as the model runs long
- * contexts: ceil(CTX / chunk) partials per (head, token), read back, then merged by attention-combine.wgsl.
- * Returns the output [tokens, heads, headDim] f32.
+ * attention.wgsl over `tokens` tokens (`inputs`: step, q, k cache, v cache, and the scores scratch, which must hold
+ * `pairs ? tokens rounded up to even : tokens` rows; `constants` as the model sets them): one workgroup per (head,
+ * token), or with `pairs` per (head, pair of tokens) as prefill runs it (the last pair of an odd batch has a
+ * phantom second token, as in the model, whose rows exist but are not compared); with `chunk`, split-K as the
+ * model runs long contexts: ceil(CTX / chunk) partials per (head, token), read back, then merged by
+ * attention-combine.wgsl. Returns the output [tokens, heads, headDim] f32.
  */
-export async function runAttention(device: GPUDevice, cache: KernelCache, constants: Record<string, number>, inputs: GPUBuffer[], tokens: number, chunk?: number): Promise<ArrayBuffer> {
+export async function runAttention(device: GPUDevice, cache: KernelCache, constants: Record<string, number>, inputs: GPUBuffer[], tokens: number, chunk?: number, pairs = false): Promise<ArrayBuffer> {
   const heads = constants.N_HEADS!, headDim = constants.HEAD_DIM!;
+  const perGroup = pairs ? 2 : 1;
+  const rows = Math.ceil(tokens / perGroup) * perGroup; // phantom rows are written too: they must exist
   const outBytes = 4 * tokens * heads * headDim;
-  const out = storage(device, outBytes, 'attention out');
-  if (chunk === undefined) return runKernel(device, cache, 'attention', { constants }, [...inputs, out], [heads, tokens], out, outBytes);
+  const out = storage(device, 4 * rows * heads * headDim, 'attention out');
+  const grid = (x: number) => [x, rows / perGroup] as const;
+  const kernel = { ...constants, TOKENS: perGroup };
+  if (chunk === undefined) return runKernel(device, cache, 'attention', { constants: kernel }, [...inputs, out], grid(heads), out, outBytes);
   const splits = Math.ceil(constants.CTX! / chunk);
   const partialBytes = 4 * tokens * heads * splits * (headDim + 4);
-  const partials = storage(device, partialBytes, 'attention partials');
-  const partialWords = await runKernel(device, cache, 'attention', { constants: { ...constants, SPLITS: splits, CHUNK: chunk } },
-    [...inputs, partials], [heads * splits, tokens], partials, partialBytes);
+  const partials = storage(device, 4 * rows * heads * splits * (headDim + 4), 'attention partials');
+  const partialWords = await runKernel(device, cache, 'attention', { constants: { ...kernel, SPLITS: splits, CHUNK: chunk } },
+    [...inputs, partials], grid(heads * splits), partials, partialBytes);
   return runKernel(device, cache, 'attention-combine', { constants: { N_HEADS: heads, HEAD_DIM: headDim, SPLITS: splits } },
     [storage(device, new Uint8Array(partialWords), 'attention partials'), out], [workgroups((heads * headDim) / 4), tokens], out, outBytes);
 }
