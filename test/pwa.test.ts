@@ -112,7 +112,7 @@ test('after one online visit the app starts and chats offline; a new version wai
         r?.update().catch(() => {});
       }
       return r?.waiting?.state === 'installed';
-    }, null, 'the new version to install');
+    }, null, 'the new version to install', 150_000); // the install competes with the reply for the 2 cores
     const during = await page.evaluate(() => ({ state: document.body.dataset.state, chars: document.querySelector('.message.assistant.streaming .content')?.textContent?.length ?? 0 }));
     assert.equal(during.state, 'generating', 'the new version waits while the reply streams');
     // The reply goes on streaming with the new version installed.
