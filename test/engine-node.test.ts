@@ -7,7 +7,7 @@ import { serveFiles } from './helpers/file-server';
 import { sharedPath } from './helpers/shared';
 
 let engine: Engine;
-// f32 arithmetic pinned: ids and logits are compared with llama2.c's ('auto' would pick f16 on lavapipe).
+// f32 arithmetic pinned: ids and logits are compared with llama2.c's (pinned, whatever 'auto' picks on the adapter).
 before(async () => { engine = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 512, precision: 'f32' }); });
 after(async () => { await engine.dispose(); });
 

@@ -1,7 +1,7 @@
 // stories260K through the whole Node stack, against llama2.c's greedy outputs and logits: the F32 file, and
 // every quantized file against llama2.c run on that file's weights dequantized exactly as ggml does (the
 // dequant_f32_refs), which is what Hearth computes: raw blocks on the GPU, dequantized in registers, f32 math
-// (precision 'f32' pinned: 'auto' picks f16 arithmetic on lavapipe, which test/precision.test.ts holds to a tolerance of this path).
+// (precision 'f32' pinned: 'auto' depends on the adapter and the file; test/precision.test.ts and test/q8.test.ts hold f16 and q8 to tolerances of this path).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

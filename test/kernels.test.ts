@@ -118,9 +118,9 @@ describe('kernels on Node WebGPU (Dawn)', () => {
   test('every kernel matches its CPU twin', async (t) => {
     t.diagnostic(`adapter: ${gpu.adapterInfo.vendor} ${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
     const results = await runKernelCases(gpu.device);
-    // lavapipe has shader-f16: 'auto' picks f16 here, and the f16-arithmetic cases must really run.
+    // lavapipe has shader-f16: 'f16' can be asked for here, and the f16-arithmetic cases must really run.
     assert.ok(gpu.device.features.has('shader-f16'), 'Node\'s lavapipe adapter is expected to have shader-f16');
-    assert.equal(choosePrecision('auto', gpu), 'f16');
+    assert.equal(choosePrecision('f16', gpu), 'f16');
     const f16 = results.filter((r) => r.name.includes('f16-math'));
     assert.ok(f16.length >= 11 && f16.every((r) => !r.skipped), `f16-arithmetic cases must run on lavapipe: ${f16.length}`);
     await reportCases(t, 'node', results);
@@ -164,9 +164,13 @@ describe('kernels on Node WebGPU (Dawn)', () => {
     assert.equal(new KernelCache(gpu.device).precision, 'f32');
   });
 
-  test('choosePrecision: auto follows shader-f16; f16 without it is a ResourceError; bad values are rejected', () => {
+  test('choosePrecision: auto is f32 on this CPU adapter (q8 for Q4_0/Q8_0 models), f16 on GPUs with shader-f16; f16 without it is a ResourceError; bad values are rejected', () => {
     const without = { ...gpu, device: { features: new Set<string>() } as unknown as GPUDevice, adapterInfo: { ...gpu.adapterInfo, description: 'SwiftShader' } };
-    assert.equal(choosePrecision(undefined, gpu), gpu.device.features.has('shader-f16') ? 'f16' : 'f32');
+    assert.equal(choosePrecision(undefined, gpu), 'f32'); // lavapipe emulates f16 arithmetic
+    assert.equal(choosePrecision(undefined, gpu, true), 'q8');
+    const gpuWithF16 = { ...gpu, adapterInfo: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', isFallbackAdapter: false } };
+    assert.equal(choosePrecision(undefined, gpuWithF16), 'f16');
+    assert.equal(choosePrecision(undefined, gpuWithF16, true), 'f16');
     assert.equal(choosePrecision('f32', gpu), 'f32');
     assert.equal(choosePrecision('auto', without), 'f32');
     assert.equal(choosePrecision('f32', without), 'f32');

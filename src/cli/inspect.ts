@@ -45,6 +45,8 @@ export interface PrecisionReport {
   /** The adapter's description; null without WebGPU. */
   adapter: string | null;
   shaderF16: boolean | null;
+  /** Whether the adapter runs on the CPU (runsOnCpu: 'auto' is f32 or q8 there); null without WebGPU. */
+  onCpu: boolean | null;
   /** Why `chosen` is null. */
   problem: string | null;
 }
@@ -55,12 +57,13 @@ export interface PrecisionReport {
  */
 export async function inspectPrecision(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<PrecisionReport> {
   const probe = await probeAdapter();
-  if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' };
+  if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, onCpu: null, problem: 'no WebGPU adapter on this machine' };
+  const adapter = { adapter: probe.adapter, shaderF16: probe.hasShaderF16, onCpu: probe.onCpu };
   try {
-    return { requested, chosen: precisionFor(requested, probe, q8Matrices), adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: null };
+    return { requested, chosen: precisionFor(requested, probe, q8Matrices), ...adapter, problem: null };
   } catch (e) {
     if (!(e instanceof HearthError)) throw e;
-    return { requested, chosen: null, adapter: probe.adapter, shaderF16: probe.hasShaderF16, problem: e.message };
+    return { requested, chosen: null, ...adapter, problem: e.message };
   }
 }
 
@@ -188,7 +191,10 @@ function formatReport(r: ModelReport): string {
 
 function formatPrecision(p: PrecisionReport): string {
   if (!p.chosen) return `unknown: ${p.problem}`;
-  const why = p.requested === 'auto' ? `auto: ${p.adapter} ${p.shaderF16 ? 'has' : 'lacks'} shader-f16` : `requested, on ${p.adapter}`;
+  const auto = p.onCpu
+    ? `auto: ${p.adapter} runs on the CPU${p.chosen === 'q8' ? ' and the model has Q4_0/Q8_0 matrices' : ''}`
+    : `auto: ${p.adapter} ${p.shaderF16 ? 'has' : 'lacks'} shader-f16`;
+  const why = p.requested === 'auto' ? auto : `requested, on ${p.adapter}`;
   return `${p.chosen} arithmetic in the weight kernels (${why})`;
 }
 

@@ -35,8 +35,8 @@ export interface AcquiredDevice {
 }
 
 /**
- * What a caller may ask for: 'auto' = q8 on CPU adapters for models with q4_0/q8_0 matrices, else f16 arithmetic
- * where the device has 'shader-f16', else f32; or a ModelPrecision.
+ * What a caller may ask for: 'auto' = on CPU adapters q8 for models with q4_0/q8_0 matrices, else f32; on GPUs f16
+ * arithmetic where the device has 'shader-f16', else f32; or a ModelPrecision.
  */
 export type PrecisionOption = 'auto' | ModelPrecision;
 const precisionOptions: readonly string[] = ['auto', 'f16', 'f32', 'q8'];
@@ -70,8 +70,9 @@ export function precisionTraits(gpu: Pick<AcquiredDevice, 'device' | 'adapterInf
 }
 
 /**
- * 'auto' (the default) is 'q8' on CPU adapters when the model has q4_0/q8_0 matrices (llama.cpp's CPU arithmetic:
- * 1.7–2.4× faster decode there than float arithmetic), else f16 where the adapter has 'shader-f16', else f32.
+ * 'auto' (the default): on CPU adapters 'q8' when the model has q4_0/q8_0 matrices (llama.cpp's CPU arithmetic:
+ * 1.7–2.4× faster decode there than float arithmetic), else f32 (lavapipe emulates f16 arithmetic: an F16 model
+ * decoded 1.4× and prefilled 1.6× faster in f32); on GPUs f16 where the adapter has 'shader-f16', else f32.
  * 'f16' without 'shader-f16', or 'q8' without WGSL's packed integer dot product, is a ResourceError.
  */
 export function precisionFor(requested: PrecisionOption | undefined, traits: PrecisionTraits, q8Matrices = false): ModelPrecision {
@@ -80,7 +81,10 @@ export function precisionFor(requested: PrecisionOption | undefined, traits: Pre
     throw new InvalidRequestError(`precision must be 'auto', 'f16', 'f32' or 'q8', got ${JSON.stringify(option)}`);
   }
   const { adapter, hasShaderF16, packedIntegerDot = true, onCpu } = traits;
-  if (option === 'auto') return onCpu && q8Matrices && packedIntegerDot ? 'q8' : hasShaderF16 ? 'f16' : 'f32';
+  if (option === 'auto') {
+    if (onCpu) return q8Matrices && packedIntegerDot ? 'q8' : 'f32';
+    return hasShaderF16 ? 'f16' : 'f32';
+  }
   if (option === 'q8' && !packedIntegerDot) {
     throw new ResourceError("precision 'q8' needs WGSL's packed_4x8_integer_dot_product (dot4I8Packed), which this browser's WebGPU lacks (Chrome and Edge have it from version 123). Update the browser, or use precision 'auto'.");
   }

@@ -6,7 +6,7 @@ import type { ModelSource } from '../../src/engine/types';
 import type { LoadQuantization } from '../../src/model/quantize';
 
 export interface PrecisionComparison {
-  /** ModelInfo.precision of the two loads: the f32 reference and the other ('auto' must have chosen f16 where the device has shader-f16). */
+  /** ModelInfo.precision of the two loads: the f32 reference and the other (what 'auto' chose, when asked for). */
   chosen: { f32: string; other: string };
   promptIds: number[];
   /** f32 greedy ids: the context both precisions are fed. */
