@@ -28,10 +28,11 @@ export interface LoadOptions extends ModelFetchOptions {
    * Arithmetic of the weight kernels, chosen once at load. 'auto' (default): on CPU adapters (SwiftShader,
    * lavapipe), 'q8' for models with q4_0 or q8_0 matrices, as llama.cpp does on CPUs, else f32 (they emulate
    * f16); on GPUs f16 where the adapter has the 'shader-f16' feature (faster with native f16; logits differ
-   * from f32 by about 1e-3 relative), else f32. 'f32' gives the reference results on any device; 'f16' where unsupported is a
-   * ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized to 8 bits per block
-   * of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): 1.7–2.4× faster decode on CPU
-   * adapters, logits within about 2% of f32's largest, and llama.cpp's kind of drift in long greedy runs.
+   * from f32 by about 1e-3 relative), else f32. 'f32' gives the reference results on any device; 'f16' where
+   * unsupported is a ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized
+   * to 8 bits per block of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): 1.7–2.4×
+   * faster decode on CPU adapters, logits within about 2% of f32's largest, and llama.cpp's kind of drift in
+   * long greedy runs.
    */
   precision?: 'auto' | 'f16' | 'f32' | 'q8';
   /**

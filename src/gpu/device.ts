@@ -60,7 +60,7 @@ export function choosePrecision(requested: PrecisionOption | undefined, gpu: Pic
   return precisionFor(requested, precisionTraits(gpu), q8Matrices);
 }
 
-export function precisionTraits(gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>): PrecisionTraits {
+function precisionTraits(gpu: Pick<AcquiredDevice, 'device' | 'adapterInfo' | 'packedIntegerDot'>): PrecisionTraits {
   return {
     adapter: gpu.adapterInfo.description || gpu.adapterInfo.vendor || 'this WebGPU adapter',
     hasShaderF16: gpu.device.features.has('shader-f16'),
@@ -99,7 +99,7 @@ export function precisionFor(requested: PrecisionOption | undefined, traits: Pre
  * workgroup per head already keeps every core busy, and split-K attention's extra workgroups only cost.
  */
 export function runsOnCpu(info: AcquiredDevice['adapterInfo']): boolean {
-  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|^software$/i.test(`${info.architecture}`) || /swiftshader|llvmpipe/i.test(info.description);
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`);
 }
 
 export interface AdapterProbe extends PrecisionTraits {

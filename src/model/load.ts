@@ -1,9 +1,8 @@
 // From a model source to a runnable model: open (a GGUF or a safetensors repo, src/model/open.ts) → config →
 // tokenizer → weights on the GPU → pipelines.
-import { abortError, ResourceError } from '../errors';
+import { abortError, InvalidRequestError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
 import { choosePrecision, runsOnCpu, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
-import { InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import { openUrlSource } from '../io/url-source';
@@ -47,7 +46,7 @@ export interface LoadModelOptions extends ModelFetchOptions {
   splitAttention?: boolean;
   /** Quantize float weight matrices at load (LoadOptions.quantize). */
   quantize?: LoadQuantization;
-  /** Arithmetic of the weight kernels (LoadOptions.precision): 'auto' (default) = f16 with shader-f16, else f32. */
+  /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default) depends on the adapter and the weights (precisionFor). */
   precision?: PrecisionOption;
 }
 
