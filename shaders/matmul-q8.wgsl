@@ -6,28 +6,27 @@
 // q8 activation preamble (dtype/q8-act.wgsl).
 // Dispatch (ceil(ROWS / 64), ceil(tokens / TILE)); xq and out hold whole tiles of token rows, so tokens need
 // no bounds check. Rows past ROWS re-read the last row and are not written; ROW_START places a row block's rows.
+// Entry points (common/matmul-entry.wgsl) as matmul.wgsl's, calling tile_sums below.
 
 override ROWS: u32;
 override COLS: u32; // a multiple of 32
-override OUT_STRIDE: u32; // elements per output row: all rows of W
+override OUT_STRIDE: u32; // elements per output row of main: all rows of W
 override ROW_START: u32 = 0u;
 
 const TILE: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> xq: array<u32>;            // [tokens, COLS / 32, 10] (quantize-q8.wgsl)
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [tokens, OUT_STRIDE]
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [tokens, OUT_STRIDE] (main), [tokens, Q_ROWS], [tokens, ROWS / 2]
 
-@compute @workgroup_size(16)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = 4u * gid.x;
-  if (r0 >= ROWS) { return; }
-  let row0 = r0 * COLS;
-  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
-  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
-  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
+/// Σ_c W[r, c] · x[t, c] for the four rows r of `rows` and the tile's four tokens t: column t holds token t's sums.
+fn tile_sums(rows: vec4<u32>, tile: u32) -> mat4x4<f32> {
+  let row0 = rows.x * COLS;
+  let row1 = rows.y * COLS;
+  let row2 = rows.z * COLS;
+  let row3 = rows.w * COLS;
   let tokenWords = COLS / 32u * 10u; // xq words per token
-  let x0 = gid.y * TILE * tokenWords; // the tile's first token
+  let x0 = tile * TILE * tokenWords; // the tile's first token
   // acc<row>_<token>
   var acc0_0 = 0.0; var acc0_1 = 0.0; var acc0_2 = 0.0; var acc0_3 = 0.0;
   var acc1_0 = 0.0; var acc1_1 = 0.0; var acc1_2 = 0.0; var acc1_3 = 0.0;
@@ -48,9 +47,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w3 = q8_block(row3 + c);
     acc3_0 += block_product(w3, a0); acc3_1 += block_product(w3, a1); acc3_2 += block_product(w3, a2); acc3_3 += block_product(w3, a3);
   }
-  let o = gid.y * TILE * OUT_STRIDE + ROW_START + r0; // (row r0, the tile's first token)
-  out[o] = acc0_0; out[o + OUT_STRIDE] = acc0_1; out[o + 2u * OUT_STRIDE] = acc0_2; out[o + 3u * OUT_STRIDE] = acc0_3;
-  if (r0 + 1u < ROWS) { out[o + 1u] = acc1_0; out[o + 1u + OUT_STRIDE] = acc1_1; out[o + 1u + 2u * OUT_STRIDE] = acc1_2; out[o + 1u + 3u * OUT_STRIDE] = acc1_3; }
-  if (r0 + 2u < ROWS) { out[o + 2u] = acc2_0; out[o + 2u + OUT_STRIDE] = acc2_1; out[o + 2u + 2u * OUT_STRIDE] = acc2_2; out[o + 2u + 3u * OUT_STRIDE] = acc2_3; }
-  if (r0 + 3u < ROWS) { out[o + 3u] = acc3_0; out[o + 3u + OUT_STRIDE] = acc3_1; out[o + 3u + 2u * OUT_STRIDE] = acc3_2; out[o + 3u + 3u * OUT_STRIDE] = acc3_3; }
+  return mat4x4<f32>(vec4<f32>(acc0_0, acc1_0, acc2_0, acc3_0), vec4<f32>(acc0_1, acc1_1, acc2_1, acc3_1),
+                     vec4<f32>(acc0_2, acc1_2, acc2_2, acc3_2), vec4<f32>(acc0_3, acc1_3, acc2_3, acc3_3));
 }

@@ -13,24 +13,36 @@
 // (the batch capacity is a multiple of TILE), so a tile needs no token bounds check: rows past the batch's
 // tokens compute values nobody reads. Rows past ROWS re-read the last row and are not written. A matrix bound
 // in row blocks gets one dispatch per block: ROW_START places the block's rows in out.
+// Entry points (common/matmul-entry.wgsl): main, and main_qkv, main_glu for stacked projections
+// (common/products.wgsl); each calls tile_sums below. With NORM each token's input is rms-normed on the fly
+// (common/rms.wgsl).
 
 override ROWS: u32;
 override COLS: u32;
-override OUT_STRIDE: u32; // elements per output row: all rows of W
+override OUT_STRIDE: u32; // elements per output row of main: all rows of W
 override ROW_START: u32 = 0u;
 
 const TILE: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [tokens, COLS / 4]
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [tokens, OUT_STRIDE]
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [tokens, OUT_STRIDE] (main), [tokens, Q_ROWS], [tokens, ROWS / 2]
 
 const STEPS_PER_BLOCK: u32 = WEIGHT_BLOCK / 8u; // a power of two
 const CARRY_STEPS: u32 = 4u; // as in matvec.wgsl: steps summed in Act before carrying into f32, when CARRY_SUMS
 
-// Elements [c, c + 4) and element c of the activations (c + 4 ≤ a row's end: c is a multiple of 4 in the block walk).
-fn x4(c: u32) -> vec4<Act> { return vec4<Act>(x[c >> 2u]); }
-fn x1(c: u32) -> Act { return Act(x[c >> 2u][c & 3u]); }
+fn x_at(i: u32) -> f32 { return x[i >> 2u][i & 3u]; }
+
+// Elements [c, c + 4) and element c of the activations (c + 4 ≤ a row's end: c is a multiple of 4 in the block
+// walk), normed when NORM (col: c's column, scale: its token's rms_scale).
+fn x4(c: u32, col: u32, scale: f32) -> vec4<Act> {
+  if (NORM) { return vec4<Act>(normed4(x[c >> 2u], col, scale)); }
+  return vec4<Act>(x[c >> 2u]);
+}
+fn x1(c: u32, col: u32, scale: f32) -> Act {
+  if (NORM) { return Act(x_at(c) * scale * norm_weight[col]); }
+  return Act(x_at(c));
+}
 
 /// A (row, token) f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
 fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
@@ -38,15 +50,18 @@ fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
   return (sum.x + sum.y) + (sum.z + sum.w);
 }
 
-@compute @workgroup_size(16)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = 4u * gid.x;
-  if (r0 >= ROWS) { return; }
-  let row0 = r0 * COLS;
-  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
-  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
-  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
-  let x0 = gid.y * TILE * COLS; // first element of the tile's first token
+/// Σ_c W[r, c] · x[t, c] for the four rows r of `rows` and the tile's four tokens t: column t of the result
+/// holds token t's four row sums.
+fn tile_sums(rows: vec4<u32>, tile: u32) -> mat4x4<f32> {
+  let row0 = rows.x * COLS;
+  let row1 = rows.y * COLS;
+  let row2 = rows.z * COLS;
+  let row3 = rows.w * COLS;
+  let x0 = tile * TILE * COLS; // first element of the tile's first token
+  let s0 = norm_scale(x0);
+  let s1 = norm_scale(x0 + COLS);
+  let s2 = norm_scale(x0 + 2u * COLS);
+  let s3 = norm_scale(x0 + 3u * COLS);
   // acc<row>_<token>: products summed in Act; carried<row>_<token> (f16 only): the sums of the groups done so far.
   var acc0_0 = vec4<Act>(0.0); var acc0_1 = vec4<Act>(0.0); var acc0_2 = vec4<Act>(0.0); var acc0_3 = vec4<Act>(0.0);
   var acc1_0 = vec4<Act>(0.0); var acc1_1 = vec4<Act>(0.0); var acc1_2 = vec4<Act>(0.0); var acc1_3 = vec4<Act>(0.0);
@@ -71,15 +86,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       b2 = weight_block(row2 + first);
       b3 = weight_block(row3 + first);
     }
-    let c = x0 + first + 4u * j;
-    let xa0 = x4(c);
-    let xb0 = x4(c + half);
-    let xa1 = x4(c + COLS);
-    let xb1 = x4(c + COLS + half);
-    let xa2 = x4(c + 2u * COLS);
-    let xb2 = x4(c + 2u * COLS + half);
-    let xa3 = x4(c + 3u * COLS);
-    let xb3 = x4(c + 3u * COLS + half);
+    let col = first + 4u * j;
+    let c = x0 + col;
+    let xa0 = x4(c, col, s0);
+    let xb0 = x4(c + half, col + half, s0);
+    let xa1 = x4(c + COLS, col, s1);
+    let xb1 = x4(c + COLS + half, col + half, s1);
+    let xa2 = x4(c + 2u * COLS, col, s2);
+    let xb2 = x4(c + 2u * COLS + half, col + half, s2);
+    let xa3 = x4(c + 3u * COLS, col, s3);
+    let xb3 = x4(c + 3u * COLS + half, col + half, s3);
     let w0 = weight8(b0, j);
     acc0_0 += w0[0] * xa0 + w0[1] * xb0;
     acc0_1 += w0[0] * xa1 + w0[1] * xb1;
@@ -114,10 +130,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Only f32/f16/bf16 rows (WEIGHT_BLOCK 8) can end past the last whole step (a const condition: see matvec.wgsl).
   if (WEIGHT_BLOCK == 8u) {
     for (var c = steps * 8u; c < COLS; c++) {
-      let x0c = x1(x0 + c);
-      let x1c = x1(x0 + c + COLS);
-      let x2c = x1(x0 + c + 2u * COLS);
-      let x3c = x1(x0 + c + 3u * COLS);
+      let x0c = x1(x0 + c, c, s0);
+      let x1c = x1(x0 + c + COLS, c, s1);
+      let x2c = x1(x0 + c + 2u * COLS, c, s2);
+      let x3c = x1(x0 + c + 3u * COLS, c, s3);
       let w0 = load_weight(row0 + c);
       acc0_0.x += w0 * x0c; acc0_1.x += w0 * x1c; acc0_2.x += w0 * x2c; acc0_3.x += w0 * x3c;
       let w1 = load_weight(row1 + c);
@@ -128,9 +144,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc3_0.x += w3 * x0c; acc3_1.x += w3 * x1c; acc3_2.x += w3 * x2c; acc3_3.x += w3 * x3c;
     }
   }
-  let o = gid.y * TILE * OUT_STRIDE + ROW_START + r0; // (row r0, the tile's first token)
-  out[o] = total(acc0_0, carried0_0); out[o + OUT_STRIDE] = total(acc0_1, carried0_1); out[o + 2u * OUT_STRIDE] = total(acc0_2, carried0_2); out[o + 3u * OUT_STRIDE] = total(acc0_3, carried0_3);
-  if (r0 + 1u < ROWS) { out[o + 1u] = total(acc1_0, carried1_0); out[o + 1u + OUT_STRIDE] = total(acc1_1, carried1_1); out[o + 1u + 2u * OUT_STRIDE] = total(acc1_2, carried1_2); out[o + 1u + 3u * OUT_STRIDE] = total(acc1_3, carried1_3); }
-  if (r0 + 2u < ROWS) { out[o + 2u] = total(acc2_0, carried2_0); out[o + 2u + OUT_STRIDE] = total(acc2_1, carried2_1); out[o + 2u + 2u * OUT_STRIDE] = total(acc2_2, carried2_2); out[o + 2u + 3u * OUT_STRIDE] = total(acc2_3, carried2_3); }
-  if (r0 + 3u < ROWS) { out[o + 3u] = total(acc3_0, carried3_0); out[o + 3u + OUT_STRIDE] = total(acc3_1, carried3_1); out[o + 3u + 2u * OUT_STRIDE] = total(acc3_2, carried3_2); out[o + 3u + 3u * OUT_STRIDE] = total(acc3_3, carried3_3); }
+  return mat4x4<f32>(
+    vec4<f32>(total(acc0_0, carried0_0), total(acc1_0, carried1_0), total(acc2_0, carried2_0), total(acc3_0, carried3_0)),
+    vec4<f32>(total(acc0_1, carried0_1), total(acc1_1, carried1_1), total(acc2_1, carried2_1), total(acc3_1, carried3_1)),
+    vec4<f32>(total(acc0_2, carried0_2), total(acc1_2, carried1_2), total(acc2_2, carried2_2), total(acc3_2, carried3_2)),
+    vec4<f32>(total(acc0_3, carried0_3), total(acc1_3, carried1_3), total(acc2_3, carried2_3), total(acc3_3, carried3_3)));
 }

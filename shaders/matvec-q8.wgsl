@@ -6,23 +6,22 @@
 // the q8 activation preamble (dtype/q8-act.wgsl: ActBlock, act_block, block_product).
 // Four rows per thread, workgroup 16, as matvec.wgsl: dispatch ceil(ROWS / 64). Each row sums its blocks in
 // order in f32, exactly as matmul-q8.wgsl does, so prefill and decode agree bit for bit.
+// Entry points (common/matvec-entry.wgsl) as matvec.wgsl's, calling row_sums below. An
+// RMSNorm before the product is fused into quantize-q8.wgsl, which writes xq.
 
 override ROWS: u32;
 override COLS: u32; // a multiple of 32
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> xq: array<u32>;            // [COLS / 32, 10] (quantize-q8.wgsl)
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [ROWS]
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [ROWS] (main), [Q_ROWS] (main_qkv), [ROWS / 2] (main_glu)
 
-@compute @workgroup_size(16)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = 4u * gid.x;
-  if (r0 >= ROWS) { return; }
-  // Rows past the end re-read the last row (in bounds) and are not written.
-  let row0 = r0 * COLS;
-  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
-  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
-  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
+/// Σ_c W[r, c] · x[c] for the four rows r of `rows`, block by block.
+fn row_sums(rows: vec4<u32>) -> vec4<f32> {
+  let row0 = rows.x * COLS;
+  let row1 = rows.y * COLS;
+  let row2 = rows.z * COLS;
+  let row3 = rows.w * COLS;
   var acc0 = 0.0;
   var acc1 = 0.0;
   var acc2 = 0.0;
@@ -34,8 +33,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc2 += block_product(q8_block(row2 + c), a);
     acc3 += block_product(q8_block(row3 + c), a);
   }
-  out[r0] = acc0;
-  if (r0 + 1u < ROWS) { out[r0 + 1u] = acc1; }
-  if (r0 + 2u < ROWS) { out[r0 + 2u] = acc2; }
-  if (r0 + 3u < ROWS) { out[r0 + 3u] = acc3; }
+  return vec4<f32>(acc0, acc1, acc2, acc3);
 }

@@ -16,18 +16,33 @@
 // bit for bit). With Act = f16 (CARRY_SUMS) each lane's sum covers one group of 32 weights (4 steps: 8
 // products per lane) and is then carried into an f32 total, so the f16 rounding error stays that of a
 // 32-term sum however long the row; with Act = f32 the sum runs through the row uncarried.
+// Entry points (common/matvec-entry.wgsl): main (out = W x), and main_qkv, main_glu for stacked projections
+// (common/products.wgsl); each calls row_sums below. With NORM the input is
+// rms-normed on the fly (common/rms.wgsl).
 
 override ROWS: u32;
 override COLS: u32;
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> x: array<f32>;             // [COLS]
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [ROWS]
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [ROWS] (main), [Q_ROWS] (main_qkv), [ROWS / 2] (main_glu)
 
 const STEPS_PER_BLOCK: u32 = WEIGHT_BLOCK / 8u; // a power of two
 const CARRY_STEPS: u32 = 4u; // steps (of 8 weights) summed in Act before carrying into f32, when CARRY_SUMS
 
-fn x4(c: u32) -> vec4<Act> { return vec4<Act>(vec4<f32>(x[c], x[c + 1u], x[c + 2u], x[c + 3u])); }
+fn x_at(i: u32) -> f32 { return x[i]; }
+
+/// Elements [c, c + 4) of the input, normed when NORM.
+fn x4(c: u32, scale: f32) -> vec4<Act> {
+  let v = vec4<f32>(x[c], x[c + 1u], x[c + 2u], x[c + 3u]);
+  if (NORM) { return vec4<Act>(normed4(v, c, scale)); }
+  return vec4<Act>(v);
+}
+
+fn x1(c: u32, scale: f32) -> Act {
+  if (NORM) { return Act(x[c] * scale * norm_weight[c]); }
+  return Act(x[c]);
+}
 
 /// A row's f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
 fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
@@ -35,15 +50,13 @@ fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
   return (sum.x + sum.y) + (sum.z + sum.w);
 }
 
-@compute @workgroup_size(16)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r0 = 4u * gid.x;
-  if (r0 >= ROWS) { return; }
-  // Rows past the end re-read the last row (in bounds) and are not written.
-  let row0 = r0 * COLS;
-  let row1 = min(r0 + 1u, ROWS - 1u) * COLS;
-  let row2 = min(r0 + 2u, ROWS - 1u) * COLS;
-  let row3 = min(r0 + 3u, ROWS - 1u) * COLS;
+/// Σ_c W[r, c] · x[c] for the four rows r of `rows`.
+fn row_sums(rows: vec4<u32>) -> vec4<f32> {
+  let scale = norm_scale(0u);
+  let row0 = rows.x * COLS;
+  let row1 = rows.y * COLS;
+  let row2 = rows.z * COLS;
+  let row3 = rows.w * COLS;
   // Per row: products summed in Act, and (f16 only) the f32 total of the groups done so far. Plain variables,
   // not a struct behind a pointer: on SwiftShader that costs a quarter of the kernel's time.
   var acc0 = vec4<Act>(0.0);
@@ -69,8 +82,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       b3 = weight_block(row3 + first);
     }
     let c = first + 4u * j;
-    let xa = x4(c);
-    let xb = x4(c + WEIGHT_BLOCK / 2u);
+    let xa = x4(c, scale);
+    let xb = x4(c + WEIGHT_BLOCK / 2u, scale);
     let w0 = weight8(b0, j);
     let w1 = weight8(b1, j);
     let w2 = weight8(b2, j);
@@ -95,15 +108,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // run) halved the q4_0 kernel's speed.
   if (WEIGHT_BLOCK == 8u) {
     for (var c = steps * 8u; c < COLS; c++) {
-      let xc = Act(x[c]);
+      let xc = x1(c, scale);
       acc0.x += load_weight(row0 + c) * xc;
       acc1.x += load_weight(row1 + c) * xc;
       acc2.x += load_weight(row2 + c) * xc;
       acc3.x += load_weight(row3 + c) * xc;
     }
   }
-  out[r0] = total(acc0, carried0);
-  if (r0 + 1u < ROWS) { out[r0 + 1u] = total(acc1, carried1); }
-  if (r0 + 2u < ROWS) { out[r0 + 2u] = total(acc2, carried2); }
-  if (r0 + 3u < ROWS) { out[r0 + 3u] = total(acc3, carried3); }
+  return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));
 }

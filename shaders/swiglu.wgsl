@@ -1,4 +1,5 @@
-// SwiGLU in place: gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + exp(−x)). Dispatch ceil(N / 64).
+// SwiGLU in place: gate[i] = silu(gate[i]) · up[i] (common/activation.wgsl), for a gated FFN whose gate and up
+// products ran separately (common/products.wgsl's main_glu fuses the three). Dispatch ceil(N / 64).
 
 override N: u32;
 
@@ -9,6 +10,5 @@ override N: u32;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= N) { return; }
-  let g = gate[i];
-  gate[i] = g / (1.0 + exp(-g)) * up[i];
+  gate[i] = silu(gate[i]) * up[i];
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { acquireDevice, choosePrecision, runsOnCpu, type AcquiredDevice } from '../src/gpu/device';
 import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
-import { shaderSource, kernelNames, q8Kernels, weightKernels } from '../src/gpu/shaders';
+import { shaderSource, kernelNames, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
 import { runKernelCases, type KernelCaseResult } from './kernels/cases';
 import type { KernelRun } from './browser/kernels-run';
@@ -83,7 +83,7 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matvec', 'matvec-q8', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matvec', 'matvec-q8', 'matvec-subgroup', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
     for (const name of q8Kernels) {
@@ -93,8 +93,10 @@ describe('shader sources', () => {
     }
     for (const name of [...weightKernels].filter((k) => !q8Kernels.has(k))) {
       const f16 = shaderSource(name, 'q4_k', 'f16');
-      // `enable f16;` must come before any declaration: only comments precede it.
-      assert.match(f16.slice(0, f16.indexOf('enable f16;')), /^(\s*\/\/.*\n)*\s*$/, `${name}: enable f16 must open the module`);
+      // `enable f16;` must come before any declaration: only comments and other directives (`enable subgroups;`) precede it.
+      assert.match(f16.slice(0, f16.indexOf('enable f16;')), /^(\s*(\/\/.*|enable \w+;)\n)*\s*$/, `${name}: enable f16 must open the module`);
+      // The subgroup kernels open with `enable subgroups;`, in either precision; the others never enable it.
+      for (const source of [f16, shaderSource(name, 'q4_k')]) assert.equal(source.startsWith('enable subgroups;\n'), subgroupKernels.has(name), name);
       assert.match(f16, /alias Act = f16;[\s\S]*alias WeightWords = array<u32>;[\s\S]*fn main/);
       assert.equal(shaderSource(name, 'q4_k'), shaderSource(name, 'q4_k', 'f32'));
       assert.match(shaderSource(name, 'q4_k'), /^(?![\s\S]*enable f16)[\s\S]*alias Act = f32;/);

@@ -28,6 +28,11 @@ export interface AcquiredDevice {
   /** True when kernels may declare `enable f16;`. */
   hasShaderF16: boolean;
   /**
+   * True when kernels may declare `enable subgroups;` (subgroupAdd etc.: matvec-subgroup.wgsl). acquireDevice always
+   * sets it; absent (devices made elsewhere, e.g. the bench's) means false.
+   */
+  hasSubgroups?: boolean;
+  /**
    * Whether WGSL has `dot4I8Packed` (the language feature packed_4x8_integer_dot_product, Chrome 123+), which
    * precision 'q8' needs; undefined where the GPU object does not list its language features.
    */
@@ -139,7 +144,10 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
     throw new ResourceError('No WebGPU adapter was found. In Chrome, check chrome://gpu; on Linux start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan), or update your graphics driver.');
   }
   const hasShaderF16 = adapter.features.has('shader-f16');
-  const requiredFeatures: GPUFeatureName[] = hasShaderF16 ? ['shader-f16'] : [];
+  const hasSubgroups = adapter.features.has('subgroups');
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (hasShaderF16) requiredFeatures.push('shader-f16');
+  if (hasSubgroups) requiredFeatures.push('subgroups');
   const device = await adapter.requestDevice({
     label: 'hearth',
     requiredFeatures,
@@ -155,6 +163,7 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
   return {
     device,
     hasShaderF16,
+    hasSubgroups,
     packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'), // absent in older implementations
     adapterInfo: adapterInfoOf(adapter),
   };

@@ -13,6 +13,8 @@ export interface KernelOptions {
   precision?: ComputePrecision;
   /** Values for the kernel's `override` declarations (booleans as 0/1). */
   constants?: Record<string, number>;
+  /** The kernel's entry point (default 'main'; the weight products also have 'main_qkv' and 'main_glu'). */
+  entryPoint?: string;
   /** Debug label; defaults to e.g. `matvec[q8_0 1024x64]` (the constants' values in order), `matvec[q8_0 f16-math 1024x64]` in f16. */
   label?: string;
 }
@@ -26,12 +28,13 @@ export function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
   const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', values].filter((s) => s).join(' ');
-  return `${name}[${inside}]`;
+  const entry = opts.entryPoint && opts.entryPoint !== 'main' ? `.${opts.entryPoint}` : '';
+  return `${name}${entry}[${inside}]`;
 }
 
-/** Creates the pipeline for one specialisation of a kernel (entry point `main`, layout 'auto'). */
+/** Creates the pipeline for one specialisation of a kernel (layout 'auto'). */
 export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
-  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {});
+  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint);
 }
 
 /**
@@ -43,13 +46,14 @@ export async function compileComputePipeline(
   code: string,
   label: string,
   constants: Record<string, number>,
+  entryPoint = 'main',
 ): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label, code });
   try {
     return await device.createComputePipelineAsync({
       label,
       layout: 'auto',
-      compute: { module, entryPoint: 'main', constants },
+      compute: { module, entryPoint, constants },
     });
   } catch (cause) {
     let details = '';
@@ -80,7 +84,7 @@ function formatCompilationInfo(info: GPUCompilationInfo, code: string): string {
 }
 
 /**
- * Compiles each (kernel, dtype, precision, constants) specialisation once per device. The cache's
+ * Compiles each (kernel, entry point, dtype, precision, constants) specialisation once per device. The cache's
  * precision, chosen once at load, applies to every weight-reading kernel (those in `weightKernels`, whatever
  * is added later) unless a request names its own; lookups (`lookupKernels`) default to f32, and the kernels
  * that read no weights always compute in f32.
@@ -98,7 +102,7 @@ export class KernelCache {
   get(name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) || q8Kernels.has(name) ? 'f32' : this.precision) : undefined;
-    const key = JSON.stringify([name, opts.dtype ?? null, precision ?? null, constants]);
+    const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, precision ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
       pipeline = createKernel(this.#device, name, { ...opts, precision });

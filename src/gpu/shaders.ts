@@ -4,6 +4,7 @@ import { InvalidRequestError } from '../errors';
 import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
+import matvecSubgroupSource from '../../shaders/matvec-subgroup.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
@@ -27,6 +28,11 @@ import matmulQ8Source from '../../shaders/matmul-q8.wgsl?raw';
 import q8ActPreamble from '../../shaders/dtype/q8-act.wgsl?raw';
 import samplingPreamble from '../../shaders/common/sampling.wgsl?raw';
 import pcgPreamble from '../../shaders/common/pcg.wgsl?raw';
+import activationPreamble from '../../shaders/common/activation.wgsl?raw';
+import productsPreamble from '../../shaders/common/products.wgsl?raw';
+import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
+import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
+import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -45,7 +51,7 @@ import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'swiglu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8';
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -77,10 +83,16 @@ const sources: Record<KernelName, string> = {
   'quantize-q8': quantizeQ8Source,
   'matvec-q8': matvecQ8Source,
   'matmul-q8': matmulQ8Source,
+  'matvec-subgroup': matvecSubgroupSource,
 };
 
-// Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash.
+// Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
+// the FFN activations, the fused RMSNorm.
 const commonPreambles: Partial<Record<KernelName, string>> = {
+  gelu: activationPreamble,
+  swiglu: activationPreamble,
+  geglu: activationPreamble,
+  'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
   sample: `${samplingPreamble}\n${pcgPreamble}`,
   logprobs: samplingPreamble,
@@ -103,6 +115,23 @@ const preambles: Record<WeightDType, string> = {
   q5_k: quantized(`${kScales}\n${q5_kPreamble}`),
   q6_k: quantized(q6_kPreamble),
 };
+/**
+ * The weight products' shared parts around the kernel source (after the dtype preambles): their outputs
+ * (common/products.wgsl: stacked q/k/v, gated FFN), the fused RMSNorm of the float products' input
+ * (common/rms.wgsl), and the entry points, which call the kernel's row_sums or tile_sums.
+ */
+const productOutputs = `${activationPreamble}\n${productsPreamble}`;
+const productParts: Partial<Record<KernelName, { before: string; after: string }>> = {
+  matvec: { before: `${productOutputs}\n${rmsPreamble}`, after: matvecEntryPoints },
+  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: matmulEntryPoints },
+  'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
+  'matmul-q8': { before: productOutputs, after: matmulEntryPoints },
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: '' }, // its entry points are its own (collective)
+};
+
+/** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
+export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu';
+
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 
 /**
@@ -118,11 +147,17 @@ export type ComputePrecision = 'f32' | 'f16';
  */
 export type ModelPrecision = ComputePrecision | 'q8';
 
-/** The compute-precision preambles (`alias Act`), which come first: `enable f16;` must open the module. */
+/** The compute-precision preambles (`alias Act`), which come first: `enable f16;` must precede every declaration. */
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup']);
+
+/**
+ * The kernels that use subgroup operations (they need the device feature 'subgroups'): shaderSource opens their
+ * module with `enable subgroups;`, before the compute-precision preamble and its `enable f16;`.
+ */
+export const subgroupKernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup']);
 
 /**
  * The integer-dot kernels: weights whose blocks are 32 integers and a scale (the preambles with q8_block) times
@@ -164,13 +199,19 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
     if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
     if (q8Kernels.has(name)) {
       if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(' or ')} weights, not '${dtype}'.`);
-      return `${precisionPreambles.f32}\n${preamble}\n${q8ActPreamble}\n${source}`;
+      return `${precisionPreambles.f32}\n${preamble}\n${q8ActPreamble}\n${withParts(name, source)}`;
     }
-    return `${act}\n${preamble}\n${source}`;
+    const enable = subgroupKernels.has(name) ? 'enable subgroups;\n' : '';
+    return `${enable}${act}\n${preamble}\n${withParts(name, source)}`;
   }
   if (dtype !== undefined) {
     throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);
   }
   const common = commonPreambles[name];
   return common === undefined ? source : `${common}\n${source}`;
+}
+
+function withParts(name: KernelName, source: string): string {
+  const parts = productParts[name];
+  return parts ? `${parts.before}\n${source}\n${parts.after}` : source;
 }

@@ -6,7 +6,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
-import { q8WeightTypes, type KernelName, type ModelPrecision, type WeightDType } from '../gpu/shaders';
+import { q8WeightTypes, type KernelName, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { Linear, Matrix, Norm } from './weights';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
@@ -38,6 +38,21 @@ export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void 
 /** Tokens per matmul.wgsl thread (its TILE): a prefill batch holds a whole number of tiles. */
 export const MATMUL_TILE = 4;
 
+/** RMSNorm fused into the kernel that reads its output: the norm's weight [cols] and epsilon (common/rms.wgsl). */
+export interface FusedNorm { weight: GPUBuffer; eps: number }
+
+export interface ProductOptions {
+  /** Also make the matrix-matrix form, for passes over several tokens (default true; false for the output head). */
+  batched?: boolean;
+  /** The input quantized (quantizeQ8), read instead of it when readsQ8(m). */
+  xq?: GPUBuffer;
+  /** Norm the input on the fly (the float products; the 8-bit ones read xq, which quantizeQ8 normed). */
+  norm?: FusedNorm;
+}
+
+/** The gated FFN's activation in a stacked [gate; up] product (common/products.wgsl's ACT). */
+export type GatedActivation = 'swiglu' | 'geglu';
+
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
   private readonly kernels: KernelCache;
@@ -47,8 +62,11 @@ export class Dispatcher {
   /** Whether q4_0/q8_0 products run as integer dot products on 8-bit activations (precision 'q8'). */
   private readonly q8: boolean;
 
-  /** `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load). */
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32') {
+  /**
+   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `subgroupMatvec`:
+   * one-token float products on matvec-subgroup.wgsl.
+   */
+  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly subgroupMatvec = false) {
     this.q8 = precision === 'q8';
     this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
@@ -59,26 +77,29 @@ export class Dispatcher {
     return this.q8 && q8WeightTypes.has(m.dtype);
   }
 
-  /** xq = the activations x [tokens, cols] quantized to 8 bits per block of 32 (cols a multiple of 32). */
-  quantizeQ8(label: string, x: GPUBuffer, xq: GPUBuffer, cols: number): Promise<Dispatch> {
-    return this.make(label, 'quantize-q8', { COLS: cols }, tokenGrid(workgroups(cols / 32)), [x, xq]);
+  /**
+   * xq = the activations x [tokens, cols] quantized to 8 bits per block of 32 (cols a multiple of 32); with `norm`,
+   * those of rmsnorm(x) · weight.
+   */
+  quantizeQ8(label: string, x: GPUBuffer, xq: GPUBuffer, cols: number, norm?: FusedNorm): Promise<Dispatch> {
+    const normed: Record<string, number> = norm ? { NORM: 1, EPS: norm.eps } : {};
+    return this.make(label, 'quantize-q8', { COLS: cols, ...normed }, tokenGrid(workgroups(cols / 32)), [x, xq, null, norm?.weight ?? x]);
   }
 
-  /** A whole buffer, or a range of one (a row block of a matrix). */
-  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding)[], dtype?: WeightDType): Promise<Dispatch> {
-    const bindings = buffers.map((b): GPUBufferBinding => ('buffer' in b ? b : { buffer: b }));
-    for (const b of bindings) {
+  /**
+   * Binds `buffers` to bindings 0, 1, …: each a whole buffer, a range of one (a row block of a matrix), or null
+   * for a binding number the kernel does not have. `entryPoint`: the kernel's, default 'main'.
+   */
+  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType, entryPoint?: ProductEntryPoint): Promise<Dispatch> {
+    const entries = buffers.flatMap((b, binding) => (b ? [{ binding, resource: 'buffer' in b ? b : { buffer: b } }] : []));
+    for (const { resource: b } of entries) {
       const size = b.size ?? b.buffer.size - (b.offset ?? 0);
       if (size > this.bindingLimit) {
         throw new ResourceError(`${label}: ${b.buffer.label} needs a ${formatBytes(size)} GPU binding, but this device binds at most ${formatBytes(this.bindingLimit)}. Try a smaller or more quantized model.`);
       }
     }
-    const pipeline = await this.kernels.get(name, { dtype, constants });
-    const bindGroup = this.device.createBindGroup({
-      label,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: bindings.map((resource, binding) => ({ binding, resource })),
-    });
+    const pipeline = await this.kernels.get(name, { dtype, constants, entryPoint });
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     return { pipeline, bindGroup, grid: typeof grid === 'number' ? fixedGrid(grid) : grid };
   }
 
@@ -104,27 +125,59 @@ export class Dispatcher {
   }
 
   /**
-   * out = W x: one dispatch per row block (one in all when W fits a binding). With `batched`, each also
-   * gets its matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols],
+   * out = W x: one dispatch per row block (one in all when W fits a binding). Unless `batched` is false, each
+   * also gets its matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols],
    * out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8 blocks) instead.
    */
-  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, batched = true, xq?: GPUBuffer): Promise<Dispatch[]> {
+  matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, options: ProductOptions = {}): Promise<Dispatch[]> {
+    const blocks = this.rowBlocks(m);
+    return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => this.product(
+      blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, { ...m, rows }, { buffer: m.buffer, offset: byteOffset, size: byteLength }, input,
+      [blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }, out], 'main', { OUT_STRIDE: m.rows, ROW_START: start }, options)));
+  }
+
+  /** q, k and v = the rows of a stacked [q; k; v] matrix times x, in one dispatch (main_qkv): qRows and kvRows rows. */
+  stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, options: ProductOptions = {}): Promise<Dispatch> {
+    return this.product(label, m, this.wholeMatrix(label, m), input, [q, q, k, v], 'main_qkv', { Q_ROWS: qRows, KV_ROWS: kvRows }, options);
+  }
+
+  /** out = act(gate x) · (up x) for a stacked [gate; up] matrix, in one dispatch (main_glu): the gated FFN's input half. */
+  stackedGlu(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, activation: GatedActivation, options: ProductOptions = {}): Promise<Dispatch> {
+    return this.product(label, m, this.wholeMatrix(label, m), input, [out, out], 'main_glu', { ACT: activation === 'geglu' ? 1 : 0 }, options);
+  }
+
+  /** A stacked matrix is bound whole: the loader stacks only what fits a binding (projectionLayouts). */
+  private wholeMatrix(label: string, m: Matrix): GPUBuffer {
+    if (this.rowBlocks(m).length > 1) throw new Error(`${label}: a stacked matrix must fit one binding`);
+    return m.buffer;
+  }
+
+  /**
+   * One product dispatch (and its batched form): `outs` are [out of the one-token form, out of the batched
+   * form, out_k, out_v]; `constants` those of the entry point beyond ROWS and COLS (OUT_STRIDE and ROW_START
+   * only reach the batched main).
+   */
+  private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: (GPUBuffer | GPUBufferBinding)[],
+    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
-    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : ['matvec', 'matmul'] as const;
-    const x = q8 ? xq! : input;
-    const blocks = this.rowBlocks(m);
-    return Promise.all(blocks.map(async ({ start, rows, byteOffset, byteLength }) => {
-      const blockLabel = blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`;
-      const weights = { buffer: m.buffer, offset: byteOffset, size: byteLength };
-      const one = await this.make(blockLabel, single, { ROWS: rows, COLS: m.cols }, workgroups(rows),
-        [weights, x, blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], m.dtype);
-      if (batched) {
-        one.batched = await this.make(`${blockLabel} (batched)`, multi, { ROWS: rows, COLS: m.cols, OUT_STRIDE: m.rows, ROW_START: start },
-          (tokens) => [workgroups(rows), Math.ceil(tokens / MATMUL_TILE)], [weights, x, out], m.dtype);
-      }
-      return one;
-    }));
+    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [this.subgroupMatvec ? 'matvec-subgroup' : 'matvec', 'matmul'] as const;
+    // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.
+    const normed: Record<string, number> = norm && !q8 ? { NORM: 1, EPS: norm.eps } : {};
+    const normWeight = q8 ? null : norm?.weight ?? input; // bound either way: the float products' layout has it
+    const [out, batchedOut, ...kv] = outs;
+    const bindings = (o: GPUBuffer | GPUBufferBinding) => [weights, q8 ? xq! : input, o, normWeight, ...kv];
+    const { OUT_STRIDE, ROW_START, ...entryConstants } = constants;
+    const base = { ROWS: m.rows, COLS: m.cols, ...entryConstants, ...normed };
+    // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for matvec-subgroup.
+    const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
+    const one = await this.make(label, single, base, groupsOf(single === 'matvec-subgroup' ? 4 : 64), bindings(out!), m.dtype, entry);
+    if (batched) {
+      const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
+      one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
+        (tokens) => [groupsOf(64), Math.ceil(tokens / MATMUL_TILE)], bindings(batchedOut!), m.dtype, entry);
+    }
+    return one;
   }
 
   /** out[t] = table[token[t]]: one dispatch per row block; only the block holding a token writes its row. */
@@ -143,8 +196,8 @@ export class Dispatcher {
    * projections only ever run on one token (the output head). `xq`: the input quantized (quantizeQ8), read
    * instead of it when readsQ8(l.weight).
    */
-  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, batched = true, xq?: GPUBuffer): Promise<Dispatch[]> {
-    const product = await this.matvec(label, l.weight, input, out, batched, xq);
+  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, options: ProductOptions = {}): Promise<Dispatch[]> {
+    const product = await this.matvec(label, l.weight, input, out, options);
     return l.bias ? [...product, await this.addBias(`${label}.bias`, out, l.bias, l.weight.rows, capacity)] : product;
   }
 

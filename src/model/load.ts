@@ -44,6 +44,17 @@ export interface LoadModelOptions extends ModelFetchOptions {
    * The memory for the partials is reserved either way, so the GPU bytes do not depend on the device.
    */
   splitAttention?: boolean;
+  /**
+   * Fuse each RMSNorm into the products that read its output (common/rms.wgsl): one dispatch fewer per norm, the
+   * same activations bit for bit. Default true.
+   */
+  fuseNorm?: boolean;
+  /**
+   * One-token products on matvec-subgroup.wgsl (lanes share rows, subgroupAdd) instead of matvec.wgsl (a thread
+   * per four rows). Needs the device feature 'subgroups'. Default: on GPUs that have it, off on CPU adapters,
+   * where it measured 2–2.4× slower. Decoding then equals a prefill pass to rounding, not bit for bit.
+   */
+  subgroupMatvec?: boolean;
   /** Quantize float weight matrices at load (LoadOptions.quantize). */
   quantize?: LoadQuantization;
   /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default) depends on the adapter and the weights (precisionFor). */
@@ -53,8 +64,13 @@ export interface LoadModelOptions extends ModelFetchOptions {
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
-  if (options.splitAttention !== undefined && typeof options.splitAttention !== 'boolean') {
-    throw new InvalidRequestError(`splitAttention must be true or false, got ${JSON.stringify(options.splitAttention)}`);
+  for (const key of ['splitAttention', 'fuseNorm', 'subgroupMatvec'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new InvalidRequestError(`${key} must be true or false, got ${JSON.stringify(options[key])}`);
+    }
+  }
+  if (options.subgroupMatvec && !gpu.hasSubgroups) {
+    throw new InvalidRequestError("subgroupMatvec needs the WebGPU feature 'subgroups', which this adapter lacks; leave it unset.");
   }
   const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
@@ -85,11 +101,17 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
     const upload = new ProgressReporter(source.reportUpload ? onProgress : undefined, source.name, weightBytes, 'upload');
     const held = new HeldBytes();
-    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held);
+    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held, options.bindingLimit);
     source.endProgress();
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const splitAttention = options.splitAttention ?? !runsOnCpu(gpu.adapterInfo);
-    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, { bindingLimit: options.bindingLimit, precision, splitAttention });
+    const onCpu = runsOnCpu(gpu.adapterInfo);
+    const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {
+      bindingLimit: options.bindingLimit,
+      precision,
+      splitAttention: options.splitAttention ?? !onCpu,
+      fuseNorm: options.fuseNorm ?? true,
+      subgroupMatvec: options.subgroupMatvec ?? (gpu.hasSubgroups === true && !onCpu),
+    });
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);
     onProgress?.({ file: source.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });

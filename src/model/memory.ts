@@ -3,7 +3,7 @@
 // downloading gigabytes. It follows the buffers the loader allocates (src/model/weights.ts and
 // TransformerModel.create): keep the two in step.
 import type { ModelConfig } from './config';
-import type { ModelTensorInfo } from './model-file';
+import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { ModelPrecision } from '../gpu/shaders';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
@@ -29,6 +29,43 @@ export function prefillBatch(config: ModelConfig, contextLength: number, binding
   const fit = Math.floor(Math.min(bindingLimit, DEFAULT_BINDING_LIMIT) / bytesPerToken);
   const batch = Math.min(PREFILL_BATCH, fit - (fit % 4));
   return batch >= 4 ? batch : 1;
+}
+
+/** How the loader lays out the projections of one input (a layer's q/k/v, or its FFN's gate/up) on the GPU. */
+export interface ProjectionLayout {
+  /** The tensors read, in row order: the file's one fused tensor, or one per projection. */
+  tensors: ModelTensorInfo[];
+  /** Rows of each projection: [q, k, v], [gate, up], or [up] for an ungated FFN. */
+  rows: number[];
+  /**
+   * All rows in one GPU matrix, multiplied by one dispatch (the products' main_qkv and main_glu); else one
+   * matrix per projection. Stacked when there are several projections of one ggml type, every part but the last
+   * a whole number of 4-byte words (they are written at word offsets), and the stack fits one binding of
+   * `bindingLimit` (capped at the default limit, so the layout and its bytes are the same on every device). A
+   * gated FFN with gate or up biases is not stacked (its stack activates before a bias could be added).
+   */
+  stacked: boolean;
+}
+
+/** The layouts of layer l's attention input projections (q, k, v) and FFN input projections (gate and up, or up). */
+export function projectionLayouts(file: Pick<ModelFile, 'tensorsByName'>, c: ModelConfig, l: number, bindingLimit = DEFAULT_BINDING_LIMIT): { qkv: ProjectionLayout; ffn: ProjectionLayout } {
+  const tensor = (name: string) => file.tensorsByName.get(`blk.${l}.${name}.weight`)!; // presence checked by checkModelTensors
+  const q = c.headCount * c.headDim, kv = c.headCountKv * c.headDim, ff = c.feedForwardLength;
+  const limit = Math.min(bindingLimit, DEFAULT_BINDING_LIMIT);
+  const layout = (tensors: ModelTensorInfo[], rows: number[], stackable = true): ProjectionLayout => ({
+    tensors,
+    rows,
+    stacked: stackable && rows.length > 1
+      && tensors.every((t) => t.type === tensors[0]!.type)
+      && tensors.slice(0, -1).every((t) => t.byteLength % 4 === 0)
+      && tensors.reduce((sum, t) => sum + t.byteLength, 0) <= limit,
+  });
+  const qkv = c.fusedQkv ? layout([tensor('attn_qkv')], [q, kv, kv]) : layout([tensor('attn_q'), tensor('attn_k'), tensor('attn_v')], [q, kv, kv]);
+  const gateBiased = c.biases.includes('ffn_gate') || c.biases.includes('ffn_up');
+  const ffn = c.feedForward === 'gelu' ? layout([tensor('ffn_up')], [ff])
+    : c.fusedGateUp ? layout([tensor('ffn_up')], [ff, ff], !gateBiased)
+    : layout([tensor('ffn_gate'), tensor('ffn_up')], [ff, ff], !gateBiased);
+  return { qkv, ffn };
 }
 
 /**
@@ -70,18 +107,30 @@ export function gpuBufferSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
 
-type TensorShape = Pick<ModelTensorInfo, 'dims' | 'byteLength'>;
-
 /**
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
  * `precision`: the loader's choice ('q8' adds the quantized-activation scratch).
  */
-export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorShape[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision): GpuMemoryEstimate {
-  const weights = tensors.reduce((sum, t) => {
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision): GpuMemoryEstimate {
+  let weights = tensors.reduce((sum, t) => {
     const elements = t.dims.reduce((a, b) => a * b, 1);
     const isVector = t.dims.filter((d) => d > 1).length <= 1;
     return sum + gpuBufferSize(isVector ? 4 * elements : t.byteLength);
   }, 0);
+  // Input projections stacked into one buffer, or a file's fused tensor split into one per projection.
+  const file = { tensorsByName: new Map(tensors.map((t) => [t.name, t])) };
+  let separateUp = false; // some gated FFN whose up product has its own output
+  for (let l = 0; l < config.blockCount; l++) {
+    const { qkv, ffn } = projectionLayouts(file, config, l, bindingLimit);
+    for (const p of [qkv, ffn]) {
+      const bytes = p.tensors.reduce((sum, t) => sum + t.byteLength, 0);
+      const asStored = p.tensors.reduce((sum, t) => sum + gpuBufferSize(t.byteLength), 0);
+      const rowBytes = bytes / p.rows.reduce((a, b) => a + b, 0);
+      const asLoaded = p.stacked ? gpuBufferSize(bytes) : p.tensors.length === p.rows.length ? asStored : p.rows.reduce((sum, rows) => sum + gpuBufferSize(rows * rowBytes), 0);
+      weights += asLoaded - asStored;
+    }
+    if (ffn.rows.length > 1 && !ffn.stacked) separateUp = true;
+  }
 
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, blockCount } = config;
   const qDim = headCount * headDim;
@@ -103,7 +152,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly TensorS
     + (config.qkNorm ? f32(B * qDim) + f32(B * kvDim) : 0) // q and k before their norm
     + f32(B * headCount * contextLength) // attention scores
     + (partialBytes > 0 ? gpuBufferSize(partialBytes) : 0) // split-K attention partials
-    + (config.feedForward === 'gelu' ? 1 : 2) * f32(B * ffn) // FFN hidden (and the up half of a gated FFN)
+    + (separateUp ? 2 : 1) * f32(B * ffn) // FFN hidden (and the up product of a gated FFN not stacked with its gate)
     + 2 * f32(vocabSize) // logits and their readback
     + ropeTables
     + (precision === 'q8' ? gpuBufferSize(q8ScratchBytes(config, B)) : 0);

@@ -13,10 +13,10 @@ import type { BufferPool } from '../gpu/buffers';
 import { workgroups } from '../gpu/kernels';
 import type { ModelPrecision } from '../gpu/shaders';
 import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, run, tokenGrid, type Dispatch } from './dispatch';
+import { Dispatcher, run, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
 import { ATTENTION_CHUNK, attentionSplits, prefillBatch, q8ScratchBytes } from './memory';
 import { ropeTable } from './rope';
-import type { Linear, ModelWeights, Norm } from './weights';
+import type { ModelWeights, Norm, Projections } from './weights';
 
 /** What a step reads back to the CPU. */
 export type StepOutput = 'none' | 'token' | 'logits';
@@ -35,6 +35,13 @@ export interface ModelOptions {
   precision?: ModelPrecision;
   /** Split-K attention when the context is longer than ATTENTION_CHUNK (the partials are allocated either way). Default true. */
   splitAttention?: boolean;
+  /**
+   * RMSNorm fused into the products that read its output (no rmsnorm dispatch before them; their activations are
+   * bit for bit the same). Default true.
+   */
+  fuseNorm?: boolean;
+  /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
+  subgroupMatvec?: boolean;
 }
 
 /** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
@@ -64,7 +71,7 @@ export class TransformerModel {
   ) {}
 
   static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, options: ModelOptions = {}): Promise<TransformerModel> {
-    const { bindingLimit, precision = 'f32', splitAttention = true } = options;
+    const { bindingLimit, precision = 'f32', splitAttention = true, fuseNorm = true, subgroupMatvec = false } = options;
     const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
@@ -98,7 +105,9 @@ export class TransformerModel {
     const partials = chunks > 1 ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
     const attPartials = splitAttention ? partials : null;
     const splits = attPartials ? chunks : 1;
-    const hbUp = config.feedForward === 'gelu' ? null : f32('hb up', B * ffn); // up of a gated FFN [B, ffn]
+    const stacked = (p: Projections) => p.matrices.length === 1 && p.rows.length > 1;
+    // The up product of a gated FFN whose gate and up are not stacked (run as one product) [B, ffn].
+    const hbUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !stacked(w.ffnIn)) ? f32('hb up', B * ffn) : null;
     // Precision 'q8': the input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten
     // for each input just before the products that read it.
     const xq = precision === 'q8' ? pool.create('activations q8', q8ScratchBytes(config, B), storage) : null;
@@ -116,21 +125,37 @@ export class TransformerModel {
       return table;
     };
 
-    const d = new Dispatcher(device, bindingLimit, precision); // precision: f32 or f16 arithmetic in every weight kernel
+    const d = new Dispatcher(device, bindingLimit, precision, subgroupMatvec); // precision: f32 or f16 arithmetic in every weight kernel
     const norm = (label: string, input: GPUBuffer, n: Norm, out: GPUBuffer) =>
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
       d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
         tokenGrid(workgroups((heads * r.dim) / 2)), [buf.step, x, ropeTableOf(r)]);
     /**
-     * out = W input (+ b) for each projection of one input (q/k/v, gate/up share theirs): with precision 'q8' the
-     * input is quantized once, first, for those that read it as 8-bit activations. `capacity` 1: the output head.
+     * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
+     * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
+     * products that read it as 8-bit activations. `norm`: the RMSNorm before them, fused into them (or into that
+     * quantization). `capacity` 1: the output head. Dispatches are labelled `label` (one projection) or
+     * `label.name` for each of `names` (`label.q+k+v` when stacked).
      */
-    const project = async (input: GPUBuffer, cols: number, projections: [label: string, l: Linear, out: GPUBuffer][], capacity = B): Promise<Dispatch[]> => {
-      const dispatches = xq && projections.some(([, l]) => d.readsQ8(l.weight)) ? [await d.quantizeQ8(`${projections[0]![0]}.quantize`, input, xq, cols)] : [];
-      for (const [label, l, out] of projections) dispatches.push(...await d.linear(label, l, input, out, capacity, capacity > 1, xq ?? undefined));
+    const project = async (label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = B): Promise<Dispatch[]> => {
+      const labelOf = (i: number) => (p.rows.length === 1 ? label : `${label}.${names[i]}`);
+      const dispatches = xq && p.matrices.some((m) => d.readsQ8(m)) ? [await d.quantizeQ8(`${label}.quantize`, input, xq, cols, norm)] : [];
+      const options = { batched: capacity > 1, xq: xq ?? undefined, norm };
+      const [m] = p.matrices;
+      const stackLabel = `${label}.${names.join('+')}`;
+      if (stacked(p) && p.rows.length === 3) dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, options));
+      else if (stacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
+      else for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, options));
+      for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
       return dispatches;
     };
+    /** project() on norm(input): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */
+    const normThenProject = async (label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], capacity = B): Promise<Dispatch[]> => {
+      if (fuseNorm && config.norm === 'rms') return project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: normEps }, capacity);
+      return [await norm(normLabel, buf.x, n, buf.xb), ...await project(label, names, buf.xb, dim, p, outs, undefined, capacity)];
+    };
+    const single = (l: ModelWeights['output']): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
     /** x += post_norm(out) when the model norms sub-block outputs, else x += out. */
     const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null): Promise<Dispatch[]> => postNorm
       ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
@@ -146,14 +171,8 @@ export class TransformerModel {
     for (const [l, w] of weights.layers.entries()) {
       const windowed = config.slidingWindow?.layers[l] === true;
       const layerRope = windowed ? config.slidingWindow!.rope : config.rope;
-      const beforeCache: Dispatch[] = [
-        await norm(`${l}.attn_norm`, buf.x, w.attnNorm, buf.xb), // xb = norm(x)                       [dim]
-        ...await project(buf.xb, dim, [
-          [`${l}.q`, w.q, qRaw], // q = Wq xb (+ bq)                                                 [nHeads*headDim]
-          [`${l}.k`, w.k, kRaw], // k = Wk xb (+ bk)                                                 [nKvHeads*headDim]
-          [`${l}.v`, w.v, buf.v], // v = Wv xb (+ bv)                                                [nKvHeads*headDim]
-        ]),
-      ];
+      // xb = attn_norm(x); q = Wq xb (+ bq) [nHeads*headDim], k = Wk xb (+ bk), v = Wv xb (+ bv) [nKvHeads*headDim]
+      const beforeCache: Dispatch[] = await normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [qRaw, kRaw, buf.v]);
       if (w.qNorm && w.kNorm) {
         beforeCache.push(
           await d.rmsnorm(`${l}.q_norm`, qRaw, w.qNorm, buf.q, headDim, normEps, headCount), // each q head rms-normed
@@ -188,35 +207,30 @@ export class TransformerModel {
           tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]));
       }
       afterCache.push(
-        ...await project(buf.att, qDim, [[`${l}.o`, w.o, buf.xb2]]), // xb2 = Wo att (+ bo)           [dim]
+        ...await project(`${l}.o`, [], buf.att, qDim, single(w.o), [buf.xb2]), // xb2 = Wo att (+ bo)   [dim]
         ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)
-        await norm(`${l}.ffn_norm`, buf.x, w.ffnNorm, buf.xb), // xb = norm(x)
       );
-      if (w.gate && hbUp) {
+      if (config.feedForward === 'gelu') {
         afterCache.push(
-          ...await project(buf.xb, dim, [
-            [`${l}.gate`, w.gate, buf.hb], // hb = W_gate xb                                         [ffn]
-            [`${l}.up`, w.up, hbUp], // hbUp = W_up xb                                               [ffn]
-          ]),
-          await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp, ffn, B), // hb = act(hb) · hbUp
+          ...await normThenProject(`${l}.up`, `${l}.ffn_norm`, w.ffnNorm, [], w.ffnIn, [buf.hb]), // hb = W_up ffn_norm(x) + b  [ffn]
+          await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
         );
+      } else if (stacked(w.ffnIn)) {
+        afterCache.push(...await normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb])); // hb = act(W_gate xb) · W_up xb, xb = ffn_norm(x)  [ffn]
       } else {
         afterCache.push(
-          ...await project(buf.xb, dim, [[`${l}.up`, w.up, buf.hb]]), // hb = W_up xb + b           [ffn]
-          await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
+          ...await normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb, hbUp!]), // hb = W_gate xb, hbUp = W_up xb  [ffn]
+          await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp!, ffn, B), // hb = act(hb) · hbUp
         );
       }
       afterCache.push(
-        ...await project(buf.hb, ffn, [[`${l}.down`, w.down, buf.xb2]]), // xb2 = W_down hb (+ b)     [dim]
+        ...await project(`${l}.down`, [], buf.hb, ffn, single(w.down), [buf.xb2]), // xb2 = W_down hb (+ b)  [dim]
         ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm), // x += (post_norm(xb2) or xb2)
       );
       layers.push({ beforeCache, afterCache, kCache, vCache });
     }
 
-    const head = [
-      await norm('output_norm', buf.x, weights.outputNorm, buf.xb), // xb = norm(x)
-      ...await project(buf.xb, dim, [['output', weights.output, buf.logits]], 1), // logits = W_out xb (+ b)  [vocab]
-    ];
+    const head = await normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], 1); // logits = W_out output_norm(x) (+ b)  [vocab]
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
     const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)
     return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, B);

@@ -1,7 +1,8 @@
 // Reading a model's weights out of a GGUF file into GPU buffers, once, at load. Matrices go up as the
-// file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers);
-// fused tensors (Phi-3's and GPT-2's attn_qkv, Phi-3's
-// gate-up) are split here by rows, so the forward pass only ever sees separate projections.
+// file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers).
+// The projections of one input — a layer's q, k and v, its FFN's gate and up — go up stacked by rows in one
+// matrix when they share a type (projectionLayouts), so one dispatch runs them; a file's own fused tensor
+// (Phi-3's and GPT-2's attn_qkv, Phi-3's gate-up) stays as it is then, and is split by rows otherwise.
 import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
 import { supportedWeightTypes, weightDTypeForGGML, type WeightDType } from '../gpu/quant-types';
@@ -9,6 +10,7 @@ import { GGMLType, ggmlTypeName, tensorByteLength } from './ggml-types';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { BiasedTensor, ModelConfig } from './config';
 import { halfsToFloats } from './f16';
+import { projectionLayouts, type ProjectionLayout } from './memory';
 
 /** A weight matrix [rows, cols] row-major (GGUF ne0 = cols), stored in `dtype` as the file has it. */
 export interface Matrix { buffer: GPUBuffer; dtype: WeightDType; rows: number; cols: number }
@@ -19,18 +21,25 @@ export interface Linear { weight: Matrix; bias: GPUBuffer | null }
 /** Norm weight [n] f32 and, for layer norm, its bias [n]. */
 export interface Norm { weight: GPUBuffer; bias: GPUBuffer | null }
 
+/** Projections of one input: [q; k; v], a gated FFN's [gate; up], or an ungated FFN's [up]. */
+export interface Projections {
+  /** One matrix of every projection's rows, stacked (one product dispatch), or one matrix per projection. */
+  matrices: Matrix[];
+  /** Rows of each projection, in order. */
+  rows: number[];
+  /** Each projection's f32 bias [rows], or null. */
+  biases: (GPUBuffer | null)[];
+}
+
 export interface LayerWeights {
   attnNorm: Norm; // [dim]
-  q: Linear; // [nHeads*headDim, dim]
-  k: Linear; // [nKvHeads*headDim, dim]
-  v: Linear; // [nKvHeads*headDim, dim]
+  qkv: Projections; // q [nHeads*headDim, dim], k and v [nKvHeads*headDim, dim]
   qNorm: GPUBuffer | null; // [headDim], shared by every head
   kNorm: GPUBuffer | null; // [headDim]
   o: Linear; // [dim, nHeads*headDim]
   attnPostNorm: Norm | null; // [dim]
   ffnNorm: Norm; // [dim]
-  gate: Linear | null; // [ffn, dim]; null for a plain (ungated) MLP
-  up: Linear; // [ffn, dim]
+  ffnIn: Projections; // gate and up [ffn, dim] each, or up alone for a plain (ungated) MLP
   down: Linear; // [dim, ffn]
   ffnPostNorm: Norm | null; // [dim]
 }
@@ -76,6 +85,8 @@ export async function uploadWeights(
   pool: BufferPool,
   onTensor: (loadedBytes: number) => void,
   held = new HeldBytes(),
+  /** The loader's bindingLimit option: stacks larger than it (or the default limit) stay separate. */
+  bindingLimit?: number,
 ): Promise<ModelWeights> {
   let loaded = 0;
   let unflushed = 0;
@@ -87,14 +98,14 @@ export async function uploadWeights(
     onTensor(loaded);
     return bytes;
   };
-  /** Streams bytes [start, end) of a tensor into a new GPU buffer, one chunk at a time. */
-  const streamed = async (label: string, read: (offset: number, length: number) => Promise<Uint8Array>, start: number, end: number): Promise<GPUBuffer> => {
-    const buffer = pool.create(label, end - start, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, { splittable: true });
+  const matrixBuffer = (label: string, bytes: number) => pool.create(label, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, { splittable: true });
+  /** Streams bytes [start, end) of a tensor into `buffer` from byte `offset` (a multiple of 4), one chunk at a time. */
+  const streamInto = async (buffer: GPUBuffer, offset: number, read: (offset: number, length: number) => Promise<Uint8Array>, start: number, end: number): Promise<GPUBuffer> => {
     for (let at = start; at < end; at += UPLOAD_CHUNK_BYTES) {
       const length = Math.min(UPLOAD_CHUNK_BYTES, end - at);
       const chunk = await read(at, length);
       held.hold(chunk.byteLength);
-      pool.device.queue.writeBuffer(buffer, at - start, padded4(chunk) as Uint8Array<ArrayBuffer>);
+      pool.device.queue.writeBuffer(buffer, offset + at - start, padded4(chunk) as Uint8Array<ArrayBuffer>);
       held.release(chunk.byteLength);
       loaded += length;
       onTensor(loaded);
@@ -126,7 +137,8 @@ export async function uploadWeights(
     let start = 0;
     if (read) {
       for (const [i, rows] of rowCounts.entries()) {
-        out.push({ buffer: await streamed(label(i), read, start * rowBytes, (start + rows) * rowBytes), dtype, rows, cols });
+        const [from, to] = [start * rowBytes, (start + rows) * rowBytes];
+        out.push({ buffer: await streamInto(matrixBuffer(label(i), to - from), 0, read, from, to), dtype, rows, cols });
         start += rows;
       }
       return out;
@@ -141,6 +153,24 @@ export async function uploadWeights(
     return out;
   };
   const matrix = async (name: string, rows: number, cols: number) => (await matrices(name, cols, [rows]))[0]!;
+  /** Several tensors of one type [rows_i, cols] stacked by rows in one GPU matrix (each but the last whole words). */
+  const stackedMatrix = async (label: string, tensors: ModelTensorInfo[], cols: number): Promise<Matrix> => {
+    const buffer = matrixBuffer(label, tensors.reduce((sum, t) => sum + t.byteLength, 0));
+    let offset = 0;
+    for (const t of tensors) {
+      const read = file.tensorReader?.(t);
+      if (read) {
+        await streamInto(buffer, offset, read, 0, t.byteLength);
+      } else {
+        const bytes = await bytesOf(t);
+        pool.device.queue.writeBuffer(buffer, offset, padded4(bytes) as Uint8Array<ArrayBuffer>);
+        held.release(bytes.byteLength);
+      }
+      offset += t.byteLength;
+    }
+    const rows = tensors.reduce((sum, t) => sum + t.dims[1]!, 0);
+    return { buffer, dtype: dtypeOf(tensors[0]!), rows, cols };
+  };
   /** A vector as f32 (held until the caller releases its byteLength). */
   const floats = async (name: string): Promise<Float32Array> => {
     const t = tensor(name);
@@ -172,21 +202,25 @@ export async function uploadWeights(
     held.release(all.byteLength);
     return parts;
   };
-  /** A weight split into row blocks, each with its bias. */
-  const linears = async (prefix: string, name: BiasedTensor, cols: number, rowCounts: number[]): Promise<Linear[]> => {
-    const weights = await matrices(`${prefix}${name}.weight`, cols, rowCounts);
-    const b = await biasParts(name, prefix, rowCounts);
-    return weights.map((weight, i) => ({ weight, bias: b[i]! }));
+  const linear = async (prefix: string, name: BiasedTensor, rows: number, cols: number): Promise<Linear> =>
+    ({ weight: await matrix(`${prefix}${name}.weight`, rows, cols), bias: (await biasParts(name, prefix, [rows]))[0]! });
+  /** The projections of one input as `layout` says: stacked in one matrix, or one each (a fused tensor split by rows). */
+  const projections = async (prefix: string, layout: ProjectionLayout, cols: number): Promise<Projections> => {
+    const { tensors, rows, stacked } = layout;
+    const names = tensors.map((t) => t.name.slice(prefix.length, -'.weight'.length) as BiasedTensor);
+    const biases = names.length === 1 ? await biasParts(names[0]!, prefix, rows) : (await Promise.all(names.map((n, i) => biasParts(n, prefix, [rows[i]!])))).flat();
+    const matrixList = stacked && tensors.length > 1 ? [await stackedMatrix(`${prefix}${names.join('+')}.weight`, tensors, cols)]
+      : tensors.length === 1 ? await matrices(tensors[0]!.name, cols, stacked ? [rows.reduce((a, b) => a + b, 0)] : rows)
+      : await Promise.all(tensors.map((t, i) => matrix(t.name, rows[i]!, cols)));
+    return { matrices: matrixList, rows, biases };
   };
-  const linear = async (prefix: string, name: BiasedTensor, rows: number, cols: number) => (await linears(prefix, name, cols, [rows]))[0]!;
   const norm = async (prefix: string, name: string): Promise<Norm> => ({
     weight: await vector(`${prefix}${name}.weight`),
     bias: biases.has(name as BiasedTensor) ? await vector(`${prefix}${name}.bias`) : null,
   });
 
-  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim, vocabSize } = config;
   const qDim = headCount * headDim;
-  const kvDim = headCountKv * headDim;
   const tokenEmbedding = await matrix('token_embd.weight', vocabSize, dim);
   const positionEmbedding = config.positionEmbedding ? await matrix('position_embd.weight', config.contextLength, dim) : null;
   const ropeFactors = new Map<string, Float32Array>();
@@ -203,27 +237,17 @@ export async function uploadWeights(
   for (let l = 0; l < config.blockCount; l++) {
     const p = `blk.${l}.`;
     const attnNorm = await norm(p, 'attn_norm');
-    const [q, k, v] = config.fusedQkv
-      ? await linears(p, 'attn_qkv', dim, [qDim, kvDim, kvDim]) // rows [q; k; v]
-      : [await linear(p, 'attn_q', qDim, dim), await linear(p, 'attn_k', kvDim, dim), await linear(p, 'attn_v', kvDim, dim)];
+    const layouts = projectionLayouts(file, config, l, bindingLimit);
+    const qkv = await projections(p, layouts.qkv, dim); // rows [q; k; v]
     const qNorm = config.qkNorm ? await vector(`${p}attn_q_norm.weight`) : null;
     const kNorm = config.qkNorm ? await vector(`${p}attn_k_norm.weight`) : null;
     const o = await linear(p, 'attn_output', dim, qDim);
     const attnPostNorm = config.postNorms ? await norm(p, 'post_attention_norm') : null;
     const ffnNorm = await norm(p, 'ffn_norm');
-    let gate: Linear | null = null;
-    let up: Linear;
-    if (config.feedForward === 'gelu') {
-      up = await linear(p, 'ffn_up', ffn, dim);
-    } else if (config.fusedGateUp) {
-      [gate, up] = (await linears(p, 'ffn_up', dim, [ffn, ffn])) as [Linear, Linear]; // rows [gate; up]
-    } else {
-      gate = await linear(p, 'ffn_gate', ffn, dim);
-      up = await linear(p, 'ffn_up', ffn, dim);
-    }
+    const ffnIn = await projections(p, layouts.ffn, dim); // rows [gate; up], or [up]
     const down = await linear(p, 'ffn_down', dim, ffn);
     const ffnPostNorm = config.postNorms ? await norm(p, 'post_ffw_norm') : null;
-    layers.push({ attnNorm, q: q!, k: k!, v: v!, qNorm, kNorm, o, attnPostNorm, ffnNorm, gate, up, down, ffnPostNorm });
+    layers.push({ attnNorm, qkv, qNorm, kNorm, o, attnPostNorm, ffnNorm, ffnIn, down, ffnPostNorm });
   }
   const outputNorm = await norm('', 'output_norm');
   const outputBias = biases.has('output') ? await vector('output.bias') : null;

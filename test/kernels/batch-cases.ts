@@ -10,7 +10,7 @@ import { weights } from './cases';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
 import { randomFloats, randomInt, type Rng } from '../helpers/seeded';
-import { EXACT, runAttention, runKernel, storage, uniformWords, type Tolerance } from './harness';
+import { EXACT, productBindings, runAttention, runKernel, storage, uniformWords, type Tolerance } from './harness';
 
 interface BatchCase {
   name: string;
@@ -54,7 +54,7 @@ function matmulCase(dtype: WeightDType, rows: number, cols: number, tokens: numb
       const outBytes = tiles(tokens) * TILE * stride * 4;
       const out = storage(device, outBytes);
       const got = f32(await runKernel(device, cache, 'matmul', { dtype, constants: { ROWS: rows, COLS: cols, OUT_STRIDE: stride, ROW_START: rowStart } },
-        [storage(device, w.data), storage(device, x), out], [workgroups(rows), tiles(tokens)], out, outBytes));
+        productBindings(storage(device, w.data), storage(device, x), out), [workgroups(rows), tiles(tokens)], out, outBytes));
       const want = perToken(tokens, stride, (t) => {
         const row = new Float32Array(stride);
         row.set(matvecRef(w.seen, x.subarray(t * cols, (t + 1) * cols), rows, cols), rowStart);
@@ -76,12 +76,12 @@ function matmulEqualsMatvecCase(dtype: WeightDType, rows: number, cols: number, 
       const outBytes = tiles(tokens) * TILE * rows * 4;
       const out = storage(device, outBytes);
       const got = f32(await runKernel(device, cache, 'matmul', { dtype, constants: { ROWS: rows, COLS: cols, OUT_STRIDE: rows } },
-        [storage(device, w.data), storage(device, x), out], [workgroups(rows), tiles(tokens)], out, outBytes));
+        productBindings(storage(device, w.data), storage(device, x), out), [workgroups(rows), tiles(tokens)], out, outBytes));
       const want = new Float32Array(tokens * rows);
       for (let t = 0; t < tokens; t++) {
         const one = storage(device, rows * 4);
         want.set(f32(await runKernel(device, cache, 'matvec', { dtype, constants: { ROWS: rows, COLS: cols } },
-          [storage(device, w.data), storage(device, x.slice(t * cols, (t + 1) * cols)), one], workgroups(rows), one, rows * 4)), t * rows);
+          productBindings(storage(device, w.data), storage(device, x.slice(t * cols, (t + 1) * cols)), one), workgroups(rows), one, rows * 4)), t * rows);
       }
       return { got: got.subarray(0, tokens * rows), want };
     },

@@ -18,7 +18,9 @@ import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { compare, EXACT, failed, notApplicable, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
+import { subgroupCases } from './subgroup-cases';
+import { fusedCases } from './fused-cases';
+import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
 
@@ -124,7 +126,7 @@ function matvecCase(dtype: WeightDType, rows: number, cols: number): KernelCase 
       const x = randomFloats(rng, cols);
       const out = storage(device, rows * 4);
       const got = await runKernel(device, cache, 'matvec', { dtype, constants: { ROWS: rows, COLS: cols } },
-        [storage(device, w.data), storage(device, x), out], workgroups(rows), out, rows * 4);
+        productBindings(storage(device, w.data), storage(device, x), out), workgroups(rows), out, rows * 4);
       return { got: f32(got), want: matvecRef(w.seen, x, rows, cols) };
     },
   };
@@ -247,6 +249,8 @@ export function kernelCases(): KernelCase[] {
   cases.push(...batchCases());
   cases.push(...samplerCases());
   cases.push(...q8Cases());
+  cases.push(...fusedCases());
+  cases.push(...subgroupCases());
   return cases;
 }
 

@@ -9,7 +9,7 @@ import { weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef } from '../reference/kernels';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { testWeights, weights } from './cases';
-import { runKernel, storage, type Tolerance } from './harness';
+import { productBindings, runKernel, storage, type Tolerance } from './harness';
 
 export interface F16Case {
   name: string;
@@ -43,7 +43,7 @@ function matvecCase(dtype: WeightDType, rows: number, cols: number): F16Case {
       const x = randomFloats(rng, cols);
       const out = storage(device, rows * 4);
       const got = await runKernel(device, cache, 'matvec', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols } },
-        [storage(device, w.data), storage(device, x), out], workgroups(rows), out, rows * 4);
+        productBindings(storage(device, w.data), storage(device, x), out), workgroups(rows), out, rows * 4);
       return { got: f32(got), want: matvecRef(w.seen, x, rows, cols) };
     },
   };
@@ -66,13 +66,13 @@ function matmulCase(dtype: WeightDType, rows: number, cols: number, tokens: numb
       const x = randomFloats(rng, padded * cols);
       const out = storage(device, padded * rows * 4);
       const got = f32(await runKernel(device, cache, 'matmul', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols, OUT_STRIDE: rows } },
-        [storage(device, w.data), storage(device, x), out], [workgroups(rows), padded / TILE], out, padded * rows * 4)).subarray(0, tokens * rows);
+        productBindings(storage(device, w.data), storage(device, x), out), [workgroups(rows), padded / TILE], out, padded * rows * 4)).subarray(0, tokens * rows);
       const want = new Float32Array(tokens * rows);
       for (let t = 0; t < tokens; t++) {
         const xt = x.slice(t * cols, (t + 1) * cols);
         const one = storage(device, rows * 4);
         const decoded = f32(await runKernel(device, cache, 'matvec', { dtype, precision: 'f16', constants: { ROWS: rows, COLS: cols } },
-          [storage(device, w.data), storage(device, xt), one], workgroups(rows), one, rows * 4));
+          productBindings(storage(device, w.data), storage(device, xt), one), workgroups(rows), one, rows * 4));
         const i = decoded.findIndex((v, r) => !Object.is(v, got[t * rows + r]));
         if (i >= 0) throw new Error(`token ${t} row ${i}: f16 matmul ${got[t * rows + i]} but f16 matvec ${decoded[i]}; they must agree bit for bit`);
         want.set(matvecRef(w.seen, xt, rows, cols), t * rows);

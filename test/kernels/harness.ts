@@ -44,7 +44,16 @@ export function uniformWords(device: GPUDevice, words: number[], label = 'unifor
 }
 
 /**
- * Compiles (through the cache), binds `bindings` to @binding(0..), dispatches `groups` workgroups, and
+ * The bindings of a float product (matvec, matmul): weights, x, out, and the fused norm's weight (binding 3, in
+ * their layout whether or not NORM is set: without a norm it is bound to x, as the model does), then main_qkv's
+ * out_k and out_v.
+ */
+export function productBindings(w: GPUBuffer, x: GPUBuffer, out: GPUBuffer, norm?: GPUBuffer, kv: GPUBuffer[] = []): GPUBuffer[] {
+  return [w, x, out, norm ?? x, ...kv];
+}
+
+/**
+ * Compiles (through the cache), binds `bindings` to @binding(0..) (null: a binding number the kernel lacks), dispatches `groups` workgroups, and
  * reads `output` back. Validation errors are captured and thrown instead of silently yielding zeros.
  */
 export async function runKernel(
@@ -52,7 +61,7 @@ export async function runKernel(
   cache: KernelCache,
   name: KernelName,
   opts: KernelOptions,
-  bindings: GPUBuffer[],
+  bindings: (GPUBuffer | null)[],
   /** Workgroups: x, or [x, y] for kernels over a batch of tokens (y = token). */
   groups: number | readonly [number, number],
   output: GPUBuffer,
@@ -62,7 +71,7 @@ export async function runKernel(
   device.pushErrorScope('validation');
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: bindings.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
   });
   const readback = device.createBuffer({ size: output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const encoder = device.createCommandEncoder();
@@ -80,7 +89,7 @@ export async function runKernel(
   const bytes = readback.getMappedRange().slice(0, outputBytes);
   readback.unmap();
   readback.destroy();
-  for (const b of bindings) b.destroy();
+  for (const b of bindings) b?.destroy();
   return bytes;
 }
 

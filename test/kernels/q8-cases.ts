@@ -27,8 +27,9 @@ async function quantizeOnGpu(device: GPUDevice, cache: KernelCache, x: Float32Ar
   const tokens = x.length / cols;
   const bytes = (x.length / 32) * Q8_BLOCK_WORDS * 4;
   const out = storage(device, bytes);
+  const input = storage(device, x);
   return new Uint32Array(await runKernel(device, cache, 'quantize-q8', { constants: { COLS: cols } },
-    [storage(device, x), out], [workgroups(cols / 32), tokens], out, bytes));
+    [input, out, null, input], [workgroups(cols / 32), tokens], out, bytes)); // binding 3: the fused norm's weight (unused)
 }
 
 /**

@@ -1,0 +1,50 @@
+// The entry points of the batched products (matmul.wgsl, matmul-q8.wgsl), appended to each: the kernel
+// defines tile_sums(rows, tile) (four rows' sums for each of the tile's TILE tokens), and these write them as
+// out[t] = W x[t] (main, which places a row block's rows with OUT_STRIDE and ROW_START), as a [q; k; v] stack's
+// three outputs (main_qkv) or as a gated FFN's act(gate) · up (main_glu); see common/products.wgsl.
+// Dispatch (ceil(ROWS / 64), ceil(tokens / TILE)), and (ceil(ROWS / 2 / 32), ceil(tokens / TILE)) for main_glu.
+
+/// Token t's four row sums s of rows r0 … r0 + 3 into out (rows past ROWS are not written).
+fn store_rows(t: u32, r0: u32, s: vec4<f32>) {
+  let o = t * OUT_STRIDE + ROW_START + r0;
+  out[o] = s.x;
+  if (r0 + 1u < ROWS) { out[o + 1u] = s.y; }
+  if (r0 + 2u < ROWS) { out[o + 2u] = s.z; }
+  if (r0 + 3u < ROWS) { out[o + 3u] = s.w; }
+}
+
+@compute @workgroup_size(16)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r0 = 4u * gid.x;
+  if (r0 >= ROWS) { return; }
+  let s = tile_sums(four_rows(r0, ROWS), gid.y);
+  let t = gid.y * TILE;
+  store_rows(t, r0, s[0]);
+  store_rows(t + 1u, r0, s[1]);
+  store_rows(t + 2u, r0, s[2]);
+  store_rows(t + 3u, r0, s[3]);
+}
+
+@compute @workgroup_size(16)
+fn main_qkv(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r0 = 4u * gid.x;
+  if (r0 >= ROWS) { return; }
+  let s = tile_sums(four_rows(r0, ROWS), gid.y);
+  let t = gid.y * TILE;
+  store_rows_qkv(t, r0, s[0]);
+  store_rows_qkv(t + 1u, r0, s[1]);
+  store_rows_qkv(t + 2u, r0, s[2]);
+  store_rows_qkv(t + 3u, r0, s[3]);
+}
+
+@compute @workgroup_size(16)
+fn main_glu(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let g0 = 2u * gid.x;
+  if (g0 >= ROWS / 2u) { return; }
+  let s = tile_sums(glu_rows(g0, ROWS / 2u), gid.y);
+  let t = gid.y * TILE;
+  store_glu(t, g0, s[0]);
+  store_glu(t + 1u, g0, s[1]);
+  store_glu(t + 2u, g0, s[2]);
+  store_glu(t + 3u, g0, s[3]);
+}

@@ -1,0 +1,108 @@
+// The fused and GPU-only kernels as the model runs them, against the model without them: stacked q/k/v and
+// gate/up products (one dispatch each) and RMSNorm fused into the products give the same logits bit for bit
+// (they compute the same sums); the subgroup matvec, which sums in another order, gives them to rounding and
+// the reference greedy ids. Kernel-level cases: test/kernels/fused-cases.ts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { loadModel, type LoadModelOptions } from '../src/model/load';
+import { Session } from '../src/engine/session';
+import { InvalidRequestError } from '../src/errors';
+import { sharedPath } from './helpers/shared';
+import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
+
+let gpu: AcquiredDevice;
+before(async () => { gpu = await acquireDevice(); });
+after(() => gpu.device.destroy());
+
+const stories = (file: string) => sharedPath('models/stories260K', file);
+/** BOS, then 13 ids in [3, vocab). */
+const prompt = (vocab: number) => [1, ...Array.from({ length: 13 }, (_, i) => 3 + ((97 * i + 11) % (vocab - 3)))];
+
+/**
+ * Logits after a 14-token prompt (prefilled in one batch, the last token decoded), and the labels of the bind
+ * groups the load made (dispatch labels: '0.q+k+v' for a stacked product, '0.attn_norm' for a norm dispatch).
+ */
+async function run(model: string | Uint8Array, options: LoadModelOptions, vocab = 512): Promise<{ logits: Float32Array; labels: string[] }> {
+  const labels: string[] = [];
+  const createBindGroup = gpu.device.createBindGroup.bind(gpu.device);
+  gpu.device.createBindGroup = (d: GPUBindGroupDescriptor) => { labels.push(d.label ?? ''); return createBindGroup(d); };
+  try {
+    const loaded = await loadModel(gpu, typeof model === 'string' ? stories(model) : model, { contextLength: 64, ...options });
+    try {
+      const ids = prompt(vocab);
+      loaded.model.prefill(ids.slice(0, -1), 0);
+      return { logits: await loaded.model.step(ids.at(-1)!, ids.length - 1, 'logits'), labels };
+    } finally {
+      loaded.destroy();
+    }
+  } finally {
+    gpu.device.createBindGroup = createBindGroup;
+  }
+}
+
+function assertBitEqual(a: Float32Array, b: Float32Array, what: string): void {
+  const differing = a.filter((v, i) => !Object.is(v, b[i])).length;
+  assert.equal(a.length, b.length);
+  assert.equal(differing, 0, `${what}: ${differing} of ${a.length} logits differ`);
+}
+
+describe('fused products give the unfused model\'s logits bit for bit', () => {
+  for (const [file, precision] of [['stories260K.gguf', 'f32'], ['stories260K-Q4_0.gguf', 'q8'], ['stories260K-Q4_0.gguf', 'f32'], ['stories260K-Q4_K_M.gguf', 'q8']] as const) {
+    test(`${file}, precision ${precision}: RMSNorm fused into the products (or into quantize-q8) or dispatched on its own`, async () => {
+      const fused = await run(file, { precision });
+      const unfused = await run(file, { precision, fuseNorm: false });
+      assert.ok(!fused.labels.some((l) => l.endsWith('_norm')) && unfused.labels.includes('0.attn_norm') && unfused.labels.includes('output_norm'),
+        'the fused load has no norm dispatch, the unfused one has them all');
+      assertBitEqual(fused.logits, unfused.logits, `${file} ${precision} fuseNorm`);
+    });
+  }
+  // A lowered binding limit keeps a stack apart (projectionLayouts stacks only what fits one binding).
+  test('stories260K: gate and up stacked (one product with swiglu) or separate (a 44 KiB binding limit)', async () => {
+    const stacked = await run('stories260K.gguf', { precision: 'f32' });
+    const separate = await run('stories260K.gguf', { precision: 'f32', bindingLimit: 44 * 1024 });
+    assert.ok(stacked.labels.includes('0.q+k+v') && stacked.labels.includes('0.gate+up'), `stacked: ${stacked.labels.join(', ')}`);
+    assert.ok(['0.gate', '0.up', '0.swiglu'].every((l) => separate.labels.includes(l)), `separate: ${separate.labels.join(', ')}`);
+    assertBitEqual(stacked.logits, separate.logits, 'stacked vs separate gate/up');
+  });
+  test('a llama with 192 q/k/v rows of 64: stacked, or separate (a 32 KiB binding limit)', async () => {
+    const bytes = writeGGUF(tinyLlamaSpec({ dim: 64, heads: 4, kvHeads: 4, ff: 32, vocab: 40, init: 'scaled', seed: 9 }));
+    const stacked = await run(bytes, { precision: 'f32' }, 40);
+    const separate = await run(bytes, { precision: 'f32', bindingLimit: 32 * 1024 }, 40);
+    assert.ok(stacked.labels.includes('0.q+k+v'), `stacked: ${stacked.labels.join(', ')}`);
+    assert.ok(['0.q', '0.k', '0.v', '0.gate+up'].every((l) => separate.labels.includes(l)), `separate: ${separate.labels.join(', ')}`);
+    assertBitEqual(stacked.logits, separate.logits, 'stacked vs separate q/k/v');
+  });
+});
+
+describe('matvec-subgroup in the model (forced on this CPU adapter, which has subgroups)', () => {
+  test('logits equal matvec.wgsl\'s to rounding, and the greedy ids are llama2.c\'s', async (t) => {
+    if (!gpu.hasSubgroups) return t.skip('this adapter has no subgroups');
+    const plain = await run('stories260K.gguf', { precision: 'f32' });
+    const subgroup = await run('stories260K.gguf', { precision: 'f32', subgroupMatvec: true });
+    const scale = Math.max(...plain.logits.map(Math.abs));
+    const worst = Math.max(...plain.logits.map((v, i) => Math.abs(v - subgroup.logits[i]!)));
+    assert.ok(worst <= 1e-5 * scale, `subgroup logits differ by ${worst} (max |logit| ${scale})`);
+    const refs: { prompt: string | null; generated_token_ids: number[] }[] = JSON.parse(readFileSync(stories('refs.json'), 'utf8')).refs;
+    const loaded = await loadModel(gpu, stories('stories260K.gguf'), { contextLength: 256, precision: 'f32', subgroupMatvec: true });
+    try {
+      const session = new Session(loaded);
+      for (const r of refs.slice(0, 2)) {
+        session.reset();
+        const result = await session.generate(r.prompt ?? '', { maxTokens: r.generated_token_ids.length }, () => {});
+        assert.deepEqual(result.tokens, r.generated_token_ids, `prompt ${JSON.stringify(r.prompt)}`);
+      }
+    } finally {
+      loaded.destroy();
+    }
+  });
+  test('fuseNorm and subgroupMatvec must be booleans; subgroupMatvec needs the feature', async () => {
+    for (const key of ['fuseNorm', 'subgroupMatvec'] as const) {
+      await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { [key]: 1 as unknown as boolean }),
+        (e: unknown) => e instanceof InvalidRequestError && e.message === `${key} must be true or false, got 1`);
+    }
+    await assert.rejects(loadModel({ ...gpu, hasSubgroups: false }, stories('stories260K.gguf'), { subgroupMatvec: true }),
+      (e: unknown) => e instanceof InvalidRequestError && /'subgroups'/.test(e.message));
+  });
+});
