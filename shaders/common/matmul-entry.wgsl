@@ -13,16 +13,14 @@ fn store_rows(t: u32, r0: u32, s: vec4<f32>) {
   if (r0 + 3u < ROWS) { out[o + 3u] = s.w; }
 }
 
+// Each writes the tile's TILE tokens in turn (a loop of constant bounds over the columns of tile_sums).
+
 @compute @workgroup_size(16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = 4u * gid.x;
   if (r0 >= ROWS) { return; }
   let s = tile_sums(four_rows(r0, ROWS), gid.y);
-  let t = gid.y * TILE;
-  store_rows(t, r0, s[0]);
-  store_rows(t + 1u, r0, s[1]);
-  store_rows(t + 2u, r0, s[2]);
-  store_rows(t + 3u, r0, s[3]);
+  for (var i = 0u; i < TILE; i++) { store_rows(gid.y * TILE + i, r0, s[i]); }
 }
 
 @compute @workgroup_size(16)
@@ -30,11 +28,7 @@ fn main_qkv(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = 4u * gid.x;
   if (r0 >= ROWS) { return; }
   let s = tile_sums(four_rows(r0, ROWS), gid.y);
-  let t = gid.y * TILE;
-  store_rows_qkv(t, r0, s[0]);
-  store_rows_qkv(t + 1u, r0, s[1]);
-  store_rows_qkv(t + 2u, r0, s[2]);
-  store_rows_qkv(t + 3u, r0, s[3]);
+  for (var i = 0u; i < TILE; i++) { store_rows_qkv(gid.y * TILE + i, r0, s[i]); }
 }
 
 @compute @workgroup_size(16)
@@ -42,9 +36,5 @@ fn main_glu(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g0 = 2u * gid.x;
   if (g0 >= ROWS / 2u) { return; }
   let s = tile_sums(glu_rows(g0, ROWS / 2u), gid.y);
-  let t = gid.y * TILE;
-  store_glu(t, g0, s[0]);
-  store_glu(t + 1u, g0, s[1]);
-  store_glu(t + 2u, g0, s[2]);
-  store_glu(t + 3u, g0, s[3]);
+  for (var i = 0u; i < TILE; i++) { store_glu(gid.y * TILE + i, g0, s[i]); }
 }
