@@ -1,10 +1,11 @@
 // npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16] [--runtimes node,chromium] [--quick]
-//   [--prompts 128,512] [--no-peers] [--no-profile] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
+//   [--prompts 128,512] [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
 // node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
 // (the shared fixture files) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
 // written once into node_modules/.cache/hearth-bench). `--json` prints one JSON object and nothing else on
-// stdout. Speed targets live here and in the README, never in tests.
+// stdout. With Chromium it also times the built chat app's start-up on its embedded model (bench/demo-startup.ts).
+// Speed targets live here and in the README, never in tests.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, r
 import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
 import { BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
 import type { EngineStreamingMetrics, WllamaMetrics } from './browser/page';
+import type { DemoStartupMetrics } from './demo-startup';
 import { openModel } from '../src/model/open';
 
 const { values } = parseArgs({
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: `${cacheDir}/last-run.json` },
     'no-peers': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
     tokens: { type: 'string' },
     threads: { type: 'string' },
     runs: { type: 'string' },
@@ -79,6 +82,8 @@ for (const model of models) for (const quant of quants) jobs.push({ model, quant
 const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, file: path, fileBytes: statSync(path).size }));
 const bandwidth: Record<string, number> = {};
 const versions: Record<string, string> = { node: process.version };
+/** The chat app's start-up in Chromium (cold, then warm cache), when Chromium ran. */
+let demoStartup: DemoStartupMetrics | null = null;
 
 // The issue's headline keys on each result: Hearth in Chromium (where wllama is the peer) when it ran, else in Node.
 function buildReport() {
@@ -106,7 +111,7 @@ function buildReport() {
     /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
     loadAverage: loadavg().map((x) => round(x, 2)), versions,
   };
-  return { machine, options: { ...options, quick, peers, peerThreads: threads }, readBandwidthBytesPerSecond: bandwidth, results };
+  return { machine, options: { ...options, quick, peers, peerThreads: threads }, readBandwidthBytesPerSecond: bandwidth, demoStartup, results };
 }
 
 /** Writes the report so far to --out (a long run that is stopped keeps what it measured). */
@@ -170,6 +175,12 @@ if (runtimes.includes('chromium')) {
   }
 }
 
+if (runtimes.includes('chromium') && !values['no-demo']) {
+  log('chromium: the built chat app on its embedded model, cold then warm cache');
+  const { measureDemoStartup } = await import('./demo-startup');
+  demoStartup = await measureDemoStartup();
+}
+
 const report = buildReport();
 save();
 if (values.json) {
@@ -200,6 +211,11 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer)');
+  const d = rep.demoStartup;
+  if (d) {
+    console.log(`\nchat app start-up in Chromium (${d.model}): page load → model ready ${d.coldReadyMs} ms cold, ${d.warmReadyMs} ms warm; ` +
+      `warm page load → first token ${d.warmFirstTokenMs} ms (prompt sent when ready: ${d.sendToFirstTokenMs} ms of it)`);
+  }
   const streaming = rep.results.filter((r) => r.chromium?.engineStreaming);
   if (streaming.length) {
     console.log('\nengine API in Chromium, streaming greedy decode (completions.create, stream: true):');
