@@ -83,6 +83,7 @@ export class GpuSampler {
       const process = await d.make('logit-process', 'logit-process', { N }, workgroups(N), [b.params, logits, b.bias, b.history, b.mask, b.scores]);
       const sample = await d.make('sample', 'sample', { N }, 1, [b.params, b.scores, b.history, b.state, { buffer: token, offset: 0, size: 4 }, b.report]);
       const logprobs = await d.make('logprobs', 'logprobs', { N }, 1, [b.params, logits, { buffer: token, offset: 0, size: 4 }, b.logprobs]);
+      await d.ready(); // the three compile in parallel
       const pickers = {
         plain: { dispatches: [process, sample] },
         withLogprobs: {

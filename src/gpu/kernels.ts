@@ -32,9 +32,9 @@ export function kernelLabel(name: KernelName, opts: KernelOptions): string {
   return `${name}${entry}[${inside}]`;
 }
 
-/** Creates the pipeline for one specialisation of a kernel (layout 'auto'). */
-export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
-  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint);
+/** Creates the pipeline for one specialisation of a kernel (layout 'auto'); `module`: the kernel's module, if made already. */
+export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}, module?: GPUShaderModule): Promise<GPUComputePipeline> {
+  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint, module);
 }
 
 /**
@@ -47,8 +47,9 @@ export async function compileComputePipeline(
   label: string,
   constants: Record<string, number>,
   entryPoint = 'main',
+  /** The module of `code`, when the caller keeps one per source (its specialisations share it). */
+  module = device.createShaderModule({ label, code }),
 ): Promise<GPUComputePipeline> {
-  const module = device.createShaderModule({ label, code });
   try {
     return await device.createComputePipelineAsync({
       label,
@@ -92,6 +93,8 @@ function formatCompilationInfo(info: GPUCompilationInfo, code: string): string {
 export class KernelCache {
   readonly #device: GPUDevice;
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** One shader module per source (kernel, dtype, precision): its specialisations and entry points share it. */
+  readonly #modules = new Map<string, GPUShaderModule>();
   readonly precision: ComputePrecision;
 
   constructor(device: GPUDevice, precision: ComputePrecision = 'f32') {
@@ -105,7 +108,13 @@ export class KernelCache {
     const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, precision ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
-      pipeline = createKernel(this.#device, name, { ...opts, precision });
+      const source = JSON.stringify([name, opts.dtype ?? null, precision ?? null]);
+      let module = this.#modules.get(source);
+      if (!module) {
+        module = this.#device.createShaderModule({ label: `${name}${opts.dtype ? `[${opts.dtype}${precision === 'f16' ? ' f16-math' : ''}]` : ''}`, code: shaderSource(name, opts.dtype, precision) });
+        this.#modules.set(source, module);
+      }
+      pipeline = createKernel(this.#device, name, { ...opts, precision }, module);
       // A failed compile is not cached, so the error is reported again rather than silently reused.
       pipeline.catch(() => this.#pipelines.delete(key));
       this.#pipelines.set(key, pipeline);

@@ -61,6 +61,8 @@ export class Dispatcher {
 
   /** Whether q4_0/q8_0 products run as integer dot products on 8-bit activations (precision 'q8'). */
   private readonly q8: boolean;
+  /** Pipelines still compiling, each filling in its dispatches (see make and ready). */
+  private readonly pending: Promise<void>[] = [];
 
   /**
    * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `subgroupMatvec`:
@@ -89,6 +91,8 @@ export class Dispatcher {
   /**
    * Binds `buffers` to bindings 0, 1, …: each a whole buffer, a range of one (a row block of a matrix), or null
    * for a binding number the kernel does not have. `entryPoint`: the kernel's, default 'main'.
+   * Returns before the pipeline has compiled, so that a model's pipelines compile in parallel: the dispatch gets
+   * its pipeline and bind group when it has, and is usable once `ready()` resolves.
    */
   async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType, entryPoint?: ProductEntryPoint): Promise<Dispatch> {
     const entries = buffers.flatMap((b, binding) => (b ? [{ binding, resource: 'buffer' in b ? b : { buffer: b } }] : []));
@@ -98,9 +102,19 @@ export class Dispatcher {
         throw new ResourceError(`${label}: ${b.buffer.label} needs a ${formatBytes(size)} GPU binding, but this device binds at most ${formatBytes(this.bindingLimit)}. Try a smaller or more quantized model.`);
       }
     }
-    const pipeline = await this.kernels.get(name, { dtype, constants, entryPoint });
-    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
-    return { pipeline, bindGroup, grid: typeof grid === 'number' ? fixedGrid(grid) : grid };
+    const dispatch = { grid: typeof grid === 'number' ? fixedGrid(grid) : grid } as Dispatch;
+    const made = this.kernels.get(name, { dtype, constants, entryPoint }).then((pipeline) => {
+      dispatch.pipeline = pipeline;
+      dispatch.bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    });
+    made.catch(() => {}); // reported by ready(); never an unhandled rejection when loading stops early
+    this.pending.push(made);
+    return dispatch;
+  }
+
+  /** Resolves when every dispatch made so far has its pipeline and bind group; rejects with a failed compile. */
+  async ready(): Promise<void> {
+    await Promise.all(this.pending);
   }
 
   /**

@@ -233,6 +233,7 @@ export class TransformerModel {
     const head = await normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], 1); // logits = W_out output_norm(x) (+ b)  [vocab]
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
     const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)
+    await d.ready(); // every pipeline above compiled in parallel
     return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, B);
   }
 
