@@ -175,7 +175,11 @@ export class Dispatcher {
     entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
-    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [this.subgroupMatvec ? 'matvec-subgroup' : 'matvec', 'matmul'] as const;
+    // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for matvec-subgroup,
+    // which a huge output head (262144 rows: 65536 workgroups) would take past the grid's limit: matvec.wgsl then.
+    const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
+    const subgroup = this.subgroupMatvec && !q8 && groupsOf(4) <= this.device.limits.maxComputeWorkgroupsPerDimension;
+    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [subgroup ? 'matvec-subgroup' : 'matvec', 'matmul'] as const;
     // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.
     const normed: Record<string, number> = norm && !q8 ? { NORM: 1, EPS: norm.eps } : {};
     const normWeight = q8 ? null : norm?.weight ?? input; // bound either way: the float products' layout has it
@@ -183,8 +187,6 @@ export class Dispatcher {
     const bindings = (o: GPUBuffer | GPUBufferBinding) => [weights, q8 ? xq! : input, o, normWeight, ...kv];
     const { OUT_STRIDE, ROW_START, ...entryConstants } = constants;
     const base = { ROWS: m.rows, COLS: m.cols, ...entryConstants, ...normed };
-    // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for matvec-subgroup.
-    const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
     const one = await this.make(label, single, base, groupsOf(single === 'matvec-subgroup' ? 4 : 64), bindings(out!), m.dtype, entry);
     if (batched) {
       const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};

@@ -208,11 +208,15 @@ export async function uploadWeights(
   const projections = async (prefix: string, layout: ProjectionLayout, cols: number): Promise<Projections> => {
     const { tensors, rows, stacked } = layout;
     const names = tensors.map((t) => t.name.slice(prefix.length, -'.weight'.length) as BiasedTensor);
-    const biases = names.length === 1 ? await biasParts(names[0]!, prefix, rows) : (await Promise.all(names.map((n, i) => biasParts(n, prefix, [rows[i]!])))).flat();
-    const matrixList = stacked && tensors.length > 1 ? [await stackedMatrix(`${prefix}${names.join('+')}.weight`, tensors, cols)]
-      : tensors.length === 1 ? await matrices(tensors[0]!.name, cols, stacked ? [rows.reduce((a, b) => a + b, 0)] : rows)
-      : await Promise.all(tensors.map((t, i) => matrix(t.name, rows[i]!, cols)));
-    return { matrices: matrixList, rows, biases };
+    // One tensor at a time, as everywhere here: the bytes held at once stay within heldBytesBound.
+    const biases: (GPUBuffer | null)[] = [];
+    if (names.length === 1) biases.push(...await biasParts(names[0]!, prefix, rows));
+    else for (const [i, n] of names.entries()) biases.push(...await biasParts(n, prefix, [rows[i]!]));
+    if (stacked && tensors.length > 1) return { matrices: [await stackedMatrix(`${prefix}${names.join('+')}.weight`, tensors, cols)], rows, biases };
+    if (tensors.length === 1) return { matrices: await matrices(tensors[0]!.name, cols, stacked ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, biases };
+    const separate: Matrix[] = [];
+    for (const [i, t] of tensors.entries()) separate.push(await matrix(t.name, rows[i]!, cols));
+    return { matrices: separate, rows, biases };
   };
   const norm = async (prefix: string, name: string): Promise<Norm> => ({
     weight: await vector(`${prefix}${name}.weight`),
