@@ -23,7 +23,8 @@ export const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens
 
 /**
  * A pipeline, its bind group and its grid: one prebuilt dispatch. `batched` replaces it when a pass runs
- * more than one token (a matrix-vector product becomes a matrix-matrix product).
+ * more than one token (a matrix-vector product becomes a matrix-matrix product). Made by a Dispatcher, it has
+ * its pipeline and bind group once the Dispatcher's ready() has resolved.
  */
 export interface Dispatch { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: Grid; batched?: Dispatch }
 
