@@ -7,7 +7,7 @@ import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { q8WeightTypes, type KernelName, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
-import type { Linear, Matrix, Norm } from './weights';
+import type { Matrix, Norm } from './weights';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
 export type Grid = (tokens: number) => readonly [number, number];
@@ -205,17 +205,6 @@ export class Dispatcher {
       blocks.length === 1 ? { DIM: table.cols } : { DIM: table.cols, ROW_START: start, ROWS: rows }, tokenGrid(workgroups(table.cols)),
       [token, { buffer: table.buffer, offset: byteOffset, size: byteLength }, out], table.dtype,
     )));
-  }
-
-  /**
-   * out = W x, then out += b when the projection has a bias: one or two dispatches, over each token's row
-   * (input [tokens, cols], out [tokens, rows], buffers holding `capacity` tokens). `batched: false` for
-   * projections only ever run on one token (the output head). `xq`: the input quantized (quantizeQ8), read
-   * instead of it when readsQ8(l.weight).
-   */
-  async linear(label: string, l: Linear, input: GPUBuffer, out: GPUBuffer, capacity: number, options: ProductOptions = {}): Promise<Dispatch[]> {
-    const product = await this.matvec(label, l.weight, input, out, options);
-    return l.bias ? [...product, await this.addBias(`${label}.bias`, out, l.bias, l.weight.rows, capacity)] : product;
   }
 
   /** a += b over each token's n elements (a residual add; a and b both [tokens, n]). */
