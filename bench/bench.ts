@@ -2,7 +2,7 @@
 //   [--prompts 128,512] [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
 // node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
-// (the shared fixture files) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
+// (test/fixtures) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
 // written once into node_modules/.cache/hearth-bench). `--json` prints one JSON object and nothing else on
 // stdout. With Chromium it also times the built chat app's start-up on its embedded model (bench/demo-startup.ts).
 // Speed targets live here and in the README, never in tests.
@@ -55,11 +55,11 @@ const peers = !values['no-peers'];
 const threads = Number(values.threads ?? cpus().length);
 const log = (msg: string) => { if (!values.json) console.error(msg); else process.stderr.write(''); };
 
-const sharedModels = resolve(repoRoot, process.env.HEARTH_SHARED ?? '../shared', 'models');
+const fixtureModels = resolve(repoRoot, 'test', 'fixtures', 'models');
 function modelPath(model: string, quant: BenchQuant): string {
   if (model === 'random') return randomLlamaPath(quant, log);
-  const path = resolve(sharedModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`);
-  if (!existsSync(path)) throw new Error(`${path} is missing: stories260K's quantized files come from the shared fixtures (set HEARTH_SHARED)`);
+  const path = resolve(fixtureModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: stories260K's quantized files are test fixtures (test/fixtures/models)`);
   return path;
 }
 
@@ -145,7 +145,7 @@ if (runtimes.includes('node')) {
 
 if (runtimes.includes('chromium')) {
   const { openBenchBrowser } = await import('./chromium');
-  const browser = await openBenchBrowser([sharedModels], repoRoot);
+  const browser = await openBenchBrowser([fixtureModels], repoRoot);
   try {
     versions.chromium = browser.version;
     bandwidth.chromium = await browser.call('readBandwidth');

@@ -8,11 +8,11 @@ import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
 import { Session } from '../src/engine/session';
 import { ResourceError } from '../src/errors';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 interface Ref { prompt: string | null; generated_token_ids: number[] }
-const refs: Ref[] = JSON.parse(readFileSync(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
-const model = sharedPath('models/stories260K/stories260K.gguf');
+const refs: Ref[] = JSON.parse(readFileSync(fixturePath('models/stories260K/refs.json'), 'utf8')).refs;
+const model = fixturePath('models/stories260K/stories260K.gguf');
 
 test('a 48 KiB binding limit splits the 128 KiB embedding/output table into row blocks; greedy ids unchanged', async () => {
   const gpu = await acquireDevice();

@@ -10,7 +10,7 @@ import { openFileSource } from '../src/io/file-source';
 import { readGGUF, type GGUFValue } from '../src/model/gguf';
 import { tokenizerFromGGUF, type Tokenizer } from '../src/tokenizer';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage } from '../src/tokenizer/chat-template';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 // Templates as the models ship them (the `chat_template` of each tokenizer_config.json on the Hugging Face
@@ -34,7 +34,7 @@ const TEMPLATES = {
   megrez: "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|role_start|>system<|role_end|>你是Megrez-3B-Instruct，将针对用户的问题给出详细的、积极的回答。<|turn_end|>' }}{% endif %}{{ '<|role_start|>' + message['role'] + '<|role_end|>' + message['content'] + '<|turn_end|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|role_start|>assistant<|role_end|>' }}{% endif %}",
 };
 
-const vocabFile = (name: string) => sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
+const vocabFile = (name: string) => fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
 
 async function metadataOf(path: string): Promise<Map<string, GGUFValue>> {
   const source = await openFileSource(path);
@@ -250,7 +250,7 @@ describe('engine.chat on tiny models with a template', () => {
   });
 
   test('a base model has no chat template: chat() says so, generate() still continues text', async () => {
-    const engine = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 64 });
+    const engine = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 64 });
     try {
       assert.equal(engine.model.chatTemplate, undefined);
       const noTemplate = (e: unknown) => e instanceof InvalidRequestError && /has no chat template/.test(e.message) && /base model/.test(e.message);

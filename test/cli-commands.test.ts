@@ -15,7 +15,7 @@ import { gpuBufferSize, prefillBatch, q8ScratchBytes } from '../src/model/memory
 import type { ModelConfig } from '../src/model/config';
 import { repoRoot } from './helpers/browser';
 import { serveFiles } from './helpers/file-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 import { tinyModelSpec } from './helpers/tiny-models';
@@ -34,10 +34,10 @@ function cli(args: string[], input?: string): Promise<CliResult> {
   });
 }
 
-const vocab = (name: string) => sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
-const STORIES = sharedPath('models', 'stories260K', 'stories260K.gguf');
-const STORIES_F16 = sharedPath('models', 'stories260K', 'stories260K-F16.gguf');
-const STORIES_Q8 = sharedPath('models', 'stories260K', 'stories260K-Q8_0.gguf');
+const vocab = (name: string) => fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
+const STORIES = fixturePath('models', 'stories260K', 'stories260K.gguf');
+const STORIES_F16 = fixturePath('models', 'stories260K', 'stories260K-F16.gguf');
+const STORIES_Q8 = fixturePath('models', 'stories260K', 'stories260K-Q8_0.gguf');
 
 /** test-tokenizer-0 cases (see test/tokenizer.test.ts for the format): inputs and their ids without BOS. */
 async function suite(name: string): Promise<{ text: string; ids: number[] }[]> {

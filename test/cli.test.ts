@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './helpers/browser';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 
 const run = promisify(execFile);
@@ -23,8 +23,8 @@ async function cli(...args: string[]): Promise<CliResult> {
 }
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
-const refs: Ref[] = JSON.parse(await readFile(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
-const model = sharedPath('models/stories260K/stories260K.gguf');
+const refs: Ref[] = JSON.parse(await readFile(fixturePath('models/stories260K/refs.json'), 'utf8')).refs;
+const model = fixturePath('models/stories260K/stories260K.gguf');
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'hearth-cli-')); });

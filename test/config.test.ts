@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { writeGGUF, specFromFile, tinyLlamaSpec, u32, f32, type TinyLlamaOptions, Typed } from './helpers/gguf-writer';
 import { MemorySource } from '../src/io/byte-source';
 import { openFileSource } from '../src/io/file-source';
@@ -34,7 +34,7 @@ const STORIES260K: ModelConfig = {
 
 test('stories260K: every quantization gives the README config (freq_base and vocab size by default)', async () => {
   for (const v of ['', '-F16', '-Q8_0', '-Q4_0', '-Q4_0-pure', '-Q4_K_M', '-Q6_K']) {
-    const file = await readPath(sharedPath('models', 'stories260K', `stories260K${v}.gguf`));
+    const file = await readPath(fixturePath('models', 'stories260K', `stories260K${v}.gguf`));
     assert.equal(file.metadata.has('llama.rope.freq_base'), false);
     assert.equal(file.metadata.has('llama.vocab_size'), false);
     assert.deepEqual(readLlamaConfig(file), STORIES260K, v);
@@ -42,7 +42,7 @@ test('stories260K: every quantization gives the README config (freq_base and voc
 });
 
 test('llama-2-tiny-random: vocab size from the 32000 tokenizer tokens', async () => {
-  const c = readLlamaConfig(await readPath(sharedPath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf')));
+  const c = readLlamaConfig(await readPath(fixturePath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf')));
   assert.deepEqual(
     [c.embeddingLength, c.blockCount, c.headCount, c.headCountKv, c.headDim, c.rope?.dim, c.feedForwardLength, c.vocabSize, c.contextLength, c.tiedEmbeddings],
     [8, 1, 2, 2, 4, 4, 32, 32000, 4096, false],
@@ -50,7 +50,7 @@ test('llama-2-tiny-random: vocab size from the 32000 tokenizer tokens', async ()
 });
 
 test('vocab-only files: config without tensors when asked, else the missing tensor is named', async () => {
-  const file = await readPath(sharedPath('models', 'llama-cpp-vocab', 'ggml-vocab-llama-bpe.gguf'));
+  const file = await readPath(fixturePath('models', 'llama-cpp-vocab', 'ggml-vocab-llama-bpe.gguf'));
   const c = readLlamaConfig(file, { requireTensors: false });
   assert.deepEqual([c.vocabSize, c.headCount, c.headCountKv, c.rope?.freqBase], [128256, 32, 8, 500000]);
   assert.throws(() => readLlamaConfig(file), (e: unknown) => e instanceof FormatError && e.message.includes("'token_embd.weight' is missing"));
@@ -58,7 +58,7 @@ test('vocab-only files: config without tensors when asked, else the missing tens
 
 test('other architectures are UnsupportedError naming them', async () => {
   // Real file with only the architecture string changed.
-  const bytes = new Uint8Array(await readFile(sharedPath('models', 'stories260K', 'stories260K.gguf')));
+  const bytes = new Uint8Array(await readFile(fixturePath('models', 'stories260K', 'stories260K.gguf')));
   const file = await readGGUF(new MemorySource(bytes));
   const data = new Map(await Promise.all(file.tensors.map(async (t) => [t.name, await readTensorBytes(file, t)] as const)));
   const spec = specFromFile(file, data);

@@ -5,7 +5,7 @@ import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
 import { ATTENTION_CHUNK } from '../src/model/memory';
 import { Session } from '../src/engine/session';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 /** Replaces `obj[name]` with a counting wrapper; returns the counter. */
 function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...args: unknown[]) => void) {
@@ -32,7 +32,7 @@ const modes = [
 for (const { name, options, file = 'stories260K.gguf', precision, split } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, splitAttention: true } : { contextLength: 128, precision });
+    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, splitAttention: true } : { contextLength: 128, precision });
     assert.equal(loaded.info.precision, precision ?? 'f32', 'the precision asked for (auto: f32 for an F32 file on lavapipe, a CPU adapter)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines

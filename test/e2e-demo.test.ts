@@ -15,12 +15,12 @@ import {
   growth, imageStats, recordGrowth, sendAndWait, setSetting, shownReplies, state, storeConversation, storedConversations,
   turnsCompleted, waitForState, waitLoaded, waitTurnEnded, TURN_TIMEOUT,
 } from './helpers/app-page';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 import { createEngine } from '../src/index';
 
 /** llama2.c's greedy continuation of "Once upon a time" (an independent reference). */
-const reference = (JSON.parse(readFileSync(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')) as {
+const reference = (JSON.parse(readFileSync(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')) as {
   refs: { prompt: string | null; output: string }[];
 }).refs.find((r) => r.prompt === 'Once upon a time')!.output;
 

@@ -13,10 +13,10 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { artifactDir, buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { imageStats } from './helpers/app-page';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 const BUDGET = 150 * 1024;
-const reference = (JSON.parse(readFileSync(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')) as {
+const reference = (JSON.parse(readFileSync(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')) as {
   refs: { prompt: string | null; output: string }[];
 }).refs.find((r) => r.prompt === 'Once upon a time')!.output;
 

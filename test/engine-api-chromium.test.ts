@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { createEngine, type GenerateOptions } from '../src/index';
 import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import type * as Hearth from '../src/index';
 
 declare global {
@@ -45,7 +45,7 @@ after(async () => {
 });
 
 test('same seed, same output: every sampler setting gives Node\'s tokens in the Chromium worker', async () => {
-  const node = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 128, precision: 'f32' });
+  const node = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 128, precision: 'f32' });
   const expected: number[][] = [];
   try {
     for (const options of SAMPLED) expected.push((await node.generate('Once upon a time', { ...options, maxTokens: 24 }).result).tokens);

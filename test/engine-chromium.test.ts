@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import type * as Hearth from '../src/index';
 
 declare global {
@@ -21,7 +21,7 @@ declare global {
 }
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
-const refs: Ref[] = JSON.parse(readFileSync(sharedPath('models/stories260K/refs.json'), 'utf8')).refs;
+const refs: Ref[] = JSON.parse(readFileSync(fixturePath('models/stories260K/refs.json'), 'utf8')).refs;
 const LOGIT_ATOL = 2e-3;
 
 let server: TestServer;
@@ -30,7 +30,7 @@ let tp: TestPage;
 const fsUrl = (path: string) => `/@fs${path}`;
 
 before(async () => {
-  server = await startTestServer({ server: { fs: { allow: [sharedPath()] } } });
+  server = await startTestServer({ server: { fs: { allow: [fixturePath()] } } });
   browser = await launchChromium();
   tp = await openEnginePage(browser, server.url);
 });
@@ -43,12 +43,12 @@ after(async () => {
 
 const models = [
   { url: '/public/stories260K.gguf', logits: 'logits_bos.json' },
-  { url: fsUrl(sharedPath('models/stories260K/stories260K-F16.gguf')), logits: 'dequant_f32_refs/F16/logits_bos.json' },
+  { url: fsUrl(fixturePath('models/stories260K/stories260K-F16.gguf')), logits: 'dequant_f32_refs/F16/logits_bos.json' },
 ];
 
 for (const { url, logits } of models) {
   test(`Chromium worker: greedy ${url.split('/').pop()} equals llama2.c for every prompt; BOS logits within ${LOGIT_ATOL}`, async () => {
-    const ref: { logits: number[] } = JSON.parse(readFileSync(sharedPath('models/stories260K', logits), 'utf8'));
+    const ref: { logits: number[] } = JSON.parse(readFileSync(fixturePath('models/stories260K', logits), 'utf8'));
     const got = await tp.page.evaluate((u) => window.hearthTest.bosLogits(u), url);
     let maxDiff = 0;
     for (let i = 0; i < ref.logits.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - ref.logits[i]!));

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { createEngine, InvalidRequestError, isAbortError, ResourceError, type Engine, type GenerateOptions, type TokenChunk } from '../src/index';
 import { trackGpuBuffers, type BufferTracker } from './helpers/gpu-buffers';
 import { seededRng } from './helpers/seeded';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-const STORIES = sharedPath('models/stories260K/stories260K.gguf');
+const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 const LONG_PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the sun with her dog. '.repeat(4);
 
 let engine: Engine;

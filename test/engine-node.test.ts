@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createEngine, InvalidRequestError, type Engine, type LoadProgress } from '../src/index';
 import { serveFiles } from './helpers/file-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 let engine: Engine;
 // f32 arithmetic pinned: ids and logits are compared with llama2.c's (pinned, whatever 'auto' picks on the adapter).
-before(async () => { engine = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 512, precision: 'f32' }); });
+before(async () => { engine = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 512, precision: 'f32' }); });
 after(async () => { await engine.dispose(); });
 
 async function collect(prompt: string, options: Parameters<Engine['generate']>[1]) {
@@ -84,7 +84,7 @@ test('seeded sampling is reproducible, and top-k 1 is greedy', async () => {
 
 test('logits: BOS logits equal llama2.c\'s; after a prompt their argmax is greedy\'s next token, with the prefix reused', async () => {
   await engine.resetContext();
-  const ref: { logits: number[] } = JSON.parse(await readFile(sharedPath('models/stories260K/logits_bos.json'), 'utf8'));
+  const ref: { logits: number[] } = JSON.parse(await readFile(fixturePath('models/stories260K/logits_bos.json'), 'utf8'));
   const bos = await engine.logits([1]);
   assert.equal(bos.length, ref.logits.length);
   const maxDiff = ref.logits.reduce((m, x, i) => Math.max(m, Math.abs(bos[i]! - x)), 0);
@@ -116,7 +116,7 @@ test('invalid options are rejected with InvalidRequestError', async () => {
 });
 
 test('loading reports download (URL) or upload (file), then compile and ready, in order', async () => {
-  const bytes = new Uint8Array(await readFile(sharedPath('models/stories260K/stories260K-F16.gguf')));
+  const bytes = new Uint8Array(await readFile(fixturePath('models/stories260K/stories260K-F16.gguf')));
   const server = await serveFiles({ '/m.gguf': bytes }, { range: true });
   try {
     const events: LoadProgress[] = [];
@@ -138,7 +138,7 @@ test('loading reports download (URL) or upload (file), then compile and ready, i
     await server.close();
   }
   const events: LoadProgress[] = [];
-  const local = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { onProgress: (p) => events.push(p), contextLength: 64 });
+  const local = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { onProgress: (p) => events.push(p), contextLength: 64 });
   await local.dispose();
   assert.deepEqual(events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]), ['upload', 'compile', 'ready']);
   const uploads = events.filter((e) => e.phase === 'upload');

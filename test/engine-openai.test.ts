@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { createEngine, type ChatCompletionChunk, type Completion, type Engine, type TokenChunk } from '../src/index';
 import { asSdkChatCompletion, asSdkChunk, asSdkCompletion } from './helpers/openai-sdk-types';
 import { chatChunkProblems, chatCompletionProblems, completionChunkProblems, completionProblems } from './helpers/openai-shapes';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-const STORIES = sharedPath('models/stories260K/stories260K.gguf');
+const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 
 let stories: Engine;
 let chat: Engine;

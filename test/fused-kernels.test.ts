@@ -9,14 +9,14 @@ import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
 import { Session } from '../src/engine/session';
 import { InvalidRequestError } from '../src/errors';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 
 let gpu: AcquiredDevice;
 before(async () => { gpu = await acquireDevice(); });
 after(() => gpu.device.destroy());
 
-const stories = (file: string) => sharedPath('models/stories260K', file);
+const stories = (file: string) => fixturePath('models/stories260K', file);
 /** BOS, then 13 ids in [3, vocab). */
 const prompt = (vocab: number) => [1, ...Array.from({ length: 13 }, (_, i) => 3 + ((97 * i + 11) % (vocab - 3)))];
 

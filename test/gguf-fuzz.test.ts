@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { ByteWriter, writeGGUF } from './helpers/gguf-writer';
 import { MemorySource, type ByteSource } from '../src/io/byte-source';
 import { readGGUF, GGUFValueType, type GGUFFile } from '../src/model/gguf';
@@ -52,7 +52,7 @@ async function attempt(bytes: Uint8Array, label: string): Promise<GGUFFile | Hea
   }
 }
 
-const realPath = sharedPath('models', 'stories260K', 'stories260K-Q4_0.gguf');
+const realPath = fixturePath('models', 'stories260K', 'stories260K-Q4_0.gguf');
 
 test('random bytes, with and without a valid GGUF preamble', async () => {
   const random = mulberry32(1);

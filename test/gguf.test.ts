@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { serveFiles, type FileServer } from './helpers/file-server';
 import type { AddressInfo } from 'node:net';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { writeGGUF, specFromFile, arr, u8, i8, u16, i16, u32, i32, f32, f64, u64, i64, Typed } from './helpers/gguf-writer';
 import { MemorySource, type ByteSource } from '../src/io/byte-source';
 import { openFileSource } from '../src/io/file-source';
@@ -19,12 +19,12 @@ import {
 import { GGMLType, ggmlTypeName, tensorByteLength } from '../src/model/ggml-types';
 import { DownloadError, FormatError, InvalidRequestError, UnsupportedError } from '../src/errors';
 
-const stories = (v = '') => sharedPath('models', 'stories260K', `stories260K${v}.gguf`);
+const stories = (v = '') => fixturePath('models', 'stories260K', `stories260K${v}.gguf`);
 const STORIES_VARIANTS = ['', '-F16', '-Q8_0', '-Q4_0', '-Q4_0-pure', '-Q4_K_M', '-Q6_K'];
 const ALL_FILES = [
   ...STORIES_VARIANTS.map(stories),
-  sharedPath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf'),
-  ...['gpt-2', 'llama-bpe', 'llama-spm', 'qwen2'].map((v) => sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${v}.gguf`)),
+  fixturePath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf'),
+  ...['gpt-2', 'llama-bpe', 'llama-spm', 'qwen2'].map((v) => fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${v}.gguf`)),
 ];
 
 async function parseBytes(bytes: Uint8Array, name = 'test.gguf'): Promise<GGUFFile> {
@@ -100,7 +100,7 @@ describe('real GGUF files', () => {
   test('vocab-only files have no tensors and full vocabularies', async () => {
     const expected: Record<string, [number, number]> = { 'gpt-2': [50257, 50000], 'llama-bpe': [128256, 280147], qwen2: [151936, 151387] };
     for (const [name, [nTokens, nMerges]] of Object.entries(expected)) {
-      const src = await openFileSource(sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`));
+      const src = await openFileSource(fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`));
       const file = await readGGUF(src);
       await src.close();
       assert.equal(file.tensors.length, 0);

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
 import { Session } from '../src/engine/session';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
-const readRefs = (path: string): Ref[] => JSON.parse(readFileSync(sharedPath('models/stories260K', path), 'utf8')).refs;
+const readRefs = (path: string): Ref[] => JSON.parse(readFileSync(fixturePath('models/stories260K', path), 'utf8')).refs;
 
 const dequantized = (type: string) => ({ refs: `dequant_f32_refs/${type}/refs.json`, logits: `dequant_f32_refs/${type}/logits_bos.json` });
 const cases = [
@@ -31,8 +31,8 @@ for (const { file, refs: refsFile, logits: logitsFile } of cases) {
   test(`golden ${file}: BOS logits within ${LOGIT_ATOL} and greedy ids equal llama2.c for every prompt`, async () => {
     const gpu = await acquireDevice();
     try {
-      const loaded = await loadModel(gpu, sharedPath('models/stories260K', file), { contextLength: 256, precision: 'f32' });
-      const ref: { argmax: number; logits: number[] } = JSON.parse(readFileSync(sharedPath('models/stories260K', logitsFile), 'utf8'));
+      const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), { contextLength: 256, precision: 'f32' });
+      const ref: { argmax: number; logits: number[] } = JSON.parse(readFileSync(fixturePath('models/stories260K', logitsFile), 'utf8'));
       const logits = await loaded.model.step(loaded.tokenizer.bosId!, 0, 'logits');
       assert.equal(logits.length, ref.logits.length);
       let maxDiff = 0;
@@ -62,7 +62,7 @@ for (const { file, refs: refsFile, logits: logitsFile } of cases) {
 // llama2.c's (f32 math, first 512 logits) tightly; llama.cpp's (all 32000) within 1e-4, because its F16
 // matmuls round the activations to f16 (measured 3.4e-5).
 test('golden llama-2-tiny-random: BOS logits and greedy ids equal the references for every prompt', async () => {
-  const dir = sharedPath('models/llama-2-tiny-random');
+  const dir = fixturePath('models/llama-2-tiny-random');
   const llamaCpp: { runs: { prompt: string | null; prompt_token_ids: number[]; token_ids: number[] }[]; bos_logits: { argmax: number; logits: number[] } } =
     JSON.parse(readFileSync(`${dir}/llamacpp_refs.json`, 'utf8'));
   const llama2c: { argmax: string; logits: number[] } = JSON.parse(readFileSync(`${dir}/llama2c_refs/logits_bos.json`, 'utf8'));

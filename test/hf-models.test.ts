@@ -21,13 +21,13 @@ import type { LoadProgress } from '../src/io/progress';
 import { InvalidRequestError, UnsupportedError } from '../src/errors';
 import { ggufToRepo, type RepoFiles } from './helpers/hf-writer';
 import { serveFiles } from './helpers/file-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { f32, specFromFile, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 import { repoRoot } from './helpers/browser';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
-const stories = (f: string) => sharedPath('models', 'stories260K', f);
+const stories = (f: string) => fixturePath('models', 'stories260K', f);
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
 const readRefs = async (f: string): Promise<Ref[]> => JSON.parse(await readFile(stories(f), 'utf8')).refs;
 

@@ -8,13 +8,13 @@ import type { Browser } from 'playwright-core';
 import type * as Hearth from '../src/index';
 import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { LocalHub } from './helpers/hub-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 declare global {
   interface Window { hearth: typeof Hearth; hearthReady: boolean }
 }
 
-const Q8_PATH = sharedPath('models/stories260K/stories260K-Q8_0.gguf');
+const Q8_PATH = fixturePath('models/stories260K/stories260K-Q8_0.gguf');
 const Q8 = new Uint8Array(readFileSync(Q8_PATH));
 const REPO = 'tests/stories260K-GGUF';
 
@@ -23,7 +23,7 @@ let browser: Browser;
 let hub: LocalHub;
 
 before(async () => {
-  server = await startTestServer({ server: { fs: { allow: [sharedPath()] } } });
+  server = await startTestServer({ server: { fs: { allow: [fixturePath()] } } });
   // Chromium reports a static quota to estimate() (privacy); the real one makes the quota test meaningful.
   browser = await launchChromium(['--disable-features=StaticStorageQuota']);
   hub = await LocalHub.start();

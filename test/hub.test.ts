@@ -16,12 +16,12 @@ import { parseModelId, resolveAgainstPage } from '../src/io/model-id';
 import { JsSha256, createSha256 } from '../src/io/sha256';
 import type { ByteSource } from '../src/io/byte-source';
 import { LocalHub } from './helpers/hub-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { repoRoot } from './helpers/browser';
 import { splitGGUF } from './helpers/gguf-split';
 
 const F32 = new Uint8Array(await readFile(join(repoRoot, 'public/stories260K.gguf')));
-const Q8 = new Uint8Array(await readFile(sharedPath('models/stories260K/stories260K-Q8_0.gguf')));
+const Q8 = new Uint8Array(await readFile(fixturePath('models/stories260K/stories260K-Q8_0.gguf')));
 const REPO = 'tests/stories260K-GGUF';
 
 let hub: LocalHub;

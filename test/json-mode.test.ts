@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createEngine, UnsupportedError, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { SCHEMAS } from './helpers/json-schemas';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -15,7 +15,7 @@ const SEEDS = 4;
 let stories: Engine;
 let chat: Engine;
 before(async () => {
-  stories = await createEngine(sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 256, precision: 'f32' });
+  stories = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 256, precision: 'f32' });
   chat = await createEngine(tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { extraChars: '{}[]":,-.0123456789' }), { precision: 'f32' });
 });
 after(async () => {

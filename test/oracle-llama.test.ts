@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { f32, tinyLlamaSpec, writeGGUF, type TinyLlamaOptions } from './helpers/gguf-writer';
 import { closeLlamaCpp, compareWithLlamaCpp, formatReport, openOracle, type CompareReport } from './helpers/llama-cpp';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
-const stories = (...p: string[]) => sharedPath('models/stories260K', ...p);
+const stories = (...p: string[]) => fixturePath('models/stories260K', ...p);
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;

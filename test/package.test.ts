@@ -13,10 +13,10 @@ import { build } from 'vite';
 import { createEngine } from '../src/index';
 import { launchChromium, openPage, repoRoot } from './helpers/browser';
 import { serveStatic } from './helpers/dist-server';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 const run = promisify(execFile);
-const STORIES = sharedPath('models/stories260K/stories260K.gguf');
+const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 let consumer: string;
 let expected: { completion: string; pipeline: string };
 

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidRequestError, pipeline, TextStreamer, UnsupportedError, type ProgressInfo } from '../src/index';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-const STORIES = sharedPath('models/stories260K/stories260K.gguf');
+const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 
 test('the transformers.js v3 chat example: messages in, messages plus the reply out, streamed through TextStreamer', async () => {
   const model = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>']);

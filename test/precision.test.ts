@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, InvalidRequestError } from '../src/index';
 import { writeGGUF } from './helpers/gguf-writer';
 import { comparePrecisions, type PrecisionComparison } from './helpers/precision-compare';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { ARCH_CASES, tinyModelSpec, type TinyArch } from './helpers/tiny-models';
 
 /** Per-step bound on |f16 − f32| logits, relative to the step's largest |logit|. */
@@ -39,7 +39,7 @@ function check(r: PrecisionComparison): string {
 
 for (const file of ['stories260K.gguf', 'stories260K-Q8_0.gguf', 'stories260K-Q4_K_M.gguf']) {
   test(`${file}: f16 arithmetic within ${REL_TOLERANCE}·max|logit| of f32`, async (t) => {
-    t.diagnostic(check(await comparePrecisions(sharedPath('models/stories260K', file), 'Once upon a time', STEPS, 'f16')));
+    t.diagnostic(check(await comparePrecisions(fixturePath('models/stories260K', file), 'Once upon a time', STEPS, 'f16')));
   });
 }
 
@@ -52,14 +52,14 @@ for (const c of ARCH_CASES.filter((a) => !seen.has(a.arch) && seen.add(a.arch)))
 }
 
 test('createEngine: the precision is chosen once at load, reported in ModelInfo, and validated', async () => {
-  const stories = sharedPath('models/stories260K/stories260K.gguf');
+  const stories = fixturePath('models/stories260K/stories260K.gguf');
   for (const [precision, chosen] of [[undefined, 'f32'], ['auto', 'f32'], ['f16', 'f16'], ['f32', 'f32']] as const) {
     const engine = await createEngine(stories, { contextLength: 32, precision });
     assert.equal(engine.model.precision, chosen, `precision ${precision}`);
     await engine.dispose();
   }
   // A Q4_0 file on this CPU adapter: 'auto' is q8 (llama.cpp's CPU arithmetic); asked for, f16 still runs it.
-  const q4 = sharedPath('models/stories260K/stories260K-Q4_0.gguf');
+  const q4 = fixturePath('models/stories260K/stories260K-Q4_0.gguf');
   for (const [precision, chosen] of [[undefined, 'q8'], ['auto', 'q8'], ['f16', 'f16']] as const) {
     const engine = await createEngine(q4, { contextLength: 32, precision });
     assert.equal(engine.model.precision, chosen, `Q4_0, precision ${precision}`);
@@ -74,7 +74,7 @@ test('CLI: --precision for generate and inspect', async () => {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url));
   const cli = (...args: string[]) => run(process.execPath, ['--import', './scripts/register.mjs', 'src/cli.ts', ...args], { cwd: repoRoot })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => e);
-  const model = sharedPath('models/stories260K/stories260K.gguf');
+  const model = fixturePath('models/stories260K/stories260K.gguf');
   const [f32, f16, bad, inspect, inspectF32] = await Promise.all([
     cli('generate', '--model', model, '--prompt', 'Once upon a time', '--max-tokens', '8', '--precision', 'f32', '--json'),
     cli('generate', '--model', model, '--prompt', 'Once upon a time', '--max-tokens', '8', '--precision', 'f16', '--json'),

@@ -13,7 +13,7 @@ import { Session } from '../src/engine/session';
 import { InvalidRequestError } from '../src/errors';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { seededRng, randomInt } from './helpers/seeded';
 
 let gpu: AcquiredDevice;
@@ -56,7 +56,7 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
   ];
   for (const [file, precision] of runs) {
     test(`${file}, precision ${precision}, 75-token prompt (${Math.ceil(74 / PREFILL_BATCH)} batches)`, async () => {
-      const { batched, stepwise, batchSize } = await bothWays(sharedPath('models/stories260K', file), prompt(75, 512, 7), { precision });
+      const { batched, stepwise, batchSize } = await bothWays(fixturePath('models/stories260K', file), prompt(75, 512, 7), { precision });
       assert.equal(batchSize, PREFILL_BATCH);
       assertBitEqual(batched, stepwise, `${file} ${precision}`);
     });
@@ -70,17 +70,17 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
   test(`split-K attention: stories260K with ${2 * ATTENTION_CHUNK} positions (2 chunks), a ${ATTENTION_CHUNK + 76}-token prompt crossing into the second`, async () => {
     const ids = prompt(ATTENTION_CHUNK + 76, 512, 13);
     const options = { precision: 'f32', contextLength: 2 * ATTENTION_CHUNK } as const;
-    const split = await bothWays(sharedPath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: true });
+    const split = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: true });
     assertBitEqual(split.batched, split.stepwise, 'split-K');
     // Against one workgroup per head over the whole context (this CPU adapter's default): the same softmax
     // merged in another order, so equal to rounding.
-    const whole = await bothWays(sharedPath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: false });
+    const whole = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: false });
     const scale = Math.max(...whole.batched.map(Math.abs));
     const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - split.batched[i]!)));
     assert.ok(worst <= 1e-5 * scale, `split-K logits differ from unsplit ones by ${worst} (max |logit| ${scale})`);
   });
   test('splitAttention must be a boolean', async () => {
-    await assert.rejects(loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { splitAttention: 'yes' as unknown as boolean }),
+    await assert.rejects(loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { splitAttention: 'yes' as unknown as boolean }),
       (e: unknown) => e instanceof InvalidRequestError && e.message === 'splitAttention must be true or false, got "yes"');
   });
   // Every architecture feature on the batched path: biases broadcast over rows, fused projections split,
@@ -104,7 +104,7 @@ function count<T extends object>(obj: T, name: keyof T & string) {
 }
 
 test('prefill: no allocations, one encoder and one submit per batch, nothing read back', async () => {
-  const loaded = await loadModel(gpu, sharedPath('models/stories260K/stories260K.gguf'), { contextLength: 128, precision: 'f32' });
+  const loaded = await loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 128, precision: 'f32' });
   const session = new Session(loaded);
   await session.generate('Once', { maxTokens: 2 }, () => {}); // warm up
   const { device } = gpu;

@@ -11,9 +11,9 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
-const reference = (JSON.parse(readFileSync(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')) as {
+const reference = (JSON.parse(readFileSync(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')) as {
   refs: { prompt: string | null; output: string }[];
 }).refs.find((r) => r.prompt === 'Once upon a time')!.output;
 

@@ -21,11 +21,11 @@ import { estimateGpuMemory, gpuBufferSize, prefillBatch, q8ScratchBytes } from '
 import { comparePrecisions } from './helpers/precision-compare';
 import { writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec, type TinyArch } from './helpers/tiny-models';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 const REL_TOLERANCE = 4e-2;
 const STEPS = 32;
-const stories = (file: string) => sharedPath('models/stories260K', file);
+const stories = (file: string) => fixturePath('models/stories260K', file);
 
 for (const file of ['stories260K-Q4_0.gguf', 'stories260K-Q8_0.gguf', 'stories260K-Q4_K_M.gguf']) {
   test(`${file}: precision q8 within ${REL_TOLERANCE}·max|logit| of f32 at every step`, async (t) => {

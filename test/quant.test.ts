@@ -18,7 +18,7 @@ import { ggufPyUnavailable, openGgufPy, type GgufPy } from './reference/quant-gg
 import { quantize, randomBlockBytes } from './helpers/quantize';
 import { writeGGUF, type TensorSpec } from './helpers/gguf-writer';
 import { randomFloats, seededRng, seedFromString, type Rng } from './helpers/seeded';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 /** First index where a and b differ bit for bit (so −0 ≠ +0), or −1. */
 function firstBitDifference(a: Float32Array, b: Float32Array): number {
@@ -62,7 +62,7 @@ describe('weight dtypes for GGUF tensor types', () => {
   });
 });
 
-const REAL_FILES = ['F16', 'Q8_0', 'Q4_0', 'Q4_0-pure', 'Q4_K_M'].map((q) => sharedPath('models', 'stories260K', `stories260K-${q}.gguf`));
+const REAL_FILES = ['F16', 'Q8_0', 'Q4_0', 'Q4_0-pure', 'Q4_K_M'].map((q) => fixturePath('models', 'stories260K', `stories260K-${q}.gguf`));
 
 /**
  * Values to quantize: blocks of uniform noise at magnitudes from 1e-5 (f16 scales become subnormal)

@@ -14,7 +14,7 @@ import { readModelConfig } from '../src/model/config';
 import { tokenizerFromHF } from '../src/tokenizer/hf';
 import { ggufToRepo, type RepoFiles } from './helpers/hf-writer';
 import { seededRng, type Rng } from './helpers/seeded';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 /** A source that fails the test if the reader asks for far more bytes than the file has. */
 function guardedSource(bytes: Uint8Array, name: string): ByteSource {
@@ -47,7 +47,7 @@ async function attempt<T>(label: string, f: () => Promise<T>): Promise<T | Heart
 }
 
 let repoPromise: Promise<RepoFiles> | undefined;
-const realRepo = () => (repoPromise ??= readFile(sharedPath('models', 'stories260K', 'stories260K.gguf')).then((g) => ggufToRepo(g, { dtype: 'F16', shards: 2 })));
+const realRepo = () => (repoPromise ??= readFile(fixturePath('models', 'stories260K', 'stories260K.gguf')).then((g) => ggufToRepo(g, { dtype: 'F16', shards: 2 })));
 
 function memoryFiles(files: RepoFiles): FileSet {
   return { name: 'mem', open: async (f) => (Object.hasOwn(files, f) ? guardedSource(files[f]!, f) : undefined) };

@@ -14,7 +14,7 @@ import { permutedSourceRow } from '../src/model/hf/tensors';
 import { tokenizerFromHF, caseFoldGroups } from '../src/tokenizer/hf';
 import { encodeChatPrompt } from '../src/tokenizer/chat-template';
 import { hfTokenizerFiles, writeSafetensors } from './helpers/hf-writer';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
@@ -176,7 +176,7 @@ print(json.dumps(out))`;
 });
 
 describe('tokenizer from tokenizer.json', () => {
-  const vocab = (name: string) => sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
+  const vocab = (name: string) => fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
   async function suite(name: string): Promise<{ text: string; ids: number[] }[]> {
     const inputs = (await readFile(vocab(name) + '.inp', 'utf8')).split('\n__ggml_vocab_test__\n').slice(0, -1);
     const outputs = (await readFile(vocab(name) + '.out', 'utf8')).split('\n').slice(0, -1);

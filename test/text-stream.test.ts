@@ -3,7 +3,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { openFileSource } from '../src/io/file-source';
 import { readGGUF } from '../src/model/gguf';
 import { tokenizerFromGGUF, type Tokenizer } from '../src/tokenizer';
@@ -14,7 +14,7 @@ import { seededRng } from './helpers/seeded';
 import { tinyModelSpec } from './helpers/tiny-models';
 
 async function loadTokenizer(...parts: string[]): Promise<Tokenizer> {
-  const source = await openFileSource(sharedPath('models', ...parts));
+  const source = await openFileSource(fixturePath('models', ...parts));
   try {
     return tokenizerFromGGUF((await readGGUF(source)).metadata);
   } finally {
@@ -43,7 +43,7 @@ describe('stories260K', () => {
 
   test('every llama2.c reference: the streamed pieces concatenate to decode(all ids) and to what run.c printed', async () => {
     const refs: { prompt: string | null; output: string; token_ids: number[] }[] =
-      JSON.parse(await readFile(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')).refs;
+      JSON.parse(await readFile(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')).refs;
     for (const ref of refs) {
       const ids = ref.token_ids.slice(1); // after BOS, as run.c prints them
       const pieces = stream(tok, ids);
@@ -131,7 +131,7 @@ describe('llama-2-tiny-random (32000 tokens, multilingual gibberish)', () => {
   test("streaming after the prompt reproduces llama.cpp's generated text for every run", async () => {
     const tok = await loadTokenizer('llama-2-tiny-random', 'llama-2-tiny-random.gguf');
     const runs: { prompt_token_ids: number[]; token_ids: number[]; generated_text: string }[] =
-      JSON.parse(await readFile(sharedPath('models', 'llama-2-tiny-random', 'llamacpp_refs.json'), 'utf8')).runs;
+      JSON.parse(await readFile(fixturePath('models', 'llama-2-tiny-random', 'llamacpp_refs.json'), 'utf8')).runs;
     for (const run of runs) {
       const generated = run.token_ids.slice(run.prompt_token_ids.length);
       const pieces = stream(tok, generated, { context: run.prompt_token_ids });

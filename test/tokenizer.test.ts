@@ -4,7 +4,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { sharedPath } from './helpers/shared';
+import { fixturePath } from './helpers/fixtures';
 import { openFileSource } from '../src/io/file-source';
 import { readGGUF, type GGUFValue } from '../src/model/gguf';
 import { tokenizerFromGGUF, TokenType, type Tokenizer } from '../src/tokenizer';
@@ -12,9 +12,9 @@ import { readVocab } from '../src/tokenizer/vocab';
 import { deriveSpmMerges, mergeList } from '../src/tokenizer/spm';
 import { FormatError, InvalidRequestError, UnsupportedError } from '../src/errors';
 
-const STORIES = sharedPath('models', 'stories260K', 'stories260K.gguf');
-const TINY_LLAMA2 = sharedPath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf');
-const vocabFile = (name: string) => sharedPath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
+const STORIES = fixturePath('models', 'stories260K', 'stories260K.gguf');
+const TINY_LLAMA2 = fixturePath('models', 'llama-2-tiny-random', 'llama-2-tiny-random.gguf');
+const vocabFile = (name: string) => fixturePath('models', 'llama-cpp-vocab', `ggml-vocab-${name}.gguf`);
 
 async function metadataOf(path: string): Promise<Map<string, GGUFValue>> {
   const source = await openFileSource(path);
@@ -27,7 +27,7 @@ async function metadataOf(path: string): Promise<Map<string, GGUFValue>> {
 
 interface StoriesRef { prompt: string | null; output: string; prompt_token_ids: number[]; token_ids: number[] }
 async function storiesRefs(): Promise<StoriesRef[]> {
-  return JSON.parse(await readFile(sharedPath('models', 'stories260K', 'refs.json'), 'utf8')).refs;
+  return JSON.parse(await readFile(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')).refs;
 }
 
 /**
@@ -145,7 +145,7 @@ describe('llama-2-tiny-random (the full 32000-token Llama 2 vocab)', () => {
     t.diagnostic(`built the 32000-token SentencePiece tokenizer in ${(performance.now() - t0).toFixed(0)} ms`);
     const spm = tokenizerFromGGUF(await metadataOf(vocabFile('llama-spm')));
     const refs: { prompt: string | null; prompt_token_ids: number[] }[] =
-      JSON.parse(await readFile(sharedPath('models', 'llama-2-tiny-random', 'llamacpp_refs.json'), 'utf8')).runs;
+      JSON.parse(await readFile(fixturePath('models', 'llama-2-tiny-random', 'llamacpp_refs.json'), 'utf8')).runs;
     for (const ref of refs) {
       const ids = tok.encode(ref.prompt ?? '');
       assert.deepEqual(ids, ref.prompt_token_ids, `prompt ${JSON.stringify(ref.prompt)}`);
