@@ -1,18 +1,19 @@
 // Builds the library that `import … from 'hearth'` resolves to (package.json "exports"):
 //   dist/lib/browser/  ES module for bundlers and browsers: dependencies bundled, the engine's Web Worker as its
 //                      own chunk started from `new URL(…, import.meta.url)` (bundlers re-bundle it), onnxruntime stubbed;
-//   dist/lib/node/     ES module for Node: dependencies left to node_modules, WGSL inlined, the Node-only file
+//   dist/lib/node/     ES modules for Node (index.js, and cli.js behind `npx hearth`): dependencies bundled as in the
+//                      browser build, `webgpu` left to the user, WGSL inlined, the Node-only file
 //                      reader imported directly (the sources hide it from browser bundles behind a variable);
 //   dist/lib/types/    declarations (tsc).
 // Run by `npm run build` after the demo build (which empties dist/).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const pkg = JSON.parse(readFileSync(here('package.json'), 'utf8'));
 const stubs = { 'onnxruntime-web': here('src/stubs/empty.ts'), 'onnxruntime-node': here('src/stubs/empty.ts') };
 const quiet = process.argv.includes('--quiet') ? 'silent' : 'warn';
 
@@ -28,6 +29,34 @@ function directNodeImports() {
       return out === code ? null : { code: out, map: null };
     },
   };
+}
+
+/** Rewrites `from './x'` in every .d.ts below `dir` to './x.js' or './x/index.js', whichever exists. */
+function addDeclarationExtensions(dir) {
+  for (const name of readdirSync(dir, { recursive: true })) {
+    const file = join(dir, name);
+    if (!file.endsWith('.d.ts')) continue;
+    const text = readFileSync(file, 'utf8');
+    const out = text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\2/g, (all, lead, quote, spec) => {
+      if (/\.(js|mjs|cjs|json)$/.test(spec)) return all;
+      const base = join(dirname(file), spec);
+      const resolved = existsSync(`${base}.d.ts`) ? `${spec}.js` : existsSync(join(base, 'index.d.ts')) ? `${spec}/index.js` : null;
+      if (!resolved) throw new Error(`${relative(root, file)}: cannot resolve declaration import '${spec}'`);
+      return `${lead}${quote}${resolved}${quote}`;
+    });
+    if (out !== text) writeFileSync(file, out);
+  }
+}
+
+/** The licences of the packages bundled into dist/lib, which their licences ask to travel with their code. */
+function writeThirdPartyNotices(file, names) {
+  const sections = names.map((name) => {
+    const dir = here(`node_modules/${name}`);
+    const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const text = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f) && statSync(join(dir, f)).isFile());
+    return `## ${name} ${version} (${license})\n\n${text ? readFileSync(join(dir, text), 'utf8').trim() : `Licensed under ${license}.`}\n`;
+  });
+  writeFileSync(file, `# Third-party code bundled into Hearth's dist/lib\n\n${sections.join('\n')}`);
 }
 
 rmSync(here('dist/lib'), { recursive: true, force: true });
@@ -59,19 +88,28 @@ await build({
   publicDir: false,
   logLevel: quiet,
   plugins: [directNodeImports()],
+  resolve: { alias: stubs },
   build: {
     outDir: here('dist/lib/node'),
     emptyOutDir: true,
     target: 'node20',
     minify: false,
-    ssr: here('src/index.ts'),
+    ssr: true,
     rollupOptions: {
+      input: { index: here('src/index.ts'), cli: here('src/cli.ts') },
       preserveEntrySignatures: 'strict',
-      external: [...Object.keys(pkg.dependencies ?? {}), 'webgpu', /^node:/],
-      output: { entryFileNames: 'index.js', format: 'es' },
+      // Dawn is the user's to install (an optional peer); everything else Hearth runs is in these files.
+      external: ['webgpu', /^node:/, 'fs', 'path', 'url'],
+      output: { entryFileNames: '[name].js', format: 'es' },
     },
   },
-  ssr: { external: Object.keys(pkg.dependencies ?? {}) },
+  // Bundled like the browser build: a consumer installs no tokenizer, template or RPC package (and so no
+  // onnxruntime or sharp, which @xenova/transformers would pull in for models Hearth never runs).
+  ssr: { noExternal: true, external: ['webgpu'] },
 });
 
+// Declarations: relative specifiers get their file extension, so they resolve under `nodenext` and `node16`
+// as well as `bundler`.
 execFileSync(process.execPath, [here('node_modules/typescript/bin/tsc'), '-p', here('tsconfig.lib.json')], { stdio: 'inherit' });
+addDeclarationExtensions(here('dist/lib/types'));
+writeThirdPartyNotices(here('dist/lib/THIRD_PARTY_NOTICES.md'), ['@xenova/transformers', '@huggingface/jinja', 'comlink']);

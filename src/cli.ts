@@ -2,11 +2,11 @@
 //   generate  continue a prompt            chat      talk to a model in the terminal
 //   tokenize  token ids of a text (no GPU) inspect   what a GGUF holds and the GPU memory it needs (no GPU)
 import { chatCommand } from './cli/chat';
-import { usage } from './cli/args';
+import { usage, UsageError } from './cli/args';
 import { generateCommand } from './cli/generate';
 import { inspectCommand } from './cli/inspect';
 import { tokenizeCommand } from './cli/tokenize';
-import { HearthError, InvalidRequestError, isAbortError } from './errors';
+import { HearthError, isAbortError } from './errors';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   generate: generateCommand,
@@ -18,20 +18,27 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === undefined) throw new UsageError(usage());
+    if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${usage()}\n`);
-      return command === undefined ? 2 : 0;
+      return 0;
     }
     const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!run) throw new InvalidRequestError(`unknown command '${command}'\n${usage()}`);
+    if (!run) throw new UsageError(`unknown command '${command}'\n${usage()}`);
     return await run(rest);
   } catch (e) {
     if (isAbortError(e)) return 130;
-    const badArgs = e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const what = e instanceof HearthError ? `${e.name}: ${e.message}` : badArgs ? `${(e as Error).message}\n${usage(command)}` : String(e instanceof Error ? e.stack ?? e : e);
+    const unparsable = e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const what = e instanceof HearthError ? `${e.name}: ${e.message}`
+      : e instanceof UsageError || unparsable ? withUsage((e as Error).message, command)
+      : String(e instanceof Error ? e.stack ?? e : e);
     process.stderr.write(`hearth: ${what}\n`);
-    return e instanceof HearthError ? 1 : badArgs ? 2 : 70;
+    return e instanceof HearthError ? 1 : e instanceof UsageError || unparsable ? 2 : 70;
   }
+}
+
+function withUsage(message: string, command: string | undefined): string {
+  return message.includes('usage: ') ? message : `${message}\n${usage(command)}`;
 }
 
 // Dawn keeps the process alive while a GPU object exists: exit explicitly once stdout is flushed.

@@ -1,4 +1,5 @@
 // Hearth's public API.
+/// <reference types="@webgpu/types" preserve="true" />
 export { createEngine } from './engine/engine';
 export { pipeline } from './pipeline/index';
 export type { PipelineOptions, PipelineTokenizer, ProgressInfo, TextGenerationConfig, TextGenerationOutput, TextGenerationPipeline, TextGenerationSingle } from './pipeline/index';

@@ -245,14 +245,18 @@ describe('errors go to stderr with a non-zero exit and nothing on stdout', () =>
     const wrongMagic = join(dir, 'wrong-magic.gguf');
     await writeFile(wrongMagic, Buffer.concat([Buffer.from('GGML'), (await readFile(STORIES)).subarray(4)]));
     const cases: [string[], RegExp, number][] = [
-      [['tokenize', '--text', 'hi'], /--model is required/, 1],
-      [['tokenize', '--model', vocab('llama-spm')], /--text is required/, 1],
+      [['tokenize', '--text', 'hi'], /--model is required/, 2],
+      [['tokenize', '--model', vocab('llama-spm')], /--text is required/, 2],
       [['tokenize', '--model', join(dir, 'missing.gguf'), '--text', 'hi'], /does not exist/, 1],
       [['inspect', '--model', wrongMagic], /FormatError: .*not a GGUF file/i, 1],
-      [['inspect', '--model', STORIES, '--context-length', '0'], /--context-length must be a positive integer/, 1],
+      [['inspect', '--model', STORIES, '--context-length', '0'], /--context-length must be a positive integer/, 2],
+      [['inspect', '--model', STORIES, '--precision', 'f64'], /--precision must be auto, f16, f32 or q8/, 2],
+      [['generate', '--model', STORIES, '--max-tokens', 'abc'], /--max-tokens must be a number[\s\S]*usage: hearth generate/, 2],
+      [['generate', '--model', STORIES, '--temperature=-1'], /InvalidRequestError: .*temperature/, 1],
       [['inspect', '--model', STORIES, '--bogus'], /Unknown option '--bogus'[\s\S]*usage: hearth inspect/, 2],
-      [['chat', '--model', STORIES, '--temperature', 'hot'], /--temperature must be a number/, 1],
-      [['frobnicate'], /unknown command 'frobnicate'/, 1],
+      [['chat', '--model', STORIES, '--temperature', 'hot'], /--temperature must be a number/, 2],
+      [['frobnicate'], /unknown command 'frobnicate'[\s\S]*usage: hearth generate/, 2],
+      [[], /usage: hearth generate/, 2],
     ];
     // Each is a quick process start: run them side by side.
     const results = await Promise.all(cases.map(([args]) => cli(args)));

@@ -1,7 +1,6 @@
 // Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's header (GGUF or repo).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GenerateOptions, LoadOptions } from '../engine/types';
-import { InvalidRequestError } from '../errors';
 import type { GGUFFile } from '../model/gguf';
 import { readGGUFParts } from '../model/gguf-split';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
@@ -18,6 +17,14 @@ export const USAGE: Record<string, string> = {
   tokenize: `hearth tokenize --model ${MODEL} --text <text> [--json] [--no-bos] [--special] ${FETCH}`,
   inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
 };
+
+/**
+ * Arguments the CLI itself cannot take (a missing or unknown option, a value that is not a number or not one of the
+ * choices, an unknown command): exit status 2 with the usage, where a typed Hearth error from the engine exits 1.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export function usage(command?: string): string {
   const lines = command && USAGE[command] ? [USAGE[command]] : Object.values(USAGE);
@@ -36,7 +43,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     strict: true, allowPositionals: false,
   });
   const common = values as { model?: string; 'cache-dir'?: string; 'hub-url'?: string; quantization?: string };
-  if (!common.model) throw new InvalidRequestError(`--model is required\n${usage(command)}`);
+  if (!common.model) throw new UsageError(`--model is required\n${usage(command)}`);
   const fetch: ModelFetchOptions = {};
   if (common['cache-dir']) fetch.cacheDir = common['cache-dir'];
   if (common['hub-url']) fetch.hubUrl = common['hub-url'];
@@ -62,7 +69,7 @@ export function terminalProgress(): LoadOptions['onProgress'] {
 export function numberOption(name: string, value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new InvalidRequestError(`--${name} must be a number, got '${value}'`);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
   return n;
 }
 
@@ -92,14 +99,14 @@ export function generationOptions(values: Partial<Record<keyof typeof GENERATION
 /** --precision: the weight kernels' arithmetic (LoadOptions.precision); undefined = 'auto'. */
 export function precisionOption(value: string | boolean | undefined): LoadOptions['precision'] {
   if (value === undefined) return undefined;
-  if (value !== 'auto' && value !== 'f16' && value !== 'f32' && value !== 'q8') throw new InvalidRequestError(`--precision must be auto, f16, f32 or q8, got '${value}'`);
+  if (value !== 'auto' && value !== 'f16' && value !== 'f32' && value !== 'q8') throw new UsageError(`--precision must be auto, f16, f32 or q8, got '${value}'`);
   return value;
 }
 
 /** --quantize: quantize float weights at load (LoadOptions.quantize). */
 export function quantizeOption(value: string | boolean | undefined): LoadOptions['quantize'] {
   if (value === undefined) return undefined;
-  if (value !== 'q8_0' && value !== 'q4_0') throw new InvalidRequestError(`--quantize must be q8_0 or q4_0, got '${value}'`);
+  if (value !== 'q8_0' && value !== 'q4_0') throw new UsageError(`--quantize must be q8_0 or q4_0, got '${value}'`);
   return value;
 }
 

@@ -4,7 +4,7 @@
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
 import type { ModelPrecision } from '../gpu/shaders';
-import { HearthError, InvalidRequestError } from '../errors';
+import { HearthError } from '../errors';
 import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
 import type { ModelFile } from '../model/model-file';
 import type { OpenedModel } from '../model/open';
@@ -14,7 +14,7 @@ import { getOptionalArray, getOptionalString, type GGUFFile } from '../model/ggu
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
 import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
 import { modelHasQ8Matrices } from '../model/tensors';
-import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader } from './args';
+import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader, UsageError } from './args';
 
 export interface TensorTypeStats { count: number; bytes: number }
 
@@ -142,7 +142,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const requested = precisionOption(values.precision) ?? 'auto';
   const contextLength = numberOption('context-length', values['context-length']);
   if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
-    throw new InvalidRequestError(`--context-length must be a positive integer, got ${contextLength}`);
+    throw new UsageError(`--context-length must be a positive integer, got ${contextLength}`);
   }
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });

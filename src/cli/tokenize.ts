@@ -2,8 +2,7 @@
 // so it works on vocab-only files and on URLs without downloading the model.
 import { tokenizerFromGGUF } from '../tokenizer';
 import { encodeChatPrompt } from '../tokenizer/chat-template';
-import { InvalidRequestError } from '../errors';
-import { parseCommand, readModelHeader, usage } from './args';
+import { parseCommand, readModelHeader, usage, UsageError } from './args';
 
 export async function tokenizeCommand(args: string[]): Promise<number> {
   const { model, values, fetch } = parseCommand('tokenize', args, {
@@ -12,7 +11,7 @@ export async function tokenizeCommand(args: string[]): Promise<number> {
     'no-bos': { type: 'boolean', default: false },
     special: { type: 'boolean', default: false },
   });
-  if (values.text === undefined) throw new InvalidRequestError(`--text is required\n${usage('tokenize')}`);
+  if (values.text === undefined) throw new UsageError(`--text is required\n${usage('tokenize')}`);
   const header = await readModelHeader(model, fetch);
   const tokenizer = 'metadata' in header ? tokenizerFromGGUF(header.metadata) : header.tokenizer;
   if (!('metadata' in header)) await header.close();

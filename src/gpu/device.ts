@@ -15,7 +15,10 @@ async function getGPU(): Promise<GPU> {
   if (!nodeGPU) {
     // A variable specifier keeps bundlers from pulling the Node-only package into browser builds.
     const moduleName = 'webgpu';
-    const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU; globals: object };
+    const dawn = (await import(/* @vite-ignore */ moduleName).catch((e: unknown) => {
+      if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${moduleName}'`)) throw e;
+      throw new ResourceError("Hearth in Node runs on WebGPU through the 'webgpu' package (Dawn), which is not installed: run `npm install webgpu` in your project.");
+    })) as { create(flags: string[]): GPU; globals: object };
     Object.assign(globalThis, dawn.globals);
     nodeGPU = dawn.create([]);
   }
