@@ -86,7 +86,7 @@ function probe() {
   if (!isExecutable(chromium)) {
     missing.push({
       what: `Chromium (no executable at ${chromium}${process.env.CHROMIUM_PATH ? ', from CHROMIUM_PATH' : ''})`,
-      install: process.env.CHROMIUM_PATH ? 'chromium (or point CHROMIUM_PATH at a Chromium or Chrome)' : 'chromium',
+      install: 'chromium',
     });
   }
   const ids = osIds();
@@ -113,8 +113,9 @@ function probe() {
 const names = (missing) => [...new Set(missing.map((m) => m.install))].join(', ');
 
 function cannotInstall(missing, why) {
+  const orChrome = missing.some((m) => m.install === 'chromium') ? ' (or point CHROMIUM_PATH at any Chromium or Chrome)' : '';
   console.error(`${TAG} npm test runs WebGPU on the CPU and this machine lacks ${missing.map((m) => m.what).join(' and ')}. `
-    + `${why} Install ${names(missing)} (on Debian, as root: bash scripts/setup-webgpu.sh), then run npm test again.`);
+    + `${why} Install ${names(missing)}${orChrome}; on Debian, \`sudo bash scripts/setup-webgpu.sh\` does it. Then run npm test again.`);
   process.exit(1);
 }
 
