@@ -13,7 +13,7 @@ import { ARCH_CASES, checkArchCase } from './helpers/tiny-models';
 
 let dir: string;
 before(() => { dir = mkdtempSync(join(tmpdir(), 'hearth-arch-')); });
-after(async () => { rmSync(dir, { recursive: true, force: true }); await closeLlamaCpp(); });
+after(async () => { if (dir) rmSync(dir, { recursive: true, force: true }); await closeLlamaCpp(); });
 
 for (const c of ARCH_CASES.filter((a) => ['gemma2', 'gemma3', 'gpt2'].includes(a.arch))) {
   test(`${c.name}: greedy ids and logits equal llama.cpp's`, async (t) => {

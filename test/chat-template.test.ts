@@ -151,7 +151,7 @@ describe('template errors are typed', () => {
 describe('rendered prompts tokenize exactly as llama.cpp tokenizes them (parse_special, one BOS)', () => {
   let llama: Llama;
   before(async () => { llama = await getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.error, progressLogs: false }); });
-  after(async () => { await llama.dispose(); });
+  after(async () => { await llama?.dispose(); });
 
   /** llama.cpp's chat path (common/chat.cpp): strip a leading BOS text when the vocabulary adds BOS, then tokenize with add_special and parse_special. */
   async function llamaCppChatTokens(path: string, tok: Tokenizer, text: string): Promise<number[]> {

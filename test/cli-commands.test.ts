@@ -48,7 +48,7 @@ async function suite(name: string): Promise<{ text: string; ids: number[] }[]> {
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'hearth-cli-commands-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
 
 describe('hearth tokenize (GGUF header and vocabulary only: vocab-only files work)', () => {
   test("llama-spm: ids equal llama.cpp's, BOS first because the vocabulary's add_bos_token says so; --no-bos drops it", async () => {

@@ -28,7 +28,7 @@ const model = fixturePath('models/stories260K/stories260K.gguf');
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'hearth-cli-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
 
 test('cli generate --json: greedy ids equal llama2.c for every reference prompt', async () => {
   for (const r of refs) {

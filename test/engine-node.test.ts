@@ -9,7 +9,7 @@ import { fixturePath } from './helpers/fixtures';
 let engine: Engine;
 // f32 arithmetic pinned: ids and logits are compared with llama2.c's (pinned, whatever 'auto' picks on the adapter).
 before(async () => { engine = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 512, precision: 'f32' }); });
-after(async () => { await engine.dispose(); });
+after(async () => { await engine?.dispose(); });
 
 async function collect(prompt: string, options: Parameters<Engine['generate']>[1]) {
   const stream = engine.generate(prompt, options);

@@ -14,7 +14,7 @@ import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 
 let gpu: AcquiredDevice;
 before(async () => { gpu = await acquireDevice(); });
-after(() => gpu.device.destroy());
+after(() => gpu?.device.destroy());
 
 const stories = (file: string) => fixturePath('models/stories260K', file);
 /** BOS, then 13 ids in [3, vocab). */

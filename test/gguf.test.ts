@@ -135,7 +135,7 @@ describe('byte sources give identical results', () => {
     plainServer = await serveFiles(files, { range: false });
     [rangeUrl, plainUrl] = [rangeServer.url, plainServer.url];
   });
-  after(async () => { await rangeServer.close(); await plainServer.close(); });
+  after(async () => { await rangeServer?.close(); await plainServer?.close(); });
 
   test('memory, file, HTTP Range and HTTP without Range', async () => {
     const fileSource = await openFileSource(path);

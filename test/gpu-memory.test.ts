@@ -74,7 +74,7 @@ before(async () => {
   writeFileSync(path, llamaShapedQ4KM());
   gpu = await acquireDevice();
 });
-after(() => { gpu?.device.destroy(); rmSync(dir, { recursive: true, force: true }); });
+after(() => { gpu?.device.destroy(); if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 /** Σ of the file's tensor sizes as its tensor table states them, and the f32 KV cache for CONTEXT positions. */
 async function expectedBytes(): Promise<{ tensors: number; kv: number; types: Map<string, number> }> {

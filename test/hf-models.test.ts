@@ -34,7 +34,7 @@ const readRefs = async (f: string): Promise<Ref[]> => JSON.parse(await readFile(
 let root: string;
 let gpu: AcquiredDevice;
 before(async () => { root = await mkdtemp(join(tmpdir(), 'hearth-hf-')); gpu = await acquireDevice(); });
-after(async () => { gpu.device.destroy(); await rm(root, { recursive: true, force: true }); });
+after(async () => { gpu?.device.destroy(); if (root) await rm(root, { recursive: true, force: true }); });
 
 async function writeRepo(name: string, files: RepoFiles): Promise<string> {
   const dir = join(root, name);

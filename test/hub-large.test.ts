@@ -31,7 +31,11 @@ let root: string;
 let hub: LocalHub;
 let gpu: AcquiredDevice;
 before(async () => { root = await mkdtemp(join(tmpdir(), 'hearth-large-')); hub = await LocalHub.start(); gpu = await acquireDevice(); });
-after(async () => { gpu.device.destroy(); await hub.stop(); await rm(root, { recursive: true, force: true }); });
+after(async () => {
+  gpu?.device.destroy();
+  await hub?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
 
 test('a 4.5 GB sparse GGUF streams from the hub into GPU buffers; the loader holds at most its bound; logits equal the small twin\'s', async () => {
   const twin = tinyModelSpec('gpt2', { dim: DIM, heads: 4, ff: 128, layers: 1, contextLength: 64 });

@@ -41,8 +41,8 @@ before(async () => {
   hub.addRepo(REPO, [{ path: 'v2/stories260K-F32.gguf', bytes: F32 }], { revision: 'v2' });
 });
 after(async () => {
-  await hub.stop().catch(() => {});
-  await rm(root, { recursive: true, force: true });
+  await hub?.stop().catch(() => {});
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 /** locateModel with the hub and a cache; retries without waiting. */

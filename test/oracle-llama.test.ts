@@ -111,7 +111,7 @@ const models: [string, TinyLlamaOptions][] = [
 ];
 let dir: string;
 before(() => { dir = mkdtempSync(join(tmpdir(), 'hearth-oracle-')); });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 for (const [name, options] of models) {
   test(`Hearth vs llama.cpp on a random llama (${name}): 32 greedy steps, per-step logits within ${LOGIT_TOLERANCE.rel}·max|logit|`, async (t) => {

@@ -18,7 +18,7 @@ import { seededRng, randomInt } from './helpers/seeded';
 
 let gpu: AcquiredDevice;
 before(async () => { gpu = await acquireDevice(); });
-after(() => gpu.device.destroy());
+after(() => gpu?.device.destroy());
 
 /** A BOS-led prompt of `n` pseudo-random ids (ids below 3 are control tokens in these vocabularies). */
 function prompt(n: number, vocab: number, seed: number): number[] {

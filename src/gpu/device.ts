@@ -143,9 +143,7 @@ export async function probeAdapter(): Promise<AdapterProbe | null> {
 export async function acquireDevice(): Promise<AcquiredDevice> {
   const gpu = await getGPU();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
-    throw new ResourceError('No WebGPU adapter was found. In Chrome, check chrome://gpu; on Linux start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan), or update your graphics driver.');
-  }
+  if (!adapter) throw new ResourceError(noAdapterMessage(gpu === nodeGPU));
   const hasShaderF16 = adapter.features.has('shader-f16');
   const hasSubgroups = adapter.features.has('subgroups');
   const requiredFeatures: GPUFeatureName[] = [];
@@ -170,6 +168,19 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
     packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'), // absent in older implementations
     adapterInfo: adapterInfoOf(adapter),
   };
+}
+
+/** Why there is no adapter and how to get one, for where Hearth runs: a browser, or Node on Dawn. */
+function noAdapterMessage(dawn: boolean): string {
+  if (!dawn) {
+    return 'No WebGPU adapter was found. In Chrome, check chrome://gpu; on Linux start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan), or update your graphics driver.';
+  }
+  // The Vulkan loader reads only the drivers these name, where set: a stale value hides every installed one.
+  const chosen = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+  return 'No WebGPU adapter was found. In Node, Hearth runs on Dawn (the `webgpu` package), which needs Metal on macOS, '
+    + 'D3D12 on Windows and a Vulkan driver on Linux; without a GPU that is Mesa\'s lavapipe (Debian: mesa-vulkan-drivers >= 24, '
+    + 'from bookworm-backports on Debian 12, and libvulkan1; in a Hearth checkout, `sudo bash scripts/setup-webgpu.sh` installs them).'
+    + (chosen.length ? ` ${chosen.join(' and ')} limits the Vulkan loader to those drivers: unset it or name an installed one.` : '');
 }
 
 /** The adapter's info, with empty strings where an implementation leaves fields out. */

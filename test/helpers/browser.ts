@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, mergeConfig, type InlineConfig, type ViteDevServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ResourceError } from '../../src/errors';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -42,10 +43,14 @@ export async function startTestServer(overrides: InlineConfig = {}): Promise<Tes
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with WebGPU (SwiftShader) and no background network traffic; `extraArgs` added. */
+/**
+ * Debian's Chromium, headless, with WebGPU (SwiftShader) and no background network traffic; `extraArgs` added.
+ * Throws a ResourceError where its pages get no WebGPU adapter (requireWebGPU).
+ */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  let browser: Browser;
   try {
-    return await chromium.launch({
+    browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
       args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
@@ -53,6 +58,42 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     });
   } catch (cause) {
     throw new Error(`Could not launch Chromium at ${chromiumPath} (set CHROMIUM_PATH, or run scripts/setup-webgpu.sh as root): ${String(cause)}`, { cause });
+  }
+  try {
+    await requireWebGPU(browser);
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+  return browser;
+}
+
+/**
+ * Throws a ResourceError, at once, where `browser`'s pages get no WebGPU adapter: without this check each test of
+ * a file fails later in its own way (an engine error deep in a page, or a wait for the app running out).
+ */
+export async function requireWebGPU(browser: Browser): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    // navigator.gpu exists only in secure contexts, which about:blank is not; 127.0.0.1 is, and no server is needed
+    // for a page the route answers itself.
+    await page.route('http://127.0.0.1/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html>' }));
+    await page.goto('http://127.0.0.1/');
+    const probe = page.evaluate(async () => {
+      if (!navigator.gpu) return 'navigator.gpu is undefined';
+      return (await navigator.gpu.requestAdapter()) ? '' : 'navigator.gpu.requestAdapter() returned null';
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((resolve) => { timer = setTimeout(() => resolve('navigator.gpu.requestAdapter() did not answer in 60 s'), 60_000); });
+    const missing = await Promise.race([probe, timeout]).finally(() => clearTimeout(timer));
+    if (missing) {
+      throw new ResourceError(`No WebGPU adapter in Chromium at ${chromiumPath} (${missing}). The browser tests run WebGPU on the CPU `
+        + 'with the SwiftShader that Debian\'s chromium package ships, enabled by --enable-unsafe-webgpu: install it with '
+        + '`sudo bash scripts/setup-webgpu.sh` (npm test does so itself where it can), or point CHROMIUM_PATH at a Chromium that has it.');
+    }
+  } finally {
+    await context.close();
   }
 }
 

@@ -119,7 +119,8 @@ function oracleError(what: string): Error {
 export async function closeLlamaCpp(): Promise<void> {
   const p = llamaPromise;
   llamaPromise = undefined;
-  if (p) await (await p).dispose();
+  // A load that failed (in a before()) has nothing to dispose; its error was reported where it happened.
+  if (p) await p.then((llama) => llama.dispose(), () => {});
 }
 
 /** ggml_type enum values (ggml.h). */
