@@ -4,74 +4,26 @@
 // saying the server stopped responding. The server here is a local node:http one that stalls on purpose.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, DownloadError, InvalidRequestError } from '../src/index';
 import { openUrlSource } from '../src/io/url-source';
 import { repoRoot } from './helpers/browser';
+import { StallingServer } from './helpers/stalling-server';
 
 const MODEL = new Uint8Array(await readFile(join(repoRoot, 'public/stories260K.gguf')));
 /** Short, so a stalled request gives up quickly; the real default is 30 s. */
-const IDLE = 200;
+const IDLE = 400;
 /** Only a guard: on code without the idle timeout these tests would otherwise hang instead of failing. */
 const GUARD = { timeout: 60_000 };
-
-/** How the server answers a GET: normally, never (not even headers), headers only, or half the body. */
-type Mode = 'ok' | 'no-headers' | 'headers-only' | 'half-body';
-
-class StallingServer {
-  /** Modes for the next GETs, in order; after them `then`. */
-  queue: Mode[] = [];
-  then: Mode = 'ok';
-  readonly ranges: (string | undefined)[] = [];
-  url = '';
-  private readonly sockets = new Set<Socket>();
-  private readonly server = createServer((req, res) => this.handle(req, res));
-
-  async start(): Promise<void> {
-    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/m.gguf`;
-  }
-
-  set(modes: Mode[], then: Mode): void {
-    this.queue = [...modes];
-    this.then = then;
-    this.ranges.length = 0;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    this.ranges.push(req.headers.range);
-    const mode = this.queue.shift() ?? this.then;
-    if (mode === 'no-headers') return; // the connection stays open, nothing is ever sent
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    const end = m && m[2] ? Math.min(Number(m[2]), MODEL.length - 1) : MODEL.length - 1;
-    res.writeHead(m ? 206 : 200, {
-      'Content-Length': end - start + 1, 'Accept-Ranges': 'bytes',
-      ...(m ? { 'Content-Range': `bytes ${start}-${end}/${MODEL.length}` } : {}),
-    });
-    const body = Buffer.from(MODEL.subarray(start, end + 1));
-    if (mode === 'headers-only') { res.flushHeaders(); return; }
-    if (mode === 'half-body') { res.write(body.subarray(0, Math.floor(body.length / 2))); return; }
-    res.end(body);
-  }
-}
 
 const stalled = (e: unknown) => e instanceof DownloadError && /stopped responding/.test(e.message) && /idleTimeoutMs/.test(e.message);
 
 let server: StallingServer;
 let root: string;
 before(async () => {
-  server = new StallingServer();
+  server = new StallingServer(MODEL);
   await server.start();
   root = await mkdtemp(join(tmpdir(), 'hearth-idle-'));
 });
