@@ -83,12 +83,7 @@ export function explainError(e: unknown): ErrorExplanation {
         hint: 'The message names what Hearth supports instead: pick a GGUF of one of those architectures and weight types. ' + LOAD_ANOTHER,
       };
     case 'download':
-      return {
-        title: 'Download failed',
-        message,
-        screen: 'download-failed',
-        hint: 'Check your connection and retry. A server on another origin must allow CORS requests, including the Range header. ' + LOAD_ANOTHER,
-      };
+      return explainDownload(message, httpStatus(e, message));
     case 'invalid_request':
       return { title: 'These settings do not work', message, hint: 'Check the generation settings (in the sidebar) and try again.' };
     default:
@@ -98,4 +93,36 @@ export function explainError(e: unknown): ErrorExplanation {
         hint: 'Reload the page. If it happens again, the browser console has details.',
       };
   }
+}
+
+/** The HTTP status of a failed download: the error's own, or (across the worker, where only the message survives) from its text. */
+function httpStatus(e: unknown, message: string): number | undefined {
+  const status = (e as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') return status;
+  const m = /\bHTTP (\d{3})\b/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A server's answer (404, 403, 5xx) needs another next step than a request that never got one (network, CORS). */
+function explainDownload(message: string, status: number | undefined): ErrorExplanation {
+  const screen: ScreenKind = 'download-failed';
+  if (status === 404 || status === 410) {
+    return {
+      title: 'Model file not found', message, screen,
+      hint: 'The server answered that there is no file at that address: check the URL or model id (spelling, path, file name), then retry. ' + LOAD_ANOTHER,
+    };
+  }
+  if (status === 401 || status === 403) {
+    return {
+      title: 'Access to the model was denied', message, screen,
+      hint: 'The model may be gated or private: accept its license on its page, or download it and open the file from your computer. ' + LOAD_ANOTHER,
+    };
+  }
+  if (status !== undefined) {
+    return { title: 'The model server failed', message, screen, hint: `The server answered HTTP ${status}. Retry in a moment. ` + LOAD_ANOTHER };
+  }
+  return {
+    title: 'Download failed', message, screen,
+    hint: 'Check your connection and retry. A server on another origin must allow CORS requests, including the Range header. ' + LOAD_ANOTHER,
+  };
 }

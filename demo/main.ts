@@ -51,6 +51,8 @@ let store: ConversationStore | undefined;
 let conversation: Conversation | undefined;
 /** Regenerations of the current last reply: each samples with the next seed (greedy gives the same text). */
 let attempt = 0;
+/** A message sent while the model loads: shown at once, answered once the model is ready. */
+let queued: { conversation: Conversation; options: GenerateOptions; typed: string } | undefined;
 
 const messages = new MessageList(ui.transcript, {
   copy: (text, what) => { void copyText(text, what); },
@@ -81,7 +83,8 @@ function setState(state: PageState): void {
   const ready = state === 'ready';
   const generating = state === 'generating';
   ui.prompt.disabled = false;
-  ui.send.disabled = !ready;
+  // While the model loads a message can be sent: it waits for the model (queued below).
+  ui.send.disabled = !(ready || (state === 'loading' && !queued));
   ui.send.hidden = generating;
   ui.stop.hidden = !generating;
   ui.stop.disabled = !generating;
@@ -163,8 +166,10 @@ async function loadModel(source: string | File): Promise<void> {
     setStatus(`Ready: ${modelLabel}. ${m.chatTemplate ? 'Send a message.' : 'Type the beginning of a story and press Enter.'}`);
     setState('ready');
     ui.prompt.focus();
+    await sendQueued();
   } catch (e) {
     if (controller.signal.aborted) return; // superseded by another load
+    unqueue();
     const x = showError(e);
     setStatus(`Could not load ${name}: ${x.title}.`);
     ui.modelButton.textContent = 'Choose a model';
@@ -203,7 +208,7 @@ function updateSystemSummary(): void {
 }
 
 async function openConversation(id: string): Promise<void> {
-  if (document.body.dataset.state === 'generating') return;
+  if (document.body.dataset.state === 'generating' || queued) return;
   conversation = await store?.get(id);
   attempt = 0;
   showConversation();
@@ -213,14 +218,14 @@ async function openConversation(id: string): Promise<void> {
 }
 
 async function removeConversation(id: string): Promise<void> {
-  if (document.body.dataset.state === 'generating' && conversation?.id === id) return;
+  if ((document.body.dataset.state === 'generating' || queued) && conversation?.id === id) return;
   await store?.delete(id);
   if (conversation?.id === id) { conversation = undefined; showConversation(); }
   await refreshList();
 }
 
 function startNewChat(): void {
-  if (document.body.dataset.state === 'generating') return;
+  if (document.body.dataset.state === 'generating' || queued) return;
   conversation = undefined;
   attempt = 0;
   hideErrors();
@@ -266,7 +271,12 @@ function checkedOptions(): GenerateOptions | null {
 
 async function send(): Promise<void> {
   const typed = ui.prompt.value.trimEnd();
-  if (!engine || document.body.dataset.state !== 'ready' || typed.trim() === '') return;
+  const loading = document.body.dataset.state === 'loading';
+  if (typed.trim() === '' || !(loading || (engine && document.body.dataset.state === 'ready'))) return;
+  if (loading && queued) {
+    setStatus('A message is already waiting for the model; send this one when it has been answered.');
+    return;
+  }
   const options = checkedOptions();
   if (!options) return;
   const c = conversation ?? newConversation(ui.systemPrompt.value);
@@ -274,9 +284,35 @@ async function send(): Promise<void> {
   c.messages.push({ role: 'user', content: typed });
   ui.prompt.value = '';
   attempt = 0;
-  messages.addUser(typed);
+  messages.addUser(typed, loading);
   ui.emptyHint.hidden = true;
+  if (loading) {
+    queued = { conversation: c, options, typed };
+    setState('loading');
+    return;
+  }
   await reply(c, options, typed);
+}
+
+/** Answers the message queued while the model loaded, now that it is ready. */
+async function sendQueued(): Promise<void> {
+  const q = queued;
+  queued = undefined;
+  if (!q || !engine || document.body.dataset.state !== 'ready') return;
+  messages.markSent();
+  await reply(q.conversation, q.options, q.typed);
+}
+
+/** The model failed to load: the queued message goes back into the prompt box, unsent. */
+function unqueue(): void {
+  const q = queued;
+  queued = undefined;
+  if (!q) return;
+  const c = q.conversation;
+  if (c.messages.at(-1)?.role === 'user') c.messages.pop();
+  if (ui.prompt.value.trim() === '') ui.prompt.value = q.typed;
+  if (c.messages.length === 0 && conversation === c) conversation = undefined;
+  if (conversation === c || conversation === undefined) showConversation();
 }
 
 async function regenerate(): Promise<void> {

@@ -302,7 +302,7 @@ describe('chat app (built, under a path prefix)', () => {
 
     await withApp('?model=later.gguf', {}, async (page) => {
       assert.equal(await waitLoaded(page), 'error');
-      assert.equal(await page.getByTestId('screen-title').innerText(), 'Download failed');
+      assert.equal(await page.getByTestId('screen-title').innerText(), 'Model file not found');
       assert.match(await page.getByTestId('screen-message').innerText(), /404/);
       // The file appears on the server (the connection is back): Retry loads it.
       app.override(`${PREFIX}later.gguf`, readFileSync(join(repoRoot, 'public', 'stories260K.gguf')));

@@ -49,6 +49,8 @@ export class HearthChat extends HTMLElement {
   private history: Message[] = [];
   private turn?: Turn;
   private queue: Promise<unknown> = Promise.resolve();
+  /** True from the start of a load until it succeeds or fails. */
+  private loadPending = false;
 
   constructor() {
     super();
@@ -62,7 +64,8 @@ export class HearthChat extends HTMLElement {
       e.preventDefault();
       const input = this.$<HTMLTextAreaElement>('textarea');
       const text = input.value.trim();
-      if (!text || this.busy || !this.engine) return;
+      // While the model loads the message is shown at once and sent when it is ready (send() waits for it).
+      if (!text || this.busy || !(this.engine || this.loadPending)) return;
       input.value = '';
       this.send(text).catch(() => {}); // reported through the error event and the widget's own message
     });
@@ -147,7 +150,7 @@ export class HearthChat extends HTMLElement {
     const url = attr || new URL(BUNDLED_MODEL, SCRIPT_URL).href;
     const progress = this.$<HTMLProgressElement>('progress');
     this.$('.error').hidden = true;
-    this.$<HTMLButtonElement>('.send').disabled = true;
+    this.$<HTMLButtonElement>('.send').disabled = false; // a message sent now waits for the model
     progress.hidden = false;
     progress.removeAttribute('value');
     this.setStatus('Loading the model…');
@@ -161,6 +164,7 @@ export class HearthChat extends HTMLElement {
       },
     });
     this.loading = loading;
+    this.loadPending = true;
     try {
       const engine = await loading;
       if (controller.signal.aborted) { void engine.dispose(); throw new DOMException('superseded', 'AbortError'); }
@@ -173,15 +177,17 @@ export class HearthChat extends HTMLElement {
     } catch (e) {
       if (!controller.signal.aborted) {
         progress.hidden = true;
+        this.$<HTMLButtonElement>('.send').disabled = true;
         this.setStatus('Not loaded');
         this.showError(e);
       }
       throw e;
+    } finally {
+      if (this.loadController === controller) this.loadPending = false;
     }
   }
 
   private async reply(text: string): Promise<string> {
-    const engine = this.engine ?? (await (this.loading ?? this.load()));
     const log = this.$('.log');
     const user = document.createElement('div');
     user.className = 'msg user';
@@ -190,6 +196,25 @@ export class HearthChat extends HTMLElement {
     bot.className = 'msg bot streaming';
     bot.setAttribute('aria-busy', 'true');
     log.append(user, bot);
+    let engine = this.engine;
+    if (!engine) {
+      // Shown right away, answered once the model has loaded.
+      user.dataset.queued = 'true';
+      const note = document.createElement('span');
+      note.className = 'note';
+      note.textContent = 'waiting for the model to load…';
+      user.append(note);
+      try {
+        engine = await (this.loading ?? this.load());
+      } catch (e) {
+        bot.remove();
+        user.classList.add('failed');
+        throw e; // the load already reported it
+      } finally {
+        delete user.dataset.queued;
+        note.remove();
+      }
+    }
     this.history.push({ role: 'user', content: text });
     this.$('.error').hidden = true;
     this.$<HTMLButtonElement>('.send').hidden = true;

@@ -52,9 +52,27 @@ export class MessageList {
     this.scroll();
   }
 
-  addUser(text: string): void {
-    this.el.append(this.messageNode({ role: 'user', content: text }, false));
+  /** `queued`: typed while the model loads; marked as waiting until markSent(). */
+  addUser(text: string, queued = false): void {
+    const node = this.messageNode({ role: 'user', content: text }, false);
+    if (queued) {
+      node.dataset.queued = 'true';
+      const note = document.createElement('p');
+      note.className = 'queued-note muted';
+      note.dataset.testid = 'queued-note';
+      note.textContent = 'Waiting for the model to load — sent as soon as it is ready.';
+      node.append(note);
+    }
+    this.el.append(node);
     this.scroll();
+  }
+
+  /** Clears the waiting marks of queued messages (they are being sent now). */
+  markSent(): void {
+    for (const node of this.el.querySelectorAll<HTMLElement>('[data-queued]')) {
+      delete node.dataset.queued;
+      node.querySelector('.queued-note')?.remove();
+    }
   }
 
   /** Appends a reply that fills in as tokens arrive (markdown re-rendered at most once per frame). */

@@ -299,7 +299,7 @@ export class ModelCache {
       state.etag = etag;
       await this.writeMeta({ url, size: state.size, sha256: state.sha256, etag, complete: false, updated: Date.now() });
     }
-    await streamBody(res, url, options.signal, async (chunk) => {
+    await streamBody(res, url, options, async (chunk) => {
       if (state.size !== undefined && state.offset + chunk.length > state.size) {
         throw discard(new DownloadError(`${url}: the server sent more than the ${state.size} bytes the file has; the cached part was discarded — try again`));
       }

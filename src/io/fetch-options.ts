@@ -1,5 +1,6 @@
 // How models are fetched: the hub, file choice, credentials, the cache and retries. Plain data, so the options
 // cross the worker boundary as they are (createEngine → worker → loadModel → locateModel).
+import { InvalidRequestError } from '../errors';
 
 export interface ModelFetchOptions {
   /**
@@ -26,12 +27,22 @@ export interface ModelFetchOptions {
   cacheMaxBytes?: number;
   /** Failed requests (dropped connection, HTTP 5xx/429) are retried: `attempts` times in a row without progress (default 4), waiting `delayMs` (default 250) doubling each time. */
   retry?: { attempts?: number; delayMs?: number };
+  /**
+   * A server that sends nothing for this long — no response headers, or no next piece of the body — counts as
+   * a dropped connection: retried as `retry` says, then a DownloadError saying the server stopped responding.
+   * Default 30000 ms; Infinity waits forever.
+   */
+  idleTimeoutMs?: number;
 }
 
-const KEYS = ['hubUrl', 'quantization', 'token', 'cache', 'cacheDir', 'cacheMaxBytes', 'retry'] as const;
+const KEYS = ['hubUrl', 'quantization', 'token', 'cache', 'cacheDir', 'cacheMaxBytes', 'retry', 'idleTimeoutMs'] as const;
 
-/** Just the fetch options of a larger options object (for passing them on). */
+/** Just the fetch options of a larger options object (for passing them on), checked. Throws InvalidRequestError. */
 export function fetchOptionsOf(options: ModelFetchOptions): ModelFetchOptions {
+  const t = options.idleTimeoutMs;
+  if (t !== undefined && !(typeof t === 'number' && t > 0)) {
+    throw new InvalidRequestError(`idleTimeoutMs must be a number of milliseconds above 0 (Infinity: no limit), got ${typeof t === 'string' ? JSON.stringify(t) : String(t)}`);
+  }
   const out: Record<string, unknown> = {};
   for (const k of KEYS) if (options[k] !== undefined) out[k] = options[k];
   return out as ModelFetchOptions;

@@ -1,5 +1,6 @@
 // HTTP for model files: one fetch wrapper that turns network and HTTP failures into DownloadErrors saying what
-// to check, the header parsing Range downloads need, and the retry policy (dropped connections, 5xx, 429).
+// to check, the header parsing Range downloads need, the retry policy (dropped connections, 5xx, 429), and the
+// idle timeout: a server that accepts the connection and then sends nothing would otherwise leave a load pending forever.
 import { DownloadError, abortError } from '../errors';
 import type { ModelFetchOptions } from './fetch-options';
 
@@ -10,22 +11,84 @@ export interface HttpOptions {
   /** Sent with every request (the hub's Authorization). */
   headers?: Record<string, string>;
   retry?: ModelFetchOptions['retry'];
+  /** ModelFetchOptions.idleTimeoutMs. */
+  idleTimeoutMs?: number;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Longer than setTimeout can wait (it would fire at once): no idle timer at all. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `onIdle` once `ms` pass without a `poke()`. The clock runs from creation; `stop()` ends it. Both the
+ * wait for the response headers and every wait for the next piece of the body count.
+ */
+class IdleTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  fired = false;
+  constructor(private readonly ms: number, private readonly onIdle: () => void) { this.poke(); }
+  poke(): void {
+    this.stop();
+    if (this.ms > MAX_TIMER_MS) return;
+    this.timer = setTimeout(() => { this.fired = true; this.onIdle(); }, this.ms);
+  }
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function idleTimeoutOf(options: Pick<HttpOptions, 'idleTimeoutMs'>): number {
+  return options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+}
+
+/** Retryable, like a dropped connection: a server that stalled once may answer the next request. */
+export function stalledError(url: string, ms: number, when: string): DownloadError {
+  return new DownloadError(
+    `${url}: the server stopped responding (no data for ${formatSeconds(ms)} ${when}). Check that the server is up; ` +
+    `if it is only slow, allow it more time with the idleTimeoutMs option (now ${ms} ms)`,
+    { retryable: true },
+  );
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }
 
 export async function doFetch(url: string, options: HttpOptions, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (options.signal?.aborted) throw abortError();
+  // Our own controller, so the idle timer can end a request the caller's signal knows nothing of; the caller's
+  // signal still aborts it, body included.
+  const controller = new AbortController();
+  const ms = idleTimeoutOf(options);
+  const idle = new IdleTimer(ms, () => controller.abort());
   try {
     // no-store: the model cache (or the GPU) keeps the bytes; the HTTP cache would hold a second copy.
-    return await fetchFn(url, { method, headers: { ...options.headers, ...headers }, signal: options.signal, cache: 'no-store' });
+    const signal = options.signal ? eitherSignal(options.signal, controller.signal) : controller.signal;
+    return await fetchFn(url, { method, headers: { ...options.headers, ...headers }, signal, cache: 'no-store' });
   } catch (e) {
-    if (options.signal?.aborted || (e as { name?: string })?.name === 'AbortError') throw abortError();
+    if (options.signal?.aborted) throw abortError();
+    if (idle.fired) throw stalledError(url, ms, 'waiting for the response headers');
+    if ((e as { name?: string })?.name === 'AbortError') throw abortError();
     throw new DownloadError(
       `could not fetch ${url}: ${(e as Error)?.message ?? String(e)}. Check the URL and your connection; ` +
       `in a browser the server must also allow cross-origin requests (CORS) including the Range header`,
       { cause: e, retryable: true },
     );
+  } finally {
+    idle.stop();
   }
+}
+
+/** Aborted when either is (AbortSignal.any where the runtime has it: it holds its sources weakly). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any.call(AbortSignal, [a, b]);
+  const both = new AbortController();
+  for (const s of [a, b]) s.addEventListener('abort', () => both.abort(), { once: true });
+  return both.signal;
 }
 
 export function httpError(res: Response, url: string): DownloadError {
@@ -77,30 +140,41 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Streams a body chunk by chunk to `onChunk`; a connection lost mid-body is a retryable DownloadError
  * (after `onChunk` saw every byte that did arrive).
  */
-export async function streamBody(res: Response, url: string, signal: AbortSignal | undefined, onChunk: (chunk: Uint8Array) => Promise<void> | void): Promise<number> {
+export async function streamBody(
+  res: Response, url: string, options: Pick<HttpOptions, 'signal' | 'idleTimeoutMs'>, onChunk: (chunk: Uint8Array) => Promise<void> | void,
+): Promise<number> {
+  const { signal } = options;
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     await onChunk(bytes);
     return bytes.length;
   }
   const reader = res.body.getReader();
+  const ms = idleTimeoutOf(options);
   let n = 0;
   let finished = false;
+  // Cancelling the reader ends its pending read (and the connection), so a silent server cannot hold us.
+  const idle = new IdleTimer(ms, () => { reader.cancel().catch(() => {}); });
   try {
     for (;;) {
       if (signal?.aborted) throw abortError();
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
+        idle.poke();
         chunk = await reader.read();
+        idle.stop();
       } catch (e) {
         if (signal?.aborted) throw abortError();
+        if (idle.fired) throw stalledError(url, ms, `after ${n} bytes of the response`);
         throw new DownloadError(`${url}: the connection dropped after ${n} bytes of the response (${(e as Error)?.message ?? String(e)})`, { cause: e, retryable: true });
       }
+      if (idle.fired) throw stalledError(url, ms, `after ${n} bytes of the response`);
       if (chunk.done) { finished = true; break; }
       await onChunk(chunk.value);
       n += chunk.value.length;
     }
   } finally {
+    idle.stop();
     if (!finished) reader.cancel().catch(() => {});
     else reader.releaseLock();
   }

@@ -7,7 +7,7 @@ import type { ByteSource } from './byte-source';
 import { ModelCache } from './cache';
 import { DEFAULT_QUANTIZATIONS } from './hub-defaults';
 import type { FileSet, LocateOptions, ModelLocation } from './file-set';
-import { doFetch, httpError, type HttpOptions } from './http';
+import { doFetch, httpError, streamBody, type HttpOptions } from './http';
 import { authHeaders, formatModelId, hubBaseUrl, hubFileUrl, hubTreeUrl } from './hub-urls';
 import type { HubModelId } from './model-id';
 import { openUrlSource, retrying } from './url-source';
@@ -27,7 +27,7 @@ const SAFETENSORS_EXTRAS = ['tokenizer.json', 'tokenizer_config.json', 'generati
 export async function locateHubModel(id: HubModelId, options: LocateOptions): Promise<ModelLocation> {
   const hub = hubBaseUrl(options);
   const cache = options.cache === false ? undefined : await ModelCache.open(options);
-  const http: HttpOptions = { signal: options.signal, retry: options.retry, headers: authHeaders(hub, hub, options) };
+  const http: HttpOptions = { signal: options.signal, retry: options.retry, idleTimeoutMs: options.idleTimeoutMs, headers: authHeaders(hub, hub, options) };
   const listing = await repoListing(hub, id, cache, http);
   const chosen = chooseModelFiles(id, listing.files, options.quantization);
   const url = (f: HubFile) => hubFileUrl(hub, id, f.path);
@@ -68,7 +68,7 @@ export async function locateHubModel(id: HubModelId, options: LocateOptions): Pr
 export async function hubDownloadNeeds(id: HubModelId, options: LocateOptions): Promise<{ bytes: number; missing: number; storageProblem?: string }> {
   const hub = hubBaseUrl(options);
   const cache = options.cache === false ? undefined : await ModelCache.open(options);
-  const http: HttpOptions = { signal: options.signal, retry: options.retry, headers: authHeaders(hub, hub, options) };
+  const http: HttpOptions = { signal: options.signal, retry: options.retry, idleTimeoutMs: options.idleTimeoutMs, headers: authHeaders(hub, hub, options) };
   const chosen = chooseModelFiles(id, (await repoListing(hub, id, cache, http)).files, options.quantization);
   const files = chosen.files.map((f) => ({ url: hubFileUrl(hub, id, f.path), size: f.size }));
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
@@ -98,10 +98,11 @@ export async function fetchRepoFiles(hub: string, id: HubModelId, http: HttpOpti
   const files: HubFile[] = [];
   for (let next: string | undefined = hubTreeUrl(hub, id); next;) {
     const pageUrl: string = next;
-    const res = await retrying(http, async () => {
+    // The body is read inside the retries: a listing cut off or stalled midway is asked for again.
+    const { res, text } = await retrying(http, async () => {
       const r = await doFetch(pageUrl, http);
       if (r.status >= 500 || r.status === 429) throw httpError(r, pageUrl);
-      return r;
+      return { res: r, text: r.ok ? await readText(r, pageUrl, http) : '' };
     });
     if (res.status === 404 || res.status === 401 || res.status === 403) {
       res.body?.cancel().catch(() => {});
@@ -111,7 +112,7 @@ export async function fetchRepoFiles(hub: string, id: HubModelId, http: HttpOpti
     if (!res.ok) throw httpError(res, pageUrl);
     let entries: unknown;
     try {
-      entries = await res.json();
+      entries = JSON.parse(text);
     } catch (e) {
       throw new DownloadError(`${pageUrl} did not answer with a JSON file listing; is ${hub} a Hugging Face hub (hubUrl)?`, { cause: e });
     }
@@ -200,4 +201,11 @@ function dirOf(path: string): string {
 
 function baseOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
+}
+
+async function readText(res: Response, url: string, http: HttpOptions): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  await streamBody(res, url, http, (chunk) => { text += decoder.decode(chunk, { stream: true }); });
+  return text + decoder.decode();
 }

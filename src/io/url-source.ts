@@ -68,7 +68,7 @@ export class UrlSource implements ByteSource {
     const res = await doFetch(this.name, this.options, { Range: `bytes=${start}-${end}` });
     if (res.status === 200) {
       // The server stopped honouring Range: take the whole body once and serve from memory.
-      const whole = await readBody(res, this.name, this.size, this.options.signal, (n) => this.reporter.report(n));
+      const whole = await readBody(res, this.name, this.size, this.options, (n) => this.reporter.report(n));
       if (whole.length !== this.size) throw sizeChanged(this.name, this.size, whole.length);
       this.memory = whole;
       filled.n = out.length;
@@ -80,7 +80,7 @@ export class UrlSource implements ByteSource {
       await res.body?.cancel();
       throw new DownloadError(`${this.name}: the server answered a request for bytes ${start}-${end} with bytes ${range.start}-${range.end}/${range.total ?? '*'}; the file may have changed on the server — reload and try again`);
     }
-    await streamBody(res, this.name, this.options.signal, (chunk) => {
+    await streamBody(res, this.name, this.options, (chunk) => {
       if (filled.n + chunk.length > out.length) throw new DownloadError(`${this.name}: the server sent more than the ${end - start + 1} bytes asked for at offset ${start}`);
       out.set(chunk, filled.n);
       filled.n += chunk.length;
@@ -108,7 +108,7 @@ export async function openUrlSource(url: string, options: UrlSourceOptions = {})
   if (res.status !== 200) throw httpError(res, url);
   const declared = contentLength(res);
   const reporter = new ProgressReporter(options.onProgress, url, declared ?? 0, 'download');
-  const bytes = await readBody(res, url, declared, options.signal, (n) => reporter.report(n));
+  const bytes = await readBody(res, url, declared, options, (n) => reporter.report(n));
   if (declared !== undefined && bytes.length !== declared) {
     throw new DownloadError(`${url}: the download ended after ${bytes.length} of ${declared} bytes; the connection may have dropped — try again`);
   }
@@ -141,12 +141,12 @@ function sizeChanged(url: string, expected: number, got: number): DownloadError 
 
 /** Streams a body into one buffer (preallocated when the length is known), reporting progress. */
 async function readBody(
-  res: Response, url: string, expected: number | undefined, signal: AbortSignal | undefined,
+  res: Response, url: string, expected: number | undefined, options: HttpOptions,
   onBytes: (received: number) => void,
 ): Promise<Uint8Array> {
   let buf = new Uint8Array(expected ?? 1024 * 1024);
   let n = 0;
-  await streamBody(res, url, signal, (c) => {
+  await streamBody(res, url, options, (c) => {
     if (n + c.length > buf.length) {
       const grown = new Uint8Array(Math.max(buf.length * 2, n + c.length));
       grown.set(buf.subarray(0, n));
