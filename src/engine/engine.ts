@@ -205,15 +205,23 @@ class ChunkQueue {
     this.wake?.();
   }
 
-  async *iterate(): AsyncGenerator<TokenChunk> {
-    for (;;) {
-      while (this.chunks.length > 0) yield this.chunks.shift()!;
-      if (this.done) {
-        if (this.error !== undefined) throw this.error;
-        return;
+  /**
+   * Leaving the loop early (`break`, `return`, a throw in its body: the iterator's return()) calls `cancel`,
+   * as the OpenAI SDK aborts its request on break: the generation stops within a step and the next starts.
+   */
+  async *iterate(cancel: () => void): AsyncGenerator<TokenChunk> {
+    try {
+      for (;;) {
+        while (this.chunks.length > 0) yield this.chunks.shift()!;
+        if (this.done) {
+          if (this.error !== undefined) throw this.error;
+          return;
+        }
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
       }
-      await new Promise<void>((resolve) => { this.wake = resolve; });
-      this.wake = undefined;
+    } finally {
+      if (!this.done) cancel();
     }
   }
 }

@@ -198,6 +198,20 @@ function legacyFinish(r: GenerationResult['finishReason']): Completion['choices'
   return r;
 }
 
+/**
+ * The chunks of `generate`; a consumer that leaves before the end (`break` calls the iterator's return(),
+ * which runs the finally) aborts the request, as the OpenAI SDK's Stream aborts its controller then.
+ */
+async function* abortedOnExit<T>(controller: AbortController, generate: AsyncGenerator<T>): AsyncGenerator<T> {
+  let complete = false;
+  try {
+    yield* generate;
+    complete = true;
+  } finally {
+    if (!complete) controller.abort();
+  }
+}
+
 async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
   const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null, logprobs: ChatCompletionTokenLogprob[] | null = null): ChatCompletionChunk => ({
     ...meta,
@@ -216,7 +230,7 @@ async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; crea
 }
 
 function chatChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, controller: AbortController): Stream<ChatCompletionChunk> {
-  const generator = chatChunkGenerator(stream, meta, includeUsage);
+  const generator = abortedOnExit(controller, chatChunkGenerator(stream, meta, includeUsage));
   return { controller, [Symbol.asyncIterator]: () => generator };
 }
 
@@ -239,7 +253,7 @@ async function* completionChunkGenerator(stream: TokenStream, meta: { id: string
 }
 
 function completionChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, echo: string, includeUsage: boolean, controller: AbortController): Stream<Completion> {
-  const generator = completionChunkGenerator(stream, meta, echo, includeUsage);
+  const generator = abortedOnExit(controller, completionChunkGenerator(stream, meta, echo, includeUsage));
   return { controller, [Symbol.asyncIterator]: () => generator };
 }
 
