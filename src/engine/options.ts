@@ -41,7 +41,8 @@ export interface GenerateRequest {
   /** null = no logprobs; n = the chosen token's logprob and the n most likely tokens' (0 ≤ n ≤ 20). */
   logprobs: number | null;
   responseFormat: ResponseFormat | null;
-  addBos: boolean;
+  /** undefined = as the model file says (the tokenizer's own default). */
+  addBos: boolean | undefined;
 }
 
 /** Options as given to generate/chat (no signal: cancellation is separate). */
@@ -81,7 +82,7 @@ export function normalizeRequest(o: RequestOptions, vocabSize: number): Generate
     stop,
     logprobs,
     responseFormat: normalizeResponseFormat(o.responseFormat),
-    addBos: o.addBos ?? true,
+    addBos: o.addBos ?? undefined,
   };
 }
 
