@@ -19,6 +19,7 @@ const run = promisify(execFile);
 const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 let consumer: string;
 let expected: { completion: string; pipeline: string };
+let expectedIds: number[];
 
 before(async () => {
   await run(process.execPath, [join(repoRoot, 'scripts/build-lib.mjs'), '--quiet'], { cwd: repoRoot });
@@ -31,6 +32,7 @@ before(async () => {
     const completion = (await engine.completions.create({ prompt: 'Once upon a time', max_tokens: 12, temperature: 0 })).choices[0]!.text;
     const pipelineText = (await engine.generate('The dog', { maxTokens: 8 }).result).text;
     expected = { completion, pipeline: `The dog${pipelineText}` };
+    expectedIds = await engine.tokenize('The dog');
   } finally {
     await engine.dispose();
   }
@@ -86,8 +88,11 @@ test('bundler: Vite bundles `from \'hearth\'` (engine in its worker chunk) and t
       await engine.dispose();
       const generator = await pipeline('text-generation', './model.gguf', { contextLength: 128 });
       const [out] = await generator('The dog', { max_new_tokens: 8 });
+      // The page's own tokenizer (the engine's is in the worker): synchronous, as transformers.js's.
+      const ids = generator.tokenizer.encode('The dog');
+      const tokenizer = { ids: Array.isArray(ids) ? ids : String(ids), text: generator.tokenizer.decode(ids, { skip_special_tokens: true }) };
       await generator.dispose();
-      return { completion, pipeline: out.generated_text };
+      return { completion, pipeline: out.generated_text, tokenizer };
     })().catch((e) => ({ error: String(e && e.stack || e) }));`);
   const outDir = join(app, 'dist');
   await build({ root: app, configFile: false, logLevel: 'silent', base: './', build: { outDir, emptyOutDir: true, target: 'es2022' } });
@@ -96,7 +101,7 @@ test('bundler: Vite bundles `from \'hearth\'` (engine in its worker chunk) and t
   try {
     const tab = await openPage(browser, `${server.url}index.html`);
     const result = await tab.page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result);
-    assert.deepEqual(result, expected, tab.logText());
+    assert.deepEqual(result, { ...expected, tokenizer: { ids: expectedIds, text: 'The dog' } }, tab.logText());
     assert.ok(server.requests.some((p) => /\/assets\/worker-[\w-]+\.js$/.test(p)), `the engine ran in the bundled worker: ${server.requests.join(', ')}`);
   } finally {
     await browser.close();

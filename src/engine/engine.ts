@@ -7,6 +7,7 @@ import { fetchOptionsOf } from '../io/fetch-options';
 import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
+import type { Tokenizer } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
 import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
@@ -24,7 +25,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
     const { LocalEngineCore } = await import('./core');
-    const engine = new EngineHandle(new LocalEngineCore(), (f) => f, async () => {});
+    const core = new LocalEngineCore();
+    const engine = new EngineHandle(core, (f) => f, async () => {}, async () => core.tokenizer());
     await engine.reload(model, options);
     return engine;
   }
@@ -36,7 +38,9 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   const crashed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new Error(`The Hearth worker failed to start: ${e.message || 'script error'}`)), { once: true });
   });
-  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); });
+  // The page's own copy of the tokenizer, built from the worker's vocabulary on first use.
+  const pageTokenizer = async () => (await import('../tokenizer')).tokenizerFromSource(await core.tokenizerSource());
+  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); }, pageTokenizer);
   try {
     await Promise.race([engine.reload(model, options), crashed]);
     return engine;
@@ -47,6 +51,15 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 }
 
 type EngineCoreLike = EngineCore | Comlink.Remote<EngineCore>;
+
+/**
+ * The tokenizer of `engine`'s model as an object on the calling side, for synchronous encode/decode (the
+ * pipeline's generator.tokenizer): across a worker, a copy built from the worker's vocabulary.
+ */
+export function localTokenizer(engine: Engine): Promise<Tokenizer> {
+  if (!(engine instanceof EngineHandle)) throw new InvalidRequestError('localTokenizer needs an engine made by createEngine');
+  return engine.localTokenizer();
+}
 
 class EngineHandle implements Engine {
   private disposed = false;
@@ -61,6 +74,8 @@ class EngineHandle implements Engine {
     /** Comlink.proxy for a worker, identity on the same thread. */
     private readonly passCallback: <F extends (...args: never[]) => unknown>(f: F) => F,
     private readonly stop: () => Promise<void>,
+    /** The loaded model's tokenizer on this side of the worker boundary. */
+    readonly localTokenizer: () => Promise<Tokenizer>,
   ) {
     const chat = (messages: ChatMessage[], options: GenerateOptions = {}) => this.chatStream(messages, options);
     const handle = this;
@@ -130,11 +145,11 @@ class EngineHandle implements Engine {
     signal?.addEventListener('abort', cancel, { once: true });
     const result = Promise.resolve(this.core.run(id, input, request, this.passCallback((c: TokenChunk) => queue.push(c))));
     result.then((r) => queue.end(r), (e: unknown) => queue.fail(e)).finally(() => signal?.removeEventListener('abort', cancel));
-    return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate() };
+    return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate(cancel) };
   }
 
   async tokenize(text: string, options: { addBos?: boolean } = {}): Promise<number[]> {
-    return this.core.tokenize(text, options.addBos ?? true);
+    return this.core.tokenize(text, options.addBos);
   }
 
   async detokenize(ids: number[]): Promise<string> {
