@@ -89,6 +89,11 @@ test('text in: the prompt and its continuation out; batches, sampling, num_retur
 
     await assert.rejects(generator(prompt, { num_beams: 2 } as never), (e: unknown) => e instanceof InvalidRequestError && /num_beams/.test(e.message));
     await assert.rejects(generator(prompt, { num_return_sequences: 2 }), InvalidRequestError);
+    // Errors name transformers.js's options, with the values as given.
+    const said = (re: RegExp) => (e: unknown) => e instanceof InvalidRequestError && re.test(e.message);
+    await assert.rejects(generator(prompt, { max_new_tokens: -1 }), said(/^max_new_tokens must be an integer >= 0 .*, got -1$/));
+    await assert.rejects(generator(prompt, { do_sample: true, top_k: 1.5 }), said(/^top_k must be .*, got 1\.5$/));
+    await assert.rejects(generator(prompt, { seed: '5' as never }), said(/^seed must be .*, got "5"$/));
   } finally {
     await generator.dispose();
   }

@@ -4,6 +4,7 @@
 // text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
 import { createEngine, localTokenizer } from '../engine/engine';
+import { ENGINE_NAMES, normalizeRequest } from '../engine/options';
 import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -202,7 +203,7 @@ async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, i
     maxTokens = Math.max(0, (c.max_length ?? 20) - promptTokens);
   }
   const sample = c.do_sample ?? false;
-  return {
+  const options: GenerateOptions = {
     maxTokens,
     temperature: sample ? c.temperature ?? 1 : 0,
     topK: sample ? c.top_k ?? 50 : undefined,
@@ -210,8 +211,13 @@ async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, i
     minP: sample ? c.min_p : undefined,
     repetitionPenalty: c.repetition_penalty,
     stop: c.stop_strings,
-    signal: c.signal,
   };
+  // Checked here so that errors name transformers.js's options (max_new_tokens, top_k, ...).
+  normalizeRequest({ ...options, seed: c.seed }, engine.model.vocabSize, {
+    ...ENGINE_NAMES, maxTokens: c.max_new_tokens != null ? 'max_new_tokens' : 'max_length', topK: 'top_k', topP: 'top_p', minP: 'min_p',
+    repetitionPenalty: 'repetition_penalty', stop: 'stop_strings',
+  });
+  return { ...options, signal: c.signal };
 }
 
 /** Hearth's load progress as transformers.js's events: initiate and download once per file, progress, done. */
