@@ -165,7 +165,10 @@ export type CompletionCreateParams = CompletionCreateParamsNonStreaming | Comple
 /** What the SDK passes as create's second argument. */
 export interface RequestOptions { signal?: AbortSignal | null; timeout?: number; headers?: unknown; maxRetries?: number }
 
-/** A streaming response, like the SDK's Stream: iterate it; `controller.abort()` ends it (finish_reason 'abort'). */
+/**
+ * A streaming response, like the SDK's Stream: iterate it; `controller.abort()` ends it (finish_reason 'abort'),
+ * and so does leaving the loop early (break), which aborts the controller as the SDK does.
+ */
 export interface Stream<T> extends AsyncIterable<T> {
   readonly controller: AbortController;
 }

@@ -148,7 +148,10 @@ export interface GenerationResult {
   logprobs?: TokenLogprob[];
 }
 
-/** Tokens as they are generated; `result` resolves when generation ends. */
+/**
+ * Tokens as they are generated; `result` resolves when generation ends. Leaving a `for await` loop over it
+ * early (break, return, a throw) cancels the request, as cancel() does.
+ */
 export interface TokenStream extends AsyncIterable<TokenChunk> {
   readonly result: Promise<GenerationResult>;
   /** Same as aborting the request's signal. */
