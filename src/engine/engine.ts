@@ -7,7 +7,7 @@ import { fetchOptionsOf } from '../io/fetch-options';
 import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
-import type { Tokenizer } from '../tokenizer';
+import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
 import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
@@ -38,9 +38,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   const crashed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new Error(`The Hearth worker failed to start: ${e.message || 'script error'}`)), { once: true });
   });
-  // The page's own copy of the tokenizer, built from the worker's vocabulary on first use.
-  const pageTokenizer = async () => (await import('../tokenizer')).tokenizerFromSource(await core.tokenizerSource());
-  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); }, pageTokenizer);
+  // The vocabulary, for a copy of the tokenizer on the page (built by whoever needs one: the pipeline).
+  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); }, () => core.tokenizerSource());
   try {
     await Promise.race([engine.reload(model, options), crashed]);
     return engine;
@@ -53,12 +52,13 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 type EngineCoreLike = EngineCore | Comlink.Remote<EngineCore>;
 
 /**
- * The tokenizer of `engine`'s model as an object on the calling side, for synchronous encode/decode (the
- * pipeline's generator.tokenizer): across a worker, a copy built from the worker's vocabulary.
+ * The tokenizer of `engine`'s model, for synchronous encode/decode on the calling side (the pipeline's
+ * generator.tokenizer): the engine's own on the same thread; across a worker, the data to build a copy from
+ * (tokenizerFromSource), so that pages that never need one do not load the tokenizer code.
  */
-export function localTokenizer(engine: Engine): Promise<Tokenizer> {
-  if (!(engine instanceof EngineHandle)) throw new InvalidRequestError('localTokenizer needs an engine made by createEngine');
-  return engine.localTokenizer();
+export function tokenizerOf(engine: Engine): Promise<Tokenizer | TokenizerSource> {
+  if (!(engine instanceof EngineHandle)) throw new InvalidRequestError('tokenizerOf needs an engine made by createEngine');
+  return engine.tokenizer();
 }
 
 class EngineHandle implements Engine {
@@ -74,8 +74,8 @@ class EngineHandle implements Engine {
     /** Comlink.proxy for a worker, identity on the same thread. */
     private readonly passCallback: <F extends (...args: never[]) => unknown>(f: F) => F,
     private readonly stop: () => Promise<void>,
-    /** The loaded model's tokenizer on this side of the worker boundary. */
-    readonly localTokenizer: () => Promise<Tokenizer>,
+    /** The loaded model's tokenizer: itself on the same thread, across a worker what rebuilds it (tokenizerFromSource). */
+    readonly tokenizer: () => Promise<Tokenizer | TokenizerSource>,
   ) {
     const chat = (messages: ChatMessage[], options: GenerateOptions = {}) => this.chatStream(messages, options);
     const handle = this;

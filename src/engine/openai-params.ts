@@ -34,13 +34,13 @@ const HONOURED: Record<Endpoint, ReadonlySet<string>> = { 'chat.completions': ne
 
 /** The SDK's chat parameters Hearth cannot honour: refused whenever set (null counts as not set). */
 export const REFUSED_CHAT_PARAMS = {
-  audio: 'Hearth generates text, not audio',
-  prediction: 'predicted outputs are not implemented',
-  reasoning_effort: 'it applies to OpenAI\'s reasoning models; the loaded model runs as it is',
-  verbosity: 'it applies to OpenAI\'s models; ask for brevity in the prompt or limit max_tokens',
-  web_search_options: 'Hearth does not search the web',
-  moderation: 'Hearth runs no moderation model',
-  prompt_cache_options: 'Hearth keeps the previous request\'s KV cache by itself (usage.prompt_tokens_details.cached_tokens)',
+  audio: 'text output only',
+  prediction: 'no predicted outputs',
+  reasoning_effort: 'an OpenAI model setting',
+  verbosity: 'an OpenAI model setting',
+  web_search_options: 'no web search',
+  moderation: 'no moderation',
+  prompt_cache_options: 'the KV cache is reused by itself',
 } as const;
 const REFUSED: Readonly<Record<string, string>> = REFUSED_CHAT_PARAMS;
 
@@ -53,7 +53,7 @@ export function checkParams(endpoint: Endpoint, params: Record<string, unknown>)
     throw new InvalidRequestError(`${endpoint}.create: unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k, i) => `'${k}'${hints[i]}`).join(', ')}`);
   }
   for (const [key, value] of set) {
-    if (key in REFUSED && value !== null) throw new InvalidRequestError(`${key} is not supported: ${REFUSED[key]}`);
+    if (key in REFUSED && value !== null) throw new InvalidRequestError(`${key} is not supported (${REFUSED[key]})`);
   }
   const p = params as Record<string, unknown> & { stream?: unknown; n?: unknown; stop?: unknown; temperature?: unknown };
   if (p.n != null && p.n !== 1) throw new InvalidRequestError(`n must be 1 (one choice per request), got ${shown(p.n)}`);
@@ -79,7 +79,7 @@ function checkStreamOptions(o: unknown, stream: unknown): void {
       if (typeof value !== 'boolean') throw new InvalidRequestError(`stream_options.include_usage must be true or false, got ${shown(value)}`);
     } else if (key === 'include_obfuscation') {
       // Padding against network side channels: there is no network between the page and the engine.
-      if (value !== false) throw new InvalidRequestError('stream_options.include_obfuscation is not supported (chunks travel no network); leave it out or false');
+      if (value !== false) throw new InvalidRequestError('stream_options.include_obfuscation is not supported (no network)');
     } else {
       throw new InvalidRequestError(`stream_options: unknown option '${key}'`);
     }
@@ -90,26 +90,24 @@ function checkChatOnly(p: Record<string, unknown>): void {
   for (const [key, choice] of [['tools', 'tool_choice'], ['functions', 'function_call']] as const) {
     const list = p[key];
     if (list != null && !Array.isArray(list)) throw new InvalidRequestError(`${key} must be an array, got ${shown(list)}`);
-    if (Array.isArray(list) && list.length > 0) throw new InvalidRequestError(`${key} are not supported: Hearth generates text (and JSON with response_format), it does not call tools`);
-    if (p[choice] != null) throw new InvalidRequestError(`${choice} is only allowed when ${key} are specified (and Hearth supports no ${key})`);
+    if (Array.isArray(list) && list.length > 0) throw new InvalidRequestError(`${key} are not supported: Hearth does not call tools`);
+    if (p[choice] != null) throw new InvalidRequestError(`${choice} is only allowed when ${key} are specified`);
   }
-  if (p.parallel_tool_calls != null) throw new InvalidRequestError('parallel_tool_calls is only allowed when tools are specified (and Hearth supports no tools)');
-  if (p.store != null && p.store !== false) throw new InvalidRequestError(`store: ${shown(p.store)} is not supported: Hearth keeps no completions (leave it out or false)`);
-  if (p.service_tier != null && p.service_tier !== 'auto' && p.service_tier !== 'default') {
-    throw new InvalidRequestError(`service_tier ${shown(p.service_tier)} is not supported: the local model has one tier ('auto' or 'default')`);
-  }
-  if (p.modalities != null && !(Array.isArray(p.modalities) && p.modalities.length === 1 && p.modalities[0] === 'text')) {
-    throw new InvalidRequestError(`modalities ${shown(p.modalities)} is not supported: Hearth outputs text only (['text'])`);
-  }
-  if (p.prompt_cache_retention != null && p.prompt_cache_retention !== 'in_memory') {
-    throw new InvalidRequestError(`prompt_cache_retention ${shown(p.prompt_cache_retention)} is not supported: Hearth keeps the previous request's cache in memory ('in_memory')`);
-  }
+  if (p.parallel_tool_calls != null) throw new InvalidRequestError('parallel_tool_calls is only allowed when tools are specified');
+  // Accepted at the one value that describes Hearth.
+  const only = (key: string, ok: (v: unknown) => boolean, what: string) => {
+    if (p[key] != null && !ok(p[key])) throw new InvalidRequestError(`${key} ${shown(p[key])} is not supported (only ${what})`);
+  };
+  only('store', (v) => v === false, 'false');
+  only('service_tier', (v) => v === 'auto' || v === 'default', "'auto'");
+  only('modalities', (v) => Array.isArray(v) && v.length === 1 && v[0] === 'text', "['text']");
+  only('prompt_cache_retention', (v) => v === 'in_memory', "'in_memory'");
   const f = p.response_format as { type?: unknown; json_schema?: unknown } | null | undefined;
   if (f != null && typeof f === 'object' && f.type === 'json_schema') {
     const js = f.json_schema as { schema?: unknown } | null | undefined;
-    if (typeof js !== 'object' || js === null) throw new InvalidRequestError(`response_format json_schema needs { json_schema: { name, schema } }, got json_schema ${shown(js)}`);
-    if (typeof js.schema !== 'object' || js.schema === null || Array.isArray(js.schema)) {
-      throw new InvalidRequestError(`response_format.json_schema.schema is required (a JSON Schema object), got ${shown(js.schema)}; for any JSON use { type: 'json_object' }`);
+    const schema = typeof js === 'object' && js !== null ? js.schema : undefined;
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+      throw new InvalidRequestError(`response_format.json_schema.schema is required (a JSON Schema object), got ${shown(schema)}`);
     }
   }
 }

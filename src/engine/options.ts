@@ -62,25 +62,14 @@ export const ENGINE_NAMES: OptionNames = {
 };
 
 /**
- * A value as the caller wrote it, for error messages: "10" stays a quoted string, NaN stays NaN (JSON would
- * print null), bigints keep their n.
+ * A value as the caller wrote it, for error messages: "10" stays a quoted string and NaN stays NaN (JSON
+ * would print null); objects and arrays as JSON.
  */
-export function shown(value: unknown, depth = 0): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'object' || value === null) return String(value);
-  if (value instanceof Promise) return 'a Promise';
-  if (depth >= 2) return Array.isArray(value) ? '[...]' : '{...}';
-  const MAX = 6;
-  if (Array.isArray(value)) {
-    const items = value.slice(0, MAX).map((x) => shown(x, depth + 1));
-    return `[${items.join(', ')}${value.length > MAX ? ', ...' : ''}]`;
+export function shown(value: unknown): string {
+  if (typeof value === 'string' || (typeof value === 'object' && value !== null && !(value instanceof Promise))) {
+    try { return JSON.stringify(value); } catch { /* cyclic, bigint inside: fall through */ }
   }
-  const entries = Object.entries(value);
-  const items = entries.slice(0, MAX).map(([k, v]) => `${JSON.stringify(k)}: ${shown(v, depth + 1)}`);
-  return `{${items.join(', ')}${entries.length > MAX ? ', ...' : ''}}`;
+  return value instanceof Promise ? 'a Promise' : String(value);
 }
 
 /**

@@ -3,7 +3,7 @@
 // repetition_penalty, streamer })` → `[{ generated_text }]`, as the transformers.js v3 documentation shows:
 // text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
-import { createEngine, localTokenizer } from '../engine/engine';
+import { createEngine, tokenizerOf } from '../engine/engine';
 import { ENGINE_NAMES, normalizeRequest } from '../engine/options';
 import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
@@ -109,7 +109,9 @@ export async function pipeline(task: 'text-generation', model: ModelSource, opti
 
   let tokenizer: PipelineTokenizer;
   try {
-    tokenizer = pipelineTokenizer(engine, await localTokenizer(engine));
+    const t = await tokenizerOf(engine);
+    // Loaded on demand: the tokenizer code stays out of pages that import Hearth but never make a pipeline.
+    tokenizer = pipelineTokenizer(engine, 'encode' in t ? t : (await import('../tokenizer')).tokenizerFromSource(t));
   } catch (e) {
     await engine.dispose();
     throw e;
