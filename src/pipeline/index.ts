@@ -4,7 +4,7 @@
 // text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
 import { createEngine, tokenizerOf } from '../engine/engine';
-import { ENGINE_NAMES, normalizeRequest } from '../engine/options';
+import { ENGINE_NAMES, normalizeRequest, shown } from '../engine/options';
 import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -133,13 +133,13 @@ function pipelineTokenizer(engine: Engine, t: Tokenizer): PipelineTokenizer {
   const decode = (ids: TokenIds, o: { skip_special_tokens?: boolean } = {}) => t.decode(tokenIds(ids), { skipSpecial: o.skip_special_tokens ?? false });
   return {
     encode: (text, o = {}) => {
-      if (typeof text !== 'string') throw new InvalidRequestError(`tokenizer.encode needs a string, got ${describe(text)}`);
+      if (typeof text !== 'string') throw new InvalidRequestError(`tokenizer.encode needs a string, got ${shown(text)}`);
       const special = o.add_special_tokens ?? true;
       return t.encode(text, special ? {} : { addBos: false, addEos: false });
     },
     decode,
     batch_decode: (batch, o) => {
-      if (!Array.isArray(batch)) throw new InvalidRequestError(`tokenizer.batch_decode needs an array of token id arrays, got ${describe(batch)}`);
+      if (!Array.isArray(batch)) throw new InvalidRequestError(`tokenizer.batch_decode needs an array of token id arrays, got ${shown(batch)}`);
       return batch.map((ids) => decode(ids, o));
     },
     apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false }),
@@ -149,16 +149,9 @@ function pipelineTokenizer(engine: Engine, t: Tokenizer): PipelineTokenizer {
 function tokenIds(ids: TokenIds): number[] {
   const list = typeof ids === 'object' && ids !== null && typeof (ids as ArrayLike<unknown>).length === 'number' ? Array.from(ids as ArrayLike<unknown>) : undefined;
   if (!list || !list.every((x) => (typeof x === 'number' && Number.isInteger(x)) || typeof x === 'bigint')) {
-    throw new InvalidRequestError(`tokenizer.decode needs token ids (an array of integers), got ${describe(ids)}`);
+    throw new InvalidRequestError(`tokenizer.decode needs token ids (an array of integers), got ${shown(ids)}`);
   }
   return list.map(Number);
-}
-
-function describe(x: unknown): string {
-  if (x instanceof Promise) return 'a Promise (await it first)';
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return `[${x.slice(0, 4).map((v) => typeof v === 'string' ? JSON.stringify(v) : String(v)).join(', ')}${x.length > 4 ? ', ...' : ''}]`;
-  return typeof x === 'string' ? JSON.stringify(x) : typeof x === 'object' ? 'an object' : String(x);
 }
 
 function isChat(x: unknown): x is ChatMessage[] {
