@@ -54,7 +54,7 @@ export function isAbortError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
 }
 
-const classesByCode: Record<HearthErrorCode, new (message: string) => HearthError> = {
+const classesByCode: Record<HearthErrorCode, new (message: string, options?: { cause?: unknown }) => HearthError> = {
   format: FormatError,
   unsupported: UnsupportedError,
   download: DownloadError,
@@ -62,20 +62,48 @@ const classesByCode: Record<HearthErrorCode, new (message: string) => HearthErro
   invalid_request: InvalidRequestError,
 };
 
-/** Plain-object form of an error, for crossing a postMessage boundary. */
-export interface SerializedError { name: string; message: string; code?: HearthErrorCode; stack?: string }
+/** A typed field of an error (DownloadError.status, .retryable, ...): plain data that survives postMessage. */
+type FieldValue = string | number | boolean | null;
 
-export function serializeError(e: unknown): SerializedError {
-  if (e instanceof HearthError) return { name: e.name, message: e.message, code: e.code, stack: e.stack };
-  if (e instanceof Error || e instanceof DOMException) return { name: e.name, message: e.message, stack: e.stack };
-  return { name: 'Error', message: String(e) };
+/** Plain-object form of an error, for crossing a postMessage boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: HearthErrorCode;
+  stack?: string;
+  /** The error's own plain-data fields beyond name, message, stack and code. */
+  fields?: Record<string, FieldValue>;
+  cause?: SerializedError;
 }
 
-/** Rebuilds the typed error on the receiving side, so `instanceof FormatError` works across the worker. */
+/** Causes kept across the boundary (an error's cause's cause ...). */
+const MAX_CAUSE_DEPTH = 4;
+
+export function serializeError(e: unknown, depth = 0): SerializedError {
+  if (!(e instanceof Error || e instanceof DOMException)) return { name: 'Error', message: String(e) };
+  const s: SerializedError = { name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof HearthError) s.code = e.code;
+  const fields: Record<string, FieldValue> = {};
+  for (const [key, value] of Object.entries(e)) {
+    if (key === 'code' || key === 'name' || key === 'message' || key === 'stack') continue;
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value as FieldValue;
+  }
+  if (Object.keys(fields).length > 0) s.fields = fields;
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < MAX_CAUSE_DEPTH) s.cause = serializeError(cause, depth + 1);
+  return s;
+}
+
+/**
+ * Rebuilds the typed error on the receiving side, so `instanceof FormatError` works across the worker and
+ * its fields (DownloadError's status and retryable, ...) are there as thrown.
+ */
 export function deserializeError(s: SerializedError): Error {
   if (s.name === 'AbortError') return abortError(s.message);
   const Cls = s.code ? classesByCode[s.code] : undefined;
-  const e = Cls ? new Cls(s.message) : Object.assign(new Error(s.message), { name: s.name });
+  const cause = s.cause ? { cause: deserializeError(s.cause) } : undefined;
+  const e = Cls ? new Cls(s.message, cause) : Object.assign(new Error(s.message, cause), { name: s.name });
+  if (s.fields) Object.assign(e, s.fields);
   if (s.stack) e.stack = s.stack;
   return e;
 }

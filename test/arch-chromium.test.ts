@@ -88,7 +88,7 @@ for (const { prefix, dtype } of CASES) {
     const oracle = await openOracle(refPath, c.oracle);
     let promptIds: number[], reference: { ids: number[]; logits: Float32Array[] }, firstEog: number;
     try {
-      promptIds = oracle.tokenize(c.prompt, true);
+      promptIds = oracle.tokenize(c.prompt, oracle.addsBos);
       reference = await oracle.greedy(promptIds, STEPS);
       firstEog = reference.ids.findIndex((id) => oracle.isEog(id));
     } finally {

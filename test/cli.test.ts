@@ -66,7 +66,8 @@ test('cli generate: bad input gives a typed message on stderr and a non-zero exi
     [['--model', mamba], /UnsupportedError: .*architecture 'mamba'/],
     [['--model', join(dir, 'missing.gguf')], /does not exist/],
     [['--model', model, '--max-tokens', 'many'], /--max-tokens must be a number/],
-    [['--model', model, '--temperature=-1'], /temperature must be/],
+    [['--model', model, '--temperature=-1'], /InvalidRequestError: --temperature must be a finite number >= 0 .*, got -1/],
+    [['--model', model, '--top-k', '1.5'], /InvalidRequestError: --top-k must be an integer >= 0 .*, got 1\.5/],
     [['--prompt', 'hi'], /--model is required/],
   ];
   for (const [args, message] of cases) {

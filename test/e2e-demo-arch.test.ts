@@ -53,7 +53,7 @@ before(async () => {
     writeFileSync(join(dir, `${name}.f32`), dequantized);
     const oracle = await openOracle(join(dir, `${name}.f32`), c.oracle);
     try {
-      const promptIds = oracle.tokenize(c.prompt, true);
+      const promptIds = oracle.tokenize(c.prompt, oracle.addsBos);
       const r = await oracle.greedy(promptIds, MAX_TOKENS, { stopAtEog: true });
       // Greedy is only a sharp reference where no step is a near tie (cf. test/arch-chromium.test.ts's margins).
       for (const [s, logits] of r.logits.entries()) {

@@ -13,7 +13,7 @@ declare global {
     hearth: typeof Hearth;
     hearthTest: {
       bosLogits(url: string): Promise<number[]>;
-      tryLoad(model: string | Uint8Array, options?: { precision?: 'auto' | 'f16' | 'f32' }): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean }>;
+      tryLoad(model: string | Uint8Array, options?: { precision?: 'auto' | 'f16' | 'f32' }): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean; status?: number; retryable?: boolean }>;
       defaultModelBytes(): Promise<Uint8Array>;
     };
     hearthReady: boolean;
@@ -83,10 +83,13 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
     const good = await window.hearthTest.defaultModelBytes();
     const wrongMagic = good.slice();
     wrongMagic.set([0x47, 0x47, 0x4d, 0x4c], 0); // "GGML"
+    const garbage = Uint8Array.from({ length: 4096 }, (_, i) => ((i * 2654435761) >>> 13) & 0xff);
+    garbage.set([0x47, 0x47, 0x55, 0x46, 0xc6, 0x1c, 0x7c, 0xb0], 0); // "GGUF", version 2960923846, then garbage
     return {
       missing: await window.hearthTest.tryLoad('/does-not-exist.gguf'),
       truncated: await window.hearthTest.tryLoad(good.slice(0, 5000)),
       wrongMagic: await window.hearthTest.tryLoad(wrongMagic),
+      garbage: await window.hearthTest.tryLoad(garbage),
       f16: await window.hearthTest.tryLoad(good, { precision: 'f16' }),
     };
   });
@@ -95,6 +98,11 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
   assert.match(outcomes.f16.message!, /'shader-f16'.*'auto'.*'f32'/);
   assert.equal(outcomes.missing.name, 'DownloadError', JSON.stringify(outcomes.missing));
   assert.match(outcomes.missing.message!, /404/);
+  // The typed fields come through the worker as thrown.
+  assert.deepEqual([outcomes.missing.status, outcomes.missing.retryable], [404, false], JSON.stringify(outcomes.missing));
+  // "GGUF" and then garbage: a corrupt file, not an unsupported version.
+  assert.equal(outcomes.garbage.name, 'FormatError', JSON.stringify(outcomes.garbage));
+  assert.match(outcomes.garbage.message!, /corrupt or truncated/);
   assert.equal(outcomes.truncated.name, 'FormatError', JSON.stringify(outcomes.truncated));
   assert.equal(outcomes.truncated.isHearth, true);
   assert.match(outcomes.truncated.message!, /truncated/i);

@@ -133,8 +133,8 @@ test('invalid parameters are rejected with InvalidRequestError before any work',
   await assert.rejects(engine.chat.completions.create({ messages: [{ role: 'robot', content: 'Hi' }] } as never), said(/role/));
   await assert.rejects(engine.chat.completions.create({ messages: 'Hi' } as never), said(/messages/));
   await assert.rejects(engine.chat.completions.create({ messages: [{ role: 'user', content: [{ type: 'image_url' }] }] } as never), said(/text parts/));
-  await assert.rejects(engine.completions.create({ prompt: 'Hi', max_tokens: -1 }), said(/maxTokens/));
-  await assert.rejects(engine.generate('Hi', { repetitionPenalty: 0 }).result, said(/repetition_penalty/));
+  await assert.rejects(engine.completions.create({ prompt: 'Hi', max_tokens: -1 }), said(/^max_tokens must be an integer >= 0 .*, got -1$/));
+  await assert.rejects(engine.generate('Hi', { repetitionPenalty: 0 }).result, said(/^repetitionPenalty must be/));
   // Nothing ran: the cache still holds the first context, so repeating it recomputes one token only.
   const again = await engine.generate('Once upon a time', { maxTokens: 8 }).result;
   assert.equal(again.cachedTokens, context.promptTokens.length - 1);

@@ -230,6 +230,12 @@ describe('metadata values and header checks', () => {
     await expectError(writeGGUF({ version: 4 }), UnsupportedError, /version 4/);
     const bigEndian = good.slice(); bigEndian.set([0, 0, 0, 3], 4);
     await expectError(bigEndian, UnsupportedError, /big-endian/);
+    // The magic, then garbage: a corrupt file, not an unsupported version.
+    const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 13 & 0xff);
+    garbage.set(new TextEncoder().encode('GGUF'), 0);
+    garbage.set([0xc6, 0x1c, 0x7c, 0xb0], 4); // version 2960923846
+    await expectError(garbage, FormatError, /version field reads 2960923846.*corrupt or truncated/);
+    await expectError(writeGGUF({ version: 0 }), FormatError, /corrupt/);
     await expectError(good.subarray(0, 30), FormatError, /truncated/);
     await expectError(good.subarray(0, good.length - 1), FormatError, /truncated.*'w'/);
     await expectError(writeGGUF({ metadata: [['k', 1], ['k', 2]] }), FormatError, /'k' appears twice/);

@@ -26,6 +26,7 @@ const webgpuVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/webg
 let work: string;
 let consumer: string;
 let expected: { completion: string; pipeline: string; tokens: number[] };
+let expectedIds: number[];
 let withoutWebgpu: { stdout: string; stderr: string };
 
 before(async () => {
@@ -49,6 +50,7 @@ before(async () => {
     const pipelineText = (await engine.generate('The dog', { maxTokens: 8 }).result).text;
     const { tokens } = await engine.generate(PROMPT, { maxTokens: 12, temperature: 0 }).result;
     expected = { completion, pipeline: `The dog${pipelineText}`, tokens };
+    expectedIds = await engine.tokenize('The dog');
   } finally {
     await engine.dispose();
   }
@@ -143,8 +145,11 @@ test('bundler: Vite bundles `from \'hearth\'` (engine in its worker chunk) and t
       await engine.dispose();
       const generator = await pipeline('text-generation', './model.gguf', { contextLength: 128 });
       const [out] = await generator('The dog', { max_new_tokens: 8 });
+      // The page's own tokenizer (the engine's is in the worker): synchronous, as transformers.js's.
+      const ids = generator.tokenizer.encode('The dog');
+      const tokenizer = { ids: Array.isArray(ids) ? ids : String(ids), text: generator.tokenizer.decode(ids, { skip_special_tokens: true }) };
       await generator.dispose();
-      return { completion, pipeline: out.generated_text };
+      return { completion, pipeline: out.generated_text, tokenizer };
     })().catch((e) => ({ error: String(e && e.stack || e) }));`);
   const outDir = join(app, 'dist');
   await build({ root: app, configFile: false, logLevel: 'silent', base: './', build: { outDir, emptyOutDir: true, target: 'es2022' } });
@@ -154,7 +159,7 @@ test('bundler: Vite bundles `from \'hearth\'` (engine in its worker chunk) and t
     const tab = await openPage(browser, `${server.url}index.html`);
     const result = await tab.page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result);
     const { tokens: _, ...texts } = expected;
-    assert.deepEqual(result, texts, tab.logText());
+    assert.deepEqual(result, { ...texts, tokenizer: { ids: expectedIds, text: 'The dog' } }, tab.logText());
     assert.ok(server.requests.some((p) => /\/assets\/worker-[\w-]+\.js$/.test(p)), `the engine ran in the bundled worker: ${server.requests.join(', ')}`);
   } finally {
     await browser.close();

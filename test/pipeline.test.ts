@@ -4,7 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidRequestError, pipeline, TextStreamer, UnsupportedError, type ProgressInfo } from '../src/index';
+import { MemorySource } from '../src/io/byte-source';
+import { FileSource } from '../src/io/file-source';
+import { readGGUF } from '../src/model/gguf';
+import { tokenizerFromGGUF, tokenizerFromSource } from '../src/tokenizer';
+import { tokenizerFromHF } from '../src/tokenizer/hf';
 import { fixturePath } from './helpers/fixtures';
+import { writeGGUF } from './helpers/gguf-writer';
+import { hfTokenizerFiles } from './helpers/hf-writer';
+import { tinyModelSpec } from './helpers/tiny-models';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -81,9 +89,59 @@ test('text in: the prompt and its continuation out; batches, sampling, num_retur
 
     await assert.rejects(generator(prompt, { num_beams: 2 } as never), (e: unknown) => e instanceof InvalidRequestError && /num_beams/.test(e.message));
     await assert.rejects(generator(prompt, { num_return_sequences: 2 }), InvalidRequestError);
+    // Errors name transformers.js's options, with the values as given.
+    const said = (re: RegExp) => (e: unknown) => e instanceof InvalidRequestError && re.test(e.message);
+    await assert.rejects(generator(prompt, { max_new_tokens: -1 }), said(/^max_new_tokens must be an integer >= 0 .*, got -1$/));
+    await assert.rejects(generator(prompt, { do_sample: true, top_k: 1.5 }), said(/^top_k must be .*, got 1\.5$/));
+    await assert.rejects(generator(prompt, { seed: '5' as never }), said(/^seed must be .*, got "5"$/));
   } finally {
     await generator.dispose();
   }
   await assert.rejects(pipeline('summarization' as never, STORIES), UnsupportedError);
   await assert.rejects(pipeline('text-generation', STORIES, { device: 'wasm' }), (e: unknown) => e instanceof UnsupportedError && /WebGPU/.test(e.message));
+});
+
+test('generator.tokenizer encodes and decodes synchronously, as transformers.js\'s; TextStreamer.put works with it', async () => {
+  const generator = await pipeline('text-generation', STORIES, { contextLength: 128, precision: 'f32' });
+  try {
+    const { tokenizer } = generator;
+    const prompt = 'Once upon a time';
+    const ids = tokenizer.encode(prompt);
+    assert.ok(Array.isArray(ids), 'encode returns the ids themselves, not a Promise');
+    assert.deepEqual(ids, await generator.engine.tokenize(prompt));
+    assert.deepEqual(tokenizer.encode(prompt, { add_special_tokens: false }), ids.slice(1), 'stories260K adds BOS; without special tokens, none');
+    const greedy = await generator.engine.generate(prompt, { maxTokens: 12 }).result;
+    const text = tokenizer.decode(greedy.tokens);
+    assert.equal(typeof text, 'string');
+    assert.equal(text.trimStart(), greedy.text.trimStart());
+    assert.equal(tokenizer.decode(greedy.tokens.map(BigInt)), text, 'bigint ids, as streamers get them');
+    assert.ok(tokenizer.decode(ids).startsWith('<s>'), 'special tokens kept by default, as in transformers.js');
+    assert.equal(tokenizer.decode(ids, { skip_special_tokens: true }), prompt);
+    assert.deepEqual(tokenizer.batch_decode([ids.slice(1), greedy.tokens]), [tokenizer.decode(ids.slice(1)), text]);
+    assert.throws(() => tokenizer.decode(Promise.resolve([1]) as never), (e: unknown) => e instanceof InvalidRequestError && /Promise/.test(e.message));
+    assert.throws(() => tokenizer.decode(['a'] as never), InvalidRequestError);
+    assert.throws(() => tokenizer.encode(42 as never), InvalidRequestError);
+
+    // transformers.js's generate() drives a streamer through put(ids) / end(): that needs this synchronous decode.
+    let streamed = '';
+    const streamer = new TextStreamer(tokenizer, { callback_function: (t) => { streamed += t; } });
+    for (const id of greedy.tokens) streamer.put([[BigInt(id)]]);
+    streamer.end();
+    assert.equal(streamed, text);
+  } finally {
+    await generator.dispose();
+  }
+});
+
+test('a tokenizer rebuilt from its source (as the page side of the worker does) is the same tokenizer', async () => {
+  const texts = ['Once upon a time', ' the cat sat, on a mat!\n', 'héllo wörld 你好', ''];
+  const stories = (await readGGUF(await FileSource.open(STORIES))).metadata;
+  const gpt2 = (await readGGUF(new MemorySource(writeGGUF(tinyModelSpec('gpt2'))))).metadata;
+  for (const original of [tokenizerFromGGUF(stories), tokenizerFromGGUF(gpt2), tokenizerFromHF({ name: 'mem', ...hfTokenizerFiles(gpt2) })]) {
+    const copy = tokenizerFromSource(structuredClone(original.source));
+    for (const text of texts) assert.deepEqual(copy.encode(text), original.encode(text), JSON.stringify(text));
+    const ids = original.encode(texts[2]!);
+    assert.equal(copy.decode(ids), original.decode(ids));
+    assert.deepEqual([copy.bosId, copy.eosIds, copy.vocabSize], [original.bosId, original.eosIds, original.vocabSize]);
+  }
 });

@@ -1,5 +1,6 @@
 // Shared pieces of the CLI commands: usage lines, option parsing, and reading a model's header (GGUF or repo).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ENGINE_NAMES, normalizeRequest, type OptionNames } from '../engine/options';
 import type { GenerateOptions, LoadOptions } from '../engine/types';
 import type { GGUFFile } from '../model/gguf';
 import { readGGUFParts } from '../model/gguf-split';
@@ -87,14 +88,19 @@ export const GENERATION_OPTIONS = {
 
 /** GenerateOptions from the parsed GENERATION_OPTIONS values. */
 export function generationOptions(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | boolean>>): GenerateOptions {
-  return {
+  const options: GenerateOptions = {
     maxTokens: numberOption('max-tokens', values['max-tokens']),
     temperature: numberOption('temperature', values.temperature),
     topK: numberOption('top-k', values['top-k']),
     topP: numberOption('top-p', values['top-p']),
     seed: numberOption('seed', values.seed),
   };
+  // Checked now, before the model loads, with the flags' names in the messages.
+  normalizeRequest(options, Number.MAX_SAFE_INTEGER, CLI_NAMES);
+  return options;
 }
+
+const CLI_NAMES: OptionNames = { ...ENGINE_NAMES, maxTokens: '--max-tokens', temperature: '--temperature', topK: '--top-k', topP: '--top-p', seed: '--seed' };
 
 /** --precision: the weight kernels' arithmetic (LoadOptions.precision); undefined = 'auto'. */
 export function precisionOption(value: string | boolean | undefined): LoadOptions['precision'] {

@@ -7,7 +7,7 @@ import type { ProgressCallback } from '../io/progress';
 import { loadModel, type LoadedModel } from '../model/load';
 import type { LoadQuantization } from '../model/quantize';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
-import type { Tokenizer } from '../tokenizer';
+import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { RequestOptions } from './options';
 import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
@@ -29,7 +29,10 @@ export interface EngineCore {
   run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
   cancel(id: number): void;
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
+  /** addBos undefined: as the model file says (tokenizer.ggml.add_bos_token, tokenizer_config.json's add_bos_token). */
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
+  /** Plain data that rebuilds the model's tokenizer on the page (tokenizerFromSource), for synchronous use there. */
+  tokenizerSource(): Promise<TokenizerSource>;
   /** Next-token logits [vocabSize] after `tokens` (Session.logits), queued like a request. */
   logits(tokens: number[]): Promise<Float32Array>;
   detokenize(ids: number[]): Promise<string>;
@@ -103,8 +106,17 @@ export class LocalEngineCore implements EngineCore {
     return this.chatTemplate().template.render(messages, options);
   }
 
-  async tokenize(text: string, addBos = true): Promise<number[]> {
+  async tokenize(text: string, addBos?: boolean): Promise<number[]> {
     return this.ready().loaded!.tokenizer.encode(text, { addBos });
+  }
+
+  async tokenizerSource(): Promise<TokenizerSource> {
+    return this.tokenizer().source;
+  }
+
+  /** The loaded model's tokenizer itself (same thread: no copy needed). */
+  tokenizer(): Tokenizer {
+    return this.ready().loaded!.tokenizer;
   }
 
   logits(tokens: number[]): Promise<Float32Array> {

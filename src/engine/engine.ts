@@ -7,6 +7,7 @@ import { fetchOptionsOf } from '../io/fetch-options';
 import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
+import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
 import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
@@ -24,7 +25,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
     const { LocalEngineCore } = await import('./core');
-    const engine = new EngineHandle(new LocalEngineCore(), (f) => f, async () => {});
+    const core = new LocalEngineCore();
+    const engine = new EngineHandle(core, (f) => f, async () => {}, async () => core.tokenizer());
     await engine.reload(model, options);
     return engine;
   }
@@ -36,7 +38,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
   const crashed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new Error(`The Hearth worker failed to start: ${e.message || 'script error'}`)), { once: true });
   });
-  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); });
+  // The vocabulary, for a copy of the tokenizer on the page (built by whoever needs one: the pipeline).
+  const engine = new EngineHandle(core, (f) => Comlink.proxy(f), async () => { worker.terminate(); }, () => core.tokenizerSource());
   try {
     await Promise.race([engine.reload(model, options), crashed]);
     return engine;
@@ -47,6 +50,16 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 }
 
 type EngineCoreLike = EngineCore | Comlink.Remote<EngineCore>;
+
+/**
+ * The tokenizer of `engine`'s model, for synchronous encode/decode on the calling side (the pipeline's
+ * generator.tokenizer): the engine's own on the same thread; across a worker, the data to build a copy from
+ * (tokenizerFromSource), so that pages that never need one do not load the tokenizer code.
+ */
+export function tokenizerOf(engine: Engine): Promise<Tokenizer | TokenizerSource> {
+  if (!(engine instanceof EngineHandle)) throw new InvalidRequestError('tokenizerOf needs an engine made by createEngine');
+  return engine.tokenizer();
+}
 
 class EngineHandle implements Engine {
   private disposed = false;
@@ -61,6 +74,8 @@ class EngineHandle implements Engine {
     /** Comlink.proxy for a worker, identity on the same thread. */
     private readonly passCallback: <F extends (...args: never[]) => unknown>(f: F) => F,
     private readonly stop: () => Promise<void>,
+    /** The loaded model's tokenizer: itself on the same thread, across a worker what rebuilds it (tokenizerFromSource). */
+    readonly tokenizer: () => Promise<Tokenizer | TokenizerSource>,
   ) {
     const chat = (messages: ChatMessage[], options: GenerateOptions = {}) => this.chatStream(messages, options);
     const handle = this;
@@ -130,11 +145,11 @@ class EngineHandle implements Engine {
     signal?.addEventListener('abort', cancel, { once: true });
     const result = Promise.resolve(this.core.run(id, input, request, this.passCallback((c: TokenChunk) => queue.push(c))));
     result.then((r) => queue.end(r), (e: unknown) => queue.fail(e)).finally(() => signal?.removeEventListener('abort', cancel));
-    return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate() };
+    return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate(cancel) };
   }
 
   async tokenize(text: string, options: { addBos?: boolean } = {}): Promise<number[]> {
-    return this.core.tokenize(text, options.addBos ?? true);
+    return this.core.tokenize(text, options.addBos);
   }
 
   async detokenize(ids: number[]): Promise<string> {
@@ -205,15 +220,23 @@ class ChunkQueue {
     this.wake?.();
   }
 
-  async *iterate(): AsyncGenerator<TokenChunk> {
-    for (;;) {
-      while (this.chunks.length > 0) yield this.chunks.shift()!;
-      if (this.done) {
-        if (this.error !== undefined) throw this.error;
-        return;
+  /**
+   * Leaving the loop early (`break`, `return`, a throw in its body: the iterator's return()) calls `cancel`,
+   * as the OpenAI SDK aborts its request on break: the generation stops within a step and the next starts.
+   */
+  async *iterate(cancel: () => void): AsyncGenerator<TokenChunk> {
+    try {
+      for (;;) {
+        while (this.chunks.length > 0) yield this.chunks.shift()!;
+        if (this.done) {
+          if (this.error !== undefined) throw this.error;
+          return;
+        }
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
       }
-      await new Promise<void>((resolve) => { this.wake = resolve; });
-      this.wake = undefined;
+    } finally {
+      if (!this.done) cancel();
     }
   }
 }

@@ -118,13 +118,16 @@ export interface ChatCompletionCreateParamsBase extends CommonParams {
     | { type: 'json_object' }
     | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
   stream?: boolean | null;
-  /** Rejected when non-empty: Hearth does not call tools or functions. */
+  /**
+   * Refused when non-empty: Hearth does not call tools or functions (tool_choice, function_call and
+   * parallel_tool_calls only with them, as OpenAI). The parameters below are accepted at the values that
+   * describe what Hearth does and refused otherwise (src/engine/openai-params.ts): never silently ignored.
+   */
   tools?: readonly unknown[];
   functions?: readonly unknown[];
   tool_choice?: unknown;
   function_call?: unknown;
   parallel_tool_calls?: boolean;
-  /** Accepted and ignored (they mean nothing for a local model). */
   audio?: unknown;
   metadata?: unknown;
   modalities?: unknown;
@@ -162,7 +165,10 @@ export type CompletionCreateParams = CompletionCreateParamsNonStreaming | Comple
 /** What the SDK passes as create's second argument. */
 export interface RequestOptions { signal?: AbortSignal | null; timeout?: number; headers?: unknown; maxRetries?: number }
 
-/** A streaming response, like the SDK's Stream: iterate it; `controller.abort()` ends it (finish_reason 'abort'). */
+/**
+ * A streaming response, like the SDK's Stream: iterate it; `controller.abort()` ends it (finish_reason 'abort'),
+ * and so does leaving the loop early (break), which aborts the controller as the SDK does.
+ */
 export interface Stream<T> extends AsyncIterable<T> {
   readonly controller: AbortController;
 }

@@ -3,7 +3,8 @@
 // engine's own generate/chat streams. Parameters are checked here, before anything is queued.
 import { InvalidRequestError } from '../errors';
 import type { ChatMessage } from '../tokenizer/chat-template';
-import { normalizeRequest } from './options';
+import { checkParams, openAINames } from './openai-params';
+import { normalizeRequest, shown, type OptionNames } from './options';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion, CompletionCreateParams, CompletionCreateParamsNonStreaming,
@@ -30,11 +31,8 @@ export class ChatCompletions {
   create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
   async create(params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
     if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
+    checkParams('chat.completions', params as unknown as Record<string, unknown>);
     const messages = chatMessages(params.messages);
-    for (const key of ['tools', 'functions'] as const) {
-      const list = params[key];
-      if (Array.isArray(list) && list.length > 0) throw new InvalidRequestError(`${key} are not supported: Hearth generates text (and JSON with response_format), it does not call tools`);
-    }
     if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
     const controller = new AbortController();
     const gen: GenerateOptions = {
@@ -44,7 +42,8 @@ export class ChatCompletions {
       responseFormat: responseFormat(params.response_format),
       signal: linkSignals(controller, params.signal, options.signal),
     };
-    checkOptions(gen, this.backend.model.vocabSize); // throws before anything is queued
+    const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+    checkOptions(gen, this.backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
     const stream = this.backend.chat(messages, gen);
     const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
     if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller);
@@ -71,11 +70,12 @@ export class Completions {
   create(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | Stream<Completion>>;
   async create(params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
     if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
+    checkParams('completions', params as unknown as Record<string, unknown>);
     const prompt = completionPrompt(params.prompt);
     if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
-    if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${params.best_of}`);
+    if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${shown(params.best_of)}`);
     if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
-      throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${params.logprobs}`);
+      throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${shown(params.logprobs)}`);
     }
     if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
     const controller = new AbortController();
@@ -85,7 +85,7 @@ export class Completions {
       topLogprobs: params.logprobs ?? undefined,
       signal: linkSignals(controller, params.signal, options.signal),
     };
-    checkOptions(gen, this.backend.model.vocabSize);
+    checkOptions(gen, this.backend.model.vocabSize, openAINames('max_tokens', 'logprobs'));
     const stream = this.backend.generate(prompt, gen);
     const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
     const echo = params.echo && typeof prompt === 'string' ? prompt : '';
@@ -102,8 +102,7 @@ export class Completions {
 
 /** Options both endpoints share, mapped to the engine's. OpenAI samples at temperature 1 by default, seeded at random. */
 function commonOptions(p: ChatCompletionCreateParams | CompletionCreateParams, maxTokens: number): GenerateOptions {
-  if (p.n != null && p.n !== 1) throw new InvalidRequestError(`n must be 1 (one choice per request), got ${p.n}`);
-  if (p.seed != null && !Number.isSafeInteger(p.seed)) throw new InvalidRequestError(`seed must be an integer, got ${p.seed}`);
+  if (p.seed != null && !Number.isSafeInteger(p.seed)) throw new InvalidRequestError(`seed must be an integer, got ${shown(p.seed)}`);
   return {
     maxTokens,
     temperature: p.temperature ?? 1,
@@ -119,16 +118,16 @@ function commonOptions(p: ChatCompletionCreateParams | CompletionCreateParams, m
   };
 }
 
-function checkOptions(options: GenerateOptions, vocabSize: number): void {
+function checkOptions(options: GenerateOptions, vocabSize: number, names: OptionNames): void {
   const { signal: _signal, ...request } = options;
-  normalizeRequest(request, vocabSize);
+  normalizeRequest(request, vocabSize, names);
 }
 
 function chatMessages(messages: unknown): ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) throw new InvalidRequestError('messages must be a non-empty array of { role, content }');
   return messages.map((m: ChatCompletionMessageParam, i) => {
     if (typeof m !== 'object' || m === null) throw new InvalidRequestError(`messages[${i}] must be an object { role, content }`);
-    if (!ROLES.has(m.role)) throw new InvalidRequestError(`messages[${i}].role must be one of system, developer, user, assistant, tool; got ${JSON.stringify(m.role)}`);
+    if (!ROLES.has(m.role)) throw new InvalidRequestError(`messages[${i}].role must be one of system, developer, user, assistant, tool; got ${shown(m.role)}`);
     let content: string;
     if (typeof m.content === 'string') content = m.content;
     else if (m.content == null && m.role === 'assistant') content = '';
@@ -151,10 +150,7 @@ function completionPrompt(prompt: CompletionCreateParams['prompt']): string | nu
 
 function responseFormat(f: ChatCompletionCreateParams['response_format']): GenerateOptions['responseFormat'] {
   if (f == null) return undefined;
-  if (f.type === 'json_schema') {
-    if (typeof f.json_schema !== 'object' || f.json_schema === null) throw new InvalidRequestError('response_format json_schema needs { json_schema: { name, schema } }');
-    return { type: 'json_schema', schema: f.json_schema.schema ?? {} };
-  }
+  if (f.type === 'json_schema') return { type: 'json_schema', schema: f.json_schema.schema! }; // checked by checkParams
   return f as GenerateOptions['responseFormat'];
 }
 
@@ -198,6 +194,20 @@ function legacyFinish(r: GenerationResult['finishReason']): Completion['choices'
   return r;
 }
 
+/**
+ * The chunks of `generate`; a consumer that leaves before the end (`break` calls the iterator's return(),
+ * which runs the finally) aborts the request, as the OpenAI SDK's Stream aborts its controller then.
+ */
+async function* abortedOnExit<T>(controller: AbortController, generate: AsyncGenerator<T>): AsyncGenerator<T> {
+  let complete = false;
+  try {
+    yield* generate;
+    complete = true;
+  } finally {
+    if (!complete) controller.abort();
+  }
+}
+
 async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
   const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null, logprobs: ChatCompletionTokenLogprob[] | null = null): ChatCompletionChunk => ({
     ...meta,
@@ -216,7 +226,7 @@ async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; crea
 }
 
 function chatChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, controller: AbortController): Stream<ChatCompletionChunk> {
-  const generator = chatChunkGenerator(stream, meta, includeUsage);
+  const generator = abortedOnExit(controller, chatChunkGenerator(stream, meta, includeUsage));
   return { controller, [Symbol.asyncIterator]: () => generator };
 }
 
@@ -239,7 +249,7 @@ async function* completionChunkGenerator(stream: TokenStream, meta: { id: string
 }
 
 function completionChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, echo: string, includeUsage: boolean, controller: AbortController): Stream<Completion> {
-  const generator = completionChunkGenerator(stream, meta, echo, includeUsage);
+  const generator = abortedOnExit(controller, completionChunkGenerator(stream, meta, echo, includeUsage));
   return { controller, [Symbol.asyncIterator]: () => generator };
 }
 

@@ -41,96 +41,126 @@ export interface GenerateRequest {
   /** null = no logprobs; n = the chosen token's logprob and the n most likely tokens' (0 ≤ n ≤ 20). */
   logprobs: number | null;
   responseFormat: ResponseFormat | null;
-  addBos: boolean;
+  /** undefined = as the model file says (the tokenizer's own default). */
+  addBos: boolean | undefined;
 }
 
 /** Options as given to generate/chat (no signal: cancellation is separate). */
 export type RequestOptions = Omit<GenerateOptions, 'signal'>;
 
-/** Checks `o` and fills in defaults. `vocabSize` bounds logit_bias ids. Throws InvalidRequestError. */
-export function normalizeRequest(o: RequestOptions, vocabSize: number): GenerateRequest {
-  if (typeof o !== 'object' || o === null) throw new InvalidRequestError(`options must be an object, got ${o === null ? 'null' : typeof o}`);
+/**
+ * The name the caller wrote for each option, for error messages: the engine's own (maxTokens, topP, ...) by
+ * default; the OpenAI layer passes max_tokens, top_p, ..., the pipeline max_new_tokens, top_k, ...
+ */
+export type OptionNames = { readonly [K in keyof RequestOptions]-?: string };
+
+export const ENGINE_NAMES: OptionNames = {
+  maxTokens: 'maxTokens', temperature: 'temperature', topK: 'topK', topP: 'topP', minP: 'minP',
+  repetitionPenalty: 'repetitionPenalty', frequencyPenalty: 'frequencyPenalty', presencePenalty: 'presencePenalty',
+  logitBias: 'logitBias', stop: 'stop', seed: 'seed', logprobs: 'logprobs', topLogprobs: 'topLogprobs',
+  responseFormat: 'responseFormat', addBos: 'addBos',
+};
+
+/**
+ * A value as the caller wrote it, for error messages: "10" stays a quoted string and NaN stays NaN (JSON
+ * would print null); objects and arrays as JSON.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === 'string' || (typeof value === 'object' && value !== null && !(value instanceof Promise))) {
+    try { return JSON.stringify(value); } catch { /* cyclic, bigint inside: fall through */ }
+  }
+  return value instanceof Promise ? 'a Promise' : String(value);
+}
+
+/**
+ * Checks `o` and fills in defaults. `vocabSize` bounds logit_bias ids; `names` are the option names the
+ * caller used (for messages). Throws InvalidRequestError.
+ */
+export function normalizeRequest(o: RequestOptions, vocabSize: number, names: OptionNames = ENGINE_NAMES): GenerateRequest {
+  if (typeof o !== 'object' || o === null) throw new InvalidRequestError(`options must be an object, got ${shown(o)}`);
   const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
   if (!(maxTokens === Infinity || (Number.isInteger(maxTokens) && maxTokens >= 0))) {
-    throw new InvalidRequestError(`maxTokens must be an integer >= 0 (or Infinity: until the context ends), got ${o.maxTokens}`);
+    throw new InvalidRequestError(`${names.maxTokens} must be an integer >= 0 (or Infinity: until the context ends), got ${shown(o.maxTokens)}`);
   }
-  const temperature = number('temperature', o.temperature, 0, (x) => x >= 0, 'a finite number >= 0 (0 = greedy)');
-  const topK = number('top_k', o.topK, 0, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = off)');
-  const topP = number('top_p', o.topP, 1, (x) => x > 0 && x <= 1, 'in (0, 1] (1 = off)');
-  const minP = number('min_p', o.minP, 0, (x) => x >= 0 && x <= 1, 'in [0, 1] (0 = off)');
-  const repetitionPenalty = number('repetition_penalty', o.repetitionPenalty, 1, (x) => x > 0, 'a finite number > 0 (1 = off)');
-  const frequencyPenalty = number('frequency_penalty', o.frequencyPenalty, 0, () => true, 'a finite number (0 = off)');
-  const presencePenalty = number('presence_penalty', o.presencePenalty, 0, () => true, 'a finite number (0 = off)');
-  const seed = number('seed', o.seed, 0, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
-  const logitBias = normalizeLogitBias(o.logitBias, vocabSize);
-  const stop = normalizeStop(o.stop);
+  const n = <K extends keyof RequestOptions>(key: K, fallback: number, ok: (x: number) => boolean, what: string) => number(names[key], o[key], fallback, ok, what);
+  const temperature = n('temperature', 0, (x) => x >= 0, 'a finite number >= 0 (0 = greedy)');
+  const topK = n('topK', 0, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = off)');
+  const topP = n('topP', 1, (x) => x > 0 && x <= 1, 'in (0, 1] (1 = off)');
+  const minP = n('minP', 0, (x) => x >= 0 && x <= 1, 'in [0, 1] (0 = off)');
+  const repetitionPenalty = n('repetitionPenalty', 1, (x) => x > 0, 'a finite number > 0 (1 = off)');
+  const frequencyPenalty = n('frequencyPenalty', 0, () => true, 'a finite number (0 = off)');
+  const presencePenalty = n('presencePenalty', 0, () => true, 'a finite number (0 = off)');
+  const seed = n('seed', 0, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
+  const logitBias = normalizeLogitBias(o.logitBias, vocabSize, names.logitBias);
+  const stop = normalizeStop(o.stop, names.stop);
 
   let logprobs: number | null = null;
-  if (o.logprobs !== undefined && typeof o.logprobs !== 'boolean') throw new InvalidRequestError(`logprobs must be a boolean, got ${JSON.stringify(o.logprobs)}`);
+  if (o.logprobs !== undefined && typeof o.logprobs !== 'boolean') throw new InvalidRequestError(`${names.logprobs} must be a boolean, got ${shown(o.logprobs)}`);
   if (o.topLogprobs !== undefined) {
     if (!(Number.isInteger(o.topLogprobs) && o.topLogprobs >= 0 && o.topLogprobs <= MAX_TOP_LOGPROBS)) {
-      throw new InvalidRequestError(`top_logprobs must be an integer in [0, ${MAX_TOP_LOGPROBS}], got ${o.topLogprobs}`);
+      throw new InvalidRequestError(`${names.topLogprobs} must be an integer in [0, ${MAX_TOP_LOGPROBS}], got ${shown(o.topLogprobs)}`);
     }
-    if (o.logprobs !== true) throw new InvalidRequestError('top_logprobs needs logprobs: true');
+    if (o.logprobs !== true) throw new InvalidRequestError(`${names.topLogprobs} needs ${names.logprobs}: true`);
   }
   if (o.logprobs) logprobs = o.topLogprobs ?? 0;
+  if (o.addBos !== undefined && typeof o.addBos !== 'boolean') throw new InvalidRequestError(`${names.addBos} must be true or false, got ${shown(o.addBos)}`);
 
   return {
     maxTokens,
     sampling: { temperature, topK, topP, minP, repetitionPenalty, frequencyPenalty, presencePenalty, logitBias, seed },
     stop,
     logprobs,
-    responseFormat: normalizeResponseFormat(o.responseFormat),
-    addBos: o.addBos ?? true,
+    responseFormat: normalizeResponseFormat(o.responseFormat, names.responseFormat),
+    addBos: o.addBos,
   };
 }
 
 function number(name: string, value: unknown, fallback: number, ok: (x: number) => boolean, what: string): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new InvalidRequestError(`${name} must be ${what}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new InvalidRequestError(`${name} must be ${what}, got ${shown(value)}`);
   return value;
 }
 
-function normalizeLogitBias(bias: GenerateOptions['logitBias'], vocabSize: number): [number, number][] {
+function normalizeLogitBias(bias: GenerateOptions['logitBias'], vocabSize: number, name: string): [number, number][] {
   if (bias === undefined || bias === null) return [];
-  if (typeof bias !== 'object' || Array.isArray(bias)) throw new InvalidRequestError('logit_bias must be an object mapping token ids to values in [-100, 100]');
+  if (typeof bias !== 'object' || Array.isArray(bias)) throw new InvalidRequestError(`${name} must be an object mapping token ids to values in [-100, 100], got ${shown(bias)}`);
   const entries: [number, number][] = [];
   for (const [key, value] of Object.entries(bias)) {
     const id = Number(key);
     if (!(Number.isInteger(id) && id >= 0 && id < vocabSize && String(id) === key)) {
-      throw new InvalidRequestError(`logit_bias key ${JSON.stringify(key)} is not a token id of this model (0..${vocabSize - 1})`);
+      throw new InvalidRequestError(`${name} key ${JSON.stringify(key)} is not a token id of this model (0..${vocabSize - 1})`);
     }
     if (!(typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_LOGIT_BIAS)) {
-      throw new InvalidRequestError(`logit_bias[${key}] must be a number in [-${MAX_LOGIT_BIAS}, ${MAX_LOGIT_BIAS}], got ${JSON.stringify(value)}`);
+      throw new InvalidRequestError(`${name}[${key}] must be a number in [-${MAX_LOGIT_BIAS}, ${MAX_LOGIT_BIAS}], got ${shown(value)}`);
     }
     if (value !== 0) entries.push([id, value]);
   }
   return entries.sort((a, b) => a[0] - b[0]);
 }
 
-function normalizeStop(stop: GenerateOptions['stop']): string[] {
+function normalizeStop(stop: GenerateOptions['stop'], name: string): string[] {
   if (stop === undefined || stop === null) return [];
   const list = typeof stop === 'string' ? [stop] : stop;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) {
-    throw new InvalidRequestError(`stop must be a non-empty string or an array of them, got ${JSON.stringify(stop)}`);
+    throw new InvalidRequestError(`${name} must be a non-empty string or an array of them, got ${shown(stop)}`);
   }
-  if (list.length > MAX_STOP_STRINGS) throw new InvalidRequestError(`at most ${MAX_STOP_STRINGS} stop strings are allowed, got ${list.length}`);
+  if (list.length > MAX_STOP_STRINGS) throw new InvalidRequestError(`${name}: at most ${MAX_STOP_STRINGS} stop strings are allowed, got ${list.length}`);
   return [...new Set(list)];
 }
 
-function normalizeResponseFormat(f: GenerateOptions['responseFormat']): ResponseFormat | null {
+function normalizeResponseFormat(f: GenerateOptions['responseFormat'], name: string): ResponseFormat | null {
   if (f === undefined || f === null) return null;
-  if (typeof f !== 'object') throw new InvalidRequestError(`response_format must be an object, got ${JSON.stringify(f)}`);
+  if (typeof f !== 'object') throw new InvalidRequestError(`${name} must be an object, got ${shown(f)}`);
   if (f.type === 'text') return null;
   if (f.type === 'json_object') return { type: 'json_object' };
   if (f.type === 'json_schema') {
     const schema = f.schema;
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-      throw new InvalidRequestError('response_format json_schema needs a JSON Schema object (response_format.json_schema.schema)');
+      throw new InvalidRequestError(`${name} json_schema needs a JSON Schema object (${name}.schema), got ${shown(schema)}`);
     }
     return { type: 'json_schema', schema: JSON.parse(JSON.stringify(schema)) as Record<string, unknown> };
   }
-  throw new InvalidRequestError(`response_format.type must be 'text', 'json_object' or 'json_schema', got ${JSON.stringify((f as { type?: unknown }).type)}`);
+  throw new InvalidRequestError(`${name}.type must be 'text', 'json_object' or 'json_schema', got ${shown((f as { type?: unknown }).type)}`);
 }
 
 /** True when the draw is plain argmax of the raw logits (the model's own argmax kernel suffices). */

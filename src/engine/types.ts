@@ -99,7 +99,11 @@ export interface GenerateOptions {
   topLogprobs?: number;
   /** Constrain the output to JSON (optionally matching a schema): token masks from a grammar, on every step. */
   responseFormat?: { type: 'text' } | ResponseFormat;
-  /** Prepend BOS when the vocabulary asks for it (default true). */
+  /**
+   * Prepend BOS to a text prompt. Default: as the model file says (`tokenizer.ggml.add_bos_token`, or
+   * tokenizer_config.json's `add_bos_token`), as llama.cpp and transformers do: Llama and Gemma add it,
+   * Qwen and GPT-2 do not.
+   */
   addBos?: boolean;
   /**
    * Aborting stops the request: while it waits in the queue it rejects with an AbortError; once running
@@ -144,7 +148,10 @@ export interface GenerationResult {
   logprobs?: TokenLogprob[];
 }
 
-/** Tokens as they are generated; `result` resolves when generation ends. */
+/**
+ * Tokens as they are generated; `result` resolves when generation ends. Leaving a `for await` loop over it
+ * early (break, return, a throw) cancels the request, as cancel() does.
+ */
 export interface TokenStream extends AsyncIterable<TokenChunk> {
   readonly result: Promise<GenerationResult>;
   /** Same as aborting the request's signal. */
@@ -173,6 +180,7 @@ export interface Engine {
   readonly completions: Completions;
   /** The prompt text chat() would feed the model for `messages` (InvalidRequestError without a template). */
   applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
+  /** Token ids of `text`, BOS first as the model file says (or as options.addBos says). */
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
   /**

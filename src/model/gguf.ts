@@ -53,6 +53,8 @@ const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian uint32
 const DEFAULT_ALIGNMENT = 32;
 const MAX_DIMS = 4;
 const MAX_ARRAY_NESTING = 8;
+/** Versions above this are not a future GGUF but garbage (llama.cpp is at 3). */
+const MAX_PLAUSIBLE_VERSION = 0xffff;
 const FIRST_WINDOW = 64 * 1024;
 const MAX_WINDOW_STEP = 8 * 1024 * 1024;
 const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -243,11 +245,15 @@ async function readMagicAndVersion(r: HeaderReader): Promise<number> {
     throw new FormatError(`${name}: not a GGUF file (magic "${shown}", expected "GGUF")`);
   }
   const version = r.u32();
-  if ((version & 0xffff) === 0 && version !== 0) {
+  if ((version & 0xffffff) === 0 && version !== 0) { // a small version written big-endian
     const swapped = ((version >>> 24) | ((version >>> 8) & 0xff00)) >>> 0;
     throw new UnsupportedError(`${name}: this is a big-endian GGUF file (version ${swapped}); Hearth reads only little-endian GGUF (convert it with llama.cpp's gguf tools)`);
   }
   if (version === 1) throw new UnsupportedError(`${name}: GGUF version 1 is not supported (only 2 and 3); re-convert the model with a current llama.cpp`);
+  // A later format would count up from 3; a number like 2960923846 is garbage after a lucky (or copied) magic.
+  if (version === 0 || version > MAX_PLAUSIBLE_VERSION) {
+    throw new FormatError(`${name}: the file starts with "GGUF" but its version field reads ${version}: the file is corrupt or truncated (download it again)`);
+  }
   if (version !== 2 && version !== 3) throw new UnsupportedError(`${name}: GGUF version ${version} is not supported (only 2 and 3)`);
   return version;
 }

@@ -3,9 +3,11 @@
 // repetition_penalty, streamer })` → `[{ generated_text }]`, as the transformers.js v3 documentation shows:
 // text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
-import { createEngine } from '../engine/engine';
+import { createEngine, tokenizerOf } from '../engine/engine';
+import { ENGINE_NAMES, normalizeRequest, shown } from '../engine/options';
 import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
+import type { Tokenizer } from '../tokenizer';
 import { pushText, type BaseStreamer } from './streamer';
 
 /** transformers.js's progress events (its hub's initiate → download → progress → done per file, then ready). */
@@ -58,16 +60,27 @@ export interface TextGenerationPipeline {
   readonly task: 'text-generation';
   /** The loaded model's description. */
   readonly model: ModelInfo;
-  /** The tokenizer, asynchronous (it lives in the engine's worker); TextStreamer accepts it. */
+  /**
+   * The model's tokenizer, synchronous as transformers.js's (in browsers a copy on the page, built from the
+   * worker's vocabulary when the pipeline is made); TextStreamer accepts it.
+   */
   readonly tokenizer: PipelineTokenizer;
   /** The engine underneath, for the OpenAI-style API or anything else. */
   readonly engine: Engine;
   dispose(): Promise<void>;
 }
 
+/** Token ids as transformers.js's tokenizer takes them (numbers, or the bigints a streamer gets). */
+export type TokenIds = readonly (number | bigint)[] | ArrayLike<number | bigint>;
+
 export interface PipelineTokenizer {
-  encode(text: string, options?: { add_special_tokens?: boolean }): Promise<number[]>;
-  decode(ids: number[]): Promise<string>;
+  /** Token ids of `text`. add_special_tokens (default true): BOS (and EOS) as the model file says; false: none. */
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  /** The text of `ids`. skip_special_tokens (default false, as transformers.js) leaves out BOS, EOS and other control tokens. */
+  decode(ids: TokenIds, options?: { skip_special_tokens?: boolean; clean_up_tokenization_spaces?: boolean }): string;
+  /** decode for each row of `batch`. */
+  batch_decode(batch: readonly TokenIds[], options?: { skip_special_tokens?: boolean }): string[];
+  /** The chat template applied, as text (rendered in the engine's worker, hence asynchronous). */
   apply_chat_template(messages: ChatMessage[], options?: { add_generation_prompt?: boolean; tokenize?: false }): Promise<string>;
 }
 
@@ -94,34 +107,64 @@ export async function pipeline(task: 'text-generation', model: ModelSource, opti
   });
   progress_callback?.({ status: 'ready', task, model: name });
 
-  const tokenizer: PipelineTokenizer = {
-    encode: (text, o = {}) => engine.tokenize(text, { addBos: o.add_special_tokens ?? true }),
-    decode: (ids) => engine.detokenize(ids),
-    apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false }),
-  };
+  let tokenizer: PipelineTokenizer;
+  try {
+    const t = await tokenizerOf(engine);
+    // Loaded on demand: the tokenizer code stays out of pages that import Hearth but never make a pipeline.
+    tokenizer = pipelineTokenizer(engine, 'encode' in t ? t : (await import('../tokenizer')).tokenizerFromSource(t));
+  } catch (e) {
+    await engine.dispose();
+    throw e;
+  }
   const call = (async (texts: string | string[] | ChatMessage[] | ChatMessage[][], config: TextGenerationConfig = {}) => {
     const chatInput = isChat(texts);
     const batched = Array.isArray(texts) && !chatInput;
     const inputs = (batched ? texts : [texts]) as (string | ChatMessage[])[];
     const results: TextGenerationOutput[] = [];
-    for (const input of inputs) results.push(await generateOne(engine, input, config));
+    for (const input of inputs) results.push(await generateOne(engine, tokenizer, input, config));
     return batched ? results : results[0]!;
   }) as TextGenerationPipeline;
   Object.defineProperty(call, 'model', { get: () => engine.model, enumerable: true });
   return Object.assign(call, { task, engine, tokenizer, dispose: () => engine.dispose() });
 }
 
+/** transformers.js's tokenizer methods over Hearth's tokenizer. */
+function pipelineTokenizer(engine: Engine, t: Tokenizer): PipelineTokenizer {
+  const decode = (ids: TokenIds, o: { skip_special_tokens?: boolean } = {}) => t.decode(tokenIds(ids), { skipSpecial: o.skip_special_tokens ?? false });
+  return {
+    encode: (text, o = {}) => {
+      if (typeof text !== 'string') throw new InvalidRequestError(`tokenizer.encode needs a string, got ${shown(text)}`);
+      const special = o.add_special_tokens ?? true;
+      return t.encode(text, special ? {} : { addBos: false, addEos: false });
+    },
+    decode,
+    batch_decode: (batch, o) => {
+      if (!Array.isArray(batch)) throw new InvalidRequestError(`tokenizer.batch_decode needs an array of token id arrays, got ${shown(batch)}`);
+      return batch.map((ids) => decode(ids, o));
+    },
+    apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false }),
+  };
+}
+
+function tokenIds(ids: TokenIds): number[] {
+  const list = typeof ids === 'object' && ids !== null && typeof (ids as ArrayLike<unknown>).length === 'number' ? Array.from(ids as ArrayLike<unknown>) : undefined;
+  if (!list || !list.every((x) => (typeof x === 'number' && Number.isInteger(x)) || typeof x === 'bigint')) {
+    throw new InvalidRequestError(`tokenizer.decode needs token ids (an array of integers), got ${shown(ids)}`);
+  }
+  return list.map(Number);
+}
+
 function isChat(x: unknown): x is ChatMessage[] {
   return Array.isArray(x) && x.length > 0 && x.every((m) => typeof m === 'object' && m !== null && 'role' in m && 'content' in m);
 }
 
-async function generateOne(engine: Engine, input: string | ChatMessage[], config: TextGenerationConfig): Promise<TextGenerationOutput> {
+async function generateOne(engine: Engine, tokenizer: PipelineTokenizer, input: string | ChatMessage[], config: TextGenerationConfig): Promise<TextGenerationOutput> {
   const chat = typeof input !== 'string';
   if (chat && !isChat(input)) throw new InvalidRequestError('input must be a string, an array of { role, content } messages, or an array of either');
   const n = config.num_return_sequences ?? 1;
   if (!(Number.isInteger(n) && n >= 1)) throw new InvalidRequestError(`num_return_sequences must be an integer >= 1, got ${n}`);
   if (n > 1 && !config.do_sample) throw new InvalidRequestError('num_return_sequences > 1 needs do_sample: true (greedy decoding gives the same sequence every time)');
-  const base = await generationOptions(engine, input, config);
+  const base = await generationOptions(engine, tokenizer, input, config);
   const out: TextGenerationOutput = [];
   for (let k = 0; k < n; k++) {
     const options = { ...base, seed: ((config.seed ?? 0) + k) >>> 0 };
@@ -141,19 +184,21 @@ async function generateOne(engine: Engine, input: string | ChatMessage[], config
   return out;
 }
 
-async function generationOptions(engine: Engine, input: string | ChatMessage[], c: TextGenerationConfig): Promise<GenerateOptions> {
+async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, input: string | ChatMessage[], c: TextGenerationConfig): Promise<GenerateOptions> {
   const known = new Set(['max_new_tokens', 'max_length', 'do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'return_full_text', 'num_return_sequences', 'streamer', 'stop_strings', 'seed', 'signal']);
   for (const key of Object.keys(c)) {
     if (!known.has(key)) throw new InvalidRequestError(`generation option ${JSON.stringify(key)} is not supported by Hearth's pipeline (supported: ${[...known].join(', ')})`);
   }
   let maxTokens = c.max_new_tokens ?? undefined;
   if (maxTokens === undefined) {
-    const prompt = typeof input === 'string' ? input : await engine.applyChatTemplate(input, { addGenerationPrompt: true });
-    const promptTokens = (await engine.tokenize(prompt, { addBos: typeof input === 'string' })).length;
+    // A chat prompt's template writes its own special tokens (BOS included where it wants one).
+    const promptTokens = typeof input === 'string'
+      ? tokenizer.encode(input).length
+      : tokenizer.encode(await engine.applyChatTemplate(input, { addGenerationPrompt: true }), { add_special_tokens: false }).length;
     maxTokens = Math.max(0, (c.max_length ?? 20) - promptTokens);
   }
   const sample = c.do_sample ?? false;
-  return {
+  const options: GenerateOptions = {
     maxTokens,
     temperature: sample ? c.temperature ?? 1 : 0,
     topK: sample ? c.top_k ?? 50 : undefined,
@@ -161,8 +206,13 @@ async function generationOptions(engine: Engine, input: string | ChatMessage[], 
     minP: sample ? c.min_p : undefined,
     repetitionPenalty: c.repetition_penalty,
     stop: c.stop_strings,
-    signal: c.signal,
   };
+  // Checked here so that errors name transformers.js's options (max_new_tokens, top_k, ...).
+  normalizeRequest({ ...options, seed: c.seed }, engine.model.vocabSize, {
+    ...ENGINE_NAMES, maxTokens: c.max_new_tokens != null ? 'max_new_tokens' : 'max_length', topK: 'top_k', topP: 'top_p', minP: 'min_p',
+    repetitionPenalty: 'repetition_penalty', stop: 'stop_strings',
+  });
+  return { ...options, signal: c.signal };
 }
 
 /** Hearth's load progress as transformers.js's events: initiate and download once per file, progress, done. */

@@ -4,7 +4,7 @@
 // typed '<|im_start|>' stays text, as llama.cpp does; chat prompts find them through encodeChatPrompt.
 import { PreTrainedTokenizer } from '@xenova/transformers/src/tokenizers.js';
 import { FormatError, InvalidRequestError, UnsupportedError } from '../errors';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './index';
+import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './index';
 import { TokenType } from './vocab';
 
 type Json = Record<string, unknown>;
@@ -41,7 +41,7 @@ class HFTokenizer implements Tokenizer {
   private readonly addEos: boolean;
   private readonly eosId: number | undefined;
 
-  constructor(files: HFTokenizerFiles) {
+  constructor(private readonly files: HFTokenizerFiles) {
     const json = rewriteInlineFlags(files.tokenizerJSON) as Json;
     const added: AddedToken[] = Array.isArray(json.added_tokens) ? (json.added_tokens as AddedToken[]) : [];
     if (added.some((t) => typeof t !== 'object' || t === null || !Number.isSafeInteger(t.id) || t.id < 0 || typeof t.content !== 'string')) {
@@ -87,6 +87,10 @@ class HFTokenizer implements Tokenizer {
     const template = templateEnds(json.post_processor);
     this.addBos = typeof cfg.add_bos_token === 'boolean' ? cfg.add_bos_token : template.first !== undefined && template.first === this.text(this.bosId);
     this.addEos = typeof cfg.add_eos_token === 'boolean' ? cfg.add_eos_token : template.last !== undefined && template.last === this.text(this.eosId);
+  }
+
+  get source(): TokenizerSource {
+    return { kind: 'hf', files: this.files };
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {

@@ -5,6 +5,7 @@ import { PreTrainedTokenizer } from '@xenova/transformers/src/tokenizers.js';
 import { InvalidRequestError } from '../errors';
 import type { GGUFValue } from '../model/gguf';
 import { bpePreTokenizer, bpeTokenizerJSON } from './bpe';
+import { tokenizerFromHF, type HFTokenizerFiles } from './hf';
 import { deriveSpmMerges, spmTokenizerJSON } from './spm';
 import { readVocab, TokenType, type GGUFVocab } from './vocab';
 
@@ -23,6 +24,12 @@ export interface DecodeOptions {
   skipSpecial?: boolean;
 }
 
+/**
+ * Plain data that rebuilds a tokenizer elsewhere (structured-cloneable): how the page side of the worker
+ * gets a tokenizer of its own for synchronous encode/decode (the pipeline's generator.tokenizer).
+ */
+export type TokenizerSource = { kind: 'gguf'; vocab: GGUFVocab } | { kind: 'hf'; files: HFTokenizerFiles };
+
 export interface Tokenizer {
   /** Token ids of `text`; text never produces control tokens (a typed "<s>" stays text). */
   encode(text: string, opts?: EncodeOptions): number[];
@@ -35,11 +42,18 @@ export interface Tokenizer {
   tokenText(id: number): string;
   /** Control, unknown and unused tokens: never produced from text, skipped by decode({ skipSpecial }). */
   isSpecial(id: number): boolean;
+  /** What this tokenizer was built from; tokenizerFromSource(source) makes an equal one. */
+  readonly source: TokenizerSource;
 }
 
 /** Builds the tokenizer of a model from its GGUF metadata. Throws UnsupportedError for unknown vocab kinds. */
 export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>): Tokenizer {
   return new GGUFTokenizer(readVocab(metadata));
+}
+
+/** The tokenizer `source` describes (Tokenizer.source), e.g. on the other side of a worker boundary. */
+export function tokenizerFromSource(source: TokenizerSource): Tokenizer {
+  return source.kind === 'gguf' ? new GGUFTokenizer(source.vocab) : tokenizerFromHF(source.files);
 }
 
 /** Words cached by the BPE model; above this the cache is dropped so memory stays bounded. */
@@ -81,6 +95,10 @@ class GGUFTokenizer implements Tokenizer {
     }
     // The model's id → text table is built from a text → id map, which loses duplicate texts.
     this.hf.model.vocab = vocab.tokens.slice();
+  }
+
+  get source(): TokenizerSource {
+    return { kind: 'gguf', vocab: this.vocab };
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {

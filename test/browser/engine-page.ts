@@ -23,8 +23,8 @@ async function tryLoad(model: string | Uint8Array, options: { precision?: 'auto'
     await engine.dispose();
     return { ok: true };
   } catch (e) {
-    const err = e as Error & { code?: string };
-    return { ok: false, name: err.name, code: err.code, message: err.message, isHearth: err instanceof hearth.HearthError };
+    const err = e as Error & { code?: string; status?: number; retryable?: boolean };
+    return { ok: false, name: err.name, code: err.code, message: err.message, isHearth: err instanceof hearth.HearthError, status: err.status, retryable: err.retryable };
   }
 }
 

@@ -62,6 +62,8 @@ export interface Oracle {
   /** −1 where the vocabulary has none. */
   readonly bosId: number;
   readonly eosId: number;
+  /** Whether llama.cpp puts BOS before a text prompt (the file's tokenizer.ggml.add_bos_token, or its default). */
+  readonly addsBos: boolean;
   /** llama.cpp's tokenizer (common_tokenize, special tokens not parsed), BOS first when asked. */
   tokenize(text: string, addBos: boolean): number[];
   /** llama.cpp's text for `ids` (llama_detokenize: control tokens as '', no space stripping). */
@@ -79,7 +81,7 @@ interface AddonModel {
   init(): Promise<boolean>; dispose(): Promise<void>;
   tokenize(text: string, specialTokens: boolean): Uint32Array;
   detokenize(tokens: Uint32Array, specialTokens?: boolean): string;
-  tokenBos(): number; tokenEos(): number; isEogToken(id: number): boolean; getTrainContextSize(): number;
+  tokenBos(): number; tokenEos(): number; shouldPrependBosToken(): boolean; isEogToken(id: number): boolean; getTrainContextSize(): number;
 }
 interface AddonContext {
   init(): Promise<boolean>; dispose(): Promise<void>;
@@ -230,6 +232,7 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
     get vocabSize() { return vocabSize; },
     bosId: model.tokenBos(),
     eosId: model.tokenEos(),
+    addsBos: model.shouldPrependBosToken(),
     tokenize: (text, addBos) => [...(addBos && model.tokenBos() >= 0 ? [model.tokenBos()] : []), ...model.tokenize(text, false)],
     detokenize: (ids) => model.detokenize(Uint32Array.from(ids), false),
     isEog: (id) => model.isEogToken(id),
@@ -250,7 +253,7 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
 export interface CompareOptions {
   /** Hearth's arithmetic (LoadOptions.precision); default 'f32', the path held to llama.cpp's f32 logits. */
   precision?: 'auto' | 'f16' | 'f32';
-  /** Prompt ids, BOS included when wanted; default: llama.cpp's tokenization of `prompt` with BOS. */
+  /** Prompt ids, BOS included when wanted; default: llama.cpp's tokenization of `prompt`, BOS as the file says. */
   promptIds?: number[];
   /** Prompt text: also runs Hearth's public engine (createEngine → generate) and checks both tokenizers agree. */
   prompt?: string;
@@ -317,7 +320,7 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   let reference: GreedyResult;
   let firstEog: number;
   try {
-    promptIds = options.promptIds ?? (prompt !== undefined ? oracle.tokenize(prompt, true) : [oracle.bosId]);
+    promptIds = options.promptIds ?? (prompt !== undefined ? oracle.tokenize(prompt, oracle.addsBos) : [oracle.bosId]);
     reference = await oracle.greedy(promptIds, steps);
     firstEog = reference.ids.findIndex((id) => oracle.isEog(id));
   } finally {

@@ -6,6 +6,9 @@
 // test/engine-api.test.ts routes real responses through `asSdk*` so the checks apply to values the engine made.
 import type { ChatCompletion as SdkChatCompletion, ChatCompletionChunk as SdkChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { Completion as SdkCompletion, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming } from 'openai/resources/completions';
+import type { ChatCompletionCreateParamsBase as SdkChatParams } from 'openai/resources/chat/completions';
+import type { CompletionCreateParamsBase as SdkCompletionParams } from 'openai/resources/completions';
+import type { CHAT_PARAMS, COMPLETION_PARAMS, REFUSED_CHAT_PARAMS } from '../../src/engine/openai-params';
 import type { ChatCompletion, ChatCompletionChunk, Completion, Engine } from '../../src/index';
 
 type Choice<T extends { choices: unknown[] }> = T['choices'][number];
@@ -51,3 +54,11 @@ export function asSdkCompletion(c: Completion): SdkCompletion | 'abort' {
   if (c.choices.some((x) => x.finish_reason === 'abort')) return 'abort';
   return c as NoAbort<Completion>;
 }
+
+// Every parameter the SDK can send is either honoured or refused by name (src/engine/openai-params.ts):
+// a parameter added to a newer SDK fails this check until Hearth decides which.
+type ChatNames = (typeof CHAT_PARAMS)[number] | keyof typeof REFUSED_CHAT_PARAMS;
+type CompletionNames = (typeof COMPLETION_PARAMS)[number];
+type NoneLeft<T> = [T] extends [never] ? true : { uncovered: T };
+const covered: [NoneLeft<Exclude<keyof SdkChatParams, ChatNames>>, NoneLeft<Exclude<keyof SdkCompletionParams, CompletionNames>>] = [true, true];
+void covered;

@@ -51,6 +51,9 @@ const LAYOUTS: Record<TinyArch, Layout> = {
   gpt2: { rope: false, fusedQkv: true, qkvBias: true, qkNorm: false, fusedGateUp: false, gated: false, postNorms: false, layerNorm: true, positions: true, tiedOnly: false },
 };
 
+/** Architectures whose real GGUF files say tokenizer.ggml.add_bos_token = false. */
+export const NO_BOS: readonly TinyArch[] = ['qwen2', 'qwen3', 'gpt2'];
+
 /**
  * Gemma's post-norms set the size of each block's contribution to the residual. At 1 the √dim-scaled input
  * embedding stays as large as the blocks' output and a tied head just repeats the input token; at 4 the
@@ -90,6 +93,9 @@ export function tinyModelSpec(arch: TinyArch, o: TinyModelOptions = {}): GGUFSpe
       : { [`${arch}.attention.layer_norm_rms_epsilon`]: f32(1e-6) }),
     ...(arch.startsWith('gemma') ? { [`${arch}.attention.key_length`]: u32(headDim), [`${arch}.attention.value_length`]: u32(headDim) } : {}),
     ...vocabMeta,
+    // As llama.cpp's converter writes Qwen2, Qwen3 and GPT-2 files (their tokenizer_config.json says so):
+    // no BOS before a text prompt.
+    ...(NO_BOS.includes(arch) ? { 'tokenizer.ggml.add_bos_token': false } : {}),
     ...o.metadata,
   };
 
@@ -247,7 +253,7 @@ export const ARCH_CASES: ArchCase[] = [
     prompt: words, tolerance: F32_TOLERANCE,
   },
   { name: 'qwen2: q/k/v biases, NEOX rope', arch: 'qwen2', options: { seed: 3, untied: true }, prompt: words, tolerance: F32_TOLERANCE },
-  { name: 'qwen3: per-head q/k RMS norm', arch: 'qwen3', options: { seed: 1 }, prompt: words, tolerance: F32_TOLERANCE },
+  { name: 'qwen3: per-head q/k RMS norm', arch: 'qwen3', options: { seed: 3 }, prompt: words, tolerance: F32_TOLERANCE },
   { name: 'phi3: fused QKV and gate-up', arch: 'phi3', options: { seed: 2, untied: true }, prompt: words, tolerance: F32_TOLERANCE },
   {
     name: 'phi3: LongRoPE short factors and attention factor',
