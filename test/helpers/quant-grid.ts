@@ -30,7 +30,7 @@ export type GridMix = 'q4_k_m' | 'q3_k_s' | 'q3_k_m' | 'q3_k_l' | 'q2_k_mix' | '
 export type GridType = WeightDType | GridMix;
 export const GRID_TYPES: GridType[] = [
   'f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m',
-  'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs', 'q3_k_m', 'q2_k_mix', 'iq4_xs_mix',
+  'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs', 'q3_k_s', 'q3_k_m', 'q3_k_l', 'q2_k_mix', 'iq4_xs_mix',
 ];
 
 /**
@@ -198,8 +198,15 @@ export interface GridTolerance { dequantized: number; quantized: number; f16: nu
  *   Q4_1     2.9e-2    6e-2         Q4_K_M   3.8e-2    8e-2
  *   Q5_0     2.8e-2    6e-2
  *
+ *   Q2_K     4.7e-2    8e-2         Q3_K_S   4.1e-2    8e-2
+ *   Q3_K     4.0e-2    8e-2         Q3_K_M   4.0e-2    8e-2
+ *   IQ4_NL   3.2e-2    6e-2         Q3_K_L   4.1e-2    8e-2
+ *   IQ4_XS   5.1e-2    8e-2         Q2_K mix 5.0e-2    8e-2
+ *                                   IQ4_XS mix 4.3e-2  8e-2
+ *
  * (Q8_0's weights are the most precise, but its error here is the activations' 8-bit rounding, as for
- * every 32-block type; q8_K's 256-element blocks have a coarser scale, hence the K-quants' larger bound.)
+ * every 32-block type, IQ4_NL's included; q8_K's 256-element blocks have a coarser scale, hence the larger
+ * bound of the K-quants and IQ4_XS, whose vec_dot_type it is.)
  * These are loose bounds, not the proof of the kernels: (b) is. They catch a file llama.cpp reads
  * differently from Hearth (a wrong layout moves logits by O(1)).
  *
