@@ -1,4 +1,4 @@
-// npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16] [--runtimes node,chromium] [--quick]
+// npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16[,q2_k,q3_k,iq4_nl,iq4_xs]] [--runtimes node,chromium] [--quick]
 //   [--prompts 128,512] [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
 // node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
 import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
-import { BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
+import { ALL_BENCH_QUANTS, BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
 import type { EngineStreamingMetrics, WllamaMetrics } from './browser/page';
 import type { DemoStartupMetrics } from './demo-startup';
 import { openModel } from '../src/model/open';
@@ -39,7 +39,7 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const models = list(values.models!);
 const quants = list(values.quants!) as BenchQuant[];
 const runtimes = list(values.runtimes!);
-for (const q of quants) if (!BENCH_QUANTS.includes(q)) throw new Error(`--quants: ${q} is not one of ${BENCH_QUANTS.join(', ')}`);
+for (const q of quants) if (!ALL_BENCH_QUANTS.includes(q)) throw new Error(`--quants: ${q} is not one of ${ALL_BENCH_QUANTS.join(', ')}`);
 for (const m of models) if (!['stories', 'random'].includes(m)) throw new Error(`--models: ${m} is not stories or random`);
 const quick = values.quick!;
 const options: HearthRunOptions = {
@@ -59,6 +59,7 @@ const fixtureModels = resolve(repoRoot, 'test', 'fixtures', 'models');
 function modelPath(model: string, quant: BenchQuant): string {
   if (model === 'random') return randomLlamaPath(quant, log);
   const path = resolve(fixtureModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`);
+  if (!BENCH_QUANTS.includes(quant)) throw new Error(`stories260K has no ${quant.toUpperCase()} fixture: bench ${quant} on --models random`);
   if (!existsSync(path)) throw new Error(`${path} is missing: stories260K's quantized files are test fixtures (test/fixtures/models)`);
   return path;
 }
@@ -211,6 +212,7 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer)');
+  printBytesPerToken(rep);
   const d = rep.demoStartup;
   if (d) {
     console.log(`\nchat app start-up in Chromium (${d.model}): page load → model ready ${d.coldReadyMs} ms cold, ${d.warmReadyMs} ms warm; ` +
@@ -235,4 +237,26 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
       for (const k of h.prefillProfile.kernels.slice(0, 12)) console.log(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.ms.toFixed(3).padStart(9)} ms  ×${k.dispatches}  ${k.kernel}`);
     }
   }
+}
+
+/**
+ * Per quantization against Q4_0 on the same model and runtime: the weight bytes a decoded token reads, decode
+ * speed, and weight bytes streamed per second (decode t/s × bytes per token): 1 means a type's kernels stream
+ * its bytes as fast as Q4_0's do, below 1 that its decoding costs more arithmetic per byte.
+ */
+function printBytesPerToken(rep: ReturnType<typeof buildReport>): void {
+  const rows: string[] = [];
+  for (const runtime of ['node', 'chromium'] as const) {
+    for (const r of rep.results) {
+      const base = rep.results.find((x) => x.model === r.model && x.quant === 'q4_0')?.[runtime];
+      const h = r[runtime];
+      if (!h || !base || r.quant === 'q4_0') continue;
+      const speed = h.decodeTokensPerSecond / base.decodeTokensPerSecond;
+      const bytes = h.weightBytesPerToken / base.weightBytesPerToken;
+      rows.push(`| ${r.model} | ${r.quant} | ${runtime} | ${(h.weightBytesPerToken / 2 ** 20).toFixed(1)} (${bytes.toFixed(2)}×) | ${h.decodeTokensPerSecond} (${speed.toFixed(2)}×) | ${(speed * bytes).toFixed(2)} |`);
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\n| model | quant | runtime | weight MiB per token (×Q4_0) | decode t/s (×Q4_0) | bytes/s ×Q4_0 |\n| --- | --- | --- | ---: | ---: | ---: |');
+  for (const row of rows) console.log(row);
 }

@@ -1,15 +1,19 @@
 // The bench's larger model: a random-weight Llama of the issue's reference shape (dim 768 × 12 layers, vocab
-// 32000, ~134 M parameters) written as GGUF in Q4_0, Q8_0 or F16, streamed to disk tensor by tensor (the F16
-// file is ~270 MB) and cached outside git under node_modules/.cache/hearth-bench. The weights are seeded, so a
+// 32000, ~134 M parameters) written as GGUF in Q4_0, Q8_0 or F16 (or, on request, Q2_K, Q3_K, IQ4_NL, IQ4_XS
+// through the test quantizers of test/helpers/quantize.ts), streamed to disk tensor by tensor (the F16 file is ~270 MB) and cached outside git under node_modules/.cache/hearth-bench. The weights are seeded, so a
 // regenerated file is byte-identical; the file name carries a version to bump when the recipe changes.
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GGMLType } from '../src/model/ggml-types';
+import { GGMLType, tensorByteLength } from '../src/model/ggml-types';
 import { floatsToHalfBytes, quantizeQ4_0, quantizeQ8_0 } from '../src/model/quantize';
+import { quantize } from '../test/helpers/quantize';
 
-export type BenchQuant = 'q4_0' | 'q8_0' | 'f16';
+export type BenchQuant = 'q4_0' | 'q8_0' | 'f16' | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
+/** The quantizations a run measures by default. */
 export const BENCH_QUANTS: readonly BenchQuant[] = ['q4_0', 'q8_0', 'f16'];
+/** Every quantization --quants accepts: the small-device types too (random model only: stories260K has no such fixture). */
+export const ALL_BENCH_QUANTS: readonly BenchQuant[] = [...BENCH_QUANTS, 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const cacheDir = join(repoRoot, 'node_modules', '.cache', 'hearth-bench');
@@ -18,8 +22,13 @@ export const cacheDir = join(repoRoot, 'node_modules', '.cache', 'hearth-bench')
 export const RANDOM_LLAMA = { dim: 768, layers: 12, heads: 12, kvHeads: 12, ffn: 2048, vocab: 32000, context: 2048 };
 const RECIPE_VERSION = 1;
 
-const typeOf: Record<BenchQuant, number> = { q4_0: GGMLType.Q4_0, q8_0: GGMLType.Q8_0, f16: GGMLType.F16 };
-const encode: Record<BenchQuant, (x: Float32Array) => Uint8Array> = { q4_0: quantizeQ4_0, q8_0: quantizeQ8_0, f16: floatsToHalfBytes };
+const typeOf: Record<BenchQuant, number> = {
+  q4_0: GGMLType.Q4_0, q8_0: GGMLType.Q8_0, f16: GGMLType.F16, q2_k: GGMLType.Q2_K, q3_k: GGMLType.Q3_K, iq4_nl: GGMLType.IQ4_NL, iq4_xs: GGMLType.IQ4_XS,
+};
+const encode: Record<BenchQuant, (x: Float32Array) => Uint8Array> = {
+  q4_0: quantizeQ4_0, q8_0: quantizeQ8_0, f16: floatsToHalfBytes,
+  q2_k: (x) => quantize('q2_k', x), q3_k: (x) => quantize('q3_k', x), iq4_nl: (x) => quantize('iq4_nl', x), iq4_xs: (x) => quantize('iq4_xs', x),
+};
 
 /** Path of the cached random Llama in `quant`, written first if missing (a few seconds to ~20 s per file). */
 export function randomLlamaPath(quant: BenchQuant, log: (msg: string) => void = () => {}): string {
@@ -95,10 +104,7 @@ function writeRandomLlama(path: string, quant: BenchQuant): void {
   tensors.push({ name: 'output_norm.weight', dims: [dim] }, { name: 'output.weight', dims: [dim, vocab] });
 
   const typeOfTensor = (dims: number[]) => (dims.length === 1 ? GGMLType.F32 : typeOf[quant]);
-  const bytesOf = (dims: number[]) => {
-    const n = dims.reduce((a, b) => a * b, 1);
-    return quant === 'f16' || dims.length === 1 ? n * (dims.length === 1 ? 4 : 2) : (n / 32) * (quant === 'q8_0' ? 34 : 18);
-  };
+  const bytesOf = (dims: number[]) => tensorByteLength(typeOfTensor(dims), dims);
 
   const h = new HeaderWriter();
   h.u32(0x46554747).u32(3).u64(tensors.length).u64(meta.length);

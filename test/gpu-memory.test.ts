@@ -4,8 +4,9 @@
 // src/model/memory.ts. Tiny models cannot show the 5% relation: the scratch buffers of a prefill batch
 // alone are ~0.4 MB, more than their weights; the grid tests (test/quant-grid-*.test.ts) check on those
 // that everything beyond tensors + KV cache is independent of the weight type. Here a model with the
-// proportions of a small real one (Llama-shaped, dim 1024, 8 layers, vocabulary 32000, Q4_K_M, ~100 MB)
-// shows the relation itself. Its weights are zero: only sizes matter, nothing is computed.
+// proportions of a small real one (Llama-shaped, dim 1024, 8 layers, vocabulary 32000, ~100 MB in Q4_K_M,
+// ~80 MB in Q3_K_M) shows the relation itself, in both mixes. Its weights are zero: only sizes matter,
+// nothing is computed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,19 +15,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { formatBytes } from '../src/gpu/buffers';
-import { weightLayouts } from '../src/gpu/quant-types';
 import { openFileSource } from '../src/io/file-source';
-import { GGMLType, tensorByteLength } from '../src/model/ggml-types';
+import { GGMLType, tensorByteLength, type GGMLTypeName } from '../src/model/ggml-types';
 import { readGGUF } from '../src/model/gguf';
 import { loadModel } from '../src/model/load';
+import { checkModel } from '../src/model/check';
 import { repoRoot } from './helpers/browser';
 import { tinyLlamaSpec, u32, writeGGUF, type TensorSpec } from './helpers/gguf-writer';
-import { gridTensorType } from './helpers/quant-grid';
+import { gridTensorType, type GridMix } from './helpers/quant-grid';
 
 const DIM = 1024, HEADS = 16, KV_HEADS = 4, HEAD_DIM = 64, FFN = 2816, LAYERS = 8, VOCAB = 32000, CONTEXT = 512;
 
-/** The Llama-shaped model's GGUF: llama-quantize's Q4_K_M types (output Q6_K, some attn_v/ffn_down Q6_K), zero weights. */
-function llamaShapedQ4KM(): Uint8Array {
+/** The mixes loaded here, and the type most of their bytes are in. */
+const MIXES: [GridMix, number][] = [['q4_k_m', GGMLType.Q4_K], ['q3_k_m', GGMLType.Q3_K]];
+
+/** The Llama-shaped model's GGUF in llama-quantize's types for `mix` (Q4_K_M: output Q6_K, some attn_v/ffn_down Q6_K), zero weights. */
+function llamaShaped(mix: GridMix): Uint8Array {
   // Metadata (and a 32000-token vocabulary) from the tiny writer, with the real shape's dimensions.
   const { metadata } = tinyLlamaSpec({
     dim: 16, layers: 1, ff: 32, vocab: VOCAB, tied: true,
@@ -47,8 +51,9 @@ function llamaShapedQ4KM(): Uint8Array {
   }
   shapes.push(['output_norm.weight', [DIM]], ['output.weight', [DIM, VOCAB]]);
   const tensors: TensorSpec[] = shapes.map(([name, dims]) => {
-    const dtype = gridTensorType('q4_k_m', { name, dims }, LAYERS, false);
-    const type = dtype ? weightLayouts[dtype].ggmlType : GGMLType.F32;
+    const dtype = gridTensorType(mix, { name, dims }, LAYERS, false);
+    // ggml's own type table, not the GPU layer's: the file is what llama-quantize writes, whatever Hearth reads.
+    const type = dtype ? GGMLType[dtype.toUpperCase() as GGMLTypeName] : GGMLType.F32;
     return { name, dims, type, data: new Uint8Array(tensorByteLength(type, dims)) };
   });
   return writeGGUF({ metadata, tensors });
@@ -66,18 +71,20 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 let dir: string;
-let path: string;
+const paths = new Map<GridMix, string>();
 let gpu: AcquiredDevice;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-gpu-memory-'));
-  path = join(dir, 'llama-shaped-Q4_K_M.gguf');
-  writeFileSync(path, llamaShapedQ4KM());
+  for (const [mix] of MIXES) {
+    paths.set(mix, join(dir, `llama-shaped-${mix.toUpperCase()}.gguf`));
+    writeFileSync(paths.get(mix)!, llamaShaped(mix));
+  }
   gpu = await acquireDevice();
 });
 after(() => { gpu?.device.destroy(); if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 /** Σ of the file's tensor sizes as its tensor table states them, and the f32 KV cache for CONTEXT positions. */
-async function expectedBytes(): Promise<{ tensors: number; kv: number; types: Map<string, number> }> {
+async function expectedBytes(path: string): Promise<{ tensors: number; kv: number; types: Map<string, number> }> {
   const source = await openFileSource(path);
   try {
     const file = await readGGUF(source);
@@ -91,28 +98,46 @@ async function expectedBytes(): Promise<{ tensors: number; kv: number; types: Ma
 
 const gpuBytes = new Map<string, number>();
 
-for (const precision of ['f32', 'auto'] as const) {
-  test(`Q4_K_M, dim 1024, 8 layers, vocab 32000 (precision '${precision}'): GPU bytes after load within 5% of tensor bytes + KV cache`, async (t) => {
-    const { tensors, kv, types } = await expectedBytes();
-    assert.ok(types.get(String(GGMLType.Q4_K))! > types.get(String(GGMLType.Q6_K))!, 'mostly Q4_K');
-    const loaded = await loadModel(gpu, path, { contextLength: CONTEXT, precision });
-    const bytes = loaded.info.gpuBytes;
-    loaded.destroy();
-    gpuBytes.set(precision, bytes);
-    const expected = tensors + kv;
-    const excess = bytes / expected - 1;
-    t.diagnostic(`GPU ${bytes} B = tensors ${tensors} + KV ${kv} + ${bytes - expected} (${(excess * 100).toFixed(2)}%)`);
-    assert.ok(bytes >= expected, `the GPU holds less (${bytes}) than the tensors and the KV cache (${expected})`);
-    assert.ok(excess <= 0.05, `GPU bytes ${bytes} exceed tensors + KV cache ${expected} by ${(excess * 100).toFixed(2)}%`);
+for (const [mix, base] of MIXES) {
+  const name = mix.toUpperCase();
+  for (const precision of ['f32', 'auto'] as const) {
+    test(`${name}, dim 1024, 8 layers, vocab 32000 (precision '${precision}'): GPU bytes after load within 5% of tensor bytes + KV cache`, async (t) => {
+      const { tensors, kv, types } = await expectedBytes(paths.get(mix)!);
+      assert.equal(Math.max(...types.values()), types.get(String(base)), `mostly ${base}: ${[...types].join(', ')}`);
+      const loaded = await loadModel(gpu, paths.get(mix)!, { contextLength: CONTEXT, precision });
+      const bytes = loaded.info.gpuBytes;
+      loaded.destroy();
+      gpuBytes.set(`${mix} ${precision}`, bytes);
+      const expected = tensors + kv;
+      const excess = bytes / expected - 1;
+      t.diagnostic(`GPU ${bytes} B = tensors ${tensors} + KV ${kv} + ${bytes - expected} (${(excess * 100).toFixed(2)}%)`);
+      assert.ok(bytes >= expected, `the GPU holds less (${bytes}) than the tensors and the KV cache (${expected})`);
+      assert.ok(excess <= 0.05, `GPU bytes ${bytes} exceed tensors + KV cache ${expected} by ${(excess * 100).toFixed(2)}%`);
+    });
+  }
+
+  test(`\`hearth inspect\` and checkModel report the GPU bytes the loader allocates for the ${name} model`, async () => {
+    const path = paths.get(mix)!;
+    const allocated = gpuBytes.get(`${mix} auto`)!;
+    const json = await cli(['inspect', '--model', path, '--context-length', String(CONTEXT), '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.gpuMemory.contextLength, CONTEXT);
+    assert.equal(report.gpuMemory.total, allocated, `inspect says ${report.gpuMemory.total} B, createEngine's default load allocated ${allocated} B`);
+    const text = await cli(['inspect', '--model', path, '--context-length', String(CONTEXT)]);
+    assert.match(text.stdout, new RegExp(`^GPU memory\\s+${formatBytes(allocated).replace('.', '\\.')} for ${CONTEXT} positions$`, 'm'));
+    const check = await checkModel(path, { contextLength: CONTEXT });
+    assert.deepEqual(check.reasons, []);
+    assert.equal(check.gpuMemory?.total, allocated, `checkModel says ${check.gpuMemory?.total} B, the load allocated ${allocated} B`);
   });
 }
 
-test('`hearth inspect` reports the GPU bytes the loader allocates for this model', async () => {
-  const json = await cli(['inspect', '--model', path, '--context-length', String(CONTEXT), '--json']);
-  assert.equal(json.code, 0, json.stderr);
-  const report = JSON.parse(json.stdout);
-  assert.equal(report.gpuMemory.contextLength, CONTEXT);
-  assert.equal(report.gpuMemory.total, gpuBytes.get('auto'), `inspect says ${report.gpuMemory.total} B, createEngine's default load allocated ${gpuBytes.get('auto')} B`);
-  const text = await cli(['inspect', '--model', path, '--context-length', String(CONTEXT)]);
-  assert.match(text.stdout, new RegExp(`^GPU memory\\s+${formatBytes(gpuBytes.get('auto')!).replace('.', '\\.')} for ${CONTEXT} positions$`, 'm'));
+test('checkModel: a matrix in a type Hearth cannot read is a reason naming the types it can, the 2- and 3-bit ones included', async () => {
+  const { metadata, tensors } = tinyLlamaSpec({ dim: 256, ff: 256, layers: 1 });
+  const iq3 = tensors!.map((t) => (t.name === 'blk.0.attn_q.weight' ? { ...t, type: GGMLType.IQ3_S, data: new Uint8Array(tensorByteLength(GGMLType.IQ3_S, t.dims)) } : t));
+  const path = join(dir, 'iq3_s.gguf');
+  writeFileSync(path, writeGGUF({ metadata, tensors: iq3 }));
+  const check = await checkModel(path, { contextLength: 64 });
+  assert.equal(check.ok, false);
+  assert.match(check.reasons.join('\n'), /blk\.0\.attn_q\.weight is IQ3_S, which Hearth cannot run; supported weight types: .*Q6_K, Q2_K, Q3_K, IQ4_NL, IQ4_XS\./);
 });

@@ -107,6 +107,16 @@ describe('model ids', () => {
     assert.deepEqual(paths(chooseModelFiles(id(), files, 'F16')), ['big/model-F16-00001-of-00002.gguf', 'big/model-F16-00002-of-00002.gguf']);
     assert.deepEqual(paths(chooseModelFiles(id('big/model-F16-00002-of-00002.gguf'), files)), ['big/model-F16-00001-of-00002.gguf', 'big/model-F16-00002-of-00002.gguf']);
     assert.deepEqual(paths(chooseModelFiles(id('big'), files)), ['big/model-F16-00001-of-00002.gguf', 'big/model-F16-00002-of-00002.gguf']);
+    // The small-device quantizations: IQ4_XS right after the 4-bit K-quants and Q4_0; 3- and 2-bit mixes only
+    // before the float files (and Q2_K never matches Q2_K_S).
+    const small = [f('m-F16.gguf'), f('m-Q2_K_S.gguf'), f('m-Q2_K.gguf'), f('m-Q3_K_S.gguf'), f('m-Q3_K_M.gguf'), f('m-IQ4_XS.gguf'), f('m-Q6_K.gguf')];
+    const pick = (fs: HubFile[]) => paths(chooseModelFiles(id(), fs))[0];
+    assert.equal(pick(small), 'm-IQ4_XS.gguf');
+    assert.equal(pick(small.filter((x) => !x.path.includes('IQ4'))), 'm-Q6_K.gguf');
+    assert.equal(pick(small.filter((x) => !/IQ4|Q6/.test(x.path))), 'm-Q3_K_M.gguf');
+    assert.equal(pick(small.filter((x) => !/IQ4|Q6|Q3/.test(x.path))), 'm-Q2_K.gguf');
+    assert.equal(pick([f('m-F16.gguf'), f('m-Q2_K_S.gguf')]), 'm-Q2_K_S.gguf');
+    assert.equal(pick([f('m-IQ4_NL.gguf'), f('m-Q8_0.gguf')]), 'm-IQ4_NL.gguf');
     assert.throws(() => chooseModelFiles(id(), files, 'IQ2_XS'), (e: unknown) => e instanceof InvalidRequestError && /model-Q8_0\.gguf/.test(e.message));
     assert.throws(() => chooseModelFiles(id('nope.gguf'), files), (e: unknown) => e instanceof InvalidRequestError && /no file or folder 'nope\.gguf'/.test(e.message));
     assert.throws(() => chooseModelFiles(id(), [f('big/x-00001-of-00003.gguf'), f('big/x-00002-of-00003.gguf')], 'x'), /no big\/x-00003-of-00003\.gguf/);

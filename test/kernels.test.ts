@@ -205,7 +205,7 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
   });
 
   for (const where of ['page', 'worker'] as const) {
-    test(`every kernel matches its CPU twin in a ${where === 'page' ? 'page' : 'dedicated Worker'}`, { timeout: 180_000 }, async (t) => {
+    test(`every kernel matches its CPU twin in a ${where === 'page' ? 'page' : 'dedicated Worker'}`, { timeout: 300_000 }, async (t) => {
       const tab = await openPage(browser, `${server.url}/test/browser/kernels.html?where=${where}`);
       try {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);

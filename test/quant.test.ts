@@ -46,16 +46,20 @@ describe('weight dtypes for GGUF tensor types', () => {
       assert.equal(layout.rowMultiple % layout.blockElements, 0, dtype);
       assert.match(shaderSource('matvec', dtype), /fn weight8[\s\S]*fn main/);
     }
-    assert.deepEqual(supportedWeightTypes(), ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K']);
+    assert.deepEqual(supportedWeightTypes(), ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_NL', 'IQ4_XS']);
   });
   test('unsupported and unknown types map to undefined', () => {
-    for (const type of [GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q8_1, GGMLType.Q8_K, GGMLType.IQ4_XS, GGMLType.I32, 4, 999]) {
+    for (const type of [GGMLType.Q8_1, GGMLType.Q8_K, GGMLType.IQ2_XXS, GGMLType.IQ3_S, GGMLType.TQ2_0, GGMLType.I32, 4, 999]) {
       assert.equal(weightDTypeForGGML(type), undefined, ggmlTypeName(type));
     }
   });
   test('byte lengths and buffer sizes', () => {
     assert.equal(weightByteLength('q8_0', 64), 68);
     assert.equal(weightByteLength('q6_k', 512), 420);
+    assert.equal(weightByteLength('q2_k', 512), 168);
+    assert.equal(weightByteLength('q3_k', 512), 220);
+    assert.equal(weightByteLength('iq4_nl', 64), 36);
+    assert.equal(weightByteLength('iq4_xs', 512), 272);
     assert.equal(weightByteLength('f16', 3), 6);
     assert.equal(weightBufferSize(34), 36);
     assert.equal(weightBufferSize(36), 36);
@@ -143,10 +147,12 @@ describe('dequantization is bit-identical to gguf-py (llama.cpp)', { skip: ggufP
 describe('test quantizers', () => {
   // Worst |x − dequant(quant(x))| relative to the block's largest |x|: half a step for round-to-nearest,
   // a whole step where ggml's scale choice clips the far end (Q4_0/Q5_0 span −8d..7d with the largest
-  // value at −8d), and about one more for the K-quants' 6-bit scale and min rounding.
+  // value at −8d; Q3_K −4d..3d), and about one more for the K-quants' 6-bit scale and min rounding
+  // (Q2_K's 4-bit ones round coarser); IQ4's codebook spans −127d..113d, its widest gap at the ends.
   const bound: Record<WeightDType, number> = {
     f32: 0, f16: 2 ** -11, bf16: 2 ** -8, q8_0: 0.5 / 127 + 1e-3, q4_0: 1 / 8 + 1e-3, q4_1: 1 / 15 + 1e-3,
     q5_0: 1 / 16 + 1e-3, q5_1: 1 / 31 + 1e-3, q4_k: 3 / 15, q5_k: 3 / 31, q6_k: 2 / 32,
+    q2_k: 0.4, q3_k: 0.3, iq4_nl: 14 / 127 + 1e-3, iq4_xs: 0.15,
   };
   for (const dtype of weightDTypes) {
     test(`${dtype}: dequantize(quantize(x)) ≈ x`, () => {

@@ -37,6 +37,10 @@ export const weightLayouts: Readonly<Record<WeightDType, WeightLayout>> = {
   q4_k: { ggmlType: 12, ggmlName: 'Q4_K', blockElements: 256, blockBytes: 144, rowMultiple: 256 },
   q5_k: { ggmlType: 13, ggmlName: 'Q5_K', blockElements: 256, blockBytes: 176, rowMultiple: 256 },
   q6_k: { ggmlType: 14, ggmlName: 'Q6_K', blockElements: 256, blockBytes: 210, rowMultiple: 256 },
+  q2_k: { ggmlType: 10, ggmlName: 'Q2_K', blockElements: 256, blockBytes: 84, rowMultiple: 256 },
+  q3_k: { ggmlType: 11, ggmlName: 'Q3_K', blockElements: 256, blockBytes: 110, rowMultiple: 256 },
+  iq4_nl: { ggmlType: 20, ggmlName: 'IQ4_NL', blockElements: 32, blockBytes: 18, rowMultiple: 32 },
+  iq4_xs: { ggmlType: 23, ggmlName: 'IQ4_XS', blockElements: 256, blockBytes: 136, rowMultiple: 256 },
 };
 
 export const weightDTypes = Object.keys(weightLayouts) as WeightDType[];

@@ -48,6 +48,11 @@ import kScales from '../../shaders/dtype/k-scales.wgsl?raw';
 import q4_kPreamble from '../../shaders/dtype/q4_k.wgsl?raw';
 import q5_kPreamble from '../../shaders/dtype/q5_k.wgsl?raw';
 import q6_kPreamble from '../../shaders/dtype/q6_k.wgsl?raw';
+import q2_kPreamble from '../../shaders/dtype/q2_k.wgsl?raw';
+import q3_kPreamble from '../../shaders/dtype/q3_k.wgsl?raw';
+import iq4Values from '../../shaders/dtype/iq4-values.wgsl?raw';
+import iq4_nlPreamble from '../../shaders/dtype/iq4_nl.wgsl?raw';
+import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'swiglu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
@@ -57,7 +62,8 @@ export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' 
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
  * (f16/bf16 two per word; ggml quantized blocks as they are). See src/gpu/quant-types.ts.
  */
-export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q4_k' | 'q5_k' | 'q6_k';
+export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q4_k' | 'q5_k' | 'q6_k'
+  | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
 
 const sources: Record<KernelName, string> = {
   embedding: embeddingSource,
@@ -114,6 +120,10 @@ const preambles: Record<WeightDType, string> = {
   q4_k: quantized(`${kScales}\n${q4_kPreamble}`),
   q5_k: quantized(`${kScales}\n${q5_kPreamble}`),
   q6_k: quantized(q6_kPreamble),
+  q2_k: quantized(q2_kPreamble),
+  q3_k: quantized(q3_kPreamble),
+  iq4_nl: quantized(`${iq4Values}\n${iq4_nlPreamble}`),
+  iq4_xs: quantized(`${iq4Values}\n${iq4_xsPreamble}`),
 };
 /**
  * The weight products' shared parts around the kernel source (after the dtype preambles): their outputs

@@ -22,26 +22,51 @@ import { closeLlamaCpp, compareStep, openOracle, type StepReport } from './llama
 import { quantizeModel, type QuantizedPair } from './quantized-models';
 import { ARCH_CASES, tinyModelSpec, type TinyArch, type TinyModelOptions } from './tiny-models';
 
-/** A tensor type of the grid: one ggml type for every weight matrix, or llama-quantize's Q4_K_M recipe. */
-export type GridType = WeightDType | 'q4_k_m';
-export const GRID_TYPES: GridType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m'];
+/**
+ * A tensor type of the grid: one ggml type for every weight matrix, or one of llama-quantize's mixes (the
+ * files the hub serves as Q4_K_M, Q3_K_M, Q2_K and IQ4_XS).
+ */
+export type GridMix = 'q4_k_m' | 'q3_k_s' | 'q3_k_m' | 'q3_k_l' | 'q2_k_mix' | 'iq4_xs_mix';
+export type GridType = WeightDType | GridMix;
+export const GRID_TYPES: GridType[] = [
+  'f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m',
+  'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs', 'q3_k_s', 'q3_k_m', 'q3_k_l', 'q2_k_mix', 'iq4_xs_mix',
+];
 
 /**
- * The type llama-quantize (src/llama-quant.cpp) gives tensor `name` of a `layers`-layer model: 1-D tensors
- * (norms, biases, rope factors) and GPT-2's position_embd stay F32 (null); every other matrix, token_embd
- * included, gets `type`. Q4_K_M is Q4_K except: output.weight, or token_embd where the output is tied to
- * it, Q6_K; attn_v and ffn_down Q6_K on the layers use_more_bits picks (here: the last of 2); fused
- * attn_qkv Q5_K. (Real Q4_K_M files also fall back to Q5_0/Q8_0 where a row is not a multiple of 256;
- * the grid's rows all are.)
+ * Per mix, the type of each kind of matrix as llama-quantize (src/llama-quant.cpp, llama_tensor_get_type_impl)
+ * gives it in a model like the grid's: 2 layers, fewer than 4 query heads per KV head (n_gqa ≥ 4 would give
+ * attn_v Q4_K in Q2_K and Q5_K in IQ4_XS), not Falcon, no experts, every row a multiple of 256 (real files fall
+ * back to Q4_0/Q5_0/IQ4_NL/Q8_0 where one is not). `output` is output.weight, or token_embd where the output is
+ * tied to it; `moreBits` replaces attn_v and ffn_down on the layers use_more_bits picks (Q4_K_M: the last of 2).
+ */
+interface MixRecipe { base: WeightDType; output: WeightDType; attnV?: WeightDType; ffnDown?: WeightDType; attnOutput?: WeightDType; attnQkv?: WeightDType; moreBits?: WeightDType }
+const MIXES: Record<GridMix, MixRecipe> = {
+  q4_k_m: { base: 'q4_k', output: 'q6_k', attnQkv: 'q5_k', moreBits: 'q6_k' },
+  q3_k_s: { base: 'q3_k', output: 'q6_k' },
+  // attn_v: Q5_K on the first two (here: both) layers; ffn_down: Q5_K on the first 16th (none here), else Q4_K.
+  q3_k_m: { base: 'q3_k', output: 'q6_k', attnV: 'q5_k', ffnDown: 'q4_k', attnOutput: 'q4_k', attnQkv: 'q4_k' },
+  q3_k_l: { base: 'q3_k', output: 'q6_k', attnV: 'q5_k', ffnDown: 'q5_k', attnOutput: 'q5_k', attnQkv: 'q4_k' },
+  q2_k_mix: { base: 'q2_k', output: 'q6_k', attnV: 'q3_k', ffnDown: 'q3_k', attnOutput: 'q3_k' },
+  // ffn_down: Q5_K on the first 8th of the layers (none at 2 layers).
+  iq4_xs_mix: { base: 'iq4_xs', output: 'q6_k' },
+};
+
+/**
+ * The type llama-quantize gives tensor `name` of a `layers`-layer model: 1-D tensors (norms, biases, rope
+ * factors) and GPT-2's position_embd stay F32 (null); every other matrix, token_embd included, gets `type`,
+ * or for a mix the type its recipe (MIXES) names.
  */
 export function gridTensorType(type: GridType, t: Pick<TensorSpec, 'name' | 'dims'>, layers: number, tied: boolean): WeightDType | null {
   if (t.dims.length < 2 || t.name === 'position_embd.weight') return null;
-  if (type !== 'q4_k_m') return type;
-  if (t.name === 'output.weight' || (tied && t.name === 'token_embd.weight')) return 'q6_k';
+  if (!Object.hasOwn(MIXES, type)) return type as WeightDType;
+  const mix = MIXES[type as GridMix];
+  if (t.name === 'output.weight' || (tied && t.name === 'token_embd.weight')) return mix.output;
   const layer = /^blk\.(\d+)\./.exec(t.name)?.[1];
-  if (layer !== undefined && /\.(attn_v|ffn_down)\.weight$/.test(t.name) && useMoreBits(Number(layer), layers)) return 'q6_k';
-  if (t.name.endsWith('.attn_qkv.weight')) return 'q5_k';
-  return 'q4_k';
+  const role = /\.(attn_v|ffn_down|attn_output|attn_qkv)\.weight$/.exec(t.name)?.[1];
+  if (layer !== undefined && mix.moreBits && (role === 'attn_v' || role === 'ffn_down') && useMoreBits(Number(layer), layers)) return mix.moreBits;
+  const byRole = { attn_v: mix.attnV, ffn_down: mix.ffnDown, attn_output: mix.attnOutput, attn_qkv: mix.attnQkv };
+  return (role && byRole[role as keyof typeof byRole]) || mix.base;
 }
 
 /** llama-quantize's use_more_bits: the first and last eighth of the layers and every third in between. */
@@ -173,8 +198,15 @@ export interface GridTolerance { dequantized: number; quantized: number; f16: nu
  *   Q4_1     2.9e-2    6e-2         Q4_K_M   3.8e-2    8e-2
  *   Q5_0     2.8e-2    6e-2
  *
+ *   Q2_K     4.7e-2    8e-2         Q3_K_S   4.1e-2    8e-2
+ *   Q3_K     4.0e-2    8e-2         Q3_K_M   4.0e-2    8e-2
+ *   IQ4_NL   3.2e-2    6e-2         Q3_K_L   4.1e-2    8e-2
+ *   IQ4_XS   5.1e-2    8e-2         Q2_K mix 5.0e-2    8e-2
+ *                                   IQ4_XS mix 4.3e-2  8e-2
+ *
  * (Q8_0's weights are the most precise, but its error here is the activations' 8-bit rounding, as for
- * every 32-block type; q8_K's 256-element blocks have a coarser scale, hence the K-quants' larger bound.)
+ * every 32-block type, IQ4_NL's included; q8_K's 256-element blocks have a coarser scale, hence the larger
+ * bound of the K-quants and IQ4_XS, whose vec_dot_type it is.)
  * These are loose bounds, not the proof of the kernels: (b) is. They catch a file llama.cpp reads
  * differently from Hearth (a wrong layout moves logits by O(1)).
  *
@@ -185,6 +217,7 @@ export function gridTolerance(arch: TinyArch, type: GridType): GridTolerance {
   const quantized: Record<GridType, number> = {
     f32: 0, f16: 2.5e-3, bf16: 2e-2, q8_0: 6e-2, q4_0: 6e-2, q4_1: 6e-2, q5_0: 6e-2, q5_1: 6e-2,
     q4_k: 8e-2, q5_k: 8e-2, q6_k: 8e-2, q4_k_m: 8e-2,
+    q2_k: 8e-2, q3_k: 8e-2, iq4_nl: 6e-2, iq4_xs: 8e-2, q3_k_s: 8e-2, q3_k_m: 8e-2, q3_k_l: 8e-2, q2_k_mix: 8e-2, iq4_xs_mix: 8e-2,
   };
   return { dequantized: gelu ? 1e-3 : 1e-4, quantized: quantized[type], f16: F16_TOLERANCE };
 }

@@ -5,6 +5,7 @@
 import type { WeightDType } from '../../src/gpu/shaders';
 import { weightLayouts } from '../../src/gpu/quant-types';
 import { f32ToF16, f16ToF32 } from '../reference/f16';
+import { KVALUES_IQ4NL } from '../reference/quant';
 
 type BlockEncoder = (x: Float32Array, v: DataView, o: number) => void;
 
@@ -84,6 +85,83 @@ function encodeK(levels: number, x: Float32Array, v: DataView, o: number, hasHig
   }
 }
 
+/** Stores a 2-bit field of element e (of 256) where Q2_K/Q3_K keep it: bits 2·((e/32) % 4) of qs[32·(e/128) + e % 32]. */
+function storeCrumb(v: DataView, qsAt: number, e: number, q: number): void {
+  const at = qsAt + 32 * (e >> 7) + (e & 31);
+  v.setUint8(at, v.getUint8(at) | ((q & 3) << (2 * ((e >> 5) & 3))));
+}
+
+/** Q2_K super-block: 16 groups of 16 with 4-bit scales and mins, quants 0..3 (as encodeK, one level of each less). */
+function encodeQ2K(x: Float32Array, v: DataView, o: number): void {
+  const scales: number[] = [], mins: number[] = [];
+  for (let g = 0; g < 16; g++) {
+    const sub = x.subarray(16 * g, 16 * g + 16);
+    const mn = Math.min(0, ...sub);
+    scales.push((Math.max(...sub) - mn) / 3);
+    mins.push(-mn);
+  }
+  const [dBits, d] = half(Math.max(...scales) / 15);
+  const [dminBits, dmin] = half(Math.max(...mins) / 15);
+  v.setUint16(o + 80, dBits, true);
+  v.setUint16(o + 82, dminBits, true);
+  const ls = scales.map((s) => (d ? clamp(roundAway(s / d), 0, 15) : 0));
+  const lm = mins.map((m) => (dmin ? clamp(roundAway(m / dmin), 0, 15) : 0));
+  for (let g = 0; g < 16; g++) v.setUint8(o + g, ls[g]! | (lm[g]! << 4));
+  for (let e = 0; e < 256; e++) {
+    const step = d * ls[e >> 4]!;
+    storeCrumb(v, o + 16, e, step ? clamp(roundAway((x[e]! + dmin * lm[e >> 4]!) / step), 0, 3) : 0);
+  }
+}
+
+/** Q3_K super-block: 16 groups of 16 with signed 6-bit scales (as the Q6_K encoder), quants −4..3. */
+function encodeQ3K(x: Float32Array, v: DataView, o: number): void {
+  const groupScales = Array.from({ length: 16 }, (_, g) => signedAbsMax(x, 16 * g, 16) / -4);
+  const maxScale = signedAbsMax(groupScales, 0, 16);
+  const iscale = maxScale ? -32 / maxScale : 0;
+  const [dBits, d] = half(iscale ? 1 / iscale : 0);
+  v.setUint16(o + 108, dBits, true);
+  const sc = groupScales.map((s) => clamp(roundAway(iscale * s), -32, 31));
+  sc.forEach((s, g) => {
+    const u = s + 32;
+    v.setUint8(o + 96 + (g & 7), v.getUint8(o + 96 + (g & 7)) | ((u & 15) << (4 * (g >> 3))));
+    v.setUint8(o + 104 + (g & 3), v.getUint8(o + 104 + (g & 3)) | ((u >> 4) << (2 * (g >> 2))));
+  });
+  for (let e = 0; e < 256; e++) {
+    const step = d * sc[e >> 4]!;
+    const q = (step ? clamp(roundAway(x[e]! / step), -4, 3) : 0) + 4;
+    storeCrumb(v, o + 32, e, q);
+    if (q & 4) v.setUint8(o + (e & 31), v.getUint8(o + (e & 31)) | (1 << (e >> 5)));
+  }
+}
+
+/** Index of the IQ4 codebook value nearest t. */
+function nearestIq4(t: number): number {
+  let best = 0;
+  for (let k = 1; k < 16; k++) if (Math.abs(KVALUES_IQ4NL[k]! - t) < Math.abs(KVALUES_IQ4NL[best]! - t)) best = k;
+  return best;
+}
+
+/** 32 values as IQ4 nibbles of step d (qs[j] = q[j] | q[j + 16] << 4), each the nearest codebook value. */
+function storeIq4(x: ArrayLike<number>, from: number, d: number, v: DataView, qsAt: number): void {
+  const q = Array.from({ length: 32 }, (_, j) => nearestIq4(d ? x[from + j]! / d : 0));
+  storeNibbles(q, v, qsAt);
+}
+
+/** IQ4_XS super-block: a signed 6-bit scale per 32 elements (the largest magnitude at −32), IQ4 nibbles. */
+function encodeIq4Xs(x: Float32Array, v: DataView, o: number): void {
+  const subScales = Array.from({ length: 8 }, (_, b) => signedAbsMax(x, 32 * b, 32) / -127);
+  const [dBits, d] = half(signedAbsMax(subScales, 0, 8) / -32);
+  v.setUint16(o, dBits, true);
+  let scalesH = 0;
+  for (let b = 0; b < 8; b++) {
+    const ls = (d ? clamp(roundAway(subScales[b]! / d), -32, 31) : 0) + 32;
+    v.setUint8(o + 4 + (b >> 1), v.getUint8(o + 4 + (b >> 1)) | ((ls & 15) << (4 * (b & 1))));
+    scalesH |= (ls >> 4) << (2 * b);
+    storeIq4(x, 32 * b, d * (ls - 32), v, o + 8 + 16 * b);
+  }
+  v.setUint16(o + 2, scalesH, true);
+}
+
 const encoders: Record<WeightDType, BlockEncoder> = {
   f32: (x, v, o) => v.setFloat32(o, x[0]!, true),
   f16: (x, v, o) => v.setUint16(o, f32ToF16(x[0]!), true),
@@ -115,6 +193,14 @@ const encoders: Record<WeightDType, BlockEncoder> = {
   q5_1: (x, v, o) => encodeWithMin(31, x, v, o, o + 4, o + 8),
   q4_k: (x, v, o) => encodeK(15, x, v, o, false),
   q5_k: (x, v, o) => encodeK(31, x, v, o, true),
+  q2_k: encodeQ2K,
+  q3_k: encodeQ3K,
+  iq4_nl: (x, v, o) => {
+    const [dBits, d] = half(signedAbsMax(x, 0, 32) / -127);
+    v.setUint16(o, dBits, true);
+    storeIq4(x, 0, d, v, o + 2);
+  },
+  iq4_xs: encodeIq4Xs,
   q6_k: (x, v, o) => {
     // 16 groups of 16 with int8 scales (sign included, as ggml's make_qx_quants gives), quants −32..31.
     const groupScales = Array.from({ length: 16 }, (_, g) => signedAbsMax(x, 16 * g, 16) / -32);
@@ -169,6 +255,7 @@ export function randomBlockBytes(dtype: WeightDType, blocks: number, rng: () => 
   const v = new DataView(bytes.buffer);
   const halfFields: Partial<Record<WeightDType, number[]>> = {
     f16: [0], q8_0: [0], q4_0: [0], q4_1: [0, 2], q5_0: [0], q5_1: [0, 2], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
+    q2_k: [80, 82], q3_k: [108], iq4_nl: [0], iq4_xs: [0],
   };
   for (let o = 0; o < bytes.length; o += blockBytes) {
     for (const f of halfFields[dtype] ?? []) {

@@ -190,13 +190,14 @@ function biasAddCase(rows: number, n: number): BatchCase {
 
 export function batchCases(): BatchCase[] {
   const cases: BatchCase[] = [];
-  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k'] as const) {
+  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     cases.push(matmulCase(dtype, 65, 2 * block, 13));
   }
   cases.push(
     matmulCase('f32', 70, 12, 3), matmulCase('f16', 100, 172, 8), matmulCase('q8_0', 64, 288, 32), matmulCase('q4_k', 64, 256, 9, 128),
     matmulEqualsMatvecCase('f32', 70, 100, 11), matmulEqualsMatvecCase('q4_k', 64, 512, 5), matmulEqualsMatvecCase('q6_k', 33, 256, 3),
+    matmulEqualsMatvecCase('q3_k', 33, 512, 5), matmulEqualsMatvecCase('iq4_xs', 64, 512, 3), matmulEqualsMatvecCase('iq4_nl', 17, 96, 6),
     embeddingBatchCase(50, 67, 5),
     positionBatchCase(67, 9, 6),
     ropeBatchCase({ nHeads: 4, headDim: 16, rotDim: 16, neox: false, freqBase: 10000 }, 64, 3, 7),

@@ -216,7 +216,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(matvecCase('f32', 33, 33), matvecCase('f32', 70, 7), matvecCase('f32', 5, 1));
   // GGUF tensor types read as raw bytes. Rows of an odd number of blocks put every other row of the
   // 34/18/22/210-byte types at a half-word offset; 152k rows for one type, as for a big vocabulary.
-  for (const dtype of ['bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k'] as const) {
+  for (const dtype of ['bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     cases.push(embeddingBytesCase(dtype, 3, block === 32 ? 2016 : 1792, 1), embeddingCase(dtype, 5, 3 * block, 3));
     cases.push(matvecCase(dtype, 64, 2 * block), matvecCase(dtype, 257, 3 * block));

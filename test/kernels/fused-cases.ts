@@ -8,6 +8,7 @@
 import type { KernelCache, KernelOptions } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { ProductEntryPoint, WeightDType } from '../../src/gpu/shaders';
+import { weightLayouts } from '../../src/gpu/quant-types';
 import { quantize, toWords } from '../helpers/quantize';
 import { matvecRef, rmsnormRef, swigluRef } from '../reference/kernels';
 import { gegluRef } from '../reference/transformer-ops';
@@ -220,8 +221,8 @@ function quantizeNormCase(cols: number, tokens: number): FusedCase {
 export function fusedCases(): FusedCase[] {
   const cases: FusedCase[] = [];
   for (const kernel of ['matvec', 'matmul'] as const) {
-    for (const dtype of ['f32', 'q4_0', 'q6_k'] as const) {
-      const cols = dtype === 'q6_k' ? 512 : 96;
+    for (const dtype of ['f32', 'q4_0', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+      const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
       cases.push(qkvCase(kernel, dtype, 64, 32, cols, 7), qkvCase(kernel, dtype, 6, 5, cols, 5)); // 6 + 5: a thread's rows span q, k and v
       cases.push(gluCase(kernel, dtype, 'swiglu', 72, cols, 6), gluCase(kernel, dtype, 'geglu', 37, cols, 3)); // 37: an odd last pair
       cases.push(normCase(kernel, dtype, 68, cols, 6));
@@ -238,8 +239,8 @@ export function fusedCases(): FusedCase[] {
   }
   // The GPU kernel, whose lanes share rows: the same entry points and NORM (f32 arithmetic: SwiftShader has
   // subgroups but not shader-f16, and a case names one feature).
-  for (const dtype of ['f32', 'q4_0', 'q6_k'] as const) {
-    const cols = dtype === 'q6_k' ? 512 : 96;
+  for (const dtype of ['f32', 'q4_0', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+    const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
     cases.push(qkvCase('matvec-subgroup', dtype, 64, 32, cols), qkvCase('matvec-subgroup', dtype, 6, 5, cols));
     cases.push(gluCase('matvec-subgroup', dtype, 'swiglu', 72, cols), gluCase('matvec-subgroup', dtype, 'geglu', 37, cols));
     cases.push(normCase('matvec-subgroup', dtype, 68, cols), normCase('matvec-subgroup', dtype, 64, cols, 1, undefined, 'main_qkv'));

@@ -38,7 +38,7 @@ const TOL = {
   f16: (cols: number): Tolerance => ({ atol: 3 * U * Math.sqrt(cols), rtol: U }),
 };
 
-const ALL: readonly WeightDType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k'];
+const ALL: readonly WeightDType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
 function matvecSubgroupCase(dtype: WeightDType, rows: number, cols: number, precision: 'f32' | 'f16' = 'f32'): SubgroupCase {

@@ -21,6 +21,14 @@ export function scaleMinK4(v: DataView, o: number, j: number): [number, number] 
   return [(q(j + 4) & 0xf) | ((q(j - 4) >> 6) << 4), (q(j + 4) >> 4) | ((q(j) >> 6) << 4)];
 }
 
+/** ggml's kvalues_iq4nl (ggml-common.h): the IQ4 codebook a nibble indexes. */
+export const KVALUES_IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] as const;
+
+/** Q3_K's 6-bit scale s (0..15) from the 12 scale bytes at o, as ggml's dequantize_row_q3_K unpacks them (before − 32). */
+export function scaleQ3K(v: DataView, o: number, s: number): number {
+  return ((v.getUint8(o + (s & 7)) >> (4 * (s >> 3))) & 0xf) | (((v.getUint8(o + 8 + (s & 3)) >> (2 * (s >> 2))) & 3) << 4);
+}
+
 const decoders: Record<WeightDType, BlockDecoder> = {
   f32: (v, o, out, y) => { out[y] = v.getFloat32(o, true); },
   f16: (v, o, out, y) => { out[y] = f16ToF32(v.getUint16(o, true)); },
@@ -122,6 +130,59 @@ const decoders: Record<WeightDType, BlockDecoder> = {
         out[yn + l + 32] = d * v.getInt8(sc + is + 2) * q2;
         out[yn + l + 64] = d * v.getInt8(sc + is + 4) * q3;
         out[yn + l + 96] = d * v.getInt8(sc + is + 6) * q4;
+      }
+    }
+  },
+  // { u8 scales[16]; u8 qs[64]; f16 d; f16 dmin }: (d·(sc & 15))·q − dmin·(sc >> 4), q 2 bits
+  q2_k: (v, o, out, y) => {
+    const d = f16ToF32(v.getUint16(o + 80, true));
+    const min = f16ToF32(v.getUint16(o + 82, true));
+    for (let n = 0, is = 0; n < 2; n++) {
+      const q = o + 16 + 32 * n;
+      for (let shift = 0; shift < 8; shift += 2) {
+        for (const half of [0, 16]) {
+          const sc = v.getUint8(o + is++);
+          const dl = d * (sc & 0xf), ml = min * (sc >> 4);
+          for (let l = 0; l < 16; l++) out[y++] = fr(dl * ((v.getUint8(q + half + l) >> shift) & 3) - ml);
+        }
+      }
+    }
+  },
+  // { u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d }: (d·(sc − 32))·(q − (hmask bit ? 0 : 4))
+  q3_k: (v, o, out, y) => {
+    const d = f16ToF32(v.getUint16(o + 108, true));
+    for (let n = 0, is = 0, m = 1; n < 2; n++) {
+      const q = o + 32 + 32 * n;
+      for (let shift = 0; shift < 8; shift += 2, m <<= 1) {
+        for (const half of [0, 16]) {
+          const dl = d * (scaleQ3K(v, o + 96, is++) - 32);
+          for (let l = 0; l < 16; l++) {
+            out[y++] = dl * (((v.getUint8(q + half + l) >> shift) & 3) - (v.getUint8(o + half + l) & m ? 0 : 4));
+          }
+        }
+      }
+    }
+  },
+  // { f16 d; u8 qs[16] }: d·kvalues[nibble], element j low nibble, j + 16 high
+  iq4_nl: (v, o, out, y) => {
+    const d = f16ToF32(v.getUint16(o, true));
+    for (let j = 0; j < 16; j++) {
+      const q = v.getUint8(o + 2 + j);
+      out[y + j] = d * KVALUES_IQ4NL[q & 0xf]!;
+      out[y + j + 16] = d * KVALUES_IQ4NL[q >> 4]!;
+    }
+  },
+  // { f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128] }: (d·(ls − 32))·kvalues[nibble] per 32-element sub-block
+  iq4_xs: (v, o, out, y) => {
+    const d = f16ToF32(v.getUint16(o, true));
+    const scalesH = v.getUint16(o + 2, true);
+    for (let ib = 0; ib < 8; ib++) {
+      const ls = ((v.getUint8(o + 4 + (ib >> 1)) >> (4 * (ib & 1))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
+      const dl = d * (ls - 32);
+      for (let j = 0; j < 16; j++) {
+        const q = v.getUint8(o + 8 + 16 * ib + j);
+        out[y + 32 * ib + j] = dl * KVALUES_IQ4NL[q & 0xf]!;
+        out[y + 32 * ib + j + 16] = dl * KVALUES_IQ4NL[q >> 4]!;
       }
     }
   },
