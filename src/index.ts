@@ -9,7 +9,7 @@ export type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
   TokenChunk, TokenLogprob, TokenStream,
 } from './engine/types';
-export type { ChatCompletions, Completions } from './engine/openai-api';
+export type { ChatCompletions, Completions } from './engine/openai';
 export type * from './engine/openai-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 

@@ -9,8 +9,7 @@ import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
-import { ChatCompletions, Completions } from './openai-api';
-import type { OpenAIBackend } from './openai';
+import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
 import type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,

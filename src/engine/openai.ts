@@ -6,8 +6,9 @@ import type { ChatMessage } from '../tokenizer/chat-template';
 import { checkParams, openAINames } from './openai-params';
 import { normalizeRequest, shown, type OptionNames } from './options';
 import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion,
-  CompletionCreateParams, CompletionUsage, FinishReason, RequestOptions, Stream,
+  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion, CompletionCreateParams, CompletionCreateParamsNonStreaming,
+  CompletionCreateParamsStreaming, CompletionUsage, FinishReason, RequestOptions, Stream,
 } from './openai-types';
 import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
 
@@ -22,69 +23,81 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 /** OpenAI's legacy completions default. */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-/** chat.completions.create (the overloads are in openai-api.ts). */
-export async function createChatCompletion(backend: OpenAIBackend, params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
-  if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
-  checkParams('chat.completions', params as unknown as Record<string, unknown>);
-  const messages = chatMessages(params.messages);
-  if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
-  const controller = new AbortController();
-  const gen: GenerateOptions = {
-    ...commonOptions(params, params.max_completion_tokens ?? params.max_tokens ?? Infinity),
-    logprobs: params.logprobs ?? undefined,
-    topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
-    responseFormat: responseFormat(params.response_format),
-    signal: linkSignals(controller, params.signal, options.signal),
-  };
-  const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-  checkOptions(gen, backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
-  const stream = backend.chat(messages, gen);
-  const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: backend.model.name };
-  if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller);
-  const result = await stream.result;
-  return {
-    ...meta,
-    object: 'chat.completion',
-    choices: [{
-      index: 0,
-      message: { role: 'assistant', content: result.text, refusal: null },
-      logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
-      finish_reason: result.finishReason,
-    }],
-    usage: usage(result),
-  };
+export class ChatCompletions {
+  constructor(private readonly backend: OpenAIBackend) {}
+
+  create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
+  create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
+  create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
+  async create(params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
+    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
+    checkParams('chat.completions', params as unknown as Record<string, unknown>);
+    const messages = chatMessages(params.messages);
+    if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
+    const controller = new AbortController();
+    const gen: GenerateOptions = {
+      ...commonOptions(params, params.max_completion_tokens ?? params.max_tokens ?? Infinity),
+      logprobs: params.logprobs ?? undefined,
+      topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
+      responseFormat: responseFormat(params.response_format),
+      signal: linkSignals(controller, params.signal, options.signal),
+    };
+    const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+    checkOptions(gen, this.backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
+    const stream = this.backend.chat(messages, gen);
+    const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
+    if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller);
+    const result = await stream.result;
+    return {
+      ...meta,
+      object: 'chat.completion',
+      choices: [{
+        index: 0,
+        message: { role: 'assistant', content: result.text, refusal: null },
+        logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
+        finish_reason: result.finishReason,
+      }],
+      usage: usage(result),
+    };
+  }
 }
 
-/** completions.create (the overloads are in openai-api.ts). */
-export async function createCompletion(backend: OpenAIBackend, params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
-  if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
-  checkParams('completions', params as unknown as Record<string, unknown>);
-  const prompt = completionPrompt(params.prompt);
-  if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
-  if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${shown(params.best_of)}`);
-  if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
-    throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${shown(params.logprobs)}`);
+export class Completions {
+  constructor(private readonly backend: OpenAIBackend) {}
+
+  create(params: CompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<Completion>>;
+  create(params: CompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Completion>;
+  create(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | Stream<Completion>>;
+  async create(params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
+    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
+    checkParams('completions', params as unknown as Record<string, unknown>);
+    const prompt = completionPrompt(params.prompt);
+    if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
+    if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${shown(params.best_of)}`);
+    if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
+      throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${shown(params.logprobs)}`);
+    }
+    if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
+    const controller = new AbortController();
+    const gen: GenerateOptions = {
+      ...commonOptions(params, params.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+      logprobs: params.logprobs != null ? true : undefined,
+      topLogprobs: params.logprobs ?? undefined,
+      signal: linkSignals(controller, params.signal, options.signal),
+    };
+    checkOptions(gen, this.backend.model.vocabSize, openAINames('max_tokens', 'logprobs'));
+    const stream = this.backend.generate(prompt, gen);
+    const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
+    const echo = params.echo && typeof prompt === 'string' ? prompt : '';
+    if (params.stream) return completionChunks(stream, meta, echo, params.stream_options?.include_usage === true, controller);
+    const result = await stream.result;
+    return {
+      ...meta,
+      object: 'text_completion',
+      choices: [{ index: 0, text: echo + result.text, logprobs: result.logprobs ? legacyLogprobs(result.logprobs, echo.length) : null, finish_reason: legacyFinish(result.finishReason) }],
+      usage: usage(result),
+    };
   }
-  if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
-  const controller = new AbortController();
-  const gen: GenerateOptions = {
-    ...commonOptions(params, params.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
-    logprobs: params.logprobs != null ? true : undefined,
-    topLogprobs: params.logprobs ?? undefined,
-    signal: linkSignals(controller, params.signal, options.signal),
-  };
-  checkOptions(gen, backend.model.vocabSize, openAINames('max_tokens', 'logprobs'));
-  const stream = backend.generate(prompt, gen);
-  const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: backend.model.name };
-  const echo = params.echo && typeof prompt === 'string' ? prompt : '';
-  if (params.stream) return completionChunks(stream, meta, echo, params.stream_options?.include_usage === true, controller);
-  const result = await stream.result;
-  return {
-    ...meta,
-    object: 'text_completion',
-    choices: [{ index: 0, text: echo + result.text, logprobs: result.logprobs ? legacyLogprobs(result.logprobs, echo.length) : null, finish_reason: legacyFinish(result.finishReason) }],
-    usage: usage(result),
-  };
 }
 
 /** Options both endpoints share, mapped to the engine's. OpenAI samples at temperature 1 by default, seeded at random. */

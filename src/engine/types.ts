@@ -2,7 +2,7 @@
 import type { ModelFetchOptions } from '../io/fetch-options';
 import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
-import type { ChatCompletions, Completions } from './openai-api';
+import type { ChatCompletions, Completions } from './openai';
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
 
