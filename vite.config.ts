@@ -2,6 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { embedBudget, serviceWorker } from './scripts/vite-plugins.ts';
+import { wgslRaw } from './scripts/wgsl-raw.mjs';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -35,8 +36,9 @@ export default defineConfig({
   server: { host: '127.0.0.1', fs: { allow: [here('.')] } },
   // CORS so that <hearth-chat> can be embedded from the preview server on pages of other origins.
   preview: { host: '127.0.0.1', cors: true },
-  worker: { format: 'es', plugins: () => [reportWorkerSize()] },
+  worker: { format: 'es', plugins: () => [wgslRaw(), reportWorkerSize()] },
   plugins: [
+    wgslRaw(),
     // The service worker precaches everything the build emits (demo/pwa/sw.js).
     serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public') }),
     // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).

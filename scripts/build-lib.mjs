@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { wgslRaw } from './wgsl-raw.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
@@ -68,9 +69,10 @@ await build({
   logLevel: quiet,
   // Relative asset URLs: the worker is found next to the module that starts it, wherever that is served from.
   base: './',
+  plugins: [wgslRaw()],
   resolve: { alias: stubs },
   // One self-contained worker file, so a bundler that copies it as an asset copies everything it needs.
-  worker: { format: 'es', rollupOptions: { output: { codeSplitting: false } } },
+  worker: { format: 'es', plugins: () => [wgslRaw()], rollupOptions: { output: { codeSplitting: false } } },
   build: {
     outDir: here('dist/lib/browser'),
     emptyOutDir: true,
@@ -87,7 +89,7 @@ await build({
   root,
   publicDir: false,
   logLevel: quiet,
-  plugins: [directNodeImports()],
+  plugins: [directNodeImports(), wgslRaw()],
   resolve: { alias: stubs },
   build: {
     outDir: here('dist/lib/node'),

@@ -98,3 +98,4 @@ export function embedBudget(options: { entry: string; limitBytes: number }): Plu
     },
   };
 }
+

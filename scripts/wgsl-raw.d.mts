@@ -1,0 +1,3 @@
+import type { Plugin } from 'vite';
+export function compactWgsl(code: string): string;
+export function wgslRaw(): Plugin;
