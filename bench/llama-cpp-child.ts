@@ -15,7 +15,9 @@ async function measure(r: LlamaCppRequest): Promise<LlamaCppResult> {
   }
   const gpuDevices = onGpu ? await llama.getGpuDeviceNames() : [];
   if (onGpu && (llama.gpu !== r.backend || gpuDevices.length === 0)) {
-    return { backend: r.backend, skipped: `llama.cpp's ${r.backend} backend found no GPU device (loaded: ${llama.gpu || 'cpu'})` };
+    // ggml-vulkan leaves software devices (lavapipe) out unless GGML_VK_VISIBLE_DEVICES names them, and then
+    // compiles its pipelines on the CPU for minutes: on a software adapter this peer is skipped.
+    return { backend: r.backend, skipped: `llama.cpp's ${r.backend} backend found no GPU device (loaded: ${llama.gpu || 'cpu'}; llama.cpp leaves software Vulkan devices such as lavapipe out)` };
   }
   const t0 = performance.now();
   const model = await llama.loadModel({ modelPath: r.path, gpuLayers: onGpu ? 'max' : 0 });
