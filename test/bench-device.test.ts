@@ -46,6 +46,8 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
   await run('bash', ['bench/device/run.sh'], { cwd: tree, env: env(out), maxBuffer: 1 << 24 });
   const report = JSON.parse(readFileSync(join(out, 'bench-device.json'), 'utf8'));
   assert.equal(report.mode, 'reduced');
+  assert.equal(report.bundle.matchesTree, true, 'the bundle was built from the tree it runs beside');
+  assert.ok(Object.keys(report.bundle.versions).includes('@node-llama-cpp/linux-x64-vulkan'));
   assert.equal(report.complete, true);
   assert.deepEqual(report.phases.map((p: { name: string }) => p.name), EXPECTED_PHASES);
   for (const p of report.phases) assert.equal(p.status, 'ok', `${p.name}: ${p.status} ${p.reason ?? ''}`);

@@ -7,8 +7,10 @@
 //   node device-bench.mjs [--mode auto|full|reduced] [--budget seconds] [--out dir]
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, measureReadBandwidthKernels, type BenchDevice } from '../adapter';
 import type { HearthRunOptions } from '../hearth-run';
@@ -39,8 +41,27 @@ const report = {
   budgetSeconds: 600, options: null as HearthRunOptions | null,
   adapterProfile: null as BenchDevice['adapterProfile'] | null,
   readBandwidth: null as Awaited<ReturnType<typeof measureReadBandwidthKernels>> | null,
+  bundle: bundleCheck(),
   phases: [] as Phase[], results: [] as DeviceResult[], complete: false, totalSeconds: 0,
 };
+
+/**
+ * The bundle's manifest (bench/device/pack.mjs) and whether the working tree beside it ($HEARTH_TREE, set by
+ * run.sh) still has the sources it was built from: a stale bundle measures old code.
+ */
+function bundleCheck(): { builtAt?: string; versions?: unknown; matchesTree: boolean | null; changed: string[] } | null {
+  const path = join(dirname(fileURLToPath(import.meta.url)), 'manifest.json');
+  if (!existsSync(path)) return null; // run from the TypeScript sources, not a bundle
+  const m = JSON.parse(readFileSync(path, 'utf8')) as { builtAt: string; versions: unknown; sources: Record<string, string> };
+  const tree = process.env.HEARTH_TREE;
+  if (!tree) return { builtAt: m.builtAt, versions: m.versions, matchesTree: null, changed: [] };
+  const changed = Object.entries(m.sources).filter(([f, h]) => {
+    const file = join(tree, f);
+    return !existsSync(file) || createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16) !== h;
+  }).map(([f]) => f);
+  if (changed.length) console.error(`bench:device: the bundle is older than the tree (${changed.slice(0, 5).join(', ')}…): rebuild it with node bench/device/pack.mjs`);
+  return { builtAt: m.builtAt, versions: m.versions, matchesTree: changed.length === 0, changed };
+}
 mkdirSync(values.out!, { recursive: true });
 function save(): void {
   report.totalSeconds = Math.round(elapsed());

@@ -8,6 +8,7 @@
 // script reports that peer as skipped. Run from the repository root: node bench/device/pack.mjs [--out path] [--level 0-9]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,8 @@ const directNodeImports = {
     });
   },
 };
-await build({
+const built = await build({
+  metafile: true, absWorkingDir: root,
   entryPoints: { 'device-bench': join(root, 'bench/device/device-bench.ts'), 'llama-cpp-child': join(root, 'bench/llama-cpp-child.ts') },
   outdir: stage, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node20',
   external: ['webgpu', 'node-llama-cpp', '@node-llama-cpp/*'], plugins: [rawText, directNodeImports], logLevel: 'warning',
@@ -80,8 +82,11 @@ const unneeded = /(\.map|\.d\.ts|\.md)$|^llama\/(gitRelease\.bundle|llama\.cpp)/
 for (const dir of seen) copy(relative(modules, dir), (rel) => !unneeded.test(rel));
 copy('@node-llama-cpp/linux-x64-vulkan');
 
+// The tree's files the bundle was built from, by hash: the device script tells whether the tree it runs beside is the same.
+const sources = Object.keys(built.metafile.inputs).map((k) => relative(root, resolve(root, k.replace(/^[a-z]+:/, '')))).filter((f) => !f.startsWith('node_modules/')).sort();
 const manifest = {
   builtAt: new Date().toISOString(), node: process.version,
+  sources: Object.fromEntries(sources.map((f) => [f, createHash('sha256').update(readFileSync(join(root, f))).digest('hex').slice(0, 16)])),
   versions: Object.fromEntries(['webgpu', 'node-llama-cpp', '@node-llama-cpp/linux-x64-vulkan'].map((p) => [p, JSON.parse(readFileSync(join(modules, p, 'package.json'), 'utf8')).version])),
   gitHead: (() => { try { return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { return null; } })(),
 };

@@ -25,5 +25,5 @@ echo "bench:device: $(cat "$dir/bundle/manifest.json" | tr -d '\n ' | cut -c1-30
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
 cd "$dir/bundle"
 unset NODE_PATH NODE_OPTIONS
-export HEARTH_BENCH_CACHE="$dir/models" OUT="$out"
+export HEARTH_BENCH_CACHE="$dir/models" OUT="$out" HEARTH_TREE="$root"
 exec node device-bench.mjs --out "$out" "$@"

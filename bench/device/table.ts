@@ -6,6 +6,7 @@ import type { NodeResult, PeerResult } from '../node-job';
 interface TableReport {
   mode: string; adapterProfile: AdapterProfile | null; readBandwidth: ReadBandwidth | null; complete: boolean; totalSeconds: number;
   machine: { cpu: string; cores: number; node: string };
+  bundle: { matchesTree: boolean | null; changed: string[] } | null;
   phases: { name: string; status: string; reason?: string }[];
   results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers'] }[];
 }
@@ -19,6 +20,7 @@ export function deviceTable(rep: TableReport): string {
     `GPU: ${a ? `${a.description || a.vendor} (${a.vendor}, ${a.architecture}; subgroups ${a.features.subgroups}, shader-f16 ${a.features.shaderF16}, timestamp-query ${a.features.timestampQuery})` : 'no adapter'}; ` +
       `CPU: ${rep.machine.cpu}, ${rep.machine.cores} cores; node ${rep.machine.node}; mode ${rep.mode}; ${rep.totalSeconds} s${rep.complete ? '' : ' (cut short)'}`,
     `read kernels: per thread ${gbs(rep.readBandwidth?.perThread)}, grid-stride ${gbs(rep.readBandwidth?.gridStride)} (${rep.readBandwidth?.timing ?? '-'})`,
+    ...(rep.bundle?.matchesTree === false ? [`**the bundle is older than the tree** (${rep.bundle.changed.slice(0, 5).join(', ')}): these numbers are of the older code`] : []),
     '',
     '| model | quant | Hearth decode t/s (pos 1, pos 2) | llama.cpp Vulkan decode t/s | decode × Vulkan | Hearth prefill t/s | Vulkan prefill t/s | prefill × Vulkan | llama.cpp CUDA decode t/s | TTFT ms | dispatches / host waits per token | roofline |',
     '| --- | --- | --- | --- | ---: | --- | --- | ---: | --- | ---: | ---: | ---: |',
