@@ -16,7 +16,7 @@ import { acquireBenchDevice, measureReadBandwidthKernels, type BenchDevice } fro
 import type { HearthRunOptions } from '../hearth-run';
 import type { LlamaCppBackend } from '../llama-cpp-run';
 import { benchModelPath, BENCH_SHAPES, parameterCount, type BenchQuant } from '../model-gen';
-import { measureNodeHearth, measurePeer, peerKey, type NodeResult } from '../node-job';
+import { measureNodeHearth, measurePeer, peerKey, withRatios, type NodeResult } from '../node-job';
 import { deviceTable } from './table';
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ if (!['auto', 'full', 'reduced'].includes(values.mode!)) throw new Error(`--mode
 
 export interface Phase { name: string; status: 'ok' | 'skipped' | 'error'; seconds: number; reason?: string }
 export interface DeviceResult { model: string; quant: BenchQuant; parameters: number; fileBytes?: number; writeSeconds?: number; node?: NodeResult;
-  /** The peers where Hearth did not run (else under node.peers, with ratios). */
+  /** The peers until Hearth has run (then under node.peers, with ratios), or where it did not. */
   peers?: NodeResult['peers'] }
 
 const started = performance.now();
@@ -70,11 +70,14 @@ function save(): void {
 }
 const log = (msg: string) => console.error(`[${elapsed().toFixed(0).padStart(4)} s] ${msg}`);
 
-/** Runs one phase unless the budget is spent; records it and saves the report either way. */
-async function phase(name: string, f: () => Promise<void>, timeoutSeconds = Infinity): Promise<boolean> {
+/**
+ * Runs one phase unless the budget is spent (or has less than `needs` seconds left); records it and saves the
+ * report either way. A phase that overruns its timeout ends the run: the GPU may still be busy with it.
+ */
+async function phase(name: string, f: () => Promise<void>, timeoutSeconds = Infinity, needs = 0): Promise<boolean> {
   const t = elapsed();
-  if (t > report.budgetSeconds) {
-    report.phases.push({ name, status: 'skipped', seconds: 0, reason: `time budget: ${t.toFixed(0)} of ${report.budgetSeconds} s used` });
+  if (t + needs > report.budgetSeconds) {
+    report.phases.push({ name, status: 'skipped', seconds: 0, reason: `time budget: ${t.toFixed(0)} of ${report.budgetSeconds} s used${needs ? `, this needs about ${needs} s` : ''}` });
     save();
     return false;
   }
@@ -135,24 +138,29 @@ for (const [model, quant] of jobs) {
   const r: DeviceResult = { model, quant, parameters: parameterCount(BENCH_SHAPES[model]!) };
   report.results.push(r);
   let file = '';
+  // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
+  const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
+  const big = model === 'llama-3.1-8b';
   const written = await phase(`write ${model} ${quant}`, async () => {
     const t = elapsed();
     file = benchModelPath(model, quant, log);
     r.writeSeconds = Math.round(10 * (elapsed() - t)) / 10;
     r.fileBytes = statSync(file).size;
-  });
+  }, Infinity, full ? (big ? 150 : 45) : 0);
   if (!written) continue;
-  await phase(`hearth ${model} ${quant}`, async () => {
-    r.node = await measureNodeHearth(gpu, file, options, report.readBandwidth?.best ?? Infinity);
-  }, full ? 240 : 90);
+  // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
+  const raw: NodeResult['peers'] = (r.peers = {});
   for (const backend of backends) {
     await phase(`llama.cpp ${backend} ${model} ${quant}`, async () => {
-      const peers = r.node?.peers ?? (r.peers ??= {});
-      peers[peerKey[backend]] = hasBuild(backend)
-        ? await measurePeer(file, backend, options, cpus().length, r.node, 1000 * Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed())))
-        : { backend, skipped: missingBuild[backend]! };
+      raw[peerKey[backend]] = hasBuild(backend) ? await measurePeer(file, backend, options, cpus().length, undefined, 1000 * left()) : { backend, skipped: missingBuild[backend]! };
     });
   }
+  await phase(`hearth ${model} ${quant}`, async () => {
+    const node = await measureNodeHearth(gpu, file, options, report.readBandwidth?.best ?? Infinity);
+    node.peers = Object.fromEntries(Object.entries(raw).map(([k, p]) => [k, withRatios(node, p)]));
+    r.node = node;
+    delete r.peers;
+  }, left());
 }
 report.complete = true;
 report.phases.push({ name: 'done', status: 'ok', seconds: 0 });
