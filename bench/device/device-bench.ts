@@ -126,11 +126,12 @@ report.options = options;
 
 await phase('bandwidth', async () => { report.readBandwidth = await measureReadBandwidthKernels(gpu); });
 
-// Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan), then the other shape,
-// the K-quant, the wider types, and 8B last where the machine has the memory.
+// Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan), the other shape, the
+// K-quant, 8B where the machine has the memory, then the wider types.
+const big: [string, BenchQuant][] = totalmem() >= 48 * 2 ** 30 ? [['llama-3.1-8b', 'q4_0']] : [];
 const jobs: [string, BenchQuant][] = full
-  ? [['llama-3.2-1b', 'q4_0'], ['qwen2.5-0.5b', 'q4_0'], ['llama-3.2-1b', 'q4_k_m'], ['qwen2.5-0.5b', 'q4_k_m'], ['llama-3.2-1b', 'q8_0'],
-      ['llama-3.2-1b', 'f16'], ['qwen2.5-0.5b', 'q8_0'], ['qwen2.5-0.5b', 'f16'], ...(totalmem() >= 48 * 2 ** 30 ? [['llama-3.1-8b', 'q4_0'], ['llama-3.1-8b', 'q4_k_m']] as [string, BenchQuant][] : [])]
+  ? [['llama-3.2-1b', 'q4_0'], ['qwen2.5-0.5b', 'q4_0'], ['llama-3.2-1b', 'q4_k_m'], ['qwen2.5-0.5b', 'q4_k_m'], ...big,
+      ['llama-3.2-1b', 'q8_0'], ['llama-3.2-1b', 'f16'], ['qwen2.5-0.5b', 'q8_0'], ['qwen2.5-0.5b', 'f16']]
   : [['tiny', 'q4_0'], ['tiny', 'q4_k_m']];
 const backends: LlamaCppBackend[] = ['vulkan', 'cuda'];
 
@@ -140,13 +141,12 @@ for (const [model, quant] of jobs) {
   let file = '';
   // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
   const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
-  const big = model === 'llama-3.1-8b';
   const written = await phase(`write ${model} ${quant}`, async () => {
     const t = elapsed();
     file = benchModelPath(model, quant, log);
     r.writeSeconds = Math.round(10 * (elapsed() - t)) / 10;
     r.fileBytes = statSync(file).size;
-  }, Infinity, full ? (big ? 150 : 45) : 0);
+  }, Infinity, full ? (model === 'llama-3.1-8b' ? 150 : 45) : 0);
   if (!written) continue;
   // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
   const raw: NodeResult['peers'] = (r.peers = {});
