@@ -1,7 +1,7 @@
 // The bench's random-weight models, written as GGUF once and cached outside git (node_modules/.cache/
 // hearth-bench, or $HEARTH_BENCH_CACHE): real model shapes (llama-3.2-1b, qwen2.5-0.5b, llama-3.1-8b), the
-// issue's older reference shape `random` (dim 768 × 12 layers, vocab 32000) and `tiny` (the device script's
-// reduced mode). Files are streamed to disk tensor by tensor in chunks (an 8B F16 never sits in memory) and
+// issue's older reference shape `random` (dim 768 × 12 layers, vocab 32000), and `tiny` and `tiny-qwen` (the
+// device script's reduced mode and the tests). Files are streamed to disk tensor by tensor in chunks (an 8B F16 never sits in memory) and
 // seeded, so a regenerated file is byte-identical; the file name carries a version to bump when a recipe changes.
 // The quants follow llama-quantize's choices for real files: Q4_0 and Q4_K_M keep the output matrix (the
 // embedding when tied) in Q6_K, Q4_K_M gives attn_v and ffn_down of some layers Q6_K, and K-quants fall back to
@@ -42,11 +42,13 @@ export const BENCH_SHAPES: Record<string, BenchShape> = {
   random: { arch: 'llama', dim: 768, layers: 12, heads: 12, kvHeads: 12, ffn: 2048, vocab: 32000, context: 2048, ropeBase: 10000, normEps: 1e-5, tied: false, qkvBias: false },
   /** A Llama-3-like miniature (GQA, tied, 256-multiple rows) for the device script's reduced mode on software adapters. */
   tiny: { arch: 'llama', dim: 256, layers: 4, heads: 8, kvHeads: 2, ffn: 768, vocab: 4096, context: 4096, ropeBase: 500000, normEps: 1e-5, tied: true, qkvBias: false },
+  /** Qwen2.5-0.5B's layout in miniature (biases; rows of 192, not a multiple of 256, so K-quants fall back), for tests. */
+  'tiny-qwen': { arch: 'qwen2', dim: 192, layers: 4, heads: 6, kvHeads: 2, ffn: 512, vocab: 4096, context: 4096, ropeBase: 1000000, normEps: 1e-6, tied: true, qkvBias: true },
 };
 
 /** Recipe versions: bump one to regenerate its files. `random` v1 is the original float-quantized recipe. */
 const RECIPE: Record<string, number> = { random: 1 };
-const recipeOf = (model: string) => RECIPE[model] ?? 2;
+const recipeOf = (model: string) => RECIPE[model] ?? 3;
 
 /** Parameters of a shape (every matrix, norm and bias), for logs and the README. */
 export function parameterCount(s: BenchShape): number {
@@ -76,8 +78,8 @@ export const randomLlamaPath = (quant: BenchQuant, log?: (msg: string) => void) 
 
 interface TensorPlan { name: string; dims: number[]; type: BlockType | 'f32'; layer: number }
 
-/** llama.cpp's use_more_bits: the first and last eighth of the layers and every third in between. */
-const useMoreBits = (i: number, n: number) => i < n / 8 || i >= (7 * n) / 8 || (i - Math.floor(n / 8)) % 3 === 2;
+/** llama.cpp's use_more_bits (integer division, as in C): the first and last eighth of the layers and every third in between. */
+const useMoreBits = (i: number, n: number) => i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
 
 /** The type llama-quantize gives a matrix for `quant` (ggml order: dims[0] is the row length). */
 function matrixType(model: string, s: BenchShape, quant: BenchQuant, name: string, layer: number, rowLength: number): BlockType {

@@ -12,6 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './helpers/browser';
+import { closeLlamaCpp, compareWithLlamaCpp } from './helpers/llama-cpp';
+import { gridTolerance } from './helpers/quant-grid';
+import { openModel } from '../src/model/open';
+import { ggmlTypeName } from '../src/model/ggml-types';
 
 const run = promisify(execFile);
 let dir = '';
@@ -37,7 +41,10 @@ before(async () => {
   }
   assert.ok(!existsSync(join(tree, 'node_modules')));
 });
-after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await closeLlamaCpp();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 const EXPECTED_PHASES = ['adapter', 'bandwidth', ...['q4_0', 'q4_k_m'].flatMap((q) => [`write tiny ${q}`, `llama.cpp vulkan tiny ${q}`, `llama.cpp cuda tiny ${q}`, `hearth tiny ${q}`]), 'done'];
 
@@ -107,4 +114,36 @@ test('bench:device cut short: the phases it finished are in its JSON', { timeout
   assert.deepEqual(names, EXPECTED_PHASES.slice(0, names.length));
   assert.ok(names.includes('hearth tiny q4_0'), names.join(', '));
   assert.ok(report.results[0].node.decodeTokensPerSecond > 0);
+});
+
+// The bench's random-weight models: the types llama-quantize would pick, and files llama.cpp reads as Hearth does.
+test('bench models: llama-quantize\'s types, and llama.cpp (CPU) and Hearth agree on every quant', { timeout: 300_000 }, async () => {
+  const cache = join(dir, 'models');
+  process.env.HEARTH_BENCH_CACHE = cache;
+  const { benchModelPath } = await import('../bench/model-gen');
+  const typesOf = async (path: string) => {
+    const opened = await openModel(path);
+    try { return Object.fromEntries(opened.file.tensors.map((t) => [t.name, ggmlTypeName(t.type)])); } finally { await opened.close(); }
+  };
+  // Q4_K_M: the tied embedding (the output matrix) Q6_K; attn_v and ffn_down Q6_K in layers 3 (≥ 7·4/8) and 2
+  // ((2 − 0) % 3 = 2) of 4, else Q4_K; Q4_0 keeps the output Q6_K too; Q8_0 all Q8_0; norms F32.
+  const t = await typesOf(benchModelPath('tiny', 'q4_k_m'));
+  assert.deepEqual([t['token_embd.weight'], t['blk.0.attn_q.weight'], t['blk.0.attn_v.weight'], t['blk.1.ffn_down.weight'], t['blk.2.attn_v.weight'], t['blk.3.ffn_down.weight'], t['blk.0.attn_norm.weight']],
+    ['Q6_K', 'Q4_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q6_K', 'F32']);
+  const t0 = await typesOf(benchModelPath('tiny', 'q4_0'));
+  assert.deepEqual([t0['token_embd.weight'], t0['blk.0.ffn_up.weight']], ['Q6_K', 'Q4_0']);
+  // Rows of 192 (not a multiple of 256): Q4_K → Q5_0, Q6_K → Q8_0; ffn_down's rows of 512 keep Q4_K; q/k/v biases.
+  const q = await typesOf(benchModelPath('tiny-qwen', 'q4_k_m'));
+  assert.deepEqual([q['token_embd.weight'], q['blk.0.attn_q.weight'], q['blk.0.ffn_down.weight'], q['blk.0.attn_q.bias']], ['Q8_0', 'Q5_0', 'Q4_K', 'F32']);
+
+  // llama.cpp's CPU rounds the activations to its vec_dot_type, Hearth's f32 path does not: the quant grid's
+  // bounds for Hearth against llama.cpp on the same quantized file (test/helpers/quant-grid.ts, gridTolerance).
+  // A file llama.cpp read differently from Hearth would move logits by O(1).
+  const cases = [...(['q4_0', 'q4_k_m', 'q8_0', 'f16'] as const).map((quant) => ['llama', 'tiny', quant] as const), ['qwen2', 'tiny-qwen', 'q4_k_m'] as const];
+  for (const [arch, model, quant] of cases) {
+    const rel = gridTolerance(arch, quant).quantized;
+    const r = await compareWithLlamaCpp(benchModelPath(model, quant), { prompt: 'the the and the', steps: 4, logitTolerance: { rel } });
+    assert.ok(r.withinTolerance, `${model} ${quant}: max |Δlogit| ${r.maxAbsDiff} (relative ${r.maxRelDiff}, bound ${rel})`);
+    for (const s of r.perStep) if (s.margin > 2 * s.bound) assert.equal(s.hearthToken, s.oracleToken, `${model} ${quant} step ${s.step}`);
+  }
 });
