@@ -83,7 +83,6 @@ interface Result {
   [headline: string]: unknown;
 }
 
-
 const jobs: { model: string; quant: BenchQuant; path: string }[] = [];
 for (const model of models) for (const quant of quants) jobs.push({ model, quant, path: modelPath(model, quant) });
 const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, file: path, fileBytes: statSync(path).size }));

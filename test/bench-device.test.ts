@@ -94,6 +94,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
     assert.match(h.peers.llamaCppCuda.skipped ?? '', /64 MiB/);
   }
   assert.match(readFileSync(join(out, 'bench-device.md'), 'utf8'), /\| tiny \| q4_0 \|/);
+  assert.match(readFileSync(join(out, 'environment.txt'), 'utf8'), /"node-llama-cpp"/, 'what the machine offers is on record');
 });
 
 test('bench:device cut short: the phases it finished are in its JSON', { timeout: 120_000 }, async () => {

@@ -4,13 +4,14 @@
 //   node_modules/webgpu                     index.js and the linux-x64 dawn.node
 //   node_modules/node-llama-cpp (+ deps)    its runtime JS and every package it imports, without the llama.cpp sources
 //   node_modules/@node-llama-cpp/linux-x64-vulkan  the prebuilt Vulkan binaries
+//   lib/libvulkan.so.1                      this machine's Vulkan loader (see run.sh)
 // node-llama-cpp's CUDA build does not fit (libggml-cuda.so alone is 159 MB, and it needs cuBLAS); the device
 // script reports that peer as skipped. Run from the repository root: node bench/device/pack.mjs [--out path] [--level 0-9]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -84,7 +85,15 @@ copy('@node-llama-cpp/linux-x64-vulkan');
 
 // The tree's files the bundle was built from, by hash: the device script tells whether the tree it runs beside is the same.
 const sources = Object.keys(built.metafile.inputs).map((k) => relative(root, resolve(root, k.replace(/^[a-z]+:/, '')))).filter((f) => !f.startsWith('node_modules/')).sort();
+// The Vulkan loader (Khronos libvulkan.so.1, 0.5 MB), for a machine whose image has the NVIDIA driver's Vulkan
+// ICD but not the loader: run.sh puts it on the library path only where the system has none.
+const loader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/lib/x86_64-linux-gnu/libvulkan.so.1'].find(existsSync);
+if (loader) {
+  mkdirSync(join(stage, 'lib'));
+  cpSync(realpathSync(loader), join(stage, 'lib', 'libvulkan.so.1'));
+}
 const manifest = {
+  vulkanLoader: loader ? basename(realpathSync(loader)) : null,
   builtAt: new Date().toISOString(), node: process.version,
   sources: Object.fromEntries(sources.map((f) => [f, createHash('sha256').update(readFileSync(join(root, f))).digest('hex').slice(0, 16)])),
   versions: Object.fromEntries(['webgpu', 'node-llama-cpp', '@node-llama-cpp/linux-x64-vulkan'].map((p) => [p, JSON.parse(readFileSync(join(modules, p, 'package.json'), 'utf8')).version])),

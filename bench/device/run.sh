@@ -20,9 +20,24 @@ mkdir -p "$dir" "$out"
 rm -rf "$dir/bundle"
 mkdir -p "$dir/bundle"
 tar -C "$dir/bundle" -xJf "$bundle"
-echo "bench:device: $(cat "$dir/bundle/manifest.json" | tr -d '\n ' | cut -c1-300)" >&2
-# Which GPU, for the record (the JSON has the adapter as WebGPU sees it).
-command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
+# Dawn and llama.cpp's Vulkan build need the Vulkan loader and the GPU's ICD. The bundle carries a loader for an
+# image without one; an NVIDIA driver whose ICD file is missing gets one pointing at its libGLX_nvidia.
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' && [ -f "$dir/bundle/lib/libvulkan.so.1" ]; then
+  export LD_LIBRARY_PATH="$dir/bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+if ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libGLX_nvidia\.so\.0'; then
+  printf '{"file_format_version":"1.0.0","ICD":{"library_path":"libGLX_nvidia.so.0","api_version":"1.3"}}\n' > "$dir/nvidia_icd.json"
+  export VK_ADD_DRIVER_FILES="$dir/nvidia_icd.json"
+fi
+# What the machine offers, for the record (the JSON has the adapter as WebGPU sees it).
+{
+  node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); delete m.sources; console.log(JSON.stringify(m))' "$dir/bundle/manifest.json"
+  command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo 'no nvidia-smi'
+  ldconfig -p 2>/dev/null | grep -E 'libvulkan\.so|libGLX_nvidia|libcuda\.so|libcublas' || true
+  ls -l /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null || true
+  echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-} VK_ADD_DRIVER_FILES=${VK_ADD_DRIVER_FILES:-}"
+} > "$out/environment.txt" 2>&1 || true
+grep -m1 -v '^[{ ]' "$out/environment.txt" >&2 || true
 cd "$dir/bundle"
 unset NODE_PATH NODE_OPTIONS
 export HEARTH_BENCH_CACHE="$dir/models" OUT="$out" HEARTH_TREE="$root"
