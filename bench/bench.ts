@@ -110,7 +110,7 @@ function buildReport() {
       workerStreamingRatio: r.chromium?.engineStreaming?.workerRatio ?? null,
       dispatchesPerToken: h.dispatchesPerToken,
       submitsPerToken: h.submitsPerToken,
-      hostWaitsPerToken: r.node?.hostWaitsPerToken ?? null,
+      hostWaitsPerToken: h.hostWaitsPerToken,
       decodeTokensPerSecondByPosition: h.decodeTokensPerSecondByPosition,
       timeToFirstTokenMs: h.timeToFirstTokenMs,
       peers: r.node?.peers ?? {},
@@ -230,7 +230,7 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   }
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-  console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer, the peer being llama.cpp on CPU in Node)');
+  console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer: llama.cpp on CPU in Node, wllama in Chromium)');
   printPeers(rep.results);
   const d = rep.demoStartup;
   if (d) {
