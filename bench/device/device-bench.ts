@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -63,10 +63,16 @@ function bundleCheck(): { builtAt?: string; versions?: unknown; matchesTree: boo
   return { builtAt: m.builtAt, versions: m.versions, matchesTree: changed.length === 0, changed };
 }
 mkdirSync(values.out!, { recursive: true });
+/** Rewrites the report, each file whole (written aside, then renamed: a run killed mid-write keeps the last one). */
 function save(): void {
   report.totalSeconds = Math.round(elapsed());
-  writeFileSync(join(values.out!, 'bench-device.json'), JSON.stringify(report, null, 2));
-  writeFileSync(join(values.out!, 'bench-device.md'), deviceTable(report));
+  const write = (name: string, text: string) => {
+    const path = join(values.out!, name);
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+  };
+  write('bench-device.json', JSON.stringify(report, null, 2));
+  write('bench-device.md', deviceTable(report));
 }
 const log = (msg: string) => console.error(`[${elapsed().toFixed(0).padStart(4)} s] ${msg}`);
 
