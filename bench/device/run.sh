@@ -5,12 +5,15 @@
 # with nothing of the tree's node_modules on its module path. The report lands in $OUT (default
 # .bench-device/out): bench-device.json and bench-device.md, rewritten after every phase.
 #   bash bench/device/run.sh [--mode auto|full|reduced] [--budget seconds]
-# Make the bundle first, where node_modules is installed: node bench/device/pack.mjs
+# The bundle is made where node_modules is installed (npm run bench:device:pack; run.sh makes it there when missing).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bundle="${BENCH_DEVICE_BUNDLE:-$root/.bench-device/bundle.tar.xz}"
 dir="${BENCH_DEVICE_DIR:-/tmp/hearth-bench-device}"
 out="${OUT:-$root/.bench-device/out}"
+if [ ! -f "$bundle" ] && [ -d "$root/node_modules/esbuild" ] && [ -z "${BENCH_DEVICE_BUNDLE:-}" ]; then
+  node "$root/bench/device/pack.mjs" # here, with node_modules installed: make it (a minute or two)
+fi
 if [ ! -f "$bundle" ]; then
   echo "bench:device: $bundle is missing. Make it where node_modules is installed (node bench/device/pack.mjs) and carry it along." >&2
   exit 1
