@@ -1,18 +1,22 @@
-// npm run bench [-- --models stories,random] [--quants q4_0,q8_0,f16[,q2_k,q3_k,iq4_nl,iq4_xs]] [--runtimes node,chromium] [--quick]
-//   [--prompts 128,512] [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
-// Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn on lavapipe) against
-// node-llama-cpp (native, CPU), and in Chromium (SwiftShader) against wllama (WebAssembly). Models: stories260K
-// (test/fixtures) and a random-weight Llama of dim 768 × 12 layers, vocab 32000 (bench/model-gen.ts,
-// written once into node_modules/.cache/hearth-bench). `--json` prints one JSON object and nothing else on
-// stdout. With Chromium it also times the built chat app's start-up on its embedded model (bench/demo-startup.ts).
-// Speed targets live here and in the README, never in tests.
+// npm run bench [-- --models stories,random,llama-3.2-1b,qwen2.5-0.5b,llama-3.1-8b] [--quants q4_0,q4_k_m,q8_0,f16]
+//   [--runtimes node,chromium] [--llama-cpp cpu,vulkan,cuda] [--quick] [--prompts 128,512] [--decode-at 1024]
+//   [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
+// Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn: lavapipe here, the GPU
+// elsewhere) against node-llama-cpp (its CPU, Vulkan and CUDA builds, `--llama-cpp`), and in Chromium
+// (SwiftShader) against wllama (WebAssembly). Models: stories260K (test/fixtures) and random-weight models of
+// real shapes (bench/model-gen.ts, written once into node_modules/.cache/hearth-bench). `--json` prints one JSON
+// object and nothing else on stdout. With Chromium it also times the built chat app's start-up on its embedded
+// model (bench/demo-startup.ts). The whole GPU comparison in one script: bench/device/. Speed targets live here
+// and in the README, never in tests.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireBenchDevice, benchPrompt, measureHearth, measureReadBandwidth, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
-import { measureLlamaCpp, type LlamaCppMetrics } from './llama-cpp-run';
-import { ALL_BENCH_QUANTS, BENCH_QUANTS, cacheDir, randomLlamaPath, repoRoot, type BenchQuant } from './model-gen';
+import { acquireBenchDevice, measureReadBandwidthKernels, type AdapterProfile, type ReadBandwidth } from './adapter';
+import { benchPrompt, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
+import { LLAMA_CPP_BACKENDS, type LlamaCppBackend } from './llama-cpp-run';
+import { BENCH_QUANTS, BENCH_SHAPES, DEFAULT_QUANTS, benchModelPath, cacheDir, repoRoot, type BenchQuant } from './model-gen';
+import { measureNodeHearth, measurePeer, peerKey, peerMetrics, prefillOf, ratio, roofline, type NodeResult } from './node-job';
 import type { EngineStreamingMetrics, WllamaMetrics } from './browser/page';
 import type { DemoStartupMetrics } from './demo-startup';
 import { openModel } from '../src/model/open';
@@ -20,10 +24,12 @@ import { openModel } from '../src/model/open';
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'stories,random' },
-    quants: { type: 'string', default: BENCH_QUANTS.join(',') },
+    quants: { type: 'string', default: DEFAULT_QUANTS.join(',') },
     runtimes: { type: 'string', default: 'node,chromium' },
+    'llama-cpp': { type: 'string', default: 'cpu' },
     quick: { type: 'boolean', default: false },
     prompts: { type: 'string' },
+    'decode-at': { type: 'string', default: '' },
     out: { type: 'string', default: `${cacheDir}/last-run.json` },
     'no-peers': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -39,14 +45,20 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const models = list(values.models!);
 const quants = list(values.quants!) as BenchQuant[];
 const runtimes = list(values.runtimes!);
-for (const q of quants) if (!ALL_BENCH_QUANTS.includes(q)) throw new Error(`--quants: ${q} is not one of ${ALL_BENCH_QUANTS.join(', ')}`);
-for (const m of models) if (!['stories', 'random'].includes(m)) throw new Error(`--models: ${m} is not stories or random`);
+for (const q of quants) if (!BENCH_QUANTS.includes(q)) throw new Error(`--quants: ${q} is not one of ${BENCH_QUANTS.join(', ')}`);
+const modelNames = ['stories', ...Object.keys(BENCH_SHAPES)];
+for (const m of models) if (!modelNames.includes(m)) throw new Error(`--models: ${m} is not one of ${modelNames.join(', ')}`);
+const llamaBackends = list(values['llama-cpp']!) as LlamaCppBackend[];
+for (const b of llamaBackends) if (!LLAMA_CPP_BACKENDS.includes(b)) throw new Error(`--llama-cpp: ${b} is not one of ${LLAMA_CPP_BACKENDS.join(', ')}`);
 const quick = values.quick!;
+const promptLengths = list(values.prompts ?? (quick ? '128' : '128,512')).map(Number);
+const decodeTokens = Number(values.tokens ?? (quick ? 32 : 128));
+const decodeAt = list(values['decode-at']!).map(Number);
 const options: HearthRunOptions = {
-  promptLengths: list(values.prompts ?? (quick ? '128' : '128,512')).map(Number),
-  decodeTokens: Number(values.tokens ?? (quick ? 32 : 128)),
+  promptLengths, decodeTokens, decodeAt,
   runs: Number(values.runs ?? (quick ? 1 : 2)),
-  contextLength: 1024,
+  // 1024 as always, more where a prompt or a decode position needs it.
+  contextLength: Math.max(1024, ...[...promptLengths, ...decodeAt].map((n) => n + decodeTokens + 2)),
   precision: values.precision as HearthRunOptions['precision'],
   profile: !values['no-profile'],
 };
@@ -57,9 +69,8 @@ const log = (msg: string) => { if (!values.json) console.error(msg); else proces
 
 const fixtureModels = resolve(repoRoot, 'test', 'fixtures', 'models');
 function modelPath(model: string, quant: BenchQuant): string {
-  if (model === 'random') return randomLlamaPath(quant, log);
-  const path = resolve(fixtureModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`);
-  if (!BENCH_QUANTS.includes(quant)) throw new Error(`stories260K has no ${quant.toUpperCase()} fixture: bench ${quant} on --models random`);
+  if (model !== 'stories') return benchModelPath(model, quant, log);
+  const path = resolve(fixtureModels, 'stories260K', `stories260K-${quant.toUpperCase()}.gguf`); // Q4_K_M too
   if (!existsSync(path)) throw new Error(`${path} is missing: stories260K's quantized files are test fixtures (test/fixtures/models)`);
   return path;
 }
@@ -67,21 +78,18 @@ function modelPath(model: string, quant: BenchQuant): string {
 type RuntimeResult = HearthMetrics & { rooflineFraction: number } & Record<string, unknown>;
 interface Result {
   model: string; quant: BenchQuant; file: string; fileBytes: number;
-  node?: RuntimeResult & { llamaCpp?: LlamaCppMetrics; decodeRatioVsLlamaCpp?: number; prefillRatioVsLlamaCpp?: number };
+  node?: NodeResult & { decodeRatioVsLlamaCpp?: number; prefillRatioVsLlamaCpp?: number };
   chromium?: RuntimeResult & { wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number; engineStreaming?: EngineStreamingMetrics };
   [headline: string]: unknown;
 }
-
-/** Prefill speed of the longest prompt measured (the headline prefill number). */
-const prefillOf = (m: { prefillTokensPerSecond: Record<string, number> }) => m.prefillTokensPerSecond[String(Math.max(...options.promptLengths))] ?? 0;
-/** a / b to 3 significant digits (ratios far below 1 stay readable). */
-const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toPrecision(3)) : null);
-const roofline = (m: HearthMetrics, bandwidth: number) => round((m.weightBytesPerToken * m.decodeTokensPerSecond) / bandwidth, 3);
 
 const jobs: { model: string; quant: BenchQuant; path: string }[] = [];
 for (const model of models) for (const quant of quants) jobs.push({ model, quant, path: modelPath(model, quant) });
 const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, file: path, fileBytes: statSync(path).size }));
 const bandwidth: Record<string, number> = {};
+/** Both read kernels' bandwidth in Node (the roofline uses the higher, `bandwidth.node`). */
+let readKernels: ReadBandwidth | null = null;
+let adapterProfile: AdapterProfile | null = null;
 const versions: Record<string, string> = { node: process.version };
 /** The chat app's start-up in Chromium (cold, then warm cache), when Chromium ran. */
 let demoStartup: DemoStartupMetrics | null = null;
@@ -96,12 +104,16 @@ function buildReport() {
       prefillTokensPerSecond: prefillOf(h),
       wllamaDecodeTokensPerSecond: r.chromium?.wllama?.decodeTokensPerSecond ?? null,
       decodeRatioVsWllama: r.chromium?.decodeRatioVsWllama ?? null,
-      llamaCppDecodeTokensPerSecond: r.node?.llamaCpp?.decodeTokensPerSecond ?? null,
+      llamaCppDecodeTokensPerSecond: peerMetrics(r.node?.peers.llamaCppCpu)?.decodeTokensPerSecond ?? null,
       decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
       rooflineFraction: h.rooflineFraction,
       workerStreamingRatio: r.chromium?.engineStreaming?.workerRatio ?? null,
       dispatchesPerToken: h.dispatchesPerToken,
       submitsPerToken: h.submitsPerToken,
+      hostWaitsPerToken: h.hostWaitsPerToken,
+      decodeTokensPerSecondByPosition: h.decodeTokensPerSecondByPosition,
+      timeToFirstTokenMs: h.timeToFirstTokenMs,
+      peers: r.node?.peers ?? {},
       gpuBytes: h.gpuBytes,
       headlineRuntime: r.chromium ? 'chromium' : 'node',
     });
@@ -112,7 +124,10 @@ function buildReport() {
     /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
     loadAverage: loadavg().map((x) => round(x, 2)), versions,
   };
-  return { machine, options: { ...options, quick, peers, peerThreads: threads }, readBandwidthBytesPerSecond: bandwidth, demoStartup, results };
+  return {
+    machine, adapterProfile, options: { ...options, quick, peers, llamaCpp: llamaBackends, peerThreads: threads },
+    readBandwidthBytesPerSecond: bandwidth, readBandwidthKernels: readKernels, demoStartup, results,
+  };
 }
 
 /** Writes the report so far to --out (a long run that is stopped keeps what it measured). */
@@ -123,23 +138,25 @@ function save(): void {
 
 if (runtimes.includes('node')) {
   const gpu = await acquireBenchDevice();
-  bandwidth.node = await measureReadBandwidth(gpu.device);
-  log(`node: ${gpu.adapterInfo.description || gpu.adapterInfo.vendor}, read kernel ${(bandwidth.node / 1e9).toFixed(2)} GB/s`);
+  adapterProfile = gpu.adapterProfile;
+  readKernels = await measureReadBandwidthKernels(gpu);
+  bandwidth.node = readKernels.best;
+  log(`node: ${gpu.adapterInfo.description || gpu.adapterInfo.vendor}, read kernels ${(readKernels.perThread / 1e9).toFixed(2)} GB/s per thread, ${(readKernels.gridStride / 1e9).toFixed(2)} GB/s grid-stride`);
   for (const r of results) {
     log(`node: hearth ${r.model} ${r.quant}`);
-    const m = await measureHearth(gpu, r.file, options);
-    const node: Result['node'] = { ...m, rooflineFraction: roofline(m, bandwidth.node) };
-    if (peers) {
-      log(`node: llama.cpp ${r.model} ${r.quant}`);
-      const opened = await openModel(r.file);
-      const prompts = options.promptLengths.map((n, i) => benchPrompt(opened.tokenizer, n, i % 2 ? 'and' : 'the').ids);
-      await opened.close();
-      node.llamaCpp = await measureLlamaCpp(r.file, prompts, options.decodeTokens, options.contextLength, threads);
-      node.decodeRatioVsLlamaCpp = ratio(m.decodeTokensPerSecond, node.llamaCpp.decodeTokensPerSecond) ?? undefined;
-      node.prefillRatioVsLlamaCpp = ratio(prefillOf(m), prefillOf(node.llamaCpp)) ?? undefined;
-    }
+    const node: NonNullable<Result['node']> = await measureNodeHearth(gpu, r.file, options, bandwidth.node);
     r.node = node;
     save();
+    for (const backend of peers ? llamaBackends : []) {
+      log(`node: llama.cpp ${backend} ${r.model} ${r.quant}`);
+      node.peers[peerKey[backend]] = await measurePeer(r.file, backend, options, threads, node);
+      save();
+    }
+    const cpu = node.peers.llamaCppCpu;
+    if (cpu && 'decodeRatio' in cpu) {
+      node.decodeRatioVsLlamaCpp = cpu.decodeRatio ?? undefined;
+      node.prefillRatioVsLlamaCpp = cpu.prefillRatio ?? undefined;
+    }
   }
   gpu.device.destroy();
 }
@@ -195,11 +212,13 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
   console.log(`machine: ${rep.machine.cpu}, ${rep.machine.cores} cores, ${mb(rep.machine.memoryBytes)} MiB, load ${rep.machine.loadAverage.join(' ')}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const [k, v] of Object.entries(rep.readBandwidthBytesPerSecond)) console.log(`${k}: read-kernel bandwidth ${(v / 1e9).toFixed(2)} GB/s`);
+  if (rep.readBandwidthKernels) console.log(`node read kernels: per thread ${(rep.readBandwidthKernels.perThread / 1e9).toFixed(2)} GB/s, grid-stride ${(rep.readBandwidthKernels.gridStride / 1e9).toFixed(2)} GB/s (${rep.readBandwidthKernels.timing})`);
+  if (rep.adapterProfile) console.log(`node adapter: ${JSON.stringify(rep.adapterProfile)}`);
   const lengths = options.promptLengths;
   const header = ['model', 'quant', 'runtime', 'load ms', 'compile ms', 'TTFT ms', ...lengths.map((n) => `prefill ${n} t/s`), 'decode t/s', 'peer decode', 'decode ×peer', 'prefill ×peer', 'roofline', 'disp/submit per tok', 'GPU MiB', 'heap MiB'];
   const rows: string[][] = [];
   for (const r of rep.results) {
-    for (const [runtime, h, peer] of [['node', r.node, r.node?.llamaCpp], ['chromium', r.chromium, r.chromium?.wllama]] as const) {
+    for (const [runtime, h, peer] of [['node', r.node, peerMetrics(r.node?.peers.llamaCppCpu)], ['chromium', r.chromium, r.chromium?.wllama]] as const) {
       if (!h) continue;
       rows.push([r.model, r.quant, `${runtime} vs ${runtime === 'node' ? 'llama.cpp' : 'wllama'}`, String(h.loadMs), String(h.compileMs), String(h.timeToFirstTokenMs),
         ...lengths.map((n) => `${h.prefillTokensPerSecond[n]}${peer ? ` (${peer.prefillTokensPerSecond[n] ?? '?'})` : ''}`),
@@ -211,7 +230,8 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   }
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-  console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer)');
+  console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer: llama.cpp on CPU in Node, wllama in Chromium)');
+  printPeers(rep.results);
   printBytesPerToken(rep);
   const d = rep.demoStartup;
   if (d) {
@@ -235,6 +255,21 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
       if (!h.prefillProfile) continue;
       console.log(`\nper-kernel GPU time of one prefill pass of ${h.prefillProfile.tokens} tokens, ${r.model} ${r.quant}, ${runtime} (${h.prefillProfile.totalMs} ms in all):`);
       for (const k of h.prefillProfile.kernels.slice(0, 12)) console.log(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.ms.toFixed(3).padStart(9)} ms  ×${k.dispatches}  ${k.kernel}`);
+    }
+  }
+}
+
+/** Hearth in Node against each llama.cpp build (--llama-cpp), decode by position. */
+function printPeers(results: Result[]): void {
+  const rows = results.filter((r) => r.node);
+  if (!rows.length) return;
+  console.log('\n| model | quant | Hearth decode t/s by position | host waits/tok | peer | peer decode t/s by position | decode × | prefill × |\n| --- | --- | --- | ---: | --- | --- | ---: | ---: |');
+  const byPos = (m: Record<string, number | null>) => Object.entries(m).map(([k, v]) => `${v} @${k}`).join(', ');
+  for (const r of rows) {
+    const h = r.node!;
+    for (const [key, p] of Object.entries(h.peers)) {
+      const m = peerMetrics(p);
+      console.log(`| ${r.model} | ${r.quant} | ${byPos(h.decodeTokensPerSecondByPosition)} | ${h.hostWaitsPerToken} | ${key} | ${m ? byPos(m.decodeTokensPerSecondByPosition) : `skipped: ${'skipped' in p ? p.skipped : ''}`} | ${m?.decodeRatio ?? '-'} | ${m?.prefillRatio ?? '-'} |`);
     }
   }
 }

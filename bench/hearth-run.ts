@@ -3,13 +3,15 @@
 // submits per decode step (counted on the device while a step records), GPU bytes, peak JS heap, and, where
 // the device has 'timestamp-query', a per-kernel profile of one decode step. Speed targets live in the bench
 // and the README, never in tests.
-import type { AcquiredDevice } from '../src/gpu/device';
+import type { BenchDevice } from './adapter';
 import { loadModel } from '../src/model/load';
 import { openModel } from '../src/model/open';
 import type { TransformerModel } from '../src/model/transformer';
 import type { Dispatch } from '../src/model/dispatch';
 import { run } from '../src/model/dispatch';
 import type { Tokenizer } from '../src/tokenizer';
+
+export { acquireBenchDevice, measureReadBandwidth } from './adapter';
 
 export interface HearthRunOptions {
   /** Prompt lengths (tokens, BOS included) whose prefill speed is measured; the first also gives the TTFT and precedes decode. */
@@ -20,6 +22,8 @@ export interface HearthRunOptions {
   contextLength: number;
   precision: 'auto' | 'f16' | 'f32' | 'q8';
   profile: boolean;
+  /** Further positions to measure decode after (a prompt of that length first), e.g. [1024]: attention grows with the cache. */
+  decodeAt?: number[];
 }
 
 export interface KernelTime { kernel: string; dispatches: number; ms: number; share: number }
@@ -33,15 +37,22 @@ export interface HearthMetrics {
   timeToFirstTokenMs: number;
   /** tokens/s by prompt length. */
   prefillTokensPerSecond: Record<string, number>;
+  /** After the first prompt (its length: promptLengths[0]). */
   decodeTokensPerSecond: number;
+  /** Decode tokens/s by the position it starts at: the first prompt's length and each of decodeAt. */
+  decodeTokensPerSecondByPosition: Record<string, number>;
   dispatchesPerToken: number;
   submitsPerToken: number;
+  /** Times a decode step waits for the GPU on the host (mapAsync, onSubmittedWorkDone): 1 is the readback of the token. */
+  hostWaitsPerToken: number;
   gpuBytes: number;
   /** Bytes of weights one decode step reads (every matrix but the token embedding, which is read one row at a time). */
   weightBytesPerToken: number;
   peakJsHeapBytes: number;
   /** Per-kernel GPU time of one decode step (timestamp queries, each dispatch in its own pass); null without 'timestamp-query'. */
   profile: { totalMs: number; kernels: KernelTime[] } | null;
+  /** Why there is no profile (null when there is one). */
+  profileSkipped: string | null;
   /** The same for one prefill pass of a full batch (model.batchSize tokens; embedding and layers, no head). */
   prefillProfile: { tokens: number; totalMs: number; kernels: KernelTime[] } | null;
 }
@@ -52,47 +63,6 @@ export function benchPrompt(tokenizer: Tokenizer, length: number, word = 'the'):
   const ids = tokenizer.encode(text, { addBos: true });
   if (ids.length !== length) throw new Error(`bench prompt: '${word}' × ${length - 1} is ${ids.length} tokens in this vocabulary, expected ${length}`);
   return { text, ids };
-}
-
-/** Keeps Dawn's GPU object alive while devices live (see src/gpu/device.ts). */
-let nodeGPU: GPU | undefined;
-
-export async function getGPU(): Promise<GPU> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  if (!nodeGPU) {
-    const moduleName = 'webgpu'; // hidden from bundlers
-    const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU; globals: object };
-    Object.assign(globalThis, dawn.globals);
-    nodeGPU = dawn.create([]);
-  }
-  return nodeGPU;
-}
-
-/** acquireDevice's device plus 'timestamp-query' where the adapter has it (only the bench asks for it). */
-export async function acquireBenchDevice(): Promise<AcquiredDevice & { timestamps: boolean }> {
-  const adapter = await (await getGPU()).requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('No WebGPU adapter');
-  const hasShaderF16 = adapter.features.has('shader-f16');
-  const timestamps = adapter.features.has('timestamp-query');
-  const requiredFeatures = [...(hasShaderF16 ? ['shader-f16'] : []), ...(timestamps ? ['timestamp-query'] : [])] as GPUFeatureName[];
-  const l = adapter.limits;
-  const device = await adapter.requestDevice({
-    label: 'hearth bench', requiredFeatures,
-    requiredLimits: {
-      maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage, maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-    },
-  });
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  return {
-    device, hasShaderF16, timestamps,
-    adapterInfo: {
-      vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '',
-      isFallbackAdapter: (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? false,
-    },
-  };
 }
 
 /** Samples the JS heap (Node: process.memoryUsage; Chromium: performance.memory) until stopped; returns the peak. */
@@ -107,7 +77,7 @@ function heapSampler(): { sample(): void; stop(): number } {
   return { sample, stop: () => { clearInterval(timer); sample(); return peak; } };
 }
 
-export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean }, source: string, o: HearthRunOptions): Promise<HearthMetrics> {
+export async function measureHearth(gpu: BenchDevice, source: string, o: HearthRunOptions): Promise<HearthMetrics> {
   const heap = heapSampler();
   // The header alone: which tensors a decode step reads.
   const opened = await openModel(source);
@@ -140,9 +110,21 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
     const counts = await countStep(model, () => model.step(token, pos, 'token'));
     token = counts.result;
     pos++;
-    t = performance.now();
-    for (let i = 0; i < o.decodeTokens; i++) token = await model.step(token, pos++, 'token');
-    const decodeTokensPerSecond = o.decodeTokens / ((performance.now() - t) / 1000);
+    const decode = async (from: number, start: number) => {
+      let tok = start;
+      const t0 = performance.now();
+      for (let i = 0; i < o.decodeTokens; i++) tok = await model.step(tok, from + i, 'token');
+      return round(o.decodeTokens / ((performance.now() - t0) / 1000));
+    };
+    const decodeTokensPerSecond = await decode(pos, token);
+    const decodeTokensPerSecondByPosition: Record<string, number> = { [first.length]: decodeTokensPerSecond };
+    for (const at of o.decodeAt ?? []) {
+      if (at + o.decodeTokens > info.contextLength) throw new Error(`decode after ${at} positions needs a context of ${at + o.decodeTokens}, the bench loads ${info.contextLength}`);
+      const ids = benchPrompt(tokenizer, at).ids;
+      model.prefill(ids.slice(0, -1), 0);
+      const next = await model.step(ids.at(-1)!, at - 1, 'token');
+      decodeTokensPerSecondByPosition[at] = await decode(at, next);
+    }
     heap.sample();
 
     const prefillTokensPerSecond: Record<string, number> = {};
@@ -158,14 +140,15 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
       prefillTokensPerSecond[p.ids.length] = round(best);
     }
 
-    const profile = o.profile && gpu.timestamps ? await profilePass(model, 1) : null;
+    const profileSkipped = !o.profile ? '--no-profile' : gpu.timestamps ? null : "the adapter has no 'timestamp-query'";
+    const profile = profileSkipped ? null : await profilePass(model, 1);
     const prefillProfile = o.profile && gpu.timestamps && model.batchSize > 1 ? { tokens: model.batchSize, ...await profilePass(model, model.batchSize) } : null;
     return {
       adapter: info.adapter, precision: info.precision, weightType: info.weightType,
       loadMs: round(loadMs), compileMs: round(ready - compileStart), timeToFirstTokenMs: round(timeToFirstTokenMs),
-      prefillTokensPerSecond, decodeTokensPerSecond: round(decodeTokensPerSecond),
-      dispatchesPerToken: counts.dispatches, submitsPerToken: counts.submits,
-      gpuBytes: info.gpuBytes, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile, prefillProfile,
+      prefillTokensPerSecond, decodeTokensPerSecond, decodeTokensPerSecondByPosition,
+      dispatchesPerToken: counts.dispatches, submitsPerToken: counts.submits, hostWaitsPerToken: counts.hostWaits,
+      gpuBytes: info.gpuBytes, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile, profileSkipped, prefillProfile,
     };
   } finally {
     heap.stop();
@@ -173,12 +156,18 @@ export async function measureHearth(gpu: AcquiredDevice & { timestamps: boolean 
   }
 }
 
-/** Runs `f` (one decode step) while counting the compute dispatches it records and the submits it makes. */
-async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number }> {
+/** Runs `f` (one decode step) while counting the compute dispatches it records, the submits it makes and its host waits. */
+async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; hostWaits: number }> {
   const { device } = model;
   const { queue } = device;
   let dispatches = 0;
   let submits = 0;
+  let hostWaits = 0;
+  const bufferProto = (globalThis as unknown as { GPUBuffer: { prototype: GPUBuffer } }).GPUBuffer.prototype;
+  const mapAsync = bufferProto.mapAsync;
+  const workDone = queue.onSubmittedWorkDone;
+  bufferProto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) { hostWaits++; return mapAsync.apply(this, args); };
+  queue.onSubmittedWorkDone = () => { hostWaits++; return workDone.call(queue); };
   const createEncoder = device.createCommandEncoder;
   const submit = queue.submit;
   device.createCommandEncoder = (descriptor?: GPUCommandEncoderDescriptor) => {
@@ -194,10 +183,12 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
   };
   queue.submit = (buffers: Iterable<GPUCommandBuffer>) => { submits++; submit.call(queue, buffers); };
   try {
-    return { result: await f(), dispatches, submits };
+    return { result: await f(), dispatches, submits, hostWaits };
   } finally {
     device.createCommandEncoder = createEncoder;
     queue.submit = submit;
+    bufferProto.mapAsync = mapAsync;
+    queue.onSubmittedWorkDone = workDone;
   }
 }
 
@@ -249,63 +240,6 @@ async function profilePass(model: TransformerModel, tokens: number): Promise<{ t
   const kernels = [...byKernel].map(([kernel, k]) => ({ kernel, dispatches: k.dispatches, ms: round(k.ms, 3), share: round(k.ms / totalMs, 3) }))
     .sort((a, b) => b.ms - a.ms);
   return { totalMs: round(totalMs, 3), kernels };
-}
-
-/**
- * The adapter's read bandwidth through the shader path: a plain kernel summing `bytes` of vec4<f32> (bound in
- * chunks of at most the binding limit), each thread one contiguous run of them, as a matvec thread walks its
- * rows; best of `reps` timed submits, in bytes/s. Not copyBufferToBuffer, which bypasses the shader path. On
- * SwiftShader contiguous runs read about 3× faster than a grid-stride loop (2.9 against 0.9 GB/s here), so this
- * is the faster, and the honest, ceiling for rooflineFraction.
- */
-export async function measureReadBandwidth(device: GPUDevice, bytes = 256 << 20, reps = 5): Promise<number> {
-  const limit = device.limits.maxStorageBufferBindingSize;
-  const chunk = Math.min(bytes, limit - (limit % 256));
-  const groups = 1024;
-  const threads = groups * 64;
-  const src = device.createBuffer({ label: 'bandwidth source', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  const part = device.createBuffer({ label: 'bandwidth partial sums', size: threads * 16, usage: GPUBufferUsage.STORAGE });
-  try {
-    const ones = new Float32Array(4 << 20).fill(1);
-    for (let off = 0; off < bytes; off += ones.byteLength) device.queue.writeBuffer(src, off, ones, 0, Math.min(ones.length, (bytes - off) / 4));
-    const module = device.createShaderModule({
-      label: 'read bandwidth',
-      code: `@group(0) @binding(0) var<storage, read> s: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> part: array<vec4f>;
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) {
-  var acc = vec4f(0.0);
-  let span = arrayLength(&s) / ${threads}u; // vec4s per thread (the tail of a chunk, under ${threads}, is left out)
-  let first = g.x * span;
-  for (var i = first; i < first + span; i++) { acc += s[i]; }
-  part[g.x] = part[g.x] + acc;
-}`,
-    });
-    const pipeline = await device.createComputePipelineAsync({ label: 'read bandwidth', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    const bindGroups: GPUBindGroup[] = [];
-    for (let off = 0; off < bytes; off += chunk) {
-      bindGroups.push(device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [{ binding: 0, resource: { buffer: src, offset: off, size: Math.min(chunk, bytes - off) } }, { binding: 1, resource: { buffer: part } }],
-      }));
-    }
-    const once = async () => {
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      for (const bg of bindGroups) { pass.setBindGroup(0, bg); pass.dispatchWorkgroups(groups); }
-      pass.end();
-      const t = performance.now();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t;
-    };
-    await once(); // warm-up
-    let best = Infinity;
-    for (let r = 0; r < reps; r++) best = Math.min(best, await once());
-    return bytes / (best / 1000);
-  } finally {
-    src.destroy(); part.destroy();
-  }
 }
 
 export function round(x: number, digits = 1): number {

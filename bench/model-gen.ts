@@ -1,183 +1,200 @@
-// The bench's larger model: a random-weight Llama of the issue's reference shape (dim 768 × 12 layers, vocab
-// 32000, ~134 M parameters) written as GGUF in Q4_0, Q8_0 or F16 (or, on request, Q2_K, Q3_K, IQ4_NL, IQ4_XS
-// through the test quantizers of test/helpers/quantize.ts), streamed to disk tensor by tensor (the F16 file is ~270 MB) and cached outside git under node_modules/.cache/hearth-bench. The weights are seeded, so a
-// regenerated file is byte-identical; the file name carries a version to bump when the recipe changes.
+// The bench's random-weight models, written as GGUF once and cached outside git (node_modules/.cache/
+// hearth-bench, or $HEARTH_BENCH_CACHE): real model shapes (llama-3.2-1b, qwen2.5-0.5b, llama-3.1-8b), the
+// issue's older reference shape `random` (dim 768 × 12 layers, vocab 32000), and `tiny` and `tiny-qwen` (the
+// device script's reduced mode and the tests). Files are streamed to disk tensor by tensor in chunks (an 8B F16 never sits in memory) and
+// seeded, so a regenerated file is byte-identical; the file name carries a version to bump when a recipe changes.
+// The quants follow llama-quantize's choices for real files: Q4_0 and Q4_K_M keep the output matrix (the
+// embedding when tied) in Q6_K, Q4_K_M gives attn_v and ffn_down of some layers Q6_K, and K-quants fall back to
+// Q5_0 / Q8_0 where a row is not a multiple of 256 (Qwen2.5-0.5B's 896).
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GGMLType, tensorByteLength } from '../src/model/ggml-types';
 import { floatsToHalfBytes, quantizeQ4_0, quantizeQ8_0 } from '../src/model/quantize';
-import { quantize } from '../test/helpers/quantize';
+import { GGUF, ggufHeader, vocabularyMeta, type MetaEntry } from './gguf-header';
+import { blockLayouts, RandomStream, randomBlocks, type BlockType } from './random-blocks';
 
-export type BenchQuant = 'q4_0' | 'q8_0' | 'f16' | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
-/** The quantizations a run measures by default. */
-export const BENCH_QUANTS: readonly BenchQuant[] = ['q4_0', 'q8_0', 'f16'];
-/** Every quantization --quants accepts: the small-device types too (random model only: stories260K has no such fixture). */
-export const ALL_BENCH_QUANTS: readonly BenchQuant[] = [...BENCH_QUANTS, 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
+export type BenchQuant = 'q4_0' | 'q4_k_m' | 'q8_0' | 'f16' | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
+export const BENCH_QUANTS: readonly BenchQuant[] = ['q4_0', 'q4_k_m', 'q8_0', 'f16', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
+/** The small-device types, written pure (the head in Q6_K, as llama-quantize does) on the real shapes. */
+const SMALL_TYPES: readonly BenchQuant[] = ['q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
+/** The bench's default quants (the software adapters are slow: K-quants on request). */
+export const DEFAULT_QUANTS: readonly BenchQuant[] = ['q4_0', 'q8_0', 'f16'];
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-export const cacheDir = join(repoRoot, 'node_modules', '.cache', 'hearth-bench');
+export const cacheDir = process.env.HEARTH_BENCH_CACHE || join(repoRoot, 'node_modules', '.cache', 'hearth-bench');
 
-/** The issue's reference shape (the one wllama was measured on before Hearth existed). */
-export const RANDOM_LLAMA = { dim: 768, layers: 12, heads: 12, kvHeads: 12, ffn: 2048, vocab: 32000, context: 2048 };
-const RECIPE_VERSION = 1;
+export interface BenchShape {
+  arch: 'llama' | 'qwen2';
+  dim: number; layers: number; heads: number; kvHeads: number; ffn: number; vocab: number;
+  /** The model's trained context (metadata only: the bench loads with its own context length). */
+  context: number;
+  ropeBase: number; normEps: number;
+  /** Whether the output matrix is the token embedding (no output.weight). */
+  tied: boolean;
+  /** Qwen2's q/k/v biases. */
+  qkvBias: boolean;
+}
 
-const typeOf: Record<BenchQuant, number> = {
-  q4_0: GGMLType.Q4_0, q8_0: GGMLType.Q8_0, f16: GGMLType.F16, q2_k: GGMLType.Q2_K, q3_k: GGMLType.Q3_K, iq4_nl: GGMLType.IQ4_NL, iq4_xs: GGMLType.IQ4_XS,
+/** The shapes `--models` names (besides the stories260K fixture). */
+export const BENCH_SHAPES: Record<string, BenchShape> = {
+  'llama-3.2-1b': { arch: 'llama', dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, vocab: 128256, context: 131072, ropeBase: 500000, normEps: 1e-5, tied: true, qkvBias: false },
+  'qwen2.5-0.5b': { arch: 'qwen2', dim: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, vocab: 151936, context: 32768, ropeBase: 1000000, normEps: 1e-6, tied: true, qkvBias: true },
+  'llama-3.1-8b': { arch: 'llama', dim: 4096, layers: 32, heads: 32, kvHeads: 8, ffn: 14336, vocab: 128256, context: 131072, ropeBase: 500000, normEps: 1e-5, tied: false, qkvBias: false },
+  /** The issue's older reference shape (the one wllama was measured on before Hearth existed). */
+  random: { arch: 'llama', dim: 768, layers: 12, heads: 12, kvHeads: 12, ffn: 2048, vocab: 32000, context: 2048, ropeBase: 10000, normEps: 1e-5, tied: false, qkvBias: false },
+  /** A Llama-3-like miniature (GQA, tied, 256-multiple rows) for the device script's reduced mode on software adapters. */
+  tiny: { arch: 'llama', dim: 256, layers: 4, heads: 8, kvHeads: 2, ffn: 768, vocab: 4096, context: 4096, ropeBase: 500000, normEps: 1e-5, tied: true, qkvBias: false },
+  /** Qwen2.5-0.5B's layout in miniature (biases; rows of 192, not a multiple of 256, so K-quants fall back), for tests. */
+  'tiny-qwen': { arch: 'qwen2', dim: 192, layers: 4, heads: 6, kvHeads: 2, ffn: 512, vocab: 4096, context: 4096, ropeBase: 1000000, normEps: 1e-6, tied: true, qkvBias: true },
 };
-const encode: Record<BenchQuant, (x: Float32Array) => Uint8Array> = {
-  q4_0: quantizeQ4_0, q8_0: quantizeQ8_0, f16: floatsToHalfBytes,
-  q2_k: (x) => quantize('q2_k', x), q3_k: (x) => quantize('q3_k', x), iq4_nl: (x) => quantize('iq4_nl', x), iq4_xs: (x) => quantize('iq4_xs', x),
-};
 
-/** Path of the cached random Llama in `quant`, written first if missing (a few seconds to ~20 s per file). */
-export function randomLlamaPath(quant: BenchQuant, log: (msg: string) => void = () => {}): string {
-  const path = join(cacheDir, `random-llama-768x12-v${RECIPE_VERSION}-${quant.toUpperCase()}.gguf`);
+/** Recipe versions: bump one to regenerate its files. `random` v1 is the original float-quantized recipe. */
+const RECIPE: Record<string, number> = { random: 1 };
+const recipeOf = (model: string) => RECIPE[model] ?? 3;
+
+/** Parameters of a shape (every matrix, norm and bias), for logs and the README. */
+export function parameterCount(s: BenchShape): number {
+  const headDim = s.dim / s.heads, kv = s.kvHeads * headDim;
+  const layer = 2 * s.dim + s.dim * (s.dim + 2 * kv) + s.dim * s.dim + 3 * s.dim * s.ffn + (s.qkvBias ? s.dim + 2 * kv : 0);
+  return s.vocab * s.dim * (s.tied ? 1 : 2) + s.layers * layer + s.dim;
+}
+
+/** Path of the cached model in `quant`, written first if missing (seconds for 1B, about a minute for 8B). */
+export function benchModelPath(model: string, quant: BenchQuant, log: (msg: string) => void = () => {}): string {
+  const shape = BENCH_SHAPES[model];
+  if (!shape) throw new Error(`no bench model '${model}': one of ${Object.keys(BENCH_SHAPES).join(', ')}`);
+  if (model === 'random' && !['q4_0', 'q8_0', 'f16'].includes(quant)) throw new Error(`the 'random' model is written in q4_0, q8_0 and f16; ${quant.toUpperCase()} needs a real shape (--models llama-3.2-1b …)`);
+  const name = model === 'random' ? 'random-llama-768x12' : `random-${model}`;
+  const path = join(cacheDir, `${name}-v${recipeOf(model)}-${quant.toUpperCase()}.gguf`);
   if (existsSync(path)) return path;
   mkdirSync(dirname(path), { recursive: true });
-  log(`writing ${path} (once)`);
+  log(`writing ${path} (once; ${(parameterCount(shape) / 1e9).toFixed(2)} B parameters)`);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeRandomLlama(tmp, quant);
+  writeBenchModel(tmp, model, shape, quant);
   renameSync(tmp, path); // a killed run leaves a .tmp, never a truncated model
   return path;
 }
 
-/**
- * A SentencePiece vocabulary llama.cpp and Hearth both tokenize: <unk> <s> </s>, the 256 byte tokens, ▁ and
- * a–z, a few merges (so ' the' and ' and' are one token each, which is how the bench builds prompts of an
- * exact length), then filler pieces up to `size`.
- */
-function vocabulary(size: number): { tokens: string[]; scores: Float32Array; types: Int32Array } {
-  const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
-  const pieces = ['\u2581', ...'abcdefghijklmnopqrstuvwxyz', '\u2581t', 'he', '\u2581the', '\u2581a', 'nd', '\u2581and'];
-  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => hex(b)), ...pieces];
-  for (let i = 0; tokens.length < size; i++) tokens.push(`\u2581w${i}`);
-  const first = 3 + 256;
-  return {
-    tokens,
-    scores: Float32Array.from(tokens, (_, i) => (i < first ? 0 : -(i - first))),
-    types: Int32Array.from(tokens, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < first ? 6 : 1)),
-  };
+/** The older name, for the `random` model. */
+export const randomLlamaPath = (quant: BenchQuant, log?: (msg: string) => void) => benchModelPath('random', quant, log);
+
+interface TensorPlan { name: string; dims: number[]; type: BlockType | 'f32'; layer: number }
+
+/** llama.cpp's use_more_bits (integer division, as in C): the first and last eighth of the layers and every third in between. */
+const useMoreBits = (i: number, n: number) => i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
+
+/** The type llama-quantize gives a matrix for `quant` (ggml order: dims[0] is the row length). */
+function matrixType(model: string, s: BenchShape, quant: BenchQuant, name: string, layer: number, rowLength: number): BlockType {
+  if (quant === 'f16') return 'f16';
+  if (model === 'random') return quant as 'q4_0' | 'q8_0'; // pure, as it always was (no q4_k_m: benchModelPath)
+  const head = name === 'output.weight' || (s.tied && name === 'token_embd.weight');
+  let type: BlockType;
+  if (quant === 'q8_0') type = 'q8_0';
+  else if (head) type = 'q6_k';
+  else if (quant === 'q4_0' || SMALL_TYPES.includes(quant)) type = quant as BlockType;
+  else type = /attn_v|ffn_down/.test(name) && useMoreBits(layer, s.layers) ? 'q6_k' : 'q4_k';
+  // llama-quantize's fallbacks where a row is not a multiple of 256.
+  if (rowLength % 256 !== 0) type = type === 'q4_k' ? 'q5_0' : type === 'q6_k' ? 'q8_0' : ['q2_k', 'q3_k', 'iq4_xs'].includes(type) ? 'iq4_nl' : type;
+  return type;
 }
 
-const GGUF = { UINT32: 4, FLOAT32: 6, STRING: 8, ARRAY: 9, INT32: 5 } as const;
+function tensorPlan(model: string, s: BenchShape, quant: BenchQuant): TensorPlan[] {
+  const headDim = s.dim / s.heads, kv = s.kvHeads * headDim;
+  const m = (name: string, dims: number[], layer = -1): TensorPlan => ({ name, dims, layer, type: matrixType(model, s, quant, name, layer, dims[0]!) });
+  const v = (name: string, n: number, layer = -1): TensorPlan => ({ name, dims: [n], layer, type: 'f32' });
+  const plan = [m('token_embd.weight', [s.dim, s.vocab])];
+  for (let l = 0; l < s.layers; l++) {
+    const b = `blk.${l}`;
+    plan.push(v(`${b}.attn_norm.weight`, s.dim, l), m(`${b}.attn_q.weight`, [s.dim, s.dim], l), m(`${b}.attn_k.weight`, [s.dim, kv], l), m(`${b}.attn_v.weight`, [s.dim, kv], l));
+    if (s.qkvBias) plan.push(v(`${b}.attn_q.bias`, s.dim, l), v(`${b}.attn_k.bias`, kv, l), v(`${b}.attn_v.bias`, kv, l));
+    plan.push(m(`${b}.attn_output.weight`, [s.dim, s.dim], l), v(`${b}.ffn_norm.weight`, s.dim, l),
+      m(`${b}.ffn_gate.weight`, [s.dim, s.ffn], l), m(`${b}.ffn_up.weight`, [s.dim, s.ffn], l), m(`${b}.ffn_down.weight`, [s.ffn, s.dim], l));
+  }
+  plan.push(v('output_norm.weight', s.dim));
+  if (!s.tied) plan.push(m('output.weight', [s.dim, s.vocab]));
+  return plan;
+}
 
-function writeRandomLlama(path: string, quant: BenchQuant): void {
-  const { dim, layers, heads, kvHeads, ffn, vocab, context } = RANDOM_LLAMA;
-  const headDim = dim / heads;
-  const v = vocabulary(vocab);
-  const meta: [string, number, unknown, number?][] = [
-    ['general.architecture', GGUF.STRING, 'llama'],
-    ['general.name', GGUF.STRING, `random-llama-768x12-${quant}`],
+const elements = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+const ggmlTypeOf = (t: TensorPlan) => (t.type === 'f32' ? 0 : blockLayouts[t.type].ggmlType);
+const bytesOf = (t: TensorPlan) => (t.type === 'f32' ? 4 * elements(t.dims) : (elements(t.dims) / blockLayouts[t.type].elements) * blockLayouts[t.type].bytes);
+const FILE_TYPE: Record<BenchQuant, number> = { f16: 1, q4_0: 2, q8_0: 7, q4_k_m: 15, q2_k: 10, q3_k: 11, iq4_nl: 25, iq4_xs: 30 }; // llama_ftype (Q3_K: Q3_K_S)
+
+function metadata(model: string, s: BenchShape, quant: BenchQuant): MetaEntry[] {
+  const a = s.arch;
+  const meta: MetaEntry[] = [
+    ['general.architecture', GGUF.STRING, a],
+    ['general.name', GGUF.STRING, model === 'random' ? `random-llama-768x12-${quant}` : `random-${model}-${quant}`],
     ['general.alignment', GGUF.UINT32, 32],
-    ['llama.context_length', GGUF.UINT32, context],
-    ['llama.embedding_length', GGUF.UINT32, dim],
-    ['llama.block_count', GGUF.UINT32, layers],
-    ['llama.feed_forward_length', GGUF.UINT32, ffn],
-    ['llama.attention.head_count', GGUF.UINT32, heads],
-    ['llama.attention.head_count_kv', GGUF.UINT32, kvHeads],
-    ['llama.rope.dimension_count', GGUF.UINT32, headDim],
-    ['llama.attention.layer_norm_rms_epsilon', GGUF.FLOAT32, 1e-5],
-    ['tokenizer.ggml.model', GGUF.STRING, 'llama'],
-    ['tokenizer.ggml.tokens', GGUF.ARRAY, v.tokens, GGUF.STRING],
-    ['tokenizer.ggml.scores', GGUF.ARRAY, v.scores, GGUF.FLOAT32],
-    ['tokenizer.ggml.token_type', GGUF.ARRAY, v.types, GGUF.INT32],
-    ['tokenizer.ggml.bos_token_id', GGUF.UINT32, 1],
-    ['tokenizer.ggml.eos_token_id', GGUF.UINT32, 2],
-    ['tokenizer.ggml.unknown_token_id', GGUF.UINT32, 0],
+    [`${a}.context_length`, GGUF.UINT32, s.context],
+    [`${a}.embedding_length`, GGUF.UINT32, s.dim],
+    [`${a}.block_count`, GGUF.UINT32, s.layers],
+    [`${a}.feed_forward_length`, GGUF.UINT32, s.ffn],
+    [`${a}.attention.head_count`, GGUF.UINT32, s.heads],
+    [`${a}.attention.head_count_kv`, GGUF.UINT32, s.kvHeads],
+    [`${a}.rope.dimension_count`, GGUF.UINT32, s.dim / s.heads],
+    [`${a}.attention.layer_norm_rms_epsilon`, GGUF.FLOAT32, s.normEps],
   ];
-  // ggml order: dims[0] is the row length (fan-in).
-  const tensors: { name: string; dims: number[] }[] = [{ name: 'token_embd.weight', dims: [dim, vocab] }];
-  for (let l = 0; l < layers; l++) {
-    tensors.push(
-      { name: `blk.${l}.attn_norm.weight`, dims: [dim] },
-      { name: `blk.${l}.attn_q.weight`, dims: [dim, heads * headDim] },
-      { name: `blk.${l}.attn_k.weight`, dims: [dim, kvHeads * headDim] },
-      { name: `blk.${l}.attn_v.weight`, dims: [dim, kvHeads * headDim] },
-      { name: `blk.${l}.attn_output.weight`, dims: [heads * headDim, dim] },
-      { name: `blk.${l}.ffn_norm.weight`, dims: [dim] },
-      { name: `blk.${l}.ffn_gate.weight`, dims: [dim, ffn] },
-      { name: `blk.${l}.ffn_up.weight`, dims: [dim, ffn] },
-      { name: `blk.${l}.ffn_down.weight`, dims: [ffn, dim] },
-    );
-  }
-  tensors.push({ name: 'output_norm.weight', dims: [dim] }, { name: 'output.weight', dims: [dim, vocab] });
+  if (model !== 'random') meta.push([`${a}.rope.freq_base`, GGUF.FLOAT32, s.ropeBase], ['general.file_type', GGUF.UINT32, FILE_TYPE[quant]]);
+  return [...meta, ...vocabularyMeta(s.vocab)];
+}
 
-  const typeOfTensor = (dims: number[]) => (dims.length === 1 ? GGMLType.F32 : typeOf[quant]);
-  const bytesOf = (dims: number[]) => tensorByteLength(typeOfTensor(dims), dims);
-
-  const h = new HeaderWriter();
-  h.u32(0x46554747).u32(3).u64(tensors.length).u64(meta.length);
-  for (const [key, type, value, elemType] of meta) {
-    h.str(key).u32(type);
-    if (type === GGUF.ARRAY) {
-      const values = value as ArrayLike<string | number>;
-      h.u32(elemType!).u64(values.length);
-      for (let i = 0; i < values.length; i++) h.value(elemType!, values[i]!);
-    } else h.value(type, value as string | number);
-  }
-  let offset = 0;
-  for (const t of tensors) {
-    h.str(t.name).u32(t.dims.length);
-    for (const d of t.dims) h.u64(d);
-    h.u32(typeOfTensor(t.dims)).u64(offset);
-    offset += Math.ceil(bytesOf(t.dims) / 32) * 32;
-  }
-  h.padTo(32);
-
+function writeBenchModel(path: string, model: string, s: BenchShape, quant: BenchQuant): void {
+  const plan = tensorPlan(model, s, quant);
+  const header = ggufHeader(metadata(model, s, quant), plan.map((t) => ({ name: t.name, dims: t.dims, ggmlType: ggmlTypeOf(t), bytes: bytesOf(t) })));
   const fd = openSync(path, 'w');
   try {
-    writeSync(fd, h.finish());
-    let state = 0x5eed ^ RECIPE_VERSION;
-    const uniform = (n: number, halfWidth: number, center = 0) => {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        state = (state + 0x6d2b79f5) | 0; // mulberry32
-        let x = Math.imul(state ^ (state >>> 15), state | 1);
-        x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-        out[i] = center + halfWidth * (2 * (((x ^ (x >>> 14)) >>> 0) / 4294967296) - 1);
-      }
-      return out;
-    };
-    for (const t of tensors) {
-      const n = t.dims.reduce((a, b) => a * b, 1);
-      let bytes: Uint8Array;
-      if (t.dims.length === 1) {
-        bytes = new Uint8Array(uniform(n, 0.1, 1).buffer); // norm weights 1 ± 0.1
-      } else {
-        // std 1/√fan-in keeps activations at unit scale through the layers (U(−a, a) has std a/√3).
-        bytes = encode[quant](uniform(n, Math.sqrt(3 / t.dims[0]!)));
-      }
-      const padded = Math.ceil(bytes.length / 32) * 32;
-      writeSync(fd, bytes);
-      if (padded > bytes.length) writeSync(fd, new Uint8Array(padded - bytes.length));
+    writeSync(fd, header);
+    const data = model === 'random' ? legacyRandomData(quant) : blockData(model, recipeOf(model));
+    for (const t of plan) {
+      let written = 0;
+      for (const chunk of data(t)) { writeSync(fd, chunk); written += chunk.length; }
+      const pad = Math.ceil(written / 32) * 32 - written;
+      if (pad) writeSync(fd, new Uint8Array(pad));
     }
   } finally {
     closeSync(fd);
   }
 }
 
-class HeaderWriter {
-  private parts: Uint8Array[] = [];
-  private length = 0;
-  private push(b: Uint8Array): this { this.parts.push(b); this.length += b.length; return this; }
-  u32(v: number): this { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); return this.push(b); }
-  u64(v: number): this { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); return this.push(b); }
-  str(s: string): this { const b = new TextEncoder().encode(s); return this.u64(b.length).push(b); }
-  value(type: number, v: string | number): this {
-    if (type === GGUF.STRING) return this.str(v as string);
-    const b = new Uint8Array(4);
-    const view = new DataView(b.buffer);
-    if (type === GGUF.FLOAT32) view.setFloat32(0, v as number, true);
-    else if (type === GGUF.INT32) view.setInt32(0, v as number, true);
-    else view.setUint32(0, v as number, true);
-    return this.push(b);
-  }
-  padTo(alignment: number): this { const pad = (alignment - (this.length % alignment)) % alignment; return pad ? this.push(new Uint8Array(pad)) : this; }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let o = 0;
-    for (const p of this.parts) { out.set(p, o); o += p.length; }
+/** Random blocks written straight (random-blocks.ts), in chunks of about 32 MiB; norms 1 ± 0.1, biases ± 0.1. */
+function blockData(model: string, recipe: number): (t: TensorPlan) => Iterable<Uint8Array> {
+  return function* (t) {
+    const rng = RandomStream.fromName(`${model}/${t.name}`, recipe);
+    if (t.type === 'f32') {
+      const center = t.name.endsWith('.bias') ? 0 : 1;
+      yield new Uint8Array(Float32Array.from({ length: elements(t.dims) }, () => center + 0.1 * (2 * rng.next() - 1)).buffer);
+      return;
+    }
+    const { bytes, elements: perBlock } = blockLayouts[t.type];
+    const std = 1 / Math.sqrt(t.dims[0]!);
+    let blocks = elements(t.dims) / perBlock;
+    const chunkBlocks = Math.max(1, Math.floor((32 << 20) / bytes));
+    while (blocks > 0) {
+      const n = Math.min(blocks, chunkBlocks);
+      const out = new Uint8Array(n * bytes);
+      randomBlocks(t.type, out, rng, std);
+      yield out;
+      blocks -= n;
+    }
+  };
+}
+
+/** `random` v1: uniform floats (one mulberry32 stream through the file) quantized by Hearth's JS quantizers. */
+function legacyRandomData(quant: BenchQuant): (t: TensorPlan) => Iterable<Uint8Array> {
+  const encode: Partial<Record<BenchQuant, (x: Float32Array) => Uint8Array>> = { q4_0: quantizeQ4_0, q8_0: quantizeQ8_0, f16: floatsToHalfBytes };
+  const encoder = encode[quant]!;
+  let state = 0x5eed ^ 1;
+  const uniform = (n: number, halfWidth: number, center = 0) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) | 0; // mulberry32
+      let x = Math.imul(state ^ (state >>> 15), state | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      out[i] = center + halfWidth * (2 * (((x ^ (x >>> 14)) >>> 0) / 4294967296) - 1);
+    }
     return out;
-  }
+  };
+  // std 1/√fan-in keeps activations at unit scale through the layers (U(−a, a) has std a/√3); norms 1 ± 0.1.
+  return (t) => [t.dims.length === 1 ? new Uint8Array(uniform(elements(t.dims), 0.1, 1).buffer) : encoder(uniform(elements(t.dims), Math.sqrt(3 / t.dims[0]!)))];
 }

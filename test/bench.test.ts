@@ -32,6 +32,16 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     }
     assert.ok('wllamaDecodeTokensPerSecond' in r && 'decodeRatioVsWllama' in r, 'the wllama keys are there (null without Chromium)');
     assert.ok(report.readBandwidthBytesPerSecond.node > 0);
+    // The roofline's ceiling is the faster of the two read kernels (per-thread runs, coalesced grid-stride).
+    const kernels = report.readBandwidthKernels;
+    assert.ok(kernels.perThread > 0 && kernels.gridStride > 0);
+    assert.equal(report.readBandwidthBytesPerSecond.node, Math.max(kernels.perThread, kernels.gridStride));
+    // The device asks for what users' devices get, and the profile says what the adapter has.
+    assert.deepEqual(r.node.adapterProfile, report.adapterProfile);
+    assert.equal(typeof report.adapterProfile.features.subgroups, 'boolean');
+    assert.deepEqual(Object.keys(r.decodeTokensPerSecondByPosition), ['32']);
+    assert.equal(r.hostWaitsPerToken, 1, 'a decode step waits on the host once: the readback of its token');
+    assert.equal(r.peers.llamaCppCpu.decodeRatio, r.decodeRatioVsLlamaCpp);
 
     const opened = await openModel(r.file);
     const config = opened.readConfig();

@@ -34,7 +34,7 @@ const silent = { debug() {}, log() {}, info() {}, warn() {}, error: console.erro
 
 const api = {
   crossOriginIsolated: () => globalThis.crossOriginIsolated,
-  readBandwidth: async () => measureReadBandwidth((await device).device),
+  readBandwidth: async () => measureReadBandwidth(await device),
   hearth: async (url: string, options: HearthRunOptions) => measureHearth(await device, url, options),
 
   /** `eosId` is banned (logit_bias -100) so that every run decodes `decodeTokens` tokens. */

@@ -1,0 +1,177 @@
+// The whole GPU comparison as one script (`npm run bench:device` runs it from the packed bundle, bench/device/
+// run.sh): Hearth in Node on the machine's GPU against llama.cpp's Vulkan build (and its CUDA build where the
+// bundle has it) on the same random-weight files of real shapes, written here, most important first. Every
+// phase writes $OUT/bench-device.json (and a markdown table, bench-device.md) as it ends, so a run cut short
+// still reports what it measured. On a software adapter (lavapipe) it runs a reduced mode: the tiny shape,
+// short prompts, the same phases — which is how the test (test/bench-device.test.ts) keeps it working.
+//   node device-bench.mjs [--mode auto|full|reduced] [--budget seconds] [--out dir]
+import { createRequire } from 'node:module';
+import { cpus, totalmem } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { acquireBenchDevice, measureReadBandwidthKernels, type BenchDevice } from '../adapter';
+import type { HearthRunOptions } from '../hearth-run';
+import type { LlamaCppBackend } from '../llama-cpp-run';
+import { benchModelPath, BENCH_SHAPES, parameterCount, type BenchQuant } from '../model-gen';
+import { measureNodeHearth, measurePeer, peerKey, withRatios, type NodeResult } from '../node-job';
+import { deviceTable } from './table';
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'auto' },
+    budget: { type: 'string' },
+    out: { type: 'string', default: process.env.OUT || '.bench-device/out' },
+  },
+});
+if (!['auto', 'full', 'reduced'].includes(values.mode!)) throw new Error(`--mode: auto, full or reduced, got ${values.mode}`);
+
+export interface Phase { name: string; status: 'ok' | 'skipped' | 'error'; seconds: number; reason?: string }
+export interface DeviceResult { model: string; quant: BenchQuant; parameters: number; fileBytes?: number; writeSeconds?: number; node?: NodeResult;
+  /** The peers until Hearth has run (then under node.peers, with ratios), or where it did not. */
+  peers?: NodeResult['peers'] }
+
+const started = performance.now();
+const elapsed = () => (performance.now() - started) / 1000;
+const report = {
+  kind: 'hearth-bench-device', version: 1, mode: values.mode as 'auto' | 'full' | 'reduced', startedAt: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), node: process.version },
+  budgetSeconds: 600, options: null as HearthRunOptions | null,
+  adapterProfile: null as BenchDevice['adapterProfile'] | null,
+  readBandwidth: null as Awaited<ReturnType<typeof measureReadBandwidthKernels>> | null,
+  bundle: bundleCheck(),
+  phases: [] as Phase[], results: [] as DeviceResult[], complete: false, totalSeconds: 0,
+};
+
+/**
+ * The bundle's manifest (bench/device/pack.mjs) and whether the working tree beside it ($HEARTH_TREE, set by
+ * run.sh) still has the sources it was built from: a stale bundle measures old code.
+ */
+function bundleCheck(): { builtAt?: string; versions?: unknown; matchesTree: boolean | null; changed: string[] } | null {
+  const path = join(dirname(fileURLToPath(import.meta.url)), 'manifest.json');
+  if (!existsSync(path)) return null; // run from the TypeScript sources, not a bundle
+  const m = JSON.parse(readFileSync(path, 'utf8')) as { builtAt: string; versions: unknown; sources: Record<string, string> };
+  const tree = process.env.HEARTH_TREE;
+  if (!tree) return { builtAt: m.builtAt, versions: m.versions, matchesTree: null, changed: [] };
+  const changed = Object.entries(m.sources).filter(([f, h]) => {
+    const file = join(tree, f);
+    return !existsSync(file) || createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16) !== h;
+  }).map(([f]) => f);
+  if (changed.length) console.error(`bench:device: the bundle is older than the tree (${changed.slice(0, 5).join(', ')}…): rebuild it with node bench/device/pack.mjs`);
+  return { builtAt: m.builtAt, versions: m.versions, matchesTree: changed.length === 0, changed };
+}
+mkdirSync(values.out!, { recursive: true });
+/** Rewrites the report, each file whole (written aside, then renamed: a run killed mid-write keeps the last one). */
+function save(): void {
+  report.totalSeconds = Math.round(elapsed());
+  const write = (name: string, text: string) => {
+    const path = join(values.out!, name);
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+  };
+  write('bench-device.json', JSON.stringify(report, null, 2));
+  write('bench-device.md', deviceTable(report));
+}
+const log = (msg: string) => console.error(`[${elapsed().toFixed(0).padStart(4)} s] ${msg}`);
+
+/**
+ * Runs one phase unless the budget is spent (or has less than `needs` seconds left); records it and saves the
+ * report either way. A phase that overruns its timeout ends the run: the GPU may still be busy with it.
+ */
+async function phase(name: string, f: () => Promise<void>, timeoutSeconds = Infinity, needs = 0): Promise<boolean> {
+  const t = elapsed();
+  if (t + needs > report.budgetSeconds) {
+    report.phases.push({ name, status: 'skipped', seconds: 0, reason: `time budget: ${t.toFixed(0)} of ${report.budgetSeconds} s used${needs ? `, this needs about ${needs} s` : ''}` });
+    save();
+    return false;
+  }
+  log(name);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => { if (Number.isFinite(timeoutSeconds)) timer = setTimeout(() => reject(new Error(`timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000); });
+    await Promise.race([f(), timeout]);
+    report.phases.push({ name, status: 'ok', seconds: Math.round(10 * (elapsed() - t)) / 10 });
+    return true;
+  } catch (e) {
+    const reason = String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' | ');
+    report.phases.push({ name, status: 'error', seconds: Math.round(10 * (elapsed() - t)) / 10, reason });
+    log(`${name}: ${reason}`);
+    if (/timed out/.test(reason)) { save(); process.exit(3); } // the GPU may still be busy: stop with what there is
+    return false;
+  } finally {
+    clearTimeout(timer);
+    save();
+  }
+}
+
+/** Whether node-llama-cpp's prebuilt `backend` package is reachable from here (the bundle carries Vulkan only). */
+function hasBuild(backend: LlamaCppBackend): boolean {
+  try { createRequire(import.meta.url).resolve(`@node-llama-cpp/linux-x64-${backend}`); return true; } catch { return false; }
+}
+const missingBuild: Record<string, string> = {
+  cuda: "not in the device bundle: node-llama-cpp's CUDA build does not fit the 64 MiB carry (libggml-cuda.so is 159 MB, 118 MiB xz-compressed, and needs the system's cuBLAS 13)",
+  vulkan: "node-llama-cpp's Vulkan build (@node-llama-cpp/linux-x64-vulkan) is not installed",
+};
+
+let gpu!: BenchDevice;
+await phase('adapter', async () => {
+  gpu = await acquireBenchDevice();
+  report.adapterProfile = gpu.adapterProfile;
+  if (report.mode === 'auto') report.mode = gpu.adapterProfile.onCpu ? 'reduced' : 'full';
+  log(`adapter: ${gpu.adapterProfile.description || gpu.adapterProfile.vendor}; mode ${report.mode}`);
+});
+if (!gpu) { report.phases.push({ name: 'done', status: 'error', seconds: 0, reason: 'no adapter' }); save(); process.exit(2); }
+const full = report.mode === 'full';
+report.budgetSeconds = Number(values.budget ?? (full ? 420 : 140));
+const options: HearthRunOptions = full
+  ? { promptLengths: [128, 1024], decodeTokens: 128, decodeAt: [1024], runs: 2, contextLength: 2048, precision: 'auto', profile: true }
+  : { promptLengths: [32], decodeTokens: 8, decodeAt: [64], runs: 1, contextLength: 128, precision: 'auto', profile: true };
+report.options = options;
+
+await phase('bandwidth', async () => { report.readBandwidth = await measureReadBandwidthKernels(gpu); });
+
+// Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan), the other shape, the
+// K-quant, 8B where the machine has the memory, then the wider types.
+const big: [string, BenchQuant][] = totalmem() >= 48 * 2 ** 30 ? [['llama-3.1-8b', 'q4_0']] : [];
+const jobs: [string, BenchQuant][] = full
+  ? [['llama-3.2-1b', 'q4_0'], ['qwen2.5-0.5b', 'q4_0'], ['llama-3.2-1b', 'q4_k_m'], ['qwen2.5-0.5b', 'q4_k_m'], ...big,
+      ['llama-3.2-1b', 'q8_0'], ['llama-3.2-1b', 'f16'], ['qwen2.5-0.5b', 'q8_0'], ['qwen2.5-0.5b', 'f16']]
+  : [['tiny', 'q4_0'], ['tiny', 'q4_k_m']];
+const backends: LlamaCppBackend[] = ['vulkan', 'cuda'];
+
+for (const [model, quant] of jobs) {
+  const r: DeviceResult = { model, quant, parameters: parameterCount(BENCH_SHAPES[model]!) };
+  report.results.push(r);
+  let file = '';
+  // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
+  const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
+  const written = await phase(`write ${model} ${quant}`, async () => {
+    const t = elapsed();
+    file = benchModelPath(model, quant, log);
+    r.writeSeconds = Math.round(10 * (elapsed() - t)) / 10;
+    r.fileBytes = statSync(file).size;
+  }, Infinity, full ? (model === 'llama-3.1-8b' ? 150 : 45) : 0);
+  if (!written) continue;
+  // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
+  const raw: NodeResult['peers'] = (r.peers = {});
+  for (const backend of backends) {
+    await phase(`llama.cpp ${backend} ${model} ${quant}`, async () => {
+      raw[peerKey[backend]] = hasBuild(backend) ? await measurePeer(file, backend, options, cpus().length, undefined, 1000 * left()) : { backend, skipped: missingBuild[backend]! };
+    });
+  }
+  await phase(`hearth ${model} ${quant}`, async () => {
+    const node = await measureNodeHearth(gpu, file, options, report.readBandwidth?.best ?? Infinity);
+    node.peers = Object.fromEntries(Object.entries(raw).map(([k, p]) => [k, withRatios(node, p)]));
+    r.node = node;
+    delete r.peers;
+  }, left());
+}
+report.complete = true;
+report.phases.push({ name: 'done', status: 'ok', seconds: 0 });
+save();
+log(`done: ${join(values.out!, 'bench-device.json')}`);
+console.log(deviceTable(report));
+gpu.device.destroy();
+process.exit(0);
