@@ -91,7 +91,7 @@ export class LocalEngineCore implements EngineCore {
       const session = this.ready().session!;
       if ('messages' in input) {
         const { template, stopTokens } = this.chatTemplate();
-        const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(input.messages, { addGenerationPrompt: true }));
+        const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(input.messages, { addGenerationPrompt: true, tools: options.tools }));
         return session.generate(prompt, options, onChunk, stopTokens, signal);
       }
       return session.generate('text' in input ? input.text : input.tokens, options, onChunk, undefined, signal);

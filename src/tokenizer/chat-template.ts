@@ -4,17 +4,28 @@
 // texts the template wrote ('<|im_start|>', '<s>') become those tokens, and BOS is not doubled.
 import { Template } from '@huggingface/jinja';
 import { FormatError, InvalidRequestError } from '../errors';
+import { detectToolFormat, genericToolPrompt, templateKnowsTools, writeToolCalls, type ChatTool, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';
 import type { Tokenizer } from './index';
 
-/** One turn of a conversation. Templates know 'system', 'user' and 'assistant'; some know more. */
+export type { ChatTool, ChatToolCall };
+
+/** One turn of a conversation. Templates know 'system', 'user' and 'assistant'; some know more ('tool'). */
 export interface ChatMessage {
   role: string;
   content: string;
+  /** An assistant turn's tool calls, as OpenAI returns them (arguments a JSON string). */
+  tool_calls?: ChatToolCall[];
+  /** role 'tool': the id of the call this is the result of. */
+  tool_call_id?: string;
+  /** role 'tool': the tool's name. */
+  name?: string;
 }
 
 export interface ChatTemplateOptions {
   /** End with the header that opens the assistant's turn (what generation should continue). Default false. */
   addGenerationPrompt?: boolean;
+  /** The tools the model may call, passed to the template as `tools` (as transformers does). */
+  tools?: ChatTool[];
 }
 
 /** The special-token texts a template may refer to as variables. */
@@ -46,6 +57,9 @@ export class ChatTemplate {
    * supported'): a system message is then put in front of the first user message instead, as llama.cpp does.
    */
   readonly supportsSystemRole: boolean;
+  /** How this template's model writes tool calls (formats.ts). */
+  readonly toolFormat: ToolFormat;
+  private toolCallsRendered?: boolean;
 
   /** Throws FormatError when `source` is not a template @huggingface/jinja can parse. */
   constructor(readonly source: string, private readonly tokens: ChatTemplateTokens = {}) {
@@ -59,6 +73,7 @@ export class ChatTemplate {
       probe = this.renderRaw([{ role: 'system', content: SYSTEM_PROBE }, { role: 'user', content: 'Hi' }], true);
     } catch { /* rejected: no system role */ }
     this.supportsSystemRole = probe.includes(SYSTEM_PROBE);
+    this.toolFormat = detectToolFormat(source);
   }
 
   /**
@@ -67,13 +82,20 @@ export class ChatTemplate {
    */
   render(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
     checkMessages(messages);
-    let turns = messages.map(({ role, content }) => ({ role, content }));
+    const knowsTools = templateKnowsTools(this.source);
+    let turns = messages.map((m) => this.turn(m, knowsTools));
+    const tools = options.tools?.length ? options.tools : undefined;
+    if (tools && !knowsTools) {
+      // The generic format: the template knows no tools, so the system prompt describes them.
+      const prompt = genericToolPrompt(tools);
+      turns = turns[0]?.role === 'system' ? [{ ...turns[0], content: `${turns[0].content}\n\n${prompt}` }, ...turns.slice(1)] : [{ role: 'system', content: prompt }, ...turns];
+    }
     if (!this.supportsSystemRole && turns[0]!.role === 'system') {
       const [system, next, ...rest] = turns;
-      turns = next ? [{ role: next.role, content: `${system!.content}\n${next.content}` }, ...rest] : [];
+      turns = next ? [{ ...next, content: `${system!.content}\n${next.content}` }, ...rest] : [];
     }
     try {
-      return this.renderRaw(turns, options.addGenerationPrompt ?? false);
+      return this.renderRaw(turns, options.addGenerationPrompt ?? false, knowsTools ? tools : undefined);
     } catch (e) {
       throw new InvalidRequestError(`the model's chat template rejected these messages: ${messageOf(e)}`, { cause: e });
     }
@@ -95,16 +117,60 @@ export class ChatTemplate {
     return at < 0 ? '' : text.slice(at + ASSISTANT_PROBE.length).split('\n')[0]!.trim();
   }
 
-  private renderRaw(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+  /**
+   * A message as the template expects it: tool calls with their arguments as objects (as llama.cpp passes them),
+   * or written into the content where the template does not render tool_calls; tool results as user turns
+   * where the template knows no tools.
+   */
+  private turn(m: ChatMessage, knowsTools: boolean): TemplateMessage {
+    if (m.role === 'tool' && !knowsTools) return { role: 'user', content: JSON.stringify({ tool_response: { name: m.name, content: m.content } }) };
+    if (m.role === 'tool') return { role: 'tool', content: m.content, ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}), ...(m.name !== undefined ? { name: m.name } : {}) };
+    if (!m.tool_calls?.length) return { role: m.role, content: m.content };
+    if (!knowsTools || !this.rendersToolCalls()) {
+      const calls = writeToolCalls(this.toolFormat, m.tool_calls);
+      return { role: m.role, content: m.content ? `${m.content}\n${calls}` : calls };
+    }
+    const tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: parsedArguments(c.function.arguments) } }));
+    return { role: m.role, content: m.content, tool_calls };
+  }
+
+  /** Whether the template writes an assistant message's tool_calls itself (Granite 3.3's and SmolLM3's do not). */
+  private rendersToolCalls(): boolean {
+    if (this.toolCallsRendered === undefined) {
+      const name = 'HearthToolProbe';
+      try {
+        const call = { id: 'abcdefghi', type: 'function', function: { name, arguments: {} } };
+        const text = this.renderRaw([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '', tool_calls: [call] }], false, [{ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } }]);
+        this.toolCallsRendered = text.split(name).length > 2; // listed among the tools, and written as a call
+      } catch {
+        this.toolCallsRendered = false;
+      }
+    }
+    return this.toolCallsRendered;
+  }
+
+  private renderRaw(messages: TemplateMessage[], addGenerationPrompt: boolean, tools?: ChatTool[]): string {
     const t = this.tokens;
     return this.template.render({
       messages,
+      ...(tools ? { tools } : {}),
       add_generation_prompt: addGenerationPrompt,
       bos_token: t.bosToken ?? '',
       eos_token: t.eosToken ?? '',
       unk_token: t.unkToken ?? '',
       pad_token: t.padToken ?? t.eosToken ?? '',
     });
+  }
+}
+
+/** A message as handed to the template (tool calls' arguments as objects). */
+type TemplateMessage = { role: string; content: string } & Record<string, unknown>;
+
+function parsedArguments(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
   }
 }
 
@@ -150,6 +216,22 @@ function specialTokenIndex(tokenizer: Tokenizer): SpecialTokenIndex {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `text` split into plain text and the control tokens it writes (by id). */
+export function splitSpecialTokens(tokenizer: Tokenizer, text: string): (string | number)[] {
+  const { pattern, idOf } = specialTokenIndex(tokenizer);
+  const out: (string | number)[] = [];
+  let last = 0;
+  if (pattern) {
+    for (const m of text.matchAll(pattern)) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      out.push(idOf.get(m[0])!);
+      last = m.index + m[0].length;
+    }
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
 }
 
 /** The control token `text` starts with (the longest one), if any. */
