@@ -10,6 +10,7 @@ export type {
   TokenChunk, TokenLogprob, TokenStream,
 } from './engine/types';
 export type { ChatCompletions, Completions } from './engine/openai-api';
+export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export type * from './engine/openai-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 

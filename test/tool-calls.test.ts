@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createEngine, type ChatCompletionChunk, type Engine } from '../src/index';
+import { createEngine, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
@@ -39,10 +39,13 @@ const CASES: { file: string; controls: string[] }[] = [
 const engines: Engine[] = [];
 after(async () => { for (const e of engines) await e.dispose(); });
 
+const byFile = new Map<string, Engine>();
 async function engineFor(file: string, controls: string[]): Promise<Engine> {
+  if (byFile.has(file)) return byFile.get(file)!;
   const template = readFileSync(fixturePath('templates', file), 'utf8');
-  const engine = await createEngine(tinyChatModel(template, controls, { extraChars: EXTRA, contextLength: 8192 }), { precision: 'f32' });
+  const engine = await createEngine(tinyChatModel(template, controls, { extraChars: EXTRA, contextLength: 8192 }), { precision: 'f32', contextLength: 8192 });
   engines.push(engine);
+  byFile.set(file, engine);
   return engine;
 }
 
@@ -102,3 +105,55 @@ for (const { file, controls } of CASES) {
     }
   });
 }
+
+const QWEN = CASES[0]!;
+/** Token id of '<tool_call>' in the Qwen case's tiny vocabulary (control tokens come first). */
+const TOOL_CALL_TOKEN = QWEN.controls.indexOf('<tool_call>');
+const ASK = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
+
+test("'auto': the model writes text or a call; once it opens a call, the call is constrained (valid for every seed)", async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const free = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, seed, temperature: 1, max_tokens: 12, logit_bias: { [TOOL_CALL_TOKEN]: -100 } });
+    assert.equal(free.choices[0]!.message.tool_calls, undefined, 'no call opened: text');
+    assert.notEqual(free.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal(typeof free.choices[0]!.message.content, 'string');
+    // The opener pushed to the top: the model writes it at once, and the grammar takes over from there.
+    const call = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, seed, temperature: 1, max_tokens: 100, logit_bias: { [TOOL_CALL_TOKEN]: 100 }, parallel_tool_calls: false });
+    assert.equal(call.choices[0]!.finish_reason, 'tool_calls', JSON.stringify(call.choices[0]!.message));
+    assert.equal(call.choices[0]!.message.tool_calls!.length, 1, 'parallel_tool_calls: false allows one call');
+    const c = call.choices[0]!.message.tool_calls![0]!;
+    if (c.type === 'function') checkCall(c, `seed ${seed}`);
+  }
+});
+
+test("a named tool_choice calls that tool; parallel_tool_calls: false one call; 'none' no call", async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const r = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: { type: 'function', function: { name: 'add' } }, parallel_tool_calls: false, seed, temperature: 1, max_tokens: 100 });
+    const calls = r.choices[0]!.message.tool_calls!;
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.type === 'function' && calls[0]!.function.name, 'add');
+    if (calls[0]!.type === 'function') checkCall(calls[0]!, `seed ${seed}`);
+    assert.match(calls[0]!.id, /^call_[A-Za-z0-9]{24}$/);
+    const none = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'none', seed, temperature: 1, max_tokens: 8, logit_bias: { [TOOL_CALL_TOKEN]: -100 } });
+    assert.equal(none.choices[0]!.message.tool_calls, undefined);
+    assert.notEqual(none.choices[0]!.finish_reason, 'tool_calls');
+  }
+});
+
+test('parameters the grammar cannot express are refused by name, with where they are', async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: { n: { type: 'integer', minimum: 3 } } } } }];
+  await assert.rejects(engine.chat.completions.create({ messages: ASK, tools, tool_choice: 'required' }), (e: unknown) => e instanceof UnsupportedError && /#\/properties\/n: JSON Schema keyword "minimum" is not supported in tools\[0\]\.function\.parameters/.test(e.message));
+});
+
+test('Mistral: call ids are the 9 letters and digits its template needs, and they render back', async () => {
+  const mistral = CASES.find((c) => c.file.startsWith('mistralai'))!;
+  const engine = await engineFor(mistral.file, mistral.controls);
+  const r = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'required', seed: 0, temperature: 1, max_tokens: 100 });
+  const id = r.choices[0]!.message.tool_calls![0]!.id;
+  assert.match(id, /^[A-Za-z0-9]{9}$/);
+  const prompt = await engine.applyChatTemplate([...ASK, { role: 'assistant', content: '', tool_calls: r.choices[0]!.message.tool_calls as never }, { role: 'tool', tool_call_id: id, content: '21' }], { tools: TOOLS });
+  assert.ok(prompt.includes(`"call_id": "${id}"`), prompt.slice(-200));
+});
