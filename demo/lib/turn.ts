@@ -4,6 +4,7 @@
 // came before. Older messages are left out when the conversation no longer fits the context.
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../../src/index';
 import { InvalidRequestError } from '../../src/index';
+import { toolStep } from './tools';
 
 export interface Message { role: 'user' | 'assistant'; content: string }
 
@@ -15,6 +16,8 @@ export interface TurnRequest {
   options: GenerateOptions;
   /** Each piece of streamed text (a token's worth; '' while a character is incomplete). */
   onText?: (delta: string, token: number) => void;
+  /** Let a model with a chat template call the example tools (tools.ts): the reply then shows each call and its result. */
+  tools?: boolean;
 }
 
 export interface TurnOutcome {
@@ -86,6 +89,22 @@ export function runTurn(request: TurnRequest): Turn {
     if (room <= 0) throw new InvalidRequestError(`your message is ${tokens} tokens, but the model's context holds ${context}; shorten it`);
     const generateOptions = { ...options, maxTokens: Math.min(wanted, room) };
     if (cancelled) throw abortError();
+    const dropped = request.history.length - history.length;
+    if (mode === 'chat' && request.tools) {
+      const pipe = async (s: TokenStream) => {
+        stream = s;
+        if (cancelled) s.cancel();
+        for await (const chunk of s) request.onText?.(chunk.text, chunk.token);
+      };
+      const first = await toolStep(engine, await chatMessages(engine, system, history), generateOptions, pipe);
+      if (!first.next || cancelled) return { result: await stream!.result, dropped, mode };
+      // The raw call streamed above; the finished reply shows the calls, their results and the answer.
+      request.onText?.(`\n${first.next.shown}`, -1);
+      const answer = engine.chat(first.next.messages, generateOptions);
+      await pipe(answer);
+      const result = await answer.result;
+      return { result: { ...result, text: first.next.shown + result.text }, dropped, mode };
+    }
     stream = mode === 'chat'
       ? engine.chat(await chatMessages(engine, system, history), generateOptions)
       : engine.generate(continuationPrompt(system, history), generateOptions);
