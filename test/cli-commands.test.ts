@@ -204,8 +204,8 @@ describe('hearth chat (stdin piped)', () => {
     assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b), call[2]);
     assert.match(r.stdout, /^> Add 2 and 3\n<tool_call>\n\{"name": "add", "arguments": /);
     assert.match(r.stdout, /\n> \/result 5\n/);
-    const [, second] = stats(r.stderr);
-    assert.ok(second, 'the model replied after the result');
+    const [first, second] = stats(r.stderr);
+    assert.ok(second && second.prompt > first!.prompt + 20, 'the model replied after the call and its result, which are in its prompt');
   });
 
   test('/reset forgets the conversation, /exit quits before the next line', async () => {

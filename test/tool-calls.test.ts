@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createEngine, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { fixturePath } from './helpers/fixtures';
+import { asSdkChatCompletion, asSdkChunk } from './helpers/openai-sdk-types';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 
 const SEEDS = 3;
@@ -82,20 +83,22 @@ for (const { file, controls } of CASES) {
     for (let seed = 0; seed < SEEDS; seed++) {
       const params = { messages, tools: TOOLS, tool_choice: 'required' as const, seed, temperature: 1, max_tokens: 120 };
       const r = await engine.chat.completions.create(params);
+      assert.notEqual(asSdkChatCompletion(r), 'abort'); // typed as the SDK's ChatCompletion
       const choice = r.choices[0]!;
       assert.equal(choice.finish_reason, 'tool_calls', `seed ${seed}: ${JSON.stringify(choice.message)}`);
       const calls = choice.message.tool_calls ?? [];
       assert.ok(calls.length >= 1);
       for (const c of calls) { assert.equal(c.type, 'function'); if (c.type === 'function') checkCall(c, `seed ${seed}`); }
       const chunks: ChatCompletionChunk[] = [];
-      for await (const c of await engine.chat.completions.create({ ...params, stream: true })) chunks.push(c);
+      for await (const c of await engine.chat.completions.create({ ...params, stream: true })) { assert.notEqual(asSdkChunk(c), 'abort'); chunks.push(c); }
       const streamed = reassemble(chunks);
       assert.equal(streamed.finish, 'tool_calls');
       assert.deepEqual(streamed.calls.map((c) => [c.name, c.arguments]), calls.map((c) => c.type === 'function' ? [c.function.name, c.function.arguments] : []));
       assert.equal(streamed.content || null, choice.message.content);
       if (seed === 0) {
         const first = calls[0]!;
-        const round = [...messages, { role: 'assistant' as const, content: choice.message.content, tool_calls: calls }, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
+        // As the OpenAI SDK's examples do: the returned message goes back as it is, then the tool's result.
+        const round = [...messages, choice.message, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
         const answer = await engine.chat.completions.create({ messages: round, tools: TOOLS, seed, max_tokens: 8, temperature: 1 });
         assert.ok(['stop', 'length', 'tool_calls'].includes(answer.choices[0]!.finish_reason));
         const prompt = await engine.applyChatTemplate([...messages, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], { tools: TOOLS, addGenerationPrompt: true });

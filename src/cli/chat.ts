@@ -93,7 +93,7 @@ class TemplateConversation implements Conversation {
     const calls = (m.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c] : []));
     this.messages.push({ role: 'assistant', content: m.content ?? '', ...(calls.length ? { tool_calls: calls } : {}) });
     this.pending = calls;
-    for (const c of calls) this.calling!.say(`(tool call ${c.id}: ${c.function.name}(${c.function.arguments}); /result TEXT answers it)`);
+    for (const c of calls) this.calling!.say(`(tool call ${c.id}: ${c.function.name}(${JSON.stringify(JSON.parse(c.function.arguments))}); /result TEXT answers it)`);
   }
   rollback(): void { this.messages.pop(); }
   async reset(): Promise<void> { this.messages = this.initial(); await this.engine.resetContext(); }
