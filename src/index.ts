@@ -11,7 +11,7 @@ export type {
 } from './engine/types';
 export type { ChatCompletions, Completions } from './engine/openai-api';
 export type { ChatTool, ChatToolCall } from './engine/tools/formats';
-export { toolOptions, toolReply, type ToolChoice } from './engine/tools/native';
+export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
 export type * from './engine/openai-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 

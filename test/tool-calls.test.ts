@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createEngine, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
+import { createEngine, toolChat, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { fixturePath } from './helpers/fixtures';
 import { asSdkChatCompletion, asSdkChunk } from './helpers/openai-sdk-types';
@@ -101,7 +101,9 @@ for (const { file, controls } of CASES) {
         const round = [...messages, choice.message, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
         const answer = await engine.chat.completions.create({ messages: round, tools: TOOLS, seed, max_tokens: 8, temperature: 1 });
         assert.ok(['stop', 'length', 'tool_calls'].includes(answer.choices[0]!.finish_reason));
-        const prompt = await engine.applyChatTemplate([...messages, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], { tools: TOOLS, addGenerationPrompt: true });
+        // The same conversation on engine.chat's side: toolChat shapes it for the template.
+        const shaped = toolChat(engine.model, [...messages, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], TOOLS, 'none');
+        const prompt = await engine.applyChatTemplate(shaped.messages, { tools: shaped.options.tools, addGenerationPrompt: true });
         assert.match(prompt, /TwentyOneDegrees/);
         if (first.type === 'function') assert.ok(prompt.includes(first.function.name), prompt.slice(-400));
       }

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ChatTemplate } from '../src/tokenizer/chat-template';
+import { shapeToolMessages } from '../src/engine/tools/shape';
+import type { ChatMessage } from '../src/tokenizer/chat-template';
 import { detectToolFormat } from '../src/engine/tools/formats';
 import { parseToolOutput } from '../src/engine/tools/parse';
 import { fixturePath } from './helpers/fixtures';
@@ -54,9 +56,13 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
 
     // Reconstruction: the template's rendering of the call is what the parser reads as that call.
     const template = new ChatTemplate(source(file), { bosToken: '<s>', eosToken: '</s>' });
+    const render = (messages: ChatMessage[], addGenerationPrompt = false) => {
+      const shaped = shapeToolMessages(source(file), messages, TOOLS);
+      return template.render(shaped.messages, { tools: shaped.tools, addGenerationPrompt });
+    };
     const user = { role: 'user', content: 'Hey' };
-    const prefix = template.render([user], { tools: TOOLS, addGenerationPrompt: true });
-    const full = template.render([user, { role: 'assistant', content: '', tool_calls: [CALL] }], { tools: TOOLS });
+    const prefix = render([user], true);
+    const full = render([user, { role: 'assistant', content: '', tool_calls: [CALL] }]);
     assert.ok(full.startsWith(prefix.trimEnd()), `${file}: the generation prompt is not a prefix of the rendered turn`);
     let turn = full.slice(prefix.trimEnd().length);
     const end = Math.min(...END.map((e) => turn.indexOf(e)).filter((i) => i >= 0));
@@ -65,7 +71,7 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     assert.deepEqual(back.calls.map((c) => [c.name, JSON.parse(c.arguments)]), [['special_function', { arg1: 1 }]], JSON.stringify(turn));
 
     // The tool's result is rendered, after the call.
-    const withResult = template.render([user, { role: 'assistant', content: '', tool_calls: [CALL] }, { role: 'tool', content: 'HearthResult', tool_call_id: CALL.id, name: 'special_function' }], { tools: TOOLS, addGenerationPrompt: true });
+    const withResult = render([user, { role: 'assistant', content: '', tool_calls: [CALL] }, { role: 'tool', content: 'HearthResult', tool_call_id: CALL.id, name: 'special_function' }], true);
     assert.ok(withResult.indexOf('HearthResult') > withResult.indexOf('special_function", '), withResult.slice(-300));
   });
 }

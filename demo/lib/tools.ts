@@ -1,7 +1,7 @@
 // The chat app's example tools (switched on in the settings): the current date and time, and a calculator. A
 // reply with tools on is two generations: the model either answers or calls a tool (the call constrained to
 // the tool's schema by the engine); the app runs the call, shows it with its result, and the model answers.
-import { toolOptions, toolReply, type ChatMessage, type ChatTool, type Engine, type GenerateOptions, type TokenStream } from '../../src/index';
+import { toolChat, toolReply, type ChatMessage, type ChatTool, type Engine, type GenerateOptions, type GenerationResult, type TokenStream } from '../../src/index';
 
 export const EXAMPLE_TOOLS: ChatTool[] = [
   { type: 'function', function: { name: 'current_time', description: 'The current date and time on the user\'s device', parameters: { type: 'object', properties: {}, additionalProperties: false } } },
@@ -46,16 +46,24 @@ export function calculate(expression: string): number {
 }
 
 /**
- * The first generation of a reply with tools on. `next` is set when the model called tools: the messages to
- * answer from (the call and its results added) and the text that shows the calls.
+ * A reply with tools on: the model answers or calls tools (`pipe` streams each generation); after a call the app
+ * runs it, `show` gets the text that shows each call and its result, and the model answers from there. The
+ * result's text is the calls shown and the answer.
  */
-export async function toolStep(engine: Engine, messages: ChatMessage[], options: GenerateOptions, onStream: (s: TokenStream) => Promise<void>): Promise<{ text: string; next?: { messages: ChatMessage[]; shown: string } }> {
-  const stream = engine.chat(messages, { ...options, ...toolOptions(engine.model, EXAMPLE_TOOLS) });
-  await onStream(stream);
-  const result = await stream.result;
+export async function toolTurn(engine: Engine, messages: ChatMessage[], options: GenerateOptions, pipe: (s: TokenStream) => Promise<void>, show: (text: string) => void): Promise<GenerationResult> {
+  const chat = toolChat(engine.model, messages, EXAMPLE_TOOLS);
+  const first = engine.chat(chat.messages, { ...options, ...chat.options });
+  await pipe(first);
+  const result = await first.result;
   const reply = toolReply(engine.model, EXAMPLE_TOOLS, result.text);
-  if (!reply.tool_calls) return { text: result.text };
+  if (!reply.tool_calls || result.finishReason === 'abort') return result;
   const results: ChatMessage[] = reply.tool_calls.map((c) => ({ role: 'tool', tool_call_id: c.id, name: c.function.name, content: runTool(c.function.name, c.function.arguments) }));
   const shown = reply.tool_calls.map((c, k) => `🔧 ${c.function.name}(${c.function.arguments}) → ${results[k]!.content}\n`).join('') + '\n';
-  return { text: result.text, next: { messages: [...messages, reply, ...results], shown } };
+  // The raw call streamed above; the finished reply shows the calls, their results and the answer.
+  show(`\n${shown}`);
+  const next = toolChat(engine.model, [...messages, reply, ...results], EXAMPLE_TOOLS, 'none');
+  const answer = engine.chat(next.messages, { ...options, ...next.options });
+  await pipe(answer);
+  const final = await answer.result;
+  return { ...final, text: shown + final.text };
 }

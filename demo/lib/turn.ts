@@ -4,7 +4,6 @@
 // came before. Older messages are left out when the conversation no longer fits the context.
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../../src/index';
 import { InvalidRequestError } from '../../src/index';
-import { toolStep } from './tools';
 
 export interface Message { role: 'user' | 'assistant'; content: string }
 
@@ -91,19 +90,15 @@ export function runTurn(request: TurnRequest): Turn {
     if (cancelled) throw abortError();
     const dropped = request.history.length - history.length;
     if (mode === 'chat' && request.tools) {
+      // Loaded when switched on: <hearth-chat>, which shares this file, never needs it.
+      const { toolTurn } = await import('./tools');
       const pipe = async (s: TokenStream) => {
         stream = s;
         if (cancelled) s.cancel();
         for await (const chunk of s) request.onText?.(chunk.text, chunk.token);
       };
-      const first = await toolStep(engine, await chatMessages(engine, system, history), generateOptions, pipe);
-      if (!first.next || cancelled) return { result: await stream!.result, dropped, mode };
-      // The raw call streamed above; the finished reply shows the calls, their results and the answer.
-      request.onText?.(`\n${first.next.shown}`, -1);
-      const answer = engine.chat(first.next.messages, generateOptions);
-      await pipe(answer);
-      const result = await answer.result;
-      return { result: { ...result, text: first.next.shown + result.text }, dropped, mode };
+      const result = await toolTurn(engine, await chatMessages(engine, system, history), generateOptions, pipe, (text) => request.onText?.(text, -1));
+      return { result, dropped, mode };
     }
     stream = mode === 'chat'
       ? engine.chat(await chatMessages(engine, system, history), generateOptions)

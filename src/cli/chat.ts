@@ -17,6 +17,7 @@ import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStrea
 import { InvalidRequestError } from '../errors';
 import { detectToolFormat, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';
 import { toolMessage, toolRequest, type ToolRequest } from '../engine/tools/openai-tools';
+import { shapeToolMessages } from '../engine/tools/shape';
 import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand, terminalProgress } from './args';
 
 const HELP = 'Type a message and press Enter. /reset clears the conversation, /exit quits; Ctrl-C stops a reply.';
@@ -37,7 +38,7 @@ export async function chatCommand(args: string[]): Promise<number> {
     say(`${info.name} (${info.architecture}), ${info.contextLength} positions of context. ${HELP}`);
     const calling = values.tools !== undefined ? await toolsFrom(values.tools, info.chatTemplate, values['tool-choice']) : undefined;
     if (values['tool-choice'] !== undefined && !calling) throw new InvalidRequestError('--tool-choice needs --tools');
-    if (calling?.request.spec) Object.assign(options, { tools: calling.request.tools, responseFormat: { type: 'tool_calls', spec: calling.request.spec } });
+    if (calling?.request.spec) options.responseFormat = { type: 'tool_calls', spec: calling.request.spec };
     if (calling) say(`Tools: ${calling.request.tools.map((t) => t.function.name).join(', ')} (${calling.format.name} format). /result TEXT answers a call.`);
     const conversation = info.chatTemplate ? new TemplateConversation(engine, values.system, calling && { ...calling, say }) : new TextConversation(engine, values.system);
     if (!info.chatTemplate) say(`${info.name} has no chat template (a base model): each line you type is continued as plain text.`);
@@ -85,7 +86,9 @@ class TemplateConversation implements Conversation {
     const result = /^\/result\s+([^]*)$/.exec(line);
     const call = result && this.pending.shift();
     this.messages.push(call ? { role: 'tool', tool_call_id: call.id, name: call.function.name, content: result[1]! } : { role: 'user', content: line });
-    return this.engine.chat(this.messages, options);
+    if (!this.calling) return this.engine.chat(this.messages, options);
+    const shaped = shapeToolMessages(this.engine.model.chatTemplate, this.messages, this.calling.request.tools);
+    return this.engine.chat(shaped.messages, { ...options, tools: shaped.tools });
   }
   commit(_line: string, r: GenerationResult): void {
     if (r.finishReason === 'abort' && r.text === '') { this.rollback(); return; }

@@ -10,6 +10,7 @@ import type {
   CompletionCreateParams, CompletionUsage, FinishReason, RequestOptions, Stream,
 } from './openai-types';
 import { detectToolFormat, type ToolFormat } from './tools/formats';
+import { shapeToolMessages } from './tools/shape';
 import { ToolDeltas, toolMessage, toolRequest, type ToolRequest } from './tools/openai-tools';
 import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
 
@@ -41,12 +42,13 @@ export async function createChatCompletion(backend: OpenAIBackend, params: ChatC
     logprobs: params.logprobs ?? undefined,
     topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
     responseFormat: tools?.spec ? { type: 'tool_calls', spec: tools.spec } : responseFormat(params.response_format),
-    ...(tools ? { tools: tools.tools } : {}),
     signal: linkSignals(controller, params.signal, options.signal),
   };
   const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   checkOptions(gen, backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
-  const stream = backend.chat(messages, gen);
+  const shaped = tools || messages.some((m) => m.role === 'tool' || m.tool_calls) ? shapeToolMessages(backend.model.chatTemplate, messages, tools?.tools) : undefined;
+  if (shaped) gen.tools = shaped.tools;
+  const stream = backend.chat(shaped?.messages ?? messages, gen);
   const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: backend.model.name };
   const calling = tools?.spec ? { format, request: tools } : undefined;
   if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller, calling);

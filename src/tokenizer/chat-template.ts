@@ -4,7 +4,7 @@
 // texts the template wrote ('<|im_start|>', '<s>') become those tokens, and BOS is not doubled.
 import { Template } from '@huggingface/jinja';
 import { FormatError, InvalidRequestError } from '../errors';
-import { detectToolFormat, genericToolPrompt, templateKnowsTools, writeToolCalls, type ChatTool, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';
+import type { ChatTool, ChatToolCall } from '../engine/tools/formats';
 import type { Tokenizer } from './index';
 
 export type { ChatTool, ChatToolCall };
@@ -57,9 +57,6 @@ export class ChatTemplate {
    * supported'): a system message is then put in front of the first user message instead, as llama.cpp does.
    */
   readonly supportsSystemRole: boolean;
-  /** How this template's model writes tool calls (formats.ts). */
-  readonly toolFormat: ToolFormat;
-  private toolCallsRendered?: boolean;
 
   /** Throws FormatError when `source` is not a template @huggingface/jinja can parse. */
   constructor(readonly source: string, private readonly tokens: ChatTemplateTokens = {}) {
@@ -73,7 +70,6 @@ export class ChatTemplate {
       probe = this.renderRaw([{ role: 'system', content: SYSTEM_PROBE }, { role: 'user', content: 'Hi' }], true);
     } catch { /* rejected: no system role */ }
     this.supportsSystemRole = probe.includes(SYSTEM_PROBE);
-    this.toolFormat = detectToolFormat(source);
   }
 
   /**
@@ -82,20 +78,16 @@ export class ChatTemplate {
    */
   render(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
     checkMessages(messages);
-    const knowsTools = templateKnowsTools(this.source);
-    let turns = messages.map((m) => this.turn(m, knowsTools));
+    // Tool calls and results go to the template as they are (src/engine/tools/shape.ts shapes them on the page).
+    let turns: TemplateMessage[] = messages.map((m) => ({ ...m }));
     const tools = options.tools?.length ? options.tools : undefined;
-    if (tools && !knowsTools) {
-      // The generic format: the template knows no tools, so the system prompt describes them.
-      const prompt = genericToolPrompt(tools);
-      turns = turns[0]?.role === 'system' ? [{ ...turns[0], content: `${turns[0].content}\n\n${prompt}` }, ...turns.slice(1)] : [{ role: 'system', content: prompt }, ...turns];
-    }
-    if (!this.supportsSystemRole && turns[0]!.role === 'system') {
+    const addGenerationPrompt = options.addGenerationPrompt ?? false;
+    if (!this.supportsSystemRole && turns[0]?.role === 'system') {
       const [system, next, ...rest] = turns;
       turns = next ? [{ ...next, content: `${system!.content}\n${next.content}` }, ...rest] : [];
     }
     try {
-      return this.renderRaw(turns, options.addGenerationPrompt ?? false, knowsTools ? tools : undefined);
+      return this.renderRaw(turns, addGenerationPrompt, tools);
     } catch (e) {
       throw new InvalidRequestError(`the model's chat template rejected these messages: ${messageOf(e)}`, { cause: e });
     }
@@ -117,38 +109,6 @@ export class ChatTemplate {
     return at < 0 ? '' : text.slice(at + ASSISTANT_PROBE.length).split('\n')[0]!.trim();
   }
 
-  /**
-   * A message as the template expects it: tool calls with their arguments as objects (as llama.cpp passes them),
-   * or written into the content where the template does not render tool_calls; tool results as user turns
-   * where the template knows no tools.
-   */
-  private turn(m: ChatMessage, knowsTools: boolean): TemplateMessage {
-    if (m.role === 'tool' && !knowsTools) return { role: 'user', content: JSON.stringify({ tool_response: { name: m.name, content: m.content } }) };
-    if (m.role === 'tool') return { role: 'tool', content: m.content, ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}), ...(m.name !== undefined ? { name: m.name } : {}) };
-    if (!m.tool_calls?.length) return { role: m.role, content: m.content };
-    if (!knowsTools || !this.rendersToolCalls()) {
-      const calls = writeToolCalls(this.toolFormat, m.tool_calls);
-      return { role: m.role, content: m.content ? `${m.content}\n${calls}` : calls };
-    }
-    const tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: parsedArguments(c.function.arguments) } }));
-    return { role: m.role, content: m.content, tool_calls };
-  }
-
-  /** Whether the template writes an assistant message's tool_calls itself (Granite 3.3's and SmolLM3's do not). */
-  private rendersToolCalls(): boolean {
-    if (this.toolCallsRendered === undefined) {
-      const name = 'HearthToolProbe';
-      try {
-        const call = { id: 'abcdefghi', type: 'function', function: { name, arguments: {} } };
-        const text = this.renderRaw([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '', tool_calls: [call] }], false, [{ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } }]);
-        this.toolCallsRendered = text.split(name).length > 2; // listed among the tools, and written as a call
-      } catch {
-        this.toolCallsRendered = false;
-      }
-    }
-    return this.toolCallsRendered;
-  }
-
   private renderRaw(messages: TemplateMessage[], addGenerationPrompt: boolean, tools?: ChatTool[]): string {
     const t = this.tokens;
     return this.template.render({
@@ -165,14 +125,6 @@ export class ChatTemplate {
 
 /** A message as handed to the template (tool calls' arguments as objects). */
 type TemplateMessage = { role: string; content: string } & Record<string, unknown>;
-
-function parsedArguments(args: string): unknown {
-  try {
-    return JSON.parse(args);
-  } catch {
-    return args;
-  }
-}
 
 function checkMessages(messages: readonly ChatMessage[]): void {
   if (!Array.isArray(messages) || messages.length === 0) {

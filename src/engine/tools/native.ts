@@ -6,14 +6,20 @@ import type { ChatCompletionMessageFunctionToolCall } from '../openai-types';
 import type { GenerateOptions, ModelInfo } from '../types';
 import { detectToolFormat, type ChatTool } from './formats';
 import { toolMessage, toolRequest } from './openai-tools';
+import { shapeToolMessages } from './shape';
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
-/** Options for engine.chat that let `model` call `tools` (checked as chat.completions checks them). */
-export function toolOptions(model: ModelInfo, tools: readonly ChatTool[], choice: ToolChoice = 'auto', parallel = true): Pick<GenerateOptions, 'tools' | 'responseFormat'> {
+/**
+ * The messages and options for engine.chat that let `model` call `tools` (checked as chat.completions checks
+ * them): the messages shaped for its template (tool calls and results), the tools for the template, and the
+ * constraint on the calls.
+ */
+export function toolChat(model: ModelInfo, messages: readonly ChatMessage[], tools: readonly ChatTool[], choice: ToolChoice = 'auto', parallel = true): { messages: ChatMessage[]; options: Pick<GenerateOptions, 'tools' | 'responseFormat'> } {
   const request = toolRequest({ tools, tool_choice: choice, parallel_tool_calls: parallel }, detectToolFormat(model.chatTemplate));
-  if (!request) return {};
-  return { tools: request.tools, ...(request.spec ? { responseFormat: { type: 'tool_calls', spec: request.spec } } : {}) };
+  const shaped = shapeToolMessages(model.chatTemplate, messages, request?.tools);
+  const responseFormat = request?.spec ? { type: 'tool_calls' as const, spec: request.spec } : undefined;
+  return { messages: shaped.messages, options: { ...(shaped.tools ? { tools: shaped.tools } : {}), ...(responseFormat ? { responseFormat } : {}) } };
 }
 
 /** The assistant message of a reply made with toolOptions: its text before the calls, and the calls. */
