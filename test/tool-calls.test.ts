@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createEngine, toolChat, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
+import { createEngine, pipeline, toolChat, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { fixturePath } from './helpers/fixtures';
 import { asSdkChatCompletion, asSdkChunk } from './helpers/openai-sdk-types';
@@ -161,4 +161,22 @@ test('Mistral: call ids are the 9 letters and digits its template needs, and the
   assert.match(id, /^[A-Za-z0-9]{9}$/);
   const prompt = await engine.applyChatTemplate([...ASK, { role: 'assistant', content: '', tool_calls: r.choices[0]!.message.tool_calls as never }, { role: 'tool', tool_call_id: id, content: '21' }], { tools: TOOLS });
   assert.ok(prompt.includes(`"call_id": "${id}"`), prompt.slice(-200));
+});
+
+test("pipeline('text-generation') hands tools to the template (as transformers.js does), in generation and in apply_chat_template", async () => {
+  const template = readFileSync(fixturePath('templates', QWEN.file), 'utf8');
+  const generator = await pipeline('text-generation', tinyChatModel(template, QWEN.controls, { extraChars: EXTRA, contextLength: 4096 }), { precision: 'f32', contextLength: 4096 });
+  try {
+    const prompt = await generator.tokenizer.apply_chat_template(ASK, { tools: TOOLS, add_generation_prompt: true });
+    assert.match(prompt, /<tools>\n\{"type": "function", "function": \{"name": "get_weather"/);
+    const without = await generator.tokenizer.apply_chat_template(ASK, { add_generation_prompt: true });
+    assert.doesNotMatch(without, /get_weather/);
+    // The tools are in the prompt the model continues: its KV cache then holds the tool-listing prompt.
+    const withTools = await generator(ASK, { tools: TOOLS, max_new_tokens: 2 });
+    assert.equal((withTools[0]!.generated_text as { role: string }[]).length, 2);
+    const cached = await generator.engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'none', max_tokens: 1 });
+    assert.ok(cached.usage!.prompt_tokens_details!.cached_tokens! >= cached.usage!.prompt_tokens - 1, 'the pipeline had prefilled the same prompt, tools included');
+  } finally {
+    await generator.dispose();
+  }
 });
