@@ -34,6 +34,7 @@ const ui = {
   maxTokens: byId<HTMLInputElement>('max-tokens'), temperature: byId<HTMLInputElement>('temperature'),
   topK: byId<HTMLInputElement>('top-k'), topP: byId<HTMLInputElement>('top-p'), seed: byId<HTMLInputElement>('seed'),
   theme: byId<HTMLSelectElement>('theme'),
+  tools: byId<HTMLInputElement>('tools'),
 };
 
 const settings: Settings = loadSettings({
@@ -340,6 +341,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   const t = runTurn({
     engine: current, system: c.systemPrompt, history: c.messages.map(({ role, content }): Message => ({ role, content })), options,
     onText: (delta, token) => { streamed += delta; view.append(delta); if (token >= 0) tickMeter(); },
+    tools: settings.tools === true,
   });
   turn = t;
   try {
@@ -427,6 +429,7 @@ function applySettingsToInputs(): void {
   ui.topP.value = String(settings.topP);
   ui.seed.value = String(settings.seed);
   ui.theme.value = settings.theme;
+  ui.tools.checked = settings.tools === true;
   applyTheme();
 }
 
@@ -443,6 +446,7 @@ function saveInputs(): void {
   settings.topP = num(ui.topP, settings.topP);
   settings.seed = num(ui.seed, settings.seed);
   settings.theme = ui.theme.value as Settings['theme'];
+  settings.tools = ui.tools.checked;
   applyTheme();
   saveSettings(settings);
 }
@@ -469,7 +473,7 @@ ui.menu.addEventListener('click', () => {
   const open = document.body.classList.toggle('sidebar-open');
   ui.menu.setAttribute('aria-expanded', String(open));
 });
-for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme]) input.addEventListener('change', saveInputs);
+for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme, ui.tools]) input.addEventListener('change', saveInputs);
 ui.systemPrompt.addEventListener('input', updateSystemSummary);
 ui.systemPrompt.addEventListener('change', () => {
   settings.systemPrompt = ui.systemPrompt.value;

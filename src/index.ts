@@ -9,7 +9,9 @@ export type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
   TokenChunk, TokenLogprob, TokenStream,
 } from './engine/types';
-export type { ChatCompletions, Completions } from './engine/openai';
+export type { ChatCompletions, Completions } from './engine/openai-api';
+export type { ChatTool, ChatToolCall } from './engine/tools/formats';
+export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
 export type * from './engine/openai-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 

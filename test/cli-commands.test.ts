@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +189,23 @@ describe('hearth chat (stdin piped)', () => {
     assert.equal(first!.prompt, ids.length);
     assert.ok(second!.prompt > first!.prompt + first!.generated, 'the history is in the second prompt');
     assert.ok(second!.computed < second!.prompt, 'and its cached prefix is reused');
+  });
+
+  test('--tools FILE: the model calls a tool (schema-valid arguments), /result answers it as a tool message, the model replies', async () => {
+    const qwen = join(dir, 'tiny-qwen-tools.gguf');
+    await writeFile(qwen, tinyChatModel(readFileSync(fixturePath('templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8'), ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'], { extraChars: '{}[]":,-.0123456789_<>/=|()', contextLength: 4096 }));
+    const tools = join(dir, 'tools.json');
+    await writeFile(tools, JSON.stringify([{ type: 'function', function: { name: 'add', description: 'Adds', parameters: { type: 'object', properties: { a: { type: 'integer', description: 'a' }, b: { type: 'integer', description: 'b' } }, required: ['a', 'b'] } } }]));
+    const r = await cli(['chat', '--model', qwen, '--tools', tools, '--tool-choice', 'add', '--context-length', '4096', '--max-tokens', '60', '--temperature', '1', '--verbose'], 'Add 2 and 3\n/result 5\n');
+    assert.equal(r.code, 0, r.stderr);
+    const call = /\(tool call (call_\w+): add\((\{.*\})\); \/result TEXT answers it\)/.exec(r.stderr);
+    assert.ok(call, r.stderr);
+    const args = JSON.parse(call[2]!) as { a: unknown; b: unknown };
+    assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b), call[2]);
+    assert.match(r.stdout, /^> Add 2 and 3\n<tool_call>\n\{"name": "add", "arguments": /);
+    assert.match(r.stdout, /\n> \/result 5\n/);
+    const [first, second] = stats(r.stderr);
+    assert.ok(second && second.prompt > first!.prompt + 20, 'the model replied after the call and its result, which are in its prompt');
   });
 
   test('/reset forgets the conversation, /exit quits before the next line', async () => {

@@ -290,6 +290,30 @@ describe('chat app (built, under a path prefix)', () => {
     }
   });
 
+  test('example tools switched on: the reply shows the call the model made, its result, and then the answer', { timeout: 300_000 }, async () => {
+    // A silent model says token 0 at every step: '<tool_call>', so under 'auto' it opens a call at once, which the
+    // grammar then forces to be valid (the smallest allowed token each step: calculate with blank arguments).
+    const template = readFileSync(fixturePath('templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8');
+    const model = tinyChatModel(template, ['<tool_call>', '<|im_end|>', '<|im_start|>', '</tool_call>'], { silent: true, extraChars: '{}[]":,-.0123456789_<>/=|()+*', contextLength: 2048 });
+    app.override(`${PREFIX}tiny-tools.gguf`, Buffer.from(model));
+    try {
+      await withApp('?model=tiny-tools.gguf', {}, async (page) => {
+        assert.equal(await waitLoaded(page), 'ready');
+        await page.getByTestId('settings').locator('summary').click();
+        await page.getByTestId('tools').check();
+        await page.getByTestId('settings').locator('summary').click();
+        await setSetting(page, 'max-tokens', '200');
+        await sendAndWait(page, 'What is 2 + 3?');
+        const reply = await page.getByTestId('message').last().innerText();
+        assert.match(reply, /🔧 calculate\(\{ "expression" : " +" \}\) → error: unexpected end/);
+        const [stored] = await storedConversations(page);
+        assert.match(stored!.messages[1]!.content, /^🔧 calculate\(/, 'the stored reply keeps the call and its result');
+      });
+    } finally {
+      app.override(`${PREFIX}tiny-tools.gguf`, undefined);
+    }
+  });
+
   test('error screens: no WebGPU; download failed, then Retry loads it; not GGUF / truncated; settings out of range', { timeout: 300_000 }, async () => {
     await withApp('', { init: `Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });` }, async (page) => {
       assert.equal(await waitLoaded(page), 'error');

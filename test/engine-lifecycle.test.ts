@@ -128,7 +128,7 @@ test('invalid parameters are rejected with InvalidRequestError before any work',
   await assert.rejects(cc({ logit_bias: { 99999: 1 } }), said(/logit_bias/));
   await assert.rejects(cc({ logit_bias: { 5: 101 } }), said(/logit_bias/));
   await assert.rejects(cc({ stop: [''] }), said(/stop/));
-  await assert.rejects(cc({ tools: [{ type: 'function', function: { name: 'f' } }] }), said(/tools/));
+  await assert.rejects(cc({ tools: [{ type: 'function', function: { name: 'not a name' } }] }), said(/tools/));
   await assert.rejects(cc({ response_format: { type: 'xml' } }), said(/response_format/));
   await assert.rejects(engine.chat.completions.create({ messages: [{ role: 'robot', content: 'Hi' }] } as never), said(/role/));
   await assert.rejects(engine.chat.completions.create({ messages: 'Hi' } as never), said(/messages/));

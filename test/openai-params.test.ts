@@ -50,7 +50,15 @@ test('refused as OpenAI refuses them: tool_choice without tools, json_schema wit
   await assert.rejects(chat({ tools: [], tool_choice: 'none' }), refused(/^tool_choice is only allowed when tools are specified/));
   await assert.rejects(chat({ function_call: 'auto' }), refused(/^function_call is only allowed when functions are specified/));
   await assert.rejects(chat({ parallel_tool_calls: true }), refused(/^parallel_tool_calls is only allowed when tools are specified/));
-  await assert.rejects(chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), refused(/^tools are not supported/));
+  await assert.rejects(chat({ functions: [{ name: 'f' }] }), refused(/^functions \(deprecated\) are not supported: pass them as tools/));
+  const f = { type: 'function', function: { name: 'f' } };
+  await assert.rejects(chat({ tools: [{ type: 'function', function: { name: 'a b' } }] }), refused(/^tools\[0\]\.function\.name must be 1-64 letters, digits, _ or -, got "a b"$/));
+  await assert.rejects(chat({ tools: [{ type: 'custom', custom: { name: 'f' } }] }), refused(/^tools\[0\] must be \{ type: 'function'/));
+  await assert.rejects(chat({ tools: [f, f] }), refused(/^tools: two tools are named "f"/));
+  await assert.rejects(chat({ tools: [f], tool_choice: { type: 'function', function: { name: 'g' } } }), refused(/^tool_choice names function "g", which is not among tools \(f\)$/));
+  await assert.rejects(chat({ tools: [f], tool_choice: 'sometimes' }), refused(/^tool_choice must be 'none', 'auto', 'required' or/));
+  await assert.rejects(chat({ tools: [f], parallel_tool_calls: 'no' }), refused(/^parallel_tool_calls must be true or false, got "no"$/));
+  await assert.rejects(chat({ tools: [f], response_format: { type: 'json_object' } }), refused(/^response_format "json_object" with tools is not supported/));
   await assert.rejects(chat({ response_format: { type: 'json_schema', json_schema: { name: 'x' } } }), refused(/^response_format\.json_schema\.schema is required .*got undefined/));
   await assert.rejects(chat({ stop: ['a', 'b', 'c', 'd', 'e'] }), refused(/^stop takes at most 4 sequences, got 5$/));
   await assert.rejects(complete({ stop: ['a', 'b', 'c', 'd', 'e'] }), refused(/^stop takes at most 4/));

@@ -91,6 +91,8 @@ export interface Settings {
   seed: number;
   systemPrompt: string;
   theme: 'auto' | 'light' | 'dark';
+  /** Let the model call the example tools (lib/tools.ts). */
+  tools?: boolean;
   /** The model to load at start: a URL (absolute or relative to the page). */
   model: string;
 }

@@ -15,6 +15,8 @@ export interface TurnRequest {
   options: GenerateOptions;
   /** Each piece of streamed text (a token's worth; '' while a character is incomplete). */
   onText?: (delta: string, token: number) => void;
+  /** Let a model with a chat template call the example tools (tools.ts): the reply then shows each call and its result. */
+  tools?: boolean;
 }
 
 export interface TurnOutcome {
@@ -86,6 +88,18 @@ export function runTurn(request: TurnRequest): Turn {
     if (room <= 0) throw new InvalidRequestError(`your message is ${tokens} tokens, but the model's context holds ${context}; shorten it`);
     const generateOptions = { ...options, maxTokens: Math.min(wanted, room) };
     if (cancelled) throw abortError();
+    const dropped = request.history.length - history.length;
+    if (mode === 'chat' && request.tools) {
+      // Loaded when switched on: <hearth-chat>, which shares this file, never needs it.
+      const { toolTurn } = await import('./tools');
+      const pipe = async (s: TokenStream) => {
+        stream = s;
+        if (cancelled) s.cancel();
+        for await (const chunk of s) request.onText?.(chunk.text, chunk.token);
+      };
+      const result = await toolTurn(engine, await chatMessages(engine, system, history), generateOptions, pipe, (text) => request.onText?.(text, -1));
+      return { result, dropped, mode };
+    }
     stream = mode === 'chat'
       ? engine.chat(await chatMessages(engine, system, history), generateOptions)
       : engine.generate(continuationPrompt(system, history), generateOptions);

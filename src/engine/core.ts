@@ -90,8 +90,8 @@ export class LocalEngineCore implements EngineCore {
     return this.enqueue(id, async (signal) => {
       const session = this.ready().session!;
       if ('messages' in input) {
-        const { template, stopTokens } = this.chatTemplate();
-        const prompt = encodeChatPrompt(this.loaded!.tokenizer, template.render(input.messages, { addGenerationPrompt: true }));
+        const { stopTokens } = this.chatTemplate();
+        const prompt = encodeChatPrompt(this.loaded!.tokenizer, await this.renderChat(input.messages, { addGenerationPrompt: true, tools: options.tools }));
         return session.generate(prompt, options, onChunk, stopTokens, signal);
       }
       return session.generate('text' in input ? input.text : input.tokens, options, onChunk, undefined, signal);
@@ -103,6 +103,10 @@ export class LocalEngineCore implements EngineCore {
   }
 
   async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
+    return this.renderChat(messages, options);
+  }
+
+  private async renderChat(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
     return this.chatTemplate().template.render(messages, options);
   }
 

@@ -9,7 +9,8 @@ import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
-import { ChatCompletions, Completions, type OpenAIBackend } from './openai';
+import { ChatCompletions, Completions } from './openai-api';
+import type { OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
 import type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
@@ -122,7 +123,7 @@ class EngineHandle implements Engine {
 
   private chatStream(messages: ChatMessage[], options: GenerateOptions = {}): TokenStream {
     if (!Array.isArray(messages)) return failed(new InvalidRequestError(`messages must be an array of { role, content }, got ${typeof messages}`));
-    return this.stream({ messages: messages.map(({ role, content }) => ({ role, content })) }, options);
+    return this.stream({ messages: messages.map(plainMessage) }, options);
   }
 
   async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions = {}): Promise<string> {
@@ -239,4 +240,15 @@ class ChunkQueue {
       if (!this.done) cancel();
     }
   }
+}
+
+/** A message as plain data (it crosses to the worker): the fields templates read. */
+function plainMessage(m: ChatMessage): ChatMessage {
+  const { role, content, tool_calls, tool_call_id, name } = m;
+  return {
+    role, content,
+    ...(tool_calls ? { tool_calls: tool_calls.map((c) => ({ id: c.id, type: c.type, function: { name: c.function?.name, arguments: c.function?.arguments } })) } : {}),
+    ...(tool_call_id !== undefined ? { tool_call_id } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
 }

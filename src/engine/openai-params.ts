@@ -24,8 +24,8 @@ export const CHAT_PARAMS = [
   'safety_identifier', 'metadata', 'prompt_cache_key',
   // Honoured at the values that describe what Hearth does.
   'store', 'service_tier', 'modalities', 'prompt_cache_retention',
-  // Accepted empty or absent; refused when used.
-  'tools', 'functions', 'tool_choice', 'function_call', 'parallel_tool_calls',
+  // Tools (checked in tools/openai-tools.ts); the deprecated functions API is accepted empty or absent.
+  'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call',
 ] as const;
 
 export const COMPLETION_PARAMS = [...COMMON, 'prompt', 'logprobs', 'echo', 'best_of', 'suffix'] as const;
@@ -90,10 +90,10 @@ function checkChatOnly(p: Record<string, unknown>): void {
   for (const [key, choice] of [['tools', 'tool_choice'], ['functions', 'function_call']] as const) {
     const list = p[key];
     if (list != null && !Array.isArray(list)) throw new InvalidRequestError(`${key} must be an array, got ${shown(list)}`);
-    if (Array.isArray(list) && list.length > 0) throw new InvalidRequestError(`${key} are not supported: Hearth does not call tools`);
-    if (p[choice] != null) throw new InvalidRequestError(`${choice} is only allowed when ${key} are specified`);
+    if (key === 'functions' && Array.isArray(list) && list.length > 0) throw new InvalidRequestError('functions (deprecated) are not supported: pass them as tools');
+    if (p[choice] != null && !(Array.isArray(list) && list.length > 0)) throw new InvalidRequestError(`${choice} is only allowed when ${key} are specified`);
   }
-  if (p.parallel_tool_calls != null) throw new InvalidRequestError('parallel_tool_calls is only allowed when tools are specified');
+  if (p.parallel_tool_calls != null && !(Array.isArray(p.tools) && p.tools.length > 0)) throw new InvalidRequestError('parallel_tool_calls is only allowed when tools are specified');
   // Accepted at the one value that describes Hearth.
   const only = (key: string, ok: (v: unknown) => boolean, what: string) => {
     if (p[key] != null && !ok(p[key])) throw new InvalidRequestError(`${key} ${shown(p[key])} is not supported (only ${what})`);
@@ -117,6 +117,6 @@ export function openAINames(maxTokens: string, topLogprobs: string, logprobs = '
   return {
     maxTokens, temperature: 'temperature', topK: 'top_k', topP: 'top_p', minP: 'min_p', repetitionPenalty: 'repetition_penalty',
     frequencyPenalty: 'frequency_penalty', presencePenalty: 'presence_penalty', logitBias: 'logit_bias', stop: 'stop', seed: 'seed',
-    logprobs, topLogprobs, responseFormat: 'response_format', addBos: 'add_bos',
+    logprobs, topLogprobs, responseFormat: 'response_format', addBos: 'add_bos', tools: 'tools',
   };
 }

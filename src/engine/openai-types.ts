@@ -22,10 +22,34 @@ export interface ChatCompletionTokenLogprob {
   top_logprobs: { token: string; bytes: number[] | null; logprob: number }[];
 }
 
+/** A call the model made: function.arguments is JSON text, valid under the tool's parameters (the grammar forced it). */
+export interface ChatCompletionMessageFunctionToolCall {
+  id: string;
+  type: 'function';
+  function: { arguments: string; name: string };
+}
+/** The SDK's other kind of call (custom tools); Hearth makes none. */
+export interface ChatCompletionMessageCustomToolCall {
+  id: string;
+  type: 'custom';
+  custom: { input: string; name: string };
+}
+export type ChatCompletionMessageToolCall = ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall;
+
+/** A streamed piece of a call: index, id, type and name come once, arguments in pieces. */
+export interface ChatCompletionChunkToolCall {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { arguments?: string; name?: string };
+}
+
 export interface ChatCompletionMessage {
   content: string | null;
   refusal: string | null;
   role: 'assistant';
+  /** The calls, when the model called tools (finish_reason 'tool_calls'); content is then the text before them, or null. */
+  tool_calls?: ChatCompletionMessageToolCall[];
 }
 
 export interface ChatCompletion {
@@ -46,7 +70,7 @@ export interface ChatCompletion {
 export interface ChatCompletionChunk {
   id: string;
   choices: {
-    delta: { content?: string | null; refusal?: string | null; role?: 'developer' | 'system' | 'user' | 'assistant' | 'tool' };
+    delta: { content?: string | null; refusal?: string | null; role?: 'developer' | 'system' | 'user' | 'assistant' | 'tool'; tool_calls?: ChatCompletionChunkToolCall[] };
     finish_reason: FinishReason | null;
     index: number;
     logprobs?: { content: ChatCompletionTokenLogprob[] | null; refusal: ChatCompletionTokenLogprob[] | null } | null;
@@ -81,6 +105,16 @@ export interface ChatCompletionMessageParam {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
   content?: string | null | readonly { type: string; text?: string }[];
   name?: string;
+  /** role 'assistant': the calls it made (as a response returned them). */
+  tool_calls?: readonly ChatCompletionMessageToolCall[] | null;
+  /** role 'tool': the id of the call this message is the result of. */
+  tool_call_id?: string;
+}
+
+/** A function the model may call (OpenAI's `tools` entries; `parameters` in the JSON-schema subset of response_format). */
+export interface ChatCompletionFunctionTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
 }
 
 /** Sampling and output options shared by both endpoints. */
@@ -119,15 +153,20 @@ export interface ChatCompletionCreateParamsBase extends CommonParams {
     | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
   stream?: boolean | null;
   /**
-   * Refused when non-empty: Hearth does not call tools or functions (tool_choice, function_call and
-   * parallel_tool_calls only with them, as OpenAI). The parameters below are accepted at the values that
-   * describe what Hearth does and refused otherwise (src/engine/openai-params.ts): never silently ignored.
+   * Functions the model may call (ChatCompletionFunctionTool; type 'function' only). The calls are written in the
+   * model's own template syntax and constrained by a grammar: names among the tools, arguments valid under
+   * their `parameters`. tool_choice: 'auto' (default), 'none', 'required' or { type: 'function', function: { name } }.
    */
   tools?: readonly unknown[];
-  functions?: readonly unknown[];
   tool_choice?: unknown;
-  function_call?: unknown;
+  /** false: at most one call per turn. */
   parallel_tool_calls?: boolean;
+  /**
+   * Refused when non-empty: the deprecated functions API (use tools). The parameters below are accepted at the
+   * values that describe what Hearth does and refused otherwise (src/engine/openai-params.ts): never silently ignored.
+   */
+  functions?: readonly unknown[];
+  function_call?: unknown;
   audio?: unknown;
   metadata?: unknown;
   modalities?: unknown;

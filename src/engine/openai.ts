@@ -6,10 +6,12 @@ import type { ChatMessage } from '../tokenizer/chat-template';
 import { checkParams, openAINames } from './openai-params';
 import { normalizeRequest, shown, type OptionNames } from './options';
 import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion, CompletionCreateParams, CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming, CompletionUsage, FinishReason, RequestOptions, Stream,
+  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion,
+  CompletionCreateParams, CompletionUsage, FinishReason, RequestOptions, Stream,
 } from './openai-types';
+import { detectToolFormat, type ToolFormat } from './tools/formats';
+import { shapeToolMessages } from './tools/shape';
+import { ToolDeltas, toolMessage, toolRequest, type ToolRequest } from './tools/openai-tools';
 import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
 
 /** What the OpenAI layer needs from an engine. */
@@ -23,81 +25,78 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 /** OpenAI's legacy completions default. */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-export class ChatCompletions {
-  constructor(private readonly backend: OpenAIBackend) {}
-
-  create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
-  create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
-  create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
-  async create(params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
-    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
-    checkParams('chat.completions', params as unknown as Record<string, unknown>);
-    const messages = chatMessages(params.messages);
-    if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
-    const controller = new AbortController();
-    const gen: GenerateOptions = {
-      ...commonOptions(params, params.max_completion_tokens ?? params.max_tokens ?? Infinity),
-      logprobs: params.logprobs ?? undefined,
-      topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
-      responseFormat: responseFormat(params.response_format),
-      signal: linkSignals(controller, params.signal, options.signal),
-    };
-    const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-    checkOptions(gen, this.backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
-    const stream = this.backend.chat(messages, gen);
-    const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
-    if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller);
-    const result = await stream.result;
-    return {
-      ...meta,
-      object: 'chat.completion',
-      choices: [{
-        index: 0,
-        message: { role: 'assistant', content: result.text, refusal: null },
-        logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
-        finish_reason: result.finishReason,
-      }],
-      usage: usage(result),
-    };
+/** chat.completions.create (the overloads are in openai-api.ts). */
+export async function createChatCompletion(backend: OpenAIBackend, params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
+  if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
+  checkParams('chat.completions', params as unknown as Record<string, unknown>);
+  const messages = chatMessages(params.messages);
+  if (params.logprobs !== true && params.top_logprobs != null) throw new InvalidRequestError('top_logprobs needs logprobs: true');
+  const format = detectToolFormat(backend.model.chatTemplate);
+  const tools = toolRequest(params, format);
+  if (tools?.spec && params.response_format != null && params.response_format.type !== 'text') {
+    throw new InvalidRequestError(`response_format ${shown(params.response_format.type)} with tools is not supported (the reply is either tool calls or text); use tool_choice: 'none' or drop response_format`);
   }
+  const controller = new AbortController();
+  const gen: GenerateOptions = {
+    ...commonOptions(params, params.max_completion_tokens ?? params.max_tokens ?? Infinity),
+    logprobs: params.logprobs ?? undefined,
+    topLogprobs: params.logprobs ? params.top_logprobs ?? undefined : undefined,
+    responseFormat: tools?.spec ? { type: 'tool_calls', spec: tools.spec } : responseFormat(params.response_format),
+    signal: linkSignals(controller, params.signal, options.signal),
+  };
+  const maxName = params.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+  checkOptions(gen, backend.model.vocabSize, openAINames(maxName, 'top_logprobs')); // throws before anything is queued
+  const shaped = tools || messages.some((m) => m.role === 'tool' || m.tool_calls) ? shapeToolMessages(backend.model.chatTemplate, messages, tools?.tools) : undefined;
+  if (shaped) gen.tools = shaped.tools;
+  const stream = backend.chat(shaped?.messages ?? messages, gen);
+  const meta = { id: `chatcmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: backend.model.name };
+  const calling = tools?.spec ? { format, request: tools } : undefined;
+  if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller, calling);
+  const result = await stream.result;
+  const message = calling ? toolMessage(format, calling.request, result.text) : { content: result.text };
+  return {
+    ...meta,
+    object: 'chat.completion',
+    choices: [{
+      index: 0,
+      message: { role: 'assistant', refusal: null, ...message },
+      logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
+      finish_reason: message.tool_calls ? 'tool_calls' : result.finishReason,
+    }],
+    usage: usage(result),
+  };
 }
 
-export class Completions {
-  constructor(private readonly backend: OpenAIBackend) {}
-
-  create(params: CompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<Completion>>;
-  create(params: CompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Completion>;
-  create(params: CompletionCreateParams, options?: RequestOptions): Promise<Completion | Stream<Completion>>;
-  async create(params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
-    if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
-    checkParams('completions', params as unknown as Record<string, unknown>);
-    const prompt = completionPrompt(params.prompt);
-    if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
-    if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${shown(params.best_of)}`);
-    if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
-      throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${shown(params.logprobs)}`);
-    }
-    if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
-    const controller = new AbortController();
-    const gen: GenerateOptions = {
-      ...commonOptions(params, params.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
-      logprobs: params.logprobs != null ? true : undefined,
-      topLogprobs: params.logprobs ?? undefined,
-      signal: linkSignals(controller, params.signal, options.signal),
-    };
-    checkOptions(gen, this.backend.model.vocabSize, openAINames('max_tokens', 'logprobs'));
-    const stream = this.backend.generate(prompt, gen);
-    const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: this.backend.model.name };
-    const echo = params.echo && typeof prompt === 'string' ? prompt : '';
-    if (params.stream) return completionChunks(stream, meta, echo, params.stream_options?.include_usage === true, controller);
-    const result = await stream.result;
-    return {
-      ...meta,
-      object: 'text_completion',
-      choices: [{ index: 0, text: echo + result.text, logprobs: result.logprobs ? legacyLogprobs(result.logprobs, echo.length) : null, finish_reason: legacyFinish(result.finishReason) }],
-      usage: usage(result),
-    };
+/** completions.create (the overloads are in openai-api.ts). */
+export async function createCompletion(backend: OpenAIBackend, params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
+  if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
+  checkParams('completions', params as unknown as Record<string, unknown>);
+  const prompt = completionPrompt(params.prompt);
+  if (params.suffix != null) throw new InvalidRequestError('suffix is not supported (no fill-in-the-middle)');
+  if (params.best_of != null && params.best_of !== 1) throw new InvalidRequestError(`best_of must be 1, got ${shown(params.best_of)}`);
+  if (params.logprobs != null && !(Number.isInteger(params.logprobs) && params.logprobs >= 0)) {
+    throw new InvalidRequestError(`logprobs must be an integer >= 0 (top log-probabilities per token), got ${shown(params.logprobs)}`);
   }
+  if (params.echo && params.logprobs != null) throw new InvalidRequestError('echo with logprobs is not supported (prompt tokens get no logprobs)');
+  const controller = new AbortController();
+  const gen: GenerateOptions = {
+    ...commonOptions(params, params.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+    logprobs: params.logprobs != null ? true : undefined,
+    topLogprobs: params.logprobs ?? undefined,
+    signal: linkSignals(controller, params.signal, options.signal),
+  };
+  checkOptions(gen, backend.model.vocabSize, openAINames('max_tokens', 'logprobs'));
+  const stream = backend.generate(prompt, gen);
+  const meta = { id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model: backend.model.name };
+  const echo = params.echo && typeof prompt === 'string' ? prompt : '';
+  if (params.stream) return completionChunks(stream, meta, echo, params.stream_options?.include_usage === true, controller);
+  const result = await stream.result;
+  return {
+    ...meta,
+    object: 'text_completion',
+    choices: [{ index: 0, text: echo + result.text, logprobs: result.logprobs ? legacyLogprobs(result.logprobs, echo.length) : null, finish_reason: legacyFinish(result.finishReason) }],
+    usage: usage(result),
+  };
 }
 
 /** Options both endpoints share, mapped to the engine's. OpenAI samples at temperature 1 by default, seeded at random. */
@@ -137,9 +136,31 @@ function chatMessages(messages: unknown): ChatMessage[] {
         return part.text;
       }).join('');
     } else throw new InvalidRequestError(`messages[${i}].content must be a string or an array of text parts`);
-    return { role: m.role === 'developer' ? 'system' : m.role, content };
+    return { role: m.role === 'developer' ? 'system' : m.role, content, ...toolFields(m, i) };
   });
 }
+
+/** An assistant message's tool_calls and a tool message's tool_call_id, checked. */
+function toolFields(m: ChatCompletionMessageParam, i: number): Partial<ChatMessage> {
+  if (m.role === 'tool') {
+    if (typeof m.tool_call_id !== 'string') throw new InvalidRequestError(`messages[${i}] (role 'tool') needs tool_call_id, the id of the call it answers`);
+    return { tool_call_id: m.tool_call_id, ...(typeof m.name === 'string' ? { name: m.name } : {}) };
+  }
+  if (m.role !== 'assistant' || m.tool_calls == null) return {};
+  if (!Array.isArray(m.tool_calls)) throw new InvalidRequestError(`messages[${i}].tool_calls must be an array, got ${shown(m.tool_calls)}`);
+  return {
+    tool_calls: m.tool_calls.map((c: unknown, j: number) => {
+      const call = c as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
+      if (call?.type !== 'function' || typeof call.id !== 'string' || typeof call.function?.name !== 'string' || typeof call.function.arguments !== 'string') {
+        throw new InvalidRequestError(`messages[${i}].tool_calls[${j}] must be { id, type: 'function', function: { name, arguments } }, got ${shown(c)}`);
+      }
+      return { id: call.id, type: 'function' as const, function: { name: call.function.name, arguments: call.function.arguments } };
+    }),
+  };
+}
+
+/** The tool-calling side of a request: the format, and what was asked. */
+interface Calling { format: ToolFormat; request: ToolRequest }
 
 function completionPrompt(prompt: CompletionCreateParams['prompt']): string | number[] {
   const one = Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt[0] : prompt;
@@ -208,7 +229,7 @@ async function* abortedOnExit<T>(controller: AbortController, generate: AsyncGen
   }
 }
 
-async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
+async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, calling?: Calling): AsyncGenerator<ChatCompletionChunk> {
   const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null, logprobs: ChatCompletionTokenLogprob[] | null = null): ChatCompletionChunk => ({
     ...meta,
     object: 'chat.completion.chunk',
@@ -216,17 +237,22 @@ async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; crea
     ...(includeUsage ? { usage: null } : {}),
   });
   yield chunk({ role: 'assistant', content: '' }, null);
+  const deltas = calling && new ToolDeltas(calling.format, calling.request);
   for await (const c of stream) {
     if (c.text === '' && !c.logprobs) continue;
-    yield chunk({ content: c.text }, null, c.logprobs ? [chatLogprob(c.logprobs)] : null);
+    const delta = deltas ? deltas.push(c.text) : { content: c.text };
+    if (delta.content === undefined && delta.tool_calls === undefined && !c.logprobs) continue;
+    yield chunk(delta, null, c.logprobs ? [chatLogprob(c.logprobs)] : null);
   }
   const result = await stream.result;
-  yield chunk({}, result.finishReason);
+  const last = deltas?.push('', true);
+  if (last && (last.content !== undefined || last.tool_calls !== undefined)) yield chunk(last, null);
+  yield chunk({}, deltas?.hasCalls ? 'tool_calls' : result.finishReason);
   if (includeUsage) yield { ...meta, object: 'chat.completion.chunk', choices: [], usage: usage(result) };
 }
 
-function chatChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, controller: AbortController): Stream<ChatCompletionChunk> {
-  const generator = abortedOnExit(controller, chatChunkGenerator(stream, meta, includeUsage));
+function chatChunks(stream: TokenStream, meta: { id: string; created: number; model: string }, includeUsage: boolean, controller: AbortController, calling?: Calling): Stream<ChatCompletionChunk> {
+  const generator = abortedOnExit(controller, chatChunkGenerator(stream, meta, includeUsage, calling));
   return { controller, [Symbol.asyncIterator]: () => generator };
 }
 

@@ -58,7 +58,7 @@ export const ENGINE_NAMES: OptionNames = {
   maxTokens: 'maxTokens', temperature: 'temperature', topK: 'topK', topP: 'topP', minP: 'minP',
   repetitionPenalty: 'repetitionPenalty', frequencyPenalty: 'frequencyPenalty', presencePenalty: 'presencePenalty',
   logitBias: 'logitBias', stop: 'stop', seed: 'seed', logprobs: 'logprobs', topLogprobs: 'topLogprobs',
-  responseFormat: 'responseFormat', addBos: 'addBos',
+  responseFormat: 'responseFormat', addBos: 'addBos', tools: 'tools',
 };
 
 /**
@@ -159,6 +159,10 @@ function normalizeResponseFormat(f: GenerateOptions['responseFormat'], name: str
       throw new InvalidRequestError(`${name} json_schema needs a JSON Schema object (${name}.schema), got ${shown(schema)}`);
     }
     return { type: 'json_schema', schema: JSON.parse(JSON.stringify(schema)) as Record<string, unknown> };
+  }
+  if (f.type === 'tool_calls') {
+    if (typeof f.spec !== 'object' || f.spec === null || !Array.isArray(f.spec.calls)) throw new InvalidRequestError(`${name} tool_calls needs a spec (src/engine/tools/grammar.ts), got ${shown(f.spec)}`);
+    return { type: 'tool_calls', spec: f.spec };
   }
   throw new InvalidRequestError(`${name}.type must be 'text', 'json_object' or 'json_schema', got ${shown((f as { type?: unknown }).type)}`);
 }

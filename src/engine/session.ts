@@ -59,9 +59,10 @@ export class Session {
       throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
     }
     // JSON mode's grammar code loads on first use: most requests never need it in the worker bundle.
-    const constraint: TokenConstraint | null = request.responseFormat
-      ? (await import('./json/constraint')).createJsonConstraint(tokenizer, request.responseFormat, stopTokens)
-      : null;
+    const format = request.responseFormat;
+    const constraint: TokenConstraint | null = format?.type === 'tool_calls'
+      ? (await import('./tools/grammar')).createToolConstraint(tokenizer, format.spec, stopTokens)
+      : format ? (await import('./json/constraint')).createJsonConstraint(tokenizer, format, stopTokens) : null;
     // Token texts and bytes for logprobs, likewise loaded when first asked for.
     const tokenEntry = request.logprobs === null ? null : (await import('../tokenizer/token-bytes')).tokenEntry;
 
@@ -76,7 +77,8 @@ export class Session {
       const tokens: number[] = [];
       const logprobs: TokenLogprob[] = [];
       // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
-      const streamer = new TextStreamer(tokenizer, { context: promptTokens });
+      // Tool calls are read back from the text, so the control tokens of their syntax ('[TOOL_CALLS]') are shown.
+      const streamer = new TextStreamer(tokenizer, { context: promptTokens, skipSpecial: format?.type !== 'tool_calls' });
       const stops = new StopStringMatcher(request.stop);
       let text = '';
       let finishReason: GenerationResult['finishReason'] = 'length';

@@ -1,8 +1,9 @@
 // The public shapes of the engine API, shared by the page, the worker and Node.
 import type { ModelFetchOptions } from '../io/fetch-options';
 import type { LoadProgress } from '../io/progress';
-import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
-import type { ChatCompletions, Completions } from './openai';
+import type { ChatMessage, ChatTemplateOptions, ChatTool } from '../tokenizer/chat-template';
+import type { ToolCallSpec } from './tools/formats';
+import type { ChatCompletions, Completions } from './openai-api';
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
 
@@ -68,7 +69,11 @@ export interface ModelInfo {
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */
-export type ResponseFormat = { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown> };
+/**
+ * 'tool_calls' is how the OpenAI layer asks for tool calls in the template's syntax (src/engine/tools/): the
+ * output is forced to be the calls ('required'), or free text until the format's opener and the calls from there.
+ */
+export type ResponseFormat = { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown> } | { type: 'tool_calls'; spec: ToolCallSpec };
 
 export interface GenerateOptions {
   /** Most tokens to generate (default 256; Infinity = until a stop condition or the end of the context). */
@@ -99,6 +104,8 @@ export interface GenerateOptions {
   topLogprobs?: number;
   /** Constrain the output to JSON (optionally matching a schema): token masks from a grammar, on every step. */
   responseFormat?: { type: 'text' } | ResponseFormat;
+  /** chat only: the tools the model may call, passed to its chat template (as transformers does). */
+  tools?: ChatTool[];
   /**
    * Prepend BOS to a text prompt. Default: as the model file says (`tokenizer.ggml.add_bos_token`, or
    * tokenizer_config.json's `add_bos_token`), as llama.cpp and transformers do: Llama and Gemma add it,

@@ -5,6 +5,7 @@
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
 import { createEngine, tokenizerOf } from '../engine/engine';
 import { ENGINE_NAMES, normalizeRequest, shown } from '../engine/options';
+import type { ChatTool } from '../engine/tools/formats';
 import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -49,6 +50,8 @@ export interface TextGenerationConfig {
   seed?: number;
   /** Hearth extension: cancels generation. */
   signal?: AbortSignal;
+  /** Chat input: the tools the model may call, passed to its chat template as `tools` (as apply_chat_template takes them). */
+  tools?: ChatTool[];
 }
 
 export type TextGenerationSingle = { generated_text: string } | { generated_text: ChatMessage[] };
@@ -81,7 +84,7 @@ export interface PipelineTokenizer {
   /** decode for each row of `batch`. */
   batch_decode(batch: readonly TokenIds[], options?: { skip_special_tokens?: boolean }): string[];
   /** The chat template applied, as text (rendered in the engine's worker, hence asynchronous). */
-  apply_chat_template(messages: ChatMessage[], options?: { add_generation_prompt?: boolean; tokenize?: false }): Promise<string>;
+  apply_chat_template(messages: ChatMessage[], options?: { add_generation_prompt?: boolean; tokenize?: false; tools?: ChatTool[] }): Promise<string>;
 }
 
 const DTYPE_QUANTIZATION: Record<string, string[]> = {
@@ -142,7 +145,7 @@ function pipelineTokenizer(engine: Engine, t: Tokenizer): PipelineTokenizer {
       if (!Array.isArray(batch)) throw new InvalidRequestError(`tokenizer.batch_decode needs an array of token id arrays, got ${shown(batch)}`);
       return batch.map((ids) => decode(ids, o));
     },
-    apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false }),
+    apply_chat_template: (messages, o = {}) => engine.applyChatTemplate(messages, { addGenerationPrompt: o.add_generation_prompt ?? false, ...(o.tools ? { tools: o.tools } : {}) }),
   };
 }
 
@@ -185,7 +188,7 @@ async function generateOne(engine: Engine, tokenizer: PipelineTokenizer, input: 
 }
 
 async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, input: string | ChatMessage[], c: TextGenerationConfig): Promise<GenerateOptions> {
-  const known = new Set(['max_new_tokens', 'max_length', 'do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'return_full_text', 'num_return_sequences', 'streamer', 'stop_strings', 'seed', 'signal']);
+  const known = new Set(['max_new_tokens', 'max_length', 'do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'return_full_text', 'num_return_sequences', 'streamer', 'stop_strings', 'seed', 'signal', 'tools']);
   for (const key of Object.keys(c)) {
     if (!known.has(key)) throw new InvalidRequestError(`generation option ${JSON.stringify(key)} is not supported by Hearth's pipeline (supported: ${[...known].join(', ')})`);
   }
@@ -194,7 +197,7 @@ async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, i
     // A chat prompt's template writes its own special tokens (BOS included where it wants one).
     const promptTokens = typeof input === 'string'
       ? tokenizer.encode(input).length
-      : tokenizer.encode(await engine.applyChatTemplate(input, { addGenerationPrompt: true }), { add_special_tokens: false }).length;
+      : tokenizer.encode(await engine.applyChatTemplate(input, { addGenerationPrompt: true, ...(c.tools ? { tools: c.tools } : {}) }), { add_special_tokens: false }).length;
     maxTokens = Math.max(0, (c.max_length ?? 20) - promptTokens);
   }
   const sample = c.do_sample ?? false;
@@ -212,7 +215,7 @@ async function generationOptions(engine: Engine, tokenizer: PipelineTokenizer, i
     ...ENGINE_NAMES, maxTokens: c.max_new_tokens != null ? 'max_new_tokens' : 'max_length', topK: 'top_k', topP: 'top_p', minP: 'min_p',
     repetitionPenalty: 'repetition_penalty', stop: 'stop_strings',
   });
-  return { ...options, signal: c.signal };
+  return { ...options, signal: c.signal, ...(c.tools ? { tools: c.tools } : {}) };
 }
 
 /** Hearth's load progress as transformers.js's events: initiate and download once per file, progress, done. */

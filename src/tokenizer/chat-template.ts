@@ -4,17 +4,28 @@
 // texts the template wrote ('<|im_start|>', '<s>') become those tokens, and BOS is not doubled.
 import { Template } from '@huggingface/jinja';
 import { FormatError, InvalidRequestError } from '../errors';
+import type { ChatTool, ChatToolCall } from '../engine/tools/formats';
 import type { Tokenizer } from './index';
 
-/** One turn of a conversation. Templates know 'system', 'user' and 'assistant'; some know more. */
+export type { ChatTool, ChatToolCall };
+
+/** One turn of a conversation. Templates know 'system', 'user' and 'assistant'; some know more ('tool'). */
 export interface ChatMessage {
   role: string;
   content: string;
+  /** An assistant turn's tool calls, as OpenAI returns them (arguments a JSON string). */
+  tool_calls?: ChatToolCall[];
+  /** role 'tool': the id of the call this is the result of. */
+  tool_call_id?: string;
+  /** role 'tool': the tool's name. */
+  name?: string;
 }
 
 export interface ChatTemplateOptions {
   /** End with the header that opens the assistant's turn (what generation should continue). Default false. */
   addGenerationPrompt?: boolean;
+  /** The tools the model may call, passed to the template as `tools` (as transformers does). */
+  tools?: ChatTool[];
 }
 
 /** The special-token texts a template may refer to as variables. */
@@ -67,13 +78,16 @@ export class ChatTemplate {
    */
   render(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
     checkMessages(messages);
-    let turns = messages.map(({ role, content }) => ({ role, content }));
-    if (!this.supportsSystemRole && turns[0]!.role === 'system') {
+    // Tool calls and results go to the template as they are (src/engine/tools/shape.ts shapes them on the page).
+    let turns: TemplateMessage[] = messages.map((m) => ({ ...m }));
+    const tools = options.tools?.length ? options.tools : undefined;
+    const addGenerationPrompt = options.addGenerationPrompt ?? false;
+    if (!this.supportsSystemRole && turns[0]?.role === 'system') {
       const [system, next, ...rest] = turns;
-      turns = next ? [{ role: next.role, content: `${system!.content}\n${next.content}` }, ...rest] : [];
+      turns = next ? [{ ...next, content: `${system!.content}\n${next.content}` }, ...rest] : [];
     }
     try {
-      return this.renderRaw(turns, options.addGenerationPrompt ?? false);
+      return this.renderRaw(turns, addGenerationPrompt, tools);
     } catch (e) {
       throw new InvalidRequestError(`the model's chat template rejected these messages: ${messageOf(e)}`, { cause: e });
     }
@@ -95,10 +109,11 @@ export class ChatTemplate {
     return at < 0 ? '' : text.slice(at + ASSISTANT_PROBE.length).split('\n')[0]!.trim();
   }
 
-  private renderRaw(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+  private renderRaw(messages: TemplateMessage[], addGenerationPrompt: boolean, tools?: ChatTool[]): string {
     const t = this.tokens;
     return this.template.render({
       messages,
+      ...(tools ? { tools } : {}),
       add_generation_prompt: addGenerationPrompt,
       bos_token: t.bosToken ?? '',
       eos_token: t.eosToken ?? '',
@@ -107,6 +122,9 @@ export class ChatTemplate {
     });
   }
 }
+
+/** A message as handed to the template (tool calls' arguments as objects). */
+type TemplateMessage = { role: string; content: string } & Record<string, unknown>;
 
 function checkMessages(messages: readonly ChatMessage[]): void {
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -150,6 +168,22 @@ function specialTokenIndex(tokenizer: Tokenizer): SpecialTokenIndex {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `text` split into plain text and the control tokens it writes (by id). */
+export function splitSpecialTokens(tokenizer: Tokenizer, text: string): (string | number)[] {
+  const { pattern, idOf } = specialTokenIndex(tokenizer);
+  const out: (string | number)[] = [];
+  let last = 0;
+  if (pattern) {
+    for (const m of text.matchAll(pattern)) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      out.push(idOf.get(m[0])!);
+      last = m.index + m[0].length;
+    }
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
 }
 
 /** The control token `text` starts with (the longest one), if any. */

@@ -8,14 +8,14 @@ const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n
  * Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character, then one per
  * character of `extraChars` (e.g. JSON's punctuation and digits).
  */
-export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean; extraChars?: string } = {}): Uint8Array {
+export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean; extraChars?: string; contextLength?: number } = {}): Uint8Array {
   // Control tokens first: with silent weights every logit is 0 and greedy argmax picks id 0.
   const extra = [...(options.extraChars ?? '')].filter((c) => !CHARS.includes(c) && c !== ' ');
   const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS, ...extra];
   const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : 1));
   const spec = tinyLlamaSpec({
     vocab: tokens.length,
-    contextLength: 512,
+    contextLength: options.contextLength ?? 512,
     metadata: {
       'tokenizer.ggml.tokens': tokens,
       'tokenizer.ggml.scores': new Float32Array(tokens.length),

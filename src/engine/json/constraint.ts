@@ -7,7 +7,7 @@ import { UnsupportedError } from '../../errors';
 import type { Tokenizer } from '../../tokenizer';
 import { tokenBytesTable } from '../../tokenizer/token-bytes';
 import type { ResponseFormat } from '../types';
-import { ACCEPT, GrammarMatcher } from './grammar';
+import { ACCEPT, GrammarMatcher, type Rule } from './grammar';
 import { grammarForJsonObject, grammarForSchema } from './schema';
 
 /** Restricts decoding step by step. */
@@ -22,10 +22,29 @@ export interface TokenConstraint {
 }
 
 /** Builds the grammar for `format` (InvalidRequestError / UnsupportedError for schemas it cannot express). */
-export function createJsonConstraint(tokenizer: Tokenizer, format: ResponseFormat, stopTokens: readonly number[]): TokenConstraint {
+export function createJsonConstraint(tokenizer: Tokenizer, format: Exclude<ResponseFormat, { type: 'tool_calls' }>, stopTokens: readonly number[]): TokenConstraint {
   checkVocabulary(tokenizer);
   const rules = format.type === 'json_object' ? grammarForJsonObject() : grammarForSchema(format.schema);
   return new GrammarConstraint(new GrammarMatcher(rules), tokenizer, stopTokens);
+}
+
+/** How a grammar's symbols >= 256 map to control tokens, and (lazy grammars) where it starts. */
+export interface GrammarOptions {
+  /** specials[i]: the control token that is symbol 256 + i. */
+  specials?: readonly number[];
+  /**
+   * Free text until the output contains these symbols; the grammar then applies from their start (the
+   * grammar's language must begin with them). Without it the grammar applies from the first token.
+   */
+  trigger?: readonly number[];
+}
+
+export function checkJsonVocabulary(tokenizer: Tokenizer): void {
+  checkVocabulary(tokenizer);
+}
+
+export function createGrammarConstraint(tokenizer: Tokenizer, rules: Rule[], stopTokens: readonly number[], options: GrammarOptions = {}): TokenConstraint {
+  return new GrammarConstraint(new GrammarMatcher(rules), tokenizer, stopTokens, options);
 }
 
 /**
@@ -69,21 +88,36 @@ function tokenTrie(tokenizer: Tokenizer): TrieNode {
 interface CachedMask { mask: Uint32Array; maxFinish: number }
 const MAX_CACHED_MASKS = 512;
 
+/** Lazy grammars: 'free' before the trigger, 'off' when the text after the trigger left the grammar. */
+type Phase = 'free' | 'constrained' | 'off';
+/** How many recent output symbols a lazy grammar searches for its trigger. */
+const TRIGGER_WINDOW = 4096;
+
 class GrammarConstraint implements TokenConstraint {
   private state: number[];
   private readonly words: number;
   private readonly trie: TrieNode;
   private readonly bytes: (Uint8Array | null)[];
   private readonly masks = new Map<string, CachedMask>();
+  private readonly specials: readonly number[];
+  private readonly trigger: readonly number[] | undefined;
+  private phase: Phase;
+  /** Lazy grammars: the output's symbols so far (-1 for control tokens the grammar does not name). */
+  private recent: number[] = [];
+  private free?: Uint32Array;
 
-  constructor(private readonly matcher: GrammarMatcher, tokenizer: Tokenizer, private readonly stopTokens: readonly number[]) {
+  constructor(private readonly matcher: GrammarMatcher, private readonly tokenizer: Tokenizer, private readonly stopTokens: readonly number[], options: GrammarOptions = {}) {
     this.state = matcher.initial();
     this.words = Math.ceil(tokenizer.vocabSize / 32);
     this.trie = tokenTrie(tokenizer);
     this.bytes = tokenBytesTable(tokenizer);
+    this.specials = options.specials ?? [];
+    this.trigger = options.trigger?.length ? options.trigger : undefined;
+    this.phase = this.trigger ? 'free' : 'constrained';
   }
 
   mask(remaining: number): Uint32Array | null {
+    if (this.phase !== 'constrained') return this.freeMask();
     const accepting = this.state.includes(ACCEPT);
     if (accepting && this.state.length === 1) return null;
     const key = this.state.join(',');
@@ -97,7 +131,8 @@ class GrammarConstraint implements TokenConstraint {
     // Tokens left after this one must be able to close the JSON: each remaining byte can be one token.
     if (cached.maxFinish > remaining - 1) {
       const fitting = this.walk(remaining - 1).mask;
-      if (fitting.some((w) => w !== 0)) mask = fitting;
+      // Nothing fits: the output may end here (stop tokens, below), or it must go on regardless.
+      if (accepting || fitting.some((w) => w !== 0)) mask = fitting;
     }
     if (accepting) {
       mask = mask.slice();
@@ -107,9 +142,38 @@ class GrammarConstraint implements TokenConstraint {
   }
 
   advance(token: number): void {
+    if (this.phase === 'off') return;
+    const special = this.specials.indexOf(token);
     const bytes = this.bytes[token];
+    if (this.phase === 'free') { this.watch(special >= 0 ? [256 + special] : bytes ? [...bytes] : [-1]); return; }
+    if (special >= 0) { this.state = this.matcher.advance(this.state, 256 + special); return; }
     if (!bytes) return; // a stop token: generation ends
     for (const b of bytes) this.state = this.matcher.advance(this.state, b);
+  }
+
+  /** Every token (the phase before the trigger, or after a call that left the grammar). */
+  private freeMask(): Uint32Array {
+    if (!this.free) {
+      this.free = new Uint32Array(this.words);
+      for (let id = 0; id < this.tokenizer.vocabSize; id++) this.free[id >>> 5]! |= 1 << (id & 31);
+    }
+    return this.free;
+  }
+
+  /** Lazy grammars: looks for the trigger in the output; from its start on, the grammar applies. */
+  private watch(symbols: number[]): void {
+    const trigger = this.trigger!;
+    this.recent.push(...symbols);
+    if (this.recent.length > TRIGGER_WINDOW) this.recent = this.recent.slice(-TRIGGER_WINDOW);
+    const from = Math.max(0, this.recent.length - symbols.length - trigger.length + 1);
+    for (let at = from; at + trigger.length <= this.recent.length; at++) {
+      if (!trigger.every((s, k) => this.recent[at + k] === s)) continue;
+      let state = this.matcher.initial();
+      for (const s of this.recent.slice(at)) { state = s < 0 ? [] : this.matcher.advance(state, s); if (state.length === 0) break; }
+      this.state = state;
+      this.phase = state.length > 0 ? 'constrained' : 'off';
+      return;
+    }
   }
 
   /** Tokens whose bytes the grammar accepts from the current state, leaving at most `budget` bytes to finish. */
@@ -130,6 +194,14 @@ class GrammarConstraint implements TokenConstraint {
       }
     };
     visit(this.trie, this.state);
+    this.specials.forEach((id, i) => {
+      const next = this.matcher.advance(this.state, 256 + i);
+      if (next.length === 0) return;
+      const finish = this.matcher.bytesToFinish(next);
+      if (finish > budget) return;
+      maxFinish = Math.max(maxFinish, finish);
+      mask[id >>> 5]! |= 1 << (id & 31);
+    });
     return { mask, maxFinish };
   }
 }

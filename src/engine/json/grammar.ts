@@ -75,6 +75,12 @@ export function chars(...ranges: (string | [string | number, string | number])[]
   return { chars: out };
 }
 
+/**
+ * Symbols are bytes (0..255) and, from 256 on, control tokens a grammar names (a tool-call grammar's
+ * '[TOOL_CALLS]'): control tokens have no bytes, so they are matched as symbols of their own.
+ */
+export const SYMBOLS = 4096;
+
 /** Stack id of the empty stack: everything matched, the input may end here. */
 export const ACCEPT = 0;
 
@@ -98,7 +104,7 @@ export class GrammarMatcher {
     return this.expand(this.intern(0, -1, 0, ACCEPT));
   }
 
-  /** The state after `byte`: every stack whose top class holds it, advanced (empty: the byte is not allowed). */
+  /** The state after `byte` (a byte or a symbol >= 256): every stack whose top class holds it, advanced (empty: the byte is not allowed). */
   advance(state: readonly number[], byte: number): number[] {
     if (state.length === 1) return this.step(state[0]!, byte);
     const out = new Set<number>();
@@ -114,7 +120,7 @@ export class GrammarMatcher {
   }
 
   private step(id: number, byte: number): number[] {
-    const key = id * 256 + byte;
+    const key = id * SYMBOLS + byte;
     let result = this.transitions.get(key);
     if (!result) {
       const f = this.frames[id];

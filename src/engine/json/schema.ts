@@ -27,11 +27,12 @@ export function grammarForSchema(schema: Record<string, unknown>): Rule[] {
   return j.b.rules;
 }
 
-class JsonGrammar {
-  readonly b = new GrammarBuilder();
+/** JSON values of schemas as rules of a builder (several schemas can share one builder: a tool call's). */
+export class JsonGrammar {
   private readonly refs = new Map<string, number>();
 
-  constructor(private readonly root: Record<string, unknown>) {}
+  /** `where` names the parameter in error messages; `root` is what $ref '#...' points into. */
+  constructor(private readonly root: Record<string, unknown>, readonly b = new GrammarBuilder(), private readonly where = 'response_format') {}
 
   /** One space, or a newline and up to 20 spaces or tabs, or nothing. */
   space(): Element[] {
@@ -46,7 +47,7 @@ class JsonGrammar {
     if (schema === true || (typeof schema === 'object' && Object.keys(schema).every((k) => IGNORED.has(k)))) return [this.anyValue()];
     if (schema === false || typeof schema !== 'object' || schema === null) throw new InvalidRequestError(`${path}: a schema must be an object (or true), got ${JSON.stringify(schema)}`);
     for (const key of Object.keys(schema)) {
-      if (!IGNORED.has(key) && !HANDLED.has(key)) throw new UnsupportedError(`${path}: JSON Schema keyword "${key}" is not supported in response_format (Hearth constrains decoding with a grammar); remove it or check it yourself after generation`);
+      if (!IGNORED.has(key) && !HANDLED.has(key)) throw new UnsupportedError(`${path}: JSON Schema keyword "${key}" is not supported in ${this.where} (Hearth constrains decoding with a grammar); remove it or check it yourself after generation`);
     }
     if (typeof schema.$ref === 'string') return [{ rule: this.ref(schema.$ref) }];
     if ('const' in schema) return this.constant(schema.const);
@@ -54,7 +55,7 @@ class JsonGrammar {
     const variants = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
     if (Array.isArray(variants)) return [this.b.alt(...variants.map((v, i) => this.value(v, `${path}/anyOf/${i}`)))];
     if (Array.isArray(schema.allOf)) {
-      if (schema.allOf.length !== 1) throw new UnsupportedError(`${path}: allOf with more than one schema is not supported in response_format`);
+      if (schema.allOf.length !== 1) throw new UnsupportedError(`${path}: allOf with more than one schema is not supported in ${this.where}`);
       return this.value(schema.allOf[0] as Schema, `${path}/allOf/0`);
     }
     const types = Array.isArray(schema.type) ? schema.type as string[] : schema.type !== undefined ? [schema.type as string] : inferTypes(schema);
@@ -126,7 +127,7 @@ class JsonGrammar {
   }
 
   private array(s: Record<string, unknown>, path: string): Element[] {
-    if (s.prefixItems !== undefined) throw new UnsupportedError(`${path}: prefixItems is not supported in response_format`);
+    if (s.prefixItems !== undefined) throw new UnsupportedError(`${path}: prefixItems is not supported in ${this.where}`);
     const min = count(s.minItems, path, 0);
     const max = count(s.maxItems, path, Infinity);
     const item = [...this.value((s.items ?? true) as Schema, `${path}/items`), ...this.space()];

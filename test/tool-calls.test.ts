@@ -1,0 +1,182 @@
+// Tool calling end to end in Node, through each template llama.cpp tests tool calls with (test/fixtures/templates):
+// tiny random-weight models write calls whose names are among the tools and whose arguments validate under the
+// tool's parameters, for every seed, under tool_choice 'required' and a named function; streamed deltas
+// reassemble to the non-streamed message; a full round trip (call → tool result → answer) renders through the
+// template; 'auto' lets the model write text or a call; parallel_tool_calls: false allows one call.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createEngine, pipeline, toolChat, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
+import { schemaProblems } from './helpers/json-schema-check';
+import { fixturePath } from './helpers/fixtures';
+import { asSdkChatCompletion, asSdkChunk } from './helpers/openai-sdk-types';
+import { tinyChatModel } from './helpers/tiny-chat-model';
+
+const SEEDS = 3;
+const EXTRA = '{}[]":,-.0123456789_<>/=|()';
+
+const TOOLS = [
+  { type: 'function' as const, function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city', maxLength: 12 }, unit: { type: 'string', description: 'Celsius or Fahrenheit', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false } } },
+  { type: 'function' as const, function: { name: 'add', description: 'Adds two integers', parameters: { type: 'object', properties: { a: { type: 'integer', description: 'First' }, b: { type: 'integer', description: 'Second' } }, required: ['a', 'b'] } } },
+];
+
+/** Each template with the control tokens its syntax uses (so the tiny vocabulary holds them as tokens). */
+const CASES: { file: string; controls: string[] }[] = [
+  { file: 'Qwen-Qwen2.5-7B-Instruct.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
+  { file: 'Qwen-Qwen3-0.6B.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>', '<think>', '</think>'] },
+  { file: 'NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja', controls: ['<|im_end|>', '<|im_start|>'] },
+  { file: 'NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
+  { file: 'meta-llama-Llama-3.1-8B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'meta-llama-Llama-3.2-3B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'meta-llama-Llama-3.3-70B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'mistralai-Mistral-Nemo-Instruct-2407.jinja', controls: ['[TOOL_CALLS]', '[INST]', '[/INST]', '[AVAILABLE_TOOLS]', '[/AVAILABLE_TOOLS]', '[TOOL_RESULTS]', '[/TOOL_RESULTS]'] },
+  { file: 'HuggingFaceTB-SmolLM3-3B.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
+  { file: 'ibm-granite-granite-3.3-2B-Instruct.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>'] },
+  { file: 'ibm-granite-granite-4.0.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<tool_call>', '</tool_call>'] },
+  { file: 'meetkai-functionary-medium-v3.1.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'google-gemma-2-2b-it.jinja', controls: ['<end_of_turn>', '<start_of_turn>'] },
+];
+
+const engines: Engine[] = [];
+after(async () => { for (const e of engines) await e.dispose(); });
+
+const byFile = new Map<string, Engine>();
+async function engineFor(file: string, controls: string[]): Promise<Engine> {
+  if (byFile.has(file)) return byFile.get(file)!;
+  const template = readFileSync(fixturePath('templates', file), 'utf8');
+  const engine = await createEngine(tinyChatModel(template, controls, { extraChars: EXTRA, contextLength: 8192 }), { precision: 'f32', contextLength: 8192 });
+  engines.push(engine);
+  byFile.set(file, engine);
+  return engine;
+}
+
+function checkCall(call: { type: string; function: { name: string; arguments: string } }, what: string): void {
+  assert.equal(call.type, 'function', what);
+  const tool = TOOLS.find((t) => t.function.name === call.function.name);
+  assert.ok(tool, `${what}: ${call.function.name} is not a tool`);
+  const args = JSON.parse(call.function.arguments) as unknown;
+  assert.deepEqual(schemaProblems(args, tool.function.parameters), [], `${what}: ${call.function.arguments}`);
+}
+
+/** The streamed deltas put together as the SDK's helpers do. */
+function reassemble(chunks: ChatCompletionChunk[]): { content: string; calls: { id: string; name: string; arguments: string }[]; finish: string | null } {
+  let content = '';
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  let finish: string | null = null;
+  for (const c of chunks) {
+    const choice = c.choices[0];
+    if (!choice) continue;
+    content += choice.delta.content ?? '';
+    for (const d of choice.delta.tool_calls ?? []) {
+      if (d.id !== undefined) { assert.equal(calls[d.index], undefined, 'id and name come once'); calls[d.index] = { id: d.id, name: d.function?.name ?? '', arguments: '' }; }
+      calls[d.index]!.arguments += d.function?.arguments ?? '';
+    }
+    finish = choice.finish_reason ?? finish;
+  }
+  return { content, calls, finish };
+}
+
+for (const { file, controls } of CASES) {
+  test(`${file}: 'required' gives schema-valid calls for every seed; streamed deltas reassemble to them; the round trip renders`, async () => {
+    const engine = await engineFor(file, controls);
+    const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
+    for (let seed = 0; seed < SEEDS; seed++) {
+      const params = { messages, tools: TOOLS, tool_choice: 'required' as const, seed, temperature: 1, max_tokens: 120 };
+      const r = await engine.chat.completions.create(params);
+      assert.notEqual(asSdkChatCompletion(r), 'abort'); // typed as the SDK's ChatCompletion
+      const choice = r.choices[0]!;
+      assert.equal(choice.finish_reason, 'tool_calls', `seed ${seed}: ${JSON.stringify(choice.message)}`);
+      const calls = choice.message.tool_calls ?? [];
+      assert.ok(calls.length >= 1);
+      for (const c of calls) { assert.equal(c.type, 'function'); if (c.type === 'function') checkCall(c, `seed ${seed}`); }
+      const chunks: ChatCompletionChunk[] = [];
+      for await (const c of await engine.chat.completions.create({ ...params, stream: true })) { assert.notEqual(asSdkChunk(c), 'abort'); chunks.push(c); }
+      const streamed = reassemble(chunks);
+      assert.equal(streamed.finish, 'tool_calls');
+      assert.deepEqual(streamed.calls.map((c) => [c.name, c.arguments]), calls.map((c) => c.type === 'function' ? [c.function.name, c.function.arguments] : []));
+      assert.equal(streamed.content || null, choice.message.content);
+      if (seed === 0) {
+        const first = calls[0]!;
+        // As the OpenAI SDK's examples do: the returned message goes back as it is, then the tool's result.
+        const round = [...messages, choice.message, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
+        const answer = await engine.chat.completions.create({ messages: round, tools: TOOLS, seed, max_tokens: 8, temperature: 1 });
+        assert.ok(['stop', 'length', 'tool_calls'].includes(answer.choices[0]!.finish_reason));
+        // The same conversation on engine.chat's side: toolChat shapes it for the template.
+        const shaped = toolChat(engine.model, [...messages, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], TOOLS, 'none');
+        const prompt = await engine.applyChatTemplate(shaped.messages, { tools: shaped.options.tools, addGenerationPrompt: true });
+        assert.match(prompt, /TwentyOneDegrees/);
+        if (first.type === 'function') assert.ok(prompt.includes(first.function.name), prompt.slice(-400));
+      }
+    }
+  });
+}
+
+const QWEN = CASES[0]!;
+/** Token id of '<tool_call>' in the Qwen case's tiny vocabulary (control tokens come first). */
+const TOOL_CALL_TOKEN = QWEN.controls.indexOf('<tool_call>');
+const ASK = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
+
+test("'auto': the model writes text or a call; once it opens a call, the call is constrained (valid for every seed)", async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const free = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, seed, temperature: 1, max_tokens: 12, logit_bias: { [TOOL_CALL_TOKEN]: -100 } });
+    assert.equal(free.choices[0]!.message.tool_calls, undefined, 'no call opened: text');
+    assert.notEqual(free.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal(typeof free.choices[0]!.message.content, 'string');
+    // The opener pushed to the top: the model writes it at once, and the grammar takes over from there.
+    const call = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, seed, temperature: 1, max_tokens: 100, logit_bias: { [TOOL_CALL_TOKEN]: 100 }, parallel_tool_calls: false });
+    assert.equal(call.choices[0]!.finish_reason, 'tool_calls', JSON.stringify(call.choices[0]!.message));
+    assert.equal(call.choices[0]!.message.tool_calls!.length, 1, 'parallel_tool_calls: false allows one call');
+    const c = call.choices[0]!.message.tool_calls![0]!;
+    if (c.type === 'function') checkCall(c, `seed ${seed}`);
+  }
+});
+
+test("a named tool_choice calls that tool; parallel_tool_calls: false one call; 'none' no call", async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const r = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: { type: 'function', function: { name: 'add' } }, parallel_tool_calls: false, seed, temperature: 1, max_tokens: 100 });
+    const calls = r.choices[0]!.message.tool_calls!;
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.type === 'function' && calls[0]!.function.name, 'add');
+    if (calls[0]!.type === 'function') checkCall(calls[0]!, `seed ${seed}`);
+    assert.match(calls[0]!.id, /^call_[A-Za-z0-9]{24}$/);
+    const none = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'none', seed, temperature: 1, max_tokens: 8, logit_bias: { [TOOL_CALL_TOKEN]: -100 } });
+    assert.equal(none.choices[0]!.message.tool_calls, undefined);
+    assert.notEqual(none.choices[0]!.finish_reason, 'tool_calls');
+  }
+});
+
+test('parameters the grammar cannot express are refused by name, with where they are', async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: { n: { type: 'integer', minimum: 3 } } } } }];
+  await assert.rejects(engine.chat.completions.create({ messages: ASK, tools, tool_choice: 'required' }), (e: unknown) => e instanceof UnsupportedError && /#\/properties\/n: JSON Schema keyword "minimum" is not supported in tools\[0\]\.function\.parameters/.test(e.message));
+});
+
+test('Mistral: call ids are the 9 letters and digits its template needs, and they render back', async () => {
+  const mistral = CASES.find((c) => c.file.startsWith('mistralai'))!;
+  const engine = await engineFor(mistral.file, mistral.controls);
+  const r = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'required', seed: 0, temperature: 1, max_tokens: 100 });
+  const id = r.choices[0]!.message.tool_calls![0]!.id;
+  assert.match(id, /^[A-Za-z0-9]{9}$/);
+  const prompt = await engine.applyChatTemplate([...ASK, { role: 'assistant', content: '', tool_calls: r.choices[0]!.message.tool_calls as never }, { role: 'tool', tool_call_id: id, content: '21' }], { tools: TOOLS });
+  assert.ok(prompt.includes(`"call_id": "${id}"`), prompt.slice(-200));
+});
+
+test("pipeline('text-generation') hands tools to the template (as transformers.js does), in generation and in apply_chat_template", async () => {
+  const template = readFileSync(fixturePath('templates', QWEN.file), 'utf8');
+  const generator = await pipeline('text-generation', tinyChatModel(template, QWEN.controls, { extraChars: EXTRA, contextLength: 4096 }), { precision: 'f32', contextLength: 4096 });
+  try {
+    const prompt = await generator.tokenizer.apply_chat_template(ASK, { tools: TOOLS, add_generation_prompt: true });
+    assert.match(prompt, /<tools>\n\{"type": "function", "function": \{"name": "get_weather"/);
+    const without = await generator.tokenizer.apply_chat_template(ASK, { add_generation_prompt: true });
+    assert.doesNotMatch(without, /get_weather/);
+    // The tools are in the prompt the model continues: its KV cache then holds the tool-listing prompt.
+    const withTools = await generator(ASK, { tools: TOOLS, max_new_tokens: 2 });
+    assert.equal((withTools[0]!.generated_text as { role: string }[]).length, 2);
+    const cached = await generator.engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'none', max_tokens: 1 });
+    assert.ok(cached.usage!.prompt_tokens_details!.cached_tokens! >= cached.usage!.prompt_tokens - 1, 'the pipeline had prefilled the same prompt, tools included');
+  } finally {
+    await generator.dispose();
+  }
+});

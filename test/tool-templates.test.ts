@@ -1,0 +1,90 @@
+// Tool calls through each template, against llama.cpp's own expectations (tests/test-chat.cpp, templates in
+// test/fixtures/templates): the format detected from the template, the texts llama.cpp parses into calls,
+// content-only replies, and reconstruction — an assistant message with a call, rendered by the template, reads
+// back as the same call. Tool results render where each template puts them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ChatTemplate } from '../src/tokenizer/chat-template';
+import { shapeToolMessages } from '../src/engine/tools/shape';
+import type { ChatMessage } from '../src/tokenizer/chat-template';
+import { detectToolFormat } from '../src/engine/tools/formats';
+import { parseToolOutput } from '../src/engine/tools/parse';
+import { fixturePath } from './helpers/fixtures';
+
+/** llama.cpp's special_function_tool and message_assist_call. */
+const TOOLS = [{ type: 'function' as const, function: { name: 'special_function', description: "I'm special", parameters: { type: 'object', properties: { arg1: { type: 'integer', description: 'The arg.' } }, required: ['arg1'] } } }];
+const CALL = { id: '123456789', type: 'function' as const, function: { name: 'special_function', arguments: '{"arg1": 1}' } };
+const NAMES = ['special_function', 'special_function_with_opt'];
+
+const source = (file: string) => readFileSync(fixturePath('templates', file), 'utf8');
+
+/** Per template: its format, and texts llama.cpp's test-chat.cpp parses into message_assist_call. */
+const EXPECTED: Record<string, { format: string; calls: string[] }> = {
+  'Qwen-Qwen2.5-7B-Instruct.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
+  'Qwen-Qwen3-0.6B.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
+  'NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}</tool_call>'] },
+  'NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
+  'meta-llama-Llama-3.1-8B-Instruct.jinja': { format: 'llama3', calls: ['{"name": "special_function", "parameters": {"arg1": 1}}'] },
+  'meta-llama-Llama-3.2-3B-Instruct.jinja': { format: 'llama3', calls: ['{"name": "special_function", "parameters": {"arg1": 1}}'] },
+  'meta-llama-Llama-3.3-70B-Instruct.jinja': { format: 'llama3', calls: ['{"name": "special_function", "parameters": {"arg1": 1}}'] },
+  'mistralai-Mistral-Nemo-Instruct-2407.jinja': { format: 'mistral', calls: ['[TOOL_CALLS][{"name": "special_function", "arguments": {"arg1": 1}, "id": "123456789"}]'] },
+  // llama.cpp's copy (Unsloth's edit) lists no tools: the generic format.
+  'HuggingFaceTB-SmolLM3-3B.jinja': { format: 'generic', calls: ['{"tool_calls": [{"name": "special_function", "arguments": {"arg1": 1}}]}'] },
+  'ibm-granite-granite-3.3-2B-Instruct.jinja': { format: 'granite', calls: ['<|tool_call|>[{"name": "special_function", "arguments": {"arg1": 1}}]'] },
+  'ibm-granite-granite-4.0.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
+  'meetkai-functionary-medium-v3.1.jinja': { format: 'functionary', calls: ['<function=special_function>{"arg1": 1}</function>'] },
+  'google-gemma-2-2b-it.jinja': { format: 'generic', calls: ['{"tool_calls": [{"name": "special_function", "arguments": {"arg1": 1}}]}'] },
+};
+
+const END = ['<|im_end|>', '<|eot_id|>', '<|eom_id|>', '</s>', '<|end_of_text|>', '<end_of_turn>'];
+
+for (const [file, expected] of Object.entries(EXPECTED)) {
+  test(`${file}: format ${expected.format}; llama.cpp's texts parse to its calls; content-only replies stay content; a rendered call reads back`, () => {
+    const format = detectToolFormat(source(file));
+    assert.equal(format.name, expected.format);
+    for (const text of expected.calls) {
+      const parsed = parseToolOutput(format, text, NAMES, true);
+      assert.deepEqual(parsed.calls.map((c) => [c.name, JSON.parse(c.arguments)]), [['special_function', { arg1: 1 }]], text);
+      assert.equal(parsed.content, '');
+      const withContent = parseToolOutput(format, `Hello, world!\nWhat's up?${text}`, NAMES, true);
+      assert.equal(withContent.content, "Hello, world!\nWhat's up?");
+      assert.equal(withContent.calls.length, 1);
+    }
+    const plain = parseToolOutput(format, "Hello, world!\nWhat's up?", NAMES, true);
+    assert.deepEqual(plain, { content: "Hello, world!\nWhat's up?", calls: [], ok: true });
+
+    // Reconstruction: the template's rendering of the call is what the parser reads as that call.
+    const template = new ChatTemplate(source(file), { bosToken: '<s>', eosToken: '</s>' });
+    const render = (messages: ChatMessage[], addGenerationPrompt = false) => {
+      const shaped = shapeToolMessages(source(file), messages, TOOLS);
+      return template.render(shaped.messages, { tools: shaped.tools, addGenerationPrompt });
+    };
+    const user = { role: 'user', content: 'Hey' };
+    const prefix = render([user], true);
+    const full = render([user, { role: 'assistant', content: '', tool_calls: [CALL] }]);
+    assert.ok(full.startsWith(prefix.trimEnd()), `${file}: the generation prompt is not a prefix of the rendered turn`);
+    let turn = full.slice(prefix.trimEnd().length);
+    const end = Math.min(...END.map((e) => turn.indexOf(e)).filter((i) => i >= 0));
+    if (Number.isFinite(end)) turn = turn.slice(0, end);
+    const back = parseToolOutput(format, turn.trim(), NAMES, true);
+    assert.deepEqual(back.calls.map((c) => [c.name, JSON.parse(c.arguments)]), [['special_function', { arg1: 1 }]], JSON.stringify(turn));
+
+    // The tool's result is rendered, after the call.
+    const withResult = render([user, { role: 'assistant', content: '', tool_calls: [CALL] }, { role: 'tool', content: 'HearthResult', tool_call_id: CALL.id, name: 'special_function' }], true);
+    assert.ok(withResult.indexOf('HearthResult') > withResult.indexOf('special_function", '), withResult.slice(-300));
+  });
+}
+
+test("parallel calls (llama.cpp's Reka/Hermes case) and Mistral's list parse in order; a prefix parses as far as it goes", () => {
+  const hermes = detectToolFormat(source('Qwen-Qwen2.5-7B-Instruct.jinja'));
+  const two = '<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>\n<tool_call>\n{"name": "special_function_with_opt", "arguments": {"arg1": 1, "arg2": 2}}\n</tool_call>';
+  assert.deepEqual(parseToolOutput(hermes, two, NAMES, true).calls.map((c) => [c.name, c.arguments]), [['special_function', '{"arg1": 1}'], ['special_function_with_opt', '{"arg1": 1, "arg2": 2}']]);
+  // llama.cpp's message_assist_call_cutoff_args: a partial call while streaming.
+  const partial = parseToolOutput(hermes, '<tool_call>\n{"name": "special_function", "arguments": {"arg', NAMES, false);
+  assert.deepEqual(partial.calls, [{ name: 'special_function', arguments: '{"arg', complete: false }]);
+  assert.deepEqual(parseToolOutput(hermes, 'Hi <tool_ca', NAMES, false).content, 'Hi ', 'a possible start of the opener is held back');
+  const mistral = detectToolFormat(source('mistralai-Mistral-Nemo-Instruct-2407.jinja'));
+  const list = '[TOOL_CALLS][{"name": "special_function", "arguments": {"arg1": 1}, "id": "123456789"}, {"name": "special_function_with_opt", "arguments": {"arg1": 1, "arg2": 2}, "id": "abcdefghi"}]';
+  assert.deepEqual(parseToolOutput(mistral, list, NAMES, true).calls.map((c) => c.name), ['special_function', 'special_function_with_opt']);
+});
