@@ -20,14 +20,15 @@ export const DEFAULT_BINDING_LIMIT = 128 * 1024 * 1024;
  * attention scores [tokens, heads, ctx] would not fit one binding of `bindingLimit` bytes (capped at the
  * default limit, so the answer, and the memory it implies, is the same on every device), or 1 — the
  * prompt prefilled token by token — when some matrix row length is not a multiple of 4 (matmul.wgsl
- * reads activations as vec4s) or not even 4 tokens fit.
+ * reads activations as vec4s) or not even 4 tokens fit. `wanted`: tokens asked for instead of PREFILL_BATCH
+ * (an embedding model's pass, which holds whole inputs).
  */
-export function prefillBatch(config: ModelConfig, contextLength: number, bindingLimit = DEFAULT_BINDING_LIMIT): number {
+export function prefillBatch(config: ModelConfig, contextLength: number, bindingLimit = DEFAULT_BINDING_LIMIT, wanted = PREFILL_BATCH): number {
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim } = config;
   if (![dim, headCount * headDim, ffn].every((n) => n % 4 === 0)) return 1;
   const bytesPerToken = 4 * Math.max(headCount * contextLength, dim, headCount * headDim, ffn);
   const fit = Math.floor(Math.min(bindingLimit, DEFAULT_BINDING_LIMIT) / bytesPerToken);
-  const batch = Math.min(PREFILL_BATCH, fit - (fit % 4));
+  const batch = Math.min(wanted - (wanted % 4), fit - (fit % 4));
   return batch >= 4 ? batch : 1;
 }
 
