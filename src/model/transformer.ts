@@ -115,6 +115,7 @@ export class TransformerModel {
     buf.hidden = config.encoder ? buf.x : buf.xb;
     /** The packed form of attention, rope and positions (entry point main_packed, seqs bound last) for embeddings. */
     const entry = packed ? 'main_packed' as const : undefined;
+    const step = packed ? null : buf.step; // what main reads for positions; main_packed reads seqs instead
     // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
     const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
     const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
@@ -149,7 +150,7 @@ export class TransformerModel {
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
       d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
-        tokenGrid(workgroups((heads * r.dim) / 2)), [buf.step, x, ropeTableOf(r), buf.seqs], undefined, entry);
+        tokenGrid(workgroups((heads * r.dim) / 2)), [step, x, ropeTableOf(r), buf.seqs], undefined, entry);
     /**
      * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
      * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
@@ -188,7 +189,7 @@ export class TransformerModel {
     const embed = await d.embedding('embedding', e, buf.token, embedded); // x[t] = token_embd[token[t]]
     if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, B, { SCALE: config.embeddingScale })); // x *= √dim
     const pe = weights.positionEmbedding;
-    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [buf.step, pe.buffer, embedded, buf.seqs], pe.dtype, entry)); // x[t] += position_embd[pos + t]
+    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [step, pe.buffer, embedded, buf.seqs], pe.dtype, entry)); // x[t] += position_embd[pos + t]
     if (enc?.tokenType) embed.push(await d.addBias('token type', embedded, enc.tokenType, dim, B)); // x[t] += token_types[0]
     if (enc) embed.push(await norm('embedding norm', embedded, enc.norm, buf.x)); // x = LayerNorm(x)
 
@@ -218,7 +219,7 @@ export class TransformerModel {
         SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
         SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : contextLength,
       };
-      const attentionBindings = [buf.step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att, buf.seqs];
+      const attentionBindings = [step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att, buf.seqs];
       // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split)
       const attention = await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), attentionBindings, undefined, entry);
       if (B > 1 && !windowed && !packed) {

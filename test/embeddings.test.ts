@@ -1,0 +1,93 @@
+// Embedding models against llama.cpp (node-llama-cpp's embedding context) on tiny random models of each
+// embedding architecture: BERT (mean and CLS pooling), nomic-bert, Qwen3-Embedding (last token). Hearth's
+// pooled vectors must be llama.cpp's within max|Δ| ≤ 2e-3·max|v| (llama.cpp's GELU goes through an f16 table,
+// test/helpers/tiny-models.ts; the SwiGLU models agree far closer). WordPiece ids must equal llama.cpp's.
+// Packing several inputs into one pass must never change a vector: each is bit for bit what it is alone.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { loadModel, type LoadedModel } from '../src/model/load';
+import { embedTokens, modelPooling } from '../src/model/embed';
+import { writeGGUF, type GGUFSpec } from './helpers/gguf-writer';
+import { closeLlamaCpp } from './helpers/llama-cpp';
+import { openEmbeddingOracle, tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
+
+let gpu: AcquiredDevice;
+let dir: string;
+before(async () => { gpu = await acquireDevice(); dir = mkdtempSync(join(tmpdir(), 'hearth-embed-')); });
+after(async () => { rmSync(dir, { recursive: true, force: true }); gpu?.device.destroy(); await closeLlamaCpp(); });
+
+function writeModel(name: string, spec: GGUFSpec): string {
+  const path = join(dir, `${name}.gguf`);
+  writeFileSync(path, writeGGUF(spec));
+  return path;
+}
+
+const TEXTS = [
+  'Hello, world!',
+  'the cat sat on the mat',
+  '  Embeddings  are\tfun.\nDon\'t stop-believing ',
+  'Café naïve résumé RUNNING',
+  '日本語 tokens (unknown) words: xyzzy!',
+  'a',
+];
+
+function maxAbs(v: Float32Array): number {
+  return v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+}
+
+const CASES: { name: string; spec: () => GGUFSpec; pooling: string }[] = [
+  { name: 'bert (mean pooling)', spec: () => tinyEncoderSpec('bert', { seed: 2 }), pooling: 'mean' },
+  { name: 'bert (CLS pooling)', spec: () => tinyEncoderSpec('bert', { seed: 5, pooling: 2 }), pooling: 'cls' },
+  { name: 'nomic-bert (rope, fused QKV, SwiGLU)', spec: () => tinyEncoderSpec('nomic-bert', { seed: 4 }), pooling: 'mean' },
+  { name: 'qwen3 embedding (causal, last token)', spec: () => tinyQwen3EmbeddingSpec(), pooling: 'last' },
+];
+
+for (const c of CASES) {
+  describe(c.name, () => {
+    let path: string;
+    let loaded: LoadedModel;
+    before(async () => {
+      path = writeModel(c.name.replace(/\W+/g, '-'), c.spec());
+      loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32' });
+    });
+    after(() => loaded?.destroy());
+
+    test('tokenizes as llama.cpp and embeds as llama.cpp does', async (t) => {
+      assert.equal(modelPooling(loaded.config), c.pooling);
+      const oracle = await openEmbeddingOracle(path);
+      try {
+        const inputs = TEXTS.map((text) => loaded.tokenizer.encode(text));
+        for (const [i, text] of TEXTS.entries()) {
+          assert.deepEqual(loaded.tokenizer.encode(text, { addBos: false, addEos: false }), oracle.tokenize(text), `tokens of ${JSON.stringify(text)}`);
+        }
+        const got = await embedTokens(loaded.model, inputs, modelPooling(loaded.config));
+        let worst = 0;
+        for (const [i, ids] of inputs.entries()) {
+          const want = await oracle.embed(ids);
+          assert.equal(got[i]!.length, want.length);
+          const err = got[i]!.reduce((m, x, k) => Math.max(m, Math.abs(x - want[k]!)), 0) / maxAbs(want);
+          worst = Math.max(worst, err);
+          assert.ok(err <= 2e-3, `input ${i}: max|Δ| = ${err.toExponential(2)}·max|v|`);
+        }
+        t.diagnostic(`max|Δ| ≤ ${worst.toExponential(2)}·max|v| over ${inputs.length} inputs`);
+      } finally {
+        await oracle.close();
+      }
+    });
+
+    test('packing inputs into one pass never changes a vector', async () => {
+      const inputs = TEXTS.map((text) => loaded.tokenizer.encode(text));
+      const together = await embedTokens(loaded.model, inputs, modelPooling(loaded.config));
+      const reversed = await embedTokens(loaded.model, inputs.toReversed(), modelPooling(loaded.config));
+      for (const [i, ids] of inputs.entries()) {
+        const [alone] = await embedTokens(loaded.model, [ids], modelPooling(loaded.config));
+        assert.deepEqual(together[i], alone, `input ${i} packed with the others`);
+        assert.deepEqual(reversed[inputs.length - 1 - i], alone, `input ${i} packed at another offset`);
+      }
+    });
+  });
+}
