@@ -1,7 +1,8 @@
 // Embedding models against llama.cpp (node-llama-cpp's embedding context) on tiny random models of each
-// embedding architecture: BERT (mean and CLS pooling), nomic-bert, Qwen3-Embedding (last token). Hearth's
-// pooled vectors must be llama.cpp's within max|Δ| ≤ 2e-3·max|v| (llama.cpp's GELU goes through an f16 table,
-// test/helpers/tiny-models.ts; the SwiGLU models agree far closer). WordPiece ids must equal llama.cpp's.
+// embedding architecture: BERT (mean and CLS pooling), nomic-bert, Qwen3-Embedding (last token), llama.cpp in
+// f32 attention. Hearth's pooled vectors must be llama.cpp's within max|Δ| ≤ tol·max|v|: 1e-5 for the SwiGLU
+// models (measured ≤ 7e-7 on lavapipe), 1e-3 for BERT, whose GELU llama.cpp runs through an f16 table
+// (test/helpers/tiny-models.ts; measured ≤ 2.4e-4). WordPiece ids must equal llama.cpp's.
 // Packing several inputs into one pass must never change a vector: each is bit for bit what it is alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,11 +40,11 @@ function maxAbs(v: Float32Array): number {
   return v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 }
 
-const CASES: { name: string; spec: () => GGUFSpec; pooling: string }[] = [
-  { name: 'bert (mean pooling)', spec: () => tinyEncoderSpec('bert', { seed: 2 }), pooling: 'mean' },
-  { name: 'bert (CLS pooling)', spec: () => tinyEncoderSpec('bert', { seed: 5, pooling: 2 }), pooling: 'cls' },
-  { name: 'nomic-bert (rope, fused QKV, SwiGLU)', spec: () => tinyEncoderSpec('nomic-bert', { seed: 4 }), pooling: 'mean' },
-  { name: 'qwen3 embedding (causal, last token)', spec: () => tinyQwen3EmbeddingSpec(), pooling: 'last' },
+const CASES: { name: string; spec: () => GGUFSpec; pooling: string; tol: number }[] = [
+  { name: 'bert (mean pooling)', spec: () => tinyEncoderSpec('bert', { seed: 2 }), pooling: 'mean', tol: 1e-3 },
+  { name: 'bert (CLS pooling)', spec: () => tinyEncoderSpec('bert', { seed: 5, pooling: 2 }), pooling: 'cls', tol: 1e-3 },
+  { name: 'nomic-bert (rope, fused QKV, SwiGLU)', spec: () => tinyEncoderSpec('nomic-bert', { seed: 4 }), pooling: 'mean', tol: 1e-5 },
+  { name: 'qwen3 embedding (causal, last token)', spec: () => tinyQwen3EmbeddingSpec(), pooling: 'last', tol: 1e-5 },
 ];
 
 for (const c of CASES) {
@@ -71,7 +72,7 @@ for (const c of CASES) {
           assert.equal(got[i]!.length, want.length);
           const err = got[i]!.reduce((m, x, k) => Math.max(m, Math.abs(x - want[k]!)), 0) / maxAbs(want);
           worst = Math.max(worst, err);
-          assert.ok(err <= 2e-3, `input ${i}: max|Δ| = ${err.toExponential(2)}·max|v|`);
+          assert.ok(err <= c.tol, `input ${i}: max|Δ| = ${err.toExponential(2)}·max|v|`);
         }
         t.diagnostic(`max|Δ| ≤ ${worst.toExponential(2)}·max|v| over ${inputs.length} inputs`);
       } finally {

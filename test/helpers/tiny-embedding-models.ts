@@ -4,6 +4,7 @@
 // embedding context (pooled as the file says, not normalised).
 import { GGMLType } from '../../src/model/ggml-types';
 import { f32, u32, type GGUFSpec, type MetaValue, type TensorSpec } from './gguf-writer';
+import { LlamaContext, LlamaEmbeddingContext } from 'node-llama-cpp';
 import { llamaCpp } from './llama-cpp';
 import { seededRng } from './seeded';
 import { tinyModelSpec } from './tiny-models';
@@ -116,7 +117,13 @@ export interface EmbeddingOracle {
 export async function openEmbeddingOracle(path: string, contextSize = 64): Promise<EmbeddingOracle> {
   const llama = await llamaCpp();
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  const ctx = await model.createEmbeddingContext({ contextSize, batchSize: contextSize, threads: 1 });
+  // As createEmbeddingContext makes it, but f32 attention: no flash attention (which rounds K and V to f16 on the
+  // CPU), an f32 KV cache (the causal models keep one).
+  const context = await model.createContext({
+    contextSize, batchSize: contextSize, threads: 1, flashAttention: false,
+    experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32', _embeddings: true,
+  } as Parameters<typeof model.createContext>[0]);
+  const ctx = new (LlamaEmbeddingContext as unknown as new (o: { _llamaContext: LlamaContext }) => LlamaEmbeddingContext)({ _llamaContext: context });
   return {
     tokenize: (text) => Array.from(model.tokenize(text, false), Number),
     // It adds BOS/SEP (or EOS) only where the ids lack them; the ids given already have what the model needs.
