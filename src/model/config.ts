@@ -102,7 +102,7 @@ export interface ModelConfig {
   finalSoftcap: number;
   /** True when there is no output.weight and the token embedding doubles as the output matrix. */
   tiedEmbeddings: boolean;
-  /** false: each token sees its whole input (BERT; `<arch>.attention.causal`). Set for every file by readModelConfig. */
+  /** false: each token sees its whole input (BERT; `<arch>.attention.causal`); undefined means true. */
   causal?: boolean;
   /** The file's `<arch>.pooling_type`; undefined where it names none (a language model). */
   pooling?: Pooling;
@@ -123,7 +123,8 @@ export function readModelConfig(file: ModelFile, options: ReadConfigOptions = {}
     throw new UnsupportedError(`${where}: architecture '${architecture}' is not supported yet; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`);
   }
   const config = reader(file, { architecture, name: getOptionalString(file, 'general.name') ?? where });
-  config.causal ??= getOptionalBoolean(file, `${architecture}.attention.causal`) ?? true;
+  const causal = getOptionalBoolean(file, `${architecture}.attention.causal`);
+  if (causal !== undefined) config.causal ??= causal;
   const pooling = getOptionalNumber(file, `${architecture}.pooling_type`);
   if (pooling !== undefined && pooling >= 0) {
     const type = POOLING_TYPES[pooling];

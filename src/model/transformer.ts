@@ -265,6 +265,9 @@ export class TransformerModel {
     return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, B);
   }
 
+  /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */
+  get embeddings(): boolean { return this.buf.seqs !== null; }
+
   /** The output head's logits [vocab] of the last step: what a TokenPicker reads. */
   get logitsBuffer(): GPUBuffer { return this.buf.logits; }
   /** [batch] u32: the fed tokens, then the picked id in [0]: where a TokenPicker writes. */
