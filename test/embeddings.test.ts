@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadedModel } from '../src/model/load';
 import { embedTokens, modelPooling } from '../src/model/embed';
+import { estimateGpuMemory } from '../src/model/memory';
+import { openModel } from '../src/model/open';
 import { writeGGUF, type GGUFSpec } from './helpers/gguf-writer';
 import { closeLlamaCpp } from './helpers/llama-cpp';
 import { openEmbeddingOracle, tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
@@ -77,6 +79,15 @@ for (const c of CASES) {
         t.diagnostic(`max|Δ| ≤ ${worst.toExponential(2)}·max|v| over ${inputs.length} inputs`);
       } finally {
         await oracle.close();
+      }
+    });
+
+    test('the GPU memory estimate is what loading for embeddings allocates', async () => {
+      const opened = await openModel(path);
+      try {
+        assert.equal(loaded.info.gpuBytes, estimateGpuMemory(opened.readConfig(), opened.file.tensors, 64, undefined, 'f32', true).total);
+      } finally {
+        await opened.close();
       }
     });
 

@@ -122,9 +122,9 @@ export class TransformerModel {
     // Split-K attention for contexts longer than ATTENTION_CHUNK: partials per chunk, merged by attention-combine.
     // The partials exist whether or not this device splits, so the GPU bytes are the same everywhere.
     const { splits: chunks, partialBytes } = attentionSplits(config, contextLength, B);
-    const partials = chunks > 1 ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
+    const partials = chunks > 1 && !packed ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
     const attPartials = splitAttention ? partials : null;
-    const splits = attPartials && !packed ? chunks : 1;
+    const splits = attPartials ? chunks : 1;
     const stacked = (p: Projections) => p.matrices.length === 1 && p.rows.length > 1;
     // The up product of a gated FFN whose gate and up are not stacked (run as one product) [B, ffn].
     const hbUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !stacked(w.ffnIn)) ? f32('hb up', B * ffn) : null;
@@ -228,7 +228,7 @@ export class TransformerModel {
           (tokens) => [headCount * splits, Math.ceil(tokens / 2)], attentionBindings);
       }
       const afterCache: Dispatch[] = [attention];
-      if (attPartials && splits > 1) {
+      if (attPartials) {
         afterCache.push(await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
           tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]));
       }
