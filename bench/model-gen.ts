@@ -38,7 +38,7 @@ export function randomLlamaPath(quant: BenchQuant, log: (msg: string) => void = 
  * a–z, a few merges (so ' the' and ' and' are one token each, which is how the bench builds prompts of an
  * exact length), then filler pieces up to `size`.
  */
-function vocabulary(size: number): { tokens: string[]; scores: Float32Array; types: Int32Array } {
+export function vocabulary(size: number): { tokens: string[]; scores: Float32Array; types: Int32Array } {
   const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
   const pieces = ['\u2581', ...'abcdefghijklmnopqrstuvwxyz', '\u2581t', 'he', '\u2581the', '\u2581a', 'nd', '\u2581and'];
   const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => hex(b)), ...pieces];
@@ -51,7 +51,7 @@ function vocabulary(size: number): { tokens: string[]; scores: Float32Array; typ
   };
 }
 
-const GGUF = { UINT32: 4, FLOAT32: 6, STRING: 8, ARRAY: 9, INT32: 5 } as const;
+export const GGUF = { UINT32: 4, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, INT32: 5 } as const;
 
 function writeRandomLlama(path: string, quant: BenchQuant): void {
   const { dim, layers, heads, kvHeads, ffn, vocab, context } = RANDOM_LLAMA;
@@ -108,7 +108,7 @@ function writeRandomLlama(path: string, quant: BenchQuant): void {
       const values = value as ArrayLike<string | number>;
       h.u32(elemType!).u64(values.length);
       for (let i = 0; i < values.length; i++) h.value(elemType!, values[i]!);
-    } else h.value(type, value as string | number);
+    } else h.value(type, value as string | number | boolean);
   }
   let offset = 0;
   for (const t of tensors) {
@@ -151,15 +151,16 @@ function writeRandomLlama(path: string, quant: BenchQuant): void {
   }
 }
 
-class HeaderWriter {
+export class HeaderWriter {
   private parts: Uint8Array[] = [];
   private length = 0;
   private push(b: Uint8Array): this { this.parts.push(b); this.length += b.length; return this; }
   u32(v: number): this { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); return this.push(b); }
   u64(v: number): this { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); return this.push(b); }
   str(s: string): this { const b = new TextEncoder().encode(s); return this.u64(b.length).push(b); }
-  value(type: number, v: string | number): this {
+  value(type: number, v: string | number | boolean): this {
     if (type === GGUF.STRING) return this.str(v as string);
+    if (type === GGUF.BOOL) return this.push(Uint8Array.of(v ? 1 : 0));
     const b = new Uint8Array(4);
     const view = new DataView(b.buffer);
     if (type === GGUF.FLOAT32) view.setFloat32(0, v as number, true);
