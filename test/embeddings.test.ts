@@ -103,3 +103,17 @@ for (const c of CASES) {
     });
   });
 }
+
+test('WordPiece without lowercasing or accent stripping (the normalizer keys) tokenizes as llama.cpp', async () => {
+  const path = writeModel('bert-cased', tinyEncoderSpec('bert', { metadata: { 'tokenizer.ggml.normalizer.lowercase': false, 'tokenizer.ggml.normalizer.strip_accents': false } }));
+  const loaded = await loadModel(gpu, path, { precision: 'f32', contextLength: 64 });
+  const oracle = await openEmbeddingOracle(path);
+  try {
+    for (const text of [...TEXTS, 'é café Cat CAT', 'ﬁ ligature, tab\tand\u00a0nbsp']) {
+      assert.deepEqual(loaded.tokenizer.encode(text, { addBos: false, addEos: false }), oracle.tokenize(text), `tokens of ${JSON.stringify(text)}`);
+    }
+  } finally {
+    await oracle.close();
+    loaded.destroy();
+  }
+});
