@@ -78,6 +78,8 @@ describe('engine.embeddings on BERT (an encoder: loaded for embeddings by itself
     assert.ok(maxDiff(pooled.vectors[0]!, mean) < 1e-5);
     const cls = await engine.embeddings.embed(['the cat sat'], { pooling: 'cls', normalize: false });
     assert.deepEqual(Array.from(cls.vectors[0]!), Array.from(tokens.vectors[0]!.subarray(0, 64)));
+    const prefixed = await engine.embeddings.embed(['sat'], { prefix: 'the cat ' });
+    assert.deepEqual(prefixed.vectors, (await engine.embeddings.embed(['the cat sat'])).vectors);
   });
 
   test('refusals: empty input, bad dimensions or encoding, generating with an encoder', async () => {

@@ -37,6 +37,11 @@ export interface EmbedOptions {
   normalize?: boolean;
   /** Keep the first `dimensions` values (renormalised when normalize). Default: all. */
   dimensions?: number;
+  /**
+   * Text put before every text input: an instruction-tuned embedder's prefix, e.g. nomic's 'search_query: ', or
+   * Qwen3-Embedding's for queries, `Instruct: ${task}\nQuery:` (its documents go without). Default none.
+   */
+  prefix?: string;
 }
 
 export interface EmbedResult {

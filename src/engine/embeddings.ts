@@ -38,7 +38,9 @@ export async function embedInputs(loaded: LoadedModel, inputs: (string | number[
   if (!Number.isSafeInteger(dims) || dims < 1 || dims > dim) {
     throw new InvalidRequestError(`dimensions must be an integer from 1 to ${dim} (the model's size), got ${options.dimensions}`);
   }
-  const ids = inputs.map((input, i) => (typeof input === 'string' ? tokenizer.encode(input) : checkIds(input, i, config.vocabSize)));
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw new InvalidRequestError(`prefix must be a string, got ${typeof prefix}`);
+  const ids = inputs.map((input, i) => (typeof input === 'string' ? tokenizer.encode(prefix + input) : checkIds(input, i, config.vocabSize)));
   const pooling: EmbedPooling = options.pooling === undefined || options.pooling === 'model' ? modelPooling(config) : options.pooling;
   const pooled = await embedTokens(model, ids, pooling);
   const unit = options.normalize ?? true;
