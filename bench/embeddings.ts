@@ -10,7 +10,10 @@ import { parseArgs } from 'node:util';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { loadModel } from '../src/model/load';
 import { embedTokens, modelPooling } from '../src/model/embed';
-import { acquireBenchDevice, round } from './hearth-run';
+import { acquireBenchDevice } from './hearth-run';
+
+/** Three significant digits (rates here span 0.01 to thousands). */
+const round = (x: number) => Number(x.toPrecision(3));
 import { EMBEDDING_BENCH_MODELS, embeddingModelPath, type EmbeddingBenchModel } from './embedding-models';
 
 const { values } = parseArgs({
