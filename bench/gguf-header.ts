@@ -1,7 +1,7 @@
 // The GGUF header of the bench's random-weight models: metadata, a synthetic SentencePiece vocabulary of any
 // size that llama.cpp and Hearth both tokenize, and the tensor table; the tensor data is streamed after it.
 
-export const GGUF = { UINT32: 4, INT32: 5, FLOAT32: 6, STRING: 8, ARRAY: 9 } as const;
+export const GGUF = { UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
 
 /** One metadata entry: key, GGUF value type, value, and for arrays the element type. */
 export type MetaEntry = [string, number, unknown, number?];
@@ -61,15 +61,16 @@ export function ggufHeader(meta: MetaEntry[], tensors: { name: string; dims: num
   return h.finish();
 }
 
-class HeaderWriter {
+export class HeaderWriter {
   private parts: Uint8Array[] = [];
   private length = 0;
   private push(b: Uint8Array): this { this.parts.push(b); this.length += b.length; return this; }
   u32(v: number): this { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); return this.push(b); }
   u64(v: number): this { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); return this.push(b); }
   str(s: string): this { const b = new TextEncoder().encode(s); return this.u64(b.length).push(b); }
-  value(type: number, v: string | number): this {
+  value(type: number, v: string | number | boolean): this {
     if (type === GGUF.STRING) return this.str(v as string);
+    if (type === GGUF.BOOL) return this.push(Uint8Array.of(v ? 1 : 0));
     const b = new Uint8Array(4);
     const view = new DataView(b.buffer);
     if (type === GGUF.FLOAT32) view.setFloat32(0, v as number, true);

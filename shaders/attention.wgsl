@@ -47,6 +47,8 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;   // [tokens, N_HEADS, CTX] scratch (and a pair's second row)
 // [tokens, N_HEADS, HEAD_DIM / 4], or with SPLITS > 1 [tokens, N_HEADS, SPLITS, HEAD_DIM / 4 + 1] partials
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+// main_packed only: per token of the batch (rope position, first, end, 0): it sees cache positions [first, end).
+@group(0) @binding(6) var<storage, read> seqs: array<vec4<u32>>;
 
 var<workgroup> thread_max: array<f32, 2 * WG>; // [token of the workgroup, thread]
 var<workgroup> thread_sum: array<f32, 2 * WG>;
@@ -89,6 +91,20 @@ fn write_out(row: u32, chunk: u32, d: u32, dim4: u32, acc0: vec4<f32>, acc1: vec
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let seen = step.pos + wid.y * TOKENS + 1u;
+  attend(wid, t, select(0u, seen - min(WINDOW, seen), WINDOW > 0u), seen);
+}
+
+// Several sequences packed in one batch (embeddings): token t sees the range seqs[t] gives, so each sequence
+// attends only within itself, causally or over the whole of it as the host decides. TOKENS must be 1.
+@compute @workgroup_size(WG)
+fn main_packed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let range = seqs[wid.y];
+  attend(wid, t, range.y, range.z);
+}
+
+/// Attention of the workgroup's token(s) over cache positions [seq_first, seen) (a pair's second token: one more).
+fn attend(wid: vec3<u32>, t: u32, seq_first: u32, seen: u32) {
   let pair = TOKENS == 2u;
   let h = wid.x % N_HEADS;
   let chunk = wid.x / N_HEADS;
@@ -103,8 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let s1 = row1 * CTX;
   // The positions [first, n_pos) a token sees within this workgroup's chunk (causal, windowed); a pair's
   // second token sees one more.
-  let seen = step.pos + wid.y * TOKENS + 1u;
-  let first = max(select(0u, seen - min(WINDOW, seen), WINDOW > 0u), chunk * CHUNK);
+  let first = max(seq_first, chunk * CHUNK);
   let chunk_end = (chunk + 1u) * CHUNK;
   let n_pos0 = max(first, min(seen, chunk_end));
   let n_pos1 = select(n_pos0, max(first, min(seen + 1u, chunk_end)), pair);

@@ -16,14 +16,26 @@ override NEOX: bool;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;       // [tokens, N_HEADS, HEAD_DIM]
 @group(0) @binding(2) var<storage, read> cos_sin: array<f32>;       // [CTX, ROT_DIM/2, 2]
 
+// main_packed only: per token (rope position, …): sequences packed in one batch each start at position 0.
+@group(0) @binding(3) var<storage, read> seqs: array<vec4<u32>>;
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  rotate(gid, step.pos + gid.y);
+}
+
+@compute @workgroup_size(64)
+fn main_packed(@builtin(global_invocation_id) gid: vec3<u32>) {
+  rotate(gid, seqs[gid.y].x);
+}
+
+fn rotate(gid: vec3<u32>, pos: u32) {
   let half_rot = ROT_DIM / 2u;
   let t = gid.x;
   if (t >= N_HEADS * half_rot) { return; }
   let head = t / half_rot;
   let i = t % half_rot;
-  let angle = ((step.pos + gid.y) * half_rot + i) * 2u;
+  let angle = (pos * half_rot + i) * 2u;
   let c = cos_sin[angle];
   let s = cos_sin[angle + 1u];
   let base = (gid.y * N_HEADS + head) * HEAD_DIM;

@@ -2,7 +2,7 @@
 /// <reference types="@webgpu/types" preserve="true" />
 export { createEngine } from './engine/engine';
 export { pipeline } from './pipeline/index';
-export type { PipelineOptions, PipelineTokenizer, ProgressInfo, TextGenerationConfig, TextGenerationOutput, TextGenerationPipeline, TextGenerationSingle } from './pipeline/index';
+export type { FeatureExtractionOptions, FeatureExtractionPipeline, FeatureTensor, PipelineOptions, PipelineTokenizer, ProgressInfo, TextGenerationConfig, TextGenerationOutput, TextGenerationPipeline, TextGenerationSingle } from './pipeline/index';
 export { TextStreamer } from './pipeline/streamer';
 export type { BaseStreamer, TextStreamerOptions } from './pipeline/streamer';
 export type {
@@ -13,6 +13,7 @@ export type { ChatCompletions, Completions } from './engine/openai-api';
 export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
 export type * from './engine/openai-types';
+export type * from './engine/embedding-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 
 // Loading from the Hugging Face hub: pre-flight check and the model cache. Both load their code on first use,

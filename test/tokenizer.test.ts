@@ -192,7 +192,7 @@ describe('errors', () => {
   ]);
 
   test('an unknown tokenizer model is UnsupportedError', () => {
-    assert.throws(() => tokenizerFromGGUF(minimal('bert')), UnsupportedError);
+    assert.throws(() => tokenizerFromGGUF(minimal('ugm')), UnsupportedError);
     assert.throws(() => tokenizerFromGGUF(minimal('rwkv')), /not supported/);
   });
 

@@ -9,10 +9,12 @@ import type { LoadQuantization } from '../model/quantize';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { RequestOptions } from './options';
+import type { EmbedOptions, EmbedResult } from './embedding-types';
+import { embedInputs } from './embeddings';
 import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
 
-export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization }
+export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
@@ -33,6 +35,8 @@ export interface EngineCore {
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
   /** Plain data that rebuilds the model's tokenizer on the page (tokenizerFromSource), for synchronous use there. */
   tokenizerSource(): Promise<TokenizerSource>;
+  /** Embeddings of `inputs` (texts or token ids), queued like a request (src/engine/embeddings.ts). */
+  embed(inputs: (string | number[])[], options: EmbedOptions): Promise<EmbedResult>;
   /** Next-token logits [vocabSize] after `tokens` (Session.logits), queued like a request. */
   logits(tokens: number[]): Promise<Float32Array>;
   detokenize(ids: number[]): Promise<string>;
@@ -71,7 +75,7 @@ export class LocalEngineCore implements EngineCore {
       void gpu.device.lost.then((info) => {
         if (this.gpu === gpu) this.lostReason = info.message || info.reason || 'unknown reason';
       });
-      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize, ...fetchOptionsOf(options) });
+      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize, embeddings: options.embeddings, ...fetchOptionsOf(options) });
       this.session = new Session(this.loaded);
       return this.loaded.info;
     }).catch(async (e: unknown) => {
@@ -88,7 +92,7 @@ export class LocalEngineCore implements EngineCore {
 
   run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
     return this.enqueue(id, async (signal) => {
-      const session = this.ready().session!;
+      const session = this.generator().session!;
       if ('messages' in input) {
         const { stopTokens } = this.chatTemplate();
         const prompt = encodeChatPrompt(this.loaded!.tokenizer, await this.renderChat(input.messages, { addGenerationPrompt: true, tools: options.tools }));
@@ -124,7 +128,11 @@ export class LocalEngineCore implements EngineCore {
   }
 
   logits(tokens: number[]): Promise<Float32Array> {
-    return this.enqueue(undefined, () => this.ready().session!.logits(tokens));
+    return this.enqueue(undefined, async () => this.generator().session!.logits(tokens));
+  }
+
+  embed(inputs: (string | number[])[], options: EmbedOptions): Promise<EmbedResult> {
+    return this.enqueue(undefined, () => embedInputs(this.ready().loaded!, inputs, options));
   }
 
   async detokenize(ids: number[]): Promise<string> {
@@ -185,6 +193,13 @@ export class LocalEngineCore implements EngineCore {
       this.chatSetup = { template, stopTokens: chatStopTokens(tokenizer, template) };
     }
     return this.chatSetup;
+  }
+
+  /** ready(), and a model loaded for generation (an embedding model's pass cannot decode). */
+  private generator(): this {
+    const { model, info } = this.ready().loaded!;
+    if (model.embeddings) throw new InvalidRequestError(`${info.name} is loaded for embeddings; use engine.embeddings.create, or load a text-generation model`);
+    return this;
   }
 
   private ready(): this {

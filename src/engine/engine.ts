@@ -10,6 +10,7 @@ import { startWorker } from './start-worker';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
 import { ChatCompletions, Completions } from './openai-api';
+import { EmbeddingsApi } from './embeddings-api';
 import type { OpenAIBackend } from './openai';
 import { normalizeRequest } from './options';
 import type {
@@ -69,6 +70,7 @@ class EngineHandle implements Engine {
   private nextId = 1;
   readonly chat: Engine['chat'];
   readonly completions: Completions;
+  readonly embeddings: EmbeddingsApi;
 
   constructor(
     private readonly core: EngineCoreLike,
@@ -83,6 +85,13 @@ class EngineHandle implements Engine {
     const backend: OpenAIBackend = { get model() { return handle.model; }, generate: (p, o) => this.generate(p, o), chat };
     this.chat = Object.assign(chat, { completions: new ChatCompletions(backend) });
     this.completions = new Completions(backend);
+    this.embeddings = new EmbeddingsApi({
+      get modelName() { return handle.model.name; },
+      embed: (inputs, options) => {
+        if (this.disposed) return Promise.reject(new InvalidRequestError('this engine was disposed; create a new one'));
+        return this.core.embed(inputs, options);
+      },
+    });
   }
 
   get model(): ModelInfo {
@@ -94,12 +103,12 @@ class EngineHandle implements Engine {
     if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
     const source = model !== undefined ? { model, options } : this.source;
     if (!source) throw new InvalidRequestError('reload() needs a model the first time');
-    const { onProgress, signal, contextLength, precision, quantize } = source.options;
+    const { onProgress, signal, contextLength, precision, quantize, embeddings } = source.options;
     if (signal?.aborted) throw abortError('Model loading was aborted.');
     // Relative URLs mean "relative to the page", not to the worker script.
     const m = source.model;
     const resolved = resolveAgainstPage(m instanceof URL ? m.href : m, typeof location !== 'undefined' ? location.href : undefined);
-    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, ...fetchOptionsOf(source.options) };
+    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, embeddings, ...fetchOptionsOf(source.options) };
     requestPersistentStorage(resolved, source.options);
     const abort = () => { void this.core.abortLoad(); };
     signal?.addEventListener('abort', abort, { once: true });

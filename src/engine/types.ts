@@ -4,6 +4,7 @@ import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions, ChatTool } from '../tokenizer/chat-template';
 import type { ToolCallSpec } from './tools/formats';
 import type { ChatCompletions, Completions } from './openai-api';
+import type { Embeddings } from './embedding-types';
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
 
@@ -44,6 +45,13 @@ export interface LoadOptions extends ModelFetchOptions {
   quantize?: 'q8_0' | 'q4_0';
   /** Browser only: run the engine in a Web Worker (default) or on the calling thread. */
   worker?: boolean;
+  /**
+   * Load for embeddings (engine.embeddings): inputs run packed, several per pass, each attending only within
+   * itself. Always on for encoders (BERT, nomic-bert), which cannot generate; for a decoder embedding model
+   * (Qwen3-Embedding) say true, and it then cannot generate. The context length (the longest input) then
+   * defaults to min(512, the model's).
+   */
+  embeddings?: boolean;
 }
 
 export interface ModelInfo {
@@ -185,6 +193,8 @@ export interface Engine {
   readonly chat: ((messages: ChatMessage[], options?: GenerateOptions) => TokenStream) & { readonly completions: ChatCompletions };
   /** OpenAI's legacy completions endpoint: `engine.completions.create({ prompt, ... })` continues raw text. */
   readonly completions: Completions;
+  /** OpenAI's embeddings endpoint (`engine.embeddings.create({ input })`) and Hearth's `embed`; needs a model loaded for embeddings. */
+  readonly embeddings: Embeddings;
   /** The prompt text chat() would feed the model for `messages` (InvalidRequestError without a template). */
   applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
   /** Token ids of `text`, BOS first as the model file says (or as options.addBos says). */

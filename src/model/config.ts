@@ -3,7 +3,7 @@
 // forward pass as data (norm type, activation, biases, q/k norm, rope, soft-caps, sliding window…).
 // Nothing downstream looks at the architecture string again.
 import { FormatError, UnsupportedError } from '../errors';
-import { getOptionalString, getString } from './gguf';
+import { getOptionalBoolean, getOptionalNumber, getOptionalString, getString } from './gguf';
 import type { ModelFile } from './model-file';
 import { ARCHITECTURES, SUPPORTED_ARCHITECTURES } from './arch';
 import { checkModelTensors } from './tensors';
@@ -39,7 +39,22 @@ export interface SlidingWindowConfig {
 /** Tensors (ggml names without `blk.N.`) whose `.bias` the model adds after them. */
 export type BiasedTensor =
   | 'attn_q' | 'attn_k' | 'attn_v' | 'attn_qkv' | 'attn_output'
-  | 'ffn_gate' | 'ffn_up' | 'ffn_down' | 'attn_norm' | 'ffn_norm' | 'output_norm' | 'output';
+  | 'ffn_gate' | 'ffn_up' | 'ffn_down' | 'attn_norm' | 'ffn_norm' | 'output_norm' | 'output'
+  | 'attn_output_norm' | 'layer_output_norm' | 'token_embd_norm';
+
+/** How an embedding model turns its token vectors into one (`<arch>.pooling_type`, llama.cpp's enum order). */
+export type Pooling = 'none' | 'mean' | 'cls' | 'last' | 'rank';
+export const POOLING_TYPES: readonly Pooling[] = ['none', 'mean', 'cls', 'last', 'rank'];
+
+/**
+ * BERT's layout: the embedding gets row 0 of `token_types` (every token is "sentence A", as in llama.cpp) and a
+ * LayerNorm (`token_embd_norm`); each sub-block's output is added to its input and then LayerNormed
+ * (`attn_output_norm`, `layer_output_norm`) instead of norming its input; there is no output norm or head.
+ */
+export interface EncoderConfig {
+  /** Rows of `token_types.weight` (0: the file has none). */
+  tokenTypes: number;
+}
 
 export interface ModelConfig {
   architecture: string;
@@ -87,6 +102,12 @@ export interface ModelConfig {
   finalSoftcap: number;
   /** True when there is no output.weight and the token embedding doubles as the output matrix. */
   tiedEmbeddings: boolean;
+  /** false: each token sees its whole input (BERT; `<arch>.attention.causal`); undefined means true. */
+  causal?: boolean;
+  /** The file's `<arch>.pooling_type`; undefined where it names none (a language model). */
+  pooling?: Pooling;
+  /** BERT's post-norm layout; undefined for the decoder layout. */
+  encoder?: EncoderConfig;
 }
 
 export interface ReadConfigOptions {
@@ -102,6 +123,14 @@ export function readModelConfig(file: ModelFile, options: ReadConfigOptions = {}
     throw new UnsupportedError(`${where}: architecture '${architecture}' is not supported yet; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`);
   }
   const config = reader(file, { architecture, name: getOptionalString(file, 'general.name') ?? where });
+  const causal = getOptionalBoolean(file, `${architecture}.attention.causal`);
+  if (causal !== undefined) config.causal ??= causal;
+  const pooling = getOptionalNumber(file, `${architecture}.pooling_type`);
+  if (pooling !== undefined && pooling >= 0) {
+    const type = POOLING_TYPES[pooling];
+    if (!type) throw new FormatError(`${where}: ${architecture}.pooling_type ${pooling} is not one llama.cpp knows (0–${POOLING_TYPES.length - 1})`);
+    config.pooling ??= type;
+  }
   if (config.headDim % 4 !== 0) {
     // attention.wgsl reads heads as vec4s; every published model's head size is a multiple of 4.
     throw new UnsupportedError(`${where}: head size ${config.headDim} is not a multiple of 4, which the attention kernel needs`);

@@ -6,7 +6,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
-import { q8WeightTypes, type KernelName, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
+import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { Matrix, Norm } from './weights';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
@@ -95,7 +95,7 @@ export class Dispatcher {
    * Returns before the pipeline has compiled, so that a model's pipelines compile in parallel: the dispatch gets
    * its pipeline and bind group when it has, and is usable once `ready()` resolves.
    */
-  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType, entryPoint?: ProductEntryPoint): Promise<Dispatch> {
+  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType, entryPoint?: EntryPoint): Promise<Dispatch> {
     const entries = buffers.flatMap((b, binding) => (b ? [{ binding, resource: 'buffer' in b ? b : { buffer: b } }] : []));
     for (const { resource: b } of entries) {
       const size = b.size ?? b.buffer.size - (b.offset ?? 0);

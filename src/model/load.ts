@@ -21,6 +21,9 @@ import { DEFAULT_CONTEXT_LENGTH } from './memory';
 
 export { DEFAULT_CONTEXT_LENGTH };
 
+/** Default longest input of an embedding model, in tokens (BERT's own limit; OpenAI's models take 8192). */
+export const EMBEDDING_CONTEXT_LENGTH = 512;
+
 export interface LoadedModel {
   config: ModelConfig;
   tokenizer: Tokenizer;
@@ -58,6 +61,12 @@ export interface LoadModelOptions extends ModelFetchOptions {
   subgroupMatvec?: boolean;
   /** Quantize float weight matrices at load (LoadOptions.quantize). */
   quantize?: LoadQuantization;
+  /**
+   * Load for embeddings (TransformerModel.hidden): inputs packed in passes of up to the context length in tokens,
+   * each attending within itself. Always on for an encoder (BERT), which cannot decode; default off otherwise.
+   * The context length then defaults to min(EMBEDDING_CONTEXT_LENGTH, the model's): the longest input.
+   */
+  embeddings?: boolean;
   /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default) depends on the adapter and the weights (precisionFor). */
   precision?: PrecisionOption;
 }
@@ -90,7 +99,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
   const { file, tokenizer } = source;
   const config = source.readConfig();
   const precision = choosePrecision(options.precision, gpu, modelHasQ8Matrices(file, config)); // 'auto' depends on the weights
-  const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, config.contextLength);
+  const embeddings = options.embeddings === true || config.encoder !== undefined;
+  const contextLength = Math.min(options.contextLength ?? (embeddings ? EMBEDDING_CONTEXT_LENGTH : DEFAULT_CONTEXT_LENGTH), config.contextLength);
   checkAbort();
 
   const { device } = gpu;
@@ -112,6 +122,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       splitAttention: options.splitAttention ?? !onCpu,
       fuseNorm: options.fuseNorm ?? !onCpu,
       subgroupMatvec: options.subgroupMatvec ?? (gpu.hasSubgroups === true && !onCpu),
+      embeddings: embeddings ? { batch: contextLength } : undefined,
     });
     const oom = await device.popErrorScope();
     if (oom) throw new ResourceError(`The GPU ran out of memory loading ${source.name} (${oom.message}). Close other GPU-heavy tabs, or use a smaller model or a shorter context.`);

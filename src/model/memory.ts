@@ -20,14 +20,15 @@ export const DEFAULT_BINDING_LIMIT = 128 * 1024 * 1024;
  * attention scores [tokens, heads, ctx] would not fit one binding of `bindingLimit` bytes (capped at the
  * default limit, so the answer, and the memory it implies, is the same on every device), or 1 — the
  * prompt prefilled token by token — when some matrix row length is not a multiple of 4 (matmul.wgsl
- * reads activations as vec4s) or not even 4 tokens fit.
+ * reads activations as vec4s) or not even 4 tokens fit. `wanted`: tokens asked for instead of PREFILL_BATCH
+ * (an embedding model's pass, which holds whole inputs).
  */
-export function prefillBatch(config: ModelConfig, contextLength: number, bindingLimit = DEFAULT_BINDING_LIMIT): number {
+export function prefillBatch(config: ModelConfig, contextLength: number, bindingLimit = DEFAULT_BINDING_LIMIT, wanted = PREFILL_BATCH): number {
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim } = config;
   if (![dim, headCount * headDim, ffn].every((n) => n % 4 === 0)) return 1;
   const bytesPerToken = 4 * Math.max(headCount * contextLength, dim, headCount * headDim, ffn);
   const fit = Math.floor(Math.min(bindingLimit, DEFAULT_BINDING_LIMIT) / bytesPerToken);
-  const batch = Math.min(PREFILL_BATCH, fit - (fit % 4));
+  const batch = Math.min(wanted - (wanted % 4), fit - (fit % 4));
   return batch >= 4 ? batch : 1;
 }
 
@@ -109,10 +110,13 @@ export function gpuBufferSize(bytes: number): number {
 
 /**
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
- * `precision`: the loader's choice ('q8' adds the quantized-activation scratch).
+ * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
+ * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials.
  */
-export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision): GpuMemoryEstimate {
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision,
+  embeddings = config.encoder !== undefined): GpuMemoryEstimate {
   let weights = tensors.reduce((sum, t) => {
+    if (t.name === 'token_types.weight') return sum + gpuBufferSize(4 * config.embeddingLength); // row 0 only
     const elements = t.dims.reduce((a, b) => a * b, 1);
     const isVector = t.dims.filter((d) => d > 1).length <= 1;
     return sum + gpuBufferSize(isVector ? 4 * elements : t.byteLength);
@@ -142,8 +146,8 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
-  const B = prefillBatch(config, contextLength, bindingLimit);
-  const { partialBytes } = attentionSplits(config, contextLength, B);
+  const B = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : undefined);
+  const partialBytes = embeddings ? 0 : attentionSplits(config, contextLength, B).partialBytes;
   const activations =
     2 * gpuBufferSize(16) // step uniform, token readback
     + gpuBufferSize(4 * B) // token ids
@@ -155,7 +159,8 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
     + (separateUp ? 2 : 1) * f32(B * ffn) // FFN hidden (and the up product of a gated FFN not stacked with its gate)
     + 2 * f32(vocabSize) // logits and their readback
     + ropeTables
-    + (precision === 'q8' ? gpuBufferSize(q8ScratchBytes(config, B)) : 0);
+    + (precision === 'q8' ? gpuBufferSize(q8ScratchBytes(config, B)) : 0)
+    + (embeddings ? gpuBufferSize(16 * B) + f32(B * dim) : 0); // per-token sequence ranges, the hidden states' readback
 
   return { weights, kvCache, activations, total: weights + kvCache + activations, contextLength };
 }

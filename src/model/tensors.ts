@@ -12,6 +12,12 @@ export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
   const q = c.headCount * c.headDim, kv = c.headCountKv * c.headDim;
   const biases = new Set<BiasedTensor>(c.biases);
   const shapes = new Map<string, number[]>([['token_embd.weight', [dim, c.vocabSize]]]);
+  const enc = c.encoder;
+  if (enc) {
+    if (enc.tokenTypes > 0) shapes.set('token_types.weight', [dim, enc.tokenTypes]);
+    shapes.set('token_embd_norm.weight', [dim]);
+    shapes.set('token_embd_norm.bias', [dim]);
+  }
   if (c.positionEmbedding) shapes.set('position_embd.weight', [dim, c.contextLength]);
   for (const rope of [c.rope, c.slidingWindow?.rope]) {
     if (rope?.freqFactors) shapes.set(rope.freqFactors, [rope.dim / 2]);
@@ -27,7 +33,7 @@ export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
       shapes.set(`${b}${name}.weight`, [dim]);
       if (biases.has(name as BiasedTensor)) shapes.set(`${b}${name}.bias`, [dim]);
     };
-    norm('attn_norm');
+    if (!enc) norm('attn_norm');
     if (c.fusedQkv) {
       linear('attn_qkv', dim, q + 2 * kv);
     } else {
@@ -41,7 +47,7 @@ export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
     }
     linear('attn_output', q, dim);
     if (c.postNorms) norm('post_attention_norm');
-    norm('ffn_norm');
+    norm(enc ? 'attn_output_norm' : 'ffn_norm');
     if (c.feedForward === 'gelu') {
       linear('ffn_up', dim, ff);
     } else if (c.fusedGateUp) {
@@ -52,7 +58,9 @@ export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
     }
     linear('ffn_down', ff, dim);
     if (c.postNorms) norm('post_ffw_norm');
+    if (enc) norm('layer_output_norm');
   }
+  if (enc) return shapes; // no output norm or head
   shapes.set('output_norm.weight', [dim]);
   if (biases.has('output_norm')) shapes.set('output_norm.bias', [dim]);
   if (!c.tiedEmbeddings) shapes.set('output.weight', [dim, c.vocabSize]);

@@ -42,6 +42,12 @@ export interface ModelOptions {
   fuseNorm?: boolean;
   /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
   subgroupMatvec?: boolean;
+  /**
+   * An embedding model: a pass runs several sequences packed one after another (`hidden`), each attending only
+   * within itself (causally or not, as the config says) from position 0; `batch` tokens per pass (default
+   * prefillBatch's). No decoding.
+   */
+  embeddings?: { batch?: number };
 }
 
 /** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
@@ -51,6 +57,10 @@ interface ActivationBuffers {
   step: GPUBuffer; token: GPUBuffer; x: GPUBuffer; xb: GPUBuffer; xb2: GPUBuffer;
   q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; att: GPUBuffer; scores: GPUBuffer; hb: GPUBuffer; logits: GPUBuffer;
   tokenReadback: GPUBuffer; logitsReadback: GPUBuffer;
+  /** Embeddings: per token (position, first, end, 0), the cache range [first, end) it attends to [B, 4] u32. */
+  seqs: GPUBuffer | null;
+  /** Embeddings: the final hidden states [B, dim] (xb, or x for an encoder) and their readback. */
+  hidden: GPUBuffer; hiddenReadback: GPUBuffer | null;
 }
 
 export class TransformerModel {
@@ -66,6 +76,8 @@ export class TransformerModel {
     /** x → logits. */
     private readonly head: Dispatch[],
     private readonly argmax: Dispatch,
+    /** Embeddings: x → the hidden states the model returns (output_norm of every token; none for an encoder). */
+    private readonly final: Dispatch[],
     /** Most tokens one prefill pass runs. */
     readonly batchSize: number,
   ) {}
@@ -76,7 +88,8 @@ export class TransformerModel {
     const qDim = headCount * headDim;
     const kvDim = headCountKv * headDim;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const B = prefillBatch(config, contextLength, bindingLimit);
+    const packed = options.embeddings !== undefined;
+    const B = prefillBatch(config, contextLength, bindingLimit, options.embeddings?.batch);
     const f32 = (label: string, n: number) => pool.create(label, 4 * n, storage);
 
     // Activations hold B tokens; a decode step uses the first row of each.
@@ -95,14 +108,21 @@ export class TransformerModel {
       logits: f32('logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
       tokenReadback: pool.create('token readback', 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       logitsReadback: pool.create('logits readback', 4 * vocabSize, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      seqs: packed ? pool.create('sequences', 16 * B, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST) : null,
+      hidden: null!, // set below
+      hiddenReadback: packed ? pool.create('hidden readback', 4 * B * dim, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST) : null,
     };
+    buf.hidden = config.encoder ? buf.x : buf.xb;
+    /** The packed form of attention, rope and positions (entry point main_packed, seqs bound last) for embeddings. */
+    const entry = packed ? 'main_packed' as const : undefined;
+    const step = packed ? null : buf.step; // what main reads for positions; main_packed reads seqs instead
     // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
     const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
     const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
     // Split-K attention for contexts longer than ATTENTION_CHUNK: partials per chunk, merged by attention-combine.
     // The partials exist whether or not this device splits, so the GPU bytes are the same everywhere.
     const { splits: chunks, partialBytes } = attentionSplits(config, contextLength, B);
-    const partials = chunks > 1 ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
+    const partials = chunks > 1 && !packed ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
     const attPartials = splitAttention ? partials : null;
     const splits = attPartials ? chunks : 1;
     const stacked = (p: Projections) => p.matrices.length === 1 && p.rows.length > 1;
@@ -130,7 +150,7 @@ export class TransformerModel {
       config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
     const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
       d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
-        tokenGrid(workgroups((heads * r.dim) / 2)), [buf.step, x, ropeTableOf(r)]);
+        tokenGrid(workgroups((heads * r.dim) / 2)), [step, x, ropeTableOf(r), buf.seqs], undefined, entry);
     /**
      * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
      * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
@@ -152,20 +172,26 @@ export class TransformerModel {
     };
     /** project() on norm(input): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */
     const normThenProject = async (label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], capacity = B): Promise<Dispatch[]> => {
+      if (config.encoder) return project(label, names, buf.x, dim, p, outs, undefined, capacity); // its norms come after
       if (fuseNorm && config.norm === 'rms') return project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: normEps }, capacity);
       return [await norm(normLabel, buf.x, n, buf.xb), ...await project(label, names, buf.xb, dim, p, outs, undefined, capacity)];
     };
     const single = (l: ModelWeights['output']): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
-    /** x += post_norm(out) when the model norms sub-block outputs, else x += out. */
-    const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null): Promise<Dispatch[]> => postNorm
-      ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
+    /** x += post_norm(out) when the model norms sub-block outputs, else x += out; an encoder: x = norm(out + x). */
+    const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> => config.encoder
+      ? [await d.add(`${label}.residual`, out, buf.x, dim, B), await norm(`${label}.out_norm`, out, encoderNorm, buf.x)]
+      : postNorm ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
       : [await d.add(`${label}.residual`, buf.x, out, dim, B)];
 
     const e = weights.tokenEmbedding;
-    const embed = await d.embedding('embedding', e, buf.token, buf.x); // x[t] = token_embd[token[t]]
+    const enc = weights.encoderInput;
+    const embedded = enc ? buf.xb2 : buf.x; // an encoder norms its embedding into x
+    const embed = await d.embedding('embedding', e, buf.token, embedded); // x[t] = token_embd[token[t]]
     if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, B, { SCALE: config.embeddingScale })); // x *= √dim
     const pe = weights.positionEmbedding;
-    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [buf.step, pe.buffer, buf.x], pe.dtype)); // x[t] += position_embd[pos + t]
+    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [step, pe.buffer, embedded, buf.seqs], pe.dtype, entry)); // x[t] += position_embd[pos + t]
+    if (enc?.tokenType) embed.push(await d.addBias('token type', embedded, enc.tokenType, dim, B)); // x[t] += token_types[0]
+    if (enc) embed.push(await norm('embedding norm', embedded, enc.norm, buf.x)); // x = LayerNorm(x)
 
     const layers: LayerProgram[] = [];
     for (const [l, w] of weights.layers.entries()) {
@@ -193,10 +219,10 @@ export class TransformerModel {
         SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
         SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : contextLength,
       };
+      const attentionBindings = [step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att, buf.seqs];
       // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split)
-      const attentionBindings = [buf.step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att];
-      const attention = await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), attentionBindings);
-      if (B > 1 && !windowed) {
+      const attention = await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), attentionBindings, undefined, entry);
+      if (B > 1 && !windowed && !packed) {
         // Prefill: tokens in pairs, each k and v read serving both (their windows would start apart).
         attention.batched = await d.make(`${l}.attention (pairs)`, 'attention', { ...attentionConstants, TOKENS: 2 },
           (tokens) => [headCount * splits, Math.ceil(tokens / 2)], attentionBindings);
@@ -208,7 +234,7 @@ export class TransformerModel {
       }
       afterCache.push(
         ...await project(`${l}.o`, [], buf.att, qDim, single(w.o), [buf.xb2]), // xb2 = Wo att (+ bo)   [dim]
-        ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm), // x += (post_norm(xb2) or xb2)
+        ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm, w.attnNorm), // x += (post_norm(xb2) or xb2)
       );
       if (config.feedForward === 'gelu') {
         afterCache.push(
@@ -225,17 +251,22 @@ export class TransformerModel {
       }
       afterCache.push(
         ...await project(`${l}.down`, [], buf.hb, ffn, single(w.down), [buf.xb2]), // xb2 = W_down hb (+ b)  [dim]
-        ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm), // x += (post_norm(xb2) or xb2)
+        ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm, w.ffnNorm), // x += (post_norm(xb2) or xb2)
       );
       layers.push({ beforeCache, afterCache, kCache, vCache });
     }
 
-    const head = await normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], 1); // logits = W_out output_norm(x) (+ b)  [vocab]
+    const outputNorm = weights.outputNorm;
+    const head = outputNorm ? await normThenProject('output', 'output_norm', outputNorm, [], single(weights.output), [buf.logits], 1) : []; // logits = W_out output_norm(x) (+ b)  [vocab]
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
     const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)
+    const final = packed && outputNorm ? [await norm('output_norm (every token)', buf.x, outputNorm, buf.xb)] : [];
     await d.ready(); // every pipeline above compiled in parallel
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, B);
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, B);
   }
+
+  /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */
+  get embeddings(): boolean { return this.buf.seqs !== null; }
 
   /** The output head's logits [vocab] of the last step: what a TokenPicker reads. */
   get logitsBuffer(): GPUBuffer { return this.buf.logits; }
@@ -282,6 +313,36 @@ export class TransformerModel {
       for (const d of L.afterCache) run(pass, d, n); // attention, output projection, FFN, residuals
     }
     return pass;
+  }
+
+  /**
+   * Embedding models (ModelOptions.embeddings): one pass over `tokens` (at most batchSize: several sequences packed
+   * one after another), token t at position seqs[4t] attending to batch positions [seqs[4t + 1], seqs[4t + 2]).
+   * Returns the final hidden states of the batch positions `rows` [rows.length, dim], in that order.
+   */
+  async hidden(tokens: readonly number[], seqs: Uint32Array<ArrayBuffer>, rows: readonly number[]): Promise<Float32Array> {
+    const { device, buf, config } = this;
+    if (!buf.seqs || !buf.hiddenReadback) throw new Error('hidden(): the model was not created for embeddings');
+    if (tokens.length > this.batchSize || seqs.length !== 4 * tokens.length) throw new Error(`hidden(): ${tokens.length} tokens for a batch of ${this.batchSize}`);
+    this.writeInputs(tokens, 0);
+    device.queue.writeBuffer(buf.seqs, 0, seqs);
+    const encoder = device.createCommandEncoder({ label: `embeddings ${tokens.length}` });
+    const pass = this.encodeLayers(encoder, tokens.length, 0);
+    for (const d of this.final) run(pass, d, tokens.length);
+    pass.end();
+    const rowBytes = 4 * config.embeddingLength;
+    // Runs of consecutive rows are copied at once (mean pooling reads every row).
+    for (let i = 0; i < rows.length;) {
+      let j = i + 1;
+      while (j < rows.length && rows[j] === rows[j - 1]! + 1) j++;
+      encoder.copyBufferToBuffer(buf.hidden, rows[i]! * rowBytes, buf.hiddenReadback, i * rowBytes, (j - i) * rowBytes);
+      i = j;
+    }
+    device.queue.submit([encoder.finish()]);
+    await buf.hiddenReadback.mapAsync(GPUMapMode.READ, 0, Math.max(4, rows.length * rowBytes));
+    const out = new Float32Array(buf.hiddenReadback.getMappedRange(0, Math.max(4, rows.length * rowBytes)).slice(0, rows.length * rowBytes));
+    buf.hiddenReadback.unmap();
+    return out;
   }
 
   /**

@@ -32,12 +32,14 @@ export interface Projections {
 }
 
 export interface LayerWeights {
+  /** Pre-norm of the attention input; for an encoder, the LayerNorm after its residual add (attn_output_norm). */
   attnNorm: Norm; // [dim]
   qkv: Projections; // q [nHeads*headDim, dim], k and v [nKvHeads*headDim, dim]
   qNorm: GPUBuffer | null; // [headDim], shared by every head
   kNorm: GPUBuffer | null; // [headDim]
   o: Linear; // [dim, nHeads*headDim]
   attnPostNorm: Norm | null; // [dim]
+  /** Pre-norm of the FFN input; for an encoder, the LayerNorm after its residual add (layer_output_norm). */
   ffnNorm: Norm; // [dim]
   ffnIn: Projections; // gate and up [ffn, dim] each, or up alone for a plain (ungated) MLP
   down: Linear; // [dim, ffn]
@@ -50,7 +52,9 @@ export interface ModelWeights {
   /** Rope frequency factor tensors [ropeDim/2] by name, on the host: they only shape the rope tables. */
   ropeFactors: Map<string, Float32Array>;
   layers: LayerWeights[];
-  outputNorm: Norm; // [dim]
+  /** An encoder's input: token_types row 0 [dim] f32 (null when the file has none) and token_embd_norm. */
+  encoderInput: { tokenType: GPUBuffer | null; norm: Norm } | null;
+  outputNorm: Norm | null; // [dim]; null for an encoder
   output: Linear; // [vocab, dim]; the embedding table itself when tied
 }
 
@@ -223,6 +227,16 @@ export async function uploadWeights(
     bias: biases.has(name as BiasedTensor) ? await vector(`${prefix}${name}.bias`) : null,
   });
 
+  /** Row 0 of token_types (llama.cpp treats every token as type 0), f32; null when the file has no token types. */
+  const tokenTypeRow = async (rows: number): Promise<GPUBuffer | null> => {
+    if (rows === 0) return null;
+    const t = tensor('token_types.weight');
+    if (t.type !== GGMLType.F32 && t.type !== GGMLType.F16) throw new UnsupportedError(`tensor token_types.weight is ${ggmlTypeName(t.type)}; it must be F32 or F16.`);
+    const all = await floats('token_types.weight');
+    const buffer = pool.createWith('token_types.weight [row 0]', all.subarray(0, config.embeddingLength));
+    held.release(all.byteLength);
+    return buffer;
+  };
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim, vocabSize } = config;
   const qDim = headCount * headDim;
   const tokenEmbedding = await matrix('token_embd.weight', vocabSize, dim);
@@ -240,23 +254,25 @@ export async function uploadWeights(
   const layers: LayerWeights[] = [];
   for (let l = 0; l < config.blockCount; l++) {
     const p = `blk.${l}.`;
-    const attnNorm = await norm(p, 'attn_norm');
+    const enc = config.encoder !== undefined;
+    const attnNorm = await norm(p, enc ? 'attn_output_norm' : 'attn_norm');
     const layouts = projectionLayouts(file, config, l, bindingLimit);
     const qkv = await projections(p, layouts.qkv, dim); // rows [q; k; v]
     const qNorm = config.qkNorm ? await vector(`${p}attn_q_norm.weight`) : null;
     const kNorm = config.qkNorm ? await vector(`${p}attn_k_norm.weight`) : null;
     const o = await linear(p, 'attn_output', dim, qDim);
     const attnPostNorm = config.postNorms ? await norm(p, 'post_attention_norm') : null;
-    const ffnNorm = await norm(p, 'ffn_norm');
+    const ffnNorm = await norm(p, enc ? 'layer_output_norm' : 'ffn_norm');
     const ffnIn = await projections(p, layouts.ffn, dim); // rows [gate; up], or [up]
     const down = await linear(p, 'ffn_down', dim, ffn);
     const ffnPostNorm = config.postNorms ? await norm(p, 'post_ffw_norm') : null;
     layers.push({ attnNorm, qkv, qNorm, kNorm, o, attnPostNorm, ffnNorm, ffnIn, down, ffnPostNorm });
   }
-  const outputNorm = await norm('', 'output_norm');
+  const encoderInput = config.encoder ? { tokenType: await tokenTypeRow(config.encoder.tokenTypes), norm: await norm('', 'token_embd_norm') } : null;
+  const outputNorm = config.encoder ? null : await norm('', 'output_norm');
   const outputBias = biases.has('output') ? await vector('output.bias') : null;
   const output: Linear = { weight: config.tiedEmbeddings ? tokenEmbedding : await matrix('output.weight', vocabSize, dim), bias: outputBias };
-  return { tokenEmbedding, positionEmbedding, ropeFactors, layers, outputNorm, output };
+  return { tokenEmbedding, positionEmbedding, ropeFactors, layers, encoderInput, outputNorm, output };
 }
 
 function padded4(bytes: Uint8Array): Uint8Array {

@@ -10,6 +10,9 @@ import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, M
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
 import { pushText, type BaseStreamer } from './streamer';
+import type { FeatureExtractionPipeline } from './feature-extraction';
+
+export type { FeatureExtractionOptions, FeatureExtractionPipeline, FeatureTensor } from './feature-extraction';
 
 /** transformers.js's progress events (its hub's initiate → download → progress → done per file, then ready). */
 export type ProgressInfo =
@@ -92,23 +95,15 @@ const DTYPE_QUANTIZATION: Record<string, string[]> = {
   q8: ['Q8_0'], int8: ['Q8_0'], uint8: ['Q8_0'], fp16: ['F16'], fp32: ['F32'],
 };
 
-export async function pipeline(task: 'text-generation', model: ModelSource, options: PipelineOptions = {}): Promise<TextGenerationPipeline> {
-  if (task !== 'text-generation') throw new UnsupportedError(`Hearth's pipeline runs 'text-generation' only, not ${JSON.stringify(task)}`);
-  const { progress_callback, device, dtype, ...load } = options;
-  if (device !== undefined && !['webgpu', 'gpu', 'auto'].includes(device)) {
-    throw new UnsupportedError(`device ${JSON.stringify(device)} is not available: Hearth runs on WebGPU only (use device: 'webgpu' or leave it out)`);
+export async function pipeline(task: 'feature-extraction', model: ModelSource, options?: PipelineOptions): Promise<FeatureExtractionPipeline>;
+export async function pipeline(task: 'text-generation', model: ModelSource, options?: PipelineOptions): Promise<TextGenerationPipeline>;
+export async function pipeline(task: 'text-generation' | 'feature-extraction', model: ModelSource, options: PipelineOptions = {}): Promise<TextGenerationPipeline | FeatureExtractionPipeline> {
+  if (task === 'feature-extraction') {
+    const engine = await openEngine(task, model, { ...options, embeddings: true });
+    return (await import('./feature-extraction')).featureExtractionPipeline(engine);
   }
-  const quantization = dtype === undefined || dtype === 'auto' ? undefined : DTYPE_QUANTIZATION[dtype];
-  if (dtype !== undefined && dtype !== 'auto' && !quantization) {
-    throw new InvalidRequestError(`dtype ${JSON.stringify(dtype)} is not one Hearth knows: use ${Object.keys(DTYPE_QUANTIZATION).join(', ')} or 'auto'`);
-  }
-  const name = typeof model === 'string' ? model : model instanceof URL ? model.href : 'model.gguf';
-  const engine = await createEngine(model, {
-    ...load,
-    ...(quantization ? { quantization } : {}),
-    onProgress: progress_callback ? progressAdapter(name, progress_callback) : undefined,
-  });
-  progress_callback?.({ status: 'ready', task, model: name });
+  if (task !== 'text-generation') throw new UnsupportedError(`Hearth's pipeline runs 'text-generation' and 'feature-extraction', not ${JSON.stringify(task)}`);
+  const engine = await openEngine(task, model, options);
 
   let tokenizer: PipelineTokenizer;
   try {
@@ -234,4 +229,24 @@ function progressAdapter(name: string, callback: (info: ProgressInfo) => void): 
     }
     callback({ status: 'progress', name, file: p.file, progress: p.total > 0 ? (100 * p.loaded) / p.total : 0, loaded: p.loaded, total: p.total });
   };
+}
+
+/** The engine a pipeline runs on: transformers.js's device and dtype options checked, its progress events. */
+async function openEngine(task: string, model: ModelSource, options: PipelineOptions): Promise<Engine> {
+  const { progress_callback, device, dtype, ...load } = options;
+  if (device !== undefined && !['webgpu', 'gpu', 'auto'].includes(device)) {
+    throw new UnsupportedError(`device ${JSON.stringify(device)} is not available: Hearth runs on WebGPU only (use device: 'webgpu' or leave it out)`);
+  }
+  const quantization = dtype === undefined || dtype === 'auto' ? undefined : DTYPE_QUANTIZATION[dtype];
+  if (dtype !== undefined && dtype !== 'auto' && !quantization) {
+    throw new InvalidRequestError(`dtype ${JSON.stringify(dtype)} is not one Hearth knows: use ${Object.keys(DTYPE_QUANTIZATION).join(', ')} or 'auto'`);
+  }
+  const name = typeof model === 'string' ? model : model instanceof URL ? model.href : 'model.gguf';
+  const engine = await createEngine(model, {
+    ...load,
+    ...(quantization ? { quantization } : {}),
+    onProgress: progress_callback ? progressAdapter(name, progress_callback) : undefined,
+  });
+  progress_callback?.({ status: 'ready', task, model: name });
+  return engine;
 }

@@ -8,6 +8,7 @@ import { bpePreTokenizer, bpeTokenizerJSON } from './bpe';
 import { tokenizerFromHF, type HFTokenizerFiles } from './hf';
 import { deriveSpmMerges, spmTokenizerJSON } from './spm';
 import { readVocab, TokenType, type GGUFVocab } from './vocab';
+import { WordPieceTokenizer } from './wpm';
 
 export { TextStreamer } from './text-stream';
 export { TokenType, type GGUFVocab } from './vocab';
@@ -48,12 +49,16 @@ export interface Tokenizer {
 
 /** Builds the tokenizer of a model from its GGUF metadata. Throws UnsupportedError for unknown vocab kinds. */
 export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>): Tokenizer {
-  return new GGUFTokenizer(readVocab(metadata));
+  return ggufTokenizer(readVocab(metadata));
+}
+
+function ggufTokenizer(vocab: GGUFVocab): Tokenizer {
+  return vocab.model === 'bert' ? new WordPieceTokenizer(vocab) : new GGUFTokenizer(vocab);
 }
 
 /** The tokenizer `source` describes (Tokenizer.source), e.g. on the other side of a worker boundary. */
 export function tokenizerFromSource(source: TokenizerSource): Tokenizer {
-  return source.kind === 'gguf' ? new GGUFTokenizer(source.vocab) : tokenizerFromHF(source.files);
+  return source.kind === 'gguf' ? ggufTokenizer(source.vocab) : tokenizerFromHF(source.files);
 }
 
 /** Words cached by the BPE model; above this the cache is dropped so memory stays bounded. */

@@ -12,8 +12,8 @@ export const TokenType = {
   UNDEFINED: 0, NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6,
 } as const;
 
-/** Vocabulary kinds Hearth implements: 'llama' = SentencePiece with byte fallback, 'gpt2' = byte-level BPE. */
-export type VocabModel = 'llama' | 'gpt2';
+/** Vocabulary kinds Hearth implements: 'llama' = SentencePiece with byte fallback, 'gpt2' = byte-level BPE, 'bert' = WordPiece. */
+export type VocabModel = 'llama' | 'gpt2' | 'bert';
 
 export interface GGUFVocab {
   model: VocabModel;
@@ -33,6 +33,11 @@ export interface GGUFVocab {
   eomId: number | undefined;
   unkId: number | undefined;
   padId: number | undefined;
+  /** The separator ('bert': [SEP], appended to every input as llama.cpp does). */
+  sepId: number | undefined;
+  /** WordPiece normalisation ('bert'): `tokenizer.ggml.normalizer.lowercase` and `.strip_accents`, llama.cpp's defaults true. */
+  lowercase: boolean;
+  stripAccents: boolean;
   /** `tokenizer.ggml.add_bos_token`; undefined when absent (the default depends on the vocabulary kind). */
   addBos: boolean | undefined;
   addEos: boolean;
@@ -49,8 +54,8 @@ export function readVocab(metadata: Metadata): GGUFVocab {
   if (model === undefined) {
     throw new FormatError("this GGUF file has no tokenizer (metadata 'tokenizer.ggml.model' is missing); Hearth needs the vocabulary inside the model file");
   }
-  if (model !== 'llama' && model !== 'gpt2') {
-    throw new UnsupportedError(`tokenizer model '${model}' is not supported; Hearth handles 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) vocabularies`);
+  if (model !== 'llama' && model !== 'gpt2' && model !== 'bert') {
+    throw new UnsupportedError(`tokenizer model '${model}' is not supported; Hearth handles 'llama' (SentencePiece), 'gpt2' (byte-level BPE) and 'bert' (WordPiece) vocabularies`);
   }
   const tokens = getStringArray(file, 'tokenizer.ggml.tokens');
   const n = tokens.length;
@@ -80,7 +85,10 @@ export function readVocab(metadata: Metadata): GGUFVocab {
 
   const isSpm = model === 'llama';
   // llama.cpp's defaults for ids a file leaves out: SentencePiece <unk>=0, <s>=1, </s>=2; GPT-2 BPE 11 for both.
-  const defaultIds: Record<string, number> = isSpm ? { bos_token_id: 1, eos_token_id: 2, unknown_token_id: 0 } : { bos_token_id: 11, eos_token_id: 11 };
+  const defaultIds: Record<string, number> = isSpm ? { bos_token_id: 1, eos_token_id: 2, unknown_token_id: 0 }
+    : model === 'bert' ? { bos_token_id: 101, unknown_token_id: 100, seperator_token_id: 102, padding_token_id: 0 }
+    : { bos_token_id: 11, eos_token_id: 11 };
+  const lowercase = getOptionalBoolean(file, 'tokenizer.ggml.normalizer.lowercase') ?? true;
   // Ids are stored as uint32; "none" is written as -1 (0xFFFFFFFF).
   const tokenId = (key: string): number | undefined => {
     const id = file.metadata.has(`tokenizer.ggml.${key}`) ? getOptionalNumber(file, `tokenizer.ggml.${key}`) : defaultIds[key];
@@ -99,6 +107,9 @@ export function readVocab(metadata: Metadata): GGUFVocab {
     eomId: tokenId('eom_token_id'),
     unkId: tokenId('unknown_token_id'),
     padId: tokenId('padding_token_id'),
+    sepId: tokenId('seperator_token_id'), // sic: llama.cpp's key
+    lowercase,
+    stripAccents: getOptionalBoolean(file, 'tokenizer.ggml.normalizer.strip_accents') ?? lowercase,
     addBos: getOptionalBoolean(file, 'tokenizer.ggml.add_bos_token'),
     addEos: getOptionalBoolean(file, 'tokenizer.ggml.add_eos_token') ?? false,
     addSpacePrefix: getOptionalBoolean(file, 'tokenizer.ggml.add_space_prefix') ?? isSpm,

@@ -104,7 +104,7 @@ let llamaPromise: Promise<Llama> | undefined;
 /** llama.cpp's recent warnings and errors, quoted in the oracle's own errors (why a file did not load). */
 const recentLog: string[] = [];
 
-function llamaCpp(): Promise<Llama> {
+export function llamaCpp(): Promise<Llama> {
   llamaPromise ??= getLlama({
     gpu: false, build: 'never', progressLogs: false, logLevel: LlamaLogLevel.warn,
     logger: (_level, message) => { recentLog.push(message.trim()); if (recentLog.length > 8) recentLog.shift(); },

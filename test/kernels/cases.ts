@@ -16,6 +16,7 @@ import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '..
 import { transformerOpCases } from './transformer-op-cases';
 import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
+import { packedCases } from './packed-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
 import { subgroupCases } from './subgroup-cases';
@@ -247,6 +248,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...transformerOpCases());
   cases.push(...f16Cases());
   cases.push(...batchCases());
+  cases.push(...packedCases());
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());

@@ -1,5 +1,6 @@
 // The architectures Hearth runs, by `general.architecture` (llama.cpp's names).
 import type { ArchReader } from './common';
+import { readBert, readNomicBert } from './bert';
 import { readGemma2, readGemma3 } from './gemma';
 import { readGPT2 } from './gpt2';
 import { readLlama } from './llama';
@@ -16,6 +17,8 @@ export const ARCHITECTURES: Readonly<Record<string, ArchReader>> = {
   gemma2: readGemma2,
   gemma3: readGemma3,
   gpt2: readGPT2,
+  bert: readBert,
+  'nomic-bert': readNomicBert,
 };
 
 export const SUPPORTED_ARCHITECTURES: readonly string[] = Object.keys(ARCHITECTURES);
