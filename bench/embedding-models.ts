@@ -6,7 +6,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } fro
 import { dirname, join } from 'node:path';
 import { GGMLType } from '../src/model/ggml-types';
 import { floatsToHalfBytes, quantizeQ8_0 } from '../src/model/quantize';
-import { GGUF, HeaderWriter, vocabulary } from './gguf-header';
+import { GGUF, ggufHeader, vocabulary } from './gguf-header';
+import { uniformStream } from './random-blocks';
 import { cacheDir } from './model-gen';
 
 export type EmbeddingBenchModel = 'minilm' | 'qwen3';
@@ -139,38 +140,11 @@ function writeModel(path: string, { meta, tensors }: { meta: Meta; tensors: Tens
     const n = t.dims.reduce((a, b) => a * b, 1);
     return t.type === GGMLType.F32 ? 4 * n : t.type === GGMLType.F16 ? 2 * n : (n / 32) * 34;
   };
-  const h = new HeaderWriter();
-  h.u32(0x46554747).u32(3).u64(tensors.length).u64(meta.length + 1);
-  for (const [key, type, value, elemType] of [['general.alignment', GGUF.UINT32, 32] as Meta[number], ...meta]) {
-    h.str(key).u32(type);
-    if (type === GGUF.ARRAY) {
-      const values = value as ArrayLike<string | number>;
-      h.u32(elemType!).u64(values.length);
-      for (let i = 0; i < values.length; i++) h.value(elemType!, values[i]!);
-    } else h.value(type, value as string | number | boolean);
-  }
-  let offset = 0;
-  for (const t of tensors) {
-    h.str(t.name).u32(t.dims.length);
-    for (const d of t.dims) h.u64(d);
-    h.u32(t.type).u64(offset);
-    offset += Math.ceil(bytesOf(t) / 32) * 32;
-  }
-  h.padTo(32);
+  const header = ggufHeader([['general.alignment', GGUF.UINT32, 32], ...meta], tensors.map((t) => ({ name: t.name, dims: t.dims, ggmlType: t.type, bytes: bytesOf(t) })));
   const fd = openSync(path, 'w');
   try {
-    writeSync(fd, h.finish());
-    let state = 0x5eed ^ RECIPE_VERSION;
-    const uniform = (n: number, halfWidth: number, center = 0) => {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        state = (state + 0x6d2b79f5) | 0; // mulberry32
-        let x = Math.imul(state ^ (state >>> 15), state | 1);
-        x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-        out[i] = center + halfWidth * (2 * (((x ^ (x >>> 14)) >>> 0) / 4294967296) - 1);
-      }
-      return out;
-    };
+    writeSync(fd, header);
+    const uniform = uniformStream(0x5eed ^ RECIPE_VERSION);
     for (const t of tensors) {
       const n = t.dims.reduce((a, b) => a * b, 1);
       const isNormWeight = t.dims.length === 1 && t.name.endsWith('norm.weight');

@@ -61,7 +61,7 @@ export function ggufHeader(meta: MetaEntry[], tensors: { name: string; dims: num
   return h.finish();
 }
 
-export class HeaderWriter {
+class HeaderWriter {
   private parts: Uint8Array[] = [];
   private length = 0;
   private push(b: Uint8Array): this { this.parts.push(b); this.length += b.length; return this; }

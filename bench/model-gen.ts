@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floatsToHalfBytes, quantizeQ4_0, quantizeQ8_0 } from '../src/model/quantize';
 import { GGUF, ggufHeader, vocabularyMeta, type MetaEntry } from './gguf-header';
-import { blockLayouts, RandomStream, randomBlocks, type BlockType } from './random-blocks';
+import { blockLayouts, RandomStream, randomBlocks, uniformStream, type BlockType } from './random-blocks';
 
 export type BenchQuant = 'q4_0' | 'q4_k_m' | 'q8_0' | 'f16' | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
 export const BENCH_QUANTS: readonly BenchQuant[] = ['q4_0', 'q4_k_m', 'q8_0', 'f16', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
@@ -184,17 +184,7 @@ function blockData(model: string, recipe: number): (t: TensorPlan) => Iterable<U
 function legacyRandomData(quant: BenchQuant): (t: TensorPlan) => Iterable<Uint8Array> {
   const encode: Partial<Record<BenchQuant, (x: Float32Array) => Uint8Array>> = { q4_0: quantizeQ4_0, q8_0: quantizeQ8_0, f16: floatsToHalfBytes };
   const encoder = encode[quant]!;
-  let state = 0x5eed ^ 1;
-  const uniform = (n: number, halfWidth: number, center = 0) => {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      state = (state + 0x6d2b79f5) | 0; // mulberry32
-      let x = Math.imul(state ^ (state >>> 15), state | 1);
-      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-      out[i] = center + halfWidth * (2 * (((x ^ (x >>> 14)) >>> 0) / 4294967296) - 1);
-    }
-    return out;
-  };
+  const uniform = uniformStream(0x5eed ^ 1);
   // std 1/√fan-in keeps activations at unit scale through the layers (U(−a, a) has std a/√3); norms 1 ± 0.1.
   return (t) => [t.dims.length === 1 ? new Uint8Array(uniform(elements(t.dims), 0.1, 1).buffer) : encoder(uniform(elements(t.dims), Math.sqrt(3 / t.dims[0]!)))];
 }

@@ -53,6 +53,21 @@ export class RandomStream {
   }
 }
 
+/** A seeded mulberry32 stream of uniform floats: `uniform(n, halfWidth, center)` is n values in center ± halfWidth. */
+export function uniformStream(seed: number): (n: number, halfWidth: number, center?: number) => Float32Array {
+  let state = seed;
+  return (n, halfWidth, center = 0) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) | 0;
+      let x = Math.imul(state ^ (state >>> 15), state | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      out[i] = center + halfWidth * (2 * (((x ^ (x >>> 14)) >>> 0) / 4294967296) - 1);
+    }
+    return out;
+  };
+}
+
 const setHalf = (b: Uint8Array, o: number, h: number) => { b[o] = h & 0xff; b[o + 1] = h >>> 8; };
 
 /**

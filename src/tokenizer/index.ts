@@ -2,12 +2,11 @@
 // the vocabulary is turned into a Hugging Face tokenizer.json and run by transformers.js.
 // Only its tokenizers module is imported, so bundles do not pull in models or ONNX Runtime.
 import { PreTrainedTokenizer } from '@xenova/transformers/src/tokenizers.js';
-import { InvalidRequestError } from '../errors';
 import type { GGUFValue } from '../model/gguf';
 import { bpePreTokenizer, bpeTokenizerJSON } from './bpe';
 import { tokenizerFromHF, type HFTokenizerFiles } from './hf';
 import { deriveSpmMerges, spmTokenizerJSON } from './spm';
-import { readVocab, TokenType, type GGUFVocab } from './vocab';
+import { checkTokenId, isSpecialToken, readVocab, TokenType, type GGUFVocab } from './vocab';
 import { WordPieceTokenizer } from './wpm';
 
 export { TextStreamer } from './text-stream';
@@ -146,13 +145,10 @@ class GGUFTokenizer implements Tokenizer {
   }
 
   isSpecial(id: number): boolean {
-    const type = this.vocab.types[id];
-    return type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED;
+    return isSpecialToken(this.vocab, id);
   }
 
   private checkId(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
-      throw new InvalidRequestError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
-    }
+    checkTokenId(id, this.vocabSize);
   }
 }

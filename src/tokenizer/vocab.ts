@@ -1,7 +1,7 @@
 // Reads the `tokenizer.ggml.*` metadata of a GGUF file into one checked, typed record.
 // Everything downstream (the SentencePiece and byte-level BPE builders) works from this record,
 // so the GGUF spelling of keys and the "id or none" conventions live in one place.
-import { FormatError, UnsupportedError } from '../errors';
+import { FormatError, InvalidRequestError, UnsupportedError } from '../errors';
 import {
   getOptionalBoolean, getOptionalNumber, getOptionalNumberArray, getOptionalString, getOptionalStringArray,
   getStringArray, type GGUFValue,
@@ -48,6 +48,18 @@ export interface GGUFVocab {
 type Metadata = Map<string, GGUFValue>;
 
 /** Parses and validates the tokenizer metadata. Unknown models throw UnsupportedError. */
+/** Control, unknown and unused tokens: what `skipSpecial` leaves out of decoded text. */
+export function isSpecialToken(vocab: GGUFVocab, id: number): boolean {
+  const type = vocab.types[id];
+  return type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED;
+}
+
+export function checkTokenId(id: number, vocabSize: number): void {
+  if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+    throw new InvalidRequestError(`token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+  }
+}
+
 export function readVocab(metadata: Metadata): GGUFVocab {
   const file = { metadata };
   const model = getOptionalString(file, 'tokenizer.ggml.model');

@@ -4,9 +4,8 @@
 // with '▁' in front, is cut greedily into the longest vocabulary entries. The converter wrote word-initial
 // pieces as '▁piece' and continuations ('##piece') bare. A word that cannot be cut entirely becomes [UNK].
 // Matching is on UTF-8 bytes, as llama.cpp's substr is.
-import { InvalidRequestError } from '../errors';
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './index';
-import { TokenType, type GGUFVocab } from './vocab';
+import { checkTokenId, isSpecialToken, TokenType, type GGUFVocab } from './vocab';
 
 /** llama.cpp's whitespace set (unicode_set_whitespace). */
 const WHITESPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004,
@@ -120,13 +119,10 @@ export class WordPieceTokenizer implements Tokenizer {
   }
 
   isSpecial(id: number): boolean {
-    const type = this.vocab.types[id];
-    return type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED;
+    return isSpecialToken(this.vocab, id);
   }
 
   private checkId(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
-      throw new InvalidRequestError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
-    }
+    checkTokenId(id, this.vocabSize);
   }
 }
