@@ -34,6 +34,7 @@ const CASES: { file: string; controls: string[] }[] = [
   { file: 'ibm-granite-granite-3.3-2B-Instruct.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>'] },
   { file: 'ibm-granite-granite-4.0.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<tool_call>', '</tool_call>'] },
   { file: 'meetkai-functionary-medium-v3.1.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'meetkai-functionary-medium-v3.2.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|begin_of_text|>'] },
   { file: 'google-gemma-2-2b-it.jinja', controls: ['<end_of_turn>', '<start_of_turn>'] },
 ];
 

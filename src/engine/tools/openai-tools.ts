@@ -72,7 +72,7 @@ export function newCallId(format: ToolFormat): string {
 /** The message of a finished generation: content (null when empty) and the calls, if any. */
 export function toolMessage(format: ToolFormat, request: ToolRequest, text: string): { content: string | null; tool_calls?: ChatCompletionMessageToolCall[] } {
   const parsed = parseToolOutput(format, text, request.callable.map((t) => t.function.name), true);
-  if (parsed.calls.length === 0) return { content: text };
+  if (parsed.calls.length === 0) return { content: parsed.content };
   return {
     content: parsed.content.trim() === '' ? null : parsed.content,
     tool_calls: parsed.calls.map((c) => ({ id: newCallId(format), type: 'function', function: { name: c.name, arguments: c.arguments } })),

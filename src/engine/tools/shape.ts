@@ -4,7 +4,7 @@
 // the template does not render tool_calls (Granite 3.3); a template that knows no tools gets the generic format
 // (formats.ts): the tools described in the system prompt, a tool's result as a user message.
 import type { ChatMessage } from '../../tokenizer/chat-template';
-import { detectToolFormat, genericToolPrompt, templateKnowsTools, writeToolCalls, type ChatTool } from './formats';
+import { compactArguments, detectToolFormat, genericToolPrompt, templateKnowsTools, writeToolCalls, type ChatTool } from './formats';
 
 /** The messages to render, and the tools to hand the template (none where it knows no tools). */
 export function shapeToolMessages(template: string | undefined, messages: readonly ChatMessage[], tools: readonly ChatTool[] | undefined): { messages: ChatMessage[]; tools?: ChatTool[] } {
@@ -19,7 +19,7 @@ export function shapeToolMessages(template: string | undefined, messages: readon
       const calls = writeToolCalls(format, m.tool_calls);
       return { role: m.role, content: m.content ? `${m.content}\n${calls}` : calls };
     }
-    return { ...m, tool_calls: m.tool_calls.map((c) => ({ ...c, function: { name: c.function.name, arguments: parsedArguments(c.function.arguments) } })) } as ChatMessage;
+    return { ...m, tool_calls: m.tool_calls.map((c) => ({ ...c, function: { name: c.function.name, arguments: format.argumentsAsText ? compactArguments(c.function.arguments) : parsedArguments(c.function.arguments) } })) } as ChatMessage;
   });
   const list = tools?.length ? [...tools] : undefined;
   if (list && !knowsTools) {
