@@ -34,10 +34,12 @@ const EXPECTED: Record<string, { format: string; calls: string[] }> = {
   'ibm-granite-granite-3.3-2B-Instruct.jinja': { format: 'granite', calls: ['<|tool_call|>[{"name": "special_function", "arguments": {"arg1": 1}}]'] },
   'ibm-granite-granite-4.0.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
   'meetkai-functionary-medium-v3.1.jinja': { format: 'functionary', calls: ['<function=special_function>{"arg1": 1}</function>'] },
+  // Lists the system message's `tools` text in <|tool|>…<|/tool|>; calls and results take the generic format.
+  'microsoft-Phi-4-mini-instruct.jinja': { format: 'generic', calls: ['{"tool_calls": [{"name": "special_function", "arguments": {"arg1": 1}}]}'] },
   'google-gemma-2-2b-it.jinja': { format: 'generic', calls: ['{"tool_calls": [{"name": "special_function", "arguments": {"arg1": 1}}]}'] },
 };
 
-const END = ['<|im_end|>', '<|eot_id|>', '<|eom_id|>', '</s>', '<|end_of_text|>', '<end_of_turn>'];
+const END = ['<|end|>', '<|im_end|>', '<|eot_id|>', '<|eom_id|>', '</s>', '<|end_of_text|>', '<end_of_turn>'];
 
 for (const [file, expected] of Object.entries(EXPECTED)) {
   test(`${file}: format ${expected.format}; llama.cpp's texts parse to its calls; content-only replies stay content; a rendered call reads back`, () => {
@@ -141,4 +143,22 @@ test('tools whose parameters lack type or description render as Python and llama
   assert.match(prompt, /"description": "bare\(any: Any, text: str, noted: Any\) - \n\n/);
   assert.match(prompt, /noted\(Any\): Noted/);
   assert.match(prompt, /"name": "no_parameters", "description": "no_parameters\(\) - \n\n", "parameters": \{\}/);
+});
+
+test("Phi-4-mini: its template renders Hugging Face's output for a system message with tools; Hearth lists the tools there", () => {
+  const file = 'microsoft-Phi-4-mini-instruct.jinja';
+  const template = new ChatTemplate(source(file), { eosToken: '<|endoftext|>' });
+  // microsoft/onnxruntime-genai's test of this template: "From HuggingFace Python output for 'microsoft/Phi-4-mini-instruct'".
+  const listed = '[{"name": "calculate_sum", "description": "Calculate the sum of two numbers.", "parameters": {"a": {"type": "int"}, "b": {"type": "int"}}}]';
+  const messages = [
+    { role: 'system', content: 'System message', tools: listed } as ChatMessage,
+    { role: 'user', content: 'Hello, can you call some tools for me?' },
+    { role: 'assistant', content: 'Sure, I can calculate the sum for you!' },
+  ];
+  assert.equal(template.render(messages, { addGenerationPrompt: true }), `<|system|>System message<|tool|>${listed}<|/tool|><|end|><|user|>Hello, can you call some tools for me?<|end|><|assistant|>Sure, I can calculate the sum for you!<|end|><|assistant|>`);
+  const shaped = shapeToolMessages(source(file), [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hey' }], TOOLS);
+  assert.equal(shaped.tools, undefined, 'the template reads no tools variable');
+  const prompt = template.render(shaped.messages, { addGenerationPrompt: true });
+  assert.ok(prompt.startsWith('<|system|>Be brief.\n\nTo call tools, reply with only a JSON object'), prompt);
+  assert.ok(prompt.includes(`<|tool|>[{"name": "special_function", "description": "I'm special", "parameters": {"type": "object", "properties": {"arg1": {"type": "integer", "description": "The arg."}}, "required": ["arg1"]}}]<|/tool|><|end|><|user|>Hey<|end|><|assistant|>`), prompt);
 });

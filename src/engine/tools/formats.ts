@@ -115,13 +115,24 @@ export function pythonJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** How the generic format asks for calls and hands back results. */
+export const GENERIC_CALL_INSTRUCTIONS = 'To call tools, reply with only a JSON object: {"tool_calls": [{"name": <tool name>, "arguments": <arguments object>}]}. '
+  + 'A tool\'s result comes back in a message {"tool_response": {"name": <tool name>, "content": <result>}}. Otherwise, answer in plain text.';
+
 /** The system-prompt text of the generic format: the tools, and how to call them. */
 export function genericToolPrompt(tools: readonly ChatTool[]): string {
   const list = tools.map((t) => JSON.stringify(t.function)).join('\n');
   return 'You can call these tools (JSON Schema of each one\'s arguments in "parameters"):\n'
     + `${list}\n`
-    + 'To call tools, reply with only a JSON object: {"tool_calls": [{"name": <tool name>, "arguments": <arguments object>}]}. '
-    + 'A tool\'s result comes back in a message {"tool_response": {"name": <tool name>, "content": <result>}}. Otherwise, answer in plain text.';
+    + GENERIC_CALL_INSTRUCTIONS;
+}
+
+/**
+ * Whether the template lists tools from the system message's own `tools` text (Phi-4-mini: `<|tool|>…<|/tool|>`)
+ * rather than from a `tools` variable.
+ */
+export function templateTakesSystemTools(source: string): boolean {
+  return /message\[['"]tools['"]\]/.test(source);
 }
 
 /** What the decoder needs to force a turn's tool calls: plain data (it crosses to the worker). */
