@@ -34,7 +34,9 @@ const CASES: { file: string; controls: string[] }[] = [
   { file: 'ibm-granite-granite-3.3-2B-Instruct.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>'] },
   { file: 'ibm-granite-granite-4.0.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<tool_call>', '</tool_call>'] },
   { file: 'meetkai-functionary-medium-v3.1.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
+  { file: 'meetkai-functionary-medium-v3.2.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|begin_of_text|>'] },
   { file: 'google-gemma-2-2b-it.jinja', controls: ['<end_of_turn>', '<start_of_turn>'] },
+  { file: 'microsoft-Phi-4-mini-instruct.jinja', controls: ['<|end|>', '<|system|>', '<|user|>', '<|assistant|>', '<|tool|>', '<|/tool|>', '<|endoftext|>'] },
 ];
 
 const engines: Engine[] = [];
@@ -179,4 +181,30 @@ test("pipeline('text-generation') hands tools to the template (as transformers.j
   } finally {
     await generator.dispose();
   }
+});
+
+test("cut by max_tokens inside a call: finish_reason 'length' and the call as far as it was written, streamed or not (as OpenAI returns it)", async () => {
+  const engine = await engineFor(QWEN.file, QWEN.controls);
+  let partial = 0;
+  for (let seed = 0; seed < SEEDS; seed++) {
+    for (const max_tokens of [30, 45]) {
+      const params = { messages: ASK, tools: TOOLS, tool_choice: 'required' as const, seed, temperature: 1, max_tokens };
+      const r = await engine.chat.completions.create(params);
+      const choice = r.choices[0]!;
+      assert.equal(choice.finish_reason, 'length', JSON.stringify(choice.message));
+      const calls = (choice.message.tool_calls ?? []).map((c) => (c.type === 'function' ? [c.function.name, c.function.arguments] : []));
+      for (const [name, args] of calls) {
+        assert.ok(TOOLS.some((t) => t.function.name === name), `${name} is a tool`);
+        assert.match(args!, /^(\{|$)/, 'the arguments as far as they were written');
+      }
+      if (calls.length > 0) partial++;
+      const chunks: ChatCompletionChunk[] = [];
+      for await (const c of await engine.chat.completions.create({ ...params, stream: true })) chunks.push(c);
+      const streamed = reassemble(chunks);
+      assert.equal(streamed.finish, 'length');
+      assert.deepEqual(streamed.calls.map((c) => [c.name, c.arguments]), calls, 'streamed deltas reassemble to the same partial calls');
+      assert.equal(streamed.content || null, calls.length ? choice.message.content : choice.message.content || null);
+    }
+  }
+  assert.ok(partial > 0, 'some generation was cut inside a call, after its name');
 });

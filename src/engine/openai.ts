@@ -11,7 +11,7 @@ import type {
 } from './openai-types';
 import { detectToolFormat, type ToolFormat } from './tools/formats';
 import { shapeToolMessages } from './tools/shape';
-import { ToolDeltas, toolMessage, toolRequest, type ToolRequest } from './tools/openai-tools';
+import { ToolDeltas, toolRequest, toolResult, type ToolRequest } from './tools/openai-tools';
 import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
 
 /** What the OpenAI layer needs from an engine. */
@@ -53,7 +53,7 @@ export async function createChatCompletion(backend: OpenAIBackend, params: ChatC
   const calling = tools?.spec ? { format, request: tools } : undefined;
   if (params.stream) return chatChunks(stream, meta, params.stream_options?.include_usage === true, controller, calling);
   const result = await stream.result;
-  const message = calling ? toolMessage(format, calling.request, result.text) : { content: result.text };
+  const { message, finish } = calling ? toolResult(format, calling.request, result.text, result.finishReason) : { message: { content: result.text }, finish: result.finishReason };
   return {
     ...meta,
     object: 'chat.completion',
@@ -61,7 +61,7 @@ export async function createChatCompletion(backend: OpenAIBackend, params: ChatC
       index: 0,
       message: { role: 'assistant', refusal: null, ...message },
       logprobs: result.logprobs ? { content: result.logprobs.map(chatLogprob), refusal: null } : null,
-      finish_reason: message.tool_calls ? 'tool_calls' : result.finishReason,
+      finish_reason: finish,
     }],
     usage: usage(result),
   };
@@ -245,9 +245,9 @@ async function* chatChunkGenerator(stream: TokenStream, meta: { id: string; crea
     yield chunk(delta, null, c.logprobs ? [chatLogprob(c.logprobs)] : null);
   }
   const result = await stream.result;
-  const last = deltas?.push('', true);
-  if (last && (last.content !== undefined || last.tool_calls !== undefined)) yield chunk(last, null);
-  yield chunk({}, deltas?.hasCalls ? 'tool_calls' : result.finishReason);
+  const last = deltas?.end(result.finishReason);
+  if (last && (last.delta.content !== undefined || last.delta.tool_calls !== undefined)) yield chunk(last.delta, null);
+  yield chunk({}, last?.finish ?? result.finishReason);
   if (includeUsage) yield { ...meta, object: 'chat.completion.chunk', choices: [], usage: usage(result) };
 }
 

@@ -5,6 +5,7 @@
 import { Template } from '@huggingface/jinja';
 import { FormatError, InvalidRequestError } from '../errors';
 import type { ChatTool, ChatToolCall } from '../engine/tools/formats';
+import { pythonCompatible } from './template-compat';
 import type { Tokenizer } from './types';
 
 export type { ChatTool, ChatToolCall };
@@ -61,7 +62,7 @@ export class ChatTemplate {
   /** Throws FormatError when `source` is not a template @huggingface/jinja can parse. */
   constructor(readonly source: string, private readonly tokens: ChatTemplateTokens = {}) {
     try {
-      this.template = new Template(source);
+      this.template = pythonCompatible(new Template(source));
     } catch (e) {
       throw new FormatError(`the model's chat template (tokenizer.chat_template) cannot be parsed: ${messageOf(e)}`, { cause: e });
     }

@@ -18,8 +18,8 @@ export interface ChatToolCall {
 }
 
 export interface ToolFormat {
-  /** Which family: 'hermes' (Qwen2.5, Qwen3, Hermes 2/3, SmolLM3, Granite 4), 'llama3', 'mistral', 'granite', 'functionary', 'generic'. */
-  name: 'hermes' | 'llama3' | 'mistral' | 'granite' | 'functionary' | 'generic';
+  /** Which family: 'hermes' (Qwen2.5, Qwen3, Hermes 2/3, Granite 4), 'llama3', 'mistral', 'granite', 'functionary' (v3.1), 'functionary-v3.2', 'generic'. */
+  name: 'hermes' | 'llama3' | 'mistral' | 'granite' | 'functionary' | 'functionary-v3.2' | 'generic';
   /** The calls are written head + call (sep call)* + tail. */
   head: string;
   sep: string;
@@ -33,6 +33,14 @@ export interface ToolFormat {
   trigger: string;
   /** Whether the template can hold more than one call in a turn (Llama 3.1's raises on two). */
   parallel: boolean;
+  /**
+   * Functionary v3.2: every message of the reply names its recipient after '>>>', and the generation prompt
+   * already ends with '>>>'. Text goes to 'all' (the reply begins `all\n`, its calls follow as '>>>' + call);
+   * a reply that begins with a call has no head. Undefined for the other formats.
+   */
+  recipients?: { content: string };
+  /** The template writes each call's arguments as text (so it is handed the JSON string, not an object). */
+  argumentsAsText?: boolean;
 }
 
 const hermes: ToolFormat = {
@@ -55,6 +63,11 @@ const functionary: ToolFormat = {
   name: 'functionary', head: '', sep: '', tail: '',
   callPrefix: (n) => `<function=${n}>`, callSuffix: '</function>', idLength: 0, trigger: '<function=', parallel: true,
 };
+const functionaryV32: ToolFormat = {
+  name: 'functionary-v3.2', head: '>>>', sep: '>>>', tail: '',
+  callPrefix: (n) => `${n}\n`, callSuffix: '', idLength: 0, trigger: '>>>', parallel: true,
+  recipients: { content: 'all\n' }, argumentsAsText: true,
+};
 const generic: ToolFormat = {
   name: 'generic', head: '{"tool_calls": [', sep: ', ', tail: ']}',
   callPrefix: (n) => `{"name": ${JSON.stringify(n)}, "arguments": `, callSuffix: '}', idLength: 0, trigger: '{"tool_calls": [', parallel: true,
@@ -67,6 +80,7 @@ export function detectToolFormat(source: string | undefined): ToolFormat {
   if (s.includes('<|tool_call|>')) return granite;
   if (s.includes('<tool_call>')) return hermes;
   if (s.includes('<function=')) return functionary;
+  if (s.includes('>>>all') && s.includes('>>>${recipient}')) return functionaryV32;
   if (s.includes('<|start_header_id|>ipython<|end_header_id|>') || s.includes('"parameters": dictionary of argument name')) return llama3;
   return generic;
 }
@@ -87,7 +101,7 @@ export function writeToolCalls(format: ToolFormat, calls: readonly ChatToolCall[
 }
 
 /** Arguments as Python's json.dumps writes them (the templates' tojson): ", " and ": " separators. */
-function compactArguments(args: string): string {
+export function compactArguments(args: string): string {
   try {
     return pythonJson(JSON.parse(args));
   } catch {
@@ -101,13 +115,24 @@ export function pythonJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** How the generic format asks for calls and hands back results. */
+export const GENERIC_CALL_INSTRUCTIONS = 'To call tools, reply with only a JSON object: {"tool_calls": [{"name": <tool name>, "arguments": <arguments object>}]}. '
+  + 'A tool\'s result comes back in a message {"tool_response": {"name": <tool name>, "content": <result>}}. Otherwise, answer in plain text.';
+
 /** The system-prompt text of the generic format: the tools, and how to call them. */
 export function genericToolPrompt(tools: readonly ChatTool[]): string {
   const list = tools.map((t) => JSON.stringify(t.function)).join('\n');
   return 'You can call these tools (JSON Schema of each one\'s arguments in "parameters"):\n'
     + `${list}\n`
-    + 'To call tools, reply with only a JSON object: {"tool_calls": [{"name": <tool name>, "arguments": <arguments object>}]}. '
-    + 'A tool\'s result comes back in a message {"tool_response": {"name": <tool name>, "content": <result>}}. Otherwise, answer in plain text.';
+    + GENERIC_CALL_INSTRUCTIONS;
+}
+
+/**
+ * Whether the template lists tools from the system message's own `tools` text (Phi-4-mini: `<|tool|>…<|/tool|>`)
+ * rather than from a `tools` variable.
+ */
+export function templateTakesSystemTools(source: string): boolean {
+  return /message\[['"]tools['"]\]/.test(source);
 }
 
 /** What the decoder needs to force a turn's tool calls: plain data (it crosses to the worker). */
@@ -131,8 +156,10 @@ const NO_PARAMETERS = { type: 'object', properties: {}, additionalProperties: fa
 
 /** The spec for calling `tools` (all of them, or the one named) in `format`. */
 export function toolCallSpec(format: ToolFormat, tools: readonly { name: string; parameters?: Record<string, unknown> }[], mode: 'required' | 'auto', parallel: boolean): ToolCallSpec {
+  // A reply that must call begins with the calls: where the prompt already wrote the head, there is none.
+  const head = mode === 'required' && format.recipients ? '' : format.head;
   return {
-    mode, head: format.head, sep: format.sep, tail: format.tail, trigger: format.trigger, idLength: format.idLength,
+    mode, head, sep: format.sep, tail: format.tail, trigger: format.trigger, idLength: format.idLength,
     parallel: parallel && format.parallel,
     calls: tools.map((t) => ({ prefix: format.callPrefix(t.name), schema: t.parameters ?? NO_PARAMETERS, suffix: format.callSuffix })),
   };

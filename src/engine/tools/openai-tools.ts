@@ -3,7 +3,7 @@
 // back into `message.tool_calls` (non-streamed) or tool_call deltas (streamed) that reassemble to the same calls.
 import { InvalidRequestError } from '../../errors';
 import { shown } from '../options';
-import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall } from '../openai-types';
+import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall, FinishReason } from '../openai-types';
 import { toolCallSpec, type ChatTool, type ToolCallSpec, type ToolFormat } from './formats';
 import { parseToolOutput, type ParsedCall } from './parse';
 
@@ -69,14 +69,30 @@ export function newCallId(format: ToolFormat): string {
   return format.idLength > 0 ? id : `call_${id}`;
 }
 
-/** The message of a finished generation: content (null when empty) and the calls, if any. */
-export function toolMessage(format: ToolFormat, request: ToolRequest, text: string): { content: string | null; tool_calls?: ChatCompletionMessageToolCall[] } {
-  const parsed = parseToolOutput(format, text, request.callable.map((t) => t.function.name), true);
-  if (parsed.calls.length === 0) return { content: text };
-  return {
+/**
+ * The message of a finished generation and its finish_reason: content (null when empty) and the calls, if any,
+ * with 'tool_calls'. Cut by max_tokens (`finish` 'length') inside a call, the calls are returned as far as they
+ * were written (the last one's arguments unfinished) and finish_reason stays 'length', as OpenAI does.
+ */
+export function toolResult(format: ToolFormat, request: ToolRequest, text: string, finish: FinishReason): { message: { content: string | null; tool_calls?: ChatCompletionMessageToolCall[] }; finish: FinishReason } {
+  const names = request.callable.map((t) => t.function.name);
+  let parsed = parseToolOutput(format, text, names, true);
+  let reason: FinishReason = parsed.calls.length > 0 ? 'tool_calls' : finish;
+  if (parsed.calls.length === 0 && finish === 'length') {
+    const partial = parseToolOutput(format, text, names, false);
+    if (partial.ok) parsed = { ...partial, calls: partial.calls.filter((c) => c.name !== '') };
+  }
+  if (parsed.calls.length === 0) return { message: { content: parsed.content }, finish: reason };
+  const message = {
     content: parsed.content.trim() === '' ? null : parsed.content,
-    tool_calls: parsed.calls.map((c) => ({ id: newCallId(format), type: 'function', function: { name: c.name, arguments: c.arguments } })),
+    tool_calls: parsed.calls.map((c): ChatCompletionMessageToolCall => ({ id: newCallId(format), type: 'function', function: { name: c.name, arguments: c.arguments } })),
   };
+  return { message, finish: reason };
+}
+
+/** The message of a finished generation (toolResult's, for a generation that was not cut). */
+export function toolMessage(format: ToolFormat, request: ToolRequest, text: string): { content: string | null; tool_calls?: ChatCompletionMessageToolCall[] } {
+  return toolResult(format, request, text, 'stop').message;
 }
 
 /** Streamed: turns the text so far into content and tool_call deltas, each piece once. */
@@ -103,6 +119,18 @@ export class ToolDeltas {
   }
 
   get hasCalls(): boolean { return this.sent.length > 0; }
+
+  /**
+   * The last deltas and the finish_reason, as toolResult gives them: a generation cut by max_tokens inside a
+   * call leaves what was streamed of it standing, with 'length'.
+   */
+  end(finish: FinishReason): { delta: { content?: string; tool_calls?: ChatCompletionChunkToolCall[] }; finish: FinishReason } {
+    const names = this.request.callable.map((t) => t.function.name);
+    const complete = parseToolOutput(this.format, this.text, names, true).calls.length > 0;
+    if (finish === 'length' && !complete && this.hasCalls) return { delta: {}, finish };
+    const delta = this.push('', true);
+    return { delta, finish: complete ? 'tool_calls' : finish };
+  }
 
   private callDelta(c: ParsedCall, index: number): ChatCompletionChunkToolCall[] {
     if (c.name === '') return [];

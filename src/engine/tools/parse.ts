@@ -24,6 +24,7 @@ export interface ParsedOutput {
  * held-back tail returns to the content. Names are those of `names` (the callable tools).
  */
 export function parseToolOutput(format: ToolFormat, text: string, names: readonly string[], final: boolean): ParsedOutput {
+  if (format.recipients) return parseRecipients(format, format.recipients.content, text, names, final);
   const at = text.indexOf(format.trigger);
   if (at < 0) {
     const held = final ? 0 : heldBack(text, format.trigger);
@@ -32,6 +33,16 @@ export function parseToolOutput(format: ToolFormat, text: string, names: readonl
   const calls = readCalls(format, text, at, names);
   if (!calls || (final && (calls.length === 0 || calls.some((c) => !c.complete)))) return { content: final ? text : text.slice(0, at), calls: [], ok: !final && calls !== null };
   return { content: text.slice(0, at), calls, ok: true };
+}
+
+/** Functionary v3.2: `all\n` text (then '>>>' calls), or calls from the start (the prompt wrote their head). */
+function parseRecipients(format: ToolFormat, contentPrefix: string, text: string, names: readonly string[], final: boolean): ParsedOutput {
+  const plain: ToolFormat = { ...format, recipients: undefined };
+  if (text.startsWith(contentPrefix)) return parseToolOutput(plain, text.slice(contentPrefix.length), names, final);
+  if (!final && contentPrefix.startsWith(text)) return { content: '', calls: [], ok: true };
+  const parsed = parseToolOutput(plain, format.head + text, names, final);
+  if (parsed.calls.length > 0) return parsed;
+  return { content: final || !parsed.ok ? text : '', calls: [], ok: parsed.ok };
 }
 
 /** How many characters at the end of `text` could begin `trigger`. */
