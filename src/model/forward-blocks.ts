@@ -42,7 +42,7 @@ export const isStacked = (p: Projections): boolean => p.matrices.length === 1 &&
 const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
 
 /** The load options the blocks read (TransformerModel's ModelOptions). */
-export interface BlockOptions {
+interface BlockOptions {
   bindingLimit?: number;
   precision?: ModelPrecision;
   splitAttention?: boolean;

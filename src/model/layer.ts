@@ -43,12 +43,12 @@ export interface LayerWeights {
  * bias when config.biases names it); 'vector' an f32 GPUBuffer; 'linear' a Linear; 'projections' part of the
  * Projections of one input (the tensors of one field are its projections, in row order).
  */
-export type TensorKind = 'norm' | 'vector' | 'linear' | 'projections';
+type TensorKind = 'norm' | 'vector' | 'linear' | 'projections';
 
 /** The projections' fields: the inputs whose products the loader may stack into one matrix (projectionLayouts). */
 export type ProjectionField = 'qkv' | 'ffnIn';
 
-export interface LayerTensor {
+interface LayerTensor {
   /** The ggml name without `blk.N.` and `.weight`; its bias, when config.biases names it, is `<name>.bias`. */
   name: BiasedTensor | 'attn_q_norm' | 'attn_k_norm' | 'post_attention_norm' | 'post_ffw_norm';
   /** The LayerWeights field that holds it. */
@@ -79,7 +79,7 @@ const norm = (name: LayerTensor['name'], field: keyof LayerWeights, needs: Layer
   ({ name, field, kind: 'norm', role, needs, cols: dim, rows: none });
 
 /** Every tensor of a layer, in upload order (that of LayerWeights' fields; a field's projections in row order). */
-export const LAYER_TENSORS: readonly LayerTensor[] = [
+const LAYER_TENSORS: readonly LayerTensor[] = [
   norm('attn_norm', 'attnNorm', decoder, 'norm of the attention input'),
   norm('attn_output_norm', 'attnNorm', encoder, "an encoder's LayerNorm after the attention residual add"),
   { name: 'attn_qkv', field: 'qkv', kind: 'projections', role: 'q, k and v in one tensor (fusedQkv)', needs: (c) => c.fusedQkv, cols: dim, rows: (c) => [qDim(c), kvDim(c), kvDim(c)] },
@@ -111,7 +111,7 @@ export function layerTensorShape(t: LayerTensor, c: ModelConfig): number[] {
 }
 
 /** A tensor outside the layers: its full ggml name, shape, role, and which configs have it. */
-export interface ModelTensor { name: string; shape: (c: ModelConfig) => number[]; role: string; needs: (c: ModelConfig) => boolean }
+interface ModelTensor { name: string; shape: (c: ModelConfig) => number[]; role: string; needs: (c: ModelConfig) => boolean }
 
 /**
  * The tensors outside the layers (uploaded by weights.ts into ModelWeights' own fields). Rope factor tensors are

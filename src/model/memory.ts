@@ -109,9 +109,9 @@ export type ActivationName = 'step' | 'token' | 'x' | 'xb' | 'xb2' | 'q' | 'k' |
   | 'tokenReadback' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
 
 /** 'storage': read and written by kernels; 'uniform': the step's position; 'input': written by the CPU; 'readback': mapped by it. */
-export type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
+type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
 
-export interface ActivationBuffer { name: ActivationName; label: string; bytes: number; usage: ActivationUsage }
+interface ActivationBuffer { name: ActivationName; label: string; bytes: number; usage: ActivationUsage }
 
 /**
  * Every activation buffer of the forward pass, in allocation order: what TransformerModel.create allocates and

@@ -1,7 +1,7 @@
-// The decoder-only transformer forward pass on the GPU for every supported architecture. The ModelConfig
-// decides at load which dispatches exist (bias adds, q/k norms, rope, post-norms, soft-caps, the FFN's
-// activation…) and `create` lays them out as a fixed program; a pass replays it with no knowledge of the
-// architecture. One program serves both a decode step (one token) and a prefill pass (a batch of up to
+// The transformer forward pass on the GPU for every supported architecture. The ModelConfig decides at load
+// which dispatches exist (bias adds, q/k norms, rope, post-norms, soft-caps, the FFN's activation…): `create`
+// calls the blocks of forward-blocks.ts layer by layer, in the order of the math, and keeps their dispatches as a
+// fixed program; a pass replays it with no knowledge of the architecture. One program serves both a decode step (one token) and a prefill pass (a batch of up to
 // `batchSize` prompt tokens at consecutive positions): activations are [tokens, …] buffers, grids grow
 // with the token count, and matrix-vector products become matrix-matrix products (matmul.wgsl, which
 // sums exactly like matvec.wgsl, so a prefilled cache equals one built token by token).
