@@ -3,6 +3,7 @@
 // The projections of one input — a layer's q, k and v, its FFN's gate and up — go up stacked by rows in one
 // matrix when they share a type (projectionLayouts), so one dispatch runs them; a file's own fused tensor
 // (Phi-3's and GPT-2's attn_qkv, Phi-3's gate-up) stays as it is then, and is split by rows otherwise.
+// Which tensors a layer has, and which LayerWeights field each fills, is layer.ts's LAYER_TENSORS.
 import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
 import { supportedWeightTypes, weightDTypeForGGML, type WeightDType } from '../gpu/quant-types';
