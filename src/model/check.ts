@@ -17,7 +17,7 @@ import { ggmlTypeName } from './ggml-types';
 import { readGGUFParts } from './gguf-split';
 import { openHFRepo } from './hf/repo';
 import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, prefillBatch, type GpuMemoryEstimate } from './memory';
-import type { ModelFile } from './model-file';
+import type { ModelFile, ModelTensorInfo } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
 import { readModelConfig } from './read-config';
 import { getOptionalString } from './gguf';
@@ -122,23 +122,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       }
       if (probe && precision) precision = precisionFor(options.precision, probe, modelHasQ8Matrices(file, config));
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
-      const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
-      const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
-      const positions = file.tensorsByName.get('position_embd.weight');
-      const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
-      largestBuffer = Math.max(biggest.bytes, scratch.bytes);
-      if (probe) {
-        if (biggest.bytes > probe.maxBufferSize) {
-          reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
-        }
-        if (scratch.bytes > probe.maxStorageBufferBindingSize) {
-          const table = scratch.name.startsWith('position');
-          reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
-        }
-      }
-      if (options.gpuMemoryBudget !== undefined && gpuMemory.total > options.gpuMemoryBudget) {
-        reasons.push(`it needs ${formatBytes(gpuMemory.total)} of GPU memory (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(options.gpuMemoryBudget)} available; pick a smaller or more quantized model or a shorter context.`);
-      }
+      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons);
     }
     return {
       ok: reasons.length === 0, reasons, name: opened.displayName, architecture, format: opened.format, contextLength,
@@ -181,6 +165,31 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
     await Promise.all(parts.map((p) => p.close?.()));
     throw e;
   }
+}
+
+/**
+ * Adds to `reasons` what keeps this device from holding the model: a buffer larger than the adapter allows, a scratch
+ * buffer that does not fit one binding, more GPU memory than the budget. Returns the largest buffer's bytes.
+ */
+function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[], contextLength: number, gpuMemory: GpuMemoryEstimate,
+  probe: AdapterProbe | null, budget: number | undefined, reasons: string[]): number {
+  const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
+  const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
+  const positions = file.tensorsByName.get('position_embd.weight');
+  const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
+  if (probe) {
+    if (biggest.bytes > probe.maxBufferSize) {
+      reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
+    }
+    if (scratch.bytes > probe.maxStorageBufferBindingSize) {
+      const table = scratch.name.startsWith('position');
+      reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
+    }
+  }
+  if (budget !== undefined && gpuMemory.total > budget) {
+    reasons.push(`it needs ${formatBytes(gpuMemory.total)} of GPU memory (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
+  }
+  return Math.max(biggest.bytes, scratch.bytes);
 }
 
 /** The largest buffer bound whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden, the learned position table. */

@@ -7,7 +7,7 @@ import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
-import type { Matrix, Norm } from './weights';
+import type { Matrix, Norm } from './layer';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
 export type Grid = (tokens: number) => readonly [number, number];

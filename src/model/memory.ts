@@ -1,10 +1,11 @@
 // How much GPU memory a model will take, from its config and tensor table alone (no GPU, no tensor
 // data): what `hearth inspect` reports and what a page can check against the adapter's limits before
-// downloading gigabytes. It follows the buffers the loader allocates (src/model/weights.ts and
-// TransformerModel.create): keep the two in step.
+// downloading gigabytes. The weights' buffers follow the layer description (layer.ts, projectionLayouts) and the
+// activations' are the list TransformerModel.create allocates (activationBuffers).
 import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { ModelPrecision } from '../gpu/shaders';
+import { layerTensors, type ProjectionField } from './layer';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
@@ -49,24 +50,23 @@ export interface ProjectionLayout {
 }
 
 /** The layouts of layer l's attention input projections (q, k, v) and FFN input projections (gate and up, or up). */
-export function projectionLayouts(file: Pick<ModelFile, 'tensorsByName'>, c: ModelConfig, l: number, bindingLimit = DEFAULT_BINDING_LIMIT): { qkv: ProjectionLayout; ffn: ProjectionLayout } {
-  const tensor = (name: string) => file.tensorsByName.get(`blk.${l}.${name}.weight`)!; // presence checked by checkModelTensors
-  const q = c.headCount * c.headDim, kv = c.headCountKv * c.headDim, ff = c.feedForwardLength;
+export function projectionLayouts(file: Pick<ModelFile, 'tensorsByName'>, c: ModelConfig, l: number, bindingLimit = DEFAULT_BINDING_LIMIT): Record<ProjectionField, ProjectionLayout> {
   const limit = Math.min(bindingLimit, DEFAULT_BINDING_LIMIT);
-  const layout = (tensors: ModelTensorInfo[], rows: number[], stackable = true): ProjectionLayout => ({
-    tensors,
-    rows,
-    stacked: stackable && rows.length > 1
-      && tensors.every((t) => t.type === tensors[0]!.type)
-      && tensors.slice(0, -1).every((t) => t.byteLength % 4 === 0)
-      && tensors.reduce((sum, t) => sum + t.byteLength, 0) <= limit,
-  });
-  const qkv = c.fusedQkv ? layout([tensor('attn_qkv')], [q, kv, kv]) : layout([tensor('attn_q'), tensor('attn_k'), tensor('attn_v')], [q, kv, kv]);
+  const layout = (field: ProjectionField, stackable: boolean): ProjectionLayout => {
+    const described = layerTensors(c).filter((t) => t.field === field);
+    const tensors = described.map((t) => file.tensorsByName.get(`blk.${l}.${t.name}.weight`)!); // presence checked by checkModelTensors
+    const rows = described.flatMap((t) => t.rows(c));
+    return {
+      tensors,
+      rows,
+      stacked: stackable && rows.length > 1
+        && tensors.every((t) => t.type === tensors[0]!.type)
+        && tensors.slice(0, -1).every((t) => t.byteLength % 4 === 0)
+        && tensors.reduce((sum, t) => sum + t.byteLength, 0) <= limit,
+    };
+  };
   const gateBiased = c.biases.includes('ffn_gate') || c.biases.includes('ffn_up');
-  const ffn = c.feedForward === 'gelu' ? layout([tensor('ffn_up')], [ff])
-    : c.fusedGateUp ? layout([tensor('ffn_up')], [ff, ff], !gateBiased)
-    : layout([tensor('ffn_gate'), tensor('ffn_up')], [ff, ff], !gateBiased);
-  return { qkv, ffn };
+  return { qkv: layout('qkv', true), ffnIn: layout('ffnIn', !gateBiased) };
 }
 
 /**
@@ -89,6 +89,69 @@ export const Q8_BLOCK_BYTES = 40;
 export function q8ScratchBytes(config: ModelConfig, batch: number): number {
   const cols = Math.max(config.embeddingLength, config.headCount * config.headDim, config.feedForwardLength);
   return batch * Math.ceil(cols / 32) * Q8_BLOCK_BYTES;
+}
+
+/** What the forward pass's activation buffers depend on beyond the config. */
+export interface ActivationPlan {
+  contextLength: number;
+  /** Tokens one pass runs (prefillBatch). */
+  batch: number;
+  /** Embeddings: several sequences packed in a pass (their ranges in `seqs`, the hidden states read back), no decoding. */
+  packed: boolean;
+  /** Some gated FFN's gate and up are not stacked, so its up product has a buffer of its own. */
+  separateUp: boolean;
+  /** Precision 'q8': the quantized-activation scratch. */
+  q8: boolean;
+}
+
+/** The activation buffers' names (TransformerModel's Activations). */
+export type ActivationName = 'step' | 'token' | 'x' | 'xb' | 'xb2' | 'q' | 'k' | 'v' | 'att' | 'scores' | 'hb' | 'logits'
+  | 'tokenReadback' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
+
+/** 'storage': read and written by kernels; 'uniform': the step's position; 'input': written by the CPU; 'readback': mapped by it. */
+type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
+
+interface ActivationBuffer { name: ActivationName; label: string; bytes: number; usage: ActivationUsage }
+
+/**
+ * Every activation buffer of the forward pass, in allocation order: what TransformerModel.create allocates and
+ * estimateGpuMemory counts. Activations hold `batch` tokens; a decode step uses the first row of each.
+ */
+export function activationBuffers(config: ModelConfig, plan: ActivationPlan): ActivationBuffer[] {
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headDim, vocabSize } = config;
+  const { batch: B, contextLength, packed } = plan;
+  const qDim = headCount * headDim, kvDim = config.headCountKv * headDim;
+  const f32 = (name: ActivationName, label: string, n: number): ActivationBuffer => ({ name, label, bytes: 4 * n, usage: 'storage' });
+  const buffers: ActivationBuffer[] = [
+    { name: 'step', label: 'step', bytes: 16, usage: 'uniform' }, // { pos: u32 } of the first token
+    { name: 'token', label: 'token', bytes: 4 * B, usage: 'storage' }, // [B] u32: input tokens, then the argmax output in [0]
+    f32('x', 'x', B * dim), // residual stream [B, dim]
+    f32('xb', 'xb', B * dim), // normed input of a sub-block, or its post-normed output [B, dim]
+    f32('xb2', 'xb2', B * dim), // sub-block output before the residual add [B, dim]
+    f32('q', 'q', B * qDim), // [B, nHeads, headDim]
+    f32('k', 'k', B * kvDim), // [B, nKvHeads, headDim], copied into the cache at pos
+    f32('v', 'v', B * kvDim),
+    f32('att', 'att', B * qDim), // attention output [B, nHeads, headDim]
+    f32('scores', 'scores', B * headCount * contextLength), // [B, nHeads, ctx] softmax scratch
+    f32('hb', 'hb', B * ffn), // FFN hidden [B, ffn]: gate (or up), then the activation
+    f32('logits', 'logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
+    { name: 'tokenReadback', label: 'token readback', bytes: 4, usage: 'readback' },
+    { name: 'logitsReadback', label: 'logits readback', bytes: 4 * vocabSize, usage: 'readback' },
+  ];
+  if (packed) {
+    buffers.push({ name: 'seqs', label: 'sequences', bytes: 16 * B, usage: 'input' }); // per token (position, first, end, 0)
+    buffers.push({ name: 'hiddenReadback', label: 'hidden readback', bytes: 4 * B * dim, usage: 'readback' });
+  }
+  // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
+  if (config.qkNorm) buffers.push(f32('qRaw', 'q before norm', B * qDim), f32('kRaw', 'k before norm', B * kvDim));
+  // Split-K attention partials [B, nHeads, splits, headDim + 4], allocated whether or not this device splits, so
+  // the GPU bytes are the same everywhere.
+  const { splits, partialBytes } = attentionSplits(config, contextLength, B);
+  if (splits > 1 && !packed) buffers.push({ name: 'partials', label: 'attention partials', bytes: partialBytes, usage: 'storage' });
+  if (plan.separateUp) buffers.push(f32('hbUp', 'hb up', B * ffn));
+  // The input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten before each product.
+  if (plan.q8) buffers.push({ name: 'xq', label: 'activations q8', bytes: q8ScratchBytes(config, B), usage: 'storage' });
+  return buffers;
 }
 
 export interface GpuMemoryEstimate {
@@ -125,7 +188,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
   const file = { tensorsByName: new Map(tensors.map((t) => [t.name, t])) };
   let separateUp = false; // some gated FFN whose up product has its own output
   for (let l = 0; l < config.blockCount; l++) {
-    const { qkv, ffn } = projectionLayouts(file, config, l, bindingLimit);
+    const { qkv, ffnIn: ffn } = projectionLayouts(file, config, l, bindingLimit);
     for (const p of [qkv, ffn]) {
       const bytes = p.tensors.reduce((sum, t) => sum + t.byteLength, 0);
       const asStored = p.tensors.reduce((sum, t) => sum + gpuBufferSize(t.byteLength), 0);
@@ -136,31 +199,15 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
     if (ffn.rows.length > 1 && !ffn.stacked) separateUp = true;
   }
 
-  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, blockCount } = config;
-  const qDim = headCount * headDim;
-  const kvDim = headCountKv * headDim;
-  const kvCache = 2 * blockCount * gpuBufferSize(4 * contextLength * kvDim);
+  const kvCache = 2 * config.blockCount * gpuBufferSize(4 * contextLength * config.headCountKv * config.headDim);
 
-  const f32 = (n: number) => gpuBufferSize(4 * n);
   // One cos/sin table [ctx, ropeDim/2, 2] per distinct rope (Gemma 3's windowed layers have their own).
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
-  const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + f32(contextLength * ropeDim), 0);
-  const B = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : undefined);
-  const partialBytes = embeddings ? 0 : attentionSplits(config, contextLength, B).partialBytes;
-  const activations =
-    2 * gpuBufferSize(16) // step uniform, token readback
-    + gpuBufferSize(4 * B) // token ids
-    + 3 * f32(B * dim) // x, xb, xb2
-    + 2 * f32(B * qDim) + 2 * f32(B * kvDim) // q, att; k, v
-    + (config.qkNorm ? f32(B * qDim) + f32(B * kvDim) : 0) // q and k before their norm
-    + f32(B * headCount * contextLength) // attention scores
-    + (partialBytes > 0 ? gpuBufferSize(partialBytes) : 0) // split-K attention partials
-    + (separateUp ? 2 : 1) * f32(B * ffn) // FFN hidden (and the up product of a gated FFN not stacked with its gate)
-    + 2 * f32(vocabSize) // logits and their readback
-    + ropeTables
-    + (precision === 'q8' ? gpuBufferSize(q8ScratchBytes(config, B)) : 0)
-    + (embeddings ? gpuBufferSize(16 * B) + f32(B * dim) : 0); // per-token sequence ranges, the hidden states' readback
+  const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + gpuBufferSize(4 * contextLength * ropeDim), 0);
+  const batch = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : undefined);
+  const plan = { contextLength, batch, packed: embeddings, separateUp, q8: precision === 'q8' };
+  const activations = activationBuffers(config, plan).reduce((sum, b) => sum + gpuBufferSize(b.bytes), 0) + ropeTables;
 
   return { weights, kvCache, activations, total: weights + kvCache + activations, contextLength };
 }

@@ -1,70 +1,28 @@
-// The tensors a ModelConfig's forward pass reads, with their ggml-order shapes, and the check that a
-// file has every one of them. The weight loader reads exactly this list.
+// The tensors a ModelConfig's forward pass reads (described in layer.ts), with their ggml-order shapes, and the
+// check that a file has every one of them.
 import { FormatError } from '../errors';
 import type { ModelFile, ModelTensorInfo } from './model-file';
-import type { BiasedTensor, ModelConfig } from './config';
+import type { ModelConfig } from './config';
+import { layerTensors, layerTensorShape, MODEL_TENSORS } from './layer';
 import { weightDTypeForGGML } from '../gpu/quant-types';
 import { q8WeightTypes } from '../gpu/shaders';
 
-/** Every tensor the forward pass reads, with its ggml-order shape [ne0 (row length), ne1]. */
+/** Every tensor the forward pass reads (layer.ts describes them), with its ggml-order shape [ne0 (row length), ne1]. */
 export function modelTensorShapes(c: ModelConfig): Map<string, number[]> {
-  const dim = c.embeddingLength, ff = c.feedForwardLength;
-  const q = c.headCount * c.headDim, kv = c.headCountKv * c.headDim;
-  const biases = new Set<BiasedTensor>(c.biases);
-  const shapes = new Map<string, number[]>([['token_embd.weight', [dim, c.vocabSize]]]);
-  const enc = c.encoder;
-  if (enc) {
-    if (enc.tokenTypes > 0) shapes.set('token_types.weight', [dim, enc.tokenTypes]);
-    shapes.set('token_embd_norm.weight', [dim]);
-    shapes.set('token_embd_norm.bias', [dim]);
-  }
-  if (c.positionEmbedding) shapes.set('position_embd.weight', [dim, c.contextLength]);
+  const biases = new Set<string>(c.biases);
+  const shapes = new Map<string, number[]>();
+  for (const t of MODEL_TENSORS) if (t.needs(c)) shapes.set(t.name, t.shape(c));
   for (const rope of [c.rope, c.slidingWindow?.rope]) {
     if (rope?.freqFactors) shapes.set(rope.freqFactors, [rope.dim / 2]);
   }
+  const tensors = layerTensors(c);
   for (let l = 0; l < c.blockCount; l++) {
-    const b = `blk.${l}.`;
-    /** A weight [cols, rows] and, when the model has it, its bias [rows]. */
-    const linear = (name: BiasedTensor, cols: number, rows: number) => {
-      shapes.set(`${b}${name}.weight`, [cols, rows]);
-      if (biases.has(name)) shapes.set(`${b}${name}.bias`, [rows]);
-    };
-    const norm = (name: string) => {
-      shapes.set(`${b}${name}.weight`, [dim]);
-      if (biases.has(name as BiasedTensor)) shapes.set(`${b}${name}.bias`, [dim]);
-    };
-    if (!enc) norm('attn_norm');
-    if (c.fusedQkv) {
-      linear('attn_qkv', dim, q + 2 * kv);
-    } else {
-      linear('attn_q', dim, q);
-      linear('attn_k', dim, kv);
-      linear('attn_v', dim, kv);
+    for (const t of tensors) {
+      const shape = layerTensorShape(t, c);
+      shapes.set(`blk.${l}.${t.name}.weight`, shape);
+      if (biases.has(t.name)) shapes.set(`blk.${l}.${t.name}.bias`, [shape[1] ?? shape[0]!]);
     }
-    if (c.qkNorm) {
-      shapes.set(`${b}attn_q_norm.weight`, [c.headDim]);
-      shapes.set(`${b}attn_k_norm.weight`, [c.headDim]);
-    }
-    linear('attn_output', q, dim);
-    if (c.postNorms) norm('post_attention_norm');
-    norm(enc ? 'attn_output_norm' : 'ffn_norm');
-    if (c.feedForward === 'gelu') {
-      linear('ffn_up', dim, ff);
-    } else if (c.fusedGateUp) {
-      linear('ffn_up', dim, 2 * ff); // [gate; up]
-    } else {
-      linear('ffn_gate', dim, ff);
-      linear('ffn_up', dim, ff);
-    }
-    linear('ffn_down', ff, dim);
-    if (c.postNorms) norm('post_ffw_norm');
-    if (enc) norm('layer_output_norm');
   }
-  if (enc) return shapes; // no output norm or head
-  shapes.set('output_norm.weight', [dim]);
-  if (biases.has('output_norm')) shapes.set('output_norm.bias', [dim]);
-  if (!c.tiedEmbeddings) shapes.set('output.weight', [dim, c.vocabSize]);
-  if (biases.has('output')) shapes.set('output.bias', [c.vocabSize]);
   return shapes;
 }
 

@@ -1,7 +1,7 @@
-// The decoder-only transformer forward pass on the GPU for every supported architecture. The ModelConfig
-// decides at load which dispatches exist (bias adds, q/k norms, rope, post-norms, soft-caps, the FFN's
-// activation…) and `create` lays them out as a fixed program; a pass replays it with no knowledge of the
-// architecture. One program serves both a decode step (one token) and a prefill pass (a batch of up to
+// The transformer forward pass on the GPU for every supported architecture. The ModelConfig decides at load
+// which dispatches exist (bias adds, q/k norms, rope, post-norms, soft-caps, the FFN's activation…): `create`
+// calls the blocks of forward-blocks.ts layer by layer, in the order of the math, and keeps their dispatches as a
+// fixed program; a pass replays it with no knowledge of the architecture. One program serves both a decode step (one token) and a prefill pass (a batch of up to
 // `batchSize` prompt tokens at consecutive positions): activations are [tokens, …] buffers, grids grow
 // with the token count, and matrix-vector products become matrix-matrix products (matmul.wgsl, which
 // sums exactly like matvec.wgsl, so a prefilled cache equals one built token by token).
@@ -10,13 +10,12 @@
 // only writes the token and its position, records one command encoder, submits it once and reads back
 // one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
-import { workgroups } from '../gpu/kernels';
 import type { ModelPrecision } from '../gpu/shaders';
-import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, run, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
-import { ATTENTION_CHUNK, attentionSplits, prefillBatch, q8ScratchBytes } from './memory';
-import { ropeTable } from './rope';
-import type { ModelWeights, Norm, Projections } from './weights';
+import type { ModelConfig } from './config';
+import { run, type Dispatch } from './dispatch';
+import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
+import { prefillBatch } from './memory';
+import type { ModelWeights } from './weights';
 
 /** What a step reads back to the CPU. */
 export type StepOutput = 'none' | 'token' | 'logits';
@@ -53,23 +52,13 @@ export interface ModelOptions {
 /** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
 interface LayerProgram { beforeCache: Dispatch[]; afterCache: Dispatch[]; kCache: GPUBuffer; vCache: GPUBuffer }
 
-interface ActivationBuffers {
-  step: GPUBuffer; token: GPUBuffer; x: GPUBuffer; xb: GPUBuffer; xb2: GPUBuffer;
-  q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; att: GPUBuffer; scores: GPUBuffer; hb: GPUBuffer; logits: GPUBuffer;
-  tokenReadback: GPUBuffer; logitsReadback: GPUBuffer;
-  /** Embeddings: per token (position, first, end, 0), the cache range [first, end) it attends to [B, 4] u32. */
-  seqs: GPUBuffer | null;
-  /** Embeddings: the final hidden states [B, dim] (xb, or x for an encoder) and their readback. */
-  hidden: GPUBuffer; hiddenReadback: GPUBuffer | null;
-}
-
 export class TransformerModel {
   private constructor(
     readonly device: GPUDevice,
     readonly config: ModelConfig,
     /** Positions the KV cache holds. */
     readonly contextLength: number,
-    private readonly buf: ActivationBuffers,
+    private readonly buf: Activations,
     /** token → x. */
     private readonly embed: Dispatch[],
     private readonly layers: LayerProgram[],
@@ -83,186 +72,32 @@ export class TransformerModel {
   ) {}
 
   static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, options: ModelOptions = {}): Promise<TransformerModel> {
-    const { bindingLimit, precision = 'f32', splitAttention = true, fuseNorm = true, subgroupMatvec = false } = options;
-    const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize, normEps } = config;
-    const qDim = headCount * headDim;
-    const kvDim = headCountKv * headDim;
+    const batch = prefillBatch(config, contextLength, options.bindingLimit, options.embeddings?.batch);
+    const separateUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !isStacked(w.ffnIn));
+    const plan = { contextLength, batch, packed: options.embeddings !== undefined, separateUp, q8: options.precision === 'q8' };
+    const buf = allocateActivations(pool, config, plan);
+    const kvDim = config.headCountKv * config.headDim;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const packed = options.embeddings !== undefined;
-    const B = prefillBatch(config, contextLength, bindingLimit, options.embeddings?.batch);
-    const f32 = (label: string, n: number) => pool.create(label, 4 * n, storage);
+    const f = new ForwardBlocks(device, config, weights, pool, contextLength, buf, batch, options);
 
-    // Activations hold B tokens; a decode step uses the first row of each.
-    const buf: ActivationBuffers = {
-      step: pool.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST), // { pos: u32 } of the first token
-      token: pool.create('token', 4 * B, storage), // [B] u32: input tokens, then the argmax output in [0]
-      x: f32('x', B * dim), // residual stream [B, dim]
-      xb: f32('xb', B * dim), // normed input of a sub-block, or its post-normed output [B, dim]
-      xb2: f32('xb2', B * dim), // sub-block output before the residual add [B, dim]
-      q: f32('q', B * qDim), // [B, nHeads, headDim]
-      k: f32('k', B * kvDim), // [B, nKvHeads, headDim], copied into the cache at pos
-      v: f32('v', B * kvDim),
-      att: f32('att', B * qDim), // attention output [B, nHeads, headDim]
-      scores: f32('scores', B * headCount * contextLength), // [B, nHeads, ctx] softmax scratch
-      hb: f32('hb', B * ffn), // FFN hidden [B, ffn]: gate (or up), then the activation
-      logits: f32('logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
-      tokenReadback: pool.create('token readback', 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      logitsReadback: pool.create('logits readback', 4 * vocabSize, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      seqs: packed ? pool.create('sequences', 16 * B, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST) : null,
-      hidden: null!, // set below
-      hiddenReadback: packed ? pool.create('hidden readback', 4 * B * dim, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST) : null,
-    };
-    buf.hidden = config.encoder ? buf.x : buf.xb;
-    /** The packed form of attention, rope and positions (entry point main_packed, seqs bound last) for embeddings. */
-    const entry = packed ? 'main_packed' as const : undefined;
-    const step = packed ? null : buf.step; // what main reads for positions; main_packed reads seqs instead
-    // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
-    const qRaw = config.qkNorm ? f32('q before norm', B * qDim) : buf.q;
-    const kRaw = config.qkNorm ? f32('k before norm', B * kvDim) : buf.k;
-    // Split-K attention for contexts longer than ATTENTION_CHUNK: partials per chunk, merged by attention-combine.
-    // The partials exist whether or not this device splits, so the GPU bytes are the same everywhere.
-    const { splits: chunks, partialBytes } = attentionSplits(config, contextLength, B);
-    const partials = chunks > 1 && !packed ? pool.create('attention partials', partialBytes, storage) : null; // [B, nHeads, splits, headDim + 4]
-    const attPartials = splitAttention ? partials : null;
-    const splits = attPartials ? chunks : 1;
-    const stacked = (p: Projections) => p.matrices.length === 1 && p.rows.length > 1;
-    // The up product of a gated FFN whose gate and up are not stacked (run as one product) [B, ffn].
-    const hbUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !stacked(w.ffnIn)) ? f32('hb up', B * ffn) : null;
-    // Precision 'q8': the input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten
-    // for each input just before the products that read it.
-    const xq = precision === 'q8' ? pool.create('activations q8', q8ScratchBytes(config, B), storage) : null;
-
-    // One cos/sin table per distinct rope (Gemma 3's windowed layers have their own).
-    const ropeTables = new Map<string, GPUBuffer>();
-    const ropeTableOf = (rope: RopeConfig) => {
-      const key = JSON.stringify(rope);
-      let table = ropeTables.get(key);
-      if (!table) {
-        const factors = rope.freqFactors ? weights.ropeFactors.get(rope.freqFactors)! : null;
-        table = pool.createWith(`rope cos/sin ${ropeTables.size}`, ropeTable(contextLength, rope, factors));
-        ropeTables.set(key, table);
-      }
-      return table;
-    };
-
-    const d = new Dispatcher(device, bindingLimit, precision, subgroupMatvec); // precision: f32 or f16 arithmetic in every weight kernel
-    const norm = (label: string, input: GPUBuffer, n: Norm, out: GPUBuffer) =>
-      config.norm === 'rms' ? d.rmsnorm(label, input, n.weight, out, dim, normEps) : d.layernorm(label, input, n, out, dim, normEps);
-    const rope = (label: string, r: RopeConfig, x: GPUBuffer, heads: number) =>
-      d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
-        tokenGrid(workgroups((heads * r.dim) / 2)), [step, x, ropeTableOf(r), buf.seqs], undefined, entry);
-    /**
-     * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
-     * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
-     * products that read it as 8-bit activations. `norm`: the RMSNorm before them, fused into them (or into that
-     * quantization). `capacity` 1: the output head. Dispatches are labelled `label` (one projection) or
-     * `label.name` for each of `names` (`label.q+k+v` when stacked).
-     */
-    const project = async (label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = B): Promise<Dispatch[]> => {
-      const labelOf = (i: number) => (p.rows.length === 1 ? label : `${label}.${names[i]}`);
-      const dispatches = xq && p.matrices.some((m) => d.readsQ8(m)) ? [await d.quantizeQ8(`${label}.quantize`, input, xq, cols, norm)] : [];
-      const options = { batched: capacity > 1, xq: xq ?? undefined, norm };
-      const [m] = p.matrices;
-      const stackLabel = `${label}.${names.join('+')}`;
-      if (stacked(p) && p.rows.length === 3) dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, options));
-      else if (stacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
-      else for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, options));
-      for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
-      return dispatches;
-    };
-    /** project() on norm(input): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */
-    const normThenProject = async (label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], capacity = B): Promise<Dispatch[]> => {
-      if (config.encoder) return project(label, names, buf.x, dim, p, outs, undefined, capacity); // its norms come after
-      if (fuseNorm && config.norm === 'rms') return project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: normEps }, capacity);
-      return [await norm(normLabel, buf.x, n, buf.xb), ...await project(label, names, buf.xb, dim, p, outs, undefined, capacity)];
-    };
-    const single = (l: ModelWeights['output']): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
-    /** x += post_norm(out) when the model norms sub-block outputs, else x += out; an encoder: x = norm(out + x). */
-    const residual = async (label: string, out: GPUBuffer, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> => config.encoder
-      ? [await d.add(`${label}.residual`, out, buf.x, dim, B), await norm(`${label}.out_norm`, out, encoderNorm, buf.x)]
-      : postNorm ? [await norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)]
-      : [await d.add(`${label}.residual`, buf.x, out, dim, B)];
-
-    const e = weights.tokenEmbedding;
-    const enc = weights.encoderInput;
-    const embedded = enc ? buf.xb2 : buf.x; // an encoder norms its embedding into x
-    const embed = await d.embedding('embedding', e, buf.token, embedded); // x[t] = token_embd[token[t]]
-    if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, B, { SCALE: config.embeddingScale })); // x *= √dim
-    const pe = weights.positionEmbedding;
-    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [step, pe.buffer, embedded, buf.seqs], pe.dtype, entry)); // x[t] += position_embd[pos + t]
-    if (enc?.tokenType) embed.push(await d.addBias('token type', embedded, enc.tokenType, dim, B)); // x[t] += token_types[0]
-    if (enc) embed.push(await norm('embedding norm', embedded, enc.norm, buf.x)); // x = LayerNorm(x)
-
+    const embed = await f.embedding(); // x = token_embd[token] (· scale, + position_embd[pos])
     const layers: LayerProgram[] = [];
     for (const [l, w] of weights.layers.entries()) {
-      const windowed = config.slidingWindow?.layers[l] === true;
-      const layerRope = windowed ? config.slidingWindow!.rope : config.rope;
-      // xb = attn_norm(x); q = Wq xb (+ bq) [nHeads*headDim], k = Wk xb (+ bk), v = Wv xb (+ bv) [nKvHeads*headDim]
-      const beforeCache: Dispatch[] = await normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [qRaw, kRaw, buf.v]);
-      if (w.qNorm && w.kNorm) {
-        beforeCache.push(
-          await d.rmsnorm(`${l}.q_norm`, qRaw, w.qNorm, buf.q, headDim, normEps, headCount), // each q head rms-normed
-          await d.rmsnorm(`${l}.k_norm`, kRaw, w.kNorm, buf.k, headDim, normEps, headCountKv),
-        );
-      }
-      if (layerRope) {
-        beforeCache.push(
-          await rope(`${l}.rope_q`, layerRope, buf.q, headCount), // rotate q by pos
-          await rope(`${l}.rope_k`, layerRope, buf.k, headCountKv), // rotate k by pos
-        );
-      }
-
-      const kCache = f32(`k cache ${l}`, contextLength * kvDim); // [ctx, nKvHeads, headDim]
-      const vCache = f32(`v cache ${l}`, contextLength * kvDim);
-      const attentionConstants = {
-        N_HEADS: headCount, N_KV_HEADS: headCountKv, HEAD_DIM: headDim, CTX: contextLength,
-        SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
-        SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : contextLength,
-      };
-      const attentionBindings = [step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att, buf.seqs];
-      // att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split)
-      const attention = await d.make(`${l}.attention`, 'attention', attentionConstants, tokenGrid(headCount * splits), attentionBindings, undefined, entry);
-      if (B > 1 && !windowed && !packed) {
-        // Prefill: tokens in pairs, each k and v read serving both (their windows would start apart).
-        attention.batched = await d.make(`${l}.attention (pairs)`, 'attention', { ...attentionConstants, TOKENS: 2 },
-          (tokens) => [headCount * splits, Math.ceil(tokens / 2)], attentionBindings);
-      }
-      const afterCache: Dispatch[] = [attention];
-      if (attPartials) {
-        afterCache.push(await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
-          tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]));
-      }
-      afterCache.push(
-        ...await project(`${l}.o`, [], buf.att, qDim, single(w.o), [buf.xb2]), // xb2 = Wo att (+ bo)   [dim]
-        ...await residual(`${l}.attn`, buf.xb2, w.attnPostNorm, w.attnNorm), // x += (post_norm(xb2) or xb2)
-      );
-      if (config.feedForward === 'gelu') {
-        afterCache.push(
-          ...await normThenProject(`${l}.up`, `${l}.ffn_norm`, w.ffnNorm, [], w.ffnIn, [buf.hb]), // hb = W_up ffn_norm(x) + b  [ffn]
-          await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
-        );
-      } else if (stacked(w.ffnIn)) {
-        afterCache.push(...await normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb])); // hb = act(W_gate xb) · W_up xb, xb = ffn_norm(x)  [ffn]
-      } else {
-        afterCache.push(
-          ...await normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb, hbUp!]), // hb = W_gate xb, hbUp = W_up xb  [ffn]
-          await d.gated(`${l}.${config.feedForward}`, config.feedForward === 'geglu' ? 'geglu' : 'swiglu', buf.hb, hbUp!, ffn, B), // hb = act(hb) · hbUp
-        );
-      }
-      afterCache.push(
-        ...await project(`${l}.down`, [], buf.hb, ffn, single(w.down), [buf.xb2]), // xb2 = W_down hb (+ b)  [dim]
-        ...await residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm, w.ffnNorm), // x += (post_norm(xb2) or xb2)
-      );
+      const beforeCache = await f.attentionInput(l, w); // q, k, v = rope(Wq, Wk, Wv · attn_norm(x))
+      const kCache = pool.create(`k cache ${l}`, 4 * contextLength * kvDim, storage); // [ctx, nKvHeads, headDim]
+      const vCache = pool.create(`v cache ${l}`, 4 * contextLength * kvDim, storage);
+      const afterCache = [
+        ...await f.attention(l, kCache, vCache), // att = softmax(q kCacheᵀ) vCache
+        ...await f.attentionOutput(l, w), // x += Wo att
+        ...await f.feedForward(l, w), // x += W_down act(W_gate ffn_norm(x)) · W_up ffn_norm(x)
+      ];
       layers.push({ beforeCache, afterCache, kCache, vCache });
     }
-
-    const outputNorm = weights.outputNorm;
-    const head = outputNorm ? await normThenProject('output', 'output_norm', outputNorm, [], single(weights.output), [buf.logits], 1) : []; // logits = W_out output_norm(x) (+ b)  [vocab]
-    if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, vocabSize, 1, { CAP: config.finalSoftcap }));
-    const argmax = await d.make('argmax', 'argmax', { N: vocabSize }, 1, [buf.logits, buf.token]); // token = argmax(logits)
-    const final = packed && outputNorm ? [await norm('output_norm (every token)', buf.x, outputNorm, buf.xb)] : [];
-    await d.ready(); // every pipeline above compiled in parallel
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, B);
+    const head = await f.head(); // logits = W_out output_norm(x)
+    const argmax = await f.argmax(); // token = argmax(logits)
+    const final = await f.final();
+    await f.d.ready(); // every pipeline above compiled in parallel
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch);
   }
 
   /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */

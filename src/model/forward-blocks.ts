@@ -1,0 +1,262 @@
+// The forward pass's blocks — embedding, attention input, attention, feed-forward, output head — as prebuilt
+// dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
+// before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), the
+// 8-bit activations of precision 'q8', split-K attention, the packed entry points of an embedding model.
+// TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
+import type { BufferPool } from '../gpu/buffers';
+import { workgroups } from '../gpu/kernels';
+import type { ModelConfig, RopeConfig } from './config';
+import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
+import type { LayerWeights, Linear, Norm, Projections } from './layer';
+import { activationBuffers, ATTENTION_CHUNK, attentionSplits, type ActivationName, type ActivationPlan } from './memory';
+import type { ModelPrecision } from '../gpu/shaders';
+import { ropeTable } from './rope';
+import type { ModelWeights } from './weights';
+
+/** The activation buffers by name (memory.ts's activationBuffers); those a load does not allocate are null. */
+export type Activations = Record<Exclude<ActivationName, OptionalActivation>, GPUBuffer> & Record<OptionalActivation, GPUBuffer | null> & {
+  /** Embeddings: the final hidden states [B, dim] (xb, or x for an encoder). */
+  hidden: GPUBuffer;
+};
+type OptionalActivation = 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
+
+const USAGE = {
+  storage: () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  uniform: () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  input: () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  readback: () => GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+};
+
+/** Allocates every buffer activationBuffers lists (in its order). */
+export function allocateActivations(pool: BufferPool, config: ModelConfig, plan: ActivationPlan): Activations {
+  const buf: Partial<Record<ActivationName, GPUBuffer>> = {};
+  for (const b of activationBuffers(config, plan)) buf[b.name] = pool.create(b.label, b.bytes, USAGE[b.usage]());
+  const optional = { seqs: null, hiddenReadback: null, qRaw: null, kRaw: null, partials: null, hbUp: null, xq: null };
+  const all = { ...optional, ...buf } as Omit<Activations, 'hidden'>;
+  return { ...all, hidden: config.encoder ? all.x : all.xb };
+}
+
+/** Whether a Projections runs as one stacked product. */
+export const isStacked = (p: Projections): boolean => p.matrices.length === 1 && p.rows.length > 1;
+
+const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
+
+/** The load options the blocks read (TransformerModel's ModelOptions). */
+interface BlockOptions {
+  bindingLimit?: number;
+  precision?: ModelPrecision;
+  splitAttention?: boolean;
+  fuseNorm?: boolean;
+  subgroupMatvec?: boolean;
+  /** Set for an embedding model: packed sequences (the main_packed entry points). */
+  embeddings?: object;
+}
+
+/** Makes the dispatches of one model's forward pass; one per load. */
+export class ForwardBlocks {
+  readonly d: Dispatcher;
+  /** Tokens per pass. */
+  private readonly B: number;
+  private readonly packed: boolean;
+  /** What main reads for positions; main_packed reads seqs instead. */
+  private readonly step: GPUBuffer | null;
+  /** The packed entry point of attention, rope and positions (seqs bound last) for embeddings. */
+  private readonly entry: 'main_packed' | undefined;
+  /** Split-K attention partials when this load splits, and the number of chunks (1: unsplit). */
+  private readonly attPartials: GPUBuffer | null;
+  private readonly splits: number;
+  private readonly ropeTables = new Map<string, GPUBuffer>();
+
+  constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
+    private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false);
+    this.B = batch;
+    this.packed = options.embeddings !== undefined;
+    this.step = this.packed ? null : buf.step;
+    this.entry = this.packed ? 'main_packed' : undefined;
+    this.attPartials = (options.splitAttention ?? true) ? buf.partials : null;
+    this.splits = this.attPartials ? attentionSplits(config, contextLength, batch).splits : 1;
+  }
+
+  /** x[t] = token_embd[token[t]] (· scale) (+ position_embd[pos + t]); an encoder adds token type 0 and LayerNorms. */
+  async embedding(): Promise<Dispatch[]> {
+    const { d, buf, config, B } = this;
+    const dim = config.embeddingLength;
+    const enc = this.weights.encoderInput;
+    const embedded = enc ? buf.xb2 : buf.x; // an encoder norms its embedding into x
+    const embed = await d.embedding('embedding', this.weights.tokenEmbedding, buf.token, embedded);
+    if (config.embeddingScale !== 1) embed.push(await d.inPlace('embedding scale', 'scale', buf.x, dim, B, { SCALE: config.embeddingScale })); // x *= √dim
+    const pe = this.weights.positionEmbedding;
+    if (pe) embed.push(await d.make('position', 'position', { DIM: dim }, tokenGrid(workgroups(dim)), [this.step, pe.buffer, embedded, buf.seqs], pe.dtype, this.entry));
+    if (enc?.tokenType) embed.push(await d.addBias('token type', embedded, enc.tokenType, dim, B)); // x[t] += token_types[0]
+    if (enc) embed.push(await this.norm('embedding norm', embedded, enc.norm, buf.x)); // x = LayerNorm(x)
+    return embed;
+  }
+
+  /** q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position. */
+  async attentionInput(l: number, w: LayerWeights): Promise<Dispatch[]> {
+    const { d, buf, config } = this;
+    const { headCount, headCountKv, headDim, normEps } = config;
+    const [qOut, kOut] = w.qNorm ? [buf.qRaw!, buf.kRaw!] : [buf.q, buf.k];
+    const dispatches = await this.normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [qOut, kOut, buf.v]);
+    if (w.qNorm && w.kNorm) {
+      dispatches.push(
+        await d.rmsnorm(`${l}.q_norm`, qOut, w.qNorm, buf.q, headDim, normEps, headCount),
+        await d.rmsnorm(`${l}.k_norm`, kOut, w.kNorm, buf.k, headDim, normEps, headCountKv),
+      );
+    }
+    const rope = this.windowed(l) ? config.slidingWindow!.rope : config.rope;
+    if (rope) dispatches.push(await this.rope(`${l}.rope_q`, rope, buf.q, headCount), await this.rope(`${l}.rope_k`, rope, buf.k, headCountKv));
+    return dispatches;
+  }
+
+  /** att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split). */
+  async attention(l: number, kCache: GPUBuffer, vCache: GPUBuffer): Promise<Dispatch[]> {
+    const { d, buf, config, B, splits, attPartials } = this;
+    const { headCount, headDim } = config;
+    const windowed = this.windowed(l);
+    const constants = {
+      N_HEADS: headCount, N_KV_HEADS: config.headCountKv, HEAD_DIM: headDim, CTX: this.contextLength,
+      SCALE: config.attentionScale, SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
+      SPLITS: splits, CHUNK: splits > 1 ? ATTENTION_CHUNK : this.contextLength,
+    };
+    const bindings = [this.step, buf.q, kCache, vCache, buf.scores, attPartials ?? buf.att, buf.seqs];
+    const attention = await d.make(`${l}.attention`, 'attention', constants, tokenGrid(headCount * splits), bindings, undefined, this.entry);
+    if (B > 1 && !windowed && !this.packed) {
+      // Prefill: tokens in pairs, each k and v read serving both (their windows would start apart).
+      attention.batched = await d.make(`${l}.attention (pairs)`, 'attention', { ...constants, TOKENS: 2 },
+        (tokens) => [headCount * splits, Math.ceil(tokens / 2)], bindings);
+    }
+    if (!attPartials) return [attention];
+    const combine = await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
+      tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]);
+    return [attention, combine];
+  }
+
+  /** x += post_norm(Wo att (+ bo)); an encoder: x = attn_output_norm(Wo att + x). */
+  async attentionOutput(l: number, w: LayerWeights): Promise<Dispatch[]> {
+    const { buf, config } = this;
+    const qDim = config.headCount * config.headDim;
+    return [
+      ...await this.project(`${l}.o`, [], buf.att, qDim, single(w.o), [buf.xb2]),
+      ...await this.residual(`${l}.attn`, buf.xb2, w.attnPostNorm, w.attnNorm),
+    ];
+  }
+
+  /** x += post_norm(W_down act(W_gate xb) · W_up xb), xb = ffn_norm(x) (an ungated MLP: W_down gelu(W_up xb)). */
+  async feedForward(l: number, w: LayerWeights): Promise<Dispatch[]> {
+    const { d, buf, config, B } = this;
+    const ffn = config.feedForwardLength;
+    const act = config.feedForward === 'geglu' ? 'geglu' : 'swiglu';
+    const dispatches: Dispatch[] = [];
+    if (config.feedForward === 'gelu') {
+      dispatches.push(
+        ...await this.normThenProject(`${l}.up`, `${l}.ffn_norm`, w.ffnNorm, [], w.ffnIn, [buf.hb]), // hb = W_up xb + b
+        await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
+      );
+    } else if (isStacked(w.ffnIn)) {
+      dispatches.push(...await this.normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb])); // hb = act(W_gate xb) · W_up xb
+    } else {
+      dispatches.push(
+        ...await this.normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb, buf.hbUp!]), // hb = W_gate xb, hbUp = W_up xb
+        await d.gated(`${l}.${config.feedForward}`, act, buf.hb, buf.hbUp!, ffn, B), // hb = act(hb) · hbUp
+      );
+    }
+    return [
+      ...dispatches,
+      ...await this.project(`${l}.down`, [], buf.hb, ffn, single(w.down), [buf.xb2]), // xb2 = W_down hb (+ b)
+      ...await this.residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm, w.ffnNorm),
+    ];
+  }
+
+  /** logits = cap(W_out output_norm(x) (+ b)) of one token; none for an encoder. */
+  async head(): Promise<Dispatch[]> {
+    const { d, buf, config, weights } = this;
+    if (!weights.outputNorm) return [];
+    const head = await this.normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], 1);
+    if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, config.vocabSize, 1, { CAP: config.finalSoftcap }));
+    return head;
+  }
+
+  /** token = argmax(logits). */
+  argmax(): Promise<Dispatch> {
+    return this.d.make('argmax', 'argmax', { N: this.config.vocabSize }, 1, [this.buf.logits, this.buf.token]);
+  }
+
+  /** Embeddings: the hidden states a decoder returns, output_norm(x) of every token (an encoder's are x itself). */
+  async final(): Promise<Dispatch[]> {
+    const { outputNorm } = this.weights;
+    return this.packed && outputNorm ? [await this.norm('output_norm (every token)', this.buf.x, outputNorm, this.buf.xb)] : [];
+  }
+
+  private windowed(l: number): boolean {
+    return this.config.slidingWindow?.layers[l] === true;
+  }
+
+  /** out = norm(input) over each token's row of dim: RMSNorm or LayerNorm, as the model says. */
+  private norm(label: string, input: GPUBuffer, n: Norm, out: GPUBuffer): Promise<Dispatch> {
+    const { config, d } = this;
+    return config.norm === 'rms'
+      ? d.rmsnorm(label, input, n.weight, out, config.embeddingLength, config.normEps)
+      : d.layernorm(label, input, n, out, config.embeddingLength, config.normEps);
+  }
+
+  /** Rotates each of `heads` heads of x by its token's position, with the cos/sin table of `r`. */
+  private rope(label: string, r: RopeConfig, x: GPUBuffer, heads: number): Promise<Dispatch> {
+    const { headDim } = this.config;
+    return this.d.make(label, 'rope', { N_HEADS: heads, HEAD_DIM: headDim, ROT_DIM: r.dim, NEOX: r.style === 'neox' ? 1 : 0 },
+      tokenGrid(workgroups((heads * r.dim) / 2)), [this.step, x, this.ropeTableOf(r), this.buf.seqs], undefined, this.entry);
+  }
+
+  /** One cos/sin table per distinct rope (Gemma 3's windowed layers have their own), made when first used. */
+  private ropeTableOf(rope: RopeConfig): GPUBuffer {
+    const key = JSON.stringify(rope);
+    let table = this.ropeTables.get(key);
+    if (!table) {
+      const factors = rope.freqFactors ? this.weights.ropeFactors.get(rope.freqFactors)! : null;
+      table = this.pool.createWith(`rope cos/sin ${this.ropeTables.size}`, ropeTable(this.contextLength, rope, factors));
+      this.ropeTables.set(key, table);
+    }
+    return table;
+  }
+
+  /**
+   * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
+   * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
+   * products that read it as 8-bit activations. `norm`: the RMSNorm before them, fused into them (or into that
+   * quantization). `capacity` 1: the output head. Dispatches are labelled `label` (one projection) or
+   * `label.name` for each of `names` (`label.q+k+v` when stacked).
+   */
+  private async project(label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = this.B): Promise<Dispatch[]> {
+    const { d, buf } = this;
+    const labelOf = (i: number) => (p.rows.length === 1 ? label : `${label}.${names[i]}`);
+    const xq = buf.xq;
+    const dispatches = xq && p.matrices.some((m) => d.readsQ8(m)) ? [await d.quantizeQ8(`${label}.quantize`, input, xq, cols, norm)] : [];
+    const options = { batched: capacity > 1, xq: xq ?? undefined, norm };
+    const [m] = p.matrices;
+    const stackLabel = `${label}.${names.join('+')}`;
+    if (isStacked(p) && p.rows.length === 3) dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, options));
+    else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
+    else for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, options));
+    for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
+    return dispatches;
+  }
+
+  /** project() on norm(x): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */
+  private async normThenProject(label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], capacity = this.B): Promise<Dispatch[]> {
+    const { buf, config } = this;
+    const dim = config.embeddingLength;
+    if (config.encoder) return this.project(label, names, buf.x, dim, p, outs, undefined, capacity); // its norms come after
+    if ((this.options.fuseNorm ?? true) && config.norm === 'rms') return this.project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: config.normEps }, capacity);
+    return [await this.norm(normLabel, buf.x, n, buf.xb), ...await this.project(label, names, buf.xb, dim, p, outs, undefined, capacity)];
+  }
+
+  /** x += post_norm(out) when the model norms sub-block outputs, else x += out; an encoder: x = norm(out + x). */
+  private async residual(label: string, out: GPUBuffer, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> {
+    const { d, buf, config, B } = this;
+    const dim = config.embeddingLength;
+    if (config.encoder) return [await d.add(`${label}.residual`, out, buf.x, dim, B), await this.norm(`${label}.out_norm`, out, encoderNorm, buf.x)];
+    if (postNorm) return [await this.norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)];
+    return [await d.add(`${label}.residual`, buf.x, out, dim, B)];
+  }
+}
