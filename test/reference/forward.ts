@@ -6,7 +6,8 @@
 // GPU code: it shares only the GGUF parser and the ModelConfig reader (test/forward-reference.test.ts).
 import { readGGUF } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
-import { readModelConfig, type ModelConfig, type RopeConfig } from '../../src/model/config';
+import type { ModelConfig, RopeConfig } from '../../src/model/config';
+import { readModelConfig } from '../../src/model/read-config';
 import { GGMLType } from '../../src/model/ggml-types';
 import { weightDTypeForGGML } from '../../src/gpu/quant-types';
 import { dequantize } from './quant';
