@@ -12,7 +12,7 @@
 // on stderr (--tool-choice required|none|NAME as OpenAI's tool_choice), and `/result TEXT` answers the last one as a role 'tool' message, after which the model replies.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { createEngine } from '../engine/engine';
+import { createEngine } from '../engine/page/engine';
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { detectToolFormat, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';

@@ -3,7 +3,7 @@ import type { ModelFetchOptions } from '../io/fetch-options';
 import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions, ChatTool } from '../tokenizer/chat-template';
 import type { ToolCallSpec } from './tools/formats';
-import type { ChatCompletions, Completions } from './openai-api';
+import type { ChatCompletions, Completions } from './openai/api';
 import type { Embeddings } from './embedding-types';
 
 export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };

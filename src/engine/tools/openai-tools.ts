@@ -3,7 +3,7 @@
 // back into `message.tool_calls` (non-streamed) or tool_call deltas (streamed) that reassemble to the same calls.
 import { InvalidRequestError } from '../../errors';
 import { shown } from '../options';
-import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall } from '../openai-types';
+import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall } from '../openai/types';
 import { toolCallSpec, type ChatTool, type ToolCallSpec, type ToolFormat } from './formats';
 import { parseToolOutput, type ParsedCall } from './parse';
 

@@ -1,8 +1,8 @@
 // The OpenAI endpoints' parameter checks, strict as OpenAI's own: every parameter the SDK (openai v6) can
 // send is either honoured or refused by name (never silently ignored), unknown names are refused, and each
 // error names the parameter as the caller wrote it and echoes the value as given.
-import { InvalidRequestError } from '../errors';
-import { shown, type OptionNames } from './options';
+import { InvalidRequestError } from '../../errors';
+import { shown, type OptionNames } from '../options';
 
 export type Endpoint = 'chat.completions' | 'completions';
 

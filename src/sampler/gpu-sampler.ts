@@ -8,7 +8,7 @@ import { BufferPool } from '../gpu/buffers';
 import { workgroups } from '../gpu/kernels';
 import { Dispatcher } from '../model/dispatch';
 import type { TokenPicker, TransformerModel } from '../model/transformer';
-import { MAX_TOP_LOGPROBS, type GenerateRequest } from './options';
+import { MAX_TOP_LOGPROBS, type GenerateRequest } from '../engine/options';
 
 /** Bits of Sampling.flags (shaders/common/sampling.wgsl, the preamble of the three sampler kernels). */
 export const SAMPLING_FLAGS = { mask: 1, bias: 2, penalties: 4, greedy: 8 } as const;

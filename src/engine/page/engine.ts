@@ -1,21 +1,21 @@
 // The page-facing engine: `createEngine` starts the worker (or, in Node, a core on this thread) and turns the
 // core's callbacks into streams and OpenAI-shaped responses. This is the only place that knows a worker exists.
 import * as Comlink from 'comlink';
-import { abortError, InvalidRequestError } from '../errors';
-import { requestPersistentStorage } from '../io/persist';
-import { fetchOptionsOf } from '../io/fetch-options';
-import { resolveAgainstPage } from '../io/model-id';
-import { installTypedErrors } from './comlink-errors';
+import { abortError, InvalidRequestError } from '../../errors';
+import { requestPersistentStorage } from '../../io/persist';
+import { fetchOptionsOf } from '../../io/fetch-options';
+import { resolveAgainstPage } from '../../io/model-id';
+import { installTypedErrors } from '../comlink-errors';
 import { startWorker } from './start-worker';
-import type { Tokenizer, TokenizerSource } from '../tokenizer';
-import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
-import { ChatCompletions, Completions } from './openai-api';
+import type { Tokenizer, TokenizerSource } from '../../tokenizer';
+import type { CoreLoadOptions, EngineCore, PromptInput } from '../worker/core';
+import { ChatCompletions, Completions } from '../openai/api';
 import { EmbeddingsApi } from './embeddings-api';
-import type { OpenAIBackend } from './openai';
-import { normalizeRequest } from './options';
+import type { OpenAIBackend } from '../openai/endpoints';
+import { normalizeRequest } from '../options';
 import type {
   ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
-} from './types';
+} from '../types';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
   const { signal } = options;
@@ -26,7 +26,7 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
-    const { LocalEngineCore } = await import('./core');
+    const { LocalEngineCore } = await import('../worker/core');
     const core = new LocalEngineCore();
     const engine = new EngineHandle(core, (f) => f, async () => {}, async () => core.tokenizer());
     await engine.reload(model, options);

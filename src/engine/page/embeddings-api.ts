@@ -1,7 +1,7 @@
 // engine.embeddings on the page side: checks OpenAI's parameters before anything is queued and shapes the
 // core's Float32Arrays into OpenAI's response (numbers, or base64 of the float32 bytes as the API sends them).
-import { InvalidRequestError } from '../errors';
-import type { CreateEmbeddingResponse, EmbedOptions, EmbedResult, EmbeddingCreateParams, Embeddings } from './embedding-types';
+import { InvalidRequestError } from '../../errors';
+import type { CreateEmbeddingResponse, EmbedOptions, EmbedResult, EmbeddingCreateParams, Embeddings } from '../embedding-types';
 
 /** What the engine gives the API: the loaded model's name and the core's embed request. */
 export interface EmbeddingsBackend {

@@ -1,25 +1,25 @@
 // The engine's working half: owns the GPU device, the loaded model, the request queue and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
-import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
-import { abortError, InvalidRequestError, ResourceError } from '../errors';
-import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
-import type { ProgressCallback } from '../io/progress';
-import { loadModel, type LoadedModel } from '../model/load';
-import type { LoadQuantization } from '../model/quantize';
-import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
-import type { Tokenizer, TokenizerSource } from '../tokenizer';
-import type { RequestOptions } from './options';
-import type { EmbedOptions, EmbedResult } from './embedding-types';
+import { fetchOptionsOf, type ModelFetchOptions } from '../../io/fetch-options';
+import { abortError, InvalidRequestError, ResourceError } from '../../errors';
+import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../../gpu/device';
+import type { ProgressCallback } from '../../io/progress';
+import { loadModel, type LoadedModel } from '../../model/load';
+import type { LoadQuantization } from '../../model/quantize';
+import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../../tokenizer/chat-template';
+import type { Tokenizer, TokenizerSource } from '../../tokenizer';
+import type { RequestOptions } from '../options';
+import type { EmbedOptions, EmbedResult } from '../embedding-types';
 import { embedInputs } from './embeddings';
 import { Session } from './session';
-import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
+import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from '../types';
 
 export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
 
-/** Callback-based so it crosses a comlink boundary; the page wraps it into streams (engine.ts). */
+/** Callback-based so it crosses a comlink boundary; the page wraps it into streams (page/engine.ts). */
 export interface EngineCore {
   /** Loads (or replaces) the model. abortLoad() stops a load in progress with an AbortError. */
   load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo>;
@@ -35,7 +35,7 @@ export interface EngineCore {
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
   /** Plain data that rebuilds the model's tokenizer on the page (tokenizerFromSource), for synchronous use there. */
   tokenizerSource(): Promise<TokenizerSource>;
-  /** Embeddings of `inputs` (texts or token ids), queued like a request (src/engine/embeddings.ts). */
+  /** Embeddings of `inputs` (texts or token ids), queued like a request (src/engine/worker/embeddings.ts). */
   embed(inputs: (string | number[])[], options: EmbedOptions): Promise<EmbedResult>;
   /** Next-token logits [vocabSize] after `tokens` (Session.logits), queued like a request. */
   logits(tokens: number[]): Promise<Float32Array>;

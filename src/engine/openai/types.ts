@@ -163,7 +163,7 @@ export interface ChatCompletionCreateParamsBase extends CommonParams {
   parallel_tool_calls?: boolean;
   /**
    * Refused when non-empty: the deprecated functions API (use tools). The parameters below are accepted at the
-   * values that describe what Hearth does and refused otherwise (src/engine/openai-params.ts): never silently ignored.
+   * values that describe what Hearth does and refused otherwise (src/engine/openai/params.ts): never silently ignored.
    */
   functions?: readonly unknown[];
   function_call?: unknown;

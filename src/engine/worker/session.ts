@@ -1,18 +1,18 @@
 // The decode loop: prefill the prompt (reusing the cached prefix), then pick tokens on the GPU until EOS or an
 // end-of-turn token, a stop string, complete JSON (JSON mode), the token limit, the end of the context, or abort.
-import { InvalidRequestError } from '../errors';
-import type { LoadedModel } from '../model/load';
-import type { TokenPicker } from '../model/transformer';
-import { TextStreamer } from '../tokenizer/text-stream';
-import type { tokenEntry as TokenEntry } from '../tokenizer/token-bytes';
-import { GpuSampler } from './gpu-sampler';
-import type { TokenConstraint } from './json/constraint';
-import { isPlainGreedy, normalizeRequest, type RequestOptions } from './options';
+import { InvalidRequestError } from '../../errors';
+import type { LoadedModel } from '../../model/load';
+import type { TokenPicker } from '../../model/transformer';
+import { TextStreamer } from '../../tokenizer/text-stream';
+import type { tokenEntry as TokenEntry } from '../../tokenizer/token-bytes';
+import { GpuSampler } from '../../sampler/gpu-sampler';
+import type { TokenConstraint } from '../json/constraint';
+import { isPlainGreedy, normalizeRequest, type RequestOptions } from '../options';
 import { StopStringMatcher } from './stop-strings';
-import type { GenerationResult, TokenChunk, TokenLogprob } from './types';
+import type { GenerationResult, TokenChunk, TokenLogprob } from '../types';
 
-export { DEFAULT_MAX_TOKENS } from './options';
-export type { GenerateRequest } from './options';
+export { DEFAULT_MAX_TOKENS } from '../options';
+export type { GenerateRequest } from '../options';
 
 export class Session {
   /** Tokens whose keys and values are in the KV cache; index = position. */
@@ -61,10 +61,10 @@ export class Session {
     // JSON mode's grammar code loads on first use: most requests never need it in the worker bundle.
     const format = request.responseFormat;
     const constraint: TokenConstraint | null = format?.type === 'tool_calls'
-      ? (await import('./tools/grammar')).createToolConstraint(tokenizer, format.spec, stopTokens)
-      : format ? (await import('./json/constraint')).createJsonConstraint(tokenizer, format, stopTokens) : null;
+      ? (await import('../tools/grammar')).createToolConstraint(tokenizer, format.spec, stopTokens)
+      : format ? (await import('../json/constraint')).createJsonConstraint(tokenizer, format, stopTokens) : null;
     // Token texts and bytes for logprobs, likewise loaded when first asked for.
-    const tokenEntry = request.logprobs === null ? null : (await import('../tokenizer/token-bytes')).tokenEntry;
+    const tokenEntry = request.logprobs === null ? null : (await import('../../tokenizer/token-bytes')).tokenEntry;
 
     this.running = true;
     this.cancelled = false;
