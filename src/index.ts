@@ -6,9 +6,10 @@ export type { FeatureExtractionOptions, FeatureExtractionPipeline, FeatureTensor
 export { TextStreamer } from './pipeline/streamer';
 export type { BaseStreamer, TextStreamerOptions } from './pipeline/streamer';
 export type {
-  ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
+  ChatMessage, ChatTemplateOptions, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
   TokenChunk, TokenLogprob, TokenStream,
 } from './engine/types';
+export type { Engine } from './engine/api';
 export type { ChatCompletions, Completions } from './engine/openai/api';
 export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';

@@ -13,7 +13,8 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createEngine } from '../engine/page/engine';
-import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
+import type { Engine } from '../engine/api';
+import type { ChatMessage, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { detectToolFormat, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';
 import { toolMessage, toolRequest, type ToolRequest } from '../engine/tools/openai-tools';

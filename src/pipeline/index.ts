@@ -6,7 +6,8 @@
 import { createEngine, tokenizerOf } from '../engine/page/engine';
 import { ENGINE_NAMES, normalizeRequest, shown } from '../engine/options';
 import type { ChatTool } from '../engine/tools/formats';
-import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
+import type { Engine } from '../engine/api';
+import type { ChatMessage, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
 import { pushText, type BaseStreamer } from './streamer';

@@ -14,8 +14,9 @@ import { EmbeddingsApi } from './embeddings-api';
 import type { OpenAIBackend } from '../openai/endpoints';
 import { normalizeRequest } from '../options';
 import type {
-  ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
+  ChatMessage, ChatTemplateOptions, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
 } from '../types';
+import type { Engine } from '../api';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
   const { signal } = options;
