@@ -345,7 +345,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   });
   turn = t;
   try {
-    const { result, dropped } = await t.done;
+    const { result, droppedMessages, droppedTokens } = await t.done;
     const stats = {
       tokens: result.tokens.length, promptTokens: result.promptTokens.length,
       cachedTokens: result.promptTokens.length - result.prefillTokens,
@@ -358,7 +358,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     ui.turnStats.textContent = `${describeStats(stats)} · prefill ${result.prefillTokensPerSecond.toFixed(0)} tok/s`;
     messages.render(c.messages, {
       canRegenerate: true,
-      notice: dropped > 0 ? `The ${dropped} oldest messages no longer fit in the model's context (fresh context): the model did not see them for this reply.` : undefined,
+      notice: leftOutNotice(droppedMessages, droppedTokens),
     });
     setStatus(result.finishReason === 'abort' ? 'Stopped.' : 'Ready.');
   } catch (e) {
@@ -387,6 +387,12 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     if (engine === current) setState('ready');
     finish();
   }
+}
+
+/** What the engine left out of the conversation to fit the model's context, said under the messages. */
+function leftOutNotice(messages: number, tokens: number): string | undefined {
+  const what = messages > 0 ? `The ${messages} oldest messages` : tokens > 0 ? `The oldest ${tokens} tokens of the conversation` : '';
+  return what && `${what} no longer fit in the model's context (fresh context): the model did not see them for this reply.`;
 }
 
 let meterStart = 0;

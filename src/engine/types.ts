@@ -29,11 +29,11 @@ export interface LoadOptions extends ModelFetchOptions {
    * Arithmetic of the weight kernels, chosen once at load. 'auto' (default): on CPU adapters (SwiftShader,
    * lavapipe), 'q8' for models with q4_0 or q8_0 matrices, as llama.cpp does on CPUs, else f32 (they emulate
    * f16); on GPUs f16 where the adapter has the 'shader-f16' feature (faster with native f16; logits differ
-   * from f32 by about 1e-3 relative), else f32. 'f32' gives the reference results on any device; 'f16' where
-   * unsupported is a ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized
-   * to 8 bits per block of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): 1.7–2.4×
-   * faster decode on CPU adapters, logits within about 2% of f32's largest, and llama.cpp's kind of drift in
-   * long greedy runs.
+   * from f32 slightly), else f32. 'f32' gives the reference results on any device; 'f16' where unsupported is a
+   * ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized to 8 bits per block
+   * of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): faster decode on CPU adapters,
+   * logits close to f32's, and llama.cpp's kind of drift in long greedy runs (README.md, Requirements, has the
+   * measurements).
    */
   precision?: 'auto' | 'f16' | 'f32' | 'q8';
   /**
@@ -65,6 +65,11 @@ export interface ModelInfo {
    * model, which only continues text (chat() then throws InvalidRequestError).
    */
   chatTemplate?: string;
+  /**
+   * With a chat template: whether it takes a system message. When it does not (Gemma's), chat() puts the
+   * system message's text in front of the first user message.
+   */
+  supportsSystemRole?: boolean;
   /** Weight storage, e.g. 'F32', 'F16'. */
   weightType: string;
   /** Bytes given to createBuffer for weights, KV cache and activations. */
@@ -114,6 +119,15 @@ export interface GenerateOptions {
   /** chat only: the tools the model may call, passed to its chat template (as transformers does). */
   tools?: ChatTool[];
   /**
+   * What happens when the prompt does not fit the context (OpenAI's Responses API has the same option).
+   * 'disabled' (default): the request fails with InvalidRequestError. 'auto': the oldest part is left out until
+   * the prompt leaves room for min(maxTokens, a quarter of the context) tokens of reply — for chat whole turns
+   * (a user message and what follows it, tool calls with their results), keeping the system message and the
+   * last user message; for a text or token prompt its oldest tokens, keeping BOS. The result says how much went
+   * (truncatedMessages, truncatedTokens).
+   */
+  truncation?: 'auto' | 'disabled';
+  /**
    * Prepend BOS to a text prompt. Default: as the model file says (`tokenizer.ggml.add_bos_token`, or
    * tokenizer_config.json's `add_bos_token`), as llama.cpp and transformers do: Llama and Gemma add it,
    * Qwen and GPT-2 do not.
@@ -160,6 +174,10 @@ export interface GenerationResult {
   decodeTokensPerSecond: number;
   /** With options.logprobs: one entry per generated token. */
   logprobs?: TokenLogprob[];
+  /** chat with truncation 'auto': the oldest messages left out so that the conversation fits the context. */
+  truncatedMessages?: number;
+  /** generate with truncation 'auto': the oldest prompt tokens left out so that the prompt fits the context. */
+  truncatedTokens?: number;
 }
 
 /**

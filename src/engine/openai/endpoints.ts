@@ -114,6 +114,7 @@ function commonOptions(p: ChatCompletionCreateParams | CompletionCreateParams, m
     logitBias: (p.logit_bias ?? undefined) as Record<number, number> | undefined,
     stop: p.stop ?? undefined,
     seed: p.seed != null ? ((p.seed % 2 ** 32) + 2 ** 32) % 2 ** 32 : Math.floor(Math.random() * 2 ** 32),
+    truncation: p.truncation ?? undefined,
   };
 }
 
@@ -192,6 +193,8 @@ function usage(r: GenerationResult): CompletionUsage {
     completion_tokens: r.tokens.length,
     total_tokens: prompt + r.tokens.length,
     prompt_tokens_details: { cached_tokens: r.cachedTokens },
+    ...(r.truncatedMessages !== undefined ? { truncated_messages: r.truncatedMessages } : {}),
+    ...(r.truncatedTokens !== undefined ? { truncated_tokens: r.truncatedTokens } : {}),
   };
 }
 

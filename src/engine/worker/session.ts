@@ -7,7 +7,7 @@ import { TextStreamer } from '../../tokenizer/text-stream';
 import type { tokenEntry as TokenEntry } from '../../tokenizer/token-bytes';
 import { GpuSampler } from '../../sampler/gpu-sampler';
 import type { TokenConstraint } from '../json/constraint';
-import { isPlainGreedy, normalizeRequest, type RequestOptions } from '../options';
+import { isPlainGreedy, normalizeRequest, type GenerateRequest, type RequestOptions } from '../options';
 import { StopStringMatcher } from './stop-strings';
 import type { GenerationResult, TokenChunk, TokenLogprob } from '../types';
 
@@ -19,15 +19,8 @@ export class Session {
   private cached: number[] = [];
   private running = false;
   private sampler?: Promise<GpuSampler>;
-  /** Set by cancel(): stops the running generation (callers without a signal). */
-  private cancelled = false;
 
   constructor(private readonly loaded: LoadedModel) {}
-
-  /** Stops the running generation before its next step. */
-  cancel(): void {
-    if (this.running) this.cancelled = true;
-  }
 
   reset(): void {
     this.cached = [];
@@ -40,7 +33,7 @@ export class Session {
 
   /**
    * Continues `prompt`: text (tokenized here, BOS per options.addBos) or token ids as they are to be fed.
-   * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM). `signal` (or cancel())
+   * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM). `signal`
    * stops it between prefill batches or decode steps, with finishReason 'abort'.
    */
   async generate(
@@ -50,14 +43,10 @@ export class Session {
     stopTokens: readonly number[] = this.loaded.tokenizer.eosIds,
     signal?: AbortSignal,
   ): Promise<GenerationResult> {
-    const { model, tokenizer, info } = this.loaded;
+    const { tokenizer } = this.loaded;
     const request = normalizeRequest(options, tokenizer.vocabSize);
     if (this.running) throw new InvalidRequestError('a generation is already running on this engine; cancel it or await its result first');
-    const promptTokens = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: request.addBos }) : checkedIds(prompt, tokenizer.vocabSize);
-    if (promptTokens.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
-    if (promptTokens.length > info.contextLength) {
-      throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
-    }
+    const promptTokens = this.promptTokens(prompt, request);
     // JSON mode's grammar code loads on first use: most requests never need it in the worker bundle.
     const format = request.responseFormat;
     const constraint: TokenConstraint | null = format?.type === 'tool_calls'
@@ -67,75 +56,85 @@ export class Session {
     const tokenEntry = request.logprobs === null ? null : (await import('../../tokenizer/token-bytes')).tokenEntry;
 
     this.running = true;
-    this.cancelled = false;
-    const aborted = () => this.cancelled || signal?.aborted === true;
+    const aborted = () => signal?.aborted === true;
     try {
       const sampler = isPlainGreedy(request) ? null : await this.gpuSampler();
       const picker = sampler?.begin(request, promptTokens, constraint !== null);
       const t0 = performance.now();
       const reused = await this.prefillAllButLast(promptTokens, signal === undefined ? undefined : aborted);
-      const tokens: number[] = [];
-      const logprobs: TokenLogprob[] = [];
-      // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
-      // Tool calls are read back from the text, so the control tokens of their syntax ('[TOOL_CALLS]') are shown.
-      const streamer = new TextStreamer(tokenizer, { context: promptTokens, skipSpecial: format?.type !== 'tool_calls' });
-      const stops = new StopStringMatcher(request.stop);
-      let text = '';
-      let finishReason: GenerationResult['finishReason'] = 'length';
-      let stoppedByString = false;
-      let t1 = t0;
-      let fed = promptTokens[promptTokens.length - 1]!;
-
-      while (tokens.length < request.maxTokens) {
-        if (aborted()) { finishReason = 'abort'; break; }
-        const pos = this.cached.length;
-        if (pos >= info.contextLength) { finishReason = 'length'; break; }
-        if (constraint) {
-          const remaining = Math.min(request.maxTokens - tokens.length, info.contextLength - pos);
-          const mask = constraint.mask(remaining);
-          if (!mask) { finishReason = 'stop'; break; } // the JSON is complete
-          sampler!.setMask(mask);
-        }
-        const next = await model.step(fed, pos, 'token', picker as TokenPicker | undefined);
-        this.cached.push(fed);
-        if (tokens.length === 0) t1 = performance.now();
-        const lp = tokenEntry && request.logprobs !== null ? logprobEntry(this.loaded, tokenEntry, next, await sampler!.readLogprobs(request.logprobs)) : undefined;
-        if (stopTokens.includes(next)) { finishReason = 'stop'; break; }
-        tokens.push(next);
-        if (lp) logprobs.push(lp);
-        constraint?.advance(next);
-        const shown = stops.push(streamer.push(next));
-        text += shown.text;
-        onChunk(lp ? { token: next, text: shown.text, logprobs: lp } : { token: next, text: shown.text });
-        if (shown.stopped) { finishReason = 'stop'; stoppedByString = true; break; }
-        fed = next;
-      }
-      if (!stoppedByString) {
-        // Text held back at the end (an incomplete character, a possible start of a stop string) is output now.
-        const last = stops.push(streamer.flush());
-        const tail = last.text + (last.stopped ? '' : stops.flush());
-        if (last.stopped) finishReason = 'stop';
-        if (tail) {
-          text += tail;
-          onChunk({ token: -1, text: tail });
-        }
-      }
+      const out = await this.decode({ request, promptTokens, stopTokens, constraint, sampler, picker, tokenEntry, aborted, onChunk, t1: t0 });
       const t2 = performance.now();
       return {
         promptTokens,
-        tokens,
-        text,
-        finishReason,
+        tokens: out.tokens,
+        text: out.text,
+        finishReason: out.finishReason,
         cachedTokens: reused,
         prefillTokens: promptTokens.length - reused,
-        prefillTokensPerSecond: rate(promptTokens.length - reused, t1 - t0),
-        decodeTokensPerSecond: rate(tokens.length - 1, t2 - t1),
-        ...(request.logprobs === null ? {} : { logprobs }),
+        prefillTokensPerSecond: rate(promptTokens.length - reused, out.t1 - t0),
+        decodeTokensPerSecond: rate(out.tokens.length - 1, t2 - out.t1),
+        ...(request.logprobs === null ? {} : { logprobs: out.logprobs }),
       };
     } finally {
       this.running = false;
-      this.cancelled = false;
     }
+  }
+
+  /** The ids `prompt` feeds, checked against the vocabulary and the context. */
+  private promptTokens(prompt: string | readonly number[], request: GenerateRequest): number[] {
+    const { tokenizer, info } = this.loaded;
+    const ids = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: request.addBos }) : checkedIds(prompt, tokenizer.vocabSize);
+    if (ids.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
+    if (ids.length > info.contextLength) {
+      const fit = request.truncation === 'disabled' ? ", pass truncation: 'auto' to leave out its oldest part," : '';
+      throw new InvalidRequestError(`the prompt is ${ids.length} tokens but the context holds ${info.contextLength}; shorten it${fit} or load the model with a larger contextLength`);
+    }
+    return ids;
+  }
+
+  /** The decode steps after the prefill: one token per step until a stop condition; streams each through onChunk. */
+  private async decode(run: DecodeRun): Promise<Decoded> {
+    const { model, tokenizer, info } = this.loaded;
+    const { request, promptTokens, stopTokens, constraint, sampler, picker, tokenEntry, aborted, onChunk } = run;
+    const out: Decoded = { tokens: [], logprobs: [], text: '', finishReason: 'length', t1: run.t1 };
+    // The prompt is decoding context: the first generated token keeps its leading space ("came" + "▁to").
+    // Tool calls are read back from the text, so the control tokens of their syntax ('[TOOL_CALLS]') are shown.
+    const streamer = new TextStreamer(tokenizer, { context: promptTokens, skipSpecial: request.responseFormat?.type !== 'tool_calls' });
+    const stops = new StopStringMatcher(request.stop);
+    let fed = promptTokens[promptTokens.length - 1]!;
+    while (out.tokens.length < request.maxTokens) {
+      if (aborted()) { out.finishReason = 'abort'; break; }
+      const pos = this.cached.length;
+      if (pos >= info.contextLength) { out.finishReason = 'length'; break; }
+      if (constraint) {
+        const remaining = Math.min(request.maxTokens - out.tokens.length, info.contextLength - pos);
+        const mask = constraint.mask(remaining);
+        if (!mask) { out.finishReason = 'stop'; break; } // the JSON is complete
+        sampler!.setMask(mask);
+      }
+      const next = await model.step(fed, pos, 'token', picker);
+      this.cached.push(fed);
+      if (out.tokens.length === 0) out.t1 = performance.now();
+      const lp = tokenEntry && request.logprobs !== null ? logprobEntry(this.loaded, tokenEntry, next, await sampler!.readLogprobs(request.logprobs)) : undefined;
+      if (stopTokens.includes(next)) { out.finishReason = 'stop'; break; }
+      out.tokens.push(next);
+      if (lp) out.logprobs.push(lp);
+      constraint?.advance(next);
+      const shown = stops.push(streamer.push(next));
+      out.text += shown.text;
+      onChunk(lp ? { token: next, text: shown.text, logprobs: lp } : { token: next, text: shown.text });
+      if (shown.stopped) { out.finishReason = 'stop'; return out; }
+      fed = next;
+    }
+    // Text held back at the end (an incomplete character, a possible start of a stop string) is output now.
+    const last = stops.push(streamer.flush());
+    const tail = last.text + (last.stopped ? '' : stops.flush());
+    if (last.stopped) out.finishReason = 'stop';
+    if (tail) {
+      out.text += tail;
+      onChunk({ token: -1, text: tail });
+    }
+    return out;
   }
 
   /**
@@ -204,6 +203,25 @@ export class Session {
   }
 }
 
+/** What one request's decode steps work with. */
+interface DecodeRun {
+  request: GenerateRequest;
+  promptTokens: readonly number[];
+  stopTokens: readonly number[];
+  constraint: TokenConstraint | null;
+  sampler: GpuSampler | null;
+  /** What model.step runs in place of argmax (the GPU sampler); undefined: argmax. */
+  picker: TokenPicker | undefined;
+  tokenEntry: typeof TokenEntry | null;
+  aborted: () => boolean;
+  onChunk: (chunk: TokenChunk) => void;
+  /** When the prefill was queued (the first step's end replaces it). */
+  t1: number;
+}
+
+/** What the decode steps produced; t1: when the first step ended (prefill time before, decode time after). */
+interface Decoded { tokens: number[]; logprobs: TokenLogprob[]; text: string; finishReason: GenerationResult['finishReason']; t1: number }
+
 function logprobEntry(loaded: LoadedModel, tokenEntry: typeof TokenEntry, id: number, step: { logprob: number; top: [number, number][] }): TokenLogprob {
   const { tokenizer } = loaded;
   return {
@@ -214,7 +232,7 @@ function logprobEntry(loaded: LoadedModel, tokenEntry: typeof TokenEntry, id: nu
   };
 }
 
-function checkedIds(ids: readonly number[], vocabSize: number): number[] {
+export function checkedIds(ids: readonly number[], vocabSize: number): number[] {
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new InvalidRequestError(`prompt token ${id} is outside the vocabulary (0..${vocabSize - 1})`);
   }
