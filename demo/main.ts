@@ -6,7 +6,7 @@ import { describeProgress, explainError, formatBytes, shortName, type ErrorExpla
 import { ModelDialog } from './lib/model-dialog';
 import { BUNDLED_MODEL, hubOption } from './lib/models';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
-import { runTurn, type Message, type Turn } from './lib/turn';
+import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
 import { MessageList, describeStats, renderConversationList } from './lib/view';
 import { registerServiceWorker } from './pwa/register';
 
@@ -345,7 +345,8 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   });
   turn = t;
   try {
-    const { result, droppedMessages, droppedTokens } = await t.done;
+    const outcome = await t.done;
+    const { result } = outcome;
     const stats = {
       tokens: result.tokens.length, promptTokens: result.promptTokens.length,
       cachedTokens: result.promptTokens.length - result.prefillTokens,
@@ -358,7 +359,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     ui.turnStats.textContent = `${describeStats(stats)} · prefill ${result.prefillTokensPerSecond.toFixed(0)} tok/s`;
     messages.render(c.messages, {
       canRegenerate: true,
-      notice: leftOutNotice(droppedMessages, droppedTokens),
+      notice: leftOutNotice(outcome),
     });
     setStatus(result.finishReason === 'abort' ? 'Stopped.' : 'Ready.');
   } catch (e) {
@@ -387,12 +388,6 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     if (engine === current) setState('ready');
     finish();
   }
-}
-
-/** What the engine left out of the conversation to fit the model's context, said under the messages. */
-function leftOutNotice(messages: number, tokens: number): string | undefined {
-  const what = messages > 0 ? `The ${messages} oldest messages` : tokens > 0 ? `The oldest ${tokens} tokens of the conversation` : '';
-  return what && `${what} no longer fit in the model's context (fresh context): the model did not see them for this reply.`;
 }
 
 let meterStart = 0;

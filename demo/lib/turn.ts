@@ -89,6 +89,12 @@ export function runTurn(request: TurnRequest): Turn {
   };
 }
 
+/** What the engine left out of the conversation to fit the model's context, as a note for the reader. */
+export function leftOutNotice({ droppedMessages, droppedTokens }: TurnOutcome): string | undefined {
+  const what = droppedMessages > 0 ? `The ${droppedMessages} oldest messages` : droppedTokens > 0 ? `The oldest ${droppedTokens} tokens of the conversation` : '';
+  return what && `${what} no longer fit in the model's context (fresh context): the model did not see them for this reply.`;
+}
+
 function abortError(): Error {
   const e = new Error('The reply was stopped.');
   e.name = 'AbortError';

@@ -12,8 +12,8 @@ import { normalizeRequest, type RequestOptions } from '../options';
 import type { EmbedOptions, EmbedResult } from '../embedding-types';
 import { embedInputs } from './embeddings';
 import { fitChat, fitTokens, promptBudget } from './fit-context';
-import { checkedIds, Session } from './session';
-import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from '../types';
+import { checkedIds, Session, type ChunkCallback } from './session';
+import type { GenerationResult, ModelInfo, ModelSource } from '../types';
 
 export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
 
@@ -29,7 +29,7 @@ export interface EngineCore {
    * Queues a request; requests run one at a time in arrival order. `id` names it for cancel(id): a queued
    * request then rejects with an AbortError, a running one ends with finishReason 'abort'.
    */
-  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: ChunkCallback): Promise<GenerationResult>;
   cancel(id: number): void;
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
   /** addBos undefined: as the model file says (tokenizer.ggml.add_bos_token, tokenizer_config.json's add_bos_token). */
@@ -91,7 +91,7 @@ export class LocalEngineCore implements EngineCore {
     this.loadController?.abort();
   }
 
-  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: ChunkCallback): Promise<GenerationResult> {
     return this.enqueue(id, async (signal) => {
       const session = this.generator().session!;
       const { prompt, stopTokens, truncated } = this.prompt(input, options);

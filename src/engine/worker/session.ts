@@ -14,6 +14,12 @@ import type { GenerationResult, TokenChunk, TokenLogprob } from '../types';
 export { DEFAULT_MAX_TOKENS } from '../options';
 export type { GenerateRequest } from '../options';
 
+/** How far a request's output had come with a chunk: its tokens and characters so far (the result's, at the end). */
+export interface StreamedSoFar { tokens: number; chars: number }
+
+/** Receives each chunk of output as it is generated. */
+export type ChunkCallback = (chunk: TokenChunk, soFar: StreamedSoFar) => void;
+
 export class Session {
   /** Tokens whose keys and values are in the KV cache; index = position. */
   private cached: number[] = [];
@@ -39,7 +45,7 @@ export class Session {
   async generate(
     prompt: string | readonly number[],
     options: RequestOptions,
-    onChunk: (chunk: TokenChunk) => void,
+    onChunk: ChunkCallback,
     stopTokens: readonly number[] = this.loaded.tokenizer.eosIds,
     signal?: AbortSignal,
   ): Promise<GenerationResult> {
@@ -122,7 +128,7 @@ export class Session {
       constraint?.advance(next);
       const shown = stops.push(streamer.push(next));
       out.text += shown.text;
-      onChunk(lp ? { token: next, text: shown.text, logprobs: lp } : { token: next, text: shown.text });
+      onChunk(lp ? { token: next, text: shown.text, logprobs: lp } : { token: next, text: shown.text }, { tokens: out.tokens.length, chars: out.text.length });
       if (shown.stopped) { out.finishReason = 'stop'; return out; }
       fed = next;
     }
@@ -132,7 +138,7 @@ export class Session {
     if (last.stopped) out.finishReason = 'stop';
     if (tail) {
       out.text += tail;
-      onChunk({ token: -1, text: tail });
+      onChunk({ token: -1, text: tail }, { tokens: out.tokens.length, chars: out.text.length });
     }
     return out;
   }
@@ -214,7 +220,7 @@ interface DecodeRun {
   picker: TokenPicker | undefined;
   tokenEntry: typeof TokenEntry | null;
   aborted: () => boolean;
-  onChunk: (chunk: TokenChunk) => void;
+  onChunk: ChunkCallback;
   /** When the prefill was queued (the first step's end replaces it). */
   t1: number;
 }
