@@ -8,7 +8,7 @@ import { runsOnCpu } from '../src/gpu/device';
 /** Keeps Dawn's GPU object alive while devices live (see src/gpu/device.ts). */
 let nodeGPU: GPU | undefined;
 
-export async function getGPU(): Promise<GPU> {
+async function getGPU(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (!nodeGPU) {

@@ -75,9 +75,6 @@ export function benchModelPath(model: string, quant: BenchQuant, log: (msg: stri
   return path;
 }
 
-/** The older name, for the `random` model. */
-export const randomLlamaPath = (quant: BenchQuant, log?: (msg: string) => void) => benchModelPath('random', quant, log);
-
 interface TensorPlan { name: string; dims: number[]; type: BlockType | 'f32'; layer: number }
 
 /** llama.cpp's use_more_bits (integer division, as in C): the first and last eighth of the layers and every third in between. */

@@ -35,7 +35,7 @@ export async function measureNodeHearth(gpu: BenchDevice, file: string, options:
 }
 
 /** The prompt ids every runtime gets: the bench's prompts of exact lengths, in this file's vocabulary. */
-export async function promptIds(file: string, options: HearthRunOptions): Promise<{ prompts: number[][]; decodePrompts: number[][] }> {
+async function promptIds(file: string, options: HearthRunOptions): Promise<{ prompts: number[][]; decodePrompts: number[][] }> {
   const opened = await openModel(file);
   try {
     return {

@@ -43,7 +43,7 @@ export function describeProgress(p: LoadProgress, name: string): string {
 }
 
 /** Errors that take over the chat area with their own screen (and, for downloads, a Retry button). */
-export type ScreenKind = 'no-webgpu' | 'too-large' | 'download-failed';
+type ScreenKind = 'no-webgpu' | 'too-large' | 'download-failed';
 
 export interface ErrorExplanation { title: string; message: string; hint: string; screen?: ScreenKind }
 

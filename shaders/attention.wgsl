@@ -37,7 +37,7 @@ override CHUNK: u32 = CTX; // positions per split: CTX / SPLITS rounded up
 override TOKENS: u32 = 1u; // tokens per workgroup: 1, or 2 (WINDOW must then be 0: both tokens start at first)
 
 const WG: u32 = 64u;
-const RUN: u32 = 8u; // positions a thread scores together (8 ran 1.1–1.5× faster than 4, which ran 2× faster than 1)
+const RUN: u32 = 8u; // positions a thread scores together: each q read serves RUN keys
 const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
 @group(0) @binding(0) var<uniform> step: Step;

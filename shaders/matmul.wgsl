@@ -2,10 +2,8 @@
 // Needs the compute-precision preamble (Act, CARRY_SUMS) and a dtype preamble (WeightWords, WEIGHT_BLOCK,
 // WeightBlock, weight_block, weight8, load_weight).
 // Each thread computes a tile of 4 weight rows × TILE (4) tokens, workgroup 16 (64 rows per workgroup): each
-// weight block is dequantized once for 4 tokens and each activation read serves 4 rows. On the CPU adapters
-// this ran 1.9× (SwiftShader) and 2.2× (lavapipe) faster than one row × 4 tokens per thread (q4_0 2048×768,
-// 32 tokens); 4 × 8 and 8 × 4 tiles were no faster, and workgroup memory or barriers cost far more than they
-// save there. The 16 sums are named variables, not an array (SwiftShader keeps private arrays in memory).
+// weight block is dequantized once for 4 tokens and each activation read serves 4 rows: the shape the CPU
+// adapters run fastest, where workgroup memory and barriers cost more than they save (shaders/README.md). The 16 sums are named variables, not an array (SwiftShader keeps private arrays in memory).
 // Each (row, token) sum is accumulated exactly as matvec.wgsl does it (in Act, carried into f32 when
 // CARRY_SUMS), so prefill and decode give bit-identical results in either precision. x is read as vec4s, so
 // COLS must be a multiple of 4.

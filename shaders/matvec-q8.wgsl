@@ -1,8 +1,7 @@
 // Matrix-vector product with 8-bit activations: out[r] = Σ_blocks (d_w · d_x) · Σ_i w_q[i] · x_q[i], for weights
 // whose blocks are 32 integers and a scale (q4_0, q8_0), and activations quantized by quantize-q8.wgsl. The
 // integer sums use dot4I8Packed (four products a call), as llama.cpp's CPU backend multiplies these types:
-// on SwiftShader and lavapipe that is 1.6–3.5× faster than dequantizing to floats (shaders/README.md),
-// and reads 10 words of activations per block instead of 32. Needs the dtype preamble's q8_block (Q8Block) and
+// on the CPU adapters that beats dequantizing to floats (shaders/README.md), and reads 10 words of activations per block instead of 32. Needs the dtype preamble's q8_block (Q8Block) and
 // the q8 activation preamble (dtype/q8-act.wgsl: ActBlock, act_block, block_product).
 // Four rows per thread, workgroup 16, as matvec.wgsl: dispatch ceil(ROWS / 64). Each row sums its blocks in
 // order in f32, exactly as matmul-q8.wgsl does, so prefill and decode agree bit for bit.

@@ -3,14 +3,12 @@
 // Four rows per thread, workgroup 16 (64 rows per workgroup): dispatch ceil(ROWS / 64). The CPU backends
 // (lavapipe, SwiftShader) have no coalescing to exploit and pay heavily for barriers, so each thread walks
 // whole rows on its own; it walks four at once so that each activation read serves four rows. On SwiftShader
-// every load is a per-lane gather, and on both the x reads cost as much as the weight reads: four rows per
-// thread run 1.4× (SwiftShader) to 2× (lavapipe) faster than one (bench/kernel-variants notes in shaders/README.md).
+// every load is a per-lane gather, and on both the x reads cost as much as the weight reads (shaders/README.md).
 // The four rows are named variables, not an array: SwiftShader keeps private arrays in memory.
 // Weights are dequantized in registers, eight per step: weight8 returns elements [4j, 4j+4) and
 // [H + 4j, H + 4j + 4) of a block (H = WEIGHT_BLOCK / 2), the pairs that ggml packs into the same bytes
 // (low and high nibbles), so one read serves both. weight_block decodes a block's scales once, when the
-// walk enters the block. One flat loop with a small body: on lavapipe a nested block loop or a longer
-// unrolled body ran 2–3× slower. Quantized rows are whole blocks (COLS a multiple of 32 or 256); f32
+// walk enters the block. One flat loop with a small body, which LLVM (lavapipe) keeps in registers. Quantized rows are whole blocks (COLS a multiple of 32 or 256); f32
 // rows (any COLS) and f16/bf16 rows (COLS even) may end in up to 7 elements read one by one.
 // Products are taken and summed in Act, each row exactly as matmul.wgsl sums it (so prefill equals decoding
 // bit for bit). With Act = f16 (CARRY_SUMS) each lane's sum covers one group of 32 weights (4 steps: 8

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemorySource } from '../src/io/byte-source';
 import { readGGUF, type GGUFFile } from '../src/model/gguf';
-import { readModelConfig } from '../src/model/config';
+import { readModelConfig } from '../src/model/read-config';
 import { modelTensorShapes } from '../src/model/tensors';
 import { FormatError, UnsupportedError } from '../src/errors';
 import { f32, u32, writeGGUF } from './helpers/gguf-writer';

@@ -8,7 +8,8 @@ import { writeGGUF, specFromFile, tinyLlamaSpec, u32, f32, type TinyLlamaOptions
 import { MemorySource } from '../src/io/byte-source';
 import { openFileSource } from '../src/io/file-source';
 import { readGGUF, readTensorBytes, GGUFValueType, type GGUFFile } from '../src/model/gguf';
-import { readModelConfig as readLlamaConfig, type ModelConfig } from '../src/model/config';
+import type { ModelConfig } from '../src/model/config';
+import { readModelConfig as readLlamaConfig } from '../src/model/read-config';
 import { modelTensorShapes as llamaTensorShapes } from '../src/model/tensors';
 import { FormatError, UnsupportedError } from '../src/errors';
 

@@ -64,7 +64,7 @@ for (const c of CASES) {
       const oracle = await openEmbeddingOracle(path);
       try {
         const inputs = TEXTS.map((text) => loaded.tokenizer.encode(text));
-        for (const [i, text] of TEXTS.entries()) {
+        for (const text of TEXTS) {
           assert.deepEqual(loaded.tokenizer.encode(text, { addBos: false, addEos: false }), oracle.tokenize(text), `tokens of ${JSON.stringify(text)}`);
         }
         const got = await embedTokens(loaded.model, inputs, modelPooling(loaded.config));

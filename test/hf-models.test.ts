@@ -13,7 +13,7 @@ import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
 import { openModel } from '../src/model/open';
 import { readGGUF, readTensorBytes } from '../src/model/gguf';
-import { readModelConfig } from '../src/model/config';
+import { readModelConfig } from '../src/model/read-config';
 import { MemorySource } from '../src/io/byte-source';
 import { Session } from '../src/engine/worker/session';
 import { createEngine } from '../src/index';

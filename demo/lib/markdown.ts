@@ -51,7 +51,7 @@ function installHooks(): void {
 }
 
 /** Sanitized HTML for a reply's markdown (a fragment, safe to assign to innerHTML). */
-export function renderMarkdown(text: string): string {
+function renderMarkdown(text: string): string {
   installHooks();
   const html = marked.parse(text) as string;
   return DOMPurify.sanitize(html, {

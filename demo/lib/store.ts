@@ -26,8 +26,8 @@ export interface Conversation {
   updated: number;
 }
 
-export const DB_NAME = 'hearth-chat';
-export const STORE = 'conversations';
+const DB_NAME = 'hearth-chat';
+const STORE = 'conversations';
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 // Shared by the IQ4_NL and IQ4_XS preambles (composed in src/gpu/shaders.ts): ggml's non-linear 4-bit
 // codebook kvalues_iq4nl (ggml-common.h: −127, −104, −83, −65, −49, −35, −22, −10, 1, 13, 25, 38, 53, 69, 89,
 // 113), which a nibble indexes. The 16 int8 values are packed four to a word and picked with selects and a
-// shift, all four nibbles at once, rather than indexed in a const array (as llama.cpp's WebGPU shaders do): on
-// lavapipe the array lookups decoded the bench's random 768×12 model 1.5× (IQ4_NL) to 1.6× (IQ4_XS) slower.
+// shift, all four nibbles at once, rather than indexed in a const array (as llama.cpp's WebGPU shaders do): the
+// CPU adapters keep const arrays in memory (shaders/README.md, "What costs time on the CPU adapters").
 const IQ4_VALUES_0: u32 = 0xbfad9881u; // −127, −104, −83, −65 (int8, byte 0 first)
 const IQ4_VALUES_1: u32 = 0xf6eaddcfu; // −49, −35, −22, −10
 const IQ4_VALUES_2: u32 = 0x26190d01u; // 1, 13, 25, 38

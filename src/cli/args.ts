@@ -12,7 +12,7 @@ import { openLocatedModel, type OpenedModel } from '../model/open';
 const MODEL = '<path|url|owner/repo[@revision][/file.gguf]>';
 const FETCH = '[--cache-dir <dir>] [--hub-url <url>] [--quantization <Q4_K_M,...>]';
 
-export const USAGE: Record<string, string> = {
+const USAGE: Record<string, string> = {
   generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
   chat: `hearth chat --model ${MODEL} [--system <text>] [--tools <file.json>] [--tool-choice auto|none|required|<name>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
   tokenize: `hearth tokenize --model ${MODEL} --text <text> [--json] [--no-bos] [--special] ${FETCH}`,

@@ -5,7 +5,8 @@ import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
 import type { ModelPrecision } from '../gpu/shaders';
 import { HearthError } from '../errors';
-import { readModelConfig, type ModelConfig, type ReadConfigOptions } from '../model/config';
+import type { ModelConfig } from '../model/config';
+import { readModelConfig, type ReadConfigOptions } from '../model/read-config';
 import type { ModelFile } from '../model/model-file';
 import type { OpenedModel } from '../model/open';
 import { quantizeModelFile, type LoadQuantization } from '../model/quantize';
@@ -16,7 +17,7 @@ import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
 import { modelHasQ8Matrices } from '../model/tensors';
 import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader, UsageError } from './args';
 
-export interface TensorTypeStats { count: number; bytes: number }
+interface TensorTypeStats { count: number; bytes: number }
 
 export interface ModelReport {
   name: string;
@@ -38,7 +39,7 @@ export interface ModelReport {
 }
 
 /** What `--precision` (default auto) would choose on this machine's WebGPU adapter. */
-export interface PrecisionReport {
+interface PrecisionReport {
   requested: PrecisionOption;
   /** f16, f32 or q8; null when there is no WebGPU adapter or it cannot do what was requested. */
   chosen: ModelPrecision | null;
@@ -55,7 +56,7 @@ export interface PrecisionReport {
  * Asks the adapter createEngine would get (no device is created) what `requested` resolves to for a model that
  * has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it on CPU adapters).
  */
-export async function inspectPrecision(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<PrecisionReport> {
+async function inspectPrecision(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<PrecisionReport> {
   const probe = await probeAdapter();
   if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, onCpu: null, problem: 'no WebGPU adapter on this machine' };
   const adapter = { adapter: probe.adapter, shaderF16: probe.hasShaderF16, onCpu: probe.onCpu };
@@ -83,7 +84,7 @@ export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: 
 }
 
 /** The report for a safetensors repo (config.json and safetensors headers, translated as for loading). */
-export function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision): ModelReport {
+function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision): ModelReport {
   return inspectModelFile(model.file, {
     name: model.displayName, fileBytes: model.fileBytes, chatTemplate: model.chatTemplate !== undefined,
     vocabSize: model.tokenizer.vocabSize, readConfig: model.readConfig,

@@ -9,7 +9,10 @@ import type { ByteSource } from './byte-source';
 import type { CacheStore, CacheWriter } from './cache-store';
 import { FileSource } from './file-source';
 
-/** $HEARTH_CACHE_DIR, else the platform's per-user cache directory + /hearth (XDG on Linux). */
+/**
+ * $HEARTH_CACHE_DIR, else the platform's per-user cache directory + /hearth (XDG on Linux).
+ * @public read through a variable-specifier import, which knip cannot follow
+ */
 export function defaultCacheDir(): string {
   if (process.env.HEARTH_CACHE_DIR) return process.env.HEARTH_CACHE_DIR;
   if (process.platform === 'win32') return join(process.env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'hearth', 'Cache');
@@ -17,6 +20,10 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'hearth');
 }
 
+/**
+ * The model cache as files in a directory (Node).
+ * @public read through a variable-specifier import, which knip cannot follow
+ */
 export class DirectoryStore implements CacheStore {
   constructor(readonly name: string) {}
 

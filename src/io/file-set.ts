@@ -5,33 +5,13 @@
 // ByteSource, or several for a split GGUF (`<name>-00001-of-00003.gguf` names all three parts).
 import { DownloadError, FormatError, InvalidRequestError } from '../errors';
 import { MemorySource, type ByteSource } from './byte-source';
-import type { ModelFetchOptions } from './fetch-options';
+import type { FileSet, FileSetOptions, LocateOptions, ModelLocation } from './model-location';
 import { parseModelId } from './model-id';
-import type { ProgressCallback } from './progress';
 import { isNodeRuntime } from './runtime';
 import { openUrlSource } from './url-source';
 
-export interface FileSetOptions { onProgress?: ProgressCallback; signal?: AbortSignal }
-
-export interface LocateOptions extends FileSetOptions, ModelFetchOptions {
-  /** Read only what a header needs (pre-flight check, inspect): nothing is downloaded into the cache. */
-  headerOnly?: boolean;
-}
-
-export interface FileSet {
-  /** The directory or base URL, for messages. */
-  readonly name: string;
-  /** The file's bytes, or undefined when the set has no such file (404, ENOENT). */
-  open(file: string): Promise<ByteSource | undefined>;
-}
-
-/** What a model source turned out to be; `parts`: every part of a split GGUF in order (`source` is the first). */
-export type ModelLocation = { kind: 'gguf'; source: ByteSource; parts?: ByteSource[] } | { kind: 'repo'; files: FileSet };
-
 /** Files named like these, given directly, stand for the repo they are in. */
 const REPO_FILE = /(^|\/)(config\.json|[^/]*\.safetensors|model\.safetensors\.index\.json)$/i;
-
-export { isNodeRuntime };
 
 const SPLIT = /-(\d{5})-of-(\d{5})\.gguf$/i;
 
@@ -40,7 +20,7 @@ export function repoFileUrl(base: string, file: string): string {
   return `${base.replace(/\/+$/, '')}/${file}`;
 }
 
-export function urlFileSet(base: string, options: FileSetOptions = {}): FileSet {
+function urlFileSet(base: string, options: FileSetOptions = {}): FileSet {
   const name = base.replace(/\/+$/, '');
   return {
     name,

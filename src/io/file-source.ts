@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError, InvalidRequestError } from '../errors';
 import { checkRange, type ByteSource } from './byte-source';
-import type { FileSet } from './file-set';
+import type { FileSet } from './model-location';
 
 export class FileSource implements ByteSource {
   private constructor(private readonly handle: FileHandle, readonly name: string, readonly size: number) {}
@@ -49,7 +49,10 @@ export function openFileSource(path: string): Promise<FileSource> {
   return FileSource.open(path);
 }
 
-/** True when `path` is a directory (false when it is anything else or does not exist). */
+/**
+ * True when `path` is a directory (false when it is anything else or does not exist).
+ * @public read through a variable-specifier import, which knip cannot follow
+ */
 export async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
@@ -58,7 +61,10 @@ export async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The files of a local directory (a Hugging Face repo checkout) by relative name. */
+/**
+ * The files of a local directory (a Hugging Face repo checkout) by relative name.
+ * @public read through a variable-specifier import, which knip cannot follow
+ */
 export function directoryFileSet(dir: string): FileSet {
   return {
     name: dir,

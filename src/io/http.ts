@@ -15,7 +15,7 @@ export interface HttpOptions {
   idleTimeoutMs?: number;
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /** Longer than setTimeout can wait (it would fire at once): no idle timer at all. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -44,7 +44,7 @@ function idleTimeoutOf(options: Pick<HttpOptions, 'idleTimeoutMs'>): number {
 }
 
 /** Retryable, like a dropped connection: a server that stalled once may answer the next request. */
-export function stalledError(url: string, ms: number, when: string): DownloadError {
+function stalledError(url: string, ms: number, when: string): DownloadError {
   return new DownloadError(
     `${url}: the server stopped responding (no data for ${formatSeconds(ms)} ${when}). Check that the server is up; ` +
     `if it is only slow, allow it more time with the idleTimeoutMs option (now ${ms} ms)`,

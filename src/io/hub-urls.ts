@@ -6,7 +6,7 @@ import type { ModelFetchOptions } from './fetch-options';
 import type { HubModelId } from './model-id';
 import { isNodeRuntime } from './runtime';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
+const DEFAULT_HUB_URL = 'https://huggingface.co';
 
 /** 'owner/repo@revision/path' (revision shown when not main), for messages. */
 export function formatModelId(id: HubModelId): string {

@@ -6,7 +6,7 @@ import { DownloadError, FormatError, InvalidRequestError, ResourceError } from '
 import type { ByteSource } from './byte-source';
 import { ModelCache } from './cache';
 import { DEFAULT_QUANTIZATIONS } from './hub-defaults';
-import type { FileSet, LocateOptions, ModelLocation } from './file-set';
+import type { FileSet, LocateOptions, ModelLocation } from './model-location';
 import { doFetch, httpError, streamBody, type HttpOptions } from './http';
 import { authHeaders, formatModelId, hubBaseUrl, hubFileUrl, hubTreeUrl } from './hub-urls';
 import type { HubModelId } from './model-id';
@@ -94,7 +94,7 @@ async function repoListing(hub: string, id: HubModelId, cache: ModelCache | unde
 }
 
 /** Every file of the revision, following the listing's pages (Link: <...>; rel="next"). */
-export async function fetchRepoFiles(hub: string, id: HubModelId, http: HttpOptions): Promise<HubFile[]> {
+async function fetchRepoFiles(hub: string, id: HubModelId, http: HttpOptions): Promise<HubFile[]> {
   const files: HubFile[] = [];
   for (let next: string | undefined = hubTreeUrl(hub, id); next;) {
     const pageUrl: string = next;

@@ -19,7 +19,7 @@ import { openHFRepo } from './hf/repo';
 import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, prefillBatch, type GpuMemoryEstimate } from './memory';
 import type { ModelFile } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
-import { readModelConfig } from './config';
+import { readModelConfig } from './read-config';
 import { getOptionalString } from './gguf';
 import { modelHasQ8Matrices, modelTensorShapes } from './tensors';
 

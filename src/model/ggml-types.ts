@@ -39,7 +39,6 @@ export const GGMLType = {
 } as const;
 
 export type GGMLTypeName = keyof typeof GGMLType;
-export type GGMLTypeId = (typeof GGMLType)[GGMLTypeName];
 
 export interface GGMLTypeInfo {
   name: GGMLTypeName;

@@ -12,7 +12,7 @@ export const GGUFValueType = {
   UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6,
   BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12,
 } as const;
-export type GGUFValueTypeId = (typeof GGUFValueType)[keyof typeof GGUFValueType];
+type GGUFValueTypeId = (typeof GGUFValueType)[keyof typeof GGUFValueType];
 
 /** Numeric arrays come back as typed arrays (a 32000-entry scores array is one allocation). */
 export type GGUFNumberArray =
@@ -261,34 +261,53 @@ async function readMagicAndVersion(r: HeaderReader): Promise<number> {
 /** Parses the header, metadata and tensor infos. Reads only the header region of the source. */
 export async function readGGUF(source: ByteSource): Promise<GGUFFile> {
   const r = new HeaderReader(source);
-  const name = source.name;
   const version = await readMagicAndVersion(r);
   // Smallest tensor info: 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset).
   const tensorCount = await r.readCount('tensor count', 24);
   // Smallest metadata entry: 8 (key length) + 4 (type) + 1 (uint8/bool value).
   const kvCount = await r.readCount('metadata entry count', 13);
+  const { metadata, metadataTypes } = await readMetadata(r, kvCount);
+  const alignment = alignmentOf(metadata, source.name);
+  const pending = await readTensorInfos(r, tensorCount, alignment);
+  const dataOffset = Math.ceil(r.pos / alignment) * alignment;
+  const tensors = pending.map((t) => placeTensor(t, dataOffset, source));
+  const file: GGUFFile = {
+    version, metadata, metadataTypes, tensors, tensorsByName: new Map(tensors.map((t) => [t.name, t])), alignment, dataOffset, source,
+    readTensor: (tensor) => readTensorBytes(file, tensor.name),
+    tensorReader: (tensor) => tensorRangeReader(file, tensor.name),
+  };
+  return file;
+}
 
+async function readMetadata(r: HeaderReader, kvCount: number): Promise<{ metadata: Map<string, GGUFValue>; metadataTypes: Map<string, GGUFValueTypeId> }> {
   const metadata = new Map<string, GGUFValue>();
   const metadataTypes = new Map<string, GGUFValueTypeId>();
   for (let i = 0; i < kvCount; i++) {
     const key = await r.readString(`metadata key #${i}`);
-    if (metadata.has(key)) throw new FormatError(`${name}: metadata key '${key}' appears twice (corrupt file?)`);
+    if (metadata.has(key)) throw new FormatError(`${r.source.name}: metadata key '${key}' appears twice (corrupt file?)`);
     const type = await r.readU32(`value type of metadata '${key}'`);
     metadata.set(key, await readValue(r, type, `metadata '${key}'`, 0));
     metadataTypes.set(key, type as GGUFValueTypeId);
   }
+  return { metadata, metadataTypes };
+}
 
-  let alignment = DEFAULT_ALIGNMENT;
+function alignmentOf(metadata: Map<string, GGUFValue>, name: string): number {
   const alignValue = metadata.get('general.alignment');
-  if (alignValue !== undefined) {
-    const a = typeof alignValue === 'bigint' ? Number(alignValue) : alignValue;
-    if (typeof a !== 'number' || !isPowerOfTwo(a)) {
-      throw new FormatError(`${name}: general.alignment is ${String(alignValue)}; it must be a power of two (corrupt file?)`);
-    }
-    alignment = a;
+  if (alignValue === undefined) return DEFAULT_ALIGNMENT;
+  const a = typeof alignValue === 'bigint' ? Number(alignValue) : alignValue;
+  if (typeof a !== 'number' || !isPowerOfTwo(a)) {
+    throw new FormatError(`${name}: general.alignment is ${String(alignValue)}; it must be a power of two (corrupt file?)`);
   }
+  return a;
+}
 
-  const pending: { name: string; dims: number[]; type: number; relOffset: number }[] = [];
+/** A tensor info as the header states it: its data offset relative to the data section. */
+interface HeaderTensorInfo { name: string; dims: number[]; type: number; relOffset: number }
+
+async function readTensorInfos(r: HeaderReader, tensorCount: number, alignment: number): Promise<HeaderTensorInfo[]> {
+  const name = r.source.name;
+  const infos: HeaderTensorInfo[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const tname = await r.readString(`name of tensor #${i}`);
@@ -310,35 +329,25 @@ export async function readGGUF(source: ByteSource): Promise<GGUFFile> {
     if (relOffset % alignment !== 0) {
       throw new FormatError(`${name}: tensor '${tname}' data offset ${relOffset} is not a multiple of the alignment ${alignment} (corrupt file?)`);
     }
-    pending.push({ name: tname, dims, type, relOffset });
+    infos.push({ name: tname, dims, type, relOffset });
   }
+  return infos;
+}
 
-  const dataOffset = Math.ceil(r.pos / alignment) * alignment;
-  const tensors: GGUFTensorInfo[] = [];
-  const tensorsByName = new Map<string, GGUFTensorInfo>();
-  for (const t of pending) {
-    let byteLength: number;
-    try {
-      byteLength = tensorByteLength(t.type, t.dims);
-    } catch (e) {
-      if (e instanceof FormatError) throw new FormatError(`${name}: tensor '${t.name}': ${e.message}`, { cause: e });
-      throw e;
-    }
-    const offset = dataOffset + t.relOffset;
-    if (offset + byteLength > source.size) {
-      throw new FormatError(`${name}: the file seems truncated: tensor '${t.name}' data (${byteLength} bytes at offset ${offset}) runs past the end of the ${source.size}-byte file`);
-    }
-    const info: GGUFTensorInfo = { name: t.name, dims: t.dims, type: t.type, offset, byteLength };
-    tensors.push(info);
-    tensorsByName.set(t.name, info);
+/** The tensor's absolute place in the file, checked to lie within it. */
+function placeTensor(t: HeaderTensorInfo, dataOffset: number, source: ByteSource): GGUFTensorInfo {
+  let byteLength: number;
+  try {
+    byteLength = tensorByteLength(t.type, t.dims);
+  } catch (e) {
+    if (e instanceof FormatError) throw new FormatError(`${source.name}: tensor '${t.name}': ${e.message}`, { cause: e });
+    throw e;
   }
-
-  const file: GGUFFile = {
-    version, metadata, metadataTypes, tensors, tensorsByName, alignment, dataOffset, source,
-    readTensor: (tensor) => readTensorBytes(file, tensor.name),
-    tensorReader: (tensor) => tensorRangeReader(file, tensor.name),
-  };
-  return file;
+  const offset = dataOffset + t.relOffset;
+  if (offset + byteLength > source.size) {
+    throw new FormatError(`${source.name}: the file seems truncated: tensor '${t.name}' data (${byteLength} bytes at offset ${offset}) runs past the end of the ${source.size}-byte file`);
+  }
+  return { name: t.name, dims: t.dims, type: t.type, offset, byteLength };
 }
 
 /** Reads byte ranges of one tensor's data from the file's source; undefined for an unknown tensor. */
@@ -408,9 +417,6 @@ export function getOptionalBoolean(file: HasMetadata, key: string): boolean | un
   if (v === undefined) return undefined;
   if (typeof v !== 'boolean') throw wrongType(file, key, 'a boolean', v);
   return v;
-}
-export function getBoolean(file: HasMetadata, key: string): boolean {
-  return required(file, key, getOptionalBoolean(file, key));
 }
 
 export function getOptionalArray(file: HasMetadata, key: string): GGUFArray | undefined {

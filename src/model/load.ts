@@ -3,9 +3,7 @@
 import { abortError, InvalidRequestError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
 import { choosePrecision, runsOnCpu, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
-import { MemorySource, type ByteSource } from '../io/byte-source';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
-import { openUrlSource } from '../io/url-source';
 import type { Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
 import type { ModelConfig } from './config';
@@ -147,15 +145,3 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
   }
 }
 
-/** Bytes → memory; http(s) and page-relative URLs → Range requests; in Node, other strings are file paths. */
-export async function openModelSource(model: ModelSource, opts: { onProgress?: ProgressCallback; signal?: AbortSignal }): Promise<ByteSource> {
-  if (model instanceof ArrayBuffer || model instanceof Uint8Array) return new MemorySource(model, 'model.gguf');
-  const text = model instanceof URL ? model.href : model;
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
-  if (/^https?:\/\//i.test(text)) return openUrlSource(text, opts);
-  if (!isNode) return openUrlSource(new URL(text, globalThis.location?.href).href, opts);
-  // A variable specifier keeps the Node-only file reader out of browser bundles.
-  const fileSourceModule = '../io/file-source';
-  const { openFileSource } = (await import(/* @vite-ignore */ fileSourceModule)) as typeof import('../io/file-source');
-  return openFileSource(text.startsWith('file:') ? new URL(text).pathname : text);
-}

@@ -6,11 +6,13 @@ import { InvalidRequestError } from '../errors';
 import type { ByteSource } from '../io/byte-source';
 import type { ModelFetchOptions } from '../io/fetch-options';
 import { fetchOptionsOf } from '../io/fetch-options';
-import { locateModel, type ModelLocation } from '../io/file-set';
+import { locateModel } from '../io/file-set';
+import type { ModelLocation } from '../io/model-location';
 import type { ProgressCallback } from '../io/progress';
 import { tokenizerFromGGUF, type Tokenizer } from '../tokenizer';
 import { tokenizerFromHF } from '../tokenizer/hf';
-import { readModelConfig, type ModelConfig, type ReadConfigOptions } from './config';
+import type { ModelConfig } from './config';
+import { readModelConfig, type ReadConfigOptions } from './read-config';
 import { getOptionalString, readGGUF } from './gguf';
 import { openHFRepo } from './hf/repo';
 import type { ModelFile } from './model-file';
@@ -43,7 +45,7 @@ export interface OpenedModel {
   close(): Promise<void>;
 }
 
-export const LOAD_QUANTIZATIONS: readonly LoadQuantization[] = ['q8_0', 'q4_0'];
+const LOAD_QUANTIZATIONS: readonly LoadQuantization[] = ['q8_0', 'q4_0'];
 
 export async function openModel(model: ModelSource, options: OpenModelOptions = {}): Promise<OpenedModel> {
   if (options.quantize !== undefined && !LOAD_QUANTIZATIONS.includes(options.quantize)) {

@@ -65,7 +65,7 @@ export function floatsToHalfBytes(x: Float32Array): Uint8Array {
   return out;
 }
 
-export const QK = 32; // elements per Q8_0 / Q4_0 block
+const QK = 32; // elements per Q8_0 / Q4_0 block
 
 /** Q8_0 blocks of `x` (length a multiple of 32): per block f16 d = amax/127, then 32 int8 round(x/d). */
 export function quantizeQ8_0(x: Float32Array): Uint8Array {

@@ -9,7 +9,7 @@ import type { ByteSource } from '../io/byte-source';
 
 /** Element types Hearth reads from safetensors files. */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
-export const SUPPORTED_SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F32', 'F16', 'BF16'];
+const SUPPORTED_SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F32', 'F16', 'BF16'];
 
 /** Bytes per element of every dtype the format defines: enough to check the sizes of tensors Hearth will not read. */
 const DTYPE_BITS: Record<string, number> = {
@@ -37,7 +37,7 @@ export interface SafetensorsFile {
 }
 
 /** The header of a real model is at most a few MB; the format's own reader refuses more than 100 MB. */
-export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Parses the header of a safetensors file; reads only the header bytes. */
 export async function readSafetensors(source: ByteSource): Promise<SafetensorsFile> {

@@ -78,7 +78,7 @@ export interface TextGenerationPipeline {
 }
 
 /** Token ids as transformers.js's tokenizer takes them (numbers, or the bigints a streamer gets). */
-export type TokenIds = readonly (number | bigint)[] | ArrayLike<number | bigint>;
+type TokenIds = readonly (number | bigint)[] | ArrayLike<number | bigint>;
 
 export interface PipelineTokenizer {
   /** Token ids of `text`. add_special_tokens (default true): BOS (and EOS) as the model file says; false: none. */

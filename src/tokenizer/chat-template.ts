@@ -5,7 +5,7 @@
 import { Template } from '@huggingface/jinja';
 import { FormatError, InvalidRequestError } from '../errors';
 import type { ChatTool, ChatToolCall } from '../engine/tools/formats';
-import type { Tokenizer } from './index';
+import type { Tokenizer } from './types';
 
 export type { ChatTool, ChatToolCall };
 

@@ -4,22 +4,10 @@
 // typed '<|im_start|>' stays text, as llama.cpp does; chat prompts find them through encodeChatPrompt.
 import { PreTrainedTokenizer } from '@xenova/transformers/src/tokenizers.js';
 import { FormatError, InvalidRequestError, UnsupportedError } from '../errors';
-import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './index';
-import { TokenType } from './vocab';
+import type { DecodeOptions, EncodeOptions, HFTokenizerFiles, Tokenizer, TokenizerSource } from './types';
 
 type Json = Record<string, unknown>;
-
-export interface HFTokenizerFiles {
-  tokenizerJSON: Json;
-  tokenizerConfig: Json;
-  generationConfig?: Json;
-  /** config.json (bos_token_id / eos_token_id when the tokenizer files do not name them). */
-  modelConfig?: Json;
-  /** Rows of the model's embedding: ids past the tokenizer's own are padding tokens, as llama.cpp's converter adds. */
-  vocabSize?: number;
-  /** For messages. */
-  name: string;
-}
+import { TokenType } from './vocab';
 
 /** Cached BPE words above this are dropped, so memory stays bounded. */
 const MAX_CACHE_ENTRIES = 10_000;
@@ -179,7 +167,7 @@ function escapeRegExp(s: string): string {
  * A copy of the tokenizer.json whose Split regexes have no inline case-insensitive groups `(?i:…)` (Python
  * regex syntax that Node 20's RegExp rejects): each ASCII letter inside becomes both cases.
  */
-export function rewriteInlineFlags(json: unknown): unknown {
+function rewriteInlineFlags(json: unknown): unknown {
   if (Array.isArray(json)) return json.map(rewriteInlineFlags);
   if (typeof json !== 'object' || json === null) return json;
   const out: Json = {};

@@ -4,47 +4,16 @@
 import { PreTrainedTokenizer } from '@xenova/transformers/src/tokenizers.js';
 import type { GGUFValue } from '../model/gguf';
 import { bpePreTokenizer, bpeTokenizerJSON } from './bpe';
-import { tokenizerFromHF, type HFTokenizerFiles } from './hf';
+import { tokenizerFromHF } from './hf';
+import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './types';
 import { deriveSpmMerges, spmTokenizerJSON } from './spm';
-import { checkTokenId, isSpecialToken, readVocab, TokenType, type GGUFVocab } from './vocab';
+import { checkTokenId, isSpecialToken, readVocab, type GGUFVocab } from './vocab';
 import { WordPieceTokenizer } from './wpm';
 
 export { TextStreamer } from './text-stream';
 export { TokenType, type GGUFVocab } from './vocab';
 
-export interface EncodeOptions {
-  /** Put BOS first. Default: what the vocabulary says (`tokenizer.ggml.add_bos_token`). */
-  addBos?: boolean;
-  /** Put EOS last. Default: `tokenizer.ggml.add_eos_token` (false when absent). */
-  addEos?: boolean;
-}
-
-export interface DecodeOptions {
-  /** Leave out control, unknown and unused tokens (BOS, EOS, <unk>, ...). Default false. */
-  skipSpecial?: boolean;
-}
-
-/**
- * Plain data that rebuilds a tokenizer elsewhere (structured-cloneable): how the page side of the worker
- * gets a tokenizer of its own for synchronous encode/decode (the pipeline's generator.tokenizer).
- */
-export type TokenizerSource = { kind: 'gguf'; vocab: GGUFVocab } | { kind: 'hf'; files: HFTokenizerFiles };
-
-export interface Tokenizer {
-  /** Token ids of `text`; text never produces control tokens (a typed "<s>" stays text). */
-  encode(text: string, opts?: EncodeOptions): number[];
-  decode(ids: readonly number[], opts?: DecodeOptions): string;
-  readonly bosId: number | undefined;
-  /** Every id that ends generation (EOS, and end-of-turn / end-of-message where the vocabulary has them). */
-  readonly eosIds: number[];
-  readonly vocabSize: number;
-  /** The token as stored in the vocabulary (e.g. '▁the', '<0x0A>', '<s>'). */
-  tokenText(id: number): string;
-  /** Control, unknown and unused tokens: never produced from text, skipped by decode({ skipSpecial }). */
-  isSpecial(id: number): boolean;
-  /** What this tokenizer was built from; tokenizerFromSource(source) makes an equal one. */
-  readonly source: TokenizerSource;
-}
+export type { DecodeOptions, EncodeOptions, HFTokenizerFiles, Tokenizer, TokenizerSource } from './types';
 
 /** Builds the tokenizer of a model from its GGUF metadata. Throws UnsupportedError for unknown vocab kinds. */
 export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>): Tokenizer {

@@ -8,7 +8,7 @@
 import { TokenType, type GGUFVocab } from './vocab';
 
 /** The SentencePiece whitespace marker U+2581. */
-export const SPIECE_SPACE = '\u2581';
+const SPIECE_SPACE = '\u2581';
 
 /**
  * Derives the merges from the scores: for every normal token and every split point, the split (left,
@@ -139,7 +139,7 @@ export function bpeModelJSON(vocab: GGUFVocab, merges: string[], options: { byte
   };
 }
 
-export function vocabObject(tokens: string[]): Record<string, number> {
+function vocabObject(tokens: string[]): Record<string, number> {
   // A null-prototype object, so that a token spelled "__proto__" is an ordinary key.
   const obj: Record<string, number> = Object.create(null);
   tokens.forEach((t, id) => { obj[t] = id; });

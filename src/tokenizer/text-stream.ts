@@ -7,7 +7,7 @@
 //    one arrives the decoded text ends in U+FFFD, and that character may not be shown yet.
 // The window is a few already-emitted tokens that start on a character boundary plus the new ones, so each
 // push decodes a bounded window: O(1) per token, not O(history).
-import type { Tokenizer } from './index';
+import type { Tokenizer } from './types';
 
 const REPLACEMENT_CHAR = '\uFFFD';
 /** How far back to look for a window start that decodes cleanly on its own. */

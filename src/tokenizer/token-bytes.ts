@@ -5,7 +5,7 @@
 //   SentencePiece pieces      → the text with '▁' as a space
 //   byte-level BPE symbols    → GPT-2's byte ↔ unicode table read backwards
 // Control tokens stand for no text (null).
-import type { Tokenizer } from './index';
+import type { Tokenizer } from './types';
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 

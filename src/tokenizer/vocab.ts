@@ -13,7 +13,7 @@ export const TokenType = {
 } as const;
 
 /** Vocabulary kinds Hearth implements: 'llama' = SentencePiece with byte fallback, 'gpt2' = byte-level BPE, 'bert' = WordPiece. */
-export type VocabModel = 'llama' | 'gpt2' | 'bert';
+type VocabModel = 'llama' | 'gpt2' | 'bert';
 
 export interface GGUFVocab {
   model: VocabModel;

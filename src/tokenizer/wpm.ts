@@ -4,7 +4,7 @@
 // with '▁' in front, is cut greedily into the longest vocabulary entries. The converter wrote word-initial
 // pieces as '▁piece' and continuations ('##piece') bare. A word that cannot be cut entirely becomes [UNK].
 // Matching is on UTF-8 bytes, as llama.cpp's substr is.
-import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './index';
+import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerSource } from './types';
 import { checkTokenId, isSpecialToken, TokenType, type GGUFVocab } from './vocab';
 
 /** llama.cpp's whitespace set (unicode_set_whitespace). */

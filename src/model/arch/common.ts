@@ -5,7 +5,7 @@ import { getOptionalArray, getOptionalNumber, getOptionalString } from '../gguf'
 import type { ModelFile } from '../model-file';
 import type { BiasedTensor, ModelConfig, RopeConfig } from '../config';
 
-export interface ArchIdentity { architecture: string; name: string }
+interface ArchIdentity { architecture: string; name: string }
 
 /** Builds the config of one architecture from its file. */
 export type ArchReader = (file: ModelFile, id: ArchIdentity) => ModelConfig;
@@ -148,10 +148,6 @@ const GLOBAL_BIASES: ReadonlySet<BiasedTensor> = new Set<BiasedTensor>(['output_
 export function resolveBiases(m: ArchMetadata, required: BiasedTensor[], optional: BiasedTensor[] = []): BiasedTensor[] {
   const present = (t: BiasedTensor) => m.hasTensor(GLOBAL_BIASES.has(t) ? `${t}.bias` : `blk.0.${t}.bias`);
   return [...required, ...optional.filter((t) => !required.includes(t) && present(t))];
-}
-
-export function isGlobalBias(t: BiasedTensor): boolean {
-  return GLOBAL_BIASES.has(t);
 }
 
 /** 1/√headDim, rounded like llama.cpp's `1.0f/sqrtf(float(n))`. */

@@ -10,7 +10,7 @@ import { isPlainObject } from '../safetensors';
 type Json = Record<string, unknown>;
 
 /** HF `architectures[0]` → llama.cpp architecture. */
-export const HF_ARCHITECTURES: Readonly<Record<string, string>> = {
+const HF_ARCHITECTURES: Readonly<Record<string, string>> = {
   LlamaForCausalLM: 'llama',
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'qwen2',
@@ -21,10 +21,10 @@ export const HF_ARCHITECTURES: Readonly<Record<string, string>> = {
   Gemma3ForConditionalGeneration: 'gemma3', // the text model; vision tensors are left out
   GPT2LMHeadModel: 'gpt2',
 };
-export const SUPPORTED_HF_ARCHITECTURES: readonly string[] = Object.keys(HF_ARCHITECTURES);
+const SUPPORTED_HF_ARCHITECTURES: readonly string[] = Object.keys(HF_ARCHITECTURES);
 
 /** Extra F32 tensors the converter generates from config.json. */
-export interface GeneratedTensor { name: string; data: Float32Array }
+interface GeneratedTensor { name: string; data: Float32Array }
 
 export interface TranslatedConfig {
   /** HF class name, e.g. 'LlamaForCausalLM'. */

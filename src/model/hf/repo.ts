@@ -3,7 +3,8 @@
 // renamed and transformed as llama.cpp's converter would (./tensors.ts) — lazily, one tensor per read.
 // Also the repo's tokenizer files, which src/tokenizer/hf.ts turns into a Tokenizer.
 import { FormatError } from '../../errors';
-import { readJsonFile, readTextFile, repoFileUrl, type FileSet } from '../../io/file-set';
+import { readJsonFile, readTextFile, repoFileUrl } from '../../io/file-set';
+import type { FileSet } from '../../io/model-location';
 import { ProgressReporter, type ProgressCallback } from '../../io/progress';
 import { halfToFloat } from '../f16';
 import { GGMLType, tensorByteLength } from '../ggml-types';
