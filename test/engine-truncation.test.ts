@@ -23,12 +23,12 @@ after(async () => { await engine?.dispose(); });
 
 const words = (n: number, seed: string) => Array.from({ length: n }, (_, i) => `${seed}${String.fromCharCode(97 + (i % 26))}`).join(' ');
 
-/** system, then turns of (user, assistant) with one tool-call turn among them, then the last user message. */
-function conversation(): ChatMessage[] {
+/** system, then `turns` turns of (user, assistant), turn `toolTurn` with a tool call, then the last user message. */
+function conversation(turns = 6, toolTurn = 2): ChatMessage[] {
   const m: ChatMessage[] = [{ role: 'system', content: 'You answer briefly.' }];
-  for (let t = 0; t < 6; t++) {
+  for (let t = 0; t < turns; t++) {
     m.push({ role: 'user', content: `question ${words(6, 'q')}` });
-    if (t === 2) {
+    if (t === toolTurn) {
       m.push({ role: 'assistant', content: '', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'clock', arguments: '{}' } }] });
       m.push({ role: 'tool', tool_call_id: 'c1', name: 'clock', content: 'noon' });
     }
@@ -67,6 +67,25 @@ test("truncation 'auto' leaves out the fewest oldest whole turns that make room 
   assert.ok(onceMore.length > kept.length);
   const longer = await engine.chat(onceMore, { maxTokens: 0 }).result.then((r) => r.promptTokens.length, () => Infinity);
   assert.ok(longer > budget, `one turn more (${longer} tokens) would not leave room for the reply`);
+});
+
+test('wherever the cut falls, the kept conversation starts with a user turn and every tool result keeps its call', async () => {
+  let cut = 0;
+  for (let turns = 4; turns <= 8; turns++) {
+    for (const toolTurn of [0, turns - 3, turns - 1]) {
+      const messages = conversation(turns, toolTurn);
+      const { truncatedMessages: n, promptTokens } = await engine.chat(messages, { maxTokens: 16, truncation: 'auto' }).result;
+      const kept = [messages[0]!, ...messages.slice(1 + n!)];
+      const label = `${turns} turns, the tool call in turn ${toolTurn}: ${n} left out`;
+      if (n! > 0) cut++;
+      assert.equal(kept[1]!.role, 'user', label);
+      kept.forEach((m, i) => {
+        if (m.role === 'tool') assert.ok(kept.slice(0, i).some((c) => c.tool_calls?.some((call) => call.id === m.tool_call_id)), `${label}: a tool result without its call`);
+      });
+      assert.deepEqual(promptTokens, await promptOf(kept), label);
+    }
+  }
+  assert.ok(cut >= 6, `most of these conversations are longer than the context (${cut} cut)`);
 });
 
 test("a conversation that fits is not truncated: truncatedMessages 0, the same prompt as without the option", async () => {
