@@ -37,13 +37,13 @@ export interface Turn {
  * The user's text as it joins a running text: a space goes between two words that would otherwise run
  * together, so the model sees "…the end. Then" and not "…the end.Then".
  */
-export function joinText(context: string, text: string): string {
+function joinText(context: string, text: string): string {
   const needsSpace = context !== '' && !/\s$/.test(context) && !/^\s/.test(text);
   return needsSpace ? ' ' + text : text;
 }
 
 /** The running text a base model continues: the system text, then every message in order. */
-export function continuationPrompt(system: string, history: Message[]): string {
+function continuationPrompt(system: string, history: Message[]): string {
   let text = system.trim() === '' ? '' : system.trimEnd() + '\n\n';
   for (const m of history) text += m.role === 'user' ? joinText(text, m.content.trimEnd()) : m.content;
   return text;

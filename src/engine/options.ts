@@ -3,15 +3,15 @@
 import { InvalidRequestError } from '../errors';
 import type { GenerateOptions, ResponseFormat } from './types';
 
-export const DEFAULT_MAX_TOKENS = 256;
+const DEFAULT_MAX_TOKENS = 256;
 /** OpenAI's bounds for logit_bias values and top_logprobs. */
-export const MAX_LOGIT_BIAS = 100;
+const MAX_LOGIT_BIAS = 100;
 export const MAX_TOP_LOGPROBS = 20;
 /** More stop strings than this is almost certainly a mistake (OpenAI allows 4). */
-export const MAX_STOP_STRINGS = 16;
+const MAX_STOP_STRINGS = 16;
 
 /** What the token processors and the draw need; every field has its "off" value filled in. */
-export interface SamplingParams {
+interface SamplingParams {
   /** 0 = greedy (argmax of the processed logits). */
   temperature: number;
   /** 0 = off. */

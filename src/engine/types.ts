@@ -5,7 +5,7 @@ import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions, ChatTool } from '../tokenizer/chat-template';
 import type { ToolCallSpec } from './tools/formats';
 
-export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
+export type { LoadProgress, ChatMessage, ChatTemplateOptions };
 
 /**
  * Where a model comes from: a Hugging Face hub id (`owner/repo` — a GGUF chosen by `quantization`, or the

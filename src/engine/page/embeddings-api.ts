@@ -12,7 +12,7 @@ export interface EmbeddingsBackend {
 const isIds = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === 'number');
 
 /** OpenAI's `input` (or embed's) as a list of inputs: texts or token-id arrays. */
-export function inputsOf(input: unknown): (string | number[])[] {
+function inputsOf(input: unknown): (string | number[])[] {
   const bad = (why: string) => new InvalidRequestError(`input ${why}; give a string, an array of strings, an array of token ids or an array of those`);
   if (typeof input === 'string') {
     if (input.length === 0) throw bad('is an empty string');

@@ -95,7 +95,7 @@ function compactArguments(args: string): string {
   }
 }
 
-export function pythonJson(v: unknown): string {
+function pythonJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pythonJson).join(', ')}]`;
   if (typeof v === 'object' && v !== null) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pythonJson(x)}`).join(', ')}}`;
   return JSON.stringify(v);

@@ -11,9 +11,6 @@ import { isPlainGreedy, normalizeRequest, type GenerateRequest, type RequestOpti
 import { StopStringMatcher } from './stop-strings';
 import type { GenerationResult, TokenChunk, TokenLogprob } from '../types';
 
-export { DEFAULT_MAX_TOKENS } from '../options';
-export type { GenerateRequest } from '../options';
-
 /** How far a request's output had come with a chunk: its tokens and characters so far (the result's, at the end). */
 export interface StreamedSoFar { tokens: number; chars: number }
 
