@@ -1,12 +1,13 @@
 // The chat app: conversations kept in IndexedDB, one model loaded in the engine's worker, replies streamed
 // as sanitized markdown. No framework: elements from index.html, state as attributes on <body>
 // (data-state: loading | ready | generating | error; data-turns counts finished turns, for tests).
-import { createEngine, InvalidRequestError, type Engine, type GenerateOptions } from '../src/index';
+import { createEngine, type Engine, type GenerateOptions } from '../src/index';
 import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
 import { ModelDialog } from './lib/model-dialog';
 import { BUNDLED_MODEL, hubOption } from './lib/models';
+import { DecodeMeter, readOptions, showSettings, storeSettings } from './lib/settings-form';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
-import { runTurn, type Message, type Turn } from './lib/turn';
+import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
 import { MessageList, describeStats, renderConversationList } from './lib/view';
 import { registerServiceWorker } from './pwa/register';
 
@@ -54,6 +55,8 @@ let conversation: Conversation | undefined;
 let attempt = 0;
 /** A message sent while the model loads: shown at once, answered once the model is ready. */
 let queued: { conversation: Conversation; options: GenerateOptions; typed: string } | undefined;
+
+const meter = new DecodeMeter(ui.tokensPerSecond, ui.turnStats);
 
 const messages = new MessageList(ui.transcript, {
   copy: (text, what) => { void copyText(text, what); },
@@ -244,26 +247,10 @@ async function save(c: Conversation): Promise<void> {
 
 // ---- turns ---------------------------------------------------------------------------------
 
-/** The settings panel as GenerateOptions; a value out of range is an InvalidRequestError naming the field. */
-function readOptions(): GenerateOptions {
-  const read = (input: HTMLInputElement, label: string, fallback: number, ok: (n: number) => boolean, rule: string) => {
-    const n = input.value.trim() === '' ? fallback : Number(input.value);
-    if (!Number.isFinite(n) || !ok(n)) throw new InvalidRequestError(`${label} must be ${rule}, got '${input.value}'`);
-    return n;
-  };
-  return {
-    maxTokens: read(ui.maxTokens, 'Max tokens', 256, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1'),
-    temperature: read(ui.temperature, 'Temperature', 0, (n) => n >= 0, '0 (greedy) or more'),
-    topK: read(ui.topK, 'Top-k', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number of at least 0 (0 = off)'),
-    topP: read(ui.topP, 'Top-p', 1, (n) => n > 0 && n <= 1, 'above 0 and at most 1'),
-    seed: read(ui.seed, 'Seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number of at least 0'),
-  };
-}
-
 /** The settings as generation options, or null after showing why they are invalid. */
 function checkedOptions(): GenerateOptions | null {
   try {
-    return readOptions();
+    return readOptions(ui);
   } catch (e) {
     showError(e);
     return null;
@@ -335,17 +322,18 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   hideErrors();
   setState('generating');
   setStatus('Generating…');
-  resetMeter();
+  meter.reset();
   const view = messages.beginReply();
   let streamed = '';
   const t = runTurn({
     engine: current, system: c.systemPrompt, history: c.messages.map(({ role, content }): Message => ({ role, content })), options,
-    onText: (delta, token) => { streamed += delta; view.append(delta); if (token >= 0) tickMeter(); },
+    onText: (delta, token) => { streamed += delta; view.append(delta); if (token >= 0) meter.tick(); },
     tools: settings.tools === true,
   });
   turn = t;
   try {
-    const { result, dropped } = await t.done;
+    const outcome = await t.done;
+    const { result } = outcome;
     const stats = {
       tokens: result.tokens.length, promptTokens: result.promptTokens.length,
       cachedTokens: result.promptTokens.length - result.prefillTokens,
@@ -358,7 +346,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     ui.turnStats.textContent = `${describeStats(stats)} · prefill ${result.prefillTokensPerSecond.toFixed(0)} tok/s`;
     messages.render(c.messages, {
       canRegenerate: true,
-      notice: dropped > 0 ? `The ${dropped} oldest messages no longer fit in the model's context (fresh context): the model did not see them for this reply.` : undefined,
+      notice: leftOutNotice(outcome),
     });
     setStatus(result.finishReason === 'abort' ? 'Stopped.' : 'Ready.');
   } catch (e) {
@@ -389,21 +377,6 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   }
 }
 
-let meterStart = 0;
-let meterTokens = 0;
-function resetMeter(): void {
-  meterTokens = 0;
-  ui.tokensPerSecond.textContent = '– tok/s';
-  ui.turnStats.textContent = '';
-}
-/** Live decode rate: tokens after the first over the time since the first (prefill excluded). */
-function tickMeter(): void {
-  const now = performance.now();
-  if (++meterTokens === 1) { meterStart = now; return; }
-  const seconds = (now - meterStart) / 1000;
-  if (seconds > 0) ui.tokensPerSecond.textContent = `${((meterTokens - 1) / seconds).toFixed(1)} tok/s`;
-}
-
 function stop(): void {
   if (!turn) return;
   ui.stop.disabled = true;
@@ -421,35 +394,6 @@ async function copyText(text: string, what: string): Promise<void> {
 }
 
 // ---- settings, layout, wiring --------------------------------------------------------------
-
-function applySettingsToInputs(): void {
-  ui.maxTokens.value = String(settings.maxTokens);
-  ui.temperature.value = String(settings.temperature);
-  ui.topK.value = String(settings.topK);
-  ui.topP.value = String(settings.topP);
-  ui.seed.value = String(settings.seed);
-  ui.theme.value = settings.theme;
-  ui.tools.checked = settings.tools === true;
-  applyTheme();
-}
-
-function applyTheme(): void {
-  if (settings.theme === 'auto') delete document.documentElement.dataset.theme;
-  else document.documentElement.dataset.theme = settings.theme;
-}
-
-function saveInputs(): void {
-  const num = (input: HTMLInputElement, fallback: number) => (input.value.trim() === '' || !Number.isFinite(Number(input.value)) ? fallback : Number(input.value));
-  settings.maxTokens = num(ui.maxTokens, settings.maxTokens);
-  settings.temperature = num(ui.temperature, settings.temperature);
-  settings.topK = num(ui.topK, settings.topK);
-  settings.topP = num(ui.topP, settings.topP);
-  settings.seed = num(ui.seed, settings.seed);
-  settings.theme = ui.theme.value as Settings['theme'];
-  settings.tools = ui.tools.checked;
-  applyTheme();
-  saveSettings(settings);
-}
 
 function closeSidebarOnPhone(): void {
   document.body.classList.remove('sidebar-open');
@@ -473,7 +417,7 @@ ui.menu.addEventListener('click', () => {
   const open = document.body.classList.toggle('sidebar-open');
   ui.menu.setAttribute('aria-expanded', String(open));
 });
-for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme, ui.tools]) input.addEventListener('change', saveInputs);
+for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme, ui.tools]) input.addEventListener('change', () => storeSettings(ui, settings));
 ui.systemPrompt.addEventListener('input', updateSystemSummary);
 ui.systemPrompt.addEventListener('change', () => {
   settings.systemPrompt = ui.systemPrompt.value;
@@ -482,7 +426,7 @@ ui.systemPrompt.addEventListener('change', () => {
 });
 
 async function start(): Promise<void> {
-  applySettingsToInputs();
+  showSettings(ui, settings);
   setState('loading');
   try {
     store = await ConversationStore.open();

@@ -1,4 +1,4 @@
-// Uniform random numbers in [0, 1): the WGSL twin of src/engine/prng.ts ("pcg_hash", Jarzynski & Olano
+// Uniform random numbers in [0, 1): the WGSL twin of src/sampler/prng.ts ("pcg_hash", Jarzynski & Olano
 // 2020). out[i] = uniform01(seed, offset + i); the 24-bit result is exact in f32, so both sides agree bit
 // for bit. Dispatch ceil(N / 64). Needs the pcg preamble (common/pcg.wgsl: pcg_hash, uniform01).
 

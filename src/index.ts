@@ -1,18 +1,19 @@
 // Hearth's public API.
 /// <reference types="@webgpu/types" preserve="true" />
-export { createEngine } from './engine/engine';
+export { createEngine } from './engine/page/engine';
 export { pipeline } from './pipeline/index';
 export type { FeatureExtractionOptions, FeatureExtractionPipeline, FeatureTensor, PipelineOptions, PipelineTokenizer, ProgressInfo, TextGenerationConfig, TextGenerationOutput, TextGenerationPipeline, TextGenerationSingle } from './pipeline/index';
 export { TextStreamer } from './pipeline/streamer';
 export type { BaseStreamer, TextStreamerOptions } from './pipeline/streamer';
 export type {
-  ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
+  ChatMessage, ChatTemplateOptions, GenerateOptions, GenerationResult, LoadOptions, LoadProgress, ModelInfo, ModelSource, ResponseFormat,
   TokenChunk, TokenLogprob, TokenStream,
 } from './engine/types';
-export type { ChatCompletions, Completions } from './engine/openai-api';
+export type { Engine } from './engine/api';
+export type { ChatCompletions, Completions } from './engine/openai/api';
 export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
-export type * from './engine/openai-types';
+export type * from './engine/openai/types';
 export type * from './engine/embedding-types';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 

@@ -1,4 +1,4 @@
 import * as Comlink from 'comlink';
-import { workerEngine } from './engine/worker-api';
+import { workerEngine } from './engine/worker/worker-api';
 
 Comlink.expose(workerEngine);

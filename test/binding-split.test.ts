@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { ResourceError } from '../src/errors';
 import { fixturePath } from './helpers/fixtures';
 

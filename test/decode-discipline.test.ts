@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
 import { ATTENTION_CHUNK } from '../src/model/memory';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { fixturePath } from './helpers/fixtures';
 
 /** Replaces `obj[name]` with a counting wrapper; returns the counter. */
@@ -19,7 +19,7 @@ function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...ar
   return counter;
 }
 
-// Sampling runs on the GPU (src/engine/gpu-sampler.ts) inside the same step: the same discipline holds.
+// Sampling runs on the GPU (src/sampler/gpu-sampler.ts) inside the same step: the same discipline holds.
 // Precision 'q8' adds a quantize dispatch before the q4_0 products, prebuilt like the rest.
 const modes = [
   { name: 'greedy decode', options: {} },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { InvalidRequestError } from '../src/errors';
 import { fixturePath } from './helpers/fixtures';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';

@@ -15,7 +15,7 @@ import { openModel } from '../src/model/open';
 import { readGGUF, readTensorBytes } from '../src/model/gguf';
 import { readModelConfig } from '../src/model/read-config';
 import { MemorySource } from '../src/io/byte-source';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { createEngine } from '../src/index';
 import type { LoadProgress } from '../src/io/progress';
 import { InvalidRequestError, UnsupportedError } from '../src/errors';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { GGMLType } from '../src/model/ggml-types';
 import { UPLOAD_CHUNK_BYTES } from '../src/model/weights';
 import { u32, writeGGUF, type MetaValue } from './helpers/gguf-writer';

@@ -9,7 +9,7 @@ import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
 import { ATTENTION_CHUNK, DEFAULT_BINDING_LIMIT, PREFILL_BATCH, prefillBatch } from '../src/model/memory';
 import type { ModelConfig } from '../src/model/config';
-import { Session } from '../src/engine/session';
+import { Session } from '../src/engine/worker/session';
 import { InvalidRequestError } from '../src/errors';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';

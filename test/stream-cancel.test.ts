@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine, pipeline, type Engine, type GenerateOptions, type TokenStream } from '../src/index';
-import { ChatCompletions, Completions } from '../src/engine/openai-api';
-import type { OpenAIBackend } from '../src/engine/openai';
+import { ChatCompletions, Completions } from '../src/engine/openai/api';
+import type { OpenAIBackend } from '../src/engine/openai/endpoints';
 import { fixturePath } from './helpers/fixtures';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 

@@ -3,7 +3,7 @@
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { acquireBenchDevice, measureHearth, measureReadBandwidth, round, type HearthRunOptions } from '../hearth-run';
-import { createEngine } from '../../src/engine/engine';
+import { createEngine } from '../../src/engine/page/engine';
 
 export interface WllamaMetrics {
   threads: number;

@@ -1,9 +1,8 @@
 // One reply from the engine for a conversation, shared by the chat app and <hearth-chat>.
 // A model with a chat template answers the messages through engine.chat; a base model (no template, like
 // the bundled stories260K) continues the running text of the conversation, so each reply continues what
-// came before. Older messages are left out when the conversation no longer fits the context.
+// came before. The engine leaves out the oldest messages (or text) when the conversation no longer fits the context.
 import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../../src/index';
-import { InvalidRequestError } from '../../src/index';
 
 export interface Message { role: 'user' | 'assistant'; content: string }
 
@@ -21,8 +20,10 @@ export interface TurnRequest {
 
 export interface TurnOutcome {
   result: GenerationResult;
-  /** Messages of `history` left out because they no longer fit in the context. */
-  dropped: number;
+  /** What the context could not hold, left out by the engine (truncation 'auto'): the oldest messages of `history`... */
+  droppedMessages: number;
+  /** ...or, for a base model's running text, its oldest tokens. */
+  droppedTokens: number;
   /** 'chat' = the model's chat template; 'continue' = running text of a base model. */
   mode: 'chat' | 'continue';
 }
@@ -36,81 +37,62 @@ export interface Turn {
  * The user's text as it joins a running text: a space goes between two words that would otherwise run
  * together, so the model sees "…the end. Then" and not "…the end.Then".
  */
-export function joinText(context: string, text: string): string {
+function joinText(context: string, text: string): string {
   const needsSpace = context !== '' && !/\s$/.test(context) && !/^\s/.test(text);
   return needsSpace ? ' ' + text : text;
 }
 
 /** The running text a base model continues: the system text, then every message in order. */
-export function continuationPrompt(system: string, history: Message[]): string {
+function continuationPrompt(system: string, history: Message[]): string {
   let text = system.trim() === '' ? '' : system.trimEnd() + '\n\n';
   for (const m of history) text += m.role === 'user' ? joinText(text, m.content.trimEnd()) : m.content;
   return text;
 }
 
-async function chatMessages(engine: Engine, system: string, history: Message[]): Promise<ChatMessage[]> {
-  const withSystem: ChatMessage[] = system.trim() ? [{ role: 'system', content: system }, ...history] : [...history];
-  if (!system.trim()) return withSystem;
-  try {
-    await engine.applyChatTemplate(withSystem);
-    return withSystem;
-  } catch {
-    // Some templates (Gemma's) refuse a system role: it goes in front of the first user message instead.
-    const [first, ...rest] = history;
-    return first ? [{ role: 'user', content: `${system}\n\n${first.content}` }, ...rest] : [];
-  }
+/** The conversation as chat messages; the engine fits the system message to the template (some take none). */
+function chatMessages(system: string, history: Message[]): ChatMessage[] {
+  return system.trim() ? [{ role: 'system', content: system }, ...history] : [...history];
 }
 
-async function promptTokens(engine: Engine, mode: TurnOutcome['mode'], system: string, history: Message[]): Promise<number> {
-  const text = mode === 'chat'
-    ? await engine.applyChatTemplate(await chatMessages(engine, system, history))
-    : continuationPrompt(system, history);
-  return (await engine.tokenize(text)).length;
-}
-
-/** Starts a reply; `cancel()` stops it within a token (the outcome's finishReason is then 'abort'). */
+/**
+ * Starts a reply; `cancel()` stops it within a token (the outcome's finishReason is then 'abort'). One request
+ * per reply (two with a tool call): the engine leaves out what no longer fits the context (truncation 'auto').
+ */
 export function runTurn(request: TurnRequest): Turn {
   let stream: TokenStream | undefined;
   let cancelled = false;
+  const pipe = async (s: TokenStream) => {
+    stream = s;
+    if (cancelled) s.cancel();
+    for await (const chunk of s) request.onText?.(chunk.text, chunk.token);
+  };
   const done = (async (): Promise<TurnOutcome> => {
-    const { engine, system, options } = request;
+    const { engine, system, history } = request;
     const mode: TurnOutcome['mode'] = engine.model.chatTemplate ? 'chat' : 'continue';
-    const context = engine.model.contextLength;
-    const wanted = options.maxTokens ?? 256;
-    // Leave out the oldest messages until the prompt and at least some reply fit.
-    let history = request.history;
-    let tokens = await promptTokens(engine, mode, system, history);
-    while (tokens + Math.min(wanted, 64) > context && history.length > 1) {
-      history = history.slice(history[0]!.role === 'user' && history.length > 2 ? 2 : 1);
-      tokens = await promptTokens(engine, mode, system, history);
-    }
-    const room = context - tokens;
-    if (room <= 0) throw new InvalidRequestError(`your message is ${tokens} tokens, but the model's context holds ${context}; shorten it`);
-    const generateOptions = { ...options, maxTokens: Math.min(wanted, room) };
-    if (cancelled) throw abortError();
-    const dropped = request.history.length - history.length;
+    const options: GenerateOptions = { ...request.options, truncation: 'auto' };
+    let result: GenerationResult;
     if (mode === 'chat' && request.tools) {
       // Loaded when switched on: <hearth-chat>, which shares this file, never needs it.
       const { toolTurn } = await import('./tools');
-      const pipe = async (s: TokenStream) => {
-        stream = s;
-        if (cancelled) s.cancel();
-        for await (const chunk of s) request.onText?.(chunk.text, chunk.token);
-      };
-      const result = await toolTurn(engine, await chatMessages(engine, system, history), generateOptions, pipe, (text) => request.onText?.(text, -1));
-      return { result, dropped, mode };
+      if (cancelled) throw abortError();
+      result = await toolTurn(engine, chatMessages(system, history), options, pipe, (text) => request.onText?.(text, -1));
+    } else {
+      const s = mode === 'chat' ? engine.chat(chatMessages(system, history), options) : engine.generate(continuationPrompt(system, history), options);
+      await pipe(s);
+      result = await s.result;
     }
-    stream = mode === 'chat'
-      ? engine.chat(await chatMessages(engine, system, history), generateOptions)
-      : engine.generate(continuationPrompt(system, history), generateOptions);
-    if (cancelled) stream.cancel();
-    for await (const chunk of stream) request.onText?.(chunk.text, chunk.token);
-    return { result: await stream.result, dropped: request.history.length - history.length, mode };
+    return { result, droppedMessages: result.truncatedMessages ?? 0, droppedTokens: result.truncatedTokens ?? 0, mode };
   })();
   return {
     done,
     cancel: () => { cancelled = true; stream?.cancel(); },
   };
+}
+
+/** What the engine left out of the conversation to fit the model's context, as a note for the reader. */
+export function leftOutNotice({ droppedMessages, droppedTokens }: TurnOutcome): string | undefined {
+  const what = droppedMessages > 0 ? `The ${droppedMessages} oldest messages` : droppedTokens > 0 ? `The oldest ${droppedTokens} tokens of the conversation` : '';
+  return what && `${what} no longer fit in the model's context (fresh context): the model did not see them for this reply.`;
 }
 
 function abortError(): Error {

@@ -1,5 +1,5 @@
 // Preamble of the kernels that draw random numbers (random, sample): "pcg_hash" (Jarzynski & Olano 2020), the
-// WGSL twin of src/engine/prng.ts. uniform01's 24-bit result is exact in f32, so both sides agree bit for bit.
+// WGSL twin of src/sampler/prng.ts. uniform01's 24-bit result is exact in f32, so both sides agree bit for bit.
 
 fn pcg_hash(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;

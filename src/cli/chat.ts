@@ -12,8 +12,9 @@
 // on stderr (--tool-choice required|none|NAME as OpenAI's tool_choice), and `/result TEXT` answers the last one as a role 'tool' message, after which the model replies.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { createEngine } from '../engine/engine';
-import type { ChatMessage, Engine, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
+import { createEngine } from '../engine/page/engine';
+import type { Engine } from '../engine/api';
+import type { ChatMessage, GenerateOptions, GenerationResult, TokenStream } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 import { detectToolFormat, type ChatToolCall, type ToolFormat } from '../engine/tools/formats';
 import { toolMessage, toolRequest, type ToolRequest } from '../engine/tools/openai-tools';

@@ -1,5 +1,5 @@
 // `hearth generate`: continue a prompt and print the continuation as it streams.
-import { createEngine } from '../engine/engine';
+import { createEngine } from '../engine/page/engine';
 import { GENERATION_OPTIONS, generationOptions, loadOptions, parseCommand, terminalProgress } from './args';
 
 export async function generateCommand(args: string[]): Promise<number> {

@@ -3,15 +3,15 @@
 import { InvalidRequestError } from '../errors';
 import type { GenerateOptions, ResponseFormat } from './types';
 
-export const DEFAULT_MAX_TOKENS = 256;
+const DEFAULT_MAX_TOKENS = 256;
 /** OpenAI's bounds for logit_bias values and top_logprobs. */
-export const MAX_LOGIT_BIAS = 100;
+const MAX_LOGIT_BIAS = 100;
 export const MAX_TOP_LOGPROBS = 20;
 /** More stop strings than this is almost certainly a mistake (OpenAI allows 4). */
-export const MAX_STOP_STRINGS = 16;
+const MAX_STOP_STRINGS = 16;
 
 /** What the token processors and the draw need; every field has its "off" value filled in. */
-export interface SamplingParams {
+interface SamplingParams {
   /** 0 = greedy (argmax of the processed logits). */
   temperature: number;
   /** 0 = off. */
@@ -43,6 +43,8 @@ export interface GenerateRequest {
   responseFormat: ResponseFormat | null;
   /** undefined = as the model file says (the tokenizer's own default). */
   addBos: boolean | undefined;
+  /** 'auto': the oldest part of a prompt too long for the context is left out (worker/fit-context.ts). */
+  truncation: 'auto' | 'disabled';
 }
 
 /** Options as given to generate/chat (no signal: cancellation is separate). */
@@ -58,7 +60,7 @@ export const ENGINE_NAMES: OptionNames = {
   maxTokens: 'maxTokens', temperature: 'temperature', topK: 'topK', topP: 'topP', minP: 'minP',
   repetitionPenalty: 'repetitionPenalty', frequencyPenalty: 'frequencyPenalty', presencePenalty: 'presencePenalty',
   logitBias: 'logitBias', stop: 'stop', seed: 'seed', logprobs: 'logprobs', topLogprobs: 'topLogprobs',
-  responseFormat: 'responseFormat', addBos: 'addBos', tools: 'tools',
+  responseFormat: 'responseFormat', addBos: 'addBos', tools: 'tools', truncation: 'truncation',
 };
 
 /**
@@ -104,6 +106,8 @@ export function normalizeRequest(o: RequestOptions, vocabSize: number, names: Op
   }
   if (o.logprobs) logprobs = o.topLogprobs ?? 0;
   if (o.addBos !== undefined && typeof o.addBos !== 'boolean') throw new InvalidRequestError(`${names.addBos} must be true or false, got ${shown(o.addBos)}`);
+  const truncation = o.truncation ?? 'disabled';
+  if (truncation !== 'auto' && truncation !== 'disabled') throw new InvalidRequestError(`${names.truncation} must be 'auto' or 'disabled', got ${shown(o.truncation)}`);
 
   return {
     maxTokens,
@@ -112,6 +116,7 @@ export function normalizeRequest(o: RequestOptions, vocabSize: number, names: Op
     logprobs,
     responseFormat: normalizeResponseFormat(o.responseFormat, names.responseFormat),
     addBos: o.addBos,
+    truncation,
   };
 }
 

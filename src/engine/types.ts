@@ -1,12 +1,11 @@
-// The public shapes of the engine API, shared by the page, the worker and Node.
+// The public shapes of the engine API, shared by the page, the worker, Node and the OpenAI layer. This module
+// imports neither the Engine interface (api.ts) nor the OpenAI layer, which both build on it.
 import type { ModelFetchOptions } from '../io/fetch-options';
 import type { LoadProgress } from '../io/progress';
 import type { ChatMessage, ChatTemplateOptions, ChatTool } from '../tokenizer/chat-template';
 import type { ToolCallSpec } from './tools/formats';
-import type { ChatCompletions, Completions } from './openai-api';
-import type { Embeddings } from './embedding-types';
 
-export type { LoadProgress, ChatMessage, ChatTemplateOptions, ModelFetchOptions };
+export type { LoadProgress, ChatMessage, ChatTemplateOptions };
 
 /**
  * Where a model comes from: a Hugging Face hub id (`owner/repo` — a GGUF chosen by `quantization`, or the
@@ -30,11 +29,11 @@ export interface LoadOptions extends ModelFetchOptions {
    * Arithmetic of the weight kernels, chosen once at load. 'auto' (default): on CPU adapters (SwiftShader,
    * lavapipe), 'q8' for models with q4_0 or q8_0 matrices, as llama.cpp does on CPUs, else f32 (they emulate
    * f16); on GPUs f16 where the adapter has the 'shader-f16' feature (faster with native f16; logits differ
-   * from f32 by about 1e-3 relative), else f32. 'f32' gives the reference results on any device; 'f16' where
-   * unsupported is a ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized
-   * to 8 bits per block of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): 1.7–2.4×
-   * faster decode on CPU adapters, logits within about 2% of f32's largest, and llama.cpp's kind of drift in
-   * long greedy runs.
+   * from f32 slightly), else f32. 'f32' gives the reference results on any device; 'f16' where unsupported is a
+   * ResourceError. 'q8' multiplies q4_0 and q8_0 weight matrices with activations quantized to 8 bits per block
+   * of 32, in integers, as llama.cpp's CPU backend does (other weights in f32): faster decode on CPU adapters,
+   * logits close to f32's, and llama.cpp's kind of drift in long greedy runs (README.md, Requirements, has the
+   * measurements).
    */
   precision?: 'auto' | 'f16' | 'f32' | 'q8';
   /**
@@ -66,6 +65,11 @@ export interface ModelInfo {
    * model, which only continues text (chat() then throws InvalidRequestError).
    */
   chatTemplate?: string;
+  /**
+   * With a chat template: whether it takes a system message. When it does not (Gemma's), chat() puts the
+   * system message's text in front of the first user message.
+   */
+  supportsSystemRole?: boolean;
   /** Weight storage, e.g. 'F32', 'F16'. */
   weightType: string;
   /** Bytes given to createBuffer for weights, KV cache and activations. */
@@ -115,6 +119,15 @@ export interface GenerateOptions {
   /** chat only: the tools the model may call, passed to its chat template (as transformers does). */
   tools?: ChatTool[];
   /**
+   * What happens when the prompt does not fit the context (OpenAI's Responses API has the same option).
+   * 'disabled' (default): the request fails with InvalidRequestError. 'auto': the oldest part is left out until
+   * the prompt leaves room for min(maxTokens, a quarter of the context) tokens of reply — for chat whole turns
+   * (a user message and what follows it, tool calls with their results), keeping the system message and the
+   * last user message; for a text or token prompt its oldest tokens, keeping BOS. The result says how much went
+   * (truncatedMessages, truncatedTokens).
+   */
+  truncation?: 'auto' | 'disabled';
+  /**
    * Prepend BOS to a text prompt. Default: as the model file says (`tokenizer.ggml.add_bos_token`, or
    * tokenizer_config.json's `add_bos_token`), as llama.cpp and transformers do: Llama and Gemma add it,
    * Qwen and GPT-2 do not.
@@ -161,6 +174,10 @@ export interface GenerationResult {
   decodeTokensPerSecond: number;
   /** With options.logprobs: one entry per generated token. */
   logprobs?: TokenLogprob[];
+  /** chat with truncation 'auto': the oldest messages left out so that the conversation fits the context. */
+  truncatedMessages?: number;
+  /** generate with truncation 'auto': the oldest prompt tokens left out so that the prompt fits the context. */
+  truncatedTokens?: number;
 }
 
 /**
@@ -171,50 +188,4 @@ export interface TokenStream extends AsyncIterable<TokenChunk> {
   readonly result: Promise<GenerationResult>;
   /** Same as aborting the request's signal. */
   cancel(): void;
-}
-
-export interface Engine {
-  /** The loaded model (InvalidRequestError after unload(), until reload()). */
-  readonly model: ModelInfo;
-  /**
-   * Continues `prompt` (text, or token ids as they are to be fed). Requests queue and run one at a time, in
-   * the order they were made. The KV cache keeps the previous context: when a prompt starts with its tokens,
-   * only the new tokens are computed (GenerationResult.cachedTokens says how many were reused).
-   */
-  generate(prompt: string | readonly number[], options?: GenerateOptions): TokenStream;
-  /**
-   * `engine.chat(messages, options)`: the assistant's reply to `messages`: they are rendered with the model's chat
-   * template (generation prompt included), and generation stops at the end of the assistant's turn (EOS,
-   * '<|eot_id|>', '<|im_end|>', '<end_of_turn>', ...). The KV cache is reused as the conversation grows.
-   * InvalidRequestError when the model has no chat template (a base model: use generate).
-   * `engine.chat.completions.create(params)`: the same, OpenAI-shaped (ChatCompletion, or with stream: true
-   * an async iterable of ChatCompletionChunk).
-   */
-  readonly chat: ((messages: ChatMessage[], options?: GenerateOptions) => TokenStream) & { readonly completions: ChatCompletions };
-  /** OpenAI's legacy completions endpoint: `engine.completions.create({ prompt, ... })` continues raw text. */
-  readonly completions: Completions;
-  /** OpenAI's embeddings endpoint (`engine.embeddings.create({ input })`) and Hearth's `embed`; needs a model loaded for embeddings. */
-  readonly embeddings: Embeddings;
-  /** The prompt text chat() would feed the model for `messages` (InvalidRequestError without a template). */
-  applyChatTemplate(messages: ChatMessage[], options?: ChatTemplateOptions): Promise<string>;
-  /** Token ids of `text`, BOS first as the model file says (or as options.addBos says). */
-  tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
-  detokenize(ids: number[]): Promise<string>;
-  /**
-   * The model's next-token logits [vocabSize] after `tokens` (ids as fed, BOS included; see tokenize), for
-   * scoring text or a sampler of your own. Like generate it reuses the cached prefix, and `tokens` become
-   * the cached context.
-   */
-  logits(tokens: number[]): Promise<Float32Array>;
-  /** Forgets the cached context. */
-  resetContext(): Promise<void>;
-  /** Frees the model's GPU memory; the engine (and its worker) stays, and reload() loads a model again. */
-  unload(): Promise<void>;
-  /**
-   * Loads `model` (default: the model loaded last, e.g. after unload() or a lost GPU device) in place of the
-   * current one, after the requests already queued.
-   */
-  reload(model?: ModelSource, options?: LoadOptions): Promise<ModelInfo>;
-  /** Frees the GPU memory and stops the worker. */
-  dispose(): Promise<void>;
 }

@@ -3,7 +3,8 @@
 // [inputs, dim] (pooled) or [inputs, tokens, dim] (pooling 'none', shorter inputs zero-padded at the end, as
 // transformers.js pads). Defaults as transformers.js's: pooling 'none', normalize false.
 import type { EmbeddingPooling } from '../engine/embedding-types';
-import type { Engine, ModelInfo } from '../engine/types';
+import type { Engine } from '../engine/api';
+import type { ModelInfo } from '../engine/types';
 import { InvalidRequestError } from '../errors';
 
 export interface FeatureExtractionOptions {

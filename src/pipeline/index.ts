@@ -3,10 +3,11 @@
 // repetition_penalty, streamer })` → `[{ generated_text }]`, as the transformers.js v3 documentation shows:
 // text in → the prompt and its continuation out (return_full_text), messages in → the messages plus the
 // assistant's reply out; an array of inputs gives an array of such results. It runs on a Hearth engine.
-import { createEngine, tokenizerOf } from '../engine/engine';
+import { createEngine, tokenizerOf } from '../engine/page/engine';
 import { ENGINE_NAMES, normalizeRequest, shown } from '../engine/options';
 import type { ChatTool } from '../engine/tools/formats';
-import type { ChatMessage, Engine, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
+import type { Engine } from '../engine/api';
+import type { ChatMessage, GenerateOptions, LoadOptions, LoadProgress, ModelInfo, ModelSource } from '../engine/types';
 import { InvalidRequestError, UnsupportedError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
 import { pushText, type BaseStreamer } from './streamer';

@@ -8,7 +8,7 @@ import type { ChatCompletion as SdkChatCompletion, ChatCompletionChunk as SdkCha
 import type { Completion as SdkCompletion, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming } from 'openai/resources/completions';
 import type { ChatCompletionCreateParamsBase as SdkChatParams } from 'openai/resources/chat/completions';
 import type { CompletionCreateParamsBase as SdkCompletionParams } from 'openai/resources/completions';
-import type { CHAT_PARAMS, COMPLETION_PARAMS, REFUSED_CHAT_PARAMS } from '../../src/engine/openai-params';
+import type { CHAT_PARAMS, COMPLETION_PARAMS, REFUSED_CHAT_PARAMS } from '../../src/engine/openai/params';
 import type { ChatCompletion, ChatCompletionChunk, Completion, Engine } from '../../src/index';
 
 type Choice<T extends { choices: unknown[] }> = T['choices'][number];
@@ -55,7 +55,7 @@ export function asSdkCompletion(c: Completion): SdkCompletion | 'abort' {
   return c as NoAbort<Completion>;
 }
 
-// Every parameter the SDK can send is either honoured or refused by name (src/engine/openai-params.ts):
+// Every parameter the SDK can send is either honoured or refused by name (src/engine/openai/params.ts):
 // a parameter added to a newer SDK fails this check until Hearth decides which.
 type ChatNames = (typeof CHAT_PARAMS)[number] | keyof typeof REFUSED_CHAT_PARAMS;
 type CompletionNames = (typeof COMPLETION_PARAMS)[number];

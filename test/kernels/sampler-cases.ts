@@ -4,7 +4,7 @@
 // the boundary between two tokens, which these inputs never hit); logprobs within 1e-5.
 import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
-import { IN_PROMPT, samplingUniform } from '../../src/engine/gpu-sampler';
+import { IN_PROMPT, samplingUniform } from '../../src/sampler/gpu-sampler';
 import { normalizeRequest, type RequestOptions } from '../../src/engine/options';
 import { decodeUniform, logprobsRef, processLogitsRef, sampleRef } from '../reference/sampler';
 import { randomFloats, randomInt, type Rng } from '../helpers/seeded';

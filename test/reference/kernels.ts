@@ -1,6 +1,6 @@
 // CPU twins of the WGSL kernels in shaders/. Same inputs, same layouts, same conventions; sums are
 // accumulated in f64, so the difference to the GPU measures the GPU's own rounding error.
-import { uniform01 } from '../../src/engine/prng';
+import { uniform01 } from '../../src/sampler/prng';
 
 /** embedding.wgsl: row `token` of a [VOCAB, DIM] table. */
 export function embeddingRef(table: Float32Array, dim: number, token: number): Float32Array {
@@ -105,7 +105,7 @@ export function argmaxRef(logits: Float32Array): number {
   return best;
 }
 
-/** random.wgsl: out[i] = uniform01(seed, offset + i) from the project PRNG (src/engine/prng.ts). */
+/** random.wgsl: out[i] = uniform01(seed, offset + i) from the project PRNG (src/sampler/prng.ts). */
 export function randomRef(seed: number, offset: number, n: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = uniform01(seed, (offset + i) >>> 0);

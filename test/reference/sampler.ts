@@ -3,7 +3,7 @@
 // (order-preserving keys, lowest id first on ties, the draw walks kept tokens in id order over 256 slices);
 // sums in f64, so the difference to the GPU measures the GPU's rounding. `samplingUniform` (src) builds the
 // parameters both sides read.
-import { uniform01 } from '../../src/engine/prng';
+import { uniform01 } from '../../src/sampler/prng';
 
 export const MASKED = -3.0e38;
 /** Threads of sample.wgsl / logprobs.wgsl: the draw's partial sums are per slice of N / WG tokens. */

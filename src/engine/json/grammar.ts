@@ -79,7 +79,7 @@ export function chars(...ranges: (string | [string | number, string | number])[]
  * Symbols are bytes (0..255) and, from 256 on, control tokens a grammar names (a tool-call grammar's
  * '[TOOL_CALLS]'): control tokens have no bytes, so they are matched as symbols of their own.
  */
-export const SYMBOLS = 4096;
+const SYMBOLS = 4096;
 
 /** Stack id of the empty stack: everything matched, the input may end here. */
 export const ACCEPT = 0;

@@ -2,7 +2,7 @@
 // options that let the model call `tools` (constrained as chat.completions constrains them), and the calls read
 // back from a reply's text.
 import type { ChatMessage } from '../../tokenizer/chat-template';
-import type { ChatCompletionMessageFunctionToolCall } from '../openai-types';
+import type { ChatCompletionMessageFunctionToolCall } from '../openai/types';
 import type { GenerateOptions, ModelInfo } from '../types';
 import { detectToolFormat, type ChatTool } from './formats';
 import { toolMessage, toolRequest } from './openai-tools';

@@ -3,7 +3,7 @@
 // back into `message.tool_calls` (non-streamed) or tool_call deltas (streamed) that reassemble to the same calls.
 import { InvalidRequestError } from '../../errors';
 import { shown } from '../options';
-import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall, FinishReason } from '../openai-types';
+import type { ChatCompletionMessageToolCall, ChatCompletionChunkToolCall, FinishReason } from '../openai/types';
 import { toolCallSpec, type ChatTool, type ToolCallSpec, type ToolFormat } from './formats';
 import { parseToolOutput, type ParsedCall } from './parse';
 
@@ -62,7 +62,7 @@ function checkTool(t: unknown, i: number): ChatTool {
 }
 
 /** A new call id: OpenAI's 'call_…', or 9 letters and digits where the template needs them (Mistral). */
-export function newCallId(format: ToolFormat): string {
+function newCallId(format: ToolFormat): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   const bytes = crypto.getRandomValues(new Uint8Array(format.idLength > 0 ? format.idLength : 24));
   const id = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');

@@ -1,10 +1,10 @@
 // engine.chat.completions and engine.completions with the SDK's overloads; the layer behind them (parameter
-// checks, response shapes) is openai.ts. It is called before anything awaits, so requests queue in call order.
-import { createChatCompletion, createCompletion, type OpenAIBackend } from './openai';
+// checks, response shapes) is endpoints.ts. It is called before anything awaits, so requests queue in call order.
+import { createChatCompletion, createCompletion, type OpenAIBackend } from './endpoints';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming,
   Completion, CompletionCreateParams, CompletionCreateParamsNonStreaming, CompletionCreateParamsStreaming, RequestOptions, Stream,
-} from './openai-types';
+} from './types';
 
 export class ChatCompletions {
   constructor(private readonly backend: OpenAIBackend) {}

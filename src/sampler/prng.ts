@@ -3,7 +3,7 @@
 // can move to the GPU without changing which token a seed picks.
 
 /** One round of the PCG RXS-M-XS hash on a uint32. */
-export function pcgHash(v: number): number {
+function pcgHash(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
   const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
   return ((word >>> 22) ^ word) >>> 0;

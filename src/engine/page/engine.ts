@@ -1,21 +1,24 @@
 // The page-facing engine: `createEngine` starts the worker (or, in Node, a core on this thread) and turns the
 // core's callbacks into streams and OpenAI-shaped responses. This is the only place that knows a worker exists.
 import * as Comlink from 'comlink';
-import { abortError, InvalidRequestError } from '../errors';
-import { requestPersistentStorage } from '../io/persist';
-import { fetchOptionsOf } from '../io/fetch-options';
-import { resolveAgainstPage } from '../io/model-id';
-import { installTypedErrors } from './comlink-errors';
+import { abortError, InvalidRequestError } from '../../errors';
+import { requestPersistentStorage } from '../../io/persist';
+import { fetchOptionsOf } from '../../io/fetch-options';
+import { resolveAgainstPage } from '../../io/model-id';
+import { installTypedErrors } from '../comlink-errors';
+import { ChunkQueue, failed } from './chunk-queue';
 import { startWorker } from './start-worker';
-import type { Tokenizer, TokenizerSource } from '../tokenizer';
-import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
-import { ChatCompletions, Completions } from './openai-api';
+import type { Tokenizer, TokenizerSource } from '../../tokenizer';
+import type { CoreLoadOptions, EngineCore, PromptInput } from '../worker/core';
+import type { StreamedSoFar } from '../worker/session';
+import { ChatCompletions, Completions } from '../openai/api';
 import { EmbeddingsApi } from './embeddings-api';
-import type { OpenAIBackend } from './openai';
-import { normalizeRequest } from './options';
+import type { OpenAIBackend } from '../openai/endpoints';
+import { normalizeRequest } from '../options';
 import type {
-  ChatMessage, ChatTemplateOptions, Engine, GenerateOptions, GenerationResult, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
-} from './types';
+  ChatMessage, ChatTemplateOptions, GenerateOptions, LoadOptions, ModelInfo, ModelSource, TokenChunk, TokenStream,
+} from '../types';
+import type { Engine } from '../api';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
   const { signal } = options;
@@ -26,7 +29,7 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
-    const { LocalEngineCore } = await import('./core');
+    const { LocalEngineCore } = await import('../worker/core');
     const core = new LocalEngineCore();
     const engine = new EngineHandle(core, (f) => f, async () => {}, async () => core.tokenizer());
     await engine.reload(model, options);
@@ -153,7 +156,7 @@ class EngineHandle implements Engine {
     const queue = new ChunkQueue();
     const cancel = () => { void this.core.cancel(id); };
     signal?.addEventListener('abort', cancel, { once: true });
-    const result = Promise.resolve(this.core.run(id, input, request, this.passCallback((c: TokenChunk) => queue.push(c))));
+    const result = Promise.resolve(this.core.run(id, input, request, this.passCallback((c: TokenChunk, soFar: StreamedSoFar) => queue.push(c, soFar))));
     result.then((r) => queue.end(r), (e: unknown) => queue.fail(e)).finally(() => signal?.removeEventListener('abort', cancel));
     return { result, cancel, [Symbol.asyncIterator]: () => queue.iterate(cancel) };
   }
@@ -187,67 +190,6 @@ class EngineHandle implements Engine {
     this.disposed = true;
     await this.core.dispose();
     await this.stop();
-  }
-}
-
-/** A stream that fails with `error` (its result rejects; iterating it throws). */
-function failed(error: unknown): TokenStream {
-  const result = Promise.reject(error);
-  result.catch(() => {});
-  return {
-    result,
-    cancel: () => {},
-    [Symbol.asyncIterator]: async function* (): AsyncGenerator<TokenChunk> { throw error; },
-  };
-}
-
-/**
- * Chunks pushed by the core, pulled by `for await`; ends or fails with the generation.
- * Across a worker, chunk callbacks and the final result travel on different message ports, so the
- * result may arrive first: the stream ends only once every token and character of the result is in.
- */
-class ChunkQueue {
-  private readonly chunks: TokenChunk[] = [];
-  private receivedTokens = 0;
-  private receivedChars = 0;
-  private final?: GenerationResult;
-  private done = false;
-  private error: unknown;
-  private wake?: () => void;
-
-  push(c: TokenChunk): void {
-    this.chunks.push(c);
-    if (c.token >= 0) this.receivedTokens++;
-    this.receivedChars += c.text.length;
-    this.settle();
-  }
-  end(result: GenerationResult): void { this.final = result; this.settle(); }
-  fail(e: unknown): void { this.error = e; this.done = true; this.wake?.(); }
-
-  private settle(): void {
-    const r = this.final;
-    if (r && this.receivedTokens >= r.tokens.length && this.receivedChars >= r.text.length) this.done = true;
-    this.wake?.();
-  }
-
-  /**
-   * Leaving the loop early (`break`, `return`, a throw in its body: the iterator's return()) calls `cancel`,
-   * as the OpenAI SDK aborts its request on break: the generation stops within a step and the next starts.
-   */
-  async *iterate(cancel: () => void): AsyncGenerator<TokenChunk> {
-    try {
-      for (;;) {
-        while (this.chunks.length > 0) yield this.chunks.shift()!;
-        if (this.done) {
-          if (this.error !== undefined) throw this.error;
-          return;
-        }
-        await new Promise<void>((resolve) => { this.wake = resolve; });
-        this.wake = undefined;
-      }
-    } finally {
-      if (!this.done) cancel();
-    }
   }
 }
 

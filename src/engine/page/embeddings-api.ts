@@ -1,7 +1,7 @@
 // engine.embeddings on the page side: checks OpenAI's parameters before anything is queued and shapes the
 // core's Float32Arrays into OpenAI's response (numbers, or base64 of the float32 bytes as the API sends them).
-import { InvalidRequestError } from '../errors';
-import type { CreateEmbeddingResponse, EmbedOptions, EmbedResult, EmbeddingCreateParams, Embeddings } from './embedding-types';
+import { InvalidRequestError } from '../../errors';
+import type { CreateEmbeddingResponse, EmbedOptions, EmbedResult, EmbeddingCreateParams, Embeddings } from '../embedding-types';
 
 /** What the engine gives the API: the loaded model's name and the core's embed request. */
 export interface EmbeddingsBackend {
@@ -12,7 +12,7 @@ export interface EmbeddingsBackend {
 const isIds = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === 'number');
 
 /** OpenAI's `input` (or embed's) as a list of inputs: texts or token-id arrays. */
-export function inputsOf(input: unknown): (string | number[])[] {
+function inputsOf(input: unknown): (string | number[])[] {
   const bad = (why: string) => new InvalidRequestError(`input ${why}; give a string, an array of strings, an array of token ids or an array of those`);
   if (typeof input === 'string') {
     if (input.length === 0) throw bad('is an empty string');

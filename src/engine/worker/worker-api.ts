@@ -1,5 +1,5 @@
 // What the worker exposes: the engine core plus the typed-error transfer handler.
-import { installTypedErrors } from './comlink-errors';
+import { installTypedErrors } from '../comlink-errors';
 import { LocalEngineCore } from './core';
 
 installTypedErrors();

@@ -24,5 +24,5 @@ function sameOriginUrl(url: URL): string | URL {
 
 export function startWorker(): Worker {
   const Worker = crossOriginCapableWorker();
-  return new Worker(new URL('../worker.ts', import.meta.url), { type: 'module', name: 'hearth-engine' });
+  return new Worker(new URL('../../worker.ts', import.meta.url), { type: 'module', name: 'hearth-engine' });
 }

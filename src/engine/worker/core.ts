@@ -1,25 +1,26 @@
 // The engine's working half: owns the GPU device, the loaded model, the request queue and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
-import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
-import { abortError, InvalidRequestError, ResourceError } from '../errors';
-import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
-import type { ProgressCallback } from '../io/progress';
-import { loadModel, type LoadedModel } from '../model/load';
-import type { LoadQuantization } from '../model/quantize';
-import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
-import type { Tokenizer, TokenizerSource } from '../tokenizer';
-import type { RequestOptions } from './options';
-import type { EmbedOptions, EmbedResult } from './embedding-types';
+import { fetchOptionsOf, type ModelFetchOptions } from '../../io/fetch-options';
+import { abortError, InvalidRequestError, ResourceError } from '../../errors';
+import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../../gpu/device';
+import type { ProgressCallback } from '../../io/progress';
+import { loadModel, type LoadedModel } from '../../model/load';
+import type { LoadQuantization } from '../../model/quantize';
+import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../../tokenizer/chat-template';
+import type { Tokenizer, TokenizerSource } from '../../tokenizer';
+import { normalizeRequest, type RequestOptions } from '../options';
+import type { EmbedOptions, EmbedResult } from '../embedding-types';
 import { embedInputs } from './embeddings';
-import { Session } from './session';
-import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
+import { fitChat, fitTokens, promptBudget } from './fit-context';
+import { checkedIds, Session, type ChunkCallback } from './session';
+import type { GenerationResult, ModelInfo, ModelSource } from '../types';
 
 export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
 
-/** Callback-based so it crosses a comlink boundary; the page wraps it into streams (engine.ts). */
+/** Callback-based so it crosses a comlink boundary; the page wraps it into streams (page/engine.ts). */
 export interface EngineCore {
   /** Loads (or replaces) the model. abortLoad() stops a load in progress with an AbortError. */
   load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo>;
@@ -28,14 +29,14 @@ export interface EngineCore {
    * Queues a request; requests run one at a time in arrival order. `id` names it for cancel(id): a queued
    * request then rejects with an AbortError, a running one ends with finishReason 'abort'.
    */
-  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult>;
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: ChunkCallback): Promise<GenerationResult>;
   cancel(id: number): void;
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string>;
   /** addBos undefined: as the model file says (tokenizer.ggml.add_bos_token, tokenizer_config.json's add_bos_token). */
   tokenize(text: string, addBos?: boolean): Promise<number[]>;
   /** Plain data that rebuilds the model's tokenizer on the page (tokenizerFromSource), for synchronous use there. */
   tokenizerSource(): Promise<TokenizerSource>;
-  /** Embeddings of `inputs` (texts or token ids), queued like a request (src/engine/embeddings.ts). */
+  /** Embeddings of `inputs` (texts or token ids), queued like a request (src/engine/worker/embeddings.ts). */
   embed(inputs: (string | number[])[], options: EmbedOptions): Promise<EmbedResult>;
   /** Next-token logits [vocabSize] after `tokens` (Session.logits), queued like a request. */
   logits(tokens: number[]): Promise<Float32Array>;
@@ -50,8 +51,8 @@ export class LocalEngineCore implements EngineCore {
   private gpu?: AcquiredDevice;
   private loaded?: LoadedModel;
   private session?: Session;
-  /** Built on first use: parsing the template and finding its stop tokens scans the vocabulary. */
-  private chatSetup?: { template: ChatTemplate; stopTokens: number[] };
+  private template?: ChatTemplate;
+  private stopTokens?: number[];
   /** Set when the device is lost by something other than unload(): requests then say to reload. */
   private lostReason?: string;
   private loadController?: AbortController;
@@ -77,7 +78,7 @@ export class LocalEngineCore implements EngineCore {
       });
       this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize, embeddings: options.embeddings, ...fetchOptionsOf(options) });
       this.session = new Session(this.loaded);
-      return this.loaded.info;
+      return this.describe(this.loaded.info);
     }).catch(async (e: unknown) => {
       await this.release();
       throw e;
@@ -90,16 +91,34 @@ export class LocalEngineCore implements EngineCore {
     this.loadController?.abort();
   }
 
-  run(id: number, input: PromptInput, options: RequestOptions, onChunk: (chunk: TokenChunk) => void): Promise<GenerationResult> {
+  run(id: number, input: PromptInput, options: RequestOptions, onChunk: ChunkCallback): Promise<GenerationResult> {
     return this.enqueue(id, async (signal) => {
       const session = this.generator().session!;
-      if ('messages' in input) {
-        const { stopTokens } = this.chatTemplate();
-        const prompt = encodeChatPrompt(this.loaded!.tokenizer, await this.renderChat(input.messages, { addGenerationPrompt: true, tools: options.tools }));
-        return session.generate(prompt, options, onChunk, stopTokens, signal);
-      }
-      return session.generate('text' in input ? input.text : input.tokens, options, onChunk, undefined, signal);
+      const { prompt, stopTokens, truncated } = this.prompt(input, options);
+      const result = await session.generate(prompt, options, onChunk, stopTokens, signal);
+      return { ...result, ...truncated };
     });
+  }
+
+  /**
+   * What `input` feeds the model and where its reply stops. With truncation 'auto' the prompt is fitted to the
+   * context here (fit-context.ts), and `truncated` says how much of it was left out.
+   */
+  private prompt(input: PromptInput, options: RequestOptions): { prompt: string | number[]; stopTokens?: number[]; truncated?: Partial<GenerationResult> } {
+    const { tokenizer, info } = this.loaded!;
+    const request = normalizeRequest(options, tokenizer.vocabSize);
+    const budget = promptBudget(info.contextLength, request.maxTokens);
+    if ('messages' in input) {
+      const { stopTokens } = this.chatStops();
+      const encode = (messages: ChatMessage[]) => encodeChatPrompt(tokenizer, this.renderChat(messages, { addGenerationPrompt: true, tools: options.tools }));
+      if (request.truncation === 'disabled') return { prompt: encode(input.messages), stopTokens };
+      const { prompt, truncatedMessages } = fitChat(input.messages, encode, budget);
+      return { prompt, stopTokens, truncated: { truncatedMessages } };
+    }
+    if (request.truncation === 'disabled') return { prompt: 'text' in input ? input.text : input.tokens };
+    const tokens = 'text' in input ? tokenizer.encode(input.text, { addBos: request.addBos }) : checkedIds(input.tokens, tokenizer.vocabSize);
+    const { prompt, truncatedTokens } = fitTokens(tokens, budget, tokenizer.bosId);
+    return { prompt, truncated: { truncatedTokens } };
   }
 
   cancel(id: number): void {
@@ -110,8 +129,8 @@ export class LocalEngineCore implements EngineCore {
     return this.renderChat(messages, options);
   }
 
-  private async renderChat(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
-    return this.chatTemplate().template.render(messages, options);
+  private renderChat(messages: ChatMessage[], options: ChatTemplateOptions): string {
+    return this.chatTemplate().render(messages, options);
   }
 
   async tokenize(text: string, addBos?: boolean): Promise<number[]> {
@@ -177,22 +196,37 @@ export class LocalEngineCore implements EngineCore {
     this.session = undefined;
     this.loaded = undefined;
     this.gpu = undefined;
-    this.chatSetup = undefined;
+    this.template = undefined;
+    this.stopTokens = undefined;
     await session?.dispose();
     loaded?.destroy();
     gpu?.device.destroy();
   }
 
-  private chatTemplate(): { template: ChatTemplate; stopTokens: number[] } {
+  /** The model's chat template, parsed once per model. */
+  private chatTemplate(): ChatTemplate {
     const { info, tokenizer } = this.ready().loaded!;
-    if (!this.chatSetup) {
-      if (!info.chatTemplate) {
-        throw new InvalidRequestError(`${info.name} has no chat template (no 'tokenizer.chat_template' in the file): it is a base model, which continues text rather than answering messages. Use generate() with a plain prompt, or load an instruction-tuned model.`);
-      }
-      const template = new ChatTemplate(info.chatTemplate, templateTokens(tokenizer));
-      this.chatSetup = { template, stopTokens: chatStopTokens(tokenizer, template) };
+    if (!info.chatTemplate) {
+      throw new InvalidRequestError(`${info.name} has no chat template (no 'tokenizer.chat_template' in the file): it is a base model, which continues text rather than answering messages. Use generate() with a plain prompt, or load an instruction-tuned model.`);
     }
-    return this.chatSetup;
+    this.template ??= new ChatTemplate(info.chatTemplate, templateTokens(tokenizer));
+    return this.template;
+  }
+
+  /** The ids that end a chat reply, found on the first chat request (it scans the vocabulary). */
+  private chatStops(): { stopTokens: number[] } {
+    this.stopTokens ??= chatStopTokens(this.loaded!.tokenizer, this.chatTemplate());
+    return { stopTokens: this.stopTokens };
+  }
+
+  /** The loader's model info, and what the chat template can do (a template that does not parse says so on the first chat). */
+  private describe(info: ModelInfo): ModelInfo {
+    if (!info.chatTemplate) return info;
+    try {
+      return { ...info, supportsSystemRole: this.chatTemplate().supportsSystemRole };
+    } catch {
+      return info;
+    }
   }
 
   /** ready(), and a model loaded for generation (an embedding model's pass cannot decode). */

@@ -1,9 +1,9 @@
 // The core's half of embeddings: inputs to token ids, through the GPU (src/model/embed.ts), pooled, then
 // normalised and cut to the dimensions asked for. Runs in the worker, queued like any request.
-import { InvalidRequestError } from '../errors';
-import { embedTokens, modelPooling, normalize, truncate, type EmbedPooling } from '../model/embed';
-import type { LoadedModel } from '../model/load';
-import type { EmbedOptions, EmbedResult } from './embedding-types';
+import { InvalidRequestError } from '../../errors';
+import { embedTokens, modelPooling, normalize, truncate, type EmbedPooling } from '../../model/embed';
+import type { LoadedModel } from '../../model/load';
+import type { EmbedOptions, EmbedResult } from '../embedding-types';
 
 const POOLINGS: readonly string[] = ['model', 'mean', 'cls', 'last', 'none'];
 

@@ -8,12 +8,12 @@ import { BufferPool } from '../gpu/buffers';
 import { workgroups } from '../gpu/kernels';
 import { Dispatcher } from '../model/dispatch';
 import type { TokenPicker, TransformerModel } from '../model/transformer';
-import { MAX_TOP_LOGPROBS, type GenerateRequest } from './options';
+import { MAX_TOP_LOGPROBS, type GenerateRequest } from '../engine/options';
 
 /** Bits of Sampling.flags (shaders/common/sampling.wgsl, the preamble of the three sampler kernels). */
-export const SAMPLING_FLAGS = { mask: 1, bias: 2, penalties: 4, greedy: 8 } as const;
+const SAMPLING_FLAGS = { mask: 1, bias: 2, penalties: 4, greedy: 8 } as const;
 /** min_p_log meaning "no min-p": below every finite score. */
-export const MIN_P_OFF = -3.4e38;
+const MIN_P_OFF = -3.4e38;
 /** Prompt tokens carry this bit in the history (repetition penalty); the low bits count output occurrences. */
 export const IN_PROMPT = 0x80000000;
 
@@ -37,7 +37,7 @@ export function samplingUniform(r: GenerateRequest, masked: boolean): ArrayBuffe
   return buffer;
 }
 
-export function hasPenalties(r: GenerateRequest): boolean {
+function hasPenalties(r: GenerateRequest): boolean {
   const s = r.sampling;
   return s.repetitionPenalty !== 1 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0;
 }

@@ -1,18 +1,18 @@
 // OpenAI-compatible front door: engine.chat.completions.create and engine.completions.create take the SDK's
-// parameters and return its response shapes (src/engine/openai-types.ts), streaming included, on top of the
+// parameters and return its response shapes (src/engine/openai/types.ts), streaming included, on top of the
 // engine's own generate/chat streams. Parameters are checked here, before anything is queued.
-import { InvalidRequestError } from '../errors';
-import type { ChatMessage } from '../tokenizer/chat-template';
-import { checkParams, openAINames } from './openai-params';
-import { normalizeRequest, shown, type OptionNames } from './options';
+import { InvalidRequestError } from '../../errors';
+import type { ChatMessage } from '../../tokenizer/chat-template';
+import { checkParams, openAINames } from './params';
+import { normalizeRequest, shown, type OptionNames } from '../options';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionMessageParam, ChatCompletionTokenLogprob, Completion,
   CompletionCreateParams, CompletionUsage, FinishReason, RequestOptions, Stream,
-} from './openai-types';
-import { detectToolFormat, type ToolFormat } from './tools/formats';
-import { shapeToolMessages } from './tools/shape';
-import { ToolDeltas, toolRequest, toolResult, type ToolRequest } from './tools/openai-tools';
-import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from './types';
+} from './types';
+import { detectToolFormat, type ToolFormat } from '../tools/formats';
+import { shapeToolMessages } from '../tools/shape';
+import { ToolDeltas, toolRequest, toolResult, type ToolRequest } from '../tools/openai-tools';
+import type { GenerateOptions, GenerationResult, ModelInfo, TokenLogprob, TokenStream } from '../types';
 
 /** What the OpenAI layer needs from an engine. */
 export interface OpenAIBackend {
@@ -25,7 +25,7 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 /** OpenAI's legacy completions default. */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-/** chat.completions.create (the overloads are in openai-api.ts). */
+/** chat.completions.create (the overloads are in api.ts). */
 export async function createChatCompletion(backend: OpenAIBackend, params: ChatCompletionCreateParams, options: RequestOptions = {}): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
   if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with messages');
   checkParams('chat.completions', params as unknown as Record<string, unknown>);
@@ -67,7 +67,7 @@ export async function createChatCompletion(backend: OpenAIBackend, params: ChatC
   };
 }
 
-/** completions.create (the overloads are in openai-api.ts). */
+/** completions.create (the overloads are in api.ts). */
 export async function createCompletion(backend: OpenAIBackend, params: CompletionCreateParams, options: RequestOptions = {}): Promise<Completion | Stream<Completion>> {
   if (typeof params !== 'object' || params === null) throw new InvalidRequestError('create needs a parameters object with a prompt');
   checkParams('completions', params as unknown as Record<string, unknown>);
@@ -114,6 +114,7 @@ function commonOptions(p: ChatCompletionCreateParams | CompletionCreateParams, m
     logitBias: (p.logit_bias ?? undefined) as Record<number, number> | undefined,
     stop: p.stop ?? undefined,
     seed: p.seed != null ? ((p.seed % 2 ** 32) + 2 ** 32) % 2 ** 32 : Math.floor(Math.random() * 2 ** 32),
+    truncation: p.truncation ?? undefined,
   };
 }
 
@@ -192,6 +193,8 @@ function usage(r: GenerationResult): CompletionUsage {
     completion_tokens: r.tokens.length,
     total_tokens: prompt + r.tokens.length,
     prompt_tokens_details: { cached_tokens: r.cachedTokens },
+    ...(r.truncatedMessages !== undefined ? { truncated_messages: r.truncatedMessages } : {}),
+    ...(r.truncatedTokens !== undefined ? { truncated_tokens: r.truncatedTokens } : {}),
   };
 }
 

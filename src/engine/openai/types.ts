@@ -13,6 +13,10 @@ export interface CompletionUsage {
   completion_tokens_details?: { accepted_prediction_tokens?: number; audio_tokens?: number; reasoning_tokens?: number; rejected_prediction_tokens?: number };
   /** cached_tokens: prompt tokens whose KV cache was reused from the previous request (not recomputed). */
   prompt_tokens_details?: { audio_tokens?: number; cached_tokens?: number };
+  /** Hearth extension, with truncation 'auto' on chat.completions: the oldest messages left out to fit the context. */
+  truncated_messages?: number;
+  /** Hearth extension, with truncation 'auto' on completions: the oldest prompt tokens left out to fit the context. */
+  truncated_tokens?: number;
 }
 
 export interface ChatCompletionTokenLogprob {
@@ -140,6 +144,12 @@ interface CommonParams {
   repetition_penalty?: number | null;
   /** Hearth extension (the SDK passes it as a request option): aborts the request. */
   signal?: AbortSignal;
+  /**
+   * Hearth extension, as in OpenAI's Responses API: 'auto' leaves out the oldest messages (chat) or prompt
+   * tokens (completions) that do not fit the context; 'disabled' (default) fails the request instead. usage
+   * then says how much went (truncated_messages, truncated_tokens).
+   */
+  truncation?: 'auto' | 'disabled' | null;
 }
 
 export interface ChatCompletionCreateParamsBase extends CommonParams {
@@ -163,7 +173,7 @@ export interface ChatCompletionCreateParamsBase extends CommonParams {
   parallel_tool_calls?: boolean;
   /**
    * Refused when non-empty: the deprecated functions API (use tools). The parameters below are accepted at the
-   * values that describe what Hearth does and refused otherwise (src/engine/openai-params.ts): never silently ignored.
+   * values that describe what Hearth does and refused otherwise (src/engine/openai/params.ts): never silently ignored.
    */
   functions?: readonly unknown[];
   function_call?: unknown;

@@ -1,8 +1,8 @@
 // The OpenAI endpoints' parameter checks, strict as OpenAI's own: every parameter the SDK (openai v6) can
 // send is either honoured or refused by name (never silently ignored), unknown names are refused, and each
 // error names the parameter as the caller wrote it and echoes the value as given.
-import { InvalidRequestError } from '../errors';
-import { shown, type OptionNames } from './options';
+import { InvalidRequestError } from '../../errors';
+import { shown, type OptionNames } from '../options';
 
 export type Endpoint = 'chat.completions' | 'completions';
 
@@ -11,10 +11,13 @@ const MAX_STOP = 4;
 const MAX_TEMPERATURE = 2;
 const MAX_PENALTY = 2;
 
-/** Honoured by both endpoints (top_k, min_p, repetition_penalty and signal are Hearth's additions). */
+/**
+ * Honoured by both endpoints (top_k, min_p, repetition_penalty, signal and truncation — as in OpenAI's
+ * Responses API — are Hearth's additions).
+ */
 const COMMON = [
   'model', 'max_tokens', 'temperature', 'top_p', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'stop', 'seed', 'n',
-  'stream', 'stream_options', 'user', 'top_k', 'min_p', 'repetition_penalty', 'signal',
+  'stream', 'stream_options', 'user', 'top_k', 'min_p', 'repetition_penalty', 'signal', 'truncation',
 ] as const;
 
 /** Every chat parameter Hearth honours (some only at the values that describe what it does, checked below). */
@@ -117,6 +120,6 @@ export function openAINames(maxTokens: string, topLogprobs: string, logprobs = '
   return {
     maxTokens, temperature: 'temperature', topK: 'top_k', topP: 'top_p', minP: 'min_p', repetitionPenalty: 'repetition_penalty',
     frequencyPenalty: 'frequency_penalty', presencePenalty: 'presence_penalty', logitBias: 'logit_bias', stop: 'stop', seed: 'seed',
-    logprobs, topLogprobs, responseFormat: 'response_format', addBos: 'add_bos', tools: 'tools',
+    logprobs, topLogprobs, responseFormat: 'response_format', addBos: 'add_bos', tools: 'tools', truncation: 'truncation',
   };
 }
