@@ -13,13 +13,13 @@ import type { Matrix, Norm } from './layer';
 export type Grid = (tokens: number) => readonly [number, number];
 
 /** The same grid whatever the token count (kernels that only ever see one token: the output head). */
-export const fixedGrid = (x: number): Grid => () => [x, 1];
+const fixedGrid = (x: number): Grid => () => [x, 1];
 /** x workgroups per token, one token per y (embedding, rope, attention: the kernel reads gid.y). */
 export const tokenGrid = (x: number): Grid => (tokens) => [x, tokens];
 /** One workgroup per row of each token (norms over [tokens, rows, n]). */
-export const rowGrid = (rows: number): Grid => (tokens) => [tokens * rows, 1];
+const rowGrid = (rows: number): Grid => (tokens) => [tokens * rows, 1];
 /** One thread per element of `len` elements per token (elementwise kernels over [tokens, len]). */
-export const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens * len), 1];
+const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens * len), 1];
 
 /**
  * A pipeline, its bind group and its grid: one prebuilt dispatch. `batched` replaces it when a pass runs
@@ -37,7 +37,7 @@ export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void 
 }
 
 /** Tokens per matmul.wgsl thread (its TILE): a prefill batch holds a whole number of tiles. */
-export const MATMUL_TILE = 4;
+const MATMUL_TILE = 4;
 
 /** RMSNorm fused into the kernel that reads its output: the norm's weight [cols] and epsilon (common/rms.wgsl). */
 export interface FusedNorm { weight: GPUBuffer; eps: number }

@@ -83,7 +83,7 @@ export function attentionSplits(config: ModelConfig, contextLength: number, batc
 }
 
 /** Bytes of one block of 32 activations quantized to 8 bits (quantize-q8.wgsl: scale, Σq, 32 quants). */
-export const Q8_BLOCK_BYTES = 40;
+const Q8_BLOCK_BYTES = 40;
 
 /** Precision 'q8': the scratch that holds a batch of any product's input quantized, [B, max cols / 32] blocks. */
 export function q8ScratchBytes(config: ModelConfig, batch: number): number {

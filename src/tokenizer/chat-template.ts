@@ -8,7 +8,7 @@ import type { ChatTool, ChatToolCall } from '../engine/tools/formats';
 import { pythonCompatible } from './template-compat';
 import type { Tokenizer } from './types';
 
-export type { ChatTool, ChatToolCall };
+export type { ChatTool };
 
 /** One turn of a conversation. Templates know 'system', 'user' and 'assistant'; some know more ('tool'). */
 export interface ChatMessage {
@@ -42,7 +42,7 @@ export interface ChatTemplateTokens {
  * or not the file declares them (llama-vocab.cpp, `special_eog_ids`): many conversions leave out
  * `tokenizer.ggml.eot_token_id`, and a chat reply must still stop at '<|im_end|>'.
  */
-export const END_OF_TURN_TEXTS: readonly string[] = [
+const END_OF_TURN_TEXTS: readonly string[] = [
   '<|eot_id|>', '<|eom_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>',
   '<EOT>', '_<EOT>', '<|END_OF_TURN_TOKEN|>', '<｜end▁of▁sentence｜>', '<end_of_utterance>', '<|return|>', '<|call|>',
 ];
@@ -195,7 +195,7 @@ function leadingSpecialToken(tokenizer: Tokenizer, text: string): number | undef
 }
 
 /** The id of a control token given by its text, or undefined when the vocabulary has no such control token. */
-export function specialTokenId(tokenizer: Tokenizer, text: string): number | undefined {
+function specialTokenId(tokenizer: Tokenizer, text: string): number | undefined {
   return specialTokenIndex(tokenizer).idOf.get(text);
 }
 
