@@ -13,8 +13,13 @@ import type { EmbedOptions, EmbedResult } from './embedding-types';
 import { embedInputs } from './embeddings';
 import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
+import type { BackendOption } from '../wasm/choose-backend';
 
-export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
+export interface CoreLoadOptions extends ModelFetchOptions {
+  contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean;
+  /** Which backend runs the model (src/wasm/backend-core.ts chooses; LocalEngineCore is the WebGPU one). */
+  backend?: BackendOption;
+}
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };
