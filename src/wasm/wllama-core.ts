@@ -16,6 +16,7 @@ import type { ModelFile } from '../model/model-file';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import { fetchModelBlobs } from './model-blobs';
+import { llamaPromptText } from './prompt-text';
 import { RequestQueue } from './request-queue';
 import { runOnWllama } from './wllama-request';
 
@@ -84,19 +85,23 @@ export class WllamaEngineCore implements EngineCore {
       const { tokenizer, info } = loaded;
       const request = normalizeRequest(options, tokenizer.vocabSize);
       let promptTokens: number[];
+      let written: string | undefined;
       let stopTokens: readonly number[] = tokenizer.eosIds;
       if ('messages' in input) {
         const chat = this.chatSetup(loaded);
-        promptTokens = encodeChatPrompt(tokenizer, chat.template.render(input.messages, { addGenerationPrompt: true, tools: options.tools }));
+        written = chat.template.render(input.messages, { addGenerationPrompt: true, tools: options.tools });
+        promptTokens = encodeChatPrompt(tokenizer, written);
         stopTokens = chat.stopTokens;
       } else {
+        written = 'text' in input ? input.text : undefined;
         promptTokens = 'text' in input ? tokenizer.encode(input.text, { addBos: request.addBos }) : checkedIds(input.tokens, tokenizer.vocabSize);
       }
       if (promptTokens.length === 0) throw new InvalidRequestError('the prompt is empty and this vocabulary adds no BOS token; give some text');
       if (promptTokens.length > info.contextLength) {
         throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
       }
-      return runOnWllama(loaded.wllama, tokenizer, { promptTokens, request, stopTokens, contextLength: info.contextLength, skipSpecial: true, onChunk, signal });
+      const promptText = llamaPromptText(tokenizer, promptTokens, written);
+      return runOnWllama(loaded.wllama, tokenizer, { promptTokens, promptText, request, stopTokens, contextLength: info.contextLength, skipSpecial: true, onChunk, signal });
     });
   }
 

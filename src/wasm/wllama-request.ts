@@ -21,7 +21,7 @@ interface LlamaChunk {
  * llama-server sampling parameters for `request`. What llama.cpp cannot do as Hearth does is refused by name:
  * an UnsupportedError, never a silently different output.
  */
-export function llamaSamplingParams(request: GenerateRequest): Record<string, unknown> {
+export function llamaSamplingParams(request: GenerateRequest, contextLength: number): Record<string, unknown> {
   const s = request.sampling;
   // llama.cpp counts the prompt in these (its penalty window); OpenAI's rule, which Hearth follows, counts the output only.
   if (s.frequencyPenalty !== 0) throw new UnsupportedError('frequencyPenalty is not available on the WebAssembly backend (llama.cpp counts the prompt too); use repetitionPenalty, or backend \'webgpu\'');
@@ -35,7 +35,7 @@ export function llamaSamplingParams(request: GenerateRequest): Record<string, un
     min_p: s.minP,
     typical_p: 1,
     repeat_penalty: s.repetitionPenalty,
-    repeat_last_n: -1, // the whole context, prompt included: transformers' rule, as on WebGPU
+    repeat_last_n: contextLength, // the whole context, prompt included: transformers' rule, as on WebGPU
     logit_bias: s.logitBias,
     seed: s.seed,
     // llama.cpp's JSON-schema-to-grammar runs inside the WebAssembly build (llama-server's json_schema parameter).
@@ -46,6 +46,8 @@ export function llamaSamplingParams(request: GenerateRequest): Record<string, un
 
 export interface WasmRun {
   promptTokens: number[];
+  /** The text llama.cpp tokenizes into promptTokens (llamaPromptText). */
+  promptText: string;
   request: GenerateRequest;
   stopTokens: readonly number[];
   contextLength: number;
@@ -86,12 +88,12 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
   if (limit > 0 && !run.signal.aborted) {
     try {
       await wllama.createCompletion({
-        prompt: promptTokens as unknown as string[], // llama-server takes token ids as a prompt
+        prompt: run.promptText,
         stream: true,
         max_tokens: limit,
         n_probs: Math.max(1, request.logprobs ?? 0), // the ids of the sampled tokens come with their probabilities
         cache_prompt: true,
-        ...llamaSamplingParams(request),
+        ...llamaSamplingParams(request, run.contextLength),
         abortSignal: ended.signal,
         onData: (chunk: LlamaChunk) => {
           if (chunk.timings) timings = chunk.timings;
