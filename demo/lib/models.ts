@@ -55,6 +55,20 @@ export function hubOption(): { hubUrl?: string } {
   return hub ? { hubUrl: hub } : {};
 }
 
+/**
+ * `?backend=webgpu|wasm|auto` picks the engine's backend (default 'auto': llama.cpp WebAssembly where WebGPU is
+ * missing or software-only). Tests of the WebGPU path in a Chromium whose WebGPU is SwiftShader say webgpu.
+ */
+export function backendOption(): { backend?: 'auto' | 'webgpu' | 'wasm' } {
+  const backend = new URLSearchParams(location.search).get('backend');
+  return backend === 'auto' || backend === 'webgpu' || backend === 'wasm' ? { backend } : {};
+}
+
+/** What the status line says of the backend: "WebGPU (adapter)" or "llama.cpp WebAssembly, 1 thread (why)". */
+export function describeBackend(m: { backend: 'webgpu' | 'wasm'; backendReason: string; adapter: string }): string {
+  return m.backend === 'wasm' ? `${m.adapter}: ${m.backendReason}` : `WebGPU (${m.adapter || 'unknown adapter'})`;
+}
+
 /** Whether this device can run `source`, asked before any large download (checkModel reads only the header). */
 export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
   try {

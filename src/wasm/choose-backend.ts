@@ -42,7 +42,7 @@ export function isSoftwareAdapter(adapter: AdapterFacts): boolean {
 export function chooseBackend(option: BackendOption, env: BackendEnvironment): BackendChoice {
   if (option === 'webgpu') return { backend: 'webgpu', reason: 'backend: webgpu was asked for' };
   if (option === 'wasm') {
-    if (!env.canRunWasm) throw new UnsupportedError("backend 'wasm' (llama.cpp WebAssembly through wllama) runs in browsers only; use backend 'webgpu' or 'auto' here");
+    if (!env.canRunWasm) throw new UnsupportedError("backend 'wasm' (llama.cpp WebAssembly through wllama) runs in browsers only; in Node Hearth runs on WebGPU (backend 'webgpu' or 'auto')");
     return { backend: 'wasm', reason: 'backend: wasm was asked for' };
   }
   if (!env.canRunWasm) return { backend: 'webgpu', reason: 'the WebAssembly backend runs in browsers only' };
