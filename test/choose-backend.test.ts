@@ -2,7 +2,8 @@
 // for the GPUs, software adapters and missing WebGPU that this machine cannot show all at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkBackendOption, chooseBackend, type AdapterFacts, type BackendEnvironment } from '../src/wasm/choose-backend';
+import { checkBackendOption } from '../src/wasm/backend-option';
+import { chooseBackend, type AdapterFacts, type BackendEnvironment } from '../src/wasm/choose-backend';
 import { InvalidRequestError, UnsupportedError } from '../src/errors';
 
 const adapter = (description: string, extra: Partial<AdapterFacts> = {}): AdapterFacts => ({ vendor: '', architecture: '', description, isFallbackAdapter: false, ...extra });

@@ -13,7 +13,7 @@ import type { EmbedOptions, EmbedResult } from './embedding-types';
 import { embedInputs } from './embeddings';
 import { Session } from './session';
 import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from './types';
-import type { BackendOption } from '../wasm/choose-backend';
+import type { BackendOption } from '../wasm/backend-option';
 
 export interface CoreLoadOptions extends ModelFetchOptions {
   contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean;

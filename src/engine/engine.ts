@@ -7,7 +7,7 @@ import { fetchOptionsOf } from '../io/fetch-options';
 import { resolveAgainstPage } from '../io/model-id';
 import { installTypedErrors } from './comlink-errors';
 import { startWorker } from './start-worker';
-import { checkBackendOption } from '../wasm/choose-backend';
+import { checkBackendOption } from '../wasm/backend-option';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from './core';
 import { ChatCompletions, Completions } from './openai-api';

@@ -9,7 +9,8 @@ import type { GenerationResult, ModelInfo, ModelSource, TokenChunk } from '../en
 import type { ProgressCallback } from '../io/progress';
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import type { ChatMessage, ChatTemplateOptions } from '../tokenizer/chat-template';
-import { checkBackendOption, chooseBackend, probeEnvironment, type Backend } from './choose-backend';
+import { checkBackendOption, type Backend } from './backend-option';
+import { chooseBackend, probeEnvironment } from './choose-backend';
 
 type BackendEngineCore = EngineCore & { tokenizer(): Tokenizer };
 

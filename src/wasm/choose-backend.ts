@@ -1,12 +1,11 @@
 // Which backend runs a model: WebGPU (Hearth's WGSL) or llama.cpp compiled to WebAssembly (wllama). The choice
 // is a pure function of what the environment offers (chooseBackend), so that it is testable with fake adapters;
 // probeEnvironment gathers those facts in the worker (or in Node, on the calling thread).
-import { InvalidRequestError, UnsupportedError } from '../errors';
+import { UnsupportedError } from '../errors';
+import type { Backend, BackendOption } from './backend-option';
 import { runsOnCpu } from '../gpu/device';
 
-export type Backend = 'webgpu' | 'wasm';
-export type BackendOption = 'auto' | Backend;
-export const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'webgpu', 'wasm'];
+export type { Backend, BackendOption } from './backend-option';
 
 /** What the adapter says of itself: enough to tell a software (CPU) adapter from a GPU. */
 export interface AdapterFacts { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean }
@@ -21,13 +20,6 @@ export interface BackendEnvironment {
 }
 
 export interface BackendChoice { backend: Backend; reason: string }
-
-/** Throws InvalidRequestError unless `value` is a BackendOption (undefined means 'auto'). */
-export function checkBackendOption(value: unknown): BackendOption {
-  if (value === undefined) return 'auto';
-  if (typeof value === 'string' && (BACKEND_OPTIONS as readonly string[]).includes(value)) return value as BackendOption;
-  throw new InvalidRequestError(`backend must be one of ${BACKEND_OPTIONS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(value) ?? String(value)}`);
-}
 
 /** Whether an adapter runs its shaders on the CPU (one function for the rule, wherever it lives). */
 export function isSoftwareAdapter(adapter: AdapterFacts): boolean {
