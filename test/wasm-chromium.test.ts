@@ -5,13 +5,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import { createEngine } from '../src/index';
 import type * as Hearth from '../src/index';
 
 declare global {
-  interface Window { hearth: typeof Hearth }
+  interface Window { hearth: typeof Hearth; apiReady: boolean }
 }
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
@@ -26,7 +26,9 @@ before(async () => {
   server = await startTestServer();
   // No --enable-unsafe-webgpu: navigator.gpu.requestAdapter() answers null, as for a visitor without a usable GPU.
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
-  tp = await openEnginePage(browser, server.url);
+  // The engine API test page (its createEngine defaults to backend 'webgpu': these tests say 'auto').
+  tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
+  await tp.page.waitForFunction(() => window.apiReady === true, undefined, { timeout: 60_000 });
 });
 
 after(async () => {
@@ -38,8 +40,10 @@ after(async () => {
 test("Chromium without WebGPU: 'auto' loads on wasm ('no WebGPU adapter'); greedy ids equal llama2.c's and the WebGPU path's", { timeout: 300_000 }, async () => {
   const cases = refs.slice(0, 3).map((r) => ({ prompt: r.prompt, maxTokens: 60 }));
   const got = await tp.page.evaluate(async ({ url, cases }) => {
-    const engine = await window.hearth.createEngine(url, { contextLength: 256 });
+    const engine = await window.hearth.createEngine(url, { contextLength: 256, backend: 'auto' });
     const { backend, backendReason, adapter, gpuBytes } = engine.model;
+    const isolated = crossOriginIsolated;
+    const halfTheCores = Math.max(1, Math.floor(navigator.hardwareConcurrency / 2));
     const results = [];
     for (const c of cases) {
       const stream = engine.generate(c.prompt ?? '', { maxTokens: c.maxTokens });
@@ -49,11 +53,13 @@ test("Chromium without WebGPU: 'auto' loads on wasm ('no WebGPU adapter'); greed
       results.push({ streamed, tokens: r.tokens, promptTokens: r.promptTokens, finishReason: r.finishReason });
     }
     await engine.dispose();
-    return { backend, backendReason, adapter, gpuBytes, results };
+    return { backend, backendReason, adapter, gpuBytes, results, isolated, halfTheCores };
   }, { url: MODEL, cases }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
   assert.equal(got.backend, 'wasm');
   assert.equal(got.backendReason, 'no WebGPU adapter');
-  assert.match(got.adapter, /^llama\.cpp WebAssembly \(1 thread\)$/, 'the test server is not cross-origin isolated: one thread');
+  assert.equal(got.isolated, true, 'the dev server sends COOP/COEP (vite.config.ts)');
+  const threads = got.halfTheCores;
+  assert.equal(got.adapter, `llama.cpp WebAssembly (${threads} thread${threads === 1 ? '' : 's'})`, 'cross-origin isolated: wllama\'s threads, half the cores');
   assert.equal(got.gpuBytes, 0);
 
   const webgpu = await createEngine('public/stories260K.gguf', { contextLength: 256 });
@@ -70,5 +76,69 @@ test("Chromium without WebGPU: 'auto' loads on wasm ('no WebGPU adapter'); greed
     }
   } finally {
     await webgpu.dispose();
+  }
+});
+
+test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as on WebGPU; what llama.cpp cannot do is an UnsupportedError', { timeout: 300_000 }, async () => {
+  const prompt = 'Once upon a time';
+  const got = await tp.page.evaluate(async ({ url, prompt }) => {
+    const engine = await window.hearth.createEngine(url, { contextLength: 256, backend: 'wasm' });
+    const completion = await engine.completions.create({ prompt, max_tokens: 40, temperature: 0, stop: [' was'] });
+    let streamed = '';
+    let usage: unknown = null;
+    const stream = await engine.completions.create({ prompt, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.text ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    const plain = await engine.completions.create({ prompt, max_tokens: 12, temperature: 0 });
+    // Abort after the first token: the request ends with what it made so far.
+    const controller = new AbortController();
+    const aborted = engine.generate(prompt, { maxTokens: 200, signal: controller.signal });
+    let seen = 0;
+    for await (const chunk of aborted) { if (chunk.token >= 0 && ++seen === 1) controller.abort(); }
+    const abortedResult = await aborted.result;
+    // (No named functions in here: the test's TypeScript transform would wrap them in a helper the page lacks.)
+    const seeds: number[][] = [];
+    for (const seed of [7, 7, 8]) seeds.push((await engine.generate(prompt, { maxTokens: 20, temperature: 0.9, topK: 40, topP: 0.95, seed }).result).tokens);
+    const logprobs = await engine.generate(prompt, { maxTokens: 3, logprobs: true, topLogprobs: 2 }).result;
+    const unsupported = {
+      logits: await engine.logits([1, 2, 3]).then(() => null, (e: Error) => ({ name: e.name, message: e.message })),
+      frequencyPenalty: await engine.generate(prompt, { frequencyPenalty: 0.5 }).result.then(() => null, (e: Error) => ({ name: e.name, message: e.message })),
+    };
+    await engine.dispose();
+    const embeddings = await window.hearth.createEngine(url, { backend: 'wasm', embeddings: true }).then(() => null, (e: Error) => ({ name: e.name, message: e.message }));
+    return { completion: { text: completion.choices[0]!.text, finish: completion.choices[0]!.finish_reason, usage: completion.usage },
+      streamed, usage, plain: plain.choices[0]!.text, aborted: { finish: abortedResult.finishReason, tokens: abortedResult.tokens.length },
+      seeds, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
+  }, { url: MODEL, prompt }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
+
+  const webgpu = await createEngine('public/stories260K.gguf', { contextLength: 256 });
+  try {
+    const expected = await webgpu.completions.create({ prompt, max_tokens: 40, temperature: 0, stop: [' was'] });
+    assert.deepEqual(got.completion, { text: expected.choices[0]!.text, finish: expected.choices[0]!.finish_reason, usage: expected.usage }, 'a stop string ends both backends at the same text');
+    assert.equal(got.completion.finish, 'stop');
+    const plain = await webgpu.completions.create({ prompt, max_tokens: 12, temperature: 0 });
+    assert.equal(got.plain, plain.choices[0]!.text);
+    assert.equal(got.streamed, got.plain, 'the stream adds up to the whole completion');
+    assert.deepEqual(got.usage, plain.usage, 'the last chunk carries the usage');
+    const onGpu = await webgpu.generate(prompt, { maxTokens: 3, logprobs: true, topLogprobs: 2 }).result;
+    assert.deepEqual(got.tokens, onGpu.tokens);
+    for (const [i, l] of got.logprobs.entries()) {
+      const g = onGpu.logprobs![i]!;
+      assert.equal(l.id, g.id);
+      assert.deepEqual(l.top, g.topLogprobs.map((t) => t.id), 'the same most likely tokens');
+      assert.ok(Math.abs(l.logprob - g.logprob) < 1e-3, `logprob ${l.logprob} vs WebGPU ${g.logprob}`);
+    }
+  } finally {
+    await webgpu.dispose();
+  }
+  assert.deepEqual(got.aborted, { finish: 'abort', tokens: got.aborted.tokens });
+  assert.ok(got.aborted.tokens >= 1 && got.aborted.tokens < 200, `aborted after ${got.aborted.tokens} tokens`);
+  assert.deepEqual(got.seeds[0], got.seeds[1], 'the same seed gives the same sample');
+  assert.notDeepEqual(got.seeds[0], got.seeds[2], 'another seed gives another sample');
+  for (const [what, e] of Object.entries({ logits: got.unsupported.logits, frequencyPenalty: got.unsupported.frequencyPenalty, embeddings: got.embeddings })) {
+    assert.equal(e?.name, 'UnsupportedError', `${what}: ${JSON.stringify(e)}`);
+    assert.match(e!.message, /WebAssembly backend/, `${what} says which backend lacks it`);
   }
 });

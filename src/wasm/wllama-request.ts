@@ -69,13 +69,13 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
   let finishReason: GenerationResult['finishReason'] = 'length';
   let stoppedByString = false;
   let timings: LlamaChunk['timings'];
-  // Ends llama.cpp's request early: a stop string, a stop token it does not know as end-of-generation, maxTokens.
+  // Ends llama.cpp's request early: a stop string, a stop token it does not know as end-of-generation, an abort.
   const ended = new AbortController();
   const onAbort = () => ended.abort();
   run.signal.addEventListener('abort', onAbort, { once: true });
   const t0 = performance.now();
   const take = (p: LlamaTokenProbs) => {
-    if (ended.signal.aborted) return;
+    if (ended.signal.aborted || tokens.length >= limit) return;
     if (stopTokens.includes(p.id)) { finishReason = 'stop'; ended.abort(); return; }
     tokens.push(p.id);
     const lp = request.logprobs === null ? undefined : logprobEntry(tokenizer, p, request.logprobs);
@@ -83,7 +83,8 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     const shown = stops.push(streamer.push(p.id));
     text += shown.text;
     onChunk(lp ? { token: p.id, text: shown.text, logprobs: lp } : { token: p.id, text: shown.text });
-    if (shown.stopped) { finishReason = 'stop'; stoppedByString = true; ended.abort(); } else if (tokens.length >= limit) ended.abort();
+    // At `limit` llama.cpp stops by itself (max_tokens) and sends its timings, prompt-cache reuse included.
+    if (shown.stopped) { finishReason = 'stop'; stoppedByString = true; ended.abort(); }
   };
   if (limit > 0 && !run.signal.aborted) {
     try {
