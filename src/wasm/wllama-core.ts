@@ -23,7 +23,11 @@ import { runOnWllama } from './wllama-request';
 /** The context length when the caller gives none, as on WebGPU (src/model/load.ts). */
 const DEFAULT_CONTEXT = 2048;
 
-interface LoadedWasmModel { wllama: Wllama; tokenizer: Tokenizer; info: ModelInfo; chat?: { template: ChatTemplate; stopTokens: number[] } }
+interface LoadedWasmModel {
+  wllama: Wllama; tokenizer: Tokenizer; info: ModelInfo; chat?: { template: ChatTemplate; stopTokens: number[] };
+  /** What llama.cpp's slot holds after the last request (its prompt and output): what the next can reuse. */
+  context: number[];
+}
 
 export class WllamaEngineCore implements EngineCore {
   private loaded?: LoadedWasmModel;
@@ -67,7 +71,7 @@ export class WllamaEngineCore implements EngineCore {
         backend: 'wasm',
         backendReason: this.backendReason,
       };
-      this.loaded = { wllama, tokenizer: opened.tokenizer, info };
+      this.loaded = { wllama, tokenizer: opened.tokenizer, info, context: [] };
       onProgress?.({ file: opened.name, loaded: 1, total: 1, rate: 0, phase: 'ready' });
       return info;
     }).finally(() => {
@@ -101,7 +105,11 @@ export class WllamaEngineCore implements EngineCore {
         throw new InvalidRequestError(`the prompt is ${promptTokens.length} tokens but the context holds ${info.contextLength}; shorten it or load the model with a larger contextLength`);
       }
       const promptText = llamaPromptText(tokenizer, promptTokens, written);
-      return runOnWllama(loaded.wllama, tokenizer, { promptTokens, promptText, request, stopTokens, contextLength: info.contextLength, skipSpecial: true, onChunk, signal });
+      const previous = loaded.context;
+      loaded.context = []; // unknown until this request ends (a failure leaves llama.cpp's cache unknown too)
+      const result = await runOnWllama(loaded.wllama, tokenizer, { promptTokens, promptText, request, stopTokens, contextLength: info.contextLength, previous, skipSpecial: true, onChunk, signal });
+      loaded.context = [...promptTokens, ...result.tokens];
+      return result;
     });
   }
 

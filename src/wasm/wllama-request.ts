@@ -51,6 +51,8 @@ export interface WasmRun {
   request: GenerateRequest;
   stopTokens: readonly number[];
   contextLength: number;
+  /** The tokens llama.cpp's slot holds from the request before (its prompt and output), for cachedTokens. */
+  previous: readonly number[];
   skipSpecial: boolean;
   onChunk: (chunk: TokenChunk) => void;
   signal: AbortSignal;
@@ -120,7 +122,9 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
       onChunk({ token: -1, text: tail });
     }
   }
-  const cached = Math.min(timings?.cache_n ?? 0, promptTokens.length);
+  // llama.cpp reports its prompt-cache reuse with the last chunk, which a request ended early never gets; its
+  // rule is the common prefix with what the slot holds, the last prompt token always recomputed.
+  const cached = Math.min(timings?.cache_n ?? commonPrefix(run.previous, promptTokens), promptTokens.length - 1);
   const seconds = (performance.now() - t0) / 1000;
   return {
     promptTokens,
@@ -142,4 +146,10 @@ function logprobEntry(tokenizer: Tokenizer, p: LlamaTokenProbs, top: number): To
     logprob: p.logprob,
     topLogprobs: (p.top_logprobs ?? []).slice(0, top).map((t) => ({ id: t.id, ...tokenEntry(tokenizer, t.id), logprob: t.logprob })),
   };
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }
