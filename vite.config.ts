@@ -44,7 +44,7 @@ export default defineConfig({
   plugins: [
     wgslRaw(),
     // The service worker precaches everything the build emits (demo/pwa/sw.js).
-    serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public') }),
+    serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public'), lazy: /wllama/ }),
     // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).
     // The WebAssembly backend's chunk (wllama) loads only for visitors without a hardware WebGPU adapter.
     embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024, separate: /wllama-core-/ }),
