@@ -54,3 +54,15 @@ test("createEngine checks backend before loading; in Node 'auto' runs WebGPU and
     await engine.dispose();
   }
 });
+
+test("hearth inspect names the backend: WebGPU in Node, and what a browser's 'auto' would take with this adapter", async () => {
+  const { backendReport } = await import('../src/wasm/choose-backend');
+  assert.deepEqual(backendReport(null, null), { node: 'webgpu', browser: 'wasm', reason: 'no WebGPU adapter' });
+  assert.deepEqual(backendReport('Apple M2', false), { node: 'webgpu', browser: 'webgpu', reason: 'hardware WebGPU adapter' });
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['--import', './scripts/register.mjs', 'src/cli.ts', 'inspect', '--model', 'public/stories260K.gguf', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { precision: { onCpu: boolean | null; adapter: string | null }; backend: { node: string; browser: string; reason: string } };
+  assert.deepEqual(report.backend, backendReport(report.precision.adapter, report.precision.onCpu));
+  if (report.precision.onCpu) assert.match(report.backend.reason, /^software adapter \(.*\): llama\.cpp WebAssembly is faster here$/);
+});

@@ -67,3 +67,13 @@ export async function probeEnvironment(): Promise<BackendEnvironment> {
     },
   };
 }
+
+/** What `hearth inspect` reports: Node runs WebGPU; a browser with this machine's adapter would take `browser`. */
+export interface BackendReport { node: 'webgpu'; browser: Backend; reason: string }
+
+/** The browser's 'auto' choice for an adapter known by its name and whether it runs on the CPU (inspect's probe). */
+export function backendReport(adapter: string | null, onCpu: boolean | null): BackendReport {
+  const facts: AdapterFacts | null = adapter === null ? null : { vendor: '', architecture: '', description: adapter, isFallbackAdapter: onCpu === true };
+  const { backend, reason } = chooseBackend('auto', { hasWebGPU: true, adapter: facts, canRunWasm: true });
+  return { node: 'webgpu', browser: backend, reason };
+}
