@@ -102,6 +102,18 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     const seeds: number[][] = [];
     for (const seed of [7, 7, 8]) seeds.push((await engine.generate(prompt, { maxTokens: 20, temperature: 0.9, topK: 40, topP: 0.95, seed }).result).tokens);
     const logprobs = await engine.generate(prompt, { maxTokens: 3, logprobs: true, topLogprobs: 2 }).result;
+    // JSON mode through llama.cpp's grammar: a story model, unconstrained, would go on with ", there was".
+    const json = (await engine.generate(prompt, { maxTokens: 6, responseFormat: { type: 'json_object' } }).result).text;
+    // A chat model (a tiny llama with a ChatML template): the template and its control tokens reach llama.cpp.
+    const chatEngine = await window.hearth.createEngine((window as unknown as { apiTest: { chatModel(): Uint8Array } }).apiTest.chatModel(), { backend: 'wasm' });
+    const chatChunks: string[] = [];
+    let chatUsage: unknown = null;
+    for await (const chunk of await chatEngine.chat.completions.create({ messages: [{ role: 'user', content: 'hi there' }], max_tokens: 8, stream: true, stream_options: { include_usage: true } })) {
+      if (chunk.choices[0]?.delta.content) chatChunks.push(chunk.choices[0].delta.content);
+      if (chunk.usage) chatUsage = chunk.usage;
+    }
+    const chatPrompt = await chatEngine.applyChatTemplate([{ role: 'user', content: 'hi there' }], { addGenerationPrompt: true });
+    await chatEngine.dispose();
     const unsupported = {
       logits: await engine.logits([1, 2, 3]).then(() => null, (e: Error) => ({ name: e.name, message: e.message })),
       frequencyPenalty: await engine.generate(prompt, { frequencyPenalty: 0.5 }).result.then(() => null, (e: Error) => ({ name: e.name, message: e.message })),
@@ -110,7 +122,7 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     const embeddings = await window.hearth.createEngine(url, { backend: 'wasm', embeddings: true }).then(() => null, (e: Error) => ({ name: e.name, message: e.message }));
     return { completion: { text: completion.choices[0]!.text, finish: completion.choices[0]!.finish_reason, usage: completion.usage },
       streamed, usage, plain: plain.choices[0]!.text, aborted: { finish: abortedResult.finishReason, tokens: abortedResult.tokens.length },
-      seeds, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
+      seeds, json, chat: { chunks: chatChunks.length, usage: chatUsage, prompt: chatPrompt }, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
   }, { url: MODEL, prompt }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
 
   const webgpu = await createEngine('public/stories260K.gguf', { contextLength: 256 });
@@ -132,6 +144,18 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     }
   } finally {
     await webgpu.dispose();
+  }
+  assert.match(got.json, /^\s*\{/, `JSON mode starts an object: ${JSON.stringify(got.json)}`);
+  const { tinyChatModel } = await import('./helpers/tiny-chat-model');
+  const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const chatOnGpu = await createEngine(tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { extraChars: '{}[]":,-.0123456789' }));
+  try {
+    assert.equal(got.chat.prompt, await chatOnGpu.applyChatTemplate([{ role: 'user', content: 'hi there' }], { addGenerationPrompt: true }));
+    const onGpu = await chatOnGpu.chat.completions.create({ messages: [{ role: 'user', content: 'hi there' }], max_tokens: 8 });
+    assert.equal((got.chat.usage as { prompt_tokens: number }).prompt_tokens, onGpu.usage!.prompt_tokens, 'llama.cpp read the chat prompt as the same number of tokens (checked against its own count)');
+    assert.ok(got.chat.chunks >= 1, 'the reply streamed');
+  } finally {
+    await chatOnGpu.dispose();
   }
   assert.deepEqual(got.aborted, { finish: 'abort', tokens: got.aborted.tokens });
   assert.ok(got.aborted.tokens >= 1 && got.aborted.tokens < 200, `aborted after ${got.aborted.tokens} tokens`);

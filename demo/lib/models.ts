@@ -74,9 +74,10 @@ export async function preflight(source: string, signal?: AbortSignal): Promise<V
   try {
     // Hub ids go as they are; the bundled model's path is relative to the app.
     const model = source === BUNDLED_MODEL ? new URL(source, location.href).href : source;
-    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption() });
+    // On the WebAssembly backend the same budget (half the device's memory) bounds main memory instead.
+    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption(), ...backendOption() });
     if (!check.ok) return { kind: 'no', reasons: check.reasons };
-    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of GPU memory` : '',
+    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of ${check.backend === 'wasm' ? 'memory (llama.cpp WebAssembly)' : 'GPU memory'}` : '',
       check.downloadBytes > 0 ? `${formatBytes(check.downloadBytes)} to download` : 'in the model cache'];
     return { kind: 'ok', reasons: found.filter(Boolean) };
   } catch (e) {

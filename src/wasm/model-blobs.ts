@@ -7,12 +7,7 @@ import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 import { locateModel, type ModelLocation } from '../io/file-set';
 import { readAll, type ProgressCallback } from '../io/progress';
 import { openLocatedModel, type OpenedModel } from '../model/open';
-
-/**
- * The most bytes one file may have: wllama copies each file into one ArrayBuffer, which engines cap below
- * 2 GiB; a larger model must come split (`<name>-00001-of-0000N.gguf`, llama-gguf-split), each part under it.
- */
-export const WASM_MAX_FILE_BYTES = 2 ** 31 - 1;
+import { WASM_MAX_FILE_BYTES } from './wasm-limits';
 
 export interface ModelBlobs {
   opened: OpenedModel;

@@ -124,6 +124,10 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
   }
   // llama.cpp reports its prompt-cache reuse with the last chunk, which a request ended early never gets; its
   // rule is the common prefix with what the slot holds, the last prompt token always recomputed.
+  if (timings?.prompt_n !== undefined && (timings.cache_n ?? 0) + timings.prompt_n !== promptTokens.length) {
+    // llamaPromptText checked the text against Hearth's tokenizer; this would be llama.cpp disagreeing with it.
+    throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
+  }
   const cached = Math.min(timings?.cache_n ?? commonPrefix(run.previous, promptTokens), promptTokens.length - 1);
   const seconds = (performance.now() - t0) / 1000;
   return {
