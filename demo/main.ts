@@ -142,6 +142,8 @@ async function loadModel(source: string | File): Promise<void> {
   ui.memory.textContent = '';
   ui.progress.removeAttribute('value'); // indeterminate until the first event
   try {
+    // Without WebGPU, 'auto' runs llama.cpp's WebAssembly build; only a page that asked for WebGPU stops here.
+    if (backendOption().backend === 'webgpu' && !navigator.gpu) throw Object.assign(new Error('This browser has no WebGPU (navigator.gpu is missing).'), { code: 'resources' });
     // A string goes as it is: createEngine reads hub ids as ids and resolves other text against the page.
     const model = typeof source === 'string' ? source : await source.arrayBuffer();
     const loaded = await createEngine(model, {

@@ -119,9 +119,14 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
       frequencyPenalty: await engine.generate(prompt, { frequencyPenalty: 0.5 }).result.then(() => null, (e: Error) => ({ name: e.name, message: e.message })),
     };
     await engine.dispose();
+    const generator = await window.hearth.pipeline('text-generation', url, { device: 'wasm', contextLength: 128 });
+    const piped = (await generator(prompt, { max_new_tokens: 8 }))[0] as { generated_text: string };
+    await generator.dispose();
+    const check = await window.hearth.checkModel(url, { backend: 'auto' });
     const embeddings = await window.hearth.createEngine(url, { backend: 'wasm', embeddings: true }).then(() => null, (e: Error) => ({ name: e.name, message: e.message }));
     return { completion: { text: completion.choices[0]!.text, finish: completion.choices[0]!.finish_reason, usage: completion.usage },
       streamed, usage, plain: plain.choices[0]!.text, aborted: { finish: abortedResult.finishReason, tokens: abortedResult.tokens.length },
+      piped: piped.generated_text, check: { ok: check.ok, backend: check.backend, adapter: check.adapter, reasons: check.reasons },
       seeds, json, chat: { chunks: chatChunks.length, usage: chatUsage, prompt: chatPrompt }, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
   }, { url: MODEL, prompt }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
 
@@ -145,6 +150,11 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
   } finally {
     await webgpu.dispose();
   }
+  assert.deepEqual(got.check, { ok: true, backend: 'wasm', adapter: null, reasons: [] }, 'checkModel judges for the backend a load takes: no adapter needed');
+  assert.equal(got.piped, prompt + (await (async () => {
+    const e = await createEngine('public/stories260K.gguf', { contextLength: 128 });
+    try { return (await e.generate(prompt, { maxTokens: 8 }).result).text; } finally { await e.dispose(); }
+  })()), "pipeline({ device: 'wasm' }) continues as WebGPU does");
   assert.match(got.json, /^\s*\{/, `JSON mode starts an object: ${JSON.stringify(got.json)}`);
   const { tinyChatModel } = await import('./helpers/tiny-chat-model');
   const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

@@ -113,13 +113,11 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
   }
   if (run.signal.aborted && finishReason === 'length' && tokens.length < limit) finishReason = 'abort';
   if (!stoppedByString) {
-    // Text held back at the end (an incomplete character, a possible start of a stop string) is output now.
-    const last = stops.push(streamer.flush());
-    const tail = last.text + (last.stopped ? '' : stops.flush());
+    const last = heldText(streamer, stops);
     if (last.stopped) finishReason = 'stop';
-    if (tail) {
-      text += tail;
-      onChunk({ token: -1, text: tail });
+    if (last.text) {
+      text += last.text;
+      onChunk({ token: -1, text: last.text });
     }
   }
   // llama.cpp reports its prompt-cache reuse with the last chunk, which a request ended early never gets; its
@@ -129,7 +127,6 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
   }
   const cached = Math.min(timings?.cache_n ?? commonPrefix(run.previous, promptTokens), promptTokens.length - 1);
-  const seconds = (performance.now() - t0) / 1000;
   return {
     promptTokens,
     tokens,
@@ -138,9 +135,15 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     cachedTokens: cached,
     prefillTokens: promptTokens.length - cached,
     prefillTokensPerSecond: timings?.prompt_per_second ?? 0,
-    decodeTokensPerSecond: timings?.predicted_per_second ?? (seconds > 0 ? tokens.length / seconds : 0),
+    decodeTokensPerSecond: timings?.predicted_per_second ?? tokens.length / Math.max(1e-3, (performance.now() - t0) / 1000),
     ...(request.logprobs === null ? {} : { logprobs }),
   };
+}
+
+/** Text held back at the end (an incomplete character, a possible start of a stop string), output now. */
+function heldText(streamer: TextStreamer, stops: StopStringMatcher): { text: string; stopped: boolean } {
+  const last = stops.push(streamer.flush());
+  return { text: last.text + (last.stopped ? '' : stops.flush()), stopped: last.stopped };
 }
 
 function logprobEntry(tokenizer: Tokenizer, p: LlamaTokenProbs, top: number): TokenLogprob {
