@@ -20,14 +20,16 @@ export class BackendCore implements EngineCore {
 
   async load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo> {
     const option = checkBackendOption(options.backend);
-    const choice = chooseBackend(option, option === 'webgpu' ? { hasWebGPU: true, adapter: null, canRunWasm: false } : await probeEnvironment());
+    let choice = chooseBackend(option, option === 'webgpu' ? { hasWebGPU: true, adapter: null, canRunWasm: false } : await probeEnvironment());
+    const wasm = choice.backend === 'wasm' ? await import('./wllama-core') : undefined;
+    if (wasm && !wasm.WASM_BACKEND_BUILT && option === 'auto') choice = { backend: 'webgpu', reason: 'the WebAssembly backend is not in this build' };
     if (this.core && this.backend !== choice.backend) {
       const previous = this.core;
       this.core = undefined;
       await previous.dispose();
     }
     if (!this.core) {
-      this.core = choice.backend === 'wasm' ? new (await import('./wllama-core')).WllamaEngineCore(choice.reason) : new LocalEngineCore();
+      this.core = choice.backend === 'wasm' ? new wasm!.WllamaEngineCore(choice.reason) : new LocalEngineCore();
       this.backend = choice.backend;
     }
     const info = await this.core.load(model, options, onProgress);

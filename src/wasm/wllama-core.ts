@@ -20,6 +20,9 @@ import { llamaPromptText } from './prompt-text';
 import { RequestQueue } from './request-queue';
 import { runOnWllama } from './wllama-request';
 
+/** False in builds that leave this backend out (src/stubs/wllama-core.ts). */
+export const WASM_BACKEND_BUILT = true;
+
 /** The context length when the caller gives none, as on WebGPU (src/model/load.ts). */
 const DEFAULT_CONTEXT = 2048;
 
