@@ -66,3 +66,13 @@ test("hearth inspect names the backend: WebGPU in Node, and what a browser's 'au
   assert.deepEqual(report.backend, backendReport(report.precision.adapter, report.precision.onCpu));
   if (report.precision.onCpu) assert.match(report.backend.reason, /^software adapter \(.*\): llama\.cpp WebAssembly is faster here$/);
 });
+
+test('the WebAssembly backend refuses files over 2 GiB (one ArrayBuffer each) and safetensors repos, naming what to do', async () => {
+  const { wasmFileReasons } = await import('../src/wasm/check-backend');
+  const part = (name: string, size: number) => ({ name, size, read: async () => new Uint8Array() });
+  assert.deepEqual(wasmFileReasons('gguf', [part('a.gguf', 2 ** 31 - 1)]), []);
+  assert.deepEqual(wasmFileReasons('gguf', [part('m-00001-of-00002.gguf', 2 ** 30), part('m-00002-of-00002.gguf', 2 ** 30)]), [], 'a split model loads part by part');
+  const [big] = wasmFileReasons('gguf', [part('big.gguf', 2 ** 31)]);
+  assert.match(big!, /^big\.gguf is over 2 GiB, .*split GGUF \(llama-gguf-split\)/);
+  assert.match(wasmFileReasons('safetensors', [])[0]!, /GGUF files only/);
+});
