@@ -5,6 +5,7 @@ import { embedBudget, serviceWorker } from './scripts/vite-plugins.ts';
 import { wgslRaw } from './scripts/wgsl-raw.mjs';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** Prints each worker chunk's size: the worker is what a page downloads before the first token. */
 function reportWorkerSize(): Plugin {
@@ -33,16 +34,20 @@ export default defineConfig({
   },
   // Relative asset URLs: dist/ works from any origin and under any path prefix.
   base: './',
-  server: { host: '127.0.0.1', fs: { allow: [here('.')] } },
-  // CORS so that <hearth-chat> can be embedded from the preview server on pages of other origins.
-  preview: { host: '127.0.0.1', cors: true },
+  // Cross-origin isolated (COOP/COEP): SharedArrayBuffer, so llama.cpp's WebAssembly backend runs multi-threaded.
+  // The app fetches models with CORS, which isolation allows; a page without these headers gets one thread.
+  server: { host: '127.0.0.1', fs: { allow: [here('.')] }, headers: CROSS_ORIGIN_ISOLATION },
+  // CORS so that <hearth-chat> can be embedded from the preview server on pages of other origins; CORP
+  // cross-origin so that isolated host pages may load it too.
+  preview: { host: '127.0.0.1', cors: true, headers: { ...CROSS_ORIGIN_ISOLATION, 'Cross-Origin-Resource-Policy': 'cross-origin' } },
   worker: { format: 'es', plugins: () => [wgslRaw(), reportWorkerSize()] },
   plugins: [
     wgslRaw(),
     // The service worker precaches everything the build emits (demo/pwa/sw.js).
-    serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public') }),
+    serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public'), lazy: /wllama/ }),
     // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).
-    embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024 }),
+    // The WebAssembly backend's chunk (wllama) loads only for visitors without a hardware WebGPU adapter.
+    embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024, separate: /wllama-core-/ }),
   ],
   build: {
     outDir: here('./dist'),

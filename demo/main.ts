@@ -4,7 +4,7 @@
 import { createEngine, type Engine, type GenerateOptions } from '../src/index';
 import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
 import { ModelDialog } from './lib/model-dialog';
-import { BUNDLED_MODEL, hubOption } from './lib/models';
+import { backendOption, BUNDLED_MODEL, describeBackend, hubOption } from './lib/models';
 import { DecodeMeter, readOptions, showSettings, storeSettings } from './lib/settings-form';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
 import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
@@ -145,11 +145,13 @@ async function loadModel(source: string | File): Promise<void> {
   ui.memory.textContent = '';
   ui.progress.removeAttribute('value'); // indeterminate until the first event
   try {
-    if (!navigator.gpu) throw Object.assign(new Error('This browser has no WebGPU (navigator.gpu is missing).'), { code: 'resources' });
+    // Without WebGPU, 'auto' runs llama.cpp's WebAssembly build; only a page that asked for WebGPU stops here.
+    if (backendOption().backend === 'webgpu' && !navigator.gpu) throw Object.assign(new Error('This browser has no WebGPU (navigator.gpu is missing).'), { code: 'resources' });
     // A string goes as it is: createEngine reads hub ids as ids and resolves other text against the page.
     const model = typeof source === 'string' ? source : await source.arrayBuffer();
     const loaded = await createEngine(model, {
       ...hubOption(),
+      ...backendOption(),
       signal: controller.signal,
       onProgress: (p) => {
         if (controller.signal.aborted) return;
@@ -164,10 +166,10 @@ async function loadModel(source: string | File): Promise<void> {
     // Many GGUFs name themselves after their architecture ("llama"); the file name says more then.
     modelLabel = m.name && m.name !== m.architecture ? m.name : name;
     ui.modelButton.textContent = modelLabel;
-    ui.modelInfo.textContent = `${modelLabel} · ${m.architecture} · ${m.weightType} · context ${m.contextLength} · ${m.chatTemplate ? 'chat' : 'continues text'} · GPU: ${m.adapter || 'unknown'}`;
+    ui.modelInfo.textContent = `${modelLabel} · ${m.architecture} · ${m.weightType} · context ${m.contextLength} · ${m.chatTemplate ? 'chat' : 'continues text'} · ${m.backend === 'wasm' ? 'CPU' : 'GPU'}: ${m.adapter || 'unknown'}`;
     showMemory();
     modelDialog.setCurrent(typeof source === 'string' ? source : '');
-    setStatus(`Ready: ${modelLabel}. ${m.chatTemplate ? 'Send a message.' : 'Type the beginning of a story and press Enter.'}`);
+    setStatus(`Ready: ${modelLabel} on ${describeBackend(m)}. ${m.chatTemplate ? 'Send a message.' : 'Type the beginning of a story and press Enter.'}`);
     setState('ready');
     ui.prompt.focus();
     await sendQueued();
@@ -183,7 +185,7 @@ async function loadModel(source: string | File): Promise<void> {
 
 function showMemory(): void {
   const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
-  const gpu = engine ? `GPU memory ${formatBytes(engine.model.gpuBytes)}` : '';
+  const gpu = engine?.model.backend === 'webgpu' ? `GPU memory ${formatBytes(engine.model.gpuBytes)}` : '';
   ui.memory.textContent = [gpu, heap ? `page heap ${formatBytes(heap)}` : ''].filter(Boolean).join(' · ');
 }
 

@@ -15,7 +15,12 @@ import { wgslRaw } from './wgsl-raw.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const stubs = { 'onnxruntime-web': here('src/stubs/empty.ts'), 'onnxruntime-node': here('src/stubs/empty.ts') };
+const stubs = [
+  { find: 'onnxruntime-web', replacement: here('src/stubs/empty.ts') },
+  { find: 'onnxruntime-node', replacement: here('src/stubs/empty.ts') },
+  // The WebAssembly backend (wllama and llama.cpp's 10 MB binary) stays out of the one-file library worker.
+  { find: /^\.\/wllama-core$/, replacement: here('src/stubs/wllama-core.ts') },
+];
 const quiet = process.argv.includes('--quiet') ? 'silent' : 'warn';
 
 /** `const m = './file-source'; await import(/* @vite-ignore *\/ m)` → `await import('./file-source')`, for Node. */

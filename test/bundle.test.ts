@@ -44,6 +44,16 @@ test('vite build: worker bundle has no onnxruntime, and both bundles stay within
     assert.ok(workerGzip < WORKER_GZIP_LIMIT, `worker bundle is ${workerGzip} bytes gzip`);
     assert.ok(pageGzip < PAGE_GZIP_LIMIT, `page bundle is ${pageGzip} bytes gzip`);
     assert.ok(!pageCode.includes('byte_fallback'), 'the page bundle should not carry the engine');
+
+    // The WebAssembly backend (wllama's JavaScript and llama.cpp's binary) loads only when taken: a chunk and an
+    // asset of its own, neither in the worker bundle above nor in the page's.
+    const wasmChunk = assets.find((f) => /^wllama-core-[\w-]+\.js$/.test(f));
+    assert.ok(wasmChunk, `no chunk of its own for the WebAssembly backend among ${assets.join(', ')}`);
+    assert.ok((await read(wasmChunk)).includes('wllamaStart'), 'wllama is in the WebAssembly backend\'s chunk');
+    assert.ok(assets.some((f) => /^wllama-[\w-]+\.wasm$/.test(f)), 'llama.cpp\'s WebAssembly binary is emitted as an asset');
+    for (const [name, code] of [['worker', workerCode], ['page', pageCode]]) {
+      assert.ok(!code.includes('wllamaStart'), `wllama leaked into the ${name} bundle`);
+    }
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

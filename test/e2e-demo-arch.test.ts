@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { WeightDType } from '../src/gpu/quant-types';
 import { launchChromium, openPage, repoRoot, startTestServer, type TestPage, type TestServer } from './helpers/browser';
-import { growth, recordGrowth, sendAndWait, storedConversations } from './helpers/app-page';
+import { growth, onWebGPU, recordGrowth, sendAndWait, storedConversations } from './helpers/app-page';
 import { closeLlamaCpp, openOracle } from './helpers/llama-cpp';
 import { writeGGUF } from './helpers/gguf-writer';
 import { quantizeModel } from './helpers/quantized-models';
@@ -100,7 +100,7 @@ async function greedyTurn(page: Page, prompt: string): Promise<{ text: string; u
 
 test('the demo loads a tiny model of every architecture, quantized, and continues a prompt as llama.cpp does; an unknown architecture gets a clear error', { timeout: 900_000 }, async (t) => {
   const [first, ...rest] = expected;
-  const tp: TestPage = await openPage(browser, `${server.url}/?model=${encodeURIComponent(first!.url)}`);
+  const tp: TestPage = await openPage(browser, onWebGPU(`${server.url}/?model=${encodeURIComponent(first!.url)}`));
   try {
     for (const [i, e] of [first!, ...rest].entries()) {
       const t0 = performance.now();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, repoRoot } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
-import { state, storedConversations, waitLoaded, waitTurnEnded } from './helpers/app-page';
+import { onWebGPU, state, storedConversations, waitLoaded, waitTurnEnded } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
 
 const MODEL = readFileSync(join(repoRoot, 'public', 'stories260K.gguf'));
@@ -79,7 +79,7 @@ before(async () => {
   await gate.start();
   const page = `<!doctype html><html><head><meta charset="utf-8"><title>Host</title>
 <script>window.__events = []; for (const t of ['ready', 'done', 'error']) document.addEventListener(t, (e) => window.__events.push(t));</script></head>
-<body><script type="module" src="CDN/hearth-chat.js"></script><hearth-chat id="chat" max-tokens="20" model="${gate.url}"></hearth-chat></body></html>`;
+<body><script type="module" src="CDN/hearth-chat.js"></script><hearth-chat id="chat" max-tokens="20" backend="webgpu" model="${gate.url}"></hearth-chat></body></html>`;
   cdn = await serveStatic(dist, '/cdn/hearth/');
   cdn.override('/cdn/hearth/host.html', page.replace('CDN/', cdn.url));
   browser = await launchChromium();
@@ -117,7 +117,7 @@ async function waitForGate(): Promise<void> {
 
 test('chat app: Enter while the model loads queues the message, shows it, and answers it once the model is ready', { timeout: 300_000 }, async () => {
   gate.shut();
-  await withPage(`${app.url}?model=${encodeURIComponent(gate.url)}`, async (page) => {
+  await withPage(onWebGPU(`${app.url}?model=${encodeURIComponent(gate.url)}`), async (page) => {
     await waitForGate();
     assert.equal(await state(page), 'loading');
     assert.equal(await page.getByTestId('send').isDisabled(), false, 'Send works while loading');
@@ -172,7 +172,7 @@ test('<hearth-chat>: Enter while the model loads shows the message as waiting, t
 });
 
 test('chat app: a 404 says the model file was not found; a server that cannot be reached gets the connection/CORS advice', { timeout: 300_000 }, async () => {
-  await withPage(`${app.url}?model=missing.gguf`, async (page) => {
+  await withPage(onWebGPU(`${app.url}?model=missing.gguf`), async (page) => {
     assert.equal(await waitLoaded(page), 'error');
     assert.equal(await page.getByTestId('screen-title').innerText(), 'Model file not found');
     assert.match(await page.getByTestId('screen-message').innerText(), /404/);
@@ -185,7 +185,7 @@ test('chat app: a 404 says the model file was not found; a server that cannot be
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((resolve) => closed.close(() => resolve()));
-  await withPage(`${app.url}?model=${encodeURIComponent(`http://127.0.0.1:${port}/model.gguf`)}`, async (page) => {
+  await withPage(onWebGPU(`${app.url}?model=${encodeURIComponent(`http://127.0.0.1:${port}/model.gguf`)}`), async (page) => {
     assert.equal(await waitLoaded(page), 'error');
     assert.equal(await page.getByTestId('screen-title').innerText(), 'Download failed');
     assert.match(await page.getByTestId('screen-hint').innerText(), /connection[\s\S]*CORS/);

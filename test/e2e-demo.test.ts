@@ -12,7 +12,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { launchChromium, repoRoot } from './helpers/browser';
 import { artifactDir, buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import {
-  growth, imageStats, recordGrowth, sendAndWait, setSetting, shownReplies, state, storeConversation, storedConversations,
+  growth, imageStats, onWebGPU, recordGrowth, sendAndWait, setSetting, shownReplies, state, storeConversation, storedConversations,
   turnsCompleted, waitForState, waitLoaded, waitTurnEnded, TURN_TIMEOUT,
 } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
@@ -58,7 +58,7 @@ async function withApp(path: string, options: BrowserContextOptions & { init?: s
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
   page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker console.${m.type()}] ${m.text()}`)));
   try {
-    await page.goto(`${app.url}${path}`);
+    await page.goto(onWebGPU(`${app.url}${path}`));
     await fn(page);
   } catch (e) {
     const where = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')?.textContent })).catch(() => 'page gone');
@@ -222,7 +222,7 @@ describe('chat app (built, under a path prefix)', () => {
       await page.getByText('an HTML link').click();
       assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned), undefined);
       assert.deepEqual(dialogs, []);
-      assert.match(page.url(), new RegExp(`${PREFIX}$`));
+      assert.match(page.url(), new RegExp(`${PREFIX}\\?backend=webgpu$`));
 
       // Every control has an accessible name (its text, a <label>, or aria-label).
       const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input, select, textarea, summary, [tabindex]')]

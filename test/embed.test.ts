@@ -48,7 +48,7 @@ function hostPage(scriptUrl: string): string {
   <p id="para">Host text.</p>
   <button id="host-button">Host button</button>
   <script type="module" src="${scriptUrl}"></script>
-  <hearth-chat id="chat" max-tokens="30" placeholder="Ask the story model"></hearth-chat>
+  <hearth-chat id="chat" max-tokens="30" backend="webgpu" placeholder="Ask the story model"></hearth-chat>
 </body></html>`;
 }
 

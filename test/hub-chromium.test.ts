@@ -9,6 +9,7 @@ import type * as Hearth from '../src/index';
 import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { LocalHub } from './helpers/hub-server';
 import { fixturePath } from './helpers/fixtures';
+import { onWebGPU } from './helpers/app-page';
 
 declare global {
   interface Window { hearth: typeof Hearth; hearthReady: boolean }
@@ -162,7 +163,7 @@ test('Chromium chat app pointed at the local hub (?hub=): a progress bar through
     // Slow enough to watch, and cut once mid-body.
     hub.fault({ file: 'stories260K-Q8_0.gguf', slowMs: 15, dropAfter: 200_000 });
     const start = hub.fileRequests().length;
-    await page.goto(`${server.url}/demo/index.html?hub=${encodeURIComponent(hub.url)}&model=${encodeURIComponent(`${REPO}/stories260K-Q8_0.gguf`)}`);
+    await page.goto(onWebGPU(`${server.url}/demo/index.html?hub=${encodeURIComponent(hub.url)}&model=${encodeURIComponent(`${REPO}/stories260K-Q8_0.gguf`)}`));
     await ready();
     const first = await seen();
     const downloading = first.filter((s) => s.status.startsWith('Downloading') && s.value !== null && s.value > 0 && s.value < 1);

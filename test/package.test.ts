@@ -140,10 +140,10 @@ test('bundler: Vite bundles `from \'hearth\'` (engine in its worker chunk) and t
   writeFileSync(join(app, 'main.js'), `
     import { createEngine, pipeline } from 'hearth';
     window.result = (async () => {
-      const engine = await createEngine('./model.gguf', { contextLength: 128 });
+      const engine = await createEngine('./model.gguf', { contextLength: 128, backend: 'webgpu' });
       const completion = (await engine.completions.create({ prompt: ${JSON.stringify(PROMPT)}, max_tokens: 12, temperature: 0 })).choices[0].text;
       await engine.dispose();
-      const generator = await pipeline('text-generation', './model.gguf', { contextLength: 128 });
+      const generator = await pipeline('text-generation', './model.gguf', { contextLength: 128, device: 'webgpu' });
       const [out] = await generator('The dog', { max_new_tokens: 8 });
       // The page's own tokenizer (the engine's is in the worker): synchronous, as transformers.js's.
       const ids = generator.tokenizer.encode('The dog');

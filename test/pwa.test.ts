@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
-import { sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
+import { onWebGPU, sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
 
 const reference = (JSON.parse(readFileSync(fixturePath('models', 'stories260K', 'refs.json'), 'utf8')) as {
@@ -60,7 +60,7 @@ async function offlineAndUpdate(): Promise<void> {
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   try {
     // Online visit: the manifest is linked, the service worker installs and controls the page.
-    await page.goto(app.url);
+    await page.goto(onWebGPU(app.url));
     assert.equal(await waitLoaded(page), 'ready');
     await page.waitForFunction(() => document.body.dataset.serviceWorker === 'active' && navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
     const online = await swState(page);

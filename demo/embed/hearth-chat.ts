@@ -8,7 +8,9 @@
 // script's URL, also when the script comes from another origin (served with CORS). Without a `model`
 // attribute the widget loads the bundled stories260K next to this script.
 //
-// Attributes: model, system-prompt, max-tokens, temperature, placeholder, theme (auto | light | dark).
+// Attributes: model, system-prompt, max-tokens, temperature, placeholder, theme (auto | light | dark),
+// backend (auto | webgpu | wasm; default auto: llama.cpp WebAssembly for visitors without a hardware WebGPU
+// adapter, multi-threaded where the host page is cross-origin isolated, one thread on any other page).
 // Methods: send(text) → Promise<reply text>, stop(), reset(). Properties: modelInfo, busy.
 // Events (bubbling, composed): ready {model}, progress {phase, loaded, total}, token {text, token},
 // done {text, finishReason, tokens, tokensPerSecond}, error {message, code}.
@@ -39,7 +41,7 @@ const TEMPLATE = `
 type Detail = Record<string, unknown>;
 
 export class HearthChat extends HTMLElement {
-  static observedAttributes = ['model', 'placeholder'];
+  static observedAttributes = ['model', 'placeholder', 'backend'];
 
   private readonly root: ShadowRoot;
   private readonly $ = <T extends Element = HTMLElement>(selector: string) => this.root.querySelector<T>(selector)!;
@@ -98,7 +100,7 @@ export class HearthChat extends HTMLElement {
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (name === 'placeholder') this.applyPlaceholder();
-    if (name === 'model' && old !== value && this.isConnected) void this.load();
+    if ((name === 'model' || name === 'backend') && old !== value && this.isConnected) void this.load();
   }
 
   /** Sends `text` as the user's message; resolves with the reply once it is complete (or stopped). */
@@ -154,7 +156,10 @@ export class HearthChat extends HTMLElement {
     progress.hidden = false;
     progress.removeAttribute('value');
     this.setStatus('Loading the model…');
+    const backend = this.getAttribute('backend');
     const loading = createEngine(url, {
+      // 'auto' unless the host says: llama.cpp WebAssembly where the visitor has no hardware WebGPU adapter.
+      ...(backend === 'webgpu' || backend === 'wasm' || backend === 'auto' ? { backend } : {}),
       signal: controller.signal,
       onProgress: (p) => {
         if (controller.signal.aborted) return;
@@ -171,7 +176,7 @@ export class HearthChat extends HTMLElement {
       this.engine = engine;
       progress.hidden = true;
       this.$<HTMLButtonElement>('.send').disabled = false;
-      this.setStatus(`${engine.model.name || 'Model'} ready`);
+      this.setStatus(`${engine.model.name || 'Model'} ready · ${engine.model.backend === 'wasm' ? 'WebAssembly (CPU)' : 'WebGPU'}`);
       this.emit('ready', { model: engine.model });
       return engine;
     } catch (e) {

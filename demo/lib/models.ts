@@ -55,14 +55,29 @@ export function hubOption(): { hubUrl?: string } {
   return hub ? { hubUrl: hub } : {};
 }
 
+/**
+ * `?backend=webgpu|wasm|auto` picks the engine's backend (default 'auto': llama.cpp WebAssembly where WebGPU is
+ * missing or software-only). Tests of the WebGPU path in a Chromium whose WebGPU is SwiftShader say webgpu.
+ */
+export function backendOption(): { backend?: 'auto' | 'webgpu' | 'wasm' } {
+  const backend = new URLSearchParams(location.search).get('backend');
+  return backend === 'auto' || backend === 'webgpu' || backend === 'wasm' ? { backend } : {};
+}
+
+/** What the status line says of the backend: "WebGPU (adapter)" or "llama.cpp WebAssembly, 1 thread (why)". */
+export function describeBackend(m: { backend: 'webgpu' | 'wasm'; backendReason: string; adapter: string }): string {
+  return m.backend === 'wasm' ? `${m.adapter}: ${m.backendReason}` : `WebGPU (${m.adapter || 'unknown adapter'})`;
+}
+
 /** Whether this device can run `source`, asked before any large download (checkModel reads only the header). */
 export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
   try {
     // Hub ids go as they are; the bundled model's path is relative to the app.
     const model = source === BUNDLED_MODEL ? new URL(source, location.href).href : source;
-    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption() });
+    // On the WebAssembly backend the same budget (half the device's memory) bounds main memory instead.
+    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption(), ...backendOption() });
     if (!check.ok) return { kind: 'no', reasons: check.reasons };
-    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of GPU memory` : '',
+    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of ${check.backend === 'wasm' ? 'memory (llama.cpp WebAssembly)' : 'GPU memory'}` : '',
       check.downloadBytes > 0 ? `${formatBytes(check.downloadBytes)} to download` : 'in the model cache'];
     return { kind: 'ok', reasons: found.filter(Boolean) };
   } catch (e) {

@@ -1,15 +1,18 @@
 // Hearth's service worker. The build (vite.config.ts, hearthServiceWorker) writes dist/sw.js as
 //   const VERSION = '<hash of the build>'; const SHELL = [...app files]; const MODELS = ['stories260K.gguf'];
+//   const LAZY = [...files of the WebAssembly backend];
 // followed by this file. URLs are relative to this script, so the app works under any path prefix.
 //
 // - The app shell is precached per version ('hearth-shell-<VERSION>') and served cache-first (its file
 //   names carry content hashes); page loads are network-first (3 s) so a reload online shows the newest
 //   page, and the cached page offline.
+// - The WebAssembly backend's files (LAZY: only visitors without a hardware WebGPU adapter load them) join the
+//   shell cache when first fetched, so such a visitor also works offline after the first visit.
 // - Models go to 'hearth-models', kept across versions. The bundled model is stored at install; Range
 //   requests for it are answered from the cached file, so the engine reads it offline exactly as online.
 // - A new version installs in the background and waits; the page tells it to take over ('skip-waiting')
 //   only while no reply is streaming, and it then drops the old shell.
-/* global VERSION, SHELL, MODELS */
+/* global VERSION, SHELL, MODELS, LAZY */
 const SHELL_CACHE = `hearth-shell-${VERSION}`;
 const MODEL_CACHE = 'hearth-models';
 const NAVIGATION_TIMEOUT_MS = 3000;
@@ -17,6 +20,7 @@ const scope = self.registration.scope;
 const here = (path) => new URL(path, scope).href;
 const shellUrls = new Set(SHELL.map(here));
 const modelUrls = new Set(MODELS.map(here));
+const lazyUrls = new Set(LAZY.map(here));
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -50,6 +54,7 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') event.respondWith(page(request, url.href));
   else if (modelUrls.has(url.href)) event.respondWith(model(request, url.href));
   else if (shellUrls.has(url.href)) event.respondWith(shellFile(request, url.href));
+  else if (lazyUrls.has(url.href)) event.respondWith(lazyFile(request, url.href));
 });
 
 /** A page load: the network's answer within 3 s, else the cached copy (a shell file, or the app for its URLs). */
@@ -73,6 +78,15 @@ async function page(request, url) {
 async function shellFile(request, url) {
   const cached = await caches.match(url, { cacheName: SHELL_CACHE });
   return cached ?? fetch(request);
+}
+
+/** A file of the WebAssembly backend: from the shell cache, else from the network and into the cache. */
+async function lazyFile(request, url) {
+  const cached = await caches.match(url, { cacheName: SHELL_CACHE });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) await (await caches.open(SHELL_CACHE)).put(url, response.clone());
+  return response;
 }
 
 /** The cached model, or the bytes a Range request asks for (206), like a server that honours Range. */

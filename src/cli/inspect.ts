@@ -1,6 +1,7 @@
 // `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
 // (metadata and tensor table; no tensor data is read and no GPU device is created). The precision line asks
 // the WebGPU adapter what 'auto' would choose for this model (shader-f16, a CPU adapter), as loading would.
+import { backendReport, type BackendReport } from '../wasm/choose-backend';
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
 import type { ModelPrecision } from '../gpu/shaders';
@@ -36,6 +37,8 @@ export interface ModelReport {
   problem: string | null;
   /** The weight kernels' arithmetic on this machine (set by the command, which asks the adapter). */
   precision?: PrecisionReport;
+  /** The backend: WebGPU in Node; what a browser's backend 'auto' would take with this adapter (src/wasm/choose-backend.ts). */
+  backend?: BackendReport;
 }
 
 /** What `--precision` (default auto) would choose on this machine's WebGPU adapter. */
@@ -152,6 +155,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen) : inspectOpenedModel(header, contextLength, chosen);
   if (!('metadata' in header)) await header.close();
   report.precision = precision;
+  report.backend = backendReport(precision.adapter, precision.onCpu);
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }
@@ -186,6 +190,7 @@ function formatReport(r: ModelReport): string {
     rows.push(['', `weights ${formatBytes(m.weights)} + KV cache ${formatBytes(m.kvCache)} + activations ${formatBytes(m.activations)}`]);
   }
   if (r.precision) rows.push(['precision', formatPrecision(r.precision)]);
+  if (r.backend) rows.push(['backend', `webgpu here (Node); a browser's 'auto' takes ${r.backend.browser} (${r.backend.reason})`]);
   if (r.problem) rows.push(['cannot run', r.problem]);
   return rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join('');
 }

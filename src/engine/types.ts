@@ -51,6 +51,14 @@ export interface LoadOptions extends ModelFetchOptions {
    * defaults to min(512, the model's).
    */
   embeddings?: boolean;
+  /**
+   * Which backend runs the model. 'auto' (default): WebGPU on a hardware adapter; in a browser without WebGPU,
+   * without an adapter, or with only a software adapter (SwiftShader, lavapipe, a fallback adapter), llama.cpp
+   * compiled to WebAssembly (wllama), which is faster there; in Node always WebGPU. 'webgpu' or 'wasm' force
+   * one. On 'wasm', what only WebGPU has (precision, quantize, embeddings, logits, tool calls, frequency and
+   * presence penalties) is an UnsupportedError naming it. ModelInfo.backend and backendReason say what ran.
+   */
+  backend?: 'auto' | 'webgpu' | 'wasm';
 }
 
 export interface ModelInfo {
@@ -76,8 +84,12 @@ export interface ModelInfo {
   gpuBytes: number;
   /** Arithmetic of the weight kernels: f16 (partial sums in f32), f32, or q8 (8-bit activations); see LoadOptions.precision. */
   precision: 'f16' | 'f32' | 'q8';
-  /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'. */
+  /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'; on 'wasm', llama.cpp WebAssembly and its threads. */
   adapter: string;
+  /** The backend that runs the model: Hearth's WGSL on WebGPU, or llama.cpp's WebAssembly build (LoadOptions.backend). */
+  backend: 'webgpu' | 'wasm';
+  /** Why that backend, e.g. "no WebGPU adapter", "software adapter (SwiftShader): llama.cpp WebAssembly is faster here". */
+  backendReason: string;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

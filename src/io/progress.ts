@@ -1,4 +1,5 @@
 // Progress events for everything between "user picked a model" and "ready to generate".
+import type { ByteSource } from './byte-source';
 
 export interface LoadProgress {
   /** File name or URL the event is about. */
@@ -78,3 +79,15 @@ export class Coverage {
   }
 }
 
+/** Reads a whole source in chunks (bounded memory per read), reporting 'download' progress. */
+export async function readAll(source: ByteSource, onProgress?: ProgressCallback, chunkSize = 4 * 1024 * 1024): Promise<Uint8Array> {
+  const out = new Uint8Array(source.size);
+  const reporter = new ProgressReporter(onProgress, source.name, source.size, 'download');
+  reporter.report(0);
+  for (let offset = 0; offset < source.size; offset += chunkSize) {
+    const length = Math.min(chunkSize, source.size - offset);
+    out.set(await source.read(offset, length), offset);
+    reporter.report(offset + length);
+  }
+  return out;
+}

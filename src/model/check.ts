@@ -3,6 +3,7 @@
 // before any large download: architecture and tensor types Hearth supports, GPU memory for weights + KV cache
 // at the chosen context (estimateGpuMemory, exactly what the loader allocates), every buffer within the
 // adapter's limits, the precision asked for, and room in the model cache for what is not downloaded yet.
+import { backendToCheck, wasmFileReasons } from '../wasm/check-backend';
 import { DownloadError, HearthError, InvalidRequestError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { precisionFor, probeAdapter, type AdapterProbe, type PrecisionOption } from '../gpu/device';
@@ -33,6 +34,8 @@ export interface CheckModelOptions extends ModelFetchOptions {
    * must fit in it. Without it only the adapter's per-buffer limits are checked.
    */
   gpuMemoryBudget?: number;
+  /** The backend to judge for, as createEngine's (default 'auto'): on 'wasm' memory and file sizes, not GPU limits. */
+  backend?: 'auto' | 'webgpu' | 'wasm';
   signal?: AbortSignal;
 }
 
@@ -55,6 +58,8 @@ export interface ModelCheck {
   downloadBytes: number;
   /** The adapter's description and what it allows; null without WebGPU. */
   adapter: (AdapterProbe & { precision: ModelPrecision | null }) | null;
+  /** The backend createEngine would take (options.backend); on 'wasm', gpuMemory estimates main memory. */
+  backend: 'webgpu' | 'wasm';
 }
 
 /**
@@ -69,9 +74,12 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const text = model instanceof URL ? model.href : model;
   const fetch = fetchOptionsOf(options);
   const reasons: string[] = [];
-  const probe = await probeAdapter();
+  const backend = await backendToCheck(options.backend);
+  const probe = backend === 'wasm' ? null : await probeAdapter();
   let precision: ModelPrecision | null = null;
-  if (!probe) {
+  if (backend === 'wasm') {
+    // llama.cpp's WebAssembly build: no adapter needed (wasmFileReasons below).
+  } else if (!probe) {
     reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
   } else {
     try {
@@ -96,7 +104,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     opened = await readHeader(location, options.quantize);
   } catch (e) {
     if (!(e instanceof HearthError) || e instanceof DownloadError || e instanceof InvalidRequestError) throw e;
-    return { ...emptyCheck(text, reasons, probe, precision), reasons: [...reasons, e.message] };
+    return { ...emptyCheck(text, reasons, probe, precision), backend, reasons: [...reasons, e.message] };
   }
   try {
     const { file } = opened;
@@ -122,9 +130,11 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       }
       if (probe && precision) precision = precisionFor(options.precision, probe, modelHasQ8Matrices(file, config));
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
-      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons);
+      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend);
     }
+    if (backend === 'wasm') reasons.push(...wasmFileReasons(opened.format, location.kind === 'gguf' ? location.parts ?? [location.source] : []));
     return {
+      backend,
       ok: reasons.length === 0, reasons, name: opened.displayName, architecture, format: opened.format, contextLength,
       gpuMemory, largestBuffer, fileBytes: download?.bytes ?? opened.fileBytes, downloadBytes: download?.missing ?? opened.fileBytes,
       adapter: probe ? { ...probe, precision } : null,
@@ -172,7 +182,7 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
  * buffer that does not fit one binding, more GPU memory than the budget. Returns the largest buffer's bytes.
  */
 function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[], contextLength: number, gpuMemory: GpuMemoryEstimate,
-  probe: AdapterProbe | null, budget: number | undefined, reasons: string[]): number {
+  probe: AdapterProbe | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm'): number {
   const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
   const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
   const positions = file.tensorsByName.get('position_embd.weight');
@@ -187,7 +197,7 @@ function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[
     }
   }
   if (budget !== undefined && gpuMemory.total > budget) {
-    reasons.push(`it needs ${formatBytes(gpuMemory.total)} of GPU memory (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
+    reasons.push(`it needs ${formatBytes(gpuMemory.total)} of ${backend === 'wasm' ? 'memory' : 'GPU memory'} (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
   }
   return Math.max(biggest.bytes, scratch.bytes);
 }
@@ -206,7 +216,7 @@ function largestScratchBuffer(config: ModelConfig, contextLength: number, positi
   return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
 
-function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ModelPrecision | null): ModelCheck {
+function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ModelPrecision | null): Omit<ModelCheck, 'backend'> {
   return {
     ok: false, reasons, name, architecture: 'unknown', format: 'gguf', contextLength: 0, gpuMemory: null, largestBuffer: 0,
     fileBytes: 0, downloadBytes: 0, adapter: probe ? { ...probe, precision } : null,

@@ -135,6 +135,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       gpuBytes: pool.bytes,
       precision,
       adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
+      backend: 'webgpu',
+      backendReason: 'loaded on WebGPU (loadModel)', // createEngine's choice replaces it (src/wasm/backend-core.ts)
     };
     const loadStats = { peakHeldBytes: held.peak, heldBytesBound: heldBytesBound(file) };
     return { config, tokenizer, model: transformer, info, loadStats, destroy: () => pool.destroy() };

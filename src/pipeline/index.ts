@@ -23,7 +23,7 @@ export type ProgressInfo =
 
 export interface PipelineOptions extends Omit<LoadOptions, 'onProgress'> {
   progress_callback?: (info: ProgressInfo) => void;
-  /** 'webgpu' (or 'gpu', 'auto'): Hearth runs on WebGPU only. */
+  /** transformers.js's device as the backend: 'webgpu' (or 'gpu'), 'wasm' (llama.cpp WebAssembly, browsers only), 'auto' (LoadOptions.backend). */
   device?: string;
   /** transformers.js's weight variant: picks a hub repo's GGUF quantization ('q4' → Q4_K_M, 'q8' → Q8_0, 'fp16' → F16, 'fp32' → F32). */
   dtype?: string;
@@ -235,9 +235,11 @@ function progressAdapter(name: string, callback: (info: ProgressInfo) => void): 
 /** The engine a pipeline runs on: transformers.js's device and dtype options checked, its progress events. */
 async function openEngine(task: string, model: ModelSource, options: PipelineOptions): Promise<Engine> {
   const { progress_callback, device, dtype, ...load } = options;
-  if (device !== undefined && !['webgpu', 'gpu', 'auto'].includes(device)) {
-    throw new UnsupportedError(`device ${JSON.stringify(device)} is not available: Hearth runs on WebGPU only (use device: 'webgpu' or leave it out)`);
+  if (device !== undefined && !['webgpu', 'gpu', 'wasm', 'auto'].includes(device)) {
+    throw new UnsupportedError(`device ${JSON.stringify(device)} is not available: Hearth runs on WebGPU or on llama.cpp's WebAssembly build (use device: 'webgpu', 'wasm' or 'auto', or leave it out)`);
   }
+  // transformers.js's device names the backend: 'wasm' is llama.cpp's WebAssembly build here.
+  const backend = device === 'wasm' ? 'wasm' : device === 'webgpu' || device === 'gpu' ? 'webgpu' : load.backend;
   const quantization = dtype === undefined || dtype === 'auto' ? undefined : DTYPE_QUANTIZATION[dtype];
   if (dtype !== undefined && dtype !== 'auto' && !quantization) {
     throw new InvalidRequestError(`dtype ${JSON.stringify(dtype)} is not one Hearth knows: use ${Object.keys(DTYPE_QUANTIZATION).join(', ')} or 'auto'`);
@@ -245,6 +247,7 @@ async function openEngine(task: string, model: ModelSource, options: PipelineOpt
   const name = typeof model === 'string' ? model : model instanceof URL ? model.href : 'model.gguf';
   const engine = await createEngine(model, {
     ...load,
+    ...(backend ? { backend } : {}),
     ...(quantization ? { quantization } : {}),
     onProgress: progress_callback ? progressAdapter(name, progress_callback) : undefined,
   });

@@ -1,6 +1,6 @@
 // Test page for the engine API in Chromium: the public API as a user imports it, plus the helpers the tests
 // run inside the page (models built in memory, shape and schema checks, GPU buffer counting).
-import * as hearth from '../../src/index';
+import { hearth } from './webgpu-default';
 import { tinyChatModel } from '../helpers/tiny-chat-model';
 import { chatChunkProblems, chatCompletionProblems } from '../helpers/openai-shapes';
 import { schemaProblems } from '../helpers/json-schema-check';

@@ -1,5 +1,5 @@
 // Test page: the public API as a user imports it, plus test-only access to first-step logits.
-import * as hearth from '../../src/index';
+import { hearth } from './webgpu-default';
 import { acquireDevice } from '../../src/gpu/device';
 import { loadModel } from '../../src/model/load';
 

@@ -128,3 +128,11 @@ export async function imageStats(page: Page, png: Buffer): Promise<{ width: numb
     return { width: bitmap.width, height: bitmap.height, colors: counts.size, nonBackground: (pixels - top) / pixels };
   }, png.toString('base64'));
 }
+
+/**
+ * `url` (absolute, or a path and query like '?model=x.gguf') with `backend=webgpu`: the app's WebGPU path, which
+ * its default 'auto' does not take on this Chromium's SwiftShader (a software adapter: llama.cpp WebAssembly).
+ */
+export function onWebGPU(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}backend=webgpu`;
+}

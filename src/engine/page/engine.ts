@@ -8,6 +8,7 @@ import { resolveAgainstPage } from '../../io/model-id';
 import { installTypedErrors } from '../comlink-errors';
 import { ChunkQueue, failed } from './chunk-queue';
 import { startWorker } from './start-worker';
+import { checkBackendOption } from '../../wasm/backend-option';
 import type { Tokenizer, TokenizerSource } from '../../tokenizer';
 import type { CoreLoadOptions, EngineCore, PromptInput } from '../worker/core';
 import type { StreamedSoFar } from '../worker/session';
@@ -22,6 +23,7 @@ import type { Engine } from '../api';
 
 export async function createEngine(model: ModelSource, options: LoadOptions = {}): Promise<Engine> {
   const { signal } = options;
+  checkBackendOption(options.backend);
   if (signal?.aborted) throw abortError('Model loading was aborted.');
   const inBrowser = typeof window !== 'undefined' || typeof (globalThis as { importScripts?: unknown }).importScripts === 'function';
   const useWorker = options.worker ?? (inBrowser && typeof Worker !== 'undefined');
@@ -29,8 +31,8 @@ export async function createEngine(model: ModelSource, options: LoadOptions = {}
 
   if (!useWorker) {
     // Loaded on demand so that pages using the worker do not download the engine twice.
-    const { LocalEngineCore } = await import('../worker/core');
-    const core = new LocalEngineCore();
+    const { BackendCore } = await import('../../wasm/backend-core');
+    const core = new BackendCore();
     const engine = new EngineHandle(core, (f) => f, async () => {}, async () => core.tokenizer());
     await engine.reload(model, options);
     return engine;
@@ -106,12 +108,12 @@ class EngineHandle implements Engine {
     if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
     const source = model !== undefined ? { model, options } : this.source;
     if (!source) throw new InvalidRequestError('reload() needs a model the first time');
-    const { onProgress, signal, contextLength, precision, quantize, embeddings } = source.options;
+    const { onProgress, signal, contextLength, precision, quantize, embeddings, backend } = source.options;
     if (signal?.aborted) throw abortError('Model loading was aborted.');
     // Relative URLs mean "relative to the page", not to the worker script.
     const m = source.model;
     const resolved = resolveAgainstPage(m instanceof URL ? m.href : m, typeof location !== 'undefined' ? location.href : undefined);
-    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, embeddings, ...fetchOptionsOf(source.options) };
+    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, embeddings, backend, ...fetchOptionsOf(source.options) };
     requestPersistentStorage(resolved, source.options);
     const abort = () => { void this.core.abortLoad(); };
     signal?.addEventListener('abort', abort, { once: true });

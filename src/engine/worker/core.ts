@@ -14,8 +14,13 @@ import { embedInputs } from './embeddings';
 import { fitChat, fitTokens, promptBudget } from './fit-context';
 import { checkedIds, Session, type ChunkCallback } from './session';
 import type { GenerationResult, ModelInfo, ModelSource } from '../types';
+import type { BackendOption } from '../../wasm/backend-option';
 
-export interface CoreLoadOptions extends ModelFetchOptions { contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean }
+export interface CoreLoadOptions extends ModelFetchOptions {
+  contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean;
+  /** Which backend runs the model (src/wasm/backend-core.ts chooses; LocalEngineCore is the WebGPU one). */
+  backend?: BackendOption;
+}
 
 /** What a request continues: text (tokenized with BOS per options.addBos), token ids, or a chat. */
 export type PromptInput = { text: string } | { tokens: number[] } | { messages: ChatMessage[] };

@@ -1,7 +1,7 @@
-// What the worker exposes: the engine core plus the typed-error transfer handler.
+// What the worker exposes: the engine core (on the backend each load chooses) plus the typed-error transfer handler.
 import { installTypedErrors } from '../comlink-errors';
-import { LocalEngineCore } from './core';
+import { BackendCore } from '../../wasm/backend-core';
 
 installTypedErrors();
 
-export const workerEngine = new LocalEngineCore();
+export const workerEngine = new BackendCore();
