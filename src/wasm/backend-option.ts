@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../errors';
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendOption = 'auto' | Backend;
-export const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'webgpu', 'wasm'];
+const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'webgpu', 'wasm'];
 
 /** Throws InvalidRequestError unless `value` is a BackendOption (undefined means 'auto'). */
 export function checkBackendOption(value: unknown): BackendOption {

@@ -22,7 +22,7 @@ interface LlamaChunk {
  * llama-server sampling parameters for `request`. What llama.cpp cannot do as Hearth does is refused by name:
  * an UnsupportedError, never a silently different output.
  */
-export function llamaSamplingParams(request: GenerateRequest, contextLength: number): Record<string, unknown> {
+function llamaSamplingParams(request: GenerateRequest, contextLength: number): Record<string, unknown> {
   const s = request.sampling;
   // llama.cpp counts the prompt in these (its penalty window); OpenAI's rule, which Hearth follows, counts the output only.
   if (s.frequencyPenalty !== 0) throw new UnsupportedError('frequencyPenalty is not available on the WebAssembly backend (llama.cpp counts the prompt too); use repetitionPenalty, or backend \'webgpu\'');
