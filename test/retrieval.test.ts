@@ -119,12 +119,14 @@ describe('createIndex on a tiny BERT', () => {
     assert.equal(embedded, 0, 'documents came from the store');
     assert.deepEqual(second.documents(), first.documents());
     assert.deepEqual(await second.search(query, 4), want);
-    // Under another embedder name the stored vectors do not compare: the documents are embedded again at open.
+    // Under another embedder name the stored vectors do not compare: the documents are embedded again at open, from
+    // their stored text, keeping their type (the Markdown one stays 'markdown') and the time they were added.
     const progress: number[] = [];
     embedded = 0;
     const third = await createIndex({ embedder: counting, embedderName: 'bert v2', store: directoryStore(join(dir, 'store')), onProgress: (p) => progress.push(p.done) });
     assert.equal(embedded, third.documents().reduce((n, d) => n + d.passages, 0));
     assert.ok(progress.length > 0);
+    assert.deepEqual(third.documents(), second.documents(), 'the same documents, types and dates');
     assert.deepEqual((await third.search(query, 4)).map((h) => h.text), want.map((h) => h.text));
   });
 

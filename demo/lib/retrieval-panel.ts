@@ -111,7 +111,6 @@ export class RetrievalPanel {
 
   private async addFiles(files: File[]): Promise<void> {
     if (files.length === 0) return;
-    this.adding?.abort();
     const controller = new AbortController();
     this.adding = controller;
     this.progress.hidden = false;

@@ -120,49 +120,50 @@ class Index implements DocumentIndex {
       if (d.embedder === this.embed.name && (this.table === undefined || d.dimensions === this.table.dimensions)) this.adopt(d);
       else stale.push(d);
     }
-    if (stale.length > 0) {
-      await this.add(stale.map(({ id, title, text, type }) => ({ id, title, text, type: type === 'pdf' ? 'pdf' : 'text' })), { onProgress });
-    }
+    // Their stored text is already plain: split again (the options may differ) and embed.
+    if (stale.length > 0) await this.serially(() => this.embedAll(stale.map((d) => ({ ...d, passages: splitPassages(d.text, this.split) })), { onProgress }));
   }
 
   async add(inputs: DocumentInput[], options: AddOptions = {}): Promise<IndexedDocument[]> {
     const docs = checkInputs(inputs);
-    return this.serially(async () => {
-      const parsed = docs.map((d) => {
-        const text = documentText(d.text, d.type === 'pdf' ? 'text' : d.type);
-        const passages = splitPassages(text, this.split);
-        if (passages.length === 0) throw new InvalidRequestError(`document '${d.title}' has no text to index`);
-        return { ...d, text, passages };
-      });
-      const total = parsed.reduce((n, d) => n + d.passages.length, 0);
-      let done = 0;
-      const added: IndexedDocument[] = [];
-      for (const d of parsed) {
-        const vectors: Float32Array[] = [];
-        for (let first = 0; first < d.passages.length; first += this.batchSize) {
-          if (options.signal?.aborted) throw options.signal.reason ?? abortError();
-          const texts = d.passages.slice(first, first + this.batchSize).map((p) => d.text.slice(p.start, p.end));
-          vectors.push(...await this.embed.embed(texts, 'document'));
-          done += texts.length;
-          options.onProgress?.({ done, total, document: d.title });
-        }
-        const dimensions = vectors[0]!.length;
-        if (this.table && this.table.dimensions !== dimensions) {
-          throw new InvalidRequestError(`the embedder gave ${dimensions} values per vector; this index holds ${this.table.dimensions}`);
-        }
-        const flat = new Float32Array(vectors.length * dimensions);
-        vectors.forEach((v, i) => flat.set(v, i * dimensions));
-        const stored: StoredDocument = {
-          id: d.id!, title: d.title, type: d.type ?? 'text', text: d.text, added: Date.now(),
-          embedder: this.embed.name, dimensions, passages: d.passages, vectors: flat,
-        };
-        await this.store.put(stored);
-        this.drop(stored.id);
-        this.adopt(stored);
-        added.push(summary(stored));
+    return this.serially(() => this.embedAll(docs.map((d) => {
+      const text = documentText(d.text, d.type === 'pdf' ? 'text' : d.type);
+      const passages = splitPassages(text, this.split);
+      if (passages.length === 0) throw new InvalidRequestError(`document '${d.title}' has no text to index`);
+      return { id: d.id!, title: d.title, type: d.type ?? 'text', text, passages };
+    }), options));
+  }
+
+  /** Embeds each document's passages and stores it, one document after another. */
+  private async embedAll(parsed: (Pick<StoredDocument, 'id' | 'title' | 'type' | 'text' | 'passages'> & { added?: number })[], options: AddOptions): Promise<IndexedDocument[]> {
+    const total = parsed.reduce((n, d) => n + d.passages.length, 0);
+    let done = 0;
+    const added: IndexedDocument[] = [];
+    for (const d of parsed) {
+      const vectors: Float32Array[] = [];
+      for (let first = 0; first < d.passages.length; first += this.batchSize) {
+        if (options.signal?.aborted) throw options.signal.reason ?? abortError();
+        const texts = d.passages.slice(first, first + this.batchSize).map((p) => d.text.slice(p.start, p.end));
+        vectors.push(...await this.embed.embed(texts, 'document'));
+        done += texts.length;
+        options.onProgress?.({ done, total, document: d.title });
       }
-      return added;
-    });
+      const dimensions = vectors[0]!.length;
+      if (this.table && this.table.dimensions !== dimensions) {
+        throw new InvalidRequestError(`the embedder gave ${dimensions} values per vector; this index holds ${this.table.dimensions}`);
+      }
+      const flat = new Float32Array(vectors.length * dimensions);
+      vectors.forEach((v, i) => flat.set(v, i * dimensions));
+      const stored: StoredDocument = {
+        id: d.id, title: d.title, type: d.type, text: d.text, added: d.added ?? Date.now(),
+        embedder: this.embed.name, dimensions, passages: d.passages, vectors: flat,
+      };
+      await this.store.put(stored);
+      this.drop(stored.id);
+      this.adopt(stored);
+      added.push(summary(stored));
+    }
+    return added;
   }
 
   async search(query: string, k = 5): Promise<SearchHit[]> {
