@@ -183,7 +183,8 @@ async function loadModel(source: string | File): Promise<void> {
 
 function showMemory(): void {
   const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
-  const gpu = engine ? `GPU memory ${formatBytes(engine.model.gpuBytes)}` : '';
+  const embedder = documents.library.gpuBytes;
+  const gpu = engine ? `GPU memory ${formatBytes(engine.model.gpuBytes + embedder)}${embedder ? ` (embedding model ${formatBytes(embedder)})` : ''}` : '';
   ui.memory.textContent = [gpu, heap ? `page heap ${formatBytes(heap)}` : ''].filter(Boolean).join(' · ');
 }
 

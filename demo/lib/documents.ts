@@ -49,18 +49,22 @@ export async function fileDocument(file: File): Promise<DocumentInput> {
 export class DocumentLibrary {
   private index: Promise<DocumentIndex> | undefined;
   private engine: Engine | undefined;
+  private readonly store = indexedDBStore('hearth-documents');
 
   constructor(private readonly onLoadProgress: (p: LoadProgress) => void) {}
 
   /** The embedding model's name, once it is loaded. */
   get embedderName(): string | undefined { return this.engine?.model.name; }
 
+  /** GPU memory the embedding model holds (0 until it is loaded). */
+  get gpuBytes(): number { return this.engine?.model.gpuBytes ?? 0; }
+
   /** Loads the embedding model (once) and opens the stored index with it. */
   open(): Promise<DocumentIndex> {
     this.index ??= (async () => {
       const engine = await createEngine(embedderSource(), { ...hubOption(), embeddings: true, onProgress: this.onLoadProgress });
       this.engine = engine;
-      return createIndex({ embedder: engine, store: indexedDBStore('hearth-documents') });
+      return createIndex({ embedder: engine, store: this.store });
     })();
     this.index.catch(() => { this.index = undefined; }); // a failed load can be tried again
     return this.index;
@@ -69,7 +73,7 @@ export class DocumentLibrary {
   /** Whether any document is stored, without loading the embedding model. */
   async stored(): Promise<IndexedDocument[]> {
     if (this.index) return (await this.index).documents();
-    const docs = await indexedDBStore('hearth-documents').load();
+    const docs = await this.store.load();
     return docs.sort((a, b) => a.added - b.added).map((d) => ({ id: d.id, title: d.title, type: d.type, added: d.added, chars: d.text.length, passages: d.passages.length }));
   }
 
