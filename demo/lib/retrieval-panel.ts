@@ -15,7 +15,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
   return e;
 }
 
-export interface PanelHooks {
+interface PanelHooks {
   status(text: string): void;
   error(e: unknown): void;
 }

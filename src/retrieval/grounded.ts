@@ -15,7 +15,7 @@ export const DEFAULT_INSTRUCTIONS = 'Answer the question using only the numbered
   + 'square brackets, like [1]. If the sources do not contain the answer, say that you do not know.';
 
 /** The hits the prompt has room for, in the order given (best first). */
-export function sourcesWithin(hits: readonly SearchHit[], maxSourceChars = Infinity): SearchHit[] {
+function sourcesWithin(hits: readonly SearchHit[], maxSourceChars = Infinity): SearchHit[] {
   const out: SearchHit[] = [];
   let chars = 0;
   for (const h of hits) {
@@ -27,7 +27,7 @@ export function sourcesWithin(hits: readonly SearchHit[], maxSourceChars = Infin
 }
 
 /** "[n] title (passage p)\ntext" for each source, numbered from 1 in order. */
-export function formatSources(hits: readonly SearchHit[]): string {
+function formatSources(hits: readonly SearchHit[]): string {
   return hits.map((h, i) => `[${i + 1}] ${h.title} (passage ${h.passage + 1})\n${h.text.trim()}`).join('\n\n');
 }
 

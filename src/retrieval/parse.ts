@@ -4,7 +4,7 @@
 import { InvalidRequestError } from '../errors';
 
 export type DocumentType = 'text' | 'markdown' | 'html';
-export const DOCUMENT_TYPES: readonly DocumentType[] = ['text', 'markdown', 'html'];
+const DOCUMENT_TYPES: readonly DocumentType[] = ['text', 'markdown', 'html'];
 
 /** The type of a file from its name (and MIME type): .md/.markdown, .html/.htm, else text. */
 export function documentTypeOf(name: string, mime = ''): DocumentType {
@@ -13,7 +13,7 @@ export function documentTypeOf(name: string, mime = ''): DocumentType {
   return 'text';
 }
 
-export function markdownText(md: string): string {
+function markdownText(md: string): string {
   return md
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1') // images: their alt text
@@ -73,7 +73,7 @@ function domText(html: string): string {
   return tidy(out);
 }
 
-export function htmlText(html: string): string {
+function htmlText(html: string): string {
   return typeof DOMParser === 'function' ? domText(html) : stripTags(html);
 }
 

@@ -13,7 +13,7 @@ export interface SplitOptions {
 /** A passage of a document: text.slice(start, end). */
 export interface PassageSpan { start: number; end: number }
 
-export const DEFAULT_SPLIT: Required<SplitOptions> = { maxChars: 800, overlap: 150 };
+const DEFAULT_SPLIT: Required<SplitOptions> = { maxChars: 800, overlap: 150 };
 
 /** [start, end) of the non-blank text of `text` between `from` and `to`, or undefined when it is all whitespace. */
 function trimmed(text: string, from: number, to: number): PassageSpan | undefined {
