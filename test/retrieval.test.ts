@@ -189,6 +189,14 @@ describe('createIndex on a tiny nomic-bert: its query and document prefixes', ()
       const [hit] = await index.search('hello cat', 1);
       const { vectors: [q, d] } = await engine.embeddings.embed(['search_query: hello cat', `search_document: ${passage.text}`]);
       assert.ok(Math.abs(hit!.score - dot(q!, d!)) < 1e-5, `${hit!.score} vs ${dot(q!, d!)}`);
+      // Matryoshka: the engine's vectors cut to 16 values, under their own embedder name.
+      const short = await createIndex({ embedder: engine, dimensions: 16 });
+      await short.add([DOCS[0]!]);
+      assert.equal(short.dimensions, 16);
+      assert.notEqual(short.embedder, index.embedder);
+      const [cut] = await short.search('hello cat', 1);
+      const { vectors: [q16, d16] } = await engine.embeddings.embed(['search_query: hello cat', `search_document: ${passage.text}`], { dimensions: 16 });
+      assert.ok(Math.abs(cut!.score - dot(q16!, d16!)) < 1e-5, `${cut!.score} vs ${dot(q16!, d16!)}`);
     } finally {
       await engine.dispose();
     }

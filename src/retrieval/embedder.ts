@@ -18,6 +18,8 @@ export interface EmbedderOptions {
   /** Text before each query / passage; default: what the engine's model needs (see prefixesFor). */
   queryPrefix?: string;
   documentPrefix?: string;
+  /** An engine's vectors cut to their first `dimensions` values (Matryoshka models): less memory per passage. */
+  dimensions?: number;
 }
 
 export interface Embedder {
@@ -55,8 +57,9 @@ export function toEmbedder(source: Engine | EmbedFunction, options: EmbedderOpti
     const { architecture, name: model } = source.model;
     const defaults = prefixesFor(architecture);
     const prefix = { query: options.queryPrefix ?? defaults.query, document: options.documentPrefix ?? defaults.document };
-    name = options.embedderName ?? `${model} (${architecture})${prefix.document ? ` ${JSON.stringify(prefix.document)}` : ''}`;
-    embed = async (texts, kind) => (await source.embeddings.embed(texts, { prefix: prefix[kind] })).vectors;
+    const { dimensions } = options;
+    name = options.embedderName ?? `${model} (${architecture})${prefix.document ? ` ${JSON.stringify(prefix.document)}` : ''}${dimensions ? ` ${dimensions}d` : ''}`;
+    embed = async (texts, kind) => (await source.embeddings.embed(texts, { prefix: prefix[kind], dimensions })).vectors;
   } else if (typeof source === 'function') {
     const prefix = { query: options.queryPrefix ?? '', document: options.documentPrefix ?? '' };
     name = options.embedderName ?? 'custom';
