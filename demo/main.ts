@@ -56,7 +56,7 @@ let attempt = 0;
 /** A message sent while the model loads: shown at once, answered once the model is ready. */
 let queued: { conversation: Conversation; options: GenerateOptions; typed: string } | undefined;
 
-const documents = new RetrievalPanel(byId('settings'), { status: (text) => setStatus(text), error: (e) => showError(e) });
+const documents = new RetrievalPanel(byId('settings'), { error: (e) => showError(e) });
 const messages = new MessageList(ui.transcript, {
   copy: (text, what) => { void copyText(text, what); },
   regenerate: () => { void regenerate(); },

@@ -16,7 +16,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 }
 
 interface PanelHooks {
-  status(text: string): void;
+  /** Shows an error the user should see (the panel's own line says what failed as well). */
   error(e: unknown): void;
 }
 
