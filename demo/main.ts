@@ -5,6 +5,7 @@ import { createEngine, type Engine, type GenerateOptions } from '../src/index';
 import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
 import { ModelDialog } from './lib/model-dialog';
 import { backendOption, BUNDLED_MODEL, describeBackend, hubOption } from './lib/models';
+import { RetrievalPanel } from './lib/retrieval-panel';
 import { DecodeMeter, readOptions, showSettings, storeSettings } from './lib/settings-form';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
 import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
@@ -57,10 +58,11 @@ let attempt = 0;
 let queued: { conversation: Conversation; options: GenerateOptions; typed: string } | undefined;
 
 const meter = new DecodeMeter(ui.tokensPerSecond, ui.turnStats);
-
+const documents = new RetrievalPanel(byId('settings'), { error: (e) => showError(e) });
 const messages = new MessageList(ui.transcript, {
   copy: (text, what) => { void copyText(text, what); },
   regenerate: () => { void regenerate(); },
+  decorate: (article, m) => documents.decorate(article, m),
 });
 const modelDialog = new ModelDialog({
   dialog: byId<HTMLDialogElement>('model-dialog'), list: byId('model-list'), form: byId<HTMLFormElement>('model-form'),
@@ -185,7 +187,8 @@ async function loadModel(source: string | File): Promise<void> {
 
 function showMemory(): void {
   const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
-  const gpu = engine?.model.backend === 'webgpu' ? `GPU memory ${formatBytes(engine.model.gpuBytes)}` : '';
+  const embedder = documents.library.gpuBytes;
+  const gpu = engine?.model.backend === 'webgpu' ? `GPU memory ${formatBytes(engine.model.gpuBytes + embedder)}${embedder ? ` (embedding model ${formatBytes(embedder)})` : ''}` : '';
   ui.memory.textContent = [gpu, heap ? `page heap ${formatBytes(heap)}` : ''].filter(Boolean).join(' · ');
 }
 
@@ -327,8 +330,13 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
   meter.reset();
   const view = messages.beginReply();
   let streamed = '';
+  const history = c.messages.map(({ role, content }): Message => ({ role, content }));
+  // With retrieval on, the question goes to the model with the best passages of the user's documents.
+  const grounding = await documents.ground(history.at(-1)!.content).catch((e: unknown) => { showError(e); return undefined; });
+  if (grounding) history[history.length - 1] = { role: 'user', content: grounding.prompt };
+  const cited = grounding ? { sources: grounding.sources, groundedPrompt: grounding.prompt } : {};
   const t = runTurn({
-    engine: current, system: c.systemPrompt, history: c.messages.map(({ role, content }): Message => ({ role, content })), options,
+    engine: current, system: c.systemPrompt, history, options,
     onText: (delta, token) => { streamed += delta; view.append(delta); if (token >= 0) meter.tick(); },
     tools: settings.tools === true,
   });
@@ -342,7 +350,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
       tokensPerSecond: result.decodeTokensPerSecond, finishReason: result.finishReason, model: modelLabel,
     };
     view.finish(result.text, stats);
-    c.messages.push({ role: 'assistant', content: result.text, stats });
+    c.messages.push({ role: 'assistant', content: result.text, stats, ...cited });
     await save(c);
     ui.tokensPerSecond.textContent = `${result.decodeTokensPerSecond.toFixed(1)} tok/s`;
     ui.turnStats.textContent = `${describeStats(stats)} · prefill ${result.prefillTokensPerSecond.toFixed(0)} tok/s`;
@@ -355,7 +363,7 @@ async function reply(c: Conversation, options: GenerateOptions, typed?: string):
     if (isAbort(e) || streamed !== '') {
       const stats = { tokens: 0, promptTokens: 0, cachedTokens: 0, tokensPerSecond: 0, finishReason: 'abort' as const, model: modelLabel };
       view.finish(streamed, stats);
-      c.messages.push({ role: 'assistant', content: streamed, stats });
+      c.messages.push({ role: 'assistant', content: streamed, stats, ...cited });
       await save(c);
       messages.render(c.messages, { canRegenerate: true });
       if (!isAbort(e)) showError(e);
@@ -440,6 +448,7 @@ async function start(): Promise<void> {
   showConversation();
   ui.systemPanel.open = ui.systemPrompt.value.trim() !== '';
   await refreshList();
+  await documents.init().catch((e: unknown) => console.warn('IndexedDB is unavailable: no documents.', e));
   await loadModel(new URLSearchParams(location.search).get('model') ?? settings.model);
 }
 

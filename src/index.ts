@@ -15,6 +15,15 @@ export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
 export type * from './engine/openai/types';
 export type * from './engine/embedding-types';
+// Retrieval over the user's documents (src/retrieval/): createIndex, stores, grounded prompts with citations.
+export {
+  citedSources, createIndex, DEFAULT_INSTRUCTIONS, directoryStore, documentText, documentTypeOf, groundedMessages, groundedPrompt, indexedDBStore,
+  memoryStore, prefixesFor, splitPassages,
+} from './retrieval/index';
+export type {
+  AddOptions, DocumentIndex, DocumentInput, DocumentStore, DocumentType, EmbedFunction, EmbedKind, EmbedderOptions, GroundedPromptOptions,
+  IndexedDocument, IndexOptions, IndexProgress, Passage, PassageSpan, SearchHit, SplitOptions, StoredDocument,
+} from './retrieval/index';
 export { HearthError, FormatError, UnsupportedError, DownloadError, ResourceError, InvalidRequestError, isAbortError } from './errors';
 
 // Loading from the Hugging Face hub: pre-flight check and the model cache. Both load their code on first use,

@@ -19,6 +19,12 @@ const MB = 1024 * 1024;
 
 export const BUNDLED_MODEL = 'stories260K.gguf';
 
+/**
+ * The embedding model that indexes the user's documents (documents.ts): all-MiniLM-L6-v2 (bert, 384 dimensions,
+ * about 25 MB at Q8_0, Apache-2.0), loaded beside the chat model when documents are added or searched.
+ */
+export const EMBEDDING_MODEL = 'second-state/All-MiniLM-L6-v2-Embedding-GGUF';
+
 export const MODEL_CHOICES: ModelChoice[] = [
   { source: BUNDLED_MODEL, label: 'stories260K (bundled)', detail: '1.2 MB · F32 · tells tiny stories, no chat template · MIT', bytes: 1.2 * MB, bundled: true },
   { source: hub('HuggingFaceTB/SmolLM2-135M-Instruct-GGUF', 'smollm2-135m-instruct-q8_0.gguf'), label: 'SmolLM2 135M Instruct', detail: '145 MB · Q8_0 · Apache-2.0', bytes: 145 * MB },

@@ -1,5 +1,6 @@
 // Conversations kept in IndexedDB (database 'hearth-chat', store 'conversations', one record per
 // conversation), so history survives reloads and works offline. Settings are small and go to localStorage.
+import type { SourceRef } from './documents';
 import type { Message } from './turn';
 
 export interface ReplyStats {
@@ -14,6 +15,9 @@ export interface ReplyStats {
 export interface StoredMessage extends Message {
   /** Replies only: how it was generated. */
   stats?: ReplyStats;
+  /** Replies grounded in the user's documents: the passages given to the model, and the prompt they made. */
+  sources?: SourceRef[];
+  groundedPrompt?: string;
 }
 
 export interface Conversation {

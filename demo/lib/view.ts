@@ -6,6 +6,8 @@ import type { Conversation, ReplyStats, StoredMessage } from './store';
 export interface MessageActions {
   copy(text: string, what: string): void;
   regenerate(): void;
+  /** Adds to a stored message's element what other parts of the app show with it (a reply's sources). */
+  decorate?(article: HTMLElement, message: StoredMessage): void;
 }
 
 export interface ReplyView {
@@ -127,6 +129,7 @@ export class MessageList {
       bar.append(stats);
     }
     article.append(bar);
+    this.actions.decorate?.(article, m);
     return article;
   }
 
