@@ -17,7 +17,7 @@ import { benchPrompt, round, type HearthMetrics, type HearthRunOptions } from '.
 import { LLAMA_CPP_BACKENDS, type LlamaCppBackend } from './llama-cpp-run';
 import { BENCH_QUANTS, BENCH_SHAPES, DEFAULT_QUANTS, benchModelPath, cacheDir, repoRoot, type BenchQuant } from './model-gen';
 import { measureNodeHearth, measurePeer, peerKey, peerMetrics, prefillOf, ratio, roofline, type NodeResult } from './node-job';
-import type { EngineStreamingMetrics, WllamaMetrics } from './browser/page';
+import type { AutoBackendMetrics, EngineStreamingMetrics, WllamaMetrics } from './browser/page';
 import type { DemoStartupMetrics } from './demo-startup';
 import { openModel } from '../src/model/open';
 
@@ -79,7 +79,11 @@ type RuntimeResult = HearthMetrics & { rooflineFraction: number } & Record<strin
 interface Result {
   model: string; quant: BenchQuant; file: string; fileBytes: number;
   node?: NodeResult & { decodeRatioVsLlamaCpp?: number; prefillRatioVsLlamaCpp?: number };
-  chromium?: RuntimeResult & { wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number; engineStreaming?: EngineStreamingMetrics };
+  chromium?: RuntimeResult & {
+    wllama?: WllamaMetrics; decodeRatioVsWllama?: number; prefillRatioVsWllama?: number; engineStreaming?: EngineStreamingMetrics;
+    /** createEngine with no options (backend 'auto': llama.cpp WebAssembly on this software adapter), and its decode ÷ wllama's. */
+    auto?: AutoBackendMetrics & { decodeRatioVsWllama?: number };
+  };
   [headline: string]: unknown;
 }
 
@@ -108,6 +112,8 @@ function buildReport() {
       decodeRatioVsLlamaCpp: r.node?.decodeRatioVsLlamaCpp ?? null,
       rooflineFraction: h.rooflineFraction,
       workerStreamingRatio: r.chromium?.engineStreaming?.workerRatio ?? null,
+      autoBackend: r.chromium?.auto?.backend ?? null,
+      autoDecodeRatioVsWllama: r.chromium?.auto?.decodeRatioVsWllama ?? null,
       dispatchesPerToken: h.dispatchesPerToken,
       submitsPerToken: h.submitsPerToken,
       hostWaitsPerToken: h.hostWaitsPerToken,
@@ -184,6 +190,9 @@ if (runtimes.includes('chromium')) {
         chromium.wllama = await browser.call('wllama', url, words, options.decodeTokens, options.contextLength, threads);
         chromium.decodeRatioVsWllama = ratio(m.decodeTokensPerSecond, chromium.wllama.decodeTokensPerSecond) ?? undefined;
         chromium.prefillRatioVsWllama = ratio(prefillOf(m), prefillOf(chromium.wllama)) ?? undefined;
+        log(`chromium: createEngine with backend 'auto' ${r.model} ${r.quant}`);
+        const auto: AutoBackendMetrics = await browser.call('engineAuto', url, words[0]!, options.decodeTokens, options.contextLength, eosId);
+        chromium.auto = { ...auto, decodeRatioVsWllama: ratio(auto.decodeTokensPerSecond, chromium.wllama.decodeTokensPerSecond) ?? undefined };
       }
       r.chromium = chromium;
       save();
@@ -231,6 +240,10 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- |').join('')}`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log('(prefill: Hearth (peer) tokens/s; ratios are Hearth / peer: llama.cpp on CPU in Node, wllama in Chromium)');
+  for (const r of rep.results) {
+    const a = r.chromium?.auto;
+    if (a) console.log(`${r.model} ${r.quant}: createEngine in Chromium with no options took ${a.backend} (${a.reason}): decode ${a.decodeTokensPerSecond} t/s, ×wllama ${a.decodeRatioVsWllama ?? '-'}`);
+  }
   printPeers(rep.results);
   printBytesPerToken(rep);
   const d = rep.demoStartup;

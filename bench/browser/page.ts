@@ -4,6 +4,7 @@ import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { acquireBenchDevice, measureHearth, measureReadBandwidth, round, type HearthRunOptions } from '../hearth-run';
 import { createEngine } from '../../src/engine/page/engine';
+import type { Engine } from '../../src/engine/api';
 
 export interface WllamaMetrics {
   threads: number;
@@ -29,6 +30,26 @@ export interface EngineStreamingMetrics {
   chunksPerToken: number;
 }
 
+/** What backend 'auto' took here and its decode speed through the public API (streamed, in the worker). */
+export interface AutoBackendMetrics { backend: string; reason: string; decodeTokensPerSecond: number }
+
+/** Greedy streamed decode speed from the first chunk to the end (prefill left out), and chunks per token. */
+async function streamingSpeed(engine: Engine, prompt: string, decodeTokens: number, eosId: number): Promise<{ tokensPerSecond: number; chunksPerToken: number }> {
+  const stream = await engine.completions.create({
+    prompt, max_tokens: decodeTokens + 1, temperature: 0, logit_bias: { [eosId]: -100 }, stream: true, stream_options: { include_usage: true },
+  });
+  let first = 0;
+  let chunks = 0;
+  let tokens = 0;
+  for await (const chunk of stream) {
+    if (!first) first = performance.now();
+    else chunks++;
+    if (chunk.usage) tokens = chunk.usage.completion_tokens;
+  }
+  const seconds = (performance.now() - first) / 1000;
+  return { tokensPerSecond: (tokens - 1) / seconds, chunksPerToken: chunks / (tokens - 1) };
+}
+
 const device = acquireBenchDevice();
 const silent = { debug() {}, log() {}, info() {}, warn() {}, error: console.error };
 
@@ -40,21 +61,9 @@ const api = {
   /** `eosId` is banned (logit_bias -100) so that every run decodes `decodeTokens` tokens. */
   engineStreaming: async (url: string, prompt: string, decodeTokens: number, contextLength: number, precision: HearthRunOptions['precision'], eosId: number): Promise<EngineStreamingMetrics> => {
     const speed = async (worker: boolean) => {
-      const engine = await createEngine(url, { worker, contextLength, precision });
+      const engine = await createEngine(url, { worker, contextLength, precision, backend: 'webgpu' });
       try {
-        const stream = await engine.completions.create({
-          prompt, max_tokens: decodeTokens + 1, temperature: 0, logit_bias: { [eosId]: -100 }, stream: true, stream_options: { include_usage: true },
-        });
-        let first = 0;
-        let chunks = 0;
-        let tokens = 0;
-        for await (const chunk of stream) {
-          if (!first) first = performance.now();
-          else chunks++;
-          if (chunk.usage) tokens = chunk.usage.completion_tokens;
-        }
-        const seconds = (performance.now() - first) / 1000;
-        return { tokensPerSecond: (tokens - 1) / seconds, chunksPerToken: chunks / (tokens - 1) };
+        return await streamingSpeed(engine, prompt, decodeTokens, eosId);
       } finally {
         await engine.dispose();
       }
@@ -65,6 +74,17 @@ const api = {
       workerDecodeTokensPerSecond: round(inWorker.tokensPerSecond), pageDecodeTokensPerSecond: round(onPage.tokensPerSecond),
       workerRatio: Number((inWorker.tokensPerSecond / onPage.tokensPerSecond).toPrecision(3)), chunksPerToken: round(inWorker.chunksPerToken, 2),
     };
+  },
+
+  /** The public engine as a page gets it with no options (backend 'auto'): which backend it took, and its streamed decode speed. */
+  engineAuto: async (url: string, prompt: string, decodeTokens: number, contextLength: number, eosId: number): Promise<AutoBackendMetrics> => {
+    const engine = await createEngine(url, { contextLength });
+    try {
+      const { tokensPerSecond } = await streamingSpeed(engine, prompt, decodeTokens, eosId);
+      return { backend: engine.model.backend, reason: engine.model.backendReason, decodeTokensPerSecond: round(tokensPerSecond) };
+    } finally {
+      await engine.dispose();
+    }
   },
 
   /** `prompts`: texts (without BOS; wllama adds it), the first of which precedes the decode. */
