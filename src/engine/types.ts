@@ -74,6 +74,12 @@ export interface ModelInfo {
   precision: 'f16' | 'f32' | 'q8';
   /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'. */
   adapter: string;
+  /**
+   * The adapter profile the kernels were chosen by (src/gpu/profile.ts): 'gpu', or 'software' where shaders run on
+   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup' or 'rows' kernels), attention over long contexts
+   * ('split' into chunks or 'whole'), RMSNorm fused into the products, and prompt tokens a prefill pass asks for.
+   */
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number };
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

@@ -5,7 +5,8 @@
 // adapter's limits, the precision asked for, and room in the model cache for what is not downloaded yet.
 import { DownloadError, HearthError, InvalidRequestError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
-import { precisionFor, probeAdapter, type AdapterProbe, type PrecisionOption } from '../gpu/device';
+import { probeAdapter } from '../gpu/device';
+import { chooseProfile, choosePrecision, type AdapterProfile, type AdapterTraits, type PrecisionOption, type ProfileName } from '../gpu/profile';
 import { supportedWeightTypes, weightDTypeForGGML } from '../gpu/quant-types';
 import type { ModelPrecision } from '../gpu/shaders';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
@@ -54,7 +55,26 @@ export interface ModelCheck {
   fileBytes: number;
   downloadBytes: number;
   /** The adapter's description and what it allows; null without WebGPU. */
-  adapter: (AdapterProbe & { precision: ModelPrecision | null }) | null;
+  adapter: AdapterCheck | null;
+}
+
+export interface AdapterCheck {
+  /** Its description. */
+  adapter: string;
+  hasShaderF16: boolean;
+  /** WGSL's dot4I8Packed (precision 'q8'); undefined where the implementation does not say. */
+  packedIntegerDot?: boolean;
+  /** The adapter profile Hearth would load with (src/gpu/profile.ts). */
+  profile: ProfileName;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  /** What the requested precision resolves to; null where the adapter cannot do it. */
+  precision: ModelPrecision | null;
+}
+
+function adapterCheck(traits: AdapterTraits, profile: AdapterProfile, precision: ModelPrecision | null): AdapterCheck {
+  const { name, shaderF16, packedIntegerDot, limits } = traits;
+  return { adapter: name, hasShaderF16: shaderF16, packedIntegerDot, profile: profile.name, maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, precision };
 }
 
 /**
@@ -70,12 +90,13 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const fetch = fetchOptionsOf(options);
   const reasons: string[] = [];
   const probe = await probeAdapter();
+  const profile = probe ? chooseProfile(probe) : null;
   let precision: ModelPrecision | null = null;
   if (!probe) {
     reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
   } else {
     try {
-      precision = precisionFor(options.precision, probe); // 'auto' refined below once the weights are known
+      precision = choosePrecision(options.precision, probe, profile!); // 'auto' refined below once the weights are known
     } catch (e) {
       if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
       reasons.push(e.message);
@@ -96,7 +117,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     opened = await readHeader(location, options.quantize);
   } catch (e) {
     if (!(e instanceof HearthError) || e instanceof DownloadError || e instanceof InvalidRequestError) throw e;
-    return { ...emptyCheck(text, reasons, probe, precision), reasons: [...reasons, e.message] };
+    return { ...emptyCheck(text, reasons, probe && adapterCheck(probe, profile!, precision)), reasons: [...reasons, e.message] };
   }
   try {
     const { file } = opened;
@@ -120,7 +141,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
           break;
         }
       }
-      if (probe && precision) precision = precisionFor(options.precision, probe, modelHasQ8Matrices(file, config));
+      if (probe && precision) precision = choosePrecision(options.precision, probe, profile!, modelHasQ8Matrices(file, config));
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
       const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
       const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
@@ -128,12 +149,12 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
       largestBuffer = Math.max(biggest.bytes, scratch.bytes);
       if (probe) {
-        if (biggest.bytes > probe.maxBufferSize) {
-          reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
+        if (biggest.bytes > probe.limits.maxBufferSize) {
+          reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.name} allows at most ${formatBytes(probe.limits.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
         }
-        if (scratch.bytes > probe.maxStorageBufferBindingSize) {
+        if (scratch.bytes > probe.limits.maxStorageBufferBindingSize) {
           const table = scratch.name.startsWith('position');
-          reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
+          reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.name} binds at most ${formatBytes(probe.limits.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
         }
       }
       if (options.gpuMemoryBudget !== undefined && gpuMemory.total > options.gpuMemoryBudget) {
@@ -143,7 +164,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     return {
       ok: reasons.length === 0, reasons, name: opened.displayName, architecture, format: opened.format, contextLength,
       gpuMemory, largestBuffer, fileBytes: download?.bytes ?? opened.fileBytes, downloadBytes: download?.missing ?? opened.fileBytes,
-      adapter: probe ? { ...probe, precision } : null,
+      adapter: probe && adapterCheck(probe, profile!, precision),
     };
   } finally {
     await opened.close();
@@ -197,10 +218,10 @@ function largestScratchBuffer(config: ModelConfig, contextLength: number, positi
   return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
 
-function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ModelPrecision | null): ModelCheck {
+function emptyCheck(name: string, reasons: string[], adapter: AdapterCheck | null): ModelCheck {
   return {
     ok: false, reasons, name, architecture: 'unknown', format: 'gguf', contextLength: 0, gpuMemory: null, largestBuffer: 0,
-    fileBytes: 0, downloadBytes: 0, adapter: probe ? { ...probe, precision } : null,
+    fileBytes: 0, downloadBytes: 0, adapter,
   };
 }
 

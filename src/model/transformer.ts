@@ -42,6 +42,8 @@ export interface ModelOptions {
   fuseNorm?: boolean;
   /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
   subgroupMatvec?: boolean;
+  /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
+  prefillBatch?: number;
   /**
    * An embedding model: a pass runs several sequences packed one after another (`hidden`), each attending only
    * within itself (causally or not, as the config says) from position 0; `batch` tokens per pass (default
@@ -89,7 +91,7 @@ export class TransformerModel {
     const kvDim = headCountKv * headDim;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const packed = options.embeddings !== undefined;
-    const B = prefillBatch(config, contextLength, bindingLimit, options.embeddings?.batch);
+    const B = prefillBatch(config, contextLength, bindingLimit, options.embeddings?.batch ?? options.prefillBatch);
     const f32 = (label: string, n: number) => pool.create(label, 4 * n, storage);
 
     // Activations hold B tokens; a decode step uses the first row of each.
