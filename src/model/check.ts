@@ -91,17 +91,8 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const reasons: string[] = [];
   const probe = await probeAdapter();
   const profile = probe ? chooseProfile(probe) : null;
-  let precision: ModelPrecision | null = null;
-  if (!probe) {
-    reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
-  } else {
-    try {
-      precision = choosePrecision(options.precision, probe, profile!); // 'auto' refined below once the weights are known
-    } catch (e) {
-      if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
-      reasons.push(e.message);
-    }
-  }
+  let precision = probe ? requestedPrecision(options.precision, probe, profile!, reasons) : null; // 'auto' refined below once the weights are known
+  if (!probe) reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
 
   // Storage first: a hub model that cannot be stored is refused before its header is even read.
   const id = /^(https?|file):/i.test(text) ? undefined : parseModelId(text);
@@ -148,15 +139,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       const positions = file.tensorsByName.get('position_embd.weight');
       const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
       largestBuffer = Math.max(biggest.bytes, scratch.bytes);
-      if (probe) {
-        if (biggest.bytes > probe.limits.maxBufferSize) {
-          reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.name} allows at most ${formatBytes(probe.limits.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
-        }
-        if (scratch.bytes > probe.limits.maxStorageBufferBindingSize) {
-          const table = scratch.name.startsWith('position');
-          reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.name} binds at most ${formatBytes(probe.limits.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
-        }
-      }
+      if (probe) reasons.push(...limitProblems(probe, biggest, scratch, contextLength));
       if (options.gpuMemoryBudget !== undefined && gpuMemory.total > options.gpuMemoryBudget) {
         reasons.push(`it needs ${formatBytes(gpuMemory.total)} of GPU memory (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(options.gpuMemoryBudget)} available; pick a smaller or more quantized model or a shorter context.`);
       }
@@ -169,6 +152,31 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   } finally {
     await opened.close();
   }
+}
+
+/** What `requested` resolves to on the adapter before the weights are known; null, with the reason, where it cannot. */
+function requestedPrecision(requested: PrecisionOption | undefined, traits: AdapterTraits, profile: AdapterProfile, reasons: string[]): ModelPrecision | null {
+  try {
+    return choosePrecision(requested, traits, profile);
+  } catch (e) {
+    if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
+    reasons.push(e.message);
+    return null;
+  }
+}
+
+/** Why the largest weight buffer or scratch binding exceeds the adapter's limits, if either does. */
+function limitProblems(traits: AdapterTraits, biggest: { name: string; bytes: number }, scratch: { name: string; bytes: number }, contextLength: number): string[] {
+  const problems: string[] = [];
+  const { maxBufferSize, maxStorageBufferBindingSize } = traits.limits;
+  if (biggest.bytes > maxBufferSize) {
+    problems.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${traits.name} allows at most ${formatBytes(maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
+  }
+  if (scratch.bytes > maxStorageBufferBindingSize) {
+    const table = scratch.name.startsWith('position');
+    problems.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${traits.name} binds at most ${formatBytes(maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
+  }
+  return problems;
 }
 
 interface Header {
