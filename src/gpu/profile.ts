@@ -10,7 +10,7 @@ import type { ModelPrecision } from './shaders';
 /** The limits Hearth asks a device for: the adapter's own (the defaults, 128/256 MiB buffers, are too small for real models). */
 export const DEVICE_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
   'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
-export type DeviceLimits = Record<(typeof DEVICE_LIMITS)[number], number>;
+type DeviceLimits = Record<(typeof DEVICE_LIMITS)[number], number>;
 
 /** What an adapter is and has: plain data, so tests can describe any adapter. */
 export interface AdapterTraits {
@@ -67,7 +67,7 @@ const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
 export const PREFILL_BATCH = 32;
 
 /** The kernel variants a model is built with. */
-export interface KernelChoices {
+interface KernelChoices {
   /**
    * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
    * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
