@@ -1,71 +1,37 @@
-// The bench's device and what it says about the adapter: the device asks for what Hearth's own device asks for
-// in users' browsers ('shader-f16', 'subgroups') plus 'timestamp-query', so on a GPU the bench measures the
-// kernels Chrome users run; `adapterProfile` records the adapter, its features and limits and the kernel
-// choices Hearth makes on it; two read-bandwidth kernels give the roofline's ceiling.
-import type { AcquiredDevice } from '../src/gpu/device';
-import { runsOnCpu } from '../src/gpu/device';
+// The bench's device and what it says about the adapter: Hearth's own device (acquireDevice: 'shader-f16' and
+// 'subgroups' where the adapter has them) plus 'timestamp-query', so on a GPU the bench measures the kernels Chrome
+// users run; `adapterProfile` records the adapter, its features and limits and the profile Hearth loads with on it
+// (src/gpu/profile.ts); two read-bandwidth kernels give the roofline's ceiling.
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { chooseProfile, profileReport, type AdapterProfile, type ProfileReport } from '../src/gpu/profile';
 
-/** Keeps Dawn's GPU object alive while devices live (see src/gpu/device.ts). */
-let nodeGPU: GPU | undefined;
-
-async function getGPU(): Promise<GPU> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  if (!nodeGPU) {
-    const moduleName = 'webgpu'; // hidden from bundlers
-    const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU; globals: object };
-    Object.assign(globalThis, dawn.globals);
-    nodeGPU = dawn.create([]);
-  }
-  return nodeGPU;
-}
-
-export interface AdapterProfile {
+/** The adapter as a bench report records it. */
+export interface AdapterReport {
   description: string; vendor: string; architecture: string;
-  /** Shaders run on the CPU (lavapipe, SwiftShader): Hearth picks its CPU kernels there. */
-  onCpu: boolean;
   features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
   /** The adapter's subgroup sizes where it reports them. */
   subgroupMinSize: number | null; subgroupMaxSize: number | null;
   limits: Record<string, number>;
-  /** Hearth's load-time kernel choices on this adapter (loadModel's defaults). */
-  kernels: { splitAttention: boolean; fuseNorm: boolean; subgroupMatvec: boolean };
+  /** The profile loadModel picks on this adapter ('auto') and its kernel choices. */
+  kernels: ProfileReport;
 }
 
-export type BenchDevice = AcquiredDevice & { timestamps: boolean; adapterProfile: AdapterProfile };
+export type BenchDevice = AcquiredDevice & { timestamps: boolean; profile: AdapterProfile; adapterProfile: AdapterReport };
 
-const LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
-
-/** acquireDevice's device (shader-f16 and subgroups where the adapter has them) plus 'timestamp-query'. */
+/** acquireDevice's device plus 'timestamp-query' where the adapter has it. */
 export async function acquireBenchDevice(): Promise<BenchDevice> {
-  const gpu = await getGPU();
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('No WebGPU adapter (in Node: Dawn needs a Vulkan driver; see README, Requirements)');
-  const has = (f: string) => adapter.features.has(f);
-  const hasShaderF16 = has('shader-f16');
-  const hasSubgroups = has('subgroups');
-  const timestamps = has('timestamp-query');
-  const requiredFeatures = (['shader-f16', 'subgroups', 'timestamp-query'] as const).filter(has) as GPUFeatureName[];
-  const requiredLimits = Object.fromEntries(LIMITS.map((k) => [k, adapter.limits[k]]));
-  const device = await adapter.requestDevice({ label: 'hearth bench', requiredFeatures, requiredLimits });
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info as (GPUAdapterInfo & { isFallbackAdapter?: boolean; subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
-  const adapterInfo = {
-    vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '',
-    isFallbackAdapter: info?.isFallbackAdapter ?? false,
+  const gpu = await acquireDevice({ label: 'hearth bench', extraFeatures: ['timestamp-query'] });
+  const { adapter } = gpu;
+  const timestamps = gpu.device.features.has('timestamp-query');
+  const profile = chooseProfile(adapter);
+  const adapterProfile: AdapterReport = {
+    description: adapter.description, vendor: adapter.vendor, architecture: adapter.architecture,
+    features: { shaderF16: adapter.shaderF16, subgroups: adapter.subgroups, timestampQuery: timestamps },
+    subgroupMinSize: adapter.subgroupMinSize ?? null, subgroupMaxSize: adapter.subgroupMaxSize ?? null,
+    limits: adapter.limits,
+    kernels: profileReport(profile),
   };
-  const onCpu = runsOnCpu(adapterInfo);
-  const adapterProfile: AdapterProfile = {
-    description: adapterInfo.description, vendor: adapterInfo.vendor, architecture: adapterInfo.architecture, onCpu,
-    features: { shaderF16: hasShaderF16, subgroups: hasSubgroups, timestampQuery: timestamps },
-    subgroupMinSize: info?.subgroupMinSize ?? null, subgroupMaxSize: info?.subgroupMaxSize ?? null,
-    limits: requiredLimits,
-    kernels: { splitAttention: !onCpu, fuseNorm: !onCpu, subgroupMatvec: hasSubgroups && !onCpu },
-  };
-  return {
-    device, hasShaderF16, hasSubgroups, timestamps, adapterInfo, adapterProfile,
-    packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'),
-  };
+  return { ...gpu, timestamps, profile, adapterProfile };
 }
 
 /** Read bandwidth of both kernels in bytes/s, and `best`, the higher: the roofline's ceiling. */
@@ -75,12 +41,12 @@ export interface ReadBandwidth { perThread: number; gridStride: number; best: nu
  * The adapter's read bandwidth through the shader path, two ways: `perThread`, each thread summing one
  * contiguous run of vec4<f32> as a matvec thread walks its rows (on SwiftShader about 3× faster than a
  * grid-stride loop); and `gridStride`, consecutive threads reading consecutive vec4s (coalesced, what a GPU
- * needs). Best of `reps` passes over `bytes` (1 GiB on GPUs, 256 MiB on CPU adapters), timed by timestamp
+ * needs). Best of `reps` passes over `bytes` (1 GiB with the GPU profile, 256 MiB with the software one), timed by timestamp
  * queries where the device has them (a GPU reads 256 MiB in well under the ~0.1 ms a submit round trip costs).
  */
-export async function measureReadBandwidthKernels(gpu: Pick<BenchDevice, 'device' | 'timestamps' | 'adapterInfo'>, reps = 5): Promise<ReadBandwidth> {
+export async function measureReadBandwidthKernels(gpu: Pick<BenchDevice, 'device' | 'timestamps' | 'profile'>, reps = 5): Promise<ReadBandwidth> {
   const { device } = gpu;
-  const bytes = Math.min(runsOnCpu(gpu.adapterInfo) ? 256 << 20 : 1 << 30, Math.floor(device.limits.maxBufferSize / 2 ** 20) * 2 ** 20);
+  const bytes = Math.min(gpu.profile.name === 'software' ? 256 << 20 : 1 << 30, Math.floor(device.limits.maxBufferSize / 2 ** 20) * 2 ** 20);
   const limit = device.limits.maxStorageBufferBindingSize;
   const chunk = Math.min(bytes, limit - (limit % 256));
   const src = device.createBuffer({ label: 'bandwidth source', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -149,6 +115,6 @@ export async function measureReadBandwidthKernels(gpu: Pick<BenchDevice, 'device
 }
 
 /** The roofline's ceiling in bytes/s (the faster of the two read kernels). */
-export async function measureReadBandwidth(gpu: Pick<BenchDevice, 'device' | 'timestamps' | 'adapterInfo'>): Promise<number> {
+export async function measureReadBandwidth(gpu: Pick<BenchDevice, 'device' | 'timestamps' | 'profile'>): Promise<number> {
   return (await measureReadBandwidthKernels(gpu)).best;
 }

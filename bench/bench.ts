@@ -12,7 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireBenchDevice, measureReadBandwidthKernels, type AdapterProfile, type ReadBandwidth } from './adapter';
+import { acquireBenchDevice, measureReadBandwidthKernels, type AdapterReport, type ReadBandwidth } from './adapter';
 import { benchPrompt, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
 import { LLAMA_CPP_BACKENDS, type LlamaCppBackend } from './llama-cpp-run';
 import { BENCH_QUANTS, BENCH_SHAPES, DEFAULT_QUANTS, benchModelPath, cacheDir, repoRoot, type BenchQuant } from './model-gen';
@@ -93,7 +93,7 @@ const results: Result[] = jobs.map(({ model, quant, path }) => ({ model, quant, 
 const bandwidth: Record<string, number> = {};
 /** Both read kernels' bandwidth in Node (the roofline uses the higher, `bandwidth.node`). */
 let readKernels: ReadBandwidth | null = null;
-let adapterProfile: AdapterProfile | null = null;
+let adapterProfile: AdapterReport | null = null;
 const versions: Record<string, string> = { node: process.version };
 /** The chat app's start-up in Chromium (cold, then warm cache), when Chromium ran. */
 let demoStartup: DemoStartupMetrics | null = null;
@@ -147,7 +147,7 @@ if (runtimes.includes('node')) {
   adapterProfile = gpu.adapterProfile;
   readKernels = await measureReadBandwidthKernels(gpu);
   bandwidth.node = readKernels.best;
-  log(`node: ${gpu.adapterInfo.description || gpu.adapterInfo.vendor}, read kernels ${(readKernels.perThread / 1e9).toFixed(2)} GB/s per thread, ${(readKernels.gridStride / 1e9).toFixed(2)} GB/s grid-stride`);
+  log(`node: ${gpu.adapter.name}, read kernels ${(readKernels.perThread / 1e9).toFixed(2)} GB/s per thread, ${(readKernels.gridStride / 1e9).toFixed(2)} GB/s grid-stride`);
   for (const r of results) {
     log(`node: hearth ${r.model} ${r.quant}`);
     const node: NonNullable<Result['node']> = await measureNodeHearth(gpu, r.file, options, bandwidth.node);

@@ -2,7 +2,7 @@
 // the bench's device, then each llama.cpp peer on the same file with the same prompt ids, with the ratios the
 // issue's JSON names (peers.llamaCppVulkan.decodeRatio = Hearth decode ÷ llama.cpp Vulkan decode, …).
 import { openModel } from '../src/model/open';
-import type { AdapterProfile, BenchDevice } from './adapter';
+import type { AdapterReport, BenchDevice } from './adapter';
 import { benchPrompt, measureHearth, round, type HearthMetrics, type HearthRunOptions, type KernelTime } from './hearth-run';
 import { isSkipped, measureLlamaCpp, type LlamaCppBackend, type LlamaCppMetrics, type LlamaCppResult } from './llama-cpp-run';
 
@@ -12,7 +12,7 @@ export const peerKey: Record<LlamaCppBackend, PeerKey> = { cpu: 'llamaCppCpu', v
 export type PeerResult = LlamaCppResult & { decodeRatio?: number | null; prefillRatio?: number | null; decodeRatioByPosition?: Record<string, number | null> };
 
 export type NodeResult = HearthMetrics & {
-  adapterProfile: AdapterProfile;
+  adapterProfile: AdapterReport;
   rooflineFraction: number;
   /** GPU ms per kernel of one decode step (timestamp queries): the profile's kernels, or null (profileSkipped says why). */
   gpuMsPerKernel: KernelTime[] | null;

@@ -17,7 +17,9 @@ import { fixturePath } from '../test/helpers/fixtures';
 
 type Variant = { name: string; options: LoadModelOptions };
 const software: Variant = { name: 'default', options: { contextLength: 256 } };
-const gpuKernels: Variant = { name: 'gpu-kernels', options: { contextLength: 2048, fuseNorm: true, splitAttention: true, subgroupMatvec: true } };
+// The GPU profile's kernels with the software profile's precision rule (a partial override of 'auto').
+const gpuKernelChoices = { fuseNorm: true, attention: 'split', matvec: 'subgroup' } as const;
+const gpuKernels: Variant = { name: 'gpu-kernels', options: { contextLength: 2048, profile: gpuKernelChoices } };
 const f16: Variant = { name: 'f16', options: { contextLength: 256, precision: 'f16' } };
 const q8: Variant = { name: 'q8', options: { contextLength: 256, precision: 'q8' } };
 
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
     for (const [name, spec] of Object.entries(embedders)) {
       const path = join(dir, `${name}.gguf`);
       writeFileSync(path, writeGGUF(spec));
-      for (const v of [software, { ...gpuKernels, options: { fuseNorm: true, splitAttention: true, subgroupMatvec: true } }]) {
+      for (const v of [software, { ...gpuKernels, options: { profile: gpuKernelChoices } }]) {
         await record(`embeddings ${name} / ${v.name}`, () => embeddingDigest(gpu, path, v));
       }
     }

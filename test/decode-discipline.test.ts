@@ -32,7 +32,7 @@ const modes = [
 for (const { name, options, file = 'stories260K.gguf', precision, split } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, splitAttention: true } : { contextLength: 128, precision });
+    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, profile: { attention: 'split' } } : { contextLength: 128, precision });
     assert.equal(loaded.info.precision, precision ?? 'f32', 'the precision asked for (auto: f32 for an F32 file on lavapipe, a CPU adapter)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines

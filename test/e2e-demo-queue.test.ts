@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, repoRoot } from './helpers/browser';
+import { launchChromium, openPage, repoRoot } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { onWebGPU, state, storedConversations, waitLoaded, waitTurnEnded } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
@@ -93,19 +93,14 @@ after(async () => {
 });
 
 async function withPage(url: string, fn: (page: Page) => Promise<void>): Promise<void> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-  const page = await context.newPage();
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
+  const { page, logText, close } = await openPage(browser, url, { context: { viewport: { width: 1100, height: 760 } } });
   try {
-    await page.goto(url);
     await fn(page);
   } catch (e) {
-    console.error(logs.join('\n'));
+    console.error(logText());
     throw e;
   } finally {
-    await context.close();
+    await close();
   }
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium, repoRoot } from './helpers/browser';
+import { launchChromium, openPage, repoRoot } from './helpers/browser';
 import { artifactDir, buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import {
   growth, imageStats, onWebGPU, recordGrowth, sendAndWait, setSetting, shownReplies, state, storeConversation, storedConversations,
@@ -50,22 +50,15 @@ after(async () => {
 /** A fresh browser context (empty IndexedDB) on `path`; on failure the page's log is part of the error. */
 async function withApp(path: string, options: BrowserContextOptions & { init?: string }, fn: (page: Page) => Promise<void>): Promise<void> {
   const { init, ...contextOptions } = options;
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...contextOptions });
-  if (init) await context.addInitScript({ content: init });
-  const page = await context.newPage();
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
-  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker console.${m.type()}] ${m.text()}`)));
+  const { page, logText, close } = await openPage(browser, onWebGPU(`${app.url}${path}`), { context: { viewport: { width: 1100, height: 760 }, ...contextOptions }, init });
   try {
-    await page.goto(onWebGPU(`${app.url}${path}`));
     await fn(page);
   } catch (e) {
     const where = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')?.textContent })).catch(() => 'page gone');
-    console.error(`page at failure: ${JSON.stringify(where)}\n${logs.join('\n')}`);
+    console.error(`page at failure: ${JSON.stringify(where)}\n${logText()}`);
     throw e;
   } finally {
-    await context.close();
+    await close();
   }
 }
 

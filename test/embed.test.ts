@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { launchChromium, openPage } from './helpers/browser';
 import { artifactDir, buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { imageStats } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
@@ -75,11 +75,8 @@ test('the build reports the embed size and keeps it within 150 KB gzip', () => {
 });
 
 test('<hearth-chat> on a page of another origin: chats, streams, stops; host styles and globals unchanged; JS it loads ≤ 150 KB gzip', { timeout: 300_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
-  const page = await context.newPage();
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  const { page, logText, close } = await openPage(browser, null, { context: { viewport: { width: 900, height: 700 } } });
+  const context = page.context();
   try {
     // A string, not a function: tsx would wrap the inner arrow function in a helper the page lacks.
     const hostStyle = () => page.evaluate(`(() => {
@@ -170,9 +167,9 @@ test('<hearth-chat> on a page of another origin: chats, streams, stops; host sty
     const s = await imageStats(await context.newPage(), png);
     assert.ok(s.colors > 30 && s.nonBackground > 0.1, `screenshot looks blank: ${JSON.stringify(s)}`);
   } catch (e) {
-    console.error(logs.join('\n'));
+    console.error(logText());
     throw e;
   } finally {
-    await context.close();
+    await close();
   }
 });

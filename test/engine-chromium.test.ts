@@ -7,12 +7,17 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import type * as Hearth from '../src/index';
+import type { ModelInfo } from '../src/engine/types';
+import type { ProfileOption } from '../src/gpu/profile';
+import { PREFILL_BATCH } from '../src/gpu/profile';
+import { maxRelativeDiff } from './helpers/greedy-logits';
 
 declare global {
   interface Window {
     hearth: typeof Hearth;
     hearthTest: {
       bosLogits(url: string): Promise<number[]>;
+      profileRun(url: string, profile: ProfileOption, promptIds: number[], steps: number, forced?: number[]): Promise<{ profile: ModelInfo['profile']; ids: number[]; logits: number[][] }>;
       tryLoad(model: string | Uint8Array, options?: { precision?: 'auto' | 'f16' | 'f32' }): Promise<{ ok: boolean; name?: string; code?: string; message?: string; isHearth?: boolean; status?: number; retryable?: boolean }>;
       defaultModelBytes(): Promise<Uint8Array>;
     };
@@ -59,6 +64,7 @@ for (const { url, logits } of models) {
       const engine = await window.hearth.createEngine(u, { contextLength: 256 });
       const results = [];
       if (engine.model.precision !== 'f32') throw new Error(`SwiftShader lacks shader-f16, so 'auto' must pick f32, got ${engine.model.precision}`);
+      if (engine.model.profile?.name !== 'software') throw new Error(`SwiftShader is a software adapter, got the ${engine.model.profile?.name} profile`);
       for (const c of cases) {
         await engine.resetContext();
         const stream = engine.generate(c.prompt ?? '', { maxTokens: c.maxTokens });
@@ -109,3 +115,20 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
   assert.equal(outcomes.wrongMagic.name, 'FormatError', JSON.stringify(outcomes.wrongMagic));
   assert.match(outcomes.wrongMagic.message!, /not a GGUF file/i);
 });
+
+// The Node twin, on lavapipe: test/profile.test.ts.
+for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories260K/stories260K-Q4_K_M.gguf'))]) {
+  test(`Chromium: the GPU profile forced on SwiftShader gives ${url.split('/').pop()}'s software-profile greedy ids; logits within 1e-4 of the largest`, { timeout: 300_000 }, async () => {
+    const prompt = [1, 7, 42, 99, 3, 11, 5];
+    const run = (profile: ProfileOption, forced?: number[]) => tp.page.evaluate(({ url, profile, prompt, forced }) =>
+      window.hearthTest.profileRun(url, profile, prompt, 12, forced), { url, profile, prompt, forced });
+    const software = await run('auto');
+    const gpuOwn = await run('gpu');
+    const gpuForced = await run('gpu', software.ids);
+    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH });
+    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH }); // SwiftShader has subgroups
+    assert.deepEqual(gpuOwn.ids, software.ids);
+    const rel = maxRelativeDiff(software.logits, gpuForced.logits);
+    assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest\n${tp.logText()}`);
+  });
+}

@@ -51,8 +51,8 @@ function assertBitEqual(a: Float32Array, b: Float32Array, what: string): void {
 describe('fused products give the unfused model\'s logits bit for bit', () => {
   for (const [file, precision] of [['stories260K.gguf', 'f32'], ['stories260K-Q4_0.gguf', 'q8'], ['stories260K-Q4_0.gguf', 'f32'], ['stories260K-Q4_K_M.gguf', 'q8']] as const) {
     test(`${file}, precision ${precision}: RMSNorm fused into the products (or into quantize-q8) or dispatched on its own`, async () => {
-      const fused = await run(file, { precision, fuseNorm: true }); // forced: CPU adapters do not fuse by default
-      const unfused = await run(file, { precision, fuseNorm: false });
+      const fused = await run(file, { precision, profile: { fuseNorm: true } }); // forced: the software profile does not fuse
+      const unfused = await run(file, { precision, profile: { fuseNorm: false } });
       assert.ok(!fused.labels.some((l) => l.endsWith('_norm')) && unfused.labels.includes('0.attn_norm') && unfused.labels.includes('output_norm'),
         'the fused load has no norm dispatch, the unfused one has them all');
       assertBitEqual(fused.logits, unfused.logits, `${file} ${precision} fuseNorm`);
@@ -60,16 +60,16 @@ describe('fused products give the unfused model\'s logits bit for bit', () => {
   }
   // A lowered binding limit keeps a stack apart (projectionLayouts stacks only what fits one binding).
   test('stories260K: gate and up stacked (one product with swiglu) or separate (a 44 KiB binding limit)', async () => {
-    const stacked = await run('stories260K.gguf', { precision: 'f32', fuseNorm: true });
-    const separate = await run('stories260K.gguf', { precision: 'f32', fuseNorm: true, bindingLimit: 44 * 1024 });
+    const stacked = await run('stories260K.gguf', { precision: 'f32', profile: { fuseNorm: true } });
+    const separate = await run('stories260K.gguf', { precision: 'f32', profile: { fuseNorm: true }, bindingLimit: 44 * 1024 });
     assert.ok(stacked.labels.includes('0.q+k+v') && stacked.labels.includes('0.gate+up'), `stacked: ${stacked.labels.join(', ')}`);
     assert.ok(['0.gate', '0.up', '0.swiglu'].every((l) => separate.labels.includes(l)), `separate: ${separate.labels.join(', ')}`);
     assertBitEqual(stacked.logits, separate.logits, 'stacked vs separate gate/up');
   });
   test('a llama with 192 q/k/v rows of 64: stacked, or separate (a 32 KiB binding limit)', async () => {
     const bytes = writeGGUF(tinyLlamaSpec({ dim: 64, heads: 4, kvHeads: 4, ff: 32, vocab: 40, init: 'scaled', seed: 9 }));
-    const stacked = await run(bytes, { precision: 'f32', fuseNorm: true }, 40);
-    const separate = await run(bytes, { precision: 'f32', fuseNorm: true, bindingLimit: 32 * 1024 }, 40);
+    const stacked = await run(bytes, { precision: 'f32', profile: { fuseNorm: true } }, 40);
+    const separate = await run(bytes, { precision: 'f32', profile: { fuseNorm: true }, bindingLimit: 32 * 1024 }, 40);
     assert.ok(stacked.labels.includes('0.q+k+v'), `stacked: ${stacked.labels.join(', ')}`);
     assert.ok(['0.q', '0.k', '0.v', '0.gate+up'].every((l) => separate.labels.includes(l)), `separate: ${separate.labels.join(', ')}`);
     assertBitEqual(stacked.logits, separate.logits, 'stacked vs separate q/k/v');
@@ -78,14 +78,14 @@ describe('fused products give the unfused model\'s logits bit for bit', () => {
 
 describe('matvec-subgroup in the model (forced on this CPU adapter, which has subgroups)', () => {
   test('logits equal matvec.wgsl\'s to rounding, and the greedy ids are llama2.c\'s', async (t) => {
-    if (!gpu.hasSubgroups) return t.skip('this adapter has no subgroups');
-    const plain = await run('stories260K.gguf', { precision: 'f32', fuseNorm: true });
-    const subgroup = await run('stories260K.gguf', { precision: 'f32', fuseNorm: true, subgroupMatvec: true }); // as a GPU runs it
+    if (!gpu.adapter.subgroups) return t.skip('this adapter has no subgroups');
+    const plain = await run('stories260K.gguf', { precision: 'f32', profile: { fuseNorm: true } });
+    const subgroup = await run('stories260K.gguf', { precision: 'f32', profile: { fuseNorm: true, matvec: 'subgroup' } }); // as a GPU runs it
     const scale = Math.max(...plain.logits.map(Math.abs));
     const worst = Math.max(...plain.logits.map((v, i) => Math.abs(v - subgroup.logits[i]!)));
     assert.ok(worst <= 1e-5 * scale, `subgroup logits differ by ${worst} (max |logit| ${scale})`);
     const refs: { prompt: string | null; generated_token_ids: number[] }[] = JSON.parse(readFileSync(stories('refs.json'), 'utf8')).refs;
-    const loaded = await loadModel(gpu, stories('stories260K.gguf'), { contextLength: 256, precision: 'f32', subgroupMatvec: true });
+    const loaded = await loadModel(gpu, stories('stories260K.gguf'), { contextLength: 256, precision: 'f32', profile: { matvec: 'subgroup' } });
     try {
       const session = new Session(loaded);
       for (const r of refs.slice(0, 2)) {
@@ -97,12 +97,12 @@ describe('matvec-subgroup in the model (forced on this CPU adapter, which has su
       loaded.destroy();
     }
   });
-  test('fuseNorm and subgroupMatvec must be booleans; subgroupMatvec needs the feature', async () => {
-    for (const key of ['fuseNorm', 'subgroupMatvec'] as const) {
-      await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { [key]: 1 as unknown as boolean }),
-        (e: unknown) => e instanceof InvalidRequestError && e.message === `${key} must be true or false, got 1`);
-    }
-    await assert.rejects(loadModel({ ...gpu, hasSubgroups: false }, stories('stories260K.gguf'), { subgroupMatvec: true }),
+  test("profile.fuseNorm must be a boolean and profile.matvec a variant; matvec 'subgroup' needs the feature", async () => {
+    await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { profile: { fuseNorm: 1 as unknown as boolean } }),
+      (e: unknown) => e instanceof InvalidRequestError && e.message === 'profile.fuseNorm must be true or false, got 1');
+    await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { profile: { matvec: true as unknown as 'rows' } }),
+      (e: unknown) => e instanceof InvalidRequestError && e.message === "profile.matvec must be 'subgroup' or 'rows', got true");
+    await assert.rejects(loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, stories('stories260K.gguf'), { profile: { matvec: 'subgroup' } }),
       (e: unknown) => e instanceof InvalidRequestError && /'subgroups'/.test(e.message));
   });
 });

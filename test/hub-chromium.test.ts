@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type * as Hearth from '../src/index';
-import { launchChromium, openEnginePage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { launchChromium, openEnginePage, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { LocalHub } from './helpers/hub-server';
 import { fixturePath } from './helpers/fixtures';
 import { onWebGPU } from './helpers/app-page';
@@ -150,12 +150,7 @@ const RECORD_PROGRESS = `
 
 test('Chromium chat app pointed at the local hub (?hub=): a progress bar through a dropped connection, then an offline start from the cache', async () => {
   hub.clearFaults();
-  const context = await browser.newContext();
-  await context.addInitScript({ content: RECORD_PROGRESS });
-  const page = await context.newPage();
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker] ${m.text()}`)));
+  const { page, logText, close } = await openPage(browser, null, { init: RECORD_PROGRESS });
   type Seen = { value: number | null; status: string }[];
   const seen = () => page.evaluate('window.__seen') as Promise<Seen>;
   const ready = () => page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 120_000 });
@@ -184,9 +179,9 @@ test('Chromium chat app pointed at the local hub (?hub=): a progress bar through
       await hub.restart();
     }
   } catch (e) {
-    console.error(logs.join('\n'));
+    console.error(logText());
     throw e;
   } finally {
-    await context.close();
+    await close();
   }
 });

@@ -3,7 +3,8 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { acquireDevice, choosePrecision, runsOnCpu, type AcquiredDevice } from '../src/gpu/device';
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { chooseProfile, choosePrecision } from '../src/gpu/profile';
 import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
 import { shaderSource, kernelNames, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
@@ -118,11 +119,11 @@ describe('kernels on Node WebGPU (Dawn)', () => {
   after(() => gpu?.device.destroy());
 
   test('every kernel matches its CPU twin', async (t) => {
-    t.diagnostic(`adapter: ${gpu.adapterInfo.vendor} ${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
+    t.diagnostic(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`);
     const results = await runKernelCases(gpu.device);
     // lavapipe has shader-f16: 'f16' can be asked for here, and the f16-arithmetic cases must really run.
     assert.ok(gpu.device.features.has('shader-f16'), 'Node\'s lavapipe adapter is expected to have shader-f16');
-    assert.equal(choosePrecision('f16', gpu), 'f16');
+    assert.equal(choosePrecision('f16', gpu.adapter, chooseProfile(gpu.adapter)), 'f16');
     const f16 = results.filter((r) => r.name.includes('f16-math'));
     assert.ok(f16.length >= 11 && f16.every((r) => !r.skipped), `f16-arithmetic cases must run on lavapipe: ${f16.length}`);
     await reportCases(t, 'node', results);
@@ -165,31 +166,6 @@ describe('kernels on Node WebGPU (Dawn)', () => {
     assert.equal((await cache.get('add', { constants: { N: 4 } })).label, 'add[4]');
     assert.equal(new KernelCache(gpu.device).precision, 'f32');
   });
-
-  test('choosePrecision: auto is f32 on this CPU adapter (q8 for Q4_0/Q8_0 models), f16 on GPUs with shader-f16; f16 without it is a ResourceError; bad values are rejected', () => {
-    const without = { ...gpu, device: { features: new Set<string>() } as unknown as GPUDevice, adapterInfo: { ...gpu.adapterInfo, description: 'SwiftShader' } };
-    assert.equal(choosePrecision(undefined, gpu), 'f32'); // lavapipe emulates f16 arithmetic
-    assert.equal(choosePrecision(undefined, gpu, true), 'q8');
-    const gpuWithF16 = { ...gpu, adapterInfo: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', isFallbackAdapter: false } };
-    assert.equal(choosePrecision(undefined, gpuWithF16), 'f16');
-    assert.equal(choosePrecision(undefined, gpuWithF16, true), 'f16');
-    assert.equal(choosePrecision('f32', gpu), 'f32');
-    assert.equal(choosePrecision('auto', without), 'f32');
-    assert.equal(choosePrecision('f32', without), 'f32');
-    assert.throws(() => choosePrecision('f16', without), (e: unknown) =>
-      e instanceof ResourceError && /'shader-f16'.*SwiftShader.*'auto'.*'f32'/.test(e.message));
-    assert.throws(() => choosePrecision('half' as never, gpu), InvalidRequestError);
-  });
-
-  test('runsOnCpu: lavapipe here, SwiftShader and fallback adapters are CPUs (no split-K attention); a discrete GPU is not', () => {
-    assert.equal(runsOnCpu(gpu.adapterInfo), true, `this machine's adapter: ${JSON.stringify(gpu.adapterInfo)}`);
-    const info = (vendor: string, architecture: string, description = '', isFallbackAdapter = false) => ({ vendor, architecture, description, isFallbackAdapter });
-    assert.equal(runsOnCpu(info('google', 'swiftshader')), true); // Chromium's, as its adapter reports it here
-    assert.equal(runsOnCpu(info('mesa', 'software', 'llvmpipe (LLVM 15.0.6, 256 bits)')), true);
-    assert.equal(runsOnCpu(info('microsoft', 'warp', '', true)), true);
-    assert.equal(runsOnCpu(info('nvidia', 'hopper', 'NVIDIA H200')), false);
-    assert.equal(runsOnCpu(info('apple', 'metal-3')), false);
-  });
 });
 
 describe('kernels in headless Chromium (SwiftShader)', () => {
@@ -211,9 +187,10 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);
         assert.ok(run, `kernels.html did not start a run (window.__kernelRun missing)\n${tab.logText()}`);
         assert.ok(run.ok, `the ${where} run failed: ${run.ok ? '' : run.error}\n${tab.logText()}`);
-        t.diagnostic(`adapter: ${run.adapter}, shader-f16: ${run.shaderF16}, auto precision: ${run.autoPrecision}`);
-        // SwiftShader lacks shader-f16: 'auto' must pick f32, and the f16 cases must say they did not run.
+        t.diagnostic(`adapter: ${run.adapter}, shader-f16: ${run.shaderF16}, profile: ${run.profile}, auto precision: ${run.autoPrecision}`);
+        // SwiftShader lacks shader-f16 and runs the software profile: 'auto' must pick f32, and the f16 cases must say they did not run.
         assert.equal(run.shaderF16, false, `expected SwiftShader without shader-f16, got ${run.adapter}`);
+        assert.equal(run.profile, 'software');
         assert.equal(run.autoPrecision, 'f32');
         const f16 = run.results.filter((r) => r.name.includes('f16-math'));
         assert.ok(f16.length >= 11 && f16.every((r) => r.skipped?.includes('shader-f16')), 'f16 cases must be reported as not applicable');

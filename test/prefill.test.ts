@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { loadModel, type LoadModelOptions } from '../src/model/load';
-import { ATTENTION_CHUNK, DEFAULT_BINDING_LIMIT, PREFILL_BATCH, prefillBatch } from '../src/model/memory';
+import { PREFILL_BATCH } from '../src/gpu/profile';
+import { ATTENTION_CHUNK, DEFAULT_BINDING_LIMIT, prefillBatch } from '../src/model/memory';
 import type { ModelConfig } from '../src/model/config';
 import { Session } from '../src/engine/worker/session';
 import { InvalidRequestError } from '../src/errors';
@@ -70,18 +71,18 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
   test(`split-K attention: stories260K with ${2 * ATTENTION_CHUNK} positions (2 chunks), a ${ATTENTION_CHUNK + 76}-token prompt crossing into the second`, async () => {
     const ids = prompt(ATTENTION_CHUNK + 76, 512, 13);
     const options = { precision: 'f32', contextLength: 2 * ATTENTION_CHUNK } as const;
-    const split = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: true });
+    const split = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, profile: { attention: 'split' } });
     assertBitEqual(split.batched, split.stepwise, 'split-K');
-    // Against one workgroup per head over the whole context (this CPU adapter's default): the same softmax
+    // Against one workgroup per head over the whole context (the software profile's choice): the same softmax
     // merged in another order, so equal to rounding.
-    const whole = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, splitAttention: false });
+    const whole = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, profile: { attention: 'whole' } });
     const scale = Math.max(...whole.batched.map(Math.abs));
     const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - split.batched[i]!)));
     assert.ok(worst <= 1e-5 * scale, `split-K logits differ from unsplit ones by ${worst} (max |logit| ${scale})`);
   });
-  test('splitAttention must be a boolean', async () => {
-    await assert.rejects(loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { splitAttention: 'yes' as unknown as boolean }),
-      (e: unknown) => e instanceof InvalidRequestError && e.message === 'splitAttention must be true or false, got "yes"');
+  test("profile.attention must be 'split' or 'whole'", async () => {
+    await assert.rejects(loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { profile: { attention: 'yes' as unknown as 'split' } }),
+      (e: unknown) => e instanceof InvalidRequestError && e.message === `profile.attention must be 'split' or 'whole', got "yes"`);
   });
   // Every architecture feature on the batched path: biases broadcast over rows, fused projections split,
   // per-head norms over tokens × heads, learned positions and sliding windows per token.

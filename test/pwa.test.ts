@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { launchChromium, openPage } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { onWebGPU, sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
@@ -53,11 +53,8 @@ const swState = (page: Page) => page.evaluate(async () => {
 test('after one online visit the app starts and chats offline; a new version waits for the running reply and is used from the next reload', { timeout: 300_000 }, offlineAndUpdate);
 
 async function offlineAndUpdate(): Promise<void> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  const page = await context.newPage();
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  const { page, logText, close } = await openPage(browser, null, { context: { viewport: { width: 1000, height: 700 } } });
+  const context = page.context();
   try {
     // Online visit: the manifest is linked, the service worker installs and controls the page.
     await page.goto(onWebGPU(app.url));
@@ -149,10 +146,10 @@ async function offlineAndUpdate(): Promise<void> {
     });
     assert.equal(scriptVersion, `${version}0`);
   } catch (e) {
-    console.error(logs.join('\n'));
+    console.error(logText());
     throw e;
   } finally {
     app.override(`${PREFIX}sw.js`, undefined);
-    await context.close();
+    await close();
   }
 }

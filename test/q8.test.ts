@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice, precisionFor } from '../src/gpu/device';
+import { acquireDevice } from '../src/gpu/device';
+import { chooseProfile, choosePrecision, type AdapterTraits, type PrecisionOption } from '../src/gpu/profile';
 import { ResourceError } from '../src/errors';
 import { loadModel } from '../src/model/load';
 import { openModel } from '../src/model/open';
@@ -22,6 +23,7 @@ import { comparePrecisions } from './helpers/precision-compare';
 import { writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec, type TinyArch } from './helpers/tiny-models';
 import { fixturePath } from './helpers/fixtures';
+import { ADAPTERS, fakeAdapter } from './helpers/fake-adapters';
 
 const REL_TOLERANCE = 4e-2;
 const STEPS = 32;
@@ -93,7 +95,10 @@ test('precision q8: the loader allocates the estimate (f32 bytes + the quantized
 });
 
 test("'auto' is q8 on CPU adapters for models with q4_0/q8_0 matrices and where WGSL has dot4I8Packed; precision 'q8' without it is a ResourceError that says what to do", () => {
-  const adapter = (hasShaderF16: boolean, onCpu: boolean, packedIntegerDot?: boolean) => ({ adapter: 'X', hasShaderF16, onCpu, packedIntegerDot });
+  const adapter = (shaderF16: boolean, software: boolean, packedIntegerDot?: boolean) =>
+    fakeAdapter({ ...(software ? ADAPTERS.swiftshader : ADAPTERS.h200), shaderF16, packedIntegerDot });
+  const precisionFor = (requested: PrecisionOption | undefined, traits: AdapterTraits, q8Matrices?: boolean) =>
+    choosePrecision(requested, traits, chooseProfile(traits), q8Matrices);
   assert.throws(() => precisionFor('q8', adapter(false, true, false)), (e: unknown) =>
     e instanceof ResourceError && /packed_4x8_integer_dot_product/.test(e.message) && /Update the browser, or use precision 'auto'/.test(e.message));
   assert.equal(precisionFor('q8', adapter(false, false, true)), 'q8');

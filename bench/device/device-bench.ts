@@ -119,7 +119,7 @@ let gpu!: BenchDevice;
 await phase('adapter', async () => {
   gpu = await acquireBenchDevice();
   report.adapterProfile = gpu.adapterProfile;
-  if (report.mode === 'auto') report.mode = gpu.adapterProfile.onCpu ? 'reduced' : 'full';
+  if (report.mode === 'auto') report.mode = gpu.profile.name === 'software' ? 'reduced' : 'full';
   log(`adapter: ${gpu.adapterProfile.description || gpu.adapterProfile.vendor}; mode ${report.mode}`);
 });
 if (!gpu) { report.phases.push({ name: 'done', status: 'error', seconds: 0, reason: 'no adapter' }); save(); process.exit(2); }

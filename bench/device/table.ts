@@ -1,10 +1,10 @@
 // The device script's report as markdown: the table the README's GPU section takes, with the card's name.
 import { isSkipped } from '../llama-cpp-run';
-import type { AdapterProfile, ReadBandwidth } from '../adapter';
+import type { AdapterReport, ReadBandwidth } from '../adapter';
 import type { NodeResult, PeerResult } from '../node-job';
 
 interface TableReport {
-  mode: string; adapterProfile: AdapterProfile | null; readBandwidth: ReadBandwidth | null; complete: boolean; totalSeconds: number;
+  mode: string; adapterProfile: AdapterReport | null; readBandwidth: ReadBandwidth | null; complete: boolean; totalSeconds: number;
   machine: { cpu: string; cores: number; node: string };
   bundle: { matchesTree: boolean | null; changed: string[] } | null;
   phases: { name: string; status: string; reason?: string }[];
@@ -17,7 +17,7 @@ const at = (m: Record<string, number | null> | undefined, k: string | undefined)
 export function deviceTable(rep: TableReport): string {
   const a = rep.adapterProfile;
   const lines = [
-    `GPU: ${a ? `${a.description || a.vendor} (${a.vendor}, ${a.architecture}; subgroups ${a.features.subgroups}, shader-f16 ${a.features.shaderF16}, timestamp-query ${a.features.timestampQuery})` : 'no adapter'}; ` +
+    `GPU: ${a ? `${a.description || a.vendor} (${a.vendor}, ${a.architecture}; subgroups ${a.features.subgroups}, shader-f16 ${a.features.shaderF16}, timestamp-query ${a.features.timestampQuery}; Hearth profile ${a.kernels.name})` : 'no adapter'}; ` +
       `CPU: ${rep.machine.cpu}, ${rep.machine.cores} cores; node ${rep.machine.node}; mode ${rep.mode}; ${rep.totalSeconds} s${rep.complete ? '' : ' (cut short)'}`,
     `read kernels: per thread ${gbs(rep.readBandwidth?.perThread)}, grid-stride ${gbs(rep.readBandwidth?.gridStride)} (${rep.readBandwidth?.timing ?? '-'})`,
     ...(rep.bundle?.matchesTree === false ? [`**the bundle is older than the tree** (${rep.bundle.changed.slice(0, 5).join(', ')}): these numbers are of the older code`] : []),

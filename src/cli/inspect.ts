@@ -1,9 +1,11 @@
 // `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
-// (metadata and tensor table; no tensor data is read and no GPU device is created). The precision line asks
-// the WebGPU adapter what 'auto' would choose for this model (shader-f16, a CPU adapter), as loading would.
+// (metadata and tensor table; no tensor data is read and no GPU device is created). The profile and precision
+// lines ask the WebGPU adapter what loading would choose: its profile (src/gpu/profile.ts) and what precision
+// 'auto' resolves to there for this model's weights.
 import { backendReport, type BackendReport } from '../wasm/choose-backend';
 import { formatBytes } from '../gpu/buffers';
-import { precisionFor, probeAdapter, type PrecisionOption } from '../gpu/device';
+import { probeAdapter } from '../gpu/device';
+import { chooseProfile, choosePrecision, profileReport, type PrecisionOption, type ProfileName, type ProfileReport } from '../gpu/profile';
 import type { ModelPrecision } from '../gpu/shaders';
 import { HearthError } from '../errors';
 import type { ModelConfig } from '../model/config';
@@ -39,6 +41,8 @@ export interface ModelReport {
   precision?: PrecisionReport;
   /** The backend: WebGPU in Node; what a browser's backend 'auto' would take with this adapter (src/wasm/choose-backend.ts). */
   backend?: BackendReport;
+  /** The adapter profile loading would use on this machine, with its kernel choices; null without WebGPU (set by the command). */
+  profile?: ProfileReport | null;
 }
 
 /** What `--precision` (default auto) would choose on this machine's WebGPU adapter. */
@@ -49,25 +53,25 @@ interface PrecisionReport {
   /** The adapter's description; null without WebGPU. */
   adapter: string | null;
   shaderF16: boolean | null;
-  /** Whether the adapter runs on the CPU (runsOnCpu: 'auto' is f32 or q8 there); null without WebGPU. */
-  onCpu: boolean | null;
   /** Why `chosen` is null. */
   problem: string | null;
 }
 
 /**
- * Asks the adapter createEngine would get (no device is created) what `requested` resolves to for a model that
- * has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it on CPU adapters).
+ * Asks the adapter createEngine would get (no device is created) for its profile and what `requested` resolves to
+ * for a model that has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it).
  */
-async function inspectPrecision(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<PrecisionReport> {
-  const probe = await probeAdapter();
-  if (!probe) return { requested, chosen: null, adapter: null, shaderF16: null, onCpu: null, problem: 'no WebGPU adapter on this machine' };
-  const adapter = { adapter: probe.adapter, shaderF16: probe.hasShaderF16, onCpu: probe.onCpu };
+export async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<{ precision: PrecisionReport; profile: ProfileReport | null }> {
+  const traits = await probeAdapter();
+  if (!traits) return { precision: { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' }, profile: null };
+  const chosen = chooseProfile(traits);
+  const profile = profileReport(chosen);
+  const adapter = { adapter: traits.name, shaderF16: traits.shaderF16 };
   try {
-    return { requested, chosen: precisionFor(requested, probe, q8Matrices), ...adapter, problem: null };
+    return { precision: { requested, chosen: choosePrecision(requested, traits, chosen, q8Matrices), ...adapter, problem: null }, profile };
   } catch (e) {
     if (!(e instanceof HearthError)) throw e;
-    return { requested, chosen: null, ...adapter, problem: e.message };
+    return { precision: { requested, chosen: null, ...adapter, problem: e.message }, profile };
   }
 }
 
@@ -150,12 +154,13 @@ export async function inspectCommand(args: string[]): Promise<number> {
   }
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });
-  const precision = await inspectPrecision(requested, hasQ8Matrices(header, quantize));
+  const { precision, profile } = await inspectAdapter(requested, hasQ8Matrices(header, quantize));
   const chosen = precision.chosen ?? undefined;
   const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen) : inspectOpenedModel(header, contextLength, chosen);
   if (!('metadata' in header)) await header.close();
   report.precision = precision;
-  report.backend = backendReport(precision.adapter, precision.onCpu);
+  report.profile = profile;
+  report.backend = backendReport(precision.adapter, profile === null ? null : profile.name === 'software');
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return 0;
 }
@@ -189,15 +194,21 @@ function formatReport(r: ModelReport): string {
     rows.push(['GPU memory', `${formatBytes(m.total)} for ${m.contextLength} positions`]);
     rows.push(['', `weights ${formatBytes(m.weights)} + KV cache ${formatBytes(m.kvCache)} + activations ${formatBytes(m.activations)}`]);
   }
-  if (r.precision) rows.push(['precision', formatPrecision(r.precision)]);
+  if (r.profile) rows.push(['profile', formatProfile(r.profile, r.precision?.adapter)]);
+  if (r.precision) rows.push(['precision', formatPrecision(r.precision, r.profile?.name)]);
   if (r.backend) rows.push(['backend', `webgpu here (Node); a browser's 'auto' takes ${r.backend.browser} (${r.backend.reason})`]);
   if (r.problem) rows.push(['cannot run', r.problem]);
   return rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join('');
 }
 
-function formatPrecision(p: PrecisionReport): string {
+function formatProfile(p: ProfileReport, adapter: string | null | undefined): string {
+  const kernels = `${p.matvec} matvec, ${p.attention} attention, norms ${p.fuseNorm ? 'fused' : 'separate'}, prefill ${p.prefillBatch} tokens a pass`;
+  return `${p.name} on ${adapter ?? 'this adapter'} (${kernels})`;
+}
+
+function formatPrecision(p: PrecisionReport, profile: ProfileName | undefined): string {
   if (!p.chosen) return `unknown: ${p.problem}`;
-  const auto = p.onCpu
+  const auto = profile === 'software'
     ? `auto: ${p.adapter} runs on the CPU${p.chosen === 'q8' ? ' and the model has Q4_0/Q8_0 matrices' : ''}`
     : `auto: ${p.adapter} ${p.shaderF16 ? 'has' : 'lacks'} shader-f16`;
   const why = p.requested === 'auto' ? auto : `requested, on ${p.adapter}`;

@@ -6,7 +6,8 @@
 import { backendToCheck, wasmFileReasons } from '../wasm/check-backend';
 import { DownloadError, HearthError, InvalidRequestError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
-import { precisionFor, probeAdapter, type AdapterProbe, type PrecisionOption } from '../gpu/device';
+import { probeAdapter } from '../gpu/device';
+import { chooseProfile, choosePrecision, type AdapterProfile, type AdapterTraits, type PrecisionOption, type ProfileName } from '../gpu/profile';
 import { supportedWeightTypes, weightDTypeForGGML } from '../gpu/quant-types';
 import type { ModelPrecision } from '../gpu/shaders';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
@@ -57,9 +58,28 @@ export interface ModelCheck {
   fileBytes: number;
   downloadBytes: number;
   /** The adapter's description and what it allows; null without WebGPU. */
-  adapter: (AdapterProbe & { precision: ModelPrecision | null }) | null;
+  adapter: AdapterCheck | null;
   /** The backend createEngine would take (options.backend); on 'wasm', gpuMemory estimates main memory. */
   backend: 'webgpu' | 'wasm';
+}
+
+export interface AdapterCheck {
+  /** Its description. */
+  adapter: string;
+  hasShaderF16: boolean;
+  /** WGSL's dot4I8Packed (precision 'q8'); undefined where the implementation does not say. */
+  packedIntegerDot?: boolean;
+  /** The adapter profile Hearth would load with (src/gpu/profile.ts). */
+  profile: ProfileName;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  /** What the requested precision resolves to; null where the adapter cannot do it. */
+  precision: ModelPrecision | null;
+}
+
+function adapterCheck(traits: AdapterTraits, profile: AdapterProfile, precision: ModelPrecision | null): AdapterCheck {
+  const { name, shaderF16, packedIntegerDot, limits } = traits;
+  return { adapter: name, hasShaderF16: shaderF16, packedIntegerDot, profile: profile.name, maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, precision };
 }
 
 /**
@@ -76,19 +96,10 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const reasons: string[] = [];
   const backend = await backendToCheck(options.backend);
   const probe = backend === 'wasm' ? null : await probeAdapter();
-  let precision: ModelPrecision | null = null;
-  if (backend === 'wasm') {
-    // llama.cpp's WebAssembly build: no adapter needed (wasmFileReasons below).
-  } else if (!probe) {
-    reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
-  } else {
-    try {
-      precision = precisionFor(options.precision, probe); // 'auto' refined below once the weights are known
-    } catch (e) {
-      if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
-      reasons.push(e.message);
-    }
-  }
+  const profile = probe ? chooseProfile(probe) : null;
+  let precision = probe ? requestedPrecision(options.precision, probe, profile!, reasons) : null; // 'auto' refined below once the weights are known
+  // On 'wasm' (llama.cpp's WebAssembly build) no adapter is needed: wasmFileReasons below.
+  if (!probe && backend === 'webgpu') reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
 
   // Storage first: a hub model that cannot be stored is refused before its header is even read.
   const id = /^(https?|file):/i.test(text) ? undefined : parseModelId(text);
@@ -104,7 +115,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
     opened = await readHeader(location, options.quantize);
   } catch (e) {
     if (!(e instanceof HearthError) || e instanceof DownloadError || e instanceof InvalidRequestError) throw e;
-    return { ...emptyCheck(text, reasons, probe, precision), backend, reasons: [...reasons, e.message] };
+    return { ...emptyCheck(text, reasons, probe && adapterCheck(probe, profile!, precision)), backend, reasons: [...reasons, e.message] };
   }
   try {
     const { file } = opened;
@@ -128,7 +139,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
           break;
         }
       }
-      if (probe && precision) precision = precisionFor(options.precision, probe, modelHasQ8Matrices(file, config));
+      if (probe && precision) precision = choosePrecision(options.precision, probe, profile!, modelHasQ8Matrices(file, config));
       gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
       largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend);
     }
@@ -137,11 +148,36 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
       backend,
       ok: reasons.length === 0, reasons, name: opened.displayName, architecture, format: opened.format, contextLength,
       gpuMemory, largestBuffer, fileBytes: download?.bytes ?? opened.fileBytes, downloadBytes: download?.missing ?? opened.fileBytes,
-      adapter: probe ? { ...probe, precision } : null,
+      adapter: probe && adapterCheck(probe, profile!, precision),
     };
   } finally {
     await opened.close();
   }
+}
+
+/** What `requested` resolves to on the adapter before the weights are known; null, with the reason, where it cannot. */
+function requestedPrecision(requested: PrecisionOption | undefined, traits: AdapterTraits, profile: AdapterProfile, reasons: string[]): ModelPrecision | null {
+  try {
+    return choosePrecision(requested, traits, profile);
+  } catch (e) {
+    if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
+    reasons.push(e.message);
+    return null;
+  }
+}
+
+/** Why the largest weight buffer or scratch binding exceeds the adapter's limits, if either does. */
+function limitProblems(traits: AdapterTraits, biggest: { name: string; bytes: number }, scratch: { name: string; bytes: number }, contextLength: number): string[] {
+  const problems: string[] = [];
+  const { maxBufferSize, maxStorageBufferBindingSize } = traits.limits;
+  if (biggest.bytes > maxBufferSize) {
+    problems.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${traits.name} allows at most ${formatBytes(maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
+  }
+  if (scratch.bytes > maxStorageBufferBindingSize) {
+    const table = scratch.name.startsWith('position');
+    problems.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${traits.name} binds at most ${formatBytes(maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
+  }
+  return problems;
 }
 
 interface Header {
@@ -182,20 +218,12 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
  * buffer that does not fit one binding, more GPU memory than the budget. Returns the largest buffer's bytes.
  */
 function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[], contextLength: number, gpuMemory: GpuMemoryEstimate,
-  probe: AdapterProbe | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm'): number {
+  probe: AdapterTraits | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm'): number {
   const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
   const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
   const positions = file.tensorsByName.get('position_embd.weight');
   const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
-  if (probe) {
-    if (biggest.bytes > probe.maxBufferSize) {
-      reasons.push(`${biggest.name} needs a ${formatBytes(biggest.bytes)} GPU buffer, but ${probe.adapter} allows at most ${formatBytes(probe.maxBufferSize)} per buffer; pick a smaller or more quantized model.`);
-    }
-    if (scratch.bytes > probe.maxStorageBufferBindingSize) {
-      const table = scratch.name.startsWith('position');
-      reasons.push(`the ${scratch.name}${table ? '' : ` for ${contextLength} positions`} needs ${formatBytes(scratch.bytes)} in one GPU binding, but ${probe.adapter} binds at most ${formatBytes(probe.maxStorageBufferBindingSize)}; ${table ? 'pick a model trained on a shorter context' : 'use a shorter contextLength'}.`);
-    }
-  }
+  if (probe) reasons.push(...limitProblems(probe, biggest, scratch, contextLength));
   if (budget !== undefined && gpuMemory.total > budget) {
     reasons.push(`it needs ${formatBytes(gpuMemory.total)} of ${backend === 'wasm' ? 'memory' : 'GPU memory'} (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
   }
@@ -216,10 +244,10 @@ function largestScratchBuffer(config: ModelConfig, contextLength: number, positi
   return candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 }
 
-function emptyCheck(name: string, reasons: string[], probe: AdapterProbe | null, precision: ModelPrecision | null): Omit<ModelCheck, 'backend'> {
+function emptyCheck(name: string, reasons: string[], adapter: AdapterCheck | null): Omit<ModelCheck, 'backend'> {
   return {
     ok: false, reasons, name, architecture: 'unknown', format: 'gguf', contextLength: 0, gpuMemory: null, largestBuffer: 0,
-    fileBytes: 0, downloadBytes: 0, adapter: probe ? { ...probe, precision } : null,
+    fileBytes: 0, downloadBytes: 0, adapter,
   };
 }
 

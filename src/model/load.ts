@@ -1,8 +1,9 @@
 // From a model source to a runnable model: open (a GGUF or a safetensors repo, src/model/open.ts) → config →
 // tokenizer → weights on the GPU → pipelines.
-import { abortError, InvalidRequestError, ResourceError } from '../errors';
+import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
-import { choosePrecision, runsOnCpu, type AcquiredDevice, type PrecisionOption } from '../gpu/device';
+import type { AcquiredDevice } from '../gpu/device';
+import { chooseProfile, choosePrecision, profileReport, type PrecisionOption, type ProfileOption } from '../gpu/profile';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import type { Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
@@ -40,23 +41,10 @@ export interface LoadModelOptions extends ModelFetchOptions {
   /** Bind weight matrices in row blocks of at most this many bytes (default: the device's limit). */
   bindingLimit?: number;
   /**
-   * Split-K (flash-decoding) attention for contexts longer than ATTENTION_CHUNK positions: each chunk of the
-   * context its own workgroup, partials merged after. Default: on GPUs, off on CPU adapters (where it only costs).
-   * The memory for the partials is reserved either way, so the GPU bytes do not depend on the device.
+   * The kernel variants and defaults (src/gpu/profile.ts): 'auto' (default) the adapter's profile, 'gpu' or
+   * 'software' on any adapter, or some kernel choices overridden ({ fuseNorm: true }, { base: 'gpu', matvec: 'rows' }).
    */
-  splitAttention?: boolean;
-  /**
-   * Fuse each RMSNorm into the products that read its output (common/rms.wgsl): one dispatch fewer per norm, the
-   * same activations bit for bit. Default: on GPUs, off on CPU adapters, where each thread's own pass over its
-   * row made the float products 1.5–2× slower on lavapipe (and fusing into quantize-q8 gained nothing).
-   */
-  fuseNorm?: boolean;
-  /**
-   * One-token products on matvec-subgroup.wgsl (lanes share rows, subgroupAdd) instead of matvec.wgsl (a thread
-   * per four rows). Needs the device feature 'subgroups'. Default: on GPUs that have it, off on CPU adapters,
-   * where it measured 2–2.4× slower. Decoding then equals a prefill pass to rounding, not bit for bit.
-   */
-  subgroupMatvec?: boolean;
+  profile?: ProfileOption;
   /** Quantize float weight matrices at load (LoadOptions.quantize). */
   quantize?: LoadQuantization;
   /**
@@ -65,21 +53,14 @@ export interface LoadModelOptions extends ModelFetchOptions {
    * The context length then defaults to min(EMBEDDING_CONTEXT_LENGTH, the model's): the longest input.
    */
   embeddings?: boolean;
-  /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default) depends on the adapter and the weights (precisionFor). */
+  /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default): the profile's, for the model's weights. */
   precision?: PrecisionOption;
 }
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
-  choosePrecision(options.precision, gpu); // before any download: a bad request fails at once
-  for (const key of ['splitAttention', 'fuseNorm', 'subgroupMatvec'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-      throw new InvalidRequestError(`${key} must be true or false, got ${JSON.stringify(options[key])}`);
-    }
-  }
-  if (options.subgroupMatvec && !gpu.hasSubgroups) {
-    throw new InvalidRequestError("subgroupMatvec needs the WebGPU feature 'subgroups', which this adapter lacks; leave it unset.");
-  }
+  // Before any download: a bad request fails at once.
+  choosePrecision(options.precision, gpu.adapter, chooseProfile(gpu.adapter, options.profile));
   const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
     return await loadFromSource(gpu, opened, options);
@@ -96,7 +77,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
 
   const { file, tokenizer } = source;
   const config = source.readConfig();
-  const precision = choosePrecision(options.precision, gpu, modelHasQ8Matrices(file, config)); // 'auto' depends on the weights
+  const profile = chooseProfile(gpu.adapter, options.profile);
+  const precision = choosePrecision(options.precision, gpu.adapter, profile, modelHasQ8Matrices(file, config)); // 'auto' depends on the weights
   const embeddings = options.embeddings === true || config.encoder !== undefined;
   const contextLength = Math.min(options.contextLength ?? (embeddings ? EMBEDDING_CONTEXT_LENGTH : DEFAULT_CONTEXT_LENGTH), config.contextLength);
   checkAbort();
@@ -113,13 +95,13 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held, options.bindingLimit);
     source.endProgress();
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
-    const onCpu = runsOnCpu(gpu.adapterInfo);
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {
       bindingLimit: options.bindingLimit,
       precision,
-      splitAttention: options.splitAttention ?? !onCpu,
-      fuseNorm: options.fuseNorm ?? !onCpu,
-      subgroupMatvec: options.subgroupMatvec ?? (gpu.hasSubgroups === true && !onCpu),
+      splitAttention: profile.attention === 'split',
+      fuseNorm: profile.fuseNorm,
+      subgroupMatvec: profile.matvec === 'subgroup',
+      prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });
     const oom = await device.popErrorScope();
@@ -134,7 +116,8 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
       precision,
-      adapter: gpu.adapterInfo.description || [gpu.adapterInfo.vendor, gpu.adapterInfo.architecture].filter(Boolean).join(' '),
+      adapter: gpu.adapter.name,
+      profile: profileReport(profile),
       backend: 'webgpu',
       backendReason: 'loaded on WebGPU (loadModel)', // createEngine's choice replaces it (src/wasm/backend-core.ts)
     };

@@ -4,14 +4,12 @@
 // activations' are the list TransformerModel.create allocates (activationBuffers).
 import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
+import { PREFILL_BATCH } from '../gpu/profile';
 import type { ModelPrecision } from '../gpu/shaders';
 import { layerTensors, type ProjectionField } from './layer';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
-
-/** Prompt tokens per prefill pass (a multiple of matmul.wgsl's TILE, 4): activations and attention scores are this many times larger. */
-export const PREFILL_BATCH = 32;
 
 /** WebGPU's default maxStorageBufferBindingSize, which every adapter supports. */
 export const DEFAULT_BINDING_LIMIT = 128 * 1024 * 1024;

@@ -41,6 +41,8 @@ export interface ModelOptions {
   fuseNorm?: boolean;
   /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
   subgroupMatvec?: boolean;
+  /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
+  prefillBatch?: number;
   /**
    * An embedding model: a pass runs several sequences packed one after another (`hidden`), each attending only
    * within itself (causally or not, as the config says) from position 0; `batch` tokens per pass (default
@@ -72,7 +74,7 @@ export class TransformerModel {
   ) {}
 
   static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, options: ModelOptions = {}): Promise<TransformerModel> {
-    const batch = prefillBatch(config, contextLength, options.bindingLimit, options.embeddings?.batch);
+    const batch = prefillBatch(config, contextLength, options.bindingLimit, options.embeddings?.batch ?? options.prefillBatch);
     const separateUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !isStacked(w.ffnIn));
     const plan = { contextLength, batch, packed: options.embeddings !== undefined, separateUp, q8: options.precision === 'q8' };
     const buf = allocateActivations(pool, config, plan);

@@ -3,7 +3,7 @@
 // probeEnvironment gathers those facts in the worker (or in Node, on the calling thread).
 import { UnsupportedError } from '../errors';
 import type { Backend, BackendOption } from './backend-option';
-import { runsOnCpu } from '../gpu/device';
+import { isSoftwareAdapter } from '../gpu/profile';
 
 export type { Backend, BackendOption } from './backend-option';
 
@@ -20,11 +20,6 @@ export interface BackendEnvironment {
 }
 
 export interface BackendChoice { backend: Backend; reason: string }
-
-/** Whether an adapter runs its shaders on the CPU (one function for the rule, wherever it lives). */
-export function isSoftwareAdapter(adapter: AdapterFacts): boolean {
-  return runsOnCpu(adapter);
-}
 
 /**
  * 'auto': WebGPU on a hardware adapter; the WebAssembly build where there is no WebGPU, no adapter, or only a

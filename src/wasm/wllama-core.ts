@@ -73,6 +73,7 @@ export class WllamaEngineCore implements EngineCore {
         gpuBytes: 0,
         precision: cpuPrecision(weightTypeOf(file)),
         adapter: `llama.cpp WebAssembly (${threads} thread${threads === 1 ? '' : 's'})`,
+        profile: null,
         backend: 'wasm',
         backendReason: this.backendReason,
       };

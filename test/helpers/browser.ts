@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, mergeConfig, type InlineConfig, type ViteDevServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { ResourceError } from '../../src/errors';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,9 +106,20 @@ export interface TestPage {
   close(): Promise<void>;
 }
 
-/** Opens `url` in a fresh context and records what the page and its workers print. */
-export async function openPage(browser: Browser, url: string): Promise<TestPage> {
-  const context = await browser.newContext();
+export interface OpenPageOptions {
+  /** Options of the fresh context (viewport, offline, ...). */
+  context?: BrowserContextOptions;
+  /** A script every page of the context runs before its own (context.addInitScript). */
+  init?: string;
+}
+
+/**
+ * Opens `url` (or, with null, no page yet: the caller navigates) in a fresh context, so storage starts empty, and
+ * records what the page and its workers print.
+ */
+export async function openPage(browser: Browser, url: string | null, options: OpenPageOptions = {}): Promise<TestPage> {
+  const context = await browser.newContext(options.context);
+  if (options.init) await context.addInitScript({ content: options.init });
   const page = await context.newPage();
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
@@ -116,7 +127,7 @@ export async function openPage(browser: Browser, url: string): Promise<TestPage>
   page.on('requestfailed', (r) => logs.push(`[requestfailed] ${r.url()}: ${r.failure()?.errorText ?? ''}`));
   page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker console.${m.type()}] ${m.text()}`)));
   page.on('response', (r) => { if (r.status() >= 400) logs.push(`[http ${r.status()}] ${r.url()}`); });
-  await page.goto(url);
+  if (url !== null) await page.goto(url);
   return {
     page,
     logs,

@@ -2,6 +2,7 @@
 // Follows ggml/docs/gguf.md: header, metadata KVs, tensor infos, padding to `alignment`, tensor data.
 import { GGUFValueType, type GGUFFile, type GGUFValue } from '../../src/model/gguf';
 import { GGMLType, tensorByteLength } from '../../src/model/ggml-types';
+import { f32ToF16 } from '../reference/f16';
 
 /** A metadata value with an explicit GGUF value type (plain JS values get a type inferred, see inferType). */
 export class Typed {
@@ -115,35 +116,10 @@ export function writeValue(w: ByteWriter, type: number, v: GGUFValue | GGUFValue
   }
 }
 
-/** float32 → IEEE half bits, round to nearest even (test data only; no subnormal flush surprises). */
-export function f32ToF16Bits(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
-}
-
 function tensorBytes(t: TensorSpec): Uint8Array {
   if (t.data instanceof Float32Array) {
     if (t.type === GGMLType.F32) return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    if (t.type === GGMLType.F16) return new Uint8Array(Uint16Array.from(t.data, f32ToF16Bits).buffer);
+    if (t.type === GGMLType.F16) return new Uint8Array(Uint16Array.from(t.data, f32ToF16).buffer);
     throw new Error(`gguf-writer: give tensor '${t.name}' as raw bytes for type ${t.type}`);
   }
   return t.data;

@@ -261,7 +261,7 @@ export async function runGridCase(gpu: AcquiredDevice, dir: string, g: GridArch,
   }
 
   const f32Run = await hearthLogits(gpu, qPath, promptIds, ref.ids, { precision: 'f32' });
-  const f16Run = gpu.hasShaderF16 ? await hearthLogits(gpu, qPath, promptIds, ref.ids, { precision: 'f16' }) : undefined;
+  const f16Run = gpu.adapter.shaderF16 ? await hearthLogits(gpu, qPath, promptIds, ref.ids, { precision: 'f16' }) : undefined;
 
   const { dims, layers, kvHeads, heads, ctx } = shapeOf(g);
   // From the file's own tensor table (what llama.cpp and the loader read), not from src/model/memory.ts.

@@ -5,7 +5,7 @@
 import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightLayouts } from '../../src/gpu/quant-types';
+import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { weights } from './cases';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
@@ -190,7 +190,7 @@ function biasAddCase(rows: number, n: number): BatchCase {
 
 export function batchCases(): BatchCase[] {
   const cases: BatchCase[] = [];
-  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+  for (const dtype of weightDTypes) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     cases.push(matmulCase(dtype, 65, 2 * block, 13));
   }

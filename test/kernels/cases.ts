@@ -4,7 +4,7 @@
 // in Node (Dawn) and in a Chromium page or Worker (it is bundled for the browser, so no node: imports).
 import { KernelCache, workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightLayouts } from '../../src/gpu/quant-types';
+import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { packF16 } from '../reference/f16';
 import { dequantize } from '../reference/quant';
 import { quantize, randomBlockBytes, toWords } from '../helpers/quantize';
@@ -217,7 +217,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(matvecCase('f32', 33, 33), matvecCase('f32', 70, 7), matvecCase('f32', 5, 1));
   // GGUF tensor types read as raw bytes. Rows of an odd number of blocks put every other row of the
   // 34/18/22/210-byte types at a half-word offset; 152k rows for one type, as for a big vocabulary.
-  for (const dtype of ['bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+  for (const dtype of weightDTypes.filter((d) => d !== 'f32' && d !== 'f16')) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     cases.push(embeddingBytesCase(dtype, 3, block === 32 ? 2016 : 1792, 1), embeddingCase(dtype, 5, 3 * block, 3));
     cases.push(matvecCase(dtype, 64, 2 * block), matvecCase(dtype, 257, 3 * block));

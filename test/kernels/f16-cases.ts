@@ -5,7 +5,7 @@
 import { workgroups } from '../../src/gpu/kernels';
 import type { KernelCache } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightLayouts } from '../../src/gpu/quant-types';
+import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef } from '../reference/kernels';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { testWeights, weights } from './cases';
@@ -30,7 +30,6 @@ const TOL = {
   matvec: (cols: number): Tolerance => ({ atol: 3 * U * Math.sqrt(cols), rtol: U }),
 };
 
-const ALL: readonly WeightDType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
 function matvecCase(dtype: WeightDType, rows: number, cols: number): F16Case {
@@ -89,7 +88,7 @@ function matmulCase(dtype: WeightDType, rows: number, cols: number, tokens: numb
  * compile with f32 arithmetic whatever the precision (KernelCache), so their f32 cases cover them.
  */
 export function f16Cases(): F16Case[] {
-  const cases: F16Case[] = ALL.map((dtype) => matvecCase(dtype, 257, 3 * Math.max(32, weightLayouts[dtype].blockElements)));
+  const cases: F16Case[] = weightDTypes.map((dtype) => matvecCase(dtype, 257, 3 * Math.max(32, weightLayouts[dtype].blockElements)));
   cases.push(matvecCase('f32', 70, 7), matvecCase('q4_k', 64, 8192), matvecCase('q8_0', 64, 8192));
   cases.push(matmulCase('f32', 70, 100, 7), matmulCase('q4_0', 65, 256, 9), matmulCase('q4_k', 33, 512, 5), matmulCase('f16', 40, 1024, 4));
   cases.push(matmulCase('q2_k', 33, 512, 5), matmulCase('q3_k', 33, 512, 5), matmulCase('iq4_nl', 65, 96, 9), matmulCase('iq4_xs', 33, 512, 5));

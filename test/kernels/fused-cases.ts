@@ -218,10 +218,16 @@ function quantizeNormCase(cols: number, tokens: number): FusedCase {
   };
 }
 
+/**
+ * One type per way a product reads its weights: floats, a 32-element block, and the 256-element K-quants and
+ * i-quants whose blocks differ most (the full list runs in the unfused cases).
+ */
+const SAMPLE_DTYPES = ['f32', 'q4_0', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const satisfies readonly WeightDType[];
+
 export function fusedCases(): FusedCase[] {
   const cases: FusedCase[] = [];
   for (const kernel of ['matvec', 'matmul'] as const) {
-    for (const dtype of ['f32', 'q4_0', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+    for (const dtype of SAMPLE_DTYPES) {
       const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
       cases.push(qkvCase(kernel, dtype, 64, 32, cols, 7), qkvCase(kernel, dtype, 6, 5, cols, 5)); // 6 + 5: a thread's rows span q, k and v
       cases.push(gluCase(kernel, dtype, 'swiglu', 72, cols, 6), gluCase(kernel, dtype, 'geglu', 37, cols, 3)); // 37: an odd last pair
@@ -239,7 +245,7 @@ export function fusedCases(): FusedCase[] {
   }
   // The GPU kernel, whose lanes share rows: the same entry points and NORM (f32 arithmetic: SwiftShader has
   // subgroups but not shader-f16, and a case names one feature).
-  for (const dtype of ['f32', 'q4_0', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'] as const) {
+  for (const dtype of SAMPLE_DTYPES) {
     const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
     cases.push(qkvCase('matvec-subgroup', dtype, 64, 32, cols), qkvCase('matvec-subgroup', dtype, 6, 5, cols));
     cases.push(gluCase('matvec-subgroup', dtype, 'swiglu', 72, cols), gluCase('matvec-subgroup', dtype, 'geglu', 37, cols));

@@ -11,7 +11,7 @@
 import { workgroups } from '../../src/gpu/kernels';
 import type { KernelCache } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightLayouts } from '../../src/gpu/quant-types';
+import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef } from '../reference/kernels';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { testWeights, weights } from './cases';
@@ -38,7 +38,6 @@ const TOL = {
   f16: (cols: number): Tolerance => ({ atol: 3 * U * Math.sqrt(cols), rtol: U }),
 };
 
-const ALL: readonly WeightDType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs'];
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
 function matvecSubgroupCase(dtype: WeightDType, rows: number, cols: number, precision: 'f32' | 'f16' = 'f32'): SubgroupCase {
@@ -61,7 +60,7 @@ function matvecSubgroupCase(dtype: WeightDType, rows: number, cols: number, prec
 
 export function subgroupCases(): SubgroupCase[] {
   const cases: SubgroupCase[] = [];
-  for (const dtype of ALL) {
+  for (const dtype of weightDTypes) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     // 257 rows: the last workgroup has one real row; rows of an odd number of blocks put every other row of the
     // 34/18/22/210-byte types at a half-word offset. 6 rows: two workgroups, the second half empty.

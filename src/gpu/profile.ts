@@ -1,0 +1,191 @@
+// The one place Hearth looks at a WebGPU adapter and decides how to run on it. readAdapterTraits reads the
+// adapter once (name, features, WGSL language features, limits); chooseProfile turns those traits into a profile
+// that names every kernel variant and default the loader uses. The GPU profile is the design; software adapters
+// (shaders compiled to CPU code: SwiftShader, lavapipe/llvmpipe, any fallback adapter) are a profile of their own,
+// because there one workgroup per row or head already keeps every core busy and the GPU variants' extra
+// parallelism only costs. Measurements behind the choices: shaders/README.md.
+import { InvalidRequestError, ResourceError } from '../errors';
+import type { ModelPrecision } from './shaders';
+
+/** The limits Hearth asks a device for: the adapter's own (the defaults, 128/256 MiB buffers, are too small for real models). */
+export const DEVICE_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
+type DeviceLimits = Record<(typeof DEVICE_LIMITS)[number], number>;
+
+/** What an adapter is and has: plain data, so tests can describe any adapter. */
+export interface AdapterTraits {
+  /** Its description, else vendor and architecture: for messages and reports. */
+  name: string;
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  /** Kernels may declare `enable f16;`. */
+  shaderF16: boolean;
+  /** Kernels may declare `enable subgroups;` (subgroupAdd: matvec-subgroup.wgsl). */
+  subgroups: boolean;
+  /**
+   * WGSL's `dot4I8Packed` (the language feature packed_4x8_integer_dot_product, Chrome 123+), which precision
+   * 'q8' needs; undefined where the implementation does not list its language features.
+   */
+  packedIntegerDot?: boolean;
+  limits: DeviceLimits;
+  /** The adapter's subgroup sizes where it reports them. */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
+}
+
+/** Reads `adapter` once; every other module takes these traits (or a profile) instead of asking the adapter. */
+export function readAdapterTraits(gpu: GPU, adapter: GPUAdapter): AdapterTraits {
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info as
+    (GPUAdapterInfo & { isFallbackAdapter?: boolean; subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const description = info?.description ?? '';
+  return {
+    name: description || [vendor, architecture].filter(Boolean).join(' ') || 'this WebGPU adapter',
+    vendor, architecture, description,
+    isFallbackAdapter: info?.isFallbackAdapter ?? false,
+    shaderF16: adapter.features.has('shader-f16'),
+    subgroups: adapter.features.has('subgroups'),
+    packedIntegerDot: gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'), // absent in older implementations
+    limits: Object.fromEntries(DEVICE_LIMITS.map((k) => [k, adapter.limits[k]])) as DeviceLimits,
+    subgroupMinSize: info?.subgroupMinSize,
+    subgroupMaxSize: info?.subgroupMaxSize,
+  };
+}
+
+/** Whether the adapter compiles shaders to CPU code (SwiftShader, lavapipe/llvmpipe, or a fallback adapter). */
+export function isSoftwareAdapter(traits: Pick<AdapterTraits, 'vendor' | 'architecture' | 'description' | 'isFallbackAdapter'>): boolean {
+  return traits.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${traits.vendor} ${traits.architecture} ${traits.description}`);
+}
+
+export type ProfileName = 'gpu' | 'software';
+const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
+
+/** Prompt tokens one prefill pass asks for (a multiple of matmul.wgsl's TILE, 4); memory.ts's prefillBatch may run fewer. */
+export const PREFILL_BATCH = 32;
+
+/** The kernel variants a model is built with. */
+interface KernelChoices {
+  /**
+   * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
+   * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
+   * matvec.wgsl (a thread per four rows). Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+   */
+  matvec: 'subgroup' | 'rows';
+  /**
+   * Attention over contexts longer than ATTENTION_CHUNK positions: 'split' (split-K, flash-decoding: each chunk
+   * its own workgroup, partials merged by attention-combine.wgsl) or 'whole' (a workgroup per head). The memory
+   * for the partials is reserved either way, so the GPU bytes do not depend on the profile.
+   */
+  attention: 'split' | 'whole';
+  /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
+  fuseNorm: boolean;
+  /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
+  prefillBatch: number;
+}
+
+export interface AdapterProfile extends KernelChoices {
+  name: ProfileName;
+  /** What precision 'auto' resolves to for a model without q4_0/q8_0 matrices (`float`) and with them (`quantized`). */
+  precision: { float: ModelPrecision; quantized: ModelPrecision };
+}
+
+/** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
+export type ProfileReport = Omit<AdapterProfile, 'precision'>;
+
+export function profileReport({ name, matvec, attention, fuseNorm, prefillBatch }: AdapterProfile): ProfileReport {
+  return { name, matvec, attention, fuseNorm, prefillBatch };
+}
+
+/**
+ * How a load picks its profile: 'auto' (default) from the adapter's traits, a profile by name on any adapter, or
+ * one with some kernel choices overridden (`base`: 'auto' unless given).
+ */
+export type ProfileOption = 'auto' | ProfileName | (Partial<KernelChoices> & { base?: 'auto' | ProfileName });
+
+/** The profile for `traits`, or the one `option` asks for on it; an impossible or malformed request is an InvalidRequestError. */
+export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'auto'): AdapterProfile {
+  const { base = 'auto', ...overrides } = typeof option === 'string' ? { base: option } : checkOverrides(option);
+  if (!PROFILE_NAMES.includes(base) && base !== 'auto') {
+    throw new InvalidRequestError(`profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got ${JSON.stringify(base)}`);
+  }
+  const name = base === 'auto' ? (isSoftwareAdapter(traits) ? 'software' : 'gpu') : base;
+  const profile = { ...(name === 'gpu' ? gpuProfile(traits) : softwareProfile(traits)), ...overrides };
+  if (profile.matvec === 'subgroup' && !traits.subgroups) {
+    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset.`);
+  }
+  return profile;
+}
+
+/** The design: subgroup products where the adapter has them, split-K attention, fused norms, f16 where it can. */
+function gpuProfile(traits: AdapterTraits): AdapterProfile {
+  const float = traits.shaderF16 ? 'f16' : 'f32';
+  return {
+    name: 'gpu', precision: { float, quantized: float },
+    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH,
+  };
+}
+
+/**
+ * Shaders on the CPU: f32 (f16 arithmetic is emulated there), q8 for q4_0/q8_0 models (llama.cpp's CPU arithmetic),
+ * a thread per rows, a workgroup per head, and each norm its own dispatch.
+ */
+function softwareProfile(traits: AdapterTraits): AdapterProfile {
+  return {
+    name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
+    matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH,
+  };
+}
+
+const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
+  base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
+  matvec: (v) => v === 'subgroup' || v === 'rows',
+  attention: (v) => v === 'split' || v === 'whole',
+  fuseNorm: (v) => typeof v === 'boolean',
+  prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
+};
+const EXPECTED: Record<keyof typeof CHOICES, string> = {
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'split' or 'whole'",
+  fuseNorm: 'true or false', prefillBatch: 'a positive integer',
+};
+
+function checkOverrides(option: unknown): Partial<KernelChoices> & { base?: 'auto' | ProfileName } {
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw new InvalidRequestError(`profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got ${JSON.stringify(option)}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(option)) {
+    if (value === undefined) continue;
+    const valid = CHOICES[key as keyof typeof CHOICES];
+    if (!valid) throw new InvalidRequestError(`profile.${key} is not a kernel choice; known: ${Object.keys(CHOICES).join(', ')}`);
+    if (!valid(value)) throw new InvalidRequestError(`profile.${key} must be ${EXPECTED[key as keyof typeof CHOICES]}, got ${JSON.stringify(value)}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** What a caller may ask for: 'auto' (the profile's default for the model's weights) or a ModelPrecision. */
+export type PrecisionOption = 'auto' | ModelPrecision;
+const PRECISION_OPTIONS: readonly string[] = ['auto', 'f16', 'f32', 'q8'];
+
+/**
+ * The arithmetic of the weight kernels for a request, chosen once at load. `q8Matrices`: whether the model multiplies
+ * q4_0/q8_0 matrices (modelHasQ8Matrices; unknown, false, before its header is read). 'f16' without 'shader-f16', or
+ * 'q8' without WGSL's packed integer dot product, is a ResourceError.
+ */
+export function choosePrecision(requested: PrecisionOption | undefined, traits: AdapterTraits, profile: AdapterProfile, q8Matrices = false): ModelPrecision {
+  const option = requested ?? 'auto';
+  if (!PRECISION_OPTIONS.includes(option)) {
+    throw new InvalidRequestError(`precision must be 'auto', 'f16', 'f32' or 'q8', got ${JSON.stringify(option)}`);
+  }
+  if (option === 'auto') return q8Matrices ? profile.precision.quantized : profile.precision.float;
+  if (option === 'q8' && traits.packedIntegerDot === false) {
+    throw new ResourceError("precision 'q8' needs WGSL's packed_4x8_integer_dot_product (dot4I8Packed), which this browser's WebGPU lacks (Chrome and Edge have it from version 123). Update the browser, or use precision 'auto'.");
+  }
+  if (option === 'f16' && !traits.shaderF16) {
+    throw new ResourceError(`precision 'f16' needs the WebGPU feature 'shader-f16', which ${traits.name} does not have. Use precision 'auto' (f16 where available, f32 elsewhere) or 'f32'.`);
+  }
+  return option;
+}

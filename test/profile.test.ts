@@ -1,0 +1,141 @@
+// The adapter profile (src/gpu/profile.ts): chosen from an adapter's traits alone (fake adapters stand for hardware
+// this machine lacks), forced or partly overridden at load with typed errors for what cannot run, reported by the
+// load; and the GPU profile forced on this machine's lavapipe gives the software profile's greedy ids, with logits
+// within rounding (the Chromium/SwiftShader twin: test/engine-chromium.test.ts).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { chooseProfile, choosePrecision, isSoftwareAdapter, PREFILL_BATCH, type ProfileOption } from '../src/gpu/profile';
+import { InvalidRequestError, ResourceError } from '../src/errors';
+import { loadModel } from '../src/model/load';
+import { ADAPTERS } from './helpers/fake-adapters';
+import { fixturePath } from './helpers/fixtures';
+import { writeGGUF } from './helpers/gguf-writer';
+import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
+import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+
+const gpuKernels = { matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH } as const;
+const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH } as const;
+
+describe('chooseProfile from the adapter alone', () => {
+  test('GPUs get the GPU profile (subgroup matvec and f16 where they have the features); SwiftShader, lavapipe and fallback adapters the software one', () => {
+    assert.deepEqual(chooseProfile(ADAPTERS.h200), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.appleM2), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'rows' });
+    for (const a of [ADAPTERS.swiftshader, ADAPTERS.lavapipe, ADAPTERS.warp]) {
+      assert.ok(isSoftwareAdapter(a), a.name);
+      assert.deepEqual(chooseProfile(a), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels }, a.name);
+    }
+    for (const a of [ADAPTERS.h200, ADAPTERS.appleM2, ADAPTERS.intelGen9]) assert.equal(isSoftwareAdapter(a), false, a.name);
+    // Without WGSL's dot4I8Packed the software profile keeps f32 for q4_0/q8_0 models too.
+    assert.deepEqual(chooseProfile({ ...ADAPTERS.swiftshader, packedIntegerDot: false }).precision, { float: 'f32', quantized: 'f32' });
+  });
+
+  test('any profile can be forced on any adapter, or some of its choices overridden', () => {
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, 'gpu'), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.swiftshader, 'gpu'), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, 'software'), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { fuseNorm: true }), { ...chooseProfile(ADAPTERS.lavapipe), fuseNorm: true });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, { base: 'auto', attention: 'whole', prefillBatch: 8 }), { ...chooseProfile(ADAPTERS.h200), attention: 'whole', prefillBatch: 8 });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, 'auto'), chooseProfile(ADAPTERS.h200));
+  });
+
+  test("what cannot run or is malformed is an InvalidRequestError that names the choice: subgroup matvec without 'subgroups', unknown names and values", () => {
+    const rejects = (option: unknown, message: RegExp) =>
+      assert.throws(() => chooseProfile(ADAPTERS.intelGen9, option as ProfileOption), (e: unknown) => e instanceof InvalidRequestError && message.test(e.message), String(message));
+    rejects({ matvec: 'subgroup' }, /matvec 'subgroup' needs the WebGPU feature 'subgroups', which intel gen-9 lacks/);
+    rejects('cpu', /profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got "cpu"/);
+    rejects(['gpu'], /profile must be 'auto', 'gpu', 'software' or an object/);
+    rejects({ base: 'cpu' }, /profile\.base must be 'auto', 'gpu' or 'software', got "cpu"/);
+    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, attention, fuseNorm, prefillBatch/);
+    rejects({ attention: true }, /profile\.attention must be 'split' or 'whole', got true/);
+    rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);
+    rejects({ prefillBatch: 2.5 }, /profile\.prefillBatch must be a positive integer, got 2.5/);
+  });
+
+  test("precision 'auto' is the profile's for the model's weights; an explicit one the adapter cannot do is a ResourceError; a bad value an InvalidRequestError", () => {
+    const auto = (adapter: typeof ADAPTERS.h200, q8Matrices: boolean, option: ProfileOption = 'auto') =>
+      choosePrecision('auto', adapter, chooseProfile(adapter, option), q8Matrices);
+    assert.equal(auto(ADAPTERS.lavapipe, false), 'f32'); // lavapipe emulates f16 arithmetic
+    assert.equal(auto(ADAPTERS.lavapipe, true), 'q8');
+    assert.equal(auto(ADAPTERS.lavapipe, true, 'gpu'), 'f16');
+    assert.equal(auto(ADAPTERS.h200, false), 'f16');
+    assert.equal(auto(ADAPTERS.h200, true), 'f16');
+    assert.equal(auto(ADAPTERS.h200, true, 'software'), 'q8');
+    assert.equal(auto(ADAPTERS.intelGen9, true), 'f32');
+    const swiftshader = chooseProfile(ADAPTERS.swiftshader);
+    assert.equal(choosePrecision(undefined, ADAPTERS.swiftshader, swiftshader), 'f32');
+    assert.equal(choosePrecision('f32', ADAPTERS.swiftshader, swiftshader), 'f32');
+    assert.equal(choosePrecision('f16', ADAPTERS.lavapipe, chooseProfile(ADAPTERS.lavapipe)), 'f16');
+    assert.throws(() => choosePrecision('f16', ADAPTERS.swiftshader, swiftshader), (e: unknown) =>
+      e instanceof ResourceError && /'shader-f16'.*google swiftshader.*'auto'.*'f32'/.test(e.message));
+    assert.throws(() => choosePrecision('half' as never, ADAPTERS.lavapipe, chooseProfile(ADAPTERS.lavapipe)), InvalidRequestError);
+  });
+});
+
+describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
+  let gpu: AcquiredDevice;
+  let dir: string;
+  before(async () => {
+    gpu = await acquireDevice();
+    dir = mkdtempSync(join(tmpdir(), 'hearth-profile-'));
+  });
+  after(() => {
+    gpu?.device.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('lavapipe is a software adapter: the load reports the software profile, or the one it was asked for', async () => {
+    assert.ok(isSoftwareAdapter(gpu.adapter), `this machine's adapter: ${JSON.stringify(gpu.adapter)}`);
+    const path = fixturePath('models/stories260K/stories260K.gguf');
+    for (const [option, want] of [['auto', { name: 'software', ...softwareKernels }], ['gpu', { name: 'gpu', ...gpuKernels }]] as const) {
+      const loaded = await loadModel(gpu, path, { contextLength: 64, profile: option });
+      try {
+        assert.deepEqual(loaded.info.profile, want);
+        assert.equal(loaded.info.precision, option === 'gpu' ? 'f16' : 'f32'); // lavapipe has shader-f16
+      } finally {
+        loaded.destroy();
+      }
+    }
+    // The GPU profile on an adapter without subgroups: the rows matvec, not an error.
+    const withoutSubgroups = await loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, path, { contextLength: 64, profile: 'gpu' });
+    assert.equal(withoutSubgroups.info.profile?.matvec, 'rows');
+    withoutSubgroups.destroy();
+  });
+
+  const models: [string, () => string][] = [
+    ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
+    ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
+    ...['qwen2', 'phi3', 'gemma3', 'gpt2'].map((arch) => ARCH_CASES.find((c) => c.arch === arch)!).map((c): [string, () => string] => [c.name, () => {
+      const path = join(dir, `${c.arch}.gguf`);
+      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+      return path;
+    }]),
+  ];
+  for (const [name, file] of models) {
+    test(`${name}: the GPU profile forced on lavapipe gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
+      const path = file();
+      const run = async (profile: ProfileOption, forced?: number[]) => {
+        // f32 for both, so only the kernel variants differ; 2048 positions, so attention runs split in two chunks.
+        const loaded = await loadModel(gpu, path, { contextLength: 2048, precision: 'f32', profile });
+        try {
+          const prompt = [1, 7, 42, 99, 3, 11, 5].map((id) => id % loaded.config.vocabSize);
+          return { name: loaded.info.profile?.name, ...(await greedyLogits(loaded, prompt, 12, forced)) };
+        } finally {
+          loaded.destroy();
+        }
+      };
+      const software = await run('software');
+      const gpuOwn = await run('gpu');
+      const gpuForced = await run('gpu', software.ids);
+      assert.deepEqual([software.name, gpuOwn.name], ['software', 'gpu']);
+      assert.deepEqual(gpuOwn.ids, software.ids);
+      const rel = maxRelativeDiff(software.logits, gpuForced.logits);
+      assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
+    });
+  }
+});
