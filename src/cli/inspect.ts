@@ -61,7 +61,7 @@ interface PrecisionReport {
  * Asks the adapter createEngine would get (no device is created) for its profile and what `requested` resolves to
  * for a model that has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it).
  */
-export async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<{ precision: PrecisionReport; profile: ProfileReport | null }> {
+async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<{ precision: PrecisionReport; profile: ProfileReport | null }> {
   const traits = await probeAdapter();
   if (!traits) return { precision: { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' }, profile: null };
   const chosen = chooseProfile(traits);

@@ -4,7 +4,7 @@
 import { ResourceError } from '../errors';
 import { lookupKernels, q8Kernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type WeightDType } from './shaders';
 
-export type { ComputePrecision, KernelName, WeightDType } from './shaders';
+export type { ComputePrecision, KernelName } from './shaders';
 
 export interface KernelOptions {
   /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
@@ -24,7 +24,7 @@ export function workgroups(n: number, size = 64): number {
   return Math.ceil(n / size);
 }
 
-export function kernelLabel(name: KernelName, opts: KernelOptions): string {
+function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
   const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', values].filter((s) => s).join(' ');

@@ -8,7 +8,7 @@ import { InvalidRequestError, ResourceError } from '../errors';
 import type { ModelPrecision } from './shaders';
 
 /** The limits Hearth asks a device for: the adapter's own (the defaults, 128/256 MiB buffers, are too small for real models). */
-export const DEVICE_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
+const DEVICE_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
   'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
 type DeviceLimits = Record<(typeof DEVICE_LIMITS)[number], number>;
 

@@ -21,7 +21,7 @@ import { DEFAULT_CONTEXT_LENGTH } from './memory';
 export { DEFAULT_CONTEXT_LENGTH };
 
 /** Default longest input of an embedding model, in tokens (BERT's own limit; OpenAI's models take 8192). */
-export const EMBEDDING_CONTEXT_LENGTH = 512;
+const EMBEDDING_CONTEXT_LENGTH = 512;
 
 export interface LoadedModel {
   config: ModelConfig;

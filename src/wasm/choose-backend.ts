@@ -5,7 +5,7 @@ import { UnsupportedError } from '../errors';
 import type { Backend, BackendOption } from './backend-option';
 import { isSoftwareAdapter } from '../gpu/profile';
 
-export type { Backend, BackendOption } from './backend-option';
+export type { BackendOption } from './backend-option';
 
 /** What the adapter says of itself: enough to tell a software (CPU) adapter from a GPU. */
 export interface AdapterFacts { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean }

@@ -6,7 +6,7 @@ import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
-import { weights } from './cases';
+import { weights } from './test-weights';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
 import { randomFloats, randomInt, type Rng } from '../helpers/seeded';

@@ -5,14 +5,14 @@
 import { KernelCache, workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
-import { packF16 } from '../reference/f16';
 import { dequantize } from '../reference/quant';
-import { quantize, randomBlockBytes, toWords } from '../helpers/quantize';
+import { randomBlockBytes, toWords } from '../helpers/quantize';
 import {
   addRef, argmaxRef, embeddingRef, matvecRef, randomRef, rmsnormRef, ropeRef, ropeTableRef, swigluRef,
   type RopeShape,
 } from '../reference/kernels';
 import { randomFloats, randomInt, seededRng, seedFromString, type Rng } from '../helpers/seeded';
+import { testWeights, weights } from './test-weights';
 import { transformerOpCases } from './transformer-op-cases';
 import { f16Cases } from './f16-cases';
 import { batchCases } from './batch-cases';
@@ -47,32 +47,6 @@ const TOL = {
 } as const;
 
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
-
-/** Weights as the GPU stores them (f32; f16 packed in u32 words; GGUF bytes in words) and the values the GPU will see. */
-export function weights(values: Float32Array, dtype: WeightDType): { data: Float32Array | Uint32Array; seen: Float32Array } {
-  if (dtype === 'f32') return { data: values, seen: values };
-  if (dtype === 'f16') {
-    const { words, rounded } = packF16(values);
-    return { data: words, seen: rounded };
-  }
-  const bytes = quantize(dtype, values);
-  return { data: toWords(bytes), seen: dequantize(dtype, bytes, values.length) };
-}
-
-/**
- * n test weights: noise in [-1, 1); for the GGUF types every third 32-element block is scaled by 1e-5
- * (subnormal f16 scales) and every fifth by 0.3.
- */
-export function testWeights(rng: Rng, n: number, dtype: WeightDType): Float32Array {
-  const values = randomFloats(rng, n);
-  if (dtype === 'f32' || dtype === 'f16') return values;
-  for (let i = 0; i < n; i++) {
-    const block = i >> 5;
-    if (block % 3 === 1) values[i] = Math.fround(values[i]! * 1e-5);
-    else if (block % 5 === 4) values[i] = Math.fround(values[i]! * 0.3);
-  }
-  return values;
-}
 
 /** Embedding over a table of random block bytes (every quant bit pattern, finite scales): the row must come back exactly. */
 function embeddingBytesCase(dtype: WeightDType, vocab: number, dim: number, token: number): KernelCase {

@@ -15,7 +15,7 @@ import { gegluRef } from '../reference/transformer-ops';
 import { matvecQ8Ref, quantizeQ8Ref, Q8_BLOCK_WORDS } from '../reference/q8';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { runKernel, storage, type Tolerance } from './harness';
-import { testWeights, weights } from './cases';
+import { testWeights, weights } from './test-weights';
 
 interface FusedCase {
   name: string;

@@ -10,7 +10,7 @@ import { dequantize } from '../reference/quant';
 import { dequantizeQ8Ref, matvecQ8Ref, quantizeQ8Ref, Q8_BLOCK_WORDS } from '../reference/q8';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { EXACT, runKernel, storage, type Tolerance } from './harness';
-import { testWeights } from './cases';
+import { testWeights } from './test-weights';
 
 interface Q8Case {
   name: string;

@@ -14,7 +14,7 @@ import type { WeightDType } from '../../src/gpu/shaders';
 import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef } from '../reference/kernels';
 import { randomFloats, type Rng } from '../helpers/seeded';
-import { testWeights, weights } from './cases';
+import { testWeights, weights } from './test-weights';
 import { productBindings, runKernel, storage, type Tolerance } from './harness';
 
 export interface SubgroupCase {
