@@ -19,7 +19,7 @@ import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type 
 import type { Tokenizer, TokenizerSource } from '../tokenizer';
 import { fetchModelBlobs } from './model-blobs';
 import { llamaPromptText } from './prompt-text';
-import { RequestQueue } from './request-queue';
+import { RequestQueue } from '../engine/worker/request-queue';
 import { runOnWllama } from './wllama-request';
 
 /** False in builds that leave this backend out (src/stubs/wllama-core.ts). */

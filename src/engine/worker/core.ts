@@ -1,7 +1,7 @@
 // The engine's working half: owns the GPU device, the loaded model, the request queue and the decode loop.
 // It runs inside the Web Worker (src/worker.ts exposes it) or, in Node, on the calling thread.
 import { fetchOptionsOf, type ModelFetchOptions } from '../../io/fetch-options';
-import { abortError, InvalidRequestError, ResourceError } from '../../errors';
+import { InvalidRequestError, ResourceError } from '../../errors';
 import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../../gpu/device';
 import type { ProgressCallback } from '../../io/progress';
 import { loadModel, type LoadedModel } from '../../model/load';
@@ -11,6 +11,7 @@ import type { Tokenizer, TokenizerSource } from '../../tokenizer';
 import { normalizeRequest, type RequestOptions } from '../options';
 import type { EmbedOptions, EmbedResult } from '../embedding-types';
 import { embedInputs } from './embeddings';
+import { RequestQueue } from './request-queue';
 import { fitChat, fitTokens, promptBudget } from './fit-context';
 import { checkedIds, Session, type ChunkCallback } from './session';
 import type { GenerationResult, ModelInfo, ModelSource } from '../types';
@@ -61,9 +62,8 @@ export class LocalEngineCore implements EngineCore {
   /** Set when the device is lost by something other than unload(): requests then say to reload. */
   private lostReason?: string;
   private loadController?: AbortController;
-  /** The end of the queue: each request starts when the one before it has settled. */
-  private tail: Promise<unknown> = Promise.resolve();
-  private readonly requests = new Map<number, AbortController>();
+  /** Requests, loads and unloads, one at a time in arrival order. */
+  private readonly queue = new RequestQueue();
 
   async load(model: ModelSource, options: CoreLoadOptions, onProgress?: ProgressCallback): Promise<ModelInfo> {
     if (options.contextLength !== undefined && !(Number.isInteger(options.contextLength) && options.contextLength > 0)) {
@@ -73,7 +73,7 @@ export class LocalEngineCore implements EngineCore {
     const controller = new AbortController();
     this.loadController = controller;
     // A new model waits for the requests before it, and requests after it wait for the model.
-    return this.enqueue(undefined, async () => {
+    return this.queue.enqueue(undefined, async () => {
       await this.release();
       const gpu = await acquireDevice();
       this.gpu = gpu;
@@ -97,7 +97,7 @@ export class LocalEngineCore implements EngineCore {
   }
 
   run(id: number, input: PromptInput, options: RequestOptions, onChunk: ChunkCallback): Promise<GenerationResult> {
-    return this.enqueue(id, async (signal) => {
+    return this.queue.enqueue(id, async (signal) => {
       const session = this.generator().session!;
       const { prompt, stopTokens, truncated } = this.prompt(input, options);
       const result = await session.generate(prompt, options, onChunk, stopTokens, signal);
@@ -127,7 +127,7 @@ export class LocalEngineCore implements EngineCore {
   }
 
   cancel(id: number): void {
-    this.requests.get(id)?.abort();
+    this.queue.cancel(id);
   }
 
   async applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions): Promise<string> {
@@ -152,11 +152,11 @@ export class LocalEngineCore implements EngineCore {
   }
 
   logits(tokens: number[]): Promise<Float32Array> {
-    return this.enqueue(undefined, async () => this.generator().session!.logits(tokens));
+    return this.queue.enqueue(undefined, async () => this.generator().session!.logits(tokens));
   }
 
   embed(inputs: (string | number[])[], options: EmbedOptions): Promise<EmbedResult> {
-    return this.enqueue(undefined, () => embedInputs(this.ready().loaded!, inputs, options));
+    return this.queue.enqueue(undefined, () => embedInputs(this.ready().loaded!, inputs, options));
   }
 
   async detokenize(ids: number[]): Promise<string> {
@@ -164,35 +164,17 @@ export class LocalEngineCore implements EngineCore {
   }
 
   resetContext(): Promise<void> {
-    return this.enqueue(undefined, async () => { this.session?.reset(); });
+    return this.queue.enqueue(undefined, async () => { this.session?.reset(); });
   }
 
   unload(): Promise<void> {
-    return this.enqueue(undefined, () => this.release());
+    return this.queue.enqueue(undefined, () => this.release());
   }
 
   async dispose(): Promise<void> {
     this.loadController?.abort();
-    for (const controller of this.requests.values()) controller.abort();
-    await this.tail;
+    await this.queue.drain();
     await this.release();
-  }
-
-  /**
-   * Runs `work` after everything queued before it. With an id, cancel(id) aborts the signal `work` gets, or
-   * rejects the request with an AbortError if it has not started yet.
-   */
-  private enqueue<T>(id: number | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    if (id !== undefined) this.requests.set(id, controller);
-    const result = this.tail.then(() => {
-      if (controller.signal.aborted) throw abortError('The request was aborted before it started.');
-      return work(controller.signal);
-    }).finally(() => {
-      if (id !== undefined) this.requests.delete(id);
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
   }
 
   /** Frees the sampler, the model and the device. */

@@ -1,5 +1,5 @@
 // Requests run one at a time in arrival order; cancel(id) aborts a running one's signal or rejects a queued one.
-import { abortError } from '../errors';
+import { abortError } from '../../errors';
 
 export class RequestQueue {
   /** The end of the queue: each request starts when the one before it has settled. */
