@@ -10,7 +10,7 @@ import { DecodeMeter, readOptions, showSettings, storeSettings } from './lib/set
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
 import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
 import { MessageList, describeStats, renderConversationList } from './lib/view';
-import { registerServiceWorker } from './pwa/register';
+import { keepWasmBackendOffline, registerServiceWorker } from './pwa/register';
 
 type PageState = 'loading' | 'ready' | 'generating' | 'error';
 
@@ -170,6 +170,7 @@ async function loadModel(source: string | File): Promise<void> {
     ui.modelButton.textContent = modelLabel;
     ui.modelInfo.textContent = `${modelLabel} · ${m.architecture} · ${m.weightType} · context ${m.contextLength} · ${m.chatTemplate ? 'chat' : 'continues text'} · ${m.backend === 'wasm' ? 'CPU' : 'GPU'}: ${m.adapter || 'unknown'}`;
     showMemory();
+    if (m.backend === 'wasm') keepWasmBackendOffline();
     modelDialog.setCurrent(typeof source === 'string' ? source : '');
     setStatus(`Ready: ${modelLabel} on ${describeBackend(m)}. ${m.chatTemplate ? 'Send a message.' : 'Type the beginning of a story and press Enter.'}`);
     setState('ready');

@@ -44,3 +44,12 @@ export function registerServiceWorker(hooks: UpdateHooks): { whenIdle(): void } 
   })();
   return { whenIdle: handOver };
 }
+
+/**
+ * The page runs on the WebAssembly backend: the service worker keeps all of its files (a first visit fetched them
+ * before the worker controlled the page), so the next visit works offline too.
+ */
+export function keepWasmBackendOffline(): void {
+  if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;
+  void navigator.serviceWorker.ready.then((r) => r.active?.postMessage({ type: 'cache-wasm-backend' }), () => {});
+}

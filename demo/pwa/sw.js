@@ -7,7 +7,8 @@
 //   names carry content hashes); page loads are network-first (3 s) so a reload online shows the newest
 //   page, and the cached page offline.
 // - The WebAssembly backend's files (LAZY: only visitors without a hardware WebGPU adapter load them) join the
-//   shell cache when first fetched, so such a visitor also works offline after the first visit.
+//   shell cache when first fetched, and all of them when the page says it runs on that backend
+//   ('cache-wasm-backend'), so such a visitor also works offline after the first visit.
 // - Models go to 'hearth-models', kept across versions. The bundled model is stored at install; Range
 //   requests for it are answered from the cached file, so the engine reads it offline exactly as online.
 // - A new version installs in the background and waits; the page tells it to take over ('skip-waiting')
@@ -34,7 +35,15 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'skip-waiting') self.skipWaiting();
+  // The page runs on the WebAssembly backend: keep all of its files, also those fetched before this worker
+  // controlled the page (a first visit's), so the next visit works offline.
+  if (event.data && event.data.type === 'cache-wasm-backend') event.waitUntil(cacheLazyFiles());
 });
+
+async function cacheLazyFiles() {
+  const shell = await caches.open(SHELL_CACHE);
+  for (const url of lazyUrls) if (!(await shell.match(url))) await shell.add(new Request(url, { cache: 'reload' }));
+}
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {

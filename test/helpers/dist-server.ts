@@ -32,7 +32,7 @@ export async function buildApp(): Promise<BuildOutput> {
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.json': 'application/json',
-  '.gguf': 'application/octet-stream', '.LICENSE': 'text/plain; charset=utf-8',
+  '.gguf': 'application/octet-stream', '.wasm': 'application/wasm', '.LICENSE': 'text/plain; charset=utf-8',
 };
 
 export interface StaticServer {
