@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
+import { schemaProblems } from './helpers/json-schema-check';
 import { createEngine } from '../src/index';
 import type * as Hearth from '../src/index';
 
@@ -104,6 +105,9 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     const logprobs = await engine.generate(prompt, { maxTokens: 3, logprobs: true, topLogprobs: 2 }).result;
     // JSON mode through llama.cpp's grammar: a story model, unconstrained, would go on with ", there was".
     const json = (await engine.generate(prompt, { maxTokens: 6, responseFormat: { type: 'json_object' } }).result).text;
+    const schema = { type: 'object', properties: { name: { type: 'string', maxLength: 6 }, happy: { type: 'boolean' } }, required: ['name', 'happy'], additionalProperties: false };
+    const schemaResult = await engine.generate(prompt, { maxTokens: 60, responseFormat: { type: 'json_schema', schema } }).result;
+    const jsonSchema = { schema, text: schemaResult.text, finish: schemaResult.finishReason };
     // A chat model (a tiny llama with a ChatML template): the template and its control tokens reach llama.cpp.
     const chatEngine = await window.hearth.createEngine((window as unknown as { apiTest: { chatModel(): Uint8Array } }).apiTest.chatModel(), { backend: 'wasm' });
     const chatChunks: string[] = [];
@@ -127,7 +131,7 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     return { completion: { text: completion.choices[0]!.text, finish: completion.choices[0]!.finish_reason, usage: completion.usage },
       streamed, usage, plain: plain.choices[0]!.text, aborted: { finish: abortedResult.finishReason, tokens: abortedResult.tokens.length },
       piped: piped.generated_text, check: { ok: check.ok, backend: check.backend, adapter: check.adapter, reasons: check.reasons },
-      seeds, json, chat: { chunks: chatChunks.length, usage: chatUsage, prompt: chatPrompt }, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
+      seeds, json, jsonSchema, chat: { chunks: chatChunks.length, usage: chatUsage, prompt: chatPrompt }, logprobs: logprobs.logprobs!.map((l) => ({ id: l.id, logprob: l.logprob, top: l.topLogprobs.map((t) => t.id) })), tokens: logprobs.tokens, unsupported, embeddings };
   }, { url: MODEL, prompt }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
 
   const webgpu = await createEngine('public/stories260K.gguf', { contextLength: 256 });
@@ -156,6 +160,9 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     try { return (await e.generate(prompt, { maxTokens: 8 }).result).text; } finally { await e.dispose(); }
   })()), "pipeline({ device: 'wasm' }) continues as WebGPU does");
   assert.match(got.json, /^\s*\{/, `JSON mode starts an object: ${JSON.stringify(got.json)}`);
+  // json_schema through llama.cpp's own schema grammar: a complete object, valid under the schema.
+  assert.equal(got.jsonSchema.finish, 'stop', `the object closes within 60 tokens: ${JSON.stringify(got.jsonSchema.text)}`);
+  assert.deepEqual(schemaProblems(JSON.parse(got.jsonSchema.text), got.jsonSchema.schema), [], got.jsonSchema.text);
   const { tinyChatModel } = await import('./helpers/tiny-chat-model');
   const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
   const chatOnGpu = await createEngine(tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { extraChars: '{}[]":,-.0123456789' }));
