@@ -78,6 +78,7 @@ const modelDialog = new ModelDialog({
     }
     void loadModel(source);
   },
+  reservedBytes: () => documents.library.gpuBytes,
 });
 const sw = registerServiceWorker({
   busy: () => document.body.dataset.state === 'generating',

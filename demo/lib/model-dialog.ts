@@ -11,6 +11,8 @@ export interface ModelDialogOptions {
   file: HTMLInputElement;
   /** The user chose a model. */
   onPick(source: string | File): void;
+  /** Memory another loaded model holds beside the chat model (the documents' embedding model), which the check leaves out of the budget. */
+  reservedBytes?(): number;
 }
 
 const verdictText = { ok: 'Fits this device', no: 'Too large for this device', unknown: 'Not checked' } as const;
@@ -55,7 +57,7 @@ export class ModelDialog {
       if (this.verdicts.has(choice.source)) continue;
       this.verdicts.set(choice.source, { kind: 'unknown', reasons: ['checking…'] });
       this.render();
-      this.verdicts.set(choice.source, await preflight(choice.source));
+      this.verdicts.set(choice.source, await preflight(choice.source, undefined, this.o.reservedBytes?.() ?? 0));
       this.render();
     }
   }

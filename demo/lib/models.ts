@@ -75,15 +75,19 @@ export function describeBackend(m: { backend: 'webgpu' | 'wasm'; backendReason: 
   return m.backend === 'wasm' ? `${m.adapter}: ${m.backendReason}` : `WebGPU (${m.adapter || 'unknown adapter'})`;
 }
 
-/** Whether this device can run `source`, asked before any large download (checkModel reads only the header). */
-export async function preflight(source: string, signal?: AbortSignal): Promise<Verdict> {
+/**
+ * Whether this device can run `source`, asked before any large download (checkModel reads only the header).
+ * `reserved`: bytes another loaded model holds (the documents' embedding model), taken off the budget.
+ */
+export async function preflight(source: string, signal?: AbortSignal, reserved = 0): Promise<Verdict> {
   try {
     // Hub ids go as they are; the bundled model's path is relative to the app.
     const model = source === BUNDLED_MODEL ? new URL(source, location.href).href : source;
     // On the WebAssembly backend the same budget (half the device's memory) bounds main memory instead.
-    const check = await checkModel(model, { signal, gpuMemoryBudget: gpuMemoryBudget(), ...hubOption(), ...backendOption() });
-    if (!check.ok) return { kind: 'no', reasons: check.reasons };
-    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of ${check.backend === 'wasm' ? 'memory (llama.cpp WebAssembly)' : 'GPU memory'}` : '',
+    const budget = gpuMemoryBudget();
+    const check = await checkModel(model, { signal, gpuMemoryBudget: budget === undefined ? undefined : Math.max(0, budget - reserved), ...hubOption(), ...backendOption() });
+    if (!check.ok) return { kind: 'no', reasons: reserved > 0 ? [...check.reasons, `(${formatBytes(reserved)} of the budget is the documents' embedding model, which stays loaded)`] : check.reasons };
+    const found = [check.gpuMemory ? `needs ${formatBytes(check.gpuMemory.total)} of ${check.backend === 'wasm' ? 'memory (llama.cpp WebAssembly)' : 'GPU memory'}${reserved > 0 ? ` beside the embedding model's ${formatBytes(reserved)}` : ''}` : '',
       check.downloadBytes > 0 ? `${formatBytes(check.downloadBytes)} to download` : 'in the model cache'];
     return { kind: 'ok', reasons: found.filter(Boolean) };
   } catch (e) {
