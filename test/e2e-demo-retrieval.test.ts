@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createEngine } from '../src/index';
 import { launchChromium } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
-import { sendAndWait, setSetting, storeConversation, storedConversations, waitLoaded } from './helpers/app-page';
+import { onWebGPU, sendAndWait, setSetting, storeConversation, storedConversations, waitLoaded } from './helpers/app-page';
 import { writeGGUF } from './helpers/gguf-writer';
 import { tinyChatModel } from './helpers/tiny-chat-model';
 import { tinyEncoderSpec } from './helpers/tiny-embedding-models';
@@ -83,7 +83,7 @@ test('documents in the chat app: added, retrieved into the prompt, shown as sour
   page.on('console', (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
   try {
-    await page.goto(`${app.url}?model=tiny-chat.gguf&embedder=tiny-bert.gguf`);
+    await page.goto(onWebGPU(`${app.url}?model=tiny-chat.gguf&embedder=tiny-bert.gguf`));
     assert.equal(await waitLoaded(page), 'ready');
     await setSetting(page, 'max-tokens', '4');
     await page.getByTestId('documents-panel').locator('summary').click();

@@ -62,7 +62,8 @@ export class DocumentLibrary {
   /** Loads the embedding model (once) and opens the stored index with it. */
   open(): Promise<DocumentIndex> {
     this.index ??= (async () => {
-      const engine = await createEngine(embedderSource(), { ...hubOption(), embeddings: true, onProgress: this.onLoadProgress });
+      // Embeddings run on WebGPU only (the WebAssembly backend has none), whatever backend the chat model takes.
+      const engine = await createEngine(embedderSource(), { ...hubOption(), backend: 'webgpu', embeddings: true, onProgress: this.onLoadProgress });
       this.engine = engine;
       return createIndex({ embedder: engine, store: this.store });
     })();
