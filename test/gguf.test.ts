@@ -12,10 +12,8 @@ import { MemorySource, type ByteSource } from '../src/io/byte-source';
 import { openFileSource } from '../src/io/file-source';
 import { openUrlSource } from '../src/io/url-source';
 import type { LoadProgress } from '../src/io/progress';
-import {
-  readGGUF, readTensorBytes, getString, getNumber, getOptionalNumber, getStringArray, getNumberArray, getArray,
-  GGUFValueType, type GGUFFile,
-} from '../src/model/gguf';
+import { readGGUF, readTensorBytes, GGUFValueType, type GGUFFile } from '../src/model/gguf';
+import { getString, getNumber, getOptionalNumber, getStringArray, getNumberArray, getArray } from '../src/model/gguf-metadata';
 import { GGMLType, ggmlTypeName, tensorByteLength } from '../src/model/ggml-types';
 import { DownloadError, FormatError, InvalidRequestError, UnsupportedError } from '../src/errors';
 

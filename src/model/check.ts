@@ -22,7 +22,7 @@ import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, prefillBatch,
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
 import { readModelConfig } from './read-config';
-import { getOptionalString } from './gguf';
+import { getOptionalString } from './gguf-metadata';
 import { modelHasQ8Matrices, modelTensorShapes } from './tensors';
 
 export interface CheckModelOptions extends ModelFetchOptions {

@@ -1,7 +1,7 @@
 // Model hyperparameters and features from GGUF metadata. `general.architecture` picks a reader
 // (src/model/arch/) once, at load; it turns the `<arch>.*` keys into one ModelConfig (./config.ts).
 import { FormatError, UnsupportedError } from '../errors';
-import { getOptionalBoolean, getOptionalNumber, getOptionalString, getString } from './gguf';
+import { getOptionalBoolean, getOptionalNumber, getOptionalString, getString } from './gguf-metadata';
 import type { ModelFile } from './model-file';
 import { ARCHITECTURES, SUPPORTED_ARCHITECTURES } from './arch';
 import { POOLING_TYPES, type ModelConfig } from './config';

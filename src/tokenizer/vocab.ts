@@ -2,10 +2,8 @@
 // Everything downstream (the SentencePiece and byte-level BPE builders) works from this record,
 // so the GGUF spelling of keys and the "id or none" conventions live in one place.
 import { FormatError, InvalidRequestError, UnsupportedError } from '../errors';
-import {
-  getOptionalBoolean, getOptionalNumber, getOptionalNumberArray, getOptionalString, getOptionalStringArray,
-  getStringArray, type GGUFValue,
-} from '../model/gguf';
+import { type GGUFValue } from '../model/gguf';
+import { getOptionalBoolean, getOptionalNumber, getOptionalNumberArray, getOptionalString, getOptionalStringArray, getStringArray } from '../model/gguf-metadata';
 
 /** llama.cpp's token types (`tokenizer.ggml.token_type`). */
 export const TokenType = {

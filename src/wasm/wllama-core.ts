@@ -12,7 +12,7 @@ import type { GenerationResult, ModelInfo, ModelSource } from '../engine/types';
 import { checkedIds, type ChunkCallback } from '../engine/worker/session';
 import { fitChat, fitTokens, promptBudget } from '../engine/worker/fit-context';
 import type { ProgressCallback } from '../io/progress';
-import { getOptionalNumber, getOptionalString } from '../model/gguf';
+import { getOptionalNumber, getOptionalString } from '../model/gguf-metadata';
 import { ggmlTypeName } from '../model/ggml-types';
 import type { ModelFile } from '../model/model-file';
 import { ChatTemplate, chatStopTokens, encodeChatPrompt, type ChatMessage, type ChatTemplateOptions } from '../tokenizer/chat-template';

@@ -2,7 +2,7 @@
 // LayerNorm after each sub-block's residual add, token-type and embedding LayerNorm (src/model/config.ts's
 // EncoderConfig). BERT adds learned positions and runs a GELU MLP with biases; nomic-bert has NEOX rope, a
 // fused unbiased QKV and a SwiGLU FFN, as llama.cpp's bert graph has them.
-import { getOptionalBoolean } from '../gguf';
+import { getOptionalBoolean } from '../gguf-metadata';
 import type { ArchReader } from './common';
 import { ArchMetadata, inverseSqrt, QKV_BIASES, readRope, readShape, resolveBiases } from './common';
 

@@ -1,7 +1,7 @@
 // What every architecture reader shares: `<arch>.*` keys with llama.cpp's defaults and errors that name
 // the file, the model's shape, rope (with the scaling llama.cpp applies), and bias discovery.
 import { FormatError, UnsupportedError } from '../../errors';
-import { getOptionalArray, getOptionalNumber, getOptionalString } from '../gguf';
+import { getOptionalArray, getOptionalNumber, getOptionalString } from '../gguf-metadata';
 import type { ModelFile } from '../model-file';
 import type { BiasedTensor, ModelConfig, RopeConfig } from '../config';
 

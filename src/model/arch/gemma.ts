@@ -4,7 +4,7 @@
 // norm, and gives its windowed layers their own rope (base 10000, unscaled) while full layers use
 // `rope.freq_base` and the file's linear scaling.
 import { FormatError } from '../../errors';
-import { getOptionalArray } from '../gguf';
+import { getOptionalArray } from '../gguf-metadata';
 import type { SlidingWindowConfig } from '../config';
 import type { ArchReader, ModelShape } from './common';
 import { ArchMetadata, inverseSqrt, QKV_BIASES, readRope, readShape, resolveBiases } from './common';
