@@ -157,3 +157,25 @@ export function inverseSqrt(n: number): number {
 
 /** Projection biases llama.cpp's create_tensor_qkv accepts for any architecture that uses it. */
 export const QKV_BIASES: BiasedTensor[] = ['attn_q', 'attn_k', 'attn_v', 'attn_qkv'];
+
+/**
+ * What the Llama-shaped decoders (Llama, Qwen 2 and 3, Phi-3) share: RMS pre-norms, SwiGLU, plain residuals, no
+ * learned positions, windows or soft-caps, scores scaled by 1/√headDim, the output head tied when the file has none.
+ */
+export function llamaShaped(m: ArchMetadata, shape: ModelShape) {
+  return {
+    ...shape,
+    norm: 'rms' as const,
+    normEps: m.rmsNormEps(),
+    feedForward: 'swiglu' as const,
+    fusedQkv: m.hasTensor('blk.0.attn_qkv.weight'),
+    postNorms: false,
+    embeddingScale: 1,
+    positionEmbedding: false,
+    slidingWindow: null,
+    attentionScale: inverseSqrt(shape.headDim),
+    attentionSoftcap: 0,
+    finalSoftcap: 0,
+    tiedEmbeddings: !m.hasTensor('output.weight'),
+  };
+}

@@ -3,7 +3,7 @@
 // the original training length; the usable context is capped there. llama.cpp ignores Phi-3's sliding
 // window (disabled upstream), and so does Hearth.
 import type { ArchReader } from './common';
-import { ArchMetadata, inverseSqrt, QKV_BIASES, readRope, readShape, resolveBiases } from './common';
+import { ArchMetadata, llamaShaped, QKV_BIASES, readRope, readShape, resolveBiases } from './common';
 
 export const readPhi3: ArchReader = (file, id) => {
   const m = new ArchMetadata(file, id.architecture);
@@ -13,23 +13,11 @@ export const readPhi3: ArchReader = (file, id) => {
   const originalContext = m.number('rope.scaling.original_context_length') ?? shape.contextLength;
   return {
     ...id,
-    ...shape,
+    ...llamaShaped(m, shape),
     contextLength: longRope ? Math.min(shape.contextLength, originalContext) : shape.contextLength,
-    norm: 'rms',
-    normEps: m.rmsNormEps(),
-    feedForward: 'swiglu',
-    fusedQkv: m.hasTensor('blk.0.attn_qkv.weight'),
     fusedGateUp: true,
     biases: resolveBiases(m, [], QKV_BIASES),
     qkNorm: false,
-    postNorms: false,
-    embeddingScale: 1,
-    positionEmbedding: false,
     rope,
-    slidingWindow: null,
-    attentionScale: inverseSqrt(shape.headDim),
-    attentionSoftcap: 0,
-    finalSoftcap: 0,
-    tiedEmbeddings: !m.hasTensor('output.weight'),
   };
 };
