@@ -1,4 +1,4 @@
-// The FFN activations, shared by the elementwise kernels (gelu, swiglu, geglu) and the gated products'
+// The FFN activations, shared by the elementwise kernels (gelu, glu) and the gated products'
 // epilogue (common/products.wgsl), so a fused gate/up product activates exactly as the separate kernels do.
 
 /// SiLU: v / (1 + e^−v) (SwiGLU's gate).

@@ -25,7 +25,7 @@ fn store_qkv(t: u32, r: u32, value: f32) {
   }
 }
 
-/// act(gate) · up, the activation as swiglu.wgsl and geglu.wgsl apply it.
+/// act(gate) · up, the activation as glu.wgsl applies it.
 fn glu(gate: f32, up: f32) -> f32 {
   if (ACT == 1u) { return gelu(gate) * up; }
   return silu(gate) * up;

@@ -10,12 +10,11 @@ import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
 import attentionCombineSource from '../../shaders/attention-combine.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
-import swigluSource from '../../shaders/swiglu.wgsl?raw';
+import gluSource from '../../shaders/glu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
 import randomSource from '../../shaders/random.wgsl?raw';
 import layernormSource from '../../shaders/layernorm.wgsl?raw';
 import geluSource from '../../shaders/gelu.wgsl?raw';
-import gegluSource from '../../shaders/geglu.wgsl?raw';
 import softcapSource from '../../shaders/softcap.wgsl?raw';
 import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
@@ -54,8 +53,8 @@ import iq4Values from '../../shaders/dtype/iq4-values.wgsl?raw';
 import iq4_nlPreamble from '../../shaders/dtype/iq4_nl.wgsl?raw';
 import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'swiglu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'geglu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'glu' | 'argmax' | 'random'
+  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
   | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
 
 /**
@@ -74,12 +73,11 @@ const sources: Record<KernelName, string> = {
   attention: attentionSource,
   'attention-combine': attentionCombineSource,
   add: addSource,
-  swiglu: swigluSource,
+  glu: gluSource,
   argmax: argmaxSource,
   random: randomSource,
   layernorm: layernormSource,
   gelu: geluSource,
-  geglu: gegluSource,
   softcap: softcapSource,
   scale: scaleSource,
   position: positionSource,
@@ -96,8 +94,7 @@ const sources: Record<KernelName, string> = {
 // the FFN activations, the fused RMSNorm.
 const commonPreambles: Partial<Record<KernelName, string>> = {
   gelu: activationPreamble,
-  swiglu: activationPreamble,
-  geglu: activationPreamble,
+  glu: activationPreamble,
   'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
   sample: `${samplingPreamble}\n${pcgPreamble}`,

@@ -233,8 +233,8 @@ export class Dispatcher {
     return this.make(label, name, { N: n * capacity, ...constants }, elementGrid(n), [x]);
   }
 
-  /** gate = act(gate) · up in place over each token's n elements (swiglu, geglu). */
-  gated(label: string, name: 'swiglu' | 'geglu', gate: GPUBuffer, up: GPUBuffer, n: number, capacity: number): Promise<Dispatch> {
-    return this.make(label, name, { N: n * capacity }, elementGrid(n), [gate, up]);
+  /** gate = act(gate) · up in place over each token's n elements (glu.wgsl: SwiGLU or GeGLU). */
+  gated(label: string, activation: GatedActivation, gate: GPUBuffer, up: GPUBuffer, n: number, capacity: number): Promise<Dispatch> {
+    return this.make(label, 'glu', { N: n * capacity, ACT: activation === 'geglu' ? 1 : 0 }, elementGrid(n), [gate, up]);
   }
 }

@@ -145,7 +145,7 @@ function swigluCase(n: number): KernelCase {
       const gate = randomFloats(rng, n, -8, 8);
       const up = randomFloats(rng, n);
       const gateBuffer = storage(device, gate);
-      const got = await runKernel(device, cache, 'swiglu', { constants: { N: n } }, [gateBuffer, storage(device, up)], workgroups(n), gateBuffer, n * 4);
+      const got = await runKernel(device, cache, 'glu', { constants: { N: n } }, [gateBuffer, storage(device, up)], workgroups(n), gateBuffer, n * 4);
       return { got: f32(got), want: swigluRef(gate, up) };
     },
   };

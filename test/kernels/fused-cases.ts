@@ -153,7 +153,7 @@ function gluCase(kernel: Product, dtype: WeightDType, act: 'swiglu' | 'geglu', o
         up.set(sums.subarray(t * rows + outputs, (t + 1) * rows), t * outputs);
       }
       const gated = storage(device, gate);
-      const unfused = f32(await runKernel(device, cache, act, { constants: { N: gate.length } }, [gated, storage(device, up)], workgroups(gate.length), gated, gate.byteLength));
+      const unfused = f32(await runKernel(device, cache, 'glu', { constants: { N: gate.length, ACT: act === 'geglu' ? 1 : 0 } }, [gated, storage(device, up)], workgroups(gate.length), gated, gate.byteLength));
       assertSameBits('main_glu', got, unfused);
       const want = new Float32Array(tokens * outputs);
       for (let t = 0; t < tokens; t++) {

@@ -82,7 +82,7 @@ function gegluCase(n: number, range: number): OpCase {
       const gate = randomFloats(rng, n, -range, range);
       const up = randomFloats(rng, n);
       const buffer = storage(device, gate);
-      const got = await runKernel(device, cache, 'geglu', { constants: { N: n } }, [buffer, storage(device, up)], workgroups(n), buffer, gate.byteLength);
+      const got = await runKernel(device, cache, 'glu', { constants: { N: n, ACT: 1 } }, [buffer, storage(device, up)], workgroups(n), buffer, gate.byteLength);
       return { got: f32(got), want: gegluRef(gate, up) };
     },
   };

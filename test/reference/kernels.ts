@@ -93,7 +93,7 @@ export function addRef(a: Float32Array, b: Float32Array): Float32Array {
   return a.map((v, i) => v + b[i]!);
 }
 
-/** swiglu.wgsl: silu(gate) * up, silu(x) = x / (1 + e^−x). */
+/** glu.wgsl with ACT 0 (SwiGLU): silu(gate) * up, silu(x) = x / (1 + e^−x). */
 export function swigluRef(gate: Float32Array, up: Float32Array): Float32Array {
   return gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
 }

@@ -38,7 +38,7 @@ export function geluRef(x: Float32Array): Float32Array {
   return x.map(gelu);
 }
 
-/** geglu.wgsl: gelu(gate) · up. */
+/** glu.wgsl with ACT 1 (GeGLU): gelu(gate) · up. */
 export function gegluRef(gate: Float32Array, up: Float32Array): Float32Array {
   return gate.map((g, i) => gelu(g) * up[i]!);
 }
