@@ -180,7 +180,8 @@ test('unload frees the GPU memory, reload brings the model back; a lost device i
     assert.deepEqual((await small.generate('Once upon a time', { maxTokens: 8, temperature: 0.5, seed: 9 }).result).tokens, before);
 
     // Simulate a device loss (a driver reset or a GPU process crash destroys the device under the engine).
-    const core = (small as unknown as { core: { gpu: { device: GPUDevice } } }).core;
+    // The engine's core chooses the backend per load (src/wasm/backend-core.ts); in Node it holds the WebGPU core.
+    const core = (small as unknown as { core: { core: { gpu: { device: GPUDevice } } } }).core.core;
     const device = core.gpu.device;
     device.destroy();
     await device.lost;
