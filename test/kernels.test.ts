@@ -181,7 +181,7 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
   });
 
   for (const where of ['page', 'worker'] as const) {
-    test(`every kernel matches its CPU twin in a ${where === 'page' ? 'page' : 'dedicated Worker'}`, { timeout: 300_000 }, async (t) => {
+    test(`${where === 'page' ? 'every kernel matches its CPU twin in a page' : 'a quarter of the kernel cases (by a hash of their names) match their CPU twins in a dedicated Worker'}`, { timeout: 300_000 }, async (t) => {
       const tab = await openPage(browser, `${server.url}/test/browser/kernels.html?where=${where}`);
       try {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);
@@ -193,7 +193,7 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
         assert.equal(run.profile, 'software');
         assert.equal(run.autoPrecision, 'f32');
         const f16 = run.results.filter((r) => r.name.includes('f16-math'));
-        assert.ok(f16.length >= 11 && f16.every((r) => r.skipped?.includes('shader-f16')), 'f16 cases must be reported as not applicable');
+        assert.ok(f16.length >= (where === 'page' ? 11 : 1) && f16.every((r) => r.skipped?.includes('shader-f16')), 'f16 cases must be reported as not applicable');
         await reportCases(t, `chromium-${where}`, run.results, () => tab.logText());
       } finally {
         await tab.close();

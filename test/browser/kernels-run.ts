@@ -9,12 +9,13 @@ export type KernelRun =
   | { ok: true; adapter: string; shaderF16: boolean; profile: ProfileName; autoPrecision: ModelPrecision; results: KernelCaseResult[] }
   | { ok: false; error: string };
 
-export async function runKernelCasesOnFreshDevice(): Promise<KernelRun> {
+/** `filter`: which cases to run, by name (default all). */
+export async function runKernelCasesOnFreshDevice(filter?: (name: string) => boolean): Promise<KernelRun> {
   try {
     const gpu = await acquireDevice();
     const { device, adapter } = gpu;
     try {
-      const results = await runKernelCases(device);
+      const results = await runKernelCases(device, filter);
       const profile = chooseProfile(adapter);
       const name = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
       return { ok: true, adapter: name, shaderF16: device.features.has('shader-f16'), profile: profile.name, autoPrecision: choosePrecision('auto', adapter, profile), results };
