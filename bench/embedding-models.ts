@@ -6,13 +6,13 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } fro
 import { dirname, join } from 'node:path';
 import { GGMLType } from '../src/model/ggml-types';
 import { floatsToHalfBytes, quantizeQ8_0 } from '../src/model/quantize';
-import { GGUF, ggufHeader, vocabulary } from './gguf-header';
+import { GGUF, ggufHeader, vocabularyMeta } from './gguf-header';
 import { uniformStream } from './random-blocks';
 import { cacheDir } from './model-gen';
 
 export type EmbeddingBenchModel = 'minilm' | 'qwen3';
 export const EMBEDDING_BENCH_MODELS: readonly EmbeddingBenchModel[] = ['minilm', 'qwen3'];
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 type Meta = [string, number, unknown, number?][];
 interface Tensor { name: string; dims: number[]; type: number }
@@ -73,7 +73,6 @@ function miniLm(): { meta: Meta; tensors: Tensor[] } {
 function qwen3(): { meta: Meta; tensors: Tensor[] } {
   const dim = 1024, layers = 28, heads = 16, kvHeads = 8, headDim = 128, ffn = 3072, vocab = 151669;
   const Q8 = GGMLType.Q8_0, F32 = GGMLType.F32;
-  const v = vocabulary(vocab);
   const meta: Meta = [
     ['general.architecture', GGUF.STRING, 'qwen3'],
     ['general.name', GGUF.STRING, 'random Qwen3-Embedding-0.6B shape'],
@@ -88,12 +87,7 @@ function qwen3(): { meta: Meta; tensors: Tensor[] } {
     ['qwen3.rope.freq_base', GGUF.FLOAT32, 1e6],
     ['qwen3.attention.layer_norm_rms_epsilon', GGUF.FLOAT32, 1e-6],
     ['qwen3.pooling_type', GGUF.UINT32, 3],
-    ['tokenizer.ggml.model', GGUF.STRING, 'llama'],
-    ['tokenizer.ggml.tokens', GGUF.ARRAY, v.tokens, GGUF.STRING],
-    ['tokenizer.ggml.scores', GGUF.ARRAY, v.scores, GGUF.FLOAT32],
-    ['tokenizer.ggml.token_type', GGUF.ARRAY, v.types, GGUF.INT32],
-    ['tokenizer.ggml.bos_token_id', GGUF.UINT32, 1],
-    ['tokenizer.ggml.eos_token_id', GGUF.UINT32, 2],
+    ...vocabularyMeta(vocab),
     ['tokenizer.ggml.add_bos_token', GGUF.BOOL, false],
     ['tokenizer.ggml.add_eos_token', GGUF.BOOL, true],
   ];

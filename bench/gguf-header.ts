@@ -11,7 +11,7 @@ export type MetaEntry = [string, number, unknown, number?];
  * ' and' are one token each, which is how the bench builds prompts of an exact length), then filler pieces up
  * to `size` (a real model's vocabulary size: the embedding and the output matrix are that tall).
  */
-export function vocabulary(size: number): { tokens: string[]; scores: Float32Array; types: Int32Array } {
+function vocabulary(size: number): { tokens: string[]; scores: Float32Array; types: Int32Array } {
   const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
   const pieces = ['\u2581', ...'abcdefghijklmnopqrstuvwxyz', '\u2581t', 'he', '\u2581the', '\u2581a', 'nd', '\u2581and'];
   const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => hex(b)), ...pieces];
