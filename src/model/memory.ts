@@ -104,7 +104,7 @@ export interface ActivationPlan {
 
 /** The activation buffers' names (TransformerModel's Activations). */
 export type ActivationName = 'step' | 'token' | 'x' | 'xb' | 'xb2' | 'q' | 'k' | 'v' | 'att' | 'scores' | 'hb' | 'logits'
-  | 'tokenReadback' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
+  | 'tokenReadback' | 'tokenReadback2' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
 
 /** 'storage': read and written by kernels; 'uniform': the step's position; 'input': written by the CPU; 'readback': mapped by it. */
 type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
@@ -133,7 +133,9 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
     f32('scores', 'scores', B * headCount * contextLength), // [B, nHeads, ctx] softmax scratch
     f32('hb', 'hb', B * ffn), // FFN hidden [B, ffn]: gate (or up), then the activation
     f32('logits', 'logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
+    // Two: a pipelined decode maps one step's id while the next step copies its own into the other.
     { name: 'tokenReadback', label: 'token readback', bytes: 4, usage: 'readback' },
+    { name: 'tokenReadback2', label: 'token readback 2', bytes: 4, usage: 'readback' },
     { name: 'logitsReadback', label: 'logits readback', bytes: 4 * vocabSize, usage: 'readback' },
   ];
   if (packed) {
