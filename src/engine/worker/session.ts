@@ -226,7 +226,7 @@ interface DecodeRun {
   stopTokens: readonly number[];
   constraint: TokenConstraint | null;
   sampler: GpuSampler | null;
-  /** What model.step runs in place of argmax (the GPU sampler); undefined: argmax. */
+  /** What a decode step runs in place of argmax (the GPU sampler); undefined: argmax. */
   picker: TokenPicker | undefined;
   tokenEntry: typeof TokenEntry | null;
   aborted: () => boolean;
