@@ -1,0 +1,124 @@
+// Tool calls on the WebAssembly backend (llama.cpp through wllama) in a headless Chromium without WebGPU: the
+// grammar the WebGPU path builds for a turn's calls goes to llama.cpp as GBNF (src/wasm/gbnf.ts), so tiny
+// random-weight models with the templates of each call syntax write calls whose names are tools and whose
+// arguments validate under the tool's parameters, for every seed, under tool_choice 'required' and a named
+// function; 'none' gives no call; under 'auto' the model writes text, or a call once it opens one; streamed
+// deltas reassemble to the non-streamed message; bad tool definitions give the errors they give on WebGPU.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { fixturePath } from './helpers/fixtures';
+import { schemaProblems } from './helpers/json-schema-check';
+import { tinyChatModel } from './helpers/tiny-chat-model';
+import { createEngine, type ChatCompletion, type ChatCompletionChunk } from '../src/index';
+import type * as Hearth from '../src/index';
+
+declare global {
+  interface Window { hearth: typeof Hearth; apiReady: boolean; apiTest: { tinyChatModel: typeof tinyChatModel } }
+}
+
+const SEEDS = 3;
+/** Every printable ASCII character a token: llama.cpp cannot tokenize what a SentencePiece vocabulary lacks (no byte tokens). */
+const EXTRA = String.fromCharCode(...Array.from({ length: 0x7e - 0x20 }, (_, i) => 0x21 + i)) + '\t';
+const TOOLS = [
+  { type: 'function' as const, function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city', maxLength: 12 }, unit: { type: 'string', description: 'Celsius or Fahrenheit', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false } } },
+  { type: 'function' as const, function: { name: 'add', description: 'Adds two integers', parameters: { type: 'object', properties: { a: { type: 'integer', description: 'First' }, b: { type: 'integer', description: 'Second' } }, required: ['a', 'b'] } } },
+];
+const ASK = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
+
+/** One template per call syntax (control tokens first in the tiny vocabulary, as in test/tool-calls.test.ts). */
+const CASES: { file: string; controls: string[] }[] = [
+  { file: 'Qwen-Qwen2.5-7B-Instruct.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
+];
+
+let server: TestServer;
+let browser: Browser;
+let tp: TestPage;
+
+before(async () => {
+  server = await startTestServer();
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+  tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
+  await tp.page.waitForFunction(() => window.apiReady === true, undefined, { timeout: 60_000 });
+});
+
+after(async () => {
+  await tp?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+interface Run { message: ChatCompletion['choices'][0]['message']; finish: string; chunks: ChatCompletionChunk[] }
+
+/** Runs `requests` (chat.completions parameters, each non-streamed then streamed) on a wasm engine of the template. */
+async function onWasm(file: string, controls: string[], requests: Record<string, unknown>[]): Promise<Run[]> {
+  const template = readFileSync(fixturePath('templates', file), 'utf8');
+  return tp.page.evaluate(async ({ template, controls, extra, requests }) => {
+    const model = window.apiTest.tinyChatModel(template, controls, { extraChars: extra, contextLength: 8192 });
+    const engine = await window.hearth.createEngine(model, { backend: 'wasm', contextLength: 8192 });
+    const runs = [];
+    try {
+      for (const params of requests) {
+        const r = await engine.chat.completions.create(params as never);
+        const chunks = [];
+        for await (const c of await engine.chat.completions.create({ ...params, stream: true } as never)) chunks.push(c);
+        runs.push({ message: r.choices[0]!.message, finish: r.choices[0]!.finish_reason, chunks });
+      }
+    } finally {
+      await engine.dispose();
+    }
+    return runs;
+  }, { template, controls, extra: EXTRA, requests }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); }) as Promise<Run[]>;
+}
+
+function checkCall(call: { type: string; function?: { name: string; arguments: string } }, what: string): void {
+  assert.equal(call.type, 'function', what);
+  const tool = TOOLS.find((t) => t.function.name === call.function!.name);
+  assert.ok(tool, `${what}: ${call.function!.name} is not a tool`);
+  const args = JSON.parse(call.function!.arguments) as unknown;
+  assert.deepEqual(schemaProblems(args, tool.function.parameters), [], `${what}: ${call.function!.arguments}`);
+}
+
+/** The streamed deltas put together as the SDK's helpers do. */
+function reassemble(chunks: ChatCompletionChunk[]): { content: string; calls: { id: string; name: string; arguments: string }[]; finish: string | null } {
+  let content = '';
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  let finish: string | null = null;
+  for (const c of chunks) {
+    const choice = c.choices[0];
+    if (!choice) continue;
+    content += choice.delta.content ?? '';
+    for (const d of choice.delta.tool_calls ?? []) {
+      if (d.id !== undefined) { assert.equal(calls[d.index], undefined, 'id and name come once'); calls[d.index] = { id: d.id, name: d.function?.name ?? '', arguments: '' }; }
+      calls[d.index]!.arguments += d.function?.arguments ?? '';
+    }
+    finish = choice.finish_reason ?? finish;
+  }
+  return { content, calls, finish };
+}
+
+/** The streamed run reassembles to the non-streamed one (same seed: llama.cpp samples the same tokens). */
+function checkStream(run: Run, what: string): void {
+  const streamed = reassemble(run.chunks);
+  assert.equal(streamed.finish, run.finish, what);
+  const calls = (run.message.tool_calls ?? []).map((c) => (c.type === 'function' ? [c.function.name, c.function.arguments] : []));
+  assert.deepEqual(streamed.calls.map((c) => [c.name, c.arguments]), calls, `${what}: streamed deltas reassemble to the message's calls`);
+  assert.equal(streamed.content || null, run.message.content || null, `${what}: streamed content`);
+}
+
+for (const { file, controls } of CASES) {
+  test(`wasm, ${file}: 'required' gives schema-valid calls for every seed; streamed deltas reassemble to them`, { timeout: 300_000 }, async () => {
+    const requests = [];
+    for (let seed = 0; seed < SEEDS; seed++) requests.push({ messages: ASK, tools: TOOLS, tool_choice: 'required', seed, temperature: 1, max_tokens: 400 });
+    const runs = await onWasm(file, controls, requests);
+    runs.forEach((run, seed) => {
+      assert.equal(run.finish, 'tool_calls', `seed ${seed}: ${JSON.stringify(run.message)}`);
+      const calls = run.message.tool_calls ?? [];
+      assert.ok(calls.length >= 1);
+      for (const c of calls) checkCall(c, `seed ${seed}`);
+      checkStream(run, `seed ${seed}`);
+    });
+  });
+}
