@@ -11,7 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import { schemaProblems } from './helpers/json-schema-check';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { tinyChatModel, tinyChatTokens } from './helpers/tiny-chat-model';
 import { createEngine, type ChatCompletion, type ChatCompletionChunk } from '../src/index';
 import type * as Hearth from '../src/index';
 
@@ -62,10 +62,10 @@ after(async () => {
 interface Run { message: ChatCompletion['choices'][0]['message']; finish: string; chunks: ChatCompletionChunk[] }
 
 /** Runs `requests` (chat.completions parameters, each non-streamed then streamed) on a wasm engine of the template. */
-async function onWasm(file: string, controls: string[], requests: Record<string, unknown>[]): Promise<Run[]> {
+async function onWasm(file: string, controls: string[], requests: Record<string, unknown>[], userDefined: string[] = []): Promise<Run[]> {
   const template = readFileSync(fixturePath('templates', file), 'utf8');
-  return tp.page.evaluate(async ({ template, controls, extra, requests }) => {
-    const model = window.apiTest.tinyChatModel(template, controls, { extraChars: extra, contextLength: 8192 });
+  return tp.page.evaluate(async ({ template, controls, extra, userDefined, requests }) => {
+    const model = window.apiTest.tinyChatModel(template, controls, { extraChars: extra, contextLength: 8192, userDefined });
     const engine = await window.hearth.createEngine(model, { backend: 'wasm', contextLength: 8192 });
     const runs = [];
     try {
@@ -79,7 +79,7 @@ async function onWasm(file: string, controls: string[], requests: Record<string,
       await engine.dispose();
     }
     return runs;
-  }, { template, controls, extra: EXTRA, requests }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); }) as Promise<Run[]>;
+  }, { template, controls, extra: EXTRA, userDefined, requests }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); }) as Promise<Run[]>;
 }
 
 function checkCall(call: { type: string; function?: { name: string; arguments: string } }, what: string): void {
@@ -194,6 +194,21 @@ test("wasm 'auto': the model writes text, or once it opens a call the grammar ta
     checkCall(call.message.tool_calls![0]!, `seed ${seed}`);
     checkStream(call, `auto call, seed ${seed}`);
   }
+});
+
+test("wasm 'auto' with a trigger that is text ('<tool_call>' an added token, as in Qwen's real vocabulary): the call is constrained from there", { timeout: 300_000 }, async () => {
+  const controls = ['<|im_end|>', '<|im_start|>'];
+  const userDefined = ['<tool_call>', '</tool_call>'];
+  const opener = tinyChatTokens(controls, { extraChars: EXTRA, userDefined }).indexOf('<tool_call>');
+  const requests = [];
+  for (let seed = 0; seed < SEEDS; seed++) requests.push({ messages: ASK, tools: TOOLS, seed, temperature: 1, max_tokens: 200, logit_bias: { [opener]: 100 }, parallel_tool_calls: false });
+  const runs = await onWasm(QWEN.file, controls, requests, userDefined);
+  runs.forEach((run, seed) => {
+    assert.equal(run.finish, 'tool_calls', JSON.stringify(run.message));
+    assert.equal(run.message.tool_calls!.length, 1);
+    checkCall(run.message.tool_calls![0]!, `seed ${seed}`);
+    checkStream(run, `seed ${seed}`);
+  });
 });
 
 test('wasm: invalid tool definitions give the typed errors they give on WebGPU', { timeout: 300_000 }, async () => {

@@ -1,0 +1,11 @@
+import { grammarForSchema } from './src/engine/json/schema';
+import { gbnfGrammar } from './src/wasm/gbnf';
+import { llamaCpp, closeLlamaCpp } from './test/helpers/llama-cpp';
+import { SCHEMAS } from './test/helpers/json-schemas';
+const g = gbnfGrammar(grammarForSchema(SCHEMAS.person!), []);
+console.log(g.split('\n').filter((l) => l.includes('\\x80') || l.includes('\\u0') || l.includes('\\x00')).join('\n'));
+const llama = await llamaCpp();
+const grammar = await llama.createGrammar({ grammar: g });
+const t = (s: string) => (grammar as any)._testText(s);
+console.log(t('{"name": "ab", "age": 1}'), t('{"name": "a\nb", "age": 1}'), t('{"name": "a"b", "age": 1}'));
+await closeLlamaCpp();
