@@ -211,6 +211,34 @@ test("wasm 'auto' with a trigger that is text ('<tool_call>' an added token, as 
   });
 });
 
+test('wasm: a full round trip (call, tool result, answer) through the Qwen and Mistral templates', { timeout: 300_000 }, async () => {
+  const cases = [QWEN, CASES.find((c) => c.file.startsWith('mistralai'))!].map((c) => ({ ...c, template: readFileSync(fixturePath('templates', c.file), 'utf8') }));
+  const got = await tp.page.evaluate(async ({ cases, extra, tools, ask }) => {
+    const out = [];
+    for (const c of cases) {
+      const engine = await window.hearth.createEngine(window.apiTest.tinyChatModel(c.template, c.controls, { extraChars: extra, contextLength: 8192 }), { backend: 'wasm', contextLength: 8192 });
+      const first = await engine.chat.completions.create({ messages: ask, tools, tool_choice: 'required', parallel_tool_calls: false, seed: 0, temperature: 1, max_tokens: 400 });
+      const message = first.choices[0]!.message;
+      const call = message.tool_calls![0]!;
+      const round = [...ask, message, { role: 'tool' as const, tool_call_id: call.id, content: 'TwentyOneDegrees' }];
+      const answer = await engine.chat.completions.create({ messages: round, tools, seed: 0, temperature: 1, max_tokens: 8 });
+      // The same conversation on engine.chat's side (its messages have text content): toolChat shapes it for the template.
+      const asChat = [...ask, { role: 'assistant' as const, content: '', tool_calls: message.tool_calls as never }, { role: 'tool' as const, tool_call_id: call.id, content: 'TwentyOneDegrees' }];
+      const prompt = await engine.applyChatTemplate(window.hearth.toolChat(engine.model, asChat, tools, 'none').messages, { tools, addGenerationPrompt: true });
+      out.push({ call, finish: answer.choices[0]!.finish_reason, usage: answer.usage!, prompt });
+      await engine.dispose();
+    }
+    return out;
+  }, { cases, extra: EXTRA, tools: TOOLS, ask: ASK }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); });
+  for (const [i, r] of got.entries()) {
+    checkCall(r.call, cases[i]!.file);
+    assert.ok(['stop', 'length', 'tool_calls'].includes(r.finish), r.finish);
+    assert.ok(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0);
+    assert.match(r.prompt, /TwentyOneDegrees/, 'the tool result is in the prompt');
+    assert.ok(r.call.type === 'function' && r.prompt.includes(r.call.function.name), 'and the call');
+  }
+});
+
 test('wasm: invalid tool definitions give the typed errors they give on WebGPU', { timeout: 300_000 }, async () => {
   const bad: Record<string, unknown>[] = [
     { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { n: { type: 'integer', minimum: 3 } } } } }], tool_choice: 'required' },
