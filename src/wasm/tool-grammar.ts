@@ -1,9 +1,10 @@
 // Tool calls on the WebAssembly backend: the grammar the WebGPU path builds for a turn's calls
 // (src/engine/tools/grammar.ts, the same schema checks and errors) handed to llama.cpp as GBNF, lazy under
 // tool_choice 'auto' with the format's trigger. What llama.cpp's grammar does differently is evened out here:
-// it matches a control token by its text, so in 'required' mode the control tokens the grammar does not name
-// are banned (on WebGPU they have no bytes and are never allowed), and its end-of-generation tokens are left
-// to the grammar, which allows them only where the calls are complete.
+// it matches a control token by its text (inside a JSON string too), so in 'required' mode the control tokens
+// the grammar does not name are banned (on WebGPU they have no bytes and are never allowed; those it names can
+// only be left to the grammar), and its end-of-generation tokens are left to the grammar, which allows them
+// only where the calls are complete.
 import { UnsupportedError } from '../errors';
 import type { ToolCallSpec } from '../engine/tools/formats';
 import { toolGrammar } from '../engine/tools/grammar';
