@@ -19,7 +19,7 @@ const TRIGGER_PATTERN = 2;
 export function llamaToolParams(tokenizer: Tokenizer, spec: ToolCallSpec, isEndOfGeneration: (id: number) => boolean): { params: Record<string, unknown>; banned: number[] } {
   const { rules, specials, trigger } = toolGrammar(tokenizer, spec);
   const params: Record<string, unknown> = { grammar: gbnfGrammar(rules, specials) };
-  if (trigger) params.grammar_lazy = true, params.grammar_triggers = [llamaTrigger(spec, trigger, specials)];
+  if (trigger) Object.assign(params, { grammar_lazy: true, grammar_triggers: [llamaTrigger(spec, trigger, specials)] });
   const banned: number[] = [];
   if (!trigger) {
     for (let id = 0; id < tokenizer.vocabSize; id++) {
