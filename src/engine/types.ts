@@ -55,8 +55,8 @@ export interface LoadOptions extends ModelFetchOptions {
    * Which backend runs the model. 'auto' (default): WebGPU on a hardware adapter; in a browser without WebGPU,
    * without an adapter, or with only a software adapter (SwiftShader, lavapipe, a fallback adapter), llama.cpp
    * compiled to WebAssembly (wllama), which is faster there; in Node always WebGPU. 'webgpu' or 'wasm' force
-   * one. On 'wasm', what only WebGPU has (precision, quantize, embeddings, logits, tool calls, frequency and
-   * presence penalties) is an UnsupportedError naming it. ModelInfo.backend and backendReason say what ran.
+   * one. On 'wasm', what only WebGPU has (precision, quantize, embeddings, logits, frequency and presence
+   * penalties) is an UnsupportedError naming it. ModelInfo.backend and backendReason say what ran.
    */
   backend?: 'auto' | 'webgpu' | 'wasm';
 }
