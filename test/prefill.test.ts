@@ -80,9 +80,9 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
     const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - split.batched[i]!)));
     assert.ok(worst <= 1e-5 * scale, `split-K logits differ from unsplit ones by ${worst} (max |logit| ${scale})`);
   });
-  test("profile.attention must be 'split' or 'whole'", async () => {
+  test("profile.attention must be 'flash', 'split' or 'whole'", async () => {
     await assert.rejects(loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { profile: { attention: 'yes' as unknown as 'split' } }),
-      (e: unknown) => e instanceof InvalidRequestError && e.message === `profile.attention must be 'split' or 'whole', got "yes"`);
+      (e: unknown) => e instanceof InvalidRequestError && e.message === `profile.attention must be 'flash', 'split' or 'whole', got "yes"`);
   });
   // Every architecture feature on the batched path: biases broadcast over rows, fused projections split,
   // per-head norms over tokens × heads, learned positions and sliding windows per token.
