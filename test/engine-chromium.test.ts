@@ -119,7 +119,8 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
 // The Node twin, on lavapipe: test/profile.test.ts.
 for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories260K/stories260K-Q4_K_M.gguf'))]) {
   test(`Chromium: the GPU profile forced on SwiftShader gives ${url.split('/').pop()}'s software-profile greedy ids; logits within 1e-4 of the largest`, { timeout: 300_000 }, async () => {
-    const prompt = [1, 7, 42, 99, 3, 11, 5];
+    // 70 tokens: flash attention's prefill over several tiles of tokens and keys, decoding past position 64 in two chunks.
+    const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % 512);
     const run = (profile: ProfileOption, forced?: number[]) => tp.page.evaluate(({ url, profile, prompt, forced }) =>
       window.hearthTest.profileRun(url, profile, prompt, 12, forced), { url, profile, prompt, forced });
     const software = await run('auto');
