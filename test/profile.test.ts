@@ -17,6 +17,8 @@ import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
+import { embedTokens, modelPooling } from '../src/model/embed';
 
 const gpuKernels = { matvec: 'subgroup', attention: 'flash', fuseNorm: true, prefillBatch: PREFILL_BATCH } as const;
 const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH } as const;
@@ -140,6 +142,25 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       assert.deepEqual(gpuOwn.ids, software.ids);
       const rel = maxRelativeDiff(software.logits, gpuForced.logits);
       assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
+    });
+  }
+  // Embedding passes pack several sequences in one batch: flash attention masks each token to its own sequence.
+  for (const [name, spec] of [['bert', () => tinyEncoderSpec('bert')], ['nomic-bert', () => tinyEncoderSpec('nomic-bert')], ['qwen3-embedding', () => tinyQwen3EmbeddingSpec()]] as const) {
+    test(`${name} embeddings: flash attention over packed sequences gives the software profile's vectors within 1e-5 of the largest`, async () => {
+      const path = join(dir, `${name}.gguf`);
+      writeFileSync(path, writeGGUF(spec()));
+      const embed = async (attention: 'flash' | 'whole') => {
+        const loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32', profile: { attention } });
+        try {
+          const inputs = [[1, 5, 9, 2], [1, 7, 3, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 2], [1, 2]].map((ids) => ids.map((id) => id % loaded.config.vocabSize));
+          return await embedTokens(loaded.model, inputs, modelPooling(loaded.config));
+        } finally {
+          loaded.destroy();
+        }
+      };
+      const whole = await embed('whole');
+      const rel = maxRelativeDiff(whole, await embed('flash'));
+      assert.ok(rel <= 1e-5, `flash-attention embeddings differ from attention.wgsl's by ${rel} of the largest`);
     });
   }
 });
