@@ -35,8 +35,8 @@ export interface ModelOptions {
   bindingLimit?: number;
   /** Arithmetic of the weight kernels. Default 'f32'. */
   precision?: ModelPrecision;
-  /** Split-K attention when the context is longer than ATTENTION_CHUNK (the partials are allocated either way). Default true. */
-  splitAttention?: boolean;
+  /** The attention kernels (AdapterProfile.attention; the partials are allocated either way). Default 'split'. */
+  attention?: 'flash' | 'split' | 'whole';
   /**
    * RMSNorm fused into the products that read its output (no rmsnorm dispatch before them; their activations are
    * bit for bit the same). Default true.
