@@ -96,7 +96,7 @@ export interface ModelInfo {
    * ('split' into chunks or 'whole'), RMSNorm fused into the products, and prompt tokens a prefill pass asks for.
    * null on the 'wasm' backend, which runs llama.cpp's own kernels.
    */
-  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number } | null;
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'split' | 'whole'; matmul: 'tiled' | 'rows'; fuseNorm: boolean; prefillBatch: number } | null;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */
