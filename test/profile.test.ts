@@ -119,7 +119,8 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
     ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
     ...ARCH_CASES.map((c, i): [string, () => string] => [c.name, () => {
       const path = join(dir, `${c.arch}-${i}.gguf`);
-      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+      // Room for the 70-token prompt and 12 steps (most tiny models are written with 64 positions).
+      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, contextLength: Math.max(c.options.contextLength ?? 0, 256) })));
       return path;
     }]),
   ];
