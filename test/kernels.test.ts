@@ -84,7 +84,7 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matvec', 'matvec-q8', 'matvec-subgroup', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-subgroup', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
     for (const name of q8Kernels) {

@@ -96,7 +96,7 @@ export interface ModelInfo {
    * or a workgroup per head with long contexts 'split' into chunks or attended 'whole'), RMSNorm fused into the products, and prompt tokens a prefill pass asks for.
    * null on the 'wasm' backend, which runs llama.cpp's own kernels.
    */
-  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'flash' | 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number } | null;
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'flash' | 'split' | 'whole'; matmul: 'tiled' | 'rows'; fuseNorm: boolean; prefillBatch: number } | null;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

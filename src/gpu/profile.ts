@@ -65,13 +65,21 @@ const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
 
 /** Prompt tokens one prefill pass asks for (a multiple of matmul.wgsl's TILE, 4); memory.ts's prefillBatch may run fewer. */
 export const PREFILL_BATCH = 32;
+/** The GPU profile's: four of matmul-tiled.wgsl's 64-token tiles a pass, so each weight is read once per 256 tokens. */
+export const GPU_PREFILL_BATCH = 256;
+
+/** What matmul-tiled.wgsl needs of a device: its workgroup memory with Act = f32 (two 8 KiB tiles, 1 KiB of norm partials) and 16 × 16 threads. */
+const TILED_MATMUL = { workgroupBytes: 17408, invocations: 256 };
+
+/** The kernel of the batched float products (KernelChoices.matmul). */
+export type MatmulKernel = 'tiled' | 'rows';
 
 /** The kernel variants a model is built with. */
 interface KernelChoices {
   /**
    * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
    * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
-   * matvec.wgsl (a thread per four rows). Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+   * matvec.wgsl (a thread per four rows). Batched products: `matmul`.
    */
   matvec: 'subgroup' | 'rows';
   /**
@@ -82,6 +90,13 @@ interface KernelChoices {
    * reserved either way, so the GPU bytes do not depend on the profile.
    */
   attention: 'flash' | 'split' | 'whole';
+  /**
+   * Batched (prefill) float products: 'tiled' on matmul-tiled.wgsl (64 rows × 64 tokens a workgroup of 256 threads,
+   * weights dequantized once into workgroup memory per tile; prefill then equals decoding to rounding, not bit for
+   * bit) or 'rows' on matmul.wgsl (a thread per 4 rows × 4 tokens, summing exactly as matvec.wgsl does).
+   * Precision 'q8' products run on matmul-q8.wgsl either way.
+   */
+  matmul: MatmulKernel;
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
@@ -97,8 +112,8 @@ export interface AdapterProfile extends KernelChoices {
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
 export type ProfileReport = Omit<AdapterProfile, 'precision'>;
 
-export function profileReport({ name, matvec, attention, fuseNorm, prefillBatch }: AdapterProfile): ProfileReport {
-  return { name, matvec, attention, fuseNorm, prefillBatch };
+export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch }: AdapterProfile): ProfileReport {
+  return { name, matvec, attention, matmul, fuseNorm, prefillBatch };
 }
 
 /**
@@ -118,15 +133,28 @@ export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'au
   if (profile.matvec === 'subgroup' && !traits.subgroups) {
     throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset.`);
   }
+  if (profile.matmul === 'tiled' && !fitsTiledMatmul(traits)) {
+    throw new InvalidRequestError(`matmul 'tiled' needs ${TILED_MATMUL.workgroupBytes} bytes of workgroup memory and ${TILED_MATMUL.invocations} invocations per workgroup; ${traits.name} has ${traits.limits.maxComputeWorkgroupStorageSize} and ${traits.limits.maxComputeInvocationsPerWorkgroup}. Leave profile.matmul unset.`);
+  }
   return profile;
 }
 
-/** The design: subgroup products where the adapter has them, flash attention, fused norms, f16 where it can. */
+function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
+  return limits.maxComputeWorkgroupStorageSize >= TILED_MATMUL.workgroupBytes && limits.maxComputeInvocationsPerWorkgroup >= TILED_MATMUL.invocations
+    && limits.maxComputeWorkgroupSizeX >= 16;
+}
+
+/**
+ * The design: subgroup products where the adapter has them, flash attention, tiled prefill products in batches of
+ * GPU_PREFILL_BATCH where the device's workgroups are large enough, fused norms, f16 where it can.
+ */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
+  const tiled = fitsTiledMatmul(traits);
   return {
     name: 'gpu', precision: { float, quantized: float },
-    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'flash', fuseNorm: true, prefillBatch: PREFILL_BATCH,
+    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
+    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH,
   };
 }
 
@@ -137,7 +165,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
-    matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH,
+    matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH,
   };
 }
 
@@ -145,11 +173,12 @@ const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
   matvec: (v) => v === 'subgroup' || v === 'rows',
   attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
+  matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'flash', 'split' or 'whole'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer',
 };
 

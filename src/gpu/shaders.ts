@@ -6,6 +6,7 @@ import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
 import matvecSubgroupSource from '../../shaders/matvec-subgroup.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
+import matmulTiledSource from '../../shaders/matmul-tiled.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
 import attentionCombineSource from '../../shaders/attention-combine.wgsl?raw';
@@ -36,6 +37,7 @@ import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
+import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -60,7 +62,7 @@ import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
   | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matmul-tiled';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -96,6 +98,7 @@ const sources: Record<KernelName, string> = {
   'matvec-q8': matvecQ8Source,
   'matmul-q8': matmulQ8Source,
   'matvec-subgroup': matvecSubgroupSource,
+  'matmul-tiled': matmulTiledSource,
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
@@ -140,10 +143,11 @@ const preambles: Record<WeightDType, string> = {
 const productOutputs = `${activationPreamble}\n${productsPreamble}`;
 const productParts: Partial<Record<KernelName, { before: string; after: string }>> = {
   matvec: { before: `${productOutputs}\n${rmsPreamble}`, after: matvecEntryPoints },
-  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: matmulEntryPoints },
+  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: `${matmulStore}\n${matmulEntryPoints}` },
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
-  'matmul-q8': { before: productOutputs, after: matmulEntryPoints },
+  'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
   'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: '' }, // its entry points are its own (collective)
+  'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // so are its (a workgroup per tile)
 };
 
 /** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
@@ -170,7 +174,7 @@ export type ModelPrecision = ComputePrecision | 'q8';
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matmul-tiled']);
 
 /**
  * The kernels that use subgroup operations (they need the device feature 'subgroups'): shaderSource opens their

@@ -7,6 +7,7 @@ import { formatBytes } from '../gpu/buffers';
 import { KernelCache, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
+import type { MatmulKernel } from '../gpu/profile';
 import type { Matrix, Norm } from './layer';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
@@ -40,6 +41,9 @@ export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void 
 
 /** Tokens per matmul.wgsl thread (its TILE): a prefill batch holds a whole number of tiles. */
 const MATMUL_TILE = 4;
+/** Tokens per matmul-tiled.wgsl workgroup (its TILE; it reads the batch's capacity from x, so any batch works). */
+const TILED_MATMUL_TOKENS = 64;
+
 
 /** RMSNorm fused into the kernel that reads its output: the norm's weight [cols] and epsilon (common/rms.wgsl). */
 export interface FusedNorm { weight: GPUBuffer; eps: number }
@@ -69,9 +73,10 @@ export class Dispatcher {
 
   /**
    * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `subgroupMatvec`:
-   * one-token float products on matvec-subgroup.wgsl.
+   * one-token float products on matvec-subgroup.wgsl; `matmul`: the kernel of the batched float products.
    */
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly subgroupMatvec = false) {
+  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly subgroupMatvec = false,
+    private readonly matmul: MatmulKernel = 'rows') {
     this.q8 = precision === 'q8';
     this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
@@ -182,7 +187,8 @@ export class Dispatcher {
     // which a huge output head (262144 rows: 65536 workgroups) would take past the grid's limit: matvec.wgsl then.
     const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
     const subgroup = this.subgroupMatvec && !q8 && groupsOf(4) <= this.device.limits.maxComputeWorkgroupsPerDimension;
-    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [subgroup ? 'matvec-subgroup' : 'matvec', 'matmul'] as const;
+    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [subgroup ? 'matvec-subgroup' : 'matvec', this.matmul === 'tiled' ? 'matmul-tiled' : 'matmul'] as const;
+    const tokensPerGroup = multi === 'matmul-tiled' ? TILED_MATMUL_TOKENS : MATMUL_TILE;
     // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.
     const normed: Record<string, number> = norm && !q8 ? { NORM: 1, EPS: norm.eps } : {};
     const normWeight = q8 ? null : norm?.weight ?? input; // bound either way: the float products' layout has it
@@ -194,7 +200,7 @@ export class Dispatcher {
     if (batched) {
       const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
       one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
-        (tokens) => [groupsOf(64), Math.ceil(tokens / MATMUL_TILE)], bindings(batchedOut!), m.dtype, entry);
+        (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(batchedOut!), m.dtype, entry);
     }
     return one;
   }

@@ -7,6 +7,7 @@ import type { BufferPool } from '../gpu/buffers';
 import { workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
+import type { MatmulKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
 import type { ModelPrecision } from '../gpu/shaders';
@@ -48,6 +49,7 @@ interface BlockOptions {
   attention?: 'flash' | 'split' | 'whole';
   fuseNorm?: boolean;
   subgroupMatvec?: boolean;
+  matmul?: MatmulKernel;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
 }
@@ -69,7 +71,7 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false);
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false, options.matmul ?? 'rows');
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;

@@ -101,6 +101,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       attention: profile.attention,
       fuseNorm: profile.fuseNorm,
       subgroupMatvec: profile.matvec === 'subgroup',
+      matmul: profile.matmul,
       prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });

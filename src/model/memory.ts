@@ -201,10 +201,11 @@ export function gpuBufferSize(bytes: number): number {
 /**
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
  * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
- * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials.
+ * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials;
+ * `prefillTokens`: the tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH).
  */
 export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision,
-  embeddings = config.encoder !== undefined): GpuMemoryEstimate {
+  embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH): GpuMemoryEstimate {
   let weights = tensors.reduce((sum, t) => {
     if (t.name === 'token_types.weight') return sum + gpuBufferSize(4 * config.embeddingLength); // row 0 only
     const elements = t.dims.reduce((a, b) => a * b, 1);
@@ -232,7 +233,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + gpuBufferSize(4 * contextLength * ropeDim), 0);
-  const batch = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : undefined);
+  const batch = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : prefillTokens);
   const plan = { contextLength, batch, packed: embeddings, separateUp, q8: precision === 'q8' };
   const activations = activationBuffers(config, plan).reduce((sum, b) => sum + gpuBufferSize(b.bytes), 0) + ropeTables;
 

@@ -22,6 +22,7 @@ import { q8Cases } from './q8-cases';
 import { subgroupCases } from './subgroup-cases';
 import { fusedCases } from './fused-cases';
 import { flashCases } from './flash-cases';
+import { tiledCases } from './tiled-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -229,6 +230,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...fusedCases());
   cases.push(...subgroupCases());
   cases.push(...flashCases());
+  cases.push(...tiledCases());
   return cases;
 }
 
