@@ -125,8 +125,8 @@ for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories
     const software = await run('auto');
     const gpuOwn = await run('gpu');
     const gpuForced = await run('gpu', software.ids);
-    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH });
-    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH }); // SwiftShader has subgroups
+    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
+    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide' }); // SwiftShader has subgroups
     assert.deepEqual(gpuOwn.ids, software.ids);
     const rel = maxRelativeDiff(software.logits, gpuForced.logits);
     assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest\n${tp.logText()}`);

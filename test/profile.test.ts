@@ -17,8 +17,8 @@ import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 
-const gpuKernels = { matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH } as const;
-const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH } as const;
+const gpuKernels = { matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide' } as const;
+const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' } as const;
 
 describe('chooseProfile from the adapter alone', () => {
   test('GPUs get the GPU profile (subgroup matvec and f16 where they have the features); SwiftShader, lavapipe and fallback adapters the software one', () => {

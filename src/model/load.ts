@@ -101,6 +101,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       splitAttention: profile.attention === 'split',
       fuseNorm: profile.fuseNorm,
       subgroupMatvec: profile.matvec === 'subgroup',
+      wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });
