@@ -20,6 +20,7 @@ import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
 import logitProcessSource from '../../shaders/logit-process.wgsl?raw';
 import sampleSource from '../../shaders/sample.wgsl?raw';
+import sampleWideSource from '../../shaders/sample-wide.wgsl?raw';
 import logprobsSource from '../../shaders/logprobs.wgsl?raw';
 import quantizeQ8Source from '../../shaders/quantize-q8.wgsl?raw';
 import matvecQ8Source from '../../shaders/matvec-q8.wgsl?raw';
@@ -54,7 +55,7 @@ import iq4_nlPreamble from '../../shaders/dtype/iq4_nl.wgsl?raw';
 import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'glu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
+  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
   | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
 
 /**
@@ -83,6 +84,7 @@ const sources: Record<KernelName, string> = {
   position: positionSource,
   'logit-process': logitProcessSource,
   sample: sampleSource,
+  'sample-wide': sampleWideSource,
   logprobs: logprobsSource,
   'quantize-q8': quantizeQ8Source,
   'matvec-q8': matvecQ8Source,
@@ -98,6 +100,7 @@ const commonPreambles: Partial<Record<KernelName, string>> = {
   'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
   sample: `${samplingPreamble}\n${pcgPreamble}`,
+  'sample-wide': `${samplingPreamble}\n${pcgPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
 };

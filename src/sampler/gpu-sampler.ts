@@ -1,12 +1,14 @@
-// The sampler on the GPU: logit processors (logit-process.wgsl), truncation and the seeded draw (sample.wgsl)
-// and, when asked, log-probabilities (logprobs.wgsl) run in the decode step's own pass, after the output head.
+// The sampler on the GPU: logit processors (logit-process.wgsl), truncation and the seeded draw (sample.wgsl, or
+// sample-wide.wgsl's passes over many workgroups for a request without top-k and top-p where the model's profile
+// samples 'wide') and, when asked, log-probabilities (logprobs.wgsl) run in the decode step's own pass, after the
+// output head.
 // A request writes its parameters, logit bias and penalty history once; a step writes nothing more (the
 // draw counter and the output counts advance on the GPU) and reads back only the chosen id — plus the
 // logprobs when the request wants them, and the JSON grammar's token mask goes up before each step in JSON mode.
 // Everything here is made once per loaded model, on the first request that samples.
 import { BufferPool } from '../gpu/buffers';
-import { workgroups } from '../gpu/kernels';
-import { Dispatcher } from '../model/dispatch';
+import { reductionParts, workgroups } from '../gpu/kernels';
+import { Dispatcher, type Dispatch } from '../model/dispatch';
 import type { TokenPicker, TransformerModel } from '../model/transformer';
 import { MAX_TOP_LOGPROBS, type GenerateRequest } from '../engine/options';
 
@@ -48,14 +50,25 @@ export interface DrawReport { keptCount: number; keptMass: number; r: number; to
 /** The log-probability of the chosen token and the most likely ones (ids, logprob), largest first. */
 export interface StepLogprobs { logprob: number; top: [number, number][] }
 
+interface Pickers { plain: TokenPicker; withLogprobs: TokenPicker }
+
+/** Whether a request's draw needs sample.wgsl's top-k or top-p (radix selects in one workgroup); greedy ignores both. */
+export function needsTruncation(r: GenerateRequest, vocabSize: number): boolean {
+  const s = r.sampling;
+  return s.temperature > 0 && ((s.topK > 0 && s.topK < vocabSize) || s.topP < 1);
+}
+
 export class GpuSampler {
   private constructor(
     private readonly device: GPUDevice,
     private readonly pool: BufferPool,
     private readonly vocabSize: number,
-    private readonly b: { params: GPUBuffer; bias: GPUBuffer; history: GPUBuffer; mask: GPUBuffer; state: GPUBuffer; report: GPUBuffer; logprobs: GPUBuffer; logprobsReadback: GPUBuffer; reportReadback: GPUBuffer },
-    /** [process, sample] and [process, sample, logprobs] (with the logprobs copy). */
-    private readonly pickers: { plain: TokenPicker; withLogprobs: TokenPicker },
+    private readonly b: { params: GPUBuffer; bias: GPUBuffer; history: GPUBuffer; mask: GPUBuffer; state: GPUBuffer; report: GPUBuffer; parts: GPUBuffer; logprobs: GPUBuffer; logprobsReadback: GPUBuffer; reportReadback: GPUBuffer },
+    /**
+     * [process, sample] and [process, sample, logprobs] (with the logprobs copy); `wide`: the same with
+     * sample-wide's passes in place of sample, where the profile samples 'wide'.
+     */
+    private readonly pickers: Pickers & { wide: Pickers | null },
   ) {}
 
   static async create(device: GPUDevice, model: TransformerModel): Promise<GpuSampler> {
@@ -64,6 +77,7 @@ export class GpuSampler {
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const read = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     const logprobsBytes = 4 * (1 + 2 * MAX_TOP_LOGPROBS);
+    const PARTS = reductionParts(N);
     const b = {
       params: pool.create('sampling params', 48, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       bias: pool.create('logit bias', 4 * N, storage), // [N] f32
@@ -72,6 +86,7 @@ export class GpuSampler {
       scores: pool.create('sampling scores', 4 * N, storage), // [N] f32: processed logits
       state: pool.create('sampling state', 4, storage), // [1] u32: draws so far
       report: pool.create('draw report', 16, storage), // [4] u32
+      parts: pool.create('sampling partials', 4 * 5 * PARTS, storage), // [5 · PARTS]: sample-wide's per-slice max, id, mass, count, last
       logprobs: pool.create('logprobs', logprobsBytes, storage), // [1 + 2 · 20]
       logprobsReadback: pool.create('logprobs readback', logprobsBytes, read),
       reportReadback: pool.create('draw report readback', 16, read),
@@ -83,15 +98,18 @@ export class GpuSampler {
       const process = await d.make('logit-process', 'logit-process', { N }, workgroups(N), [b.params, logits, b.bias, b.history, b.mask, b.scores]);
       const sample = await d.make('sample', 'sample', { N }, 1, [b.params, b.scores, b.history, b.state, { buffer: token, offset: 0, size: 4 }, b.report]);
       const logprobs = await d.make('logprobs', 'logprobs', { N }, 1, [b.params, logits, { buffer: token, offset: 0, size: 4 }, b.logprobs]);
-      await d.ready(); // the three compile in parallel
-      const pickers = {
-        plain: { dispatches: [process, sample] },
-        withLogprobs: {
-          dispatches: [process, sample, logprobs],
-          afterPass: (encoder: GPUCommandEncoder) => encoder.copyBufferToBuffer(b.logprobs, 0, b.logprobsReadback, 0, logprobsBytes),
-        },
-      };
-      return new GpuSampler(device, pool, N, b, pickers);
+      const wide = model.wideSampling ? [
+        await d.make('sample slice max', 'sample-wide', { N, PARTS }, PARTS, [null, b.scores, null, null, null, null, b.parts], undefined, 'slice_max'),
+        await d.make('sample slice mass', 'sample-wide', { N, PARTS }, PARTS, [b.params, b.scores, null, null, null, null, b.parts], undefined, 'slice_mass'),
+        await d.make('sample draw', 'sample-wide', { N, PARTS }, 1, [b.params, b.scores, b.history, b.state, { buffer: token, offset: 0, size: 4 }, b.report, b.parts], undefined, 'draw'),
+      ] : null;
+      await d.ready(); // they compile in parallel
+      const copyLogprobs = (encoder: GPUCommandEncoder) => encoder.copyBufferToBuffer(b.logprobs, 0, b.logprobsReadback, 0, logprobsBytes);
+      const pickers = (draw: Dispatch[]): Pickers => ({
+        plain: { dispatches: [process, ...draw] },
+        withLogprobs: { dispatches: [process, ...draw, logprobs], afterPass: copyLogprobs },
+      });
+      return new GpuSampler(device, pool, N, b, { ...pickers([sample]), wide: wide && pickers(wide) });
     } catch (e) {
       pool.destroy();
       throw e;
@@ -120,7 +138,8 @@ export class GpuSampler {
       device.queue.writeBuffer(b.history, 0, history);
     }
     device.queue.writeBuffer(b.state, 0, new Uint32Array([0]));
-    return request.logprobs === null ? this.pickers.plain : this.pickers.withLogprobs;
+    const pickers = this.pickers.wide && !needsTruncation(request, vocabSize) ? this.pickers.wide : this.pickers;
+    return request.logprobs === null ? pickers.plain : pickers.withLogprobs;
   }
 
   /** The tokens the next step may pick: bit i % 32 of word i / 32 for token i. */
