@@ -27,12 +27,15 @@ const modes = [
   { name: 'greedy decode with precision q8 (Q4_0 file)', options: {}, file: 'stories260K-Q4_0.gguf', precision: 'q8' as const },
   // Split-K attention (what GPUs run for contexts past ATTENTION_CHUNK): attention over chunks, then the merge.
   { name: `greedy decode with split-K attention (${2 * ATTENTION_CHUNK} positions)`, options: {}, split: true },
+  // Argmax and the draw over many workgroups (what GPUs run): their partials are prebuilt buffers too.
+  { name: "greedy decode with sampling 'wide'", options: {}, sampling: 'wide' as const },
+  { name: "sampled decode (temperature, min-p, penalties) with sampling 'wide'", options: { temperature: 0.8, minP: 0.02, repetitionPenalty: 1.1, seed: 7 }, sampling: 'wide' as const },
 ];
 
-for (const { name, options, file = 'stories260K.gguf', precision, split } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
+for (const { name, options, file = 'stories260K.gguf', precision, split, sampling } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, profile: { attention: 'split' } } : { contextLength: 128, precision });
+    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), split ? { contextLength: 2 * ATTENTION_CHUNK, profile: { attention: 'split' } } : { contextLength: 128, precision, profile: sampling && { sampling } });
     assert.equal(loaded.info.precision, precision ?? 'f32', 'the precision asked for (auto: f32 for an F32 file on lavapipe, a CPU adapter)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines
