@@ -143,8 +143,8 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
 export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
 export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
-/** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's slice_max, slice_mass and draw. */
-export type ReductionEntryPoint = 'partials' | 'finish' | 'slice_max' | 'slice_mass' | 'draw';
+/** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */
+export type ReductionEntryPoint = 'partials' | 'finish' | 'slice_max' | 'khist' | 'kties' | 'kcut' | 'slice_mass' | 'draw';
 
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 

@@ -255,7 +255,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(
     argmaxWideCase('one value', 1, () => {}),
     argmaxWideCase('below the workgroup size, tie at 2 and 4', 5, (l) => { l[2] = 50; l[4] = 50; }),
-    argmaxWideCase('all equal', 1000, (l) => l.fill(-1.5)),
+    argmaxWideCase('all equal', 4097, (l) => l.fill(-1.5)),
     argmaxWideCase('tie across slices at 820 and 819', 4097, (l) => { l[820] = 50; l[819] = 50; }),
     argmaxWideCase('tie across lanes at 257 and 2', 4097, (l) => { l[257] = 50; l[2] = 50; }),
     argmaxWideCase('tie within a slice at 5 and 261', 4097, (l) => { l[261] = 50; l[5] = 50; }),
@@ -266,7 +266,7 @@ export function kernelCases(): KernelCase[] {
     argmaxWideCase('tie at 0 and the last index', 262144, (l) => { l[262143] = 50; l[0] = 50; }),
     argmaxWideCase('ties at random indices', 262144, plantTies(100)),
     argmaxWideCase('ties at random indices', 300000, plantTies(100)),
-    argmaxWideCase('all -infinity but a tie', 152000, (l) => { l.fill(-Infinity); l[99999] = -1e30; l[150000] = -1e30; }),
+    argmaxWideCase('all -infinity but a tie', 151936, (l) => { l.fill(-Infinity); l[99999] = -1e30; l[150000] = -1e30; }),
   );
   cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
   cases.push(...transformerOpCases());

@@ -79,19 +79,27 @@ function logitProcessCase(name: string, n: number, options: RequestOptions, opts
   };
 }
 
-/** How a case draws: sample.wgsl in one workgroup, or sample-wide.wgsl's three passes (no top-k, no top-p). */
+/** How a case draws: sample.wgsl in one workgroup, or sample-wide.wgsl's passes (no top-p; top-k's passes when it has top-k). */
 type DrawForm = 'single' | 'wide';
 
-/** The draw's dispatches after logit-process: sample (one workgroup), or slice_max, slice_mass and draw over `parts`. */
-async function drawSteps(cache: KernelCache, form: DrawForm, n: number, b: GPUBuffer[], parts: GPUBuffer) {
+/** The draw's dispatches after logit-process: sample (one workgroup), or sample-wide's passes over `parts` and `hist`, as GpuSampler runs them. */
+async function drawSteps(cache: KernelCache, form: DrawForm, n: number, topK: boolean, b: GPUBuffer[], parts: GPUBuffer, hist: GPUBuffer) {
   if (form === 'single') return [{ pipeline: await cache.get('sample', { constants: { N: n } }), groups: 1, buffers: b }];
   const PARTS = reductionParts(n);
-  const constants = { N: n, PARTS };
+  const pass = async (entryPoint: string, groups: number, buffers: (GPUBuffer | null)[], round?: number) =>
+    ({ pipeline: await cache.get('sample-wide', { constants: { N: n, PARTS, ...(round === undefined ? {} : { ROUND: round }) }, entryPoint }), groups, buffers });
   const [params, scores] = b as [GPUBuffer, GPUBuffer];
+  const _ = null;
+  const topKPasses = topK ? [
+    ...await Promise.all([0, 1, 2, 3].map((round) => pass('khist', PARTS, [params, scores, _, _, _, _, _, hist], round))),
+    await pass('kties', PARTS, [params, scores, _, _, _, _, parts, hist]),
+    await pass('kcut', 1, [params, scores, _, _, _, _, parts, hist]),
+  ] : [];
   return [
-    { pipeline: await cache.get('sample-wide', { constants, entryPoint: 'slice_max' }), groups: PARTS, buffers: [null, scores, null, null, null, null, parts] },
-    { pipeline: await cache.get('sample-wide', { constants, entryPoint: 'slice_mass' }), groups: PARTS, buffers: [params, scores, null, null, null, null, parts] },
-    { pipeline: await cache.get('sample-wide', { constants, entryPoint: 'draw' }), groups: 1, buffers: [...b, parts] },
+    await pass('slice_max', PARTS, [_, scores, _, _, _, _, parts, hist]),
+    ...topKPasses,
+    await pass('slice_mass', PARTS, [params, scores, _, _, _, _, parts]),
+    await pass('draw', 1, [...b, parts]),
   ];
 }
 
@@ -113,8 +121,8 @@ function sampleCase(name: string, n: number, options: RequestOptions, opts: Para
       const params = uniform(device, x.params);
       const [logits, bias, mask, history] = [storage(device, x.logits), storage(device, x.bias), storage(device, x.mask), storage(device, x.history)];
       const [scores, state, token, report] = [storage(device, 4 * n), storage(device, 4), storage(device, 4), storage(device, 16)];
-      const parts = storage(device, 4 * 5 * reductionParts(n));
-      const draw = await drawSteps(cache, form, n, [params, scores, history, state, token, report], parts);
+      const [parts, hist] = [storage(device, 4 * (6 * reductionParts(n) + 2)), storage(device, 4 * 4 * 256)];
+      const draw = await drawSteps(cache, form, n, u.topK > 0, [params, scores, history, state, token, report], parts, hist);
       const got: number[] = [];
       const want: number[] = [];
       const cpuHistory = x.history.slice();
@@ -135,7 +143,7 @@ function sampleCase(name: string, n: number, options: RequestOptions, opts: Para
         if (!(u.flags & 8)) { got.push(floats[2]!, floats[1]!); want.push(ref.r, ref.total); }
         cpuHistory[id]! += 1;
       }
-      for (const b of [params, logits, bias, mask, history, scores, state, token, report, parts]) b.destroy();
+      for (const b of [params, logits, bias, mask, history, scores, state, token, report, parts, hist]) b.destroy();
       return { got, want };
     },
   };
@@ -191,9 +199,15 @@ export function samplerCases(): Case[] {
     sampleCase('temperature 0.5, large vocabulary', V, { temperature: 0.5 }, { spread: 12, form: 'wide' }),
     sampleCase('temperature 1, flat, 151936', 151936, { temperature: 1 }, { spread: 1, draws: 4, form: 'wide' }),
     sampleCase('min-p 0.05', 1000, { temperature: 1, minP: 0.05 }, { spread: 5, form: 'wide' }),
-    sampleCase('min-p 0.1, penalties, bias, mask', 262144, { temperature: 0.8, minP: 0.1, repetitionPenalty: 1.2, logitBias: { 5: 3 } }, { spread: 6, masked: true, prompt: [5, 6], draws: 4, form: 'wide' }),
+    sampleCase('min-p 0.1, penalties, bias, mask', V, { temperature: 0.8, minP: 0.1, repetitionPenalty: 1.2, logitBias: { 5: 3 } }, { spread: 6, masked: true, prompt: [5, 6], draws: 4, form: 'wide' }),
     sampleCase('below the workgroup size', 100, { temperature: 1 }, { spread: 3, form: 'wide' }),
-    sampleCase('one token', 1, { temperature: 1 }, { form: 'wide' }),
+    sampleCase('top-k 1', 1000, { temperature: 1, topK: 1 }, { form: 'wide' }),
+    sampleCase('top-k 40', V, { temperature: 1, topK: 40 }, { form: 'wide' }),
+    sampleCase('top-k 5 with ties at the boundary', 1000, { temperature: 1, topK: 5 }, { form: 'wide', tie: (l) => { for (const i of [3, 70, 300, 301, 900, 10, 11]) l[i] = 20; l[500] = 25; } }),
+    // Ties at the k-th key in slices 0, 2, 5 and 31 (32 slices of 1000): the cut falls inside slice 2, which holds four.
+    sampleCase('top-k 6 with ties across slices', V, { temperature: 1, topK: 6 }, { form: 'wide', tie: (l) => { for (const i of [5000, 1, 2100, 2050, 31000, 2900, 2200]) l[i] = 20; l[7000] = 25; } }),
+    sampleCase('top-k 50, min-p 0.02, penalties', V, { temperature: 0.9, topK: 50, minP: 0.02, repetitionPenalty: 1.2 }, { spread: 10, prompt: [4, 5, 6], draws: 4, form: 'wide' }),
+    sampleCase('top-k 3000, large spread', V, { temperature: 1.2, topK: 3000 }, { spread: 4, draws: 3, form: 'wide' }),
     logprobsCase('chosen only', 1000, 0),
     logprobsCase('top 5', 1000, 5),
     logprobsCase('top 20 with ties', V, 20, (l) => { l[5] = 30; l[31999] = 30; l[100] = 29; l[101] = 29; }),
