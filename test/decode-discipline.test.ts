@@ -29,7 +29,7 @@ const modes = [
   { name: `greedy decode with split-K attention (${2 * ATTENTION_CHUNK} positions)`, options: {}, split: true },
   // Argmax and the draw over many workgroups (what GPUs run): their partials are prebuilt buffers too.
   { name: "greedy decode with sampling 'wide'", options: {}, sampling: 'wide' as const },
-  { name: "sampled decode (temperature, min-p, penalties) with sampling 'wide'", options: { temperature: 0.8, minP: 0.02, repetitionPenalty: 1.1, seed: 7 }, sampling: 'wide' as const },
+  { name: "sampled decode (temperature, top-k, min-p, penalties) with sampling 'wide'", options: { temperature: 0.8, topK: 40, minP: 0.02, repetitionPenalty: 1.1, seed: 7 }, sampling: 'wide' as const },
 ];
 
 for (const { name, options, file = 'stories260K.gguf', precision, split, sampling } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back`, async () => {

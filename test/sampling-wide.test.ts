@@ -2,7 +2,8 @@
 // one-workgroup kernels (the software profile's) on stories260K: the same seeded tokens. Greedy is exact (both
 // take the largest logit, lowest id on ties); a draw sums the same masses in another order, so a pick could
 // differ only where r falls within rounding (~1e-7 of the mass) of a boundary between two tokens — these seeds
-// never do. Requests with top-k or top-p keep sample.wgsl's radix selects on either profile.
+// never do. Top-k's radix select keeps the same set (integer histograms); top-p requests take sample.wgsl on
+// either profile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acquireDevice } from '../src/gpu/device';
@@ -11,7 +12,7 @@ import { Session } from '../src/engine/worker/session';
 import type { GenerateOptions } from '../src/engine/types';
 import { fixturePath } from './helpers/fixtures';
 
-test("sampling 'wide' gives the tokens of sampling 'single': greedy, temperature, min-p with penalties, and top-k/top-p", async () => {
+test("sampling 'wide' gives the tokens of sampling 'single': greedy, temperature, min-p with penalties, top-k, top-k with top-p", async () => {
   const gpu = await acquireDevice();
   try {
     const path = fixturePath('models/stories260K/stories260K.gguf');
@@ -27,6 +28,7 @@ test("sampling 'wide' gives the tokens of sampling 'single': greedy, temperature
       {},
       { temperature: 1, seed: 3 },
       { temperature: 0.7, minP: 0.05, repetitionPenalty: 1.3, frequencyPenalty: 0.2, logitBias: { 13: 1.5 }, seed: 11 },
+      { temperature: 0.9, topK: 20, seed: 5 },
       { temperature: 0.9, topK: 20, topP: 0.9, seed: 5 },
     ];
     for (const options of requests) {
