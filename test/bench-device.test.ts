@@ -78,7 +78,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
     assert.equal(h.decodeTokensPerSecond, h.decodeTokensPerSecondByPosition['32']);
     assert.ok(Number.isInteger(h.dispatchesPerToken) && h.dispatchesPerToken > 0);
     assert.equal(h.submitsPerToken, 1);
-    assert.equal(h.hostWaitsPerToken, 1, 'one readback of the token per decode step');
+    assert.equal(h.hostWaitsPerToken, 0, 'decode is pipelined: no host wait between steps');
     if (profile.features.timestampQuery) {
       assert.equal(h.gpuMsPerKernel.reduce((s: number, k: { dispatches: number }) => s + k.dispatches, 0), h.dispatchesPerToken);
     } else {

@@ -1,7 +1,8 @@
 // The adapter profile (src/gpu/profile.ts): chosen from an adapter's traits alone (fake adapters stand for hardware
 // this machine lacks), forced or partly overridden at load with typed errors for what cannot run, reported by the
-// load; and the GPU profile forced on this machine's lavapipe gives the software profile's greedy ids, with logits
-// within rounding (the Chromium/SwiftShader twin: test/engine-chromium.test.ts).
+// load; and the GPU profile (flash attention, fused norms, subgroup products) forced on this machine's lavapipe gives
+// the software profile's greedy ids, with logits within rounding, on every tiny architecture model (the
+// Chromium/SwiftShader twin: test/engine-chromium.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,8 +17,10 @@ import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
+import { embedTokens, modelPooling } from '../src/model/embed';
 
-const gpuKernels = { matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide' } as const;
+const gpuKernels = { matvec: 'subgroup', attention: 'flash', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide' } as const;
 const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' } as const;
 
 describe('chooseProfile from the adapter alone', () => {
@@ -52,7 +55,7 @@ describe('chooseProfile from the adapter alone', () => {
     rejects(['gpu'], /profile must be 'auto', 'gpu', 'software' or an object/);
     rejects({ base: 'cpu' }, /profile\.base must be 'auto', 'gpu' or 'software', got "cpu"/);
     rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, attention, fuseNorm, prefillBatch/);
-    rejects({ attention: true }, /profile\.attention must be 'split' or 'whole', got true/);
+    rejects({ attention: true }, /profile\.attention must be 'flash', 'split' or 'whole', got true/);
     rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);
     rejects({ prefillBatch: 2.5 }, /profile\.prefillBatch must be a positive integer, got 2.5/);
   });
@@ -110,9 +113,10 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
   const models: [string, () => string][] = [
     ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
     ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
-    ...['qwen2', 'phi3', 'gemma3', 'gpt2'].map((arch) => ARCH_CASES.find((c) => c.arch === arch)!).map((c): [string, () => string] => [c.name, () => {
-      const path = join(dir, `${c.arch}.gguf`);
-      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+    // Every tiny architecture model, with room for 2048 positions.
+    ...ARCH_CASES.map((c, i): [string, () => string] => [c.name, () => {
+      const path = join(dir, `arch-${i}.gguf`);
+      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, contextLength: 2048 })));
       return path;
     }]),
   ];
@@ -120,10 +124,12 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
     test(`${name}: the GPU profile forced on lavapipe gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
       const path = file();
       const run = async (profile: ProfileOption, forced?: number[]) => {
-        // f32 for both, so only the kernel variants differ; 2048 positions, so attention runs split in two chunks.
+        // f32 for both, so only the kernel variants differ. Flash attention: a 70-token prompt fills several tiles
+        // of tokens and keys, and decoding past position 64 uses two chunks; sliding windows of 8 (Gemma) mask
+        // within tiles.
         const loaded = await loadModel(gpu, path, { contextLength: 2048, precision: 'f32', profile });
         try {
-          const prompt = [1, 7, 42, 99, 3, 11, 5].map((id) => id % loaded.config.vocabSize);
+          const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % loaded.config.vocabSize);
           return { name: loaded.info.profile?.name, ...(await greedyLogits(loaded, prompt, 12, forced)) };
         } finally {
           loaded.destroy();
@@ -136,6 +142,25 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       assert.deepEqual(gpuOwn.ids, software.ids);
       const rel = maxRelativeDiff(software.logits, gpuForced.logits);
       assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
+    });
+  }
+  // Embedding passes pack several sequences in one batch: flash attention masks each token to its own sequence.
+  for (const [name, spec] of [['bert', () => tinyEncoderSpec('bert')], ['nomic-bert', () => tinyEncoderSpec('nomic-bert')], ['qwen3-embedding', () => tinyQwen3EmbeddingSpec()]] as const) {
+    test(`${name} embeddings: flash attention over packed sequences gives the software profile's vectors within 1e-5 of the largest`, async () => {
+      const path = join(dir, `${name}.gguf`);
+      writeFileSync(path, writeGGUF(spec()));
+      const embed = async (attention: 'flash' | 'whole') => {
+        const loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32', profile: { attention } });
+        try {
+          const inputs = [[1, 5, 9, 2], [1, 7, 3, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 2], [1, 2]].map((ids) => ids.map((id) => id % loaded.config.vocabSize));
+          return await embedTokens(loaded.model, inputs, modelPooling(loaded.config));
+        } finally {
+          loaded.destroy();
+        }
+      };
+      const whole = await embed('whole');
+      const rel = maxRelativeDiff(whole, await embed('flash'));
+      assert.ok(rel <= 1e-5, `flash-attention embeddings differ from attention.wgsl's by ${rel} of the largest`);
     });
   }
 });

@@ -75,11 +75,13 @@ interface KernelChoices {
    */
   matvec: 'subgroup' | 'rows';
   /**
-   * Attention over contexts longer than ATTENTION_CHUNK positions: 'split' (split-K, flash-decoding: each chunk
-   * its own workgroup, partials merged by attention-combine.wgsl) or 'whole' (a workgroup per head). The memory
-   * for the partials is reserved either way, so the GPU bytes do not depend on the profile.
+   * Attention kernels: 'flash' (GPUs: flash-decoding for a step, its splits chosen from the position each step,
+   * attention-decode.wgsl; flash attention over query and key tiles for prefill, attention-prefill.wgsl), or
+   * attention.wgsl's workgroup per head and token, with contexts longer than ATTENTION_CHUNK positions 'split'
+   * (split-K, partials merged by attention-combine.wgsl) or attended 'whole'. The memory for the partials is
+   * reserved either way, so the GPU bytes do not depend on the profile.
    */
-  attention: 'split' | 'whole';
+  attention: 'flash' | 'split' | 'whole';
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
@@ -124,12 +126,12 @@ export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'au
   return profile;
 }
 
-/** The design: subgroup products where the adapter has them, split-K attention, fused norms, f16 where it can. */
+/** The design: subgroup products where the adapter has them, flash attention, fused norms, f16 where it can. */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
   return {
     name: 'gpu', precision: { float, quantized: float },
-    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide',
+    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'flash', fuseNorm: true, prefillBatch: PREFILL_BATCH, sampling: 'wide',
   };
 }
 
@@ -147,13 +149,13 @@ function softwareProfile(traits: AdapterTraits): AdapterProfile {
 const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
   matvec: (v) => v === 'subgroup' || v === 'rows',
-  attention: (v) => v === 'split' || v === 'whole',
+  attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
   sampling: (v) => v === 'wide' || v === 'single',
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'split' or 'whole'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'flash', 'split' or 'whole'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
 };
 

@@ -9,6 +9,10 @@ import matmulSource from '../../shaders/matmul.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
 import attentionCombineSource from '../../shaders/attention-combine.wgsl?raw';
+import attentionDecodeSource from '../../shaders/attention-decode.wgsl?raw';
+import attentionDecodeCombineSource from '../../shaders/attention-decode-combine.wgsl?raw';
+import attentionPrefillSource from '../../shaders/attention-prefill.wgsl?raw';
+import decodeSplitPreamble from '../../shaders/common/decode-split.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
 import gluSource from '../../shaders/glu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
@@ -54,7 +58,8 @@ import iq4Values from '../../shaders/dtype/iq4-values.wgsl?raw';
 import iq4_nlPreamble from '../../shaders/dtype/iq4_nl.wgsl?raw';
 import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'glu' | 'argmax' | 'random'
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
+  | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
   | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
 
@@ -73,6 +78,9 @@ const sources: Record<KernelName, string> = {
   rope: ropeSource,
   attention: attentionSource,
   'attention-combine': attentionCombineSource,
+  'attention-decode': attentionDecodeSource,
+  'attention-decode-combine': attentionDecodeCombineSource,
+  'attention-prefill': attentionPrefillSource,
   add: addSource,
   glu: gluSource,
   argmax: argmaxSource,
@@ -93,7 +101,7 @@ const sources: Record<KernelName, string> = {
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
-// the FFN activations, the fused RMSNorm.
+// the FFN activations, the fused RMSNorm, how flash-decoding splits a context.
 const commonPreambles: Partial<Record<KernelName, string>> = {
   gelu: activationPreamble,
   glu: activationPreamble,
@@ -103,6 +111,8 @@ const commonPreambles: Partial<Record<KernelName, string>> = {
   'sample-wide': `${samplingPreamble}\n${pcgPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
+  'attention-decode': decodeSplitPreamble,
+  'attention-decode-combine': decodeSplitPreamble,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)

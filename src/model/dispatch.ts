@@ -28,11 +28,13 @@ const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens * len)
  */
 export interface Dispatch { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: Grid; batched?: Dispatch }
 
+/** Records `d` for a pass over `tokens` tokens; a grid with no workgroups (a dispatch only some passes run) records nothing. */
 export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void {
   const use = tokens > 1 && d.batched ? d.batched : d;
+  const [x, y] = use.grid(tokens);
+  if (x === 0 || y === 0) return;
   pass.setPipeline(use.pipeline);
   pass.setBindGroup(0, use.bindGroup);
-  const [x, y] = use.grid(tokens);
   pass.dispatchWorkgroups(x, y);
 }
 

@@ -1,14 +1,14 @@
 // The forward pass's blocks — embedding, attention input, attention, feed-forward, output head — as prebuilt
 // dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
 // before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), the
-// 8-bit activations of precision 'q8', split-K attention, the packed entry points of an embedding model.
+// 8-bit activations of precision 'q8', flash or split-K attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
 import { reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
-import { activationBuffers, ATTENTION_CHUNK, attentionSplits, type ActivationName, type ActivationPlan } from './memory';
+import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
 import type { ModelPrecision } from '../gpu/shaders';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
@@ -45,7 +45,7 @@ const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.wei
 interface BlockOptions {
   bindingLimit?: number;
   precision?: ModelPrecision;
-  splitAttention?: boolean;
+  attention?: 'flash' | 'split' | 'whole';
   fuseNorm?: boolean;
   subgroupMatvec?: boolean;
   /** The argmax over many workgroups (ModelOptions.wideSampling). */
@@ -76,8 +76,9 @@ export class ForwardBlocks {
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;
     this.entry = this.packed ? 'main_packed' : undefined;
-    this.attPartials = (options.splitAttention ?? true) ? buf.partials : null;
-    this.splits = this.attPartials ? attentionSplits(config, contextLength, batch).splits : 1;
+    const splits = attentionSplits(config, contextLength, batch).splits;
+    this.attPartials = (options.attention ?? 'split') === 'split' && splits > 1 ? buf.partials : null;
+    this.splits = this.attPartials ? splits : 1;
   }
 
   /** x[t] = token_embd[token[t]] (· scale) (+ position_embd[pos + t]); an encoder adds token type 0 and LayerNorms. */
@@ -114,6 +115,7 @@ export class ForwardBlocks {
 
   /** att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split). */
   async attention(l: number, kCache: GPUBuffer, vCache: GPUBuffer): Promise<Dispatch[]> {
+    if (this.options.attention === 'flash' && this.config.headDim <= FLASH_MAX_HEAD_DIM) return this.flashAttention(l, kCache, vCache);
     const { d, buf, config, B, splits, attPartials } = this;
     const { headCount, headDim } = config;
     const windowed = this.windowed(l);
@@ -133,6 +135,33 @@ export class ForwardBlocks {
     const combine = await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
       tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]);
     return [attention, combine];
+  }
+
+  /**
+   * attention() on the flash kernels: a step's token by flash-decoding (attention-decode.wgsl over the chunks its
+   * position needs, then attention-decode-combine.wgsl; both no-ops in passes of several tokens), passes of several
+   * tokens, and every packed pass, by flash attention over tiles (attention-prefill.wgsl).
+   */
+  private async flashAttention(l: number, kCache: GPUBuffer, vCache: GPUBuffer): Promise<Dispatch[]> {
+    const { d, buf, config, B } = this;
+    const { headCount, headDim } = config;
+    const windowed = this.windowed(l);
+    const shape = {
+      N_HEADS: headCount, N_KV_HEADS: config.headCountKv, HEAD_DIM: headDim, SCALE: config.attentionScale,
+      SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
+    };
+    const { qTile, kTile } = flashPrefillTiles(headDim);
+    const prefill = (label: string) => d.make(label, 'attention-prefill', { ...shape, CTX: this.contextLength, CAPACITY: B, Q_TILE: qTile, K_TILE: kTile },
+      (tokens) => [headCount, Math.ceil(tokens / qTile)], [this.step, buf.q, kCache, vCache, buf.att, buf.seqs], undefined, this.entry);
+    if (this.packed) return [await prefill(`${l}.attention`)];
+    const { maxSplits } = flashDecodeSplits(config, this.contextLength);
+    const split = { MAX_SPLITS: maxSplits, MIN_CHUNK: FLASH_MIN_CHUNK };
+    const oneToken = (x: number, y: number) => (tokens: number) => (tokens === 1 ? [x, y] as const : [0, 0] as const);
+    const decode = await d.make(`${l}.attention`, 'attention-decode', { ...shape, ...split }, oneToken(headCount, maxSplits), [this.step, buf.q, kCache, vCache, buf.partials]);
+    if (B > 1) decode.batched = await prefill(`${l}.attention (prefill)`);
+    const combine = await d.make(`${l}.attention combine`, 'attention-decode-combine', { N_HEADS: headCount, HEAD_DIM: headDim, WINDOW: shape.WINDOW, ...split },
+      oneToken(workgroups((headCount * headDim) / 4), 1), [this.step, buf.partials, buf.att]);
+    return [decode, combine];
   }
 
   /** x += post_norm(Wo att (+ bo)); an encoder: x = attn_output_norm(Wo att + x). */

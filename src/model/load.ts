@@ -98,7 +98,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {
       bindingLimit: options.bindingLimit,
       precision,
-      splitAttention: profile.attention === 'split',
+      attention: profile.attention,
       fuseNorm: profile.fuseNorm,
       subgroupMatvec: profile.matvec === 'subgroup',
       wideSampling: profile.sampling === 'wide',
