@@ -51,7 +51,7 @@ function count<T extends object>(obj: T, name: keyof T & string, onCall?: (...ar
 
 // Sampling runs on the GPU (src/sampler/gpu-sampler.ts) inside the same step: the same discipline holds.
 // Precision 'q8' adds a quantize dispatch before the q4_0 products, prebuilt like the rest.
-const modes: { name: string; options: RequestOptions; file?: string; precision?: 'q8'; attention?: 'split' | 'flash' }[] = [
+const modes: { name: string; options: RequestOptions; file?: string; precision?: 'q8'; attention?: 'split' | 'flash'; sampling?: 'wide' }[] = [
   { name: 'greedy decode', options: {} },
   { name: 'sampled decode (temperature, top-k, top-p, min-p, penalties, logit bias)', options: { temperature: 0.8, topK: 40, topP: 0.9, minP: 0.02, repetitionPenalty: 1.1, frequencyPenalty: 0.2, logitBias: { 13: 2 }, seed: 7 } },
   { name: 'greedy decode with precision q8 (Q4_0 file)', options: {}, file: 'stories260K-Q4_0.gguf', precision: 'q8' as const },
@@ -59,12 +59,15 @@ const modes: { name: string; options: RequestOptions; file?: string; precision?:
   { name: `greedy decode with split-K attention (${2 * ATTENTION_CHUNK} positions)`, options: {}, attention: 'split' as const },
   // Flash-decoding (the GPU profile's): its chunks chosen from the position on the GPU, no per-step bind group.
   { name: `greedy decode with flash attention (${2 * ATTENTION_CHUNK} positions)`, options: {}, attention: 'flash' as const },
+  // Argmax and the draw over many workgroups (what GPUs run): their partials are prebuilt buffers too.
+  { name: "greedy decode with sampling 'wide'", options: {}, sampling: 'wide' as const },
+  { name: "sampled decode (temperature, top-k, min-p, penalties) with sampling 'wide'", options: { temperature: 0.8, topK: 40, minP: 0.02, repetitionPenalty: 1.1, seed: 7 }, sampling: 'wide' as const },
 ];
 
-for (const { name, options, file = 'stories260K.gguf', precision, attention } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back, no host wait between steps`, async () => {
+for (const { name, options, file = 'stories260K.gguf', precision, attention, sampling } of modes) test(`${name}: no allocations, one encoder and one submit per step, only the token id read back, no host wait between steps`, async () => {
   const gpu = await acquireDevice();
   try {
-    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), attention ? { contextLength: 2 * ATTENTION_CHUNK, profile: { attention } } : { contextLength: 128, precision });
+    const loaded = await loadModel(gpu, fixturePath('models/stories260K', file), attention ? { contextLength: 2 * ATTENTION_CHUNK, profile: { attention } } : { contextLength: 128, precision, profile: sampling && { sampling } });
     assert.equal(loaded.info.precision, precision ?? 'f32', 'the precision asked for (auto: f32 for an F32 file on lavapipe, a CPU adapter)');
     const session = new Session(loaded);
     await session.generate('Once', { maxTokens: 2, ...options }, () => {}); // warm up: first maps, the sampler's buffers and pipelines

@@ -126,9 +126,9 @@ for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories
     const software = await run('auto');
     const gpuOwn = await run('gpu');
     const gpuForced = await run('gpu', software.ids);
-    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH });
+    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
     // SwiftShader has subgroups, and workgroups large enough for matmul-tiled.wgsl (32 KiB).
-    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH });
+    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide' });
     assert.deepEqual(gpuOwn.ids, software.ids);
     const rel = maxRelativeDiff(software.logits, gpuForced.logits);
     assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest\n${tp.logText()}`);

@@ -20,8 +20,8 @@ import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 import { embedTokens, modelPooling } from '../src/model/embed';
 
-const gpuKernels = { matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH } as const;
-const softwareKernels = { matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH } as const;
+const gpuKernels = { matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide' } as const;
+const softwareKernels = { matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' } as const;
 /** A GPU whose workgroups are too small for matmul-tiled.wgsl (WebGPU's default limits): the rows matmul and its batch. */
 const smallWorkgroups = { matmul: 'rows', prefillBatch: PREFILL_BATCH } as const;
 

@@ -24,6 +24,17 @@ export function workgroups(n: number, size = 64): number {
   return Math.ceil(n / size);
 }
 
+/** Most workgroups a wide reduction (argmax.wgsl's partials, sample-wide.wgsl) spreads over: one lane each in its finish. */
+export const MAX_REDUCTION_PARTS = 256;
+
+/**
+ * Workgroups of a wide reduction over n values: about 1024 values (4 per lane of 256) each, so a 152k vocabulary
+ * fills ~150 workgroups, at most MAX_REDUCTION_PARTS (each then takes more).
+ */
+export function reductionParts(n: number): number {
+  return Math.max(1, Math.min(MAX_REDUCTION_PARTS, Math.ceil(n / 1024)));
+}
+
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');

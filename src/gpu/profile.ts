@@ -101,6 +101,11 @@ interface KernelChoices {
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
   prefillBatch: number;
+  /**
+   * Argmax and the sampler's full-vocabulary passes: 'wide' over many workgroups (argmax.wgsl's partials + finish,
+   * sample-wide.wgsl) or 'single', one workgroup each.
+   */
+  sampling: 'wide' | 'single';
 }
 
 export interface AdapterProfile extends KernelChoices {
@@ -112,8 +117,8 @@ export interface AdapterProfile extends KernelChoices {
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
 export type ProfileReport = Omit<AdapterProfile, 'precision'>;
 
-export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch }: AdapterProfile): ProfileReport {
-  return { name, matvec, attention, matmul, fuseNorm, prefillBatch };
+export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
+  return { name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling };
 }
 
 /**
@@ -154,7 +159,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'gpu', precision: { float, quantized: float },
     matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
-    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH,
+    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide',
   };
 }
 
@@ -165,7 +170,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
-    matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH,
+    matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
   };
 }
 
@@ -176,10 +181,11 @@ const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
+  sampling: (v) => v === 'wide' || v === 'single',
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
   base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
-  fuseNorm: 'true or false', prefillBatch: 'a positive integer',
+  fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
 };
 
 function checkOverrides(option: unknown): Partial<KernelChoices> & { base?: 'auto' | ProfileName } {

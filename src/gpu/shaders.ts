@@ -25,6 +25,7 @@ import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
 import logitProcessSource from '../../shaders/logit-process.wgsl?raw';
 import sampleSource from '../../shaders/sample.wgsl?raw';
+import sampleWideSource from '../../shaders/sample-wide.wgsl?raw';
 import logprobsSource from '../../shaders/logprobs.wgsl?raw';
 import quantizeQ8Source from '../../shaders/quantize-q8.wgsl?raw';
 import matvecQ8Source from '../../shaders/matvec-q8.wgsl?raw';
@@ -61,7 +62,7 @@ import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
   | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
+  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
   | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matmul-tiled';
 
 /**
@@ -93,6 +94,7 @@ const sources: Record<KernelName, string> = {
   position: positionSource,
   'logit-process': logitProcessSource,
   sample: sampleSource,
+  'sample-wide': sampleWideSource,
   logprobs: logprobsSource,
   'quantize-q8': quantizeQ8Source,
   'matvec-q8': matvecQ8Source,
@@ -109,6 +111,7 @@ const commonPreambles: Partial<Record<KernelName, string>> = {
   'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
   sample: `${samplingPreamble}\n${pcgPreamble}`,
+  'sample-wide': `${samplingPreamble}\n${pcgPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
   'attention-decode': decodeSplitPreamble,
@@ -153,7 +156,9 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
 /** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
 export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
-export type EntryPoint = ProductEntryPoint | 'main_packed';
+export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
+/** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */
+export type ReductionEntryPoint = 'partials' | 'finish' | 'slice_max' | 'khist' | 'kties' | 'kcut' | 'slice_mass' | 'draw';
 
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 

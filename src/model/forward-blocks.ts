@@ -4,7 +4,7 @@
 // 8-bit activations of precision 'q8', flash or split-K attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
-import { workgroups } from '../gpu/kernels';
+import { reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
 import type { MatmulKernel } from '../gpu/profile';
@@ -50,6 +50,8 @@ interface BlockOptions {
   fuseNorm?: boolean;
   subgroupMatvec?: boolean;
   matmul?: MatmulKernel;
+  /** The argmax over many workgroups (ModelOptions.wideSampling). */
+  wideSampling?: boolean;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
 }
@@ -209,9 +211,19 @@ export class ForwardBlocks {
     return head;
   }
 
-  /** token = argmax(logits). */
-  argmax(): Promise<Dispatch> {
-    return this.d.make('argmax', 'argmax', { N: this.config.vocabSize }, 1, [this.buf.logits, this.buf.token]);
+  /**
+   * token = argmax(logits): wide (argmax.wgsl's partials over many workgroups, then finish) or in one workgroup
+   * (main), as the profile's `sampling` says.
+   */
+  async argmax(): Promise<Dispatch[]> {
+    const { d, buf } = this;
+    const N = this.config.vocabSize;
+    if (!(this.options.wideSampling ?? true)) return [await d.make('argmax', 'argmax', { N }, 1, [buf.logits, buf.token])];
+    const PARTS = reductionParts(N);
+    return [
+      await d.make('argmax partials', 'argmax', { N, PARTS }, PARTS, [buf.logits, null, buf.argmaxParts], undefined, 'partials'),
+      await d.make('argmax finish', 'argmax', { N, PARTS }, 1, [null, buf.token, buf.argmaxParts], undefined, 'finish'),
+    ];
   }
 
   /** Embeddings: the hidden states a decoder returns, output_norm(x) of every token (an encoder's are x itself). */

@@ -102,6 +102,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       fuseNorm: profile.fuseNorm,
       subgroupMatvec: profile.matvec === 'subgroup',
       matmul: profile.matmul,
+      wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });

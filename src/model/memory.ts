@@ -4,6 +4,7 @@
 // activations' are the list TransformerModel.create allocates (activationBuffers).
 import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
+import { reductionParts } from '../gpu/kernels';
 import { PREFILL_BATCH } from '../gpu/profile';
 import type { ModelPrecision } from '../gpu/shaders';
 import { layerTensors, type ProjectionField } from './layer';
@@ -130,7 +131,8 @@ export interface ActivationPlan {
 
 /** The activation buffers' names (TransformerModel's Activations). */
 export type ActivationName = 'step' | 'token' | 'x' | 'xb' | 'xb2' | 'q' | 'k' | 'v' | 'att' | 'scores' | 'hb' | 'logits'
-  | 'tokenReadback' | 'tokenReadback2' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
+  | 'tokenReadback' | 'tokenReadback2' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq'
+  | 'argmaxParts';
 
 /** 'storage': read and written by kernels; 'uniform': the step's position; 'input': written by the CPU; 'readback': mapped by it. */
 type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
@@ -163,6 +165,8 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
     { name: 'tokenReadback', label: 'token readback', bytes: 4, usage: 'readback' },
     { name: 'tokenReadback2', label: 'token readback 2', bytes: 4, usage: 'readback' },
     { name: 'logitsReadback', label: 'logits readback', bytes: 4 * vocabSize, usage: 'readback' },
+    // The wide argmax's per-workgroup (max, index) pairs, allocated whichever argmax the profile runs.
+    { name: 'argmaxParts', label: 'argmax partials', bytes: 8 * reductionParts(vocabSize), usage: 'storage' },
   ];
   if (packed) {
     buffers.push({ name: 'seqs', label: 'sequences', bytes: 16 * B, usage: 'input' }); // per token (position, first, end, 0)

@@ -47,6 +47,11 @@ export interface ModelOptions {
   subgroupMatvec?: boolean;
   /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
   matmul?: MatmulKernel;
+  /**
+   * Argmax and the GPU sampler's full-vocabulary passes spread over many workgroups (AdapterProfile.sampling
+   * 'wide'); false: one workgroup each ('single'). Default true.
+   */
+  wideSampling?: boolean;
   /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
   prefillBatch?: number;
   /**
@@ -72,11 +77,13 @@ export class TransformerModel {
     private readonly layers: LayerProgram[],
     /** x → logits. */
     private readonly head: Dispatch[],
-    private readonly argmax: Dispatch,
+    private readonly argmax: Dispatch[],
     /** Embeddings: x → the hidden states the model returns (output_norm of every token; none for an encoder). */
     private readonly final: Dispatch[],
     /** Most tokens one prefill pass runs. */
     readonly batchSize: number,
+    /** ModelOptions.wideSampling: the GPU sampler follows the argmax's choice. */
+    readonly wideSampling: boolean,
   ) {
     this.tokenReadbacks = [buf.tokenReadback, buf.tokenReadback2];
   }
@@ -113,7 +120,7 @@ export class TransformerModel {
     const argmax = await f.argmax(); // token = argmax(logits)
     const final = await f.final();
     await f.d.ready(); // every pipeline above compiled in parallel
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch);
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch, options.wideSampling ?? true);
   }
 
   /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */
@@ -246,7 +253,7 @@ export class TransformerModel {
     const pass = this.encodeLayers(encoder, 1, pos);
     if (output !== 'none') for (const d of this.head) run(pass, d);
     if (output === 'token' && picker) for (const d of picker.dispatches) run(pass, d);
-    else if (output === 'token') run(pass, this.argmax);
+    else if (output === 'token') for (const d of this.argmax) run(pass, d);
     pass.end();
     picker?.afterPass?.(encoder);
     return encoder;
