@@ -92,11 +92,11 @@ export interface ModelInfo {
   backendReason: string;
   /**
    * The adapter profile the kernels were chosen by (src/gpu/profile.ts): 'gpu', or 'software' where shaders run on
-   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup' or 'rows' kernels), attention over long contexts
+   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup', 'workgroup' or 'rows' kernels), attention over long contexts
    * ('split' into chunks or 'whole'), RMSNorm fused into the products, and prompt tokens a prefill pass asks for.
    * null on the 'wasm' backend, which runs llama.cpp's own kernels.
    */
-  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number } | null;
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'workgroup' | 'rows'; attention: 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number } | null;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

@@ -24,6 +24,18 @@ export function workgroups(n: number, size = 64): number {
   return Math.ceil(n / size);
 }
 
+/**
+ * The (x, y) grid of `groups` workgroups on a device that allows `maxPerDimension` per dimension: [groups, 1]
+ * when that fits, else the fewest lines of equal width that hold them (the kernels number their workgroups
+ * x + y · width, and those past the work write nothing).
+ */
+export function workgroupGrid(groups: number, maxPerDimension: number): [number, number] {
+  if (groups <= maxPerDimension) return [groups, 1];
+  const lines = Math.ceil(groups / maxPerDimension);
+  if (lines > maxPerDimension) throw new ResourceError(`${groups} workgroups exceed this device's grid of ${maxPerDimension} × ${maxPerDimension}.`);
+  return [Math.ceil(groups / lines), lines];
+}
+
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');

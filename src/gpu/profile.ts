@@ -66,14 +66,20 @@ const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
 /** Prompt tokens one prefill pass asks for (a multiple of matmul.wgsl's TILE, 4); memory.ts's prefillBatch may run fewer. */
 export const PREFILL_BATCH = 32;
 
+/**
+ * The kernel of the one-token float products: 'subgroup' on matvec-subgroup.wgsl (64 lanes share four rows,
+ * coalesced, reduced with subgroupAdd; needs the 'subgroups' feature), 'workgroup' on matvec-workgroup.wgsl (the
+ * same walk, reduced through workgroup memory: GPUs without subgroups), or 'rows' on matvec.wgsl (a thread per
+ * four rows: CPU adapters). With 'subgroup' and 'workgroup' decoding equals a prefill pass to rounding, not bit
+ * for bit. Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+ */
+export type MatvecKernel = 'subgroup' | 'workgroup' | 'rows';
+const MATVEC_KERNELS: readonly string[] = ['subgroup', 'workgroup', 'rows'] satisfies MatvecKernel[];
+
 /** The kernel variants a model is built with. */
 interface KernelChoices {
-  /**
-   * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
-   * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
-   * matvec.wgsl (a thread per four rows). Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
-   */
-  matvec: 'subgroup' | 'rows';
+  /** One-token float products (MatvecKernel). */
+  matvec: MatvecKernel;
   /**
    * Attention over contexts longer than ATTENTION_CHUNK positions: 'split' (split-K, flash-decoding: each chunk
    * its own workgroup, partials merged by attention-combine.wgsl) or 'whole' (a workgroup per head). The memory
@@ -114,17 +120,20 @@ export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'au
   const name = base === 'auto' ? (isSoftwareAdapter(traits) ? 'software' : 'gpu') : base;
   const profile = { ...(name === 'gpu' ? gpuProfile(traits) : softwareProfile(traits)), ...overrides };
   if (profile.matvec === 'subgroup' && !traits.subgroups) {
-    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset.`);
+    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset or use 'workgroup'.`);
   }
   return profile;
 }
 
-/** The design: subgroup products where the adapter has them, split-K attention, fused norms, f16 where it can. */
+/**
+ * The design: coalesced one-token products (reduced with subgroup operations where the adapter has them, else
+ * through workgroup memory), split-K attention, fused norms, f16 where it can.
+ */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
   return {
     name: 'gpu', precision: { float, quantized: float },
-    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH,
+    matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH,
   };
 }
 
@@ -141,13 +150,13 @@ function softwareProfile(traits: AdapterTraits): AdapterProfile {
 
 const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
-  matvec: (v) => v === 'subgroup' || v === 'rows',
+  matvec: (v) => MATVEC_KERNELS.includes(v as string),
   attention: (v) => v === 'split' || v === 'whole',
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'split' or 'whole'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", attention: "'split' or 'whole'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer',
 };
 

@@ -10,6 +10,7 @@ import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, type ActivationName, type ActivationPlan } from './memory';
 import type { ModelPrecision } from '../gpu/shaders';
+import type { MatvecKernel } from '../gpu/profile';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
 
@@ -47,7 +48,7 @@ interface BlockOptions {
   precision?: ModelPrecision;
   splitAttention?: boolean;
   fuseNorm?: boolean;
-  subgroupMatvec?: boolean;
+  matvec?: MatvecKernel;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
 }
@@ -69,7 +70,7 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false);
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows');
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;

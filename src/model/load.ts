@@ -100,7 +100,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       precision,
       splitAttention: profile.attention === 'split',
       fuseNorm: profile.fuseNorm,
-      subgroupMatvec: profile.matvec === 'subgroup',
+      matvec: profile.matvec,
       prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });

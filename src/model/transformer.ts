@@ -11,6 +11,7 @@
 // one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
 import type { ModelPrecision } from '../gpu/shaders';
+import type { MatvecKernel } from '../gpu/profile';
 import type { ModelConfig } from './config';
 import { run, type Dispatch } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
@@ -39,8 +40,8 @@ export interface ModelOptions {
    * bit for bit the same). Default true.
    */
   fuseNorm?: boolean;
-  /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
-  subgroupMatvec?: boolean;
+  /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
+  matvec?: MatvecKernel;
   /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
   prefillBatch?: number;
   /**

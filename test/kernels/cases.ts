@@ -19,7 +19,7 @@ import { batchCases } from './batch-cases';
 import { packedCases } from './packed-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { subgroupCases } from './subgroup-cases';
+import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
@@ -226,7 +226,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());
-  cases.push(...subgroupCases());
+  cases.push(...laneCases());
   return cases;
 }
 
