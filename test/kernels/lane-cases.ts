@@ -10,8 +10,8 @@
 // and must not write past it), ROWS = 1, rows shorter than one step per lane (most lanes idle) and long rows (each
 // lane walks many steps; with f16 arithmetic many carries), f32 rows of odd length and f16/bf16 rows ending in
 // 2–6 elements (the tail read one element per lane), a large grid, and 2-D grids: a 262148-row head (65537
-// workgroups, past the 65535 a dimension allows) and small products laid out under a lowered per-dimension limit
-// (whole workgroups past the rows), for matvec.wgsl too.
+// workgroups, past the 65535 a dimension allows; one kernel, as the entry points are shared) and small products
+// laid out under a lowered per-dimension limit (whole workgroups past the rows), for matvec.wgsl too.
 import { workgroupGrid, workgroups } from '../../src/gpu/kernels';
 import type { KernelCache } from '../../src/gpu/kernels';
 import type { KernelName, WeightDType } from '../../src/gpu/shaders';
@@ -91,13 +91,17 @@ function kernelCases(kernel: LaneKernel): LaneCase[] {
     c('f32', 70, 7, 'f16'), c('f16', 10, 6, 'f16'), c('q4_0', 1, 32, 'f16'),
     c('q4_k', 64, 8192, 'f16'), c('q8_0', 64, 8192, 'f16'), c('f32', 13, 4099, 'f16'),
   );
-  // 2-D grids: 65537 workgroups of a real head's shape (as a 262144-row vocabulary needs), and small ones under a
-  // lowered limit (250 workgroups as 16 lines of 16: 6 past the rows).
-  cases.push(c('q4_0', 262148, 32), laneCase(kernel, 'q4_k', 1000, 256, 'f32', 16), laneCase(kernel, 'f16', 997, 70, 'f16', 16));
+  // 2-D grids under a lowered limit: 250 workgroups as 16 lines of 16 (6 past the rows).
+  cases.push(laneCase(kernel, 'q4_k', 1000, 256, 'f32', 16), laneCase(kernel, 'f16', 997, 70, 'f16', 16));
   return cases;
 }
 
 export function laneCases(): LaneCase[] {
-  // matvec.wgsl's 2-D grid: 18 workgroups as 4 lines of 5 (2 past the rows).
-  return [...LANE_KERNELS.flatMap(kernelCases), laneCase('matvec', 'q4_k', 1100, 256, 'f32', 5), laneCase('matvec', 'f32', 1100, 33, 'f32', 5)];
+  return [
+    ...LANE_KERNELS.flatMap(kernelCases),
+    // A real head's 2-D grid: 65537 workgroups (as a 262144-row vocabulary needs), on the lanes' shared entry points.
+    laneCase('matvec-workgroup', 'q4_0', 262148, 32),
+    // matvec.wgsl's 2-D grid: 18 workgroups as 4 lines of 5 (2 past the rows).
+    laneCase('matvec', 'q4_k', 1100, 256, 'f32', 5), laneCase('matvec', 'f32', 1100, 33, 'f32', 5),
+  ];
 }
