@@ -192,7 +192,7 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
   });
 
   for (const where of ['page', 'worker'] as const) {
-    test(`${where === 'page' ? 'every kernel matches its CPU twin in a page' : 'a quarter of the kernel cases (by a hash of their names) match their CPU twins in a dedicated Worker'}`, { timeout: 300_000 }, async (t) => {
+    test(`${where === 'page' ? 'every kernel matches its CPU twin in a page' : 'a quarter of the kernel cases (by a hash of their names) match their CPU twins in a dedicated Worker'}`, { timeout: where === 'page' ? 600_000 : 300_000 }, async (t) => {
       const tab = await openPage(browser, `${server.url}/test/browser/kernels.html?where=${where}`);
       try {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);
