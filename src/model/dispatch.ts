@@ -70,7 +70,7 @@ export class Dispatcher {
   private readonly pending: Promise<void>[] = [];
 
   /**
-   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `matvec`: the
+   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `matvecKernel`: the
    * kernel of the one-token float products (AdapterProfile.matvec).
    */
   constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly matvecKernel: MatvecKernel = 'rows') {
