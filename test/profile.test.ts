@@ -26,10 +26,10 @@ const softwareKernels = { matvec: 'rows', attention: 'whole', matmul: 'rows', fu
 const smallWorkgroups = { matmul: 'rows', prefillBatch: PREFILL_BATCH } as const;
 
 describe('chooseProfile from the adapter alone', () => {
-  test('GPUs get the GPU profile (subgroup matvec and f16 where they have the features); SwiftShader, lavapipe and fallback adapters the software one', () => {
+  test('GPUs get the GPU profile (subgroup matvec where they have subgroups, else the workgroup one; f16 where they have it); SwiftShader, lavapipe and fallback adapters the software one', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.h200), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
     assert.deepEqual(chooseProfile(ADAPTERS.appleM2), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'rows', ...smallWorkgroups });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'workgroup', ...smallWorkgroups });
     for (const a of [ADAPTERS.swiftshader, ADAPTERS.lavapipe, ADAPTERS.warp]) {
       assert.ok(isSoftwareAdapter(a), a.name);
       assert.deepEqual(chooseProfile(a), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels }, a.name);
@@ -46,6 +46,8 @@ describe('chooseProfile from the adapter alone', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { fuseNorm: true }), { ...chooseProfile(ADAPTERS.lavapipe), fuseNorm: true });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { base: 'auto', attention: 'whole', prefillBatch: 8 }), { ...chooseProfile(ADAPTERS.h200), attention: 'whole', prefillBatch: 8 });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'workgroup' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'workgroup' });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9, { matvec: 'rows' }), { ...chooseProfile(ADAPTERS.intelGen9), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, 'auto'), chooseProfile(ADAPTERS.h200));
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { matmul: 'rows' }), { ...chooseProfile(ADAPTERS.h200), matmul: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { matmul: 'tiled' }), { ...chooseProfile(ADAPTERS.lavapipe), matmul: 'tiled' });
@@ -62,6 +64,7 @@ describe('chooseProfile from the adapter alone', () => {
     rejects({ matmul: 'tiled' }, /matmul 'tiled' needs 17408 bytes of workgroup memory and 256 invocations per workgroup; intel gen-9 has 16384 and 256/);
     rejects({ matmul: 'cooperative' }, /profile\.matmul must be 'tiled' or 'rows', got "cooperative"/);
     rejects({ attention: true }, /profile\.attention must be 'flash', 'split' or 'whole', got true/);
+    rejects({ matvec: 'threads' }, /profile\.matvec must be 'subgroup', 'workgroup' or 'rows', got "threads"/);
     rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);
     rejects({ prefillBatch: 2.5 }, /profile\.prefillBatch must be a positive integer, got 2.5/);
   });
@@ -110,9 +113,9 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
         loaded.destroy();
       }
     }
-    // The GPU profile on an adapter without subgroups: the rows matvec, not an error.
+    // The GPU profile on an adapter without subgroups: the workgroup matvec, not an error.
     const withoutSubgroups = await loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, path, { contextLength: 64, profile: 'gpu' });
-    assert.equal(withoutSubgroups.info.profile?.matvec, 'rows');
+    assert.equal(withoutSubgroups.info.profile?.matvec, 'workgroup');
     withoutSubgroups.destroy();
   });
 
@@ -127,7 +130,7 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
     }]),
   ];
   for (const [name, file] of models) {
-    test(`${name}: the GPU profile forced on lavapipe gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
+    test(`${name}: the GPU profile forced on lavapipe, with the subgroup and with the workgroup matvec, gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
       const path = file();
       const run = async (profile: ProfileOption, forced?: number[]) => {
         // f32 for both, so only the kernel variants differ. Flash attention: a 70-token prompt fills several tiles
@@ -149,6 +152,12 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       assert.deepEqual(gpuOwn.ids, software.ids);
       const rel = maxRelativeDiff(software.logits, gpuForced.logits);
       assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
+      // As a GPU without subgroups runs it (matvec-workgroup.wgsl), fed the same ids: its argmax each step is the
+      // software profile's greedy id.
+      const workgroup = await run({ base: 'gpu', matvec: 'workgroup' }, software.ids);
+      assert.deepEqual(workgroup.ids, software.ids);
+      const relWorkgroup = maxRelativeDiff(software.logits, workgroup.logits);
+      assert.ok(relWorkgroup <= 1e-4, `GPU-profile logits with the workgroup matvec differ from the software profile's by ${relWorkgroup} of the largest`);
     });
   }
   // Embedding passes pack several sequences in one batch: flash attention masks each token to its own sequence.

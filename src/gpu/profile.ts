@@ -74,14 +74,20 @@ const TILED_MATMUL = { workgroupBytes: 17408, invocations: 256 };
 /** The kernel of the batched float products (KernelChoices.matmul). */
 export type MatmulKernel = 'tiled' | 'rows';
 
+/**
+ * The kernel of the one-token float products: 'subgroup' on matvec-subgroup.wgsl (64 lanes share four rows,
+ * coalesced, reduced with subgroupAdd; needs the 'subgroups' feature), 'workgroup' on matvec-workgroup.wgsl (the
+ * same walk, reduced through workgroup memory: GPUs without subgroups), or 'rows' on matvec.wgsl (a thread per
+ * four rows: CPU adapters). With 'subgroup' and 'workgroup' decoding equals a prefill pass to rounding, not bit
+ * for bit. Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+ */
+export type MatvecKernel = 'subgroup' | 'workgroup' | 'rows';
+const MATVEC_KERNELS: readonly string[] = ['subgroup', 'workgroup', 'rows'] satisfies MatvecKernel[];
+
 /** The kernel variants a model is built with. */
 interface KernelChoices {
-  /**
-   * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
-   * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
-   * matvec.wgsl (a thread per four rows). Batched products: `matmul`.
-   */
-  matvec: 'subgroup' | 'rows';
+  /** One-token float products (MatvecKernel). */
+  matvec: MatvecKernel;
   /**
    * Attention kernels: 'flash' (GPUs: flash-decoding for a step, its splits chosen from the position each step,
    * attention-decode.wgsl; flash attention over query and key tiles for prefill, attention-prefill.wgsl), or
@@ -136,7 +142,7 @@ export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'au
   const name = base === 'auto' ? (isSoftwareAdapter(traits) ? 'software' : 'gpu') : base;
   const profile = { ...(name === 'gpu' ? gpuProfile(traits) : softwareProfile(traits)), ...overrides };
   if (profile.matvec === 'subgroup' && !traits.subgroups) {
-    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset.`);
+    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset or use 'workgroup'.`);
   }
   if (profile.matmul === 'tiled' && !fitsTiledMatmul(traits)) {
     throw new InvalidRequestError(`matmul 'tiled' needs ${TILED_MATMUL.workgroupBytes} bytes of workgroup memory and ${TILED_MATMUL.invocations} invocations per workgroup; ${traits.name} has ${traits.limits.maxComputeWorkgroupStorageSize} and ${traits.limits.maxComputeInvocationsPerWorkgroup}. Leave profile.matmul unset.`);
@@ -150,15 +156,16 @@ function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
 }
 
 /**
- * The design: subgroup products where the adapter has them, flash attention, tiled prefill products in batches of
- * GPU_PREFILL_BATCH where the device's workgroups are large enough, fused norms, f16 where it can.
+ * The design: coalesced one-token products (reduced with subgroup operations where the adapter has them, else
+ * through workgroup memory), flash attention, tiled prefill products in batches of GPU_PREFILL_BATCH where the
+ * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 where it can.
  */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
   const tiled = fitsTiledMatmul(traits);
   return {
     name: 'gpu', precision: { float, quantized: float },
-    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
+    matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
     prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide',
   };
 }
@@ -176,7 +183,7 @@ function softwareProfile(traits: AdapterTraits): AdapterProfile {
 
 const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
-  matvec: (v) => v === 'subgroup' || v === 'rows',
+  matvec: (v) => MATVEC_KERNELS.includes(v as string),
   attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
   matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
@@ -184,7 +191,7 @@ const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   sampling: (v) => v === 'wide' || v === 'single',
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
 };
 

@@ -5,6 +5,7 @@ import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
 import matvecSubgroupSource from '../../shaders/matvec-subgroup.wgsl?raw';
+import matvecWorkgroupSource from '../../shaders/matvec-workgroup.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulTiledSource from '../../shaders/matmul-tiled.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
@@ -37,6 +38,7 @@ import activationPreamble from '../../shaders/common/activation.wgsl?raw';
 import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
+import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
 import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
@@ -63,7 +65,7 @@ import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
   | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matmul-tiled';
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -101,6 +103,7 @@ const sources: Record<KernelName, string> = {
   'matmul-q8': matmulQ8Source,
   'matvec-subgroup': matvecSubgroupSource,
   'matmul-tiled': matmulTiledSource,
+  'matvec-workgroup': matvecWorkgroupSource,
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
@@ -149,8 +152,10 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: `${matmulStore}\n${matmulEntryPoints}` },
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
   'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
-  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: '' }, // its entry points are its own (collective)
-  'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // so are its (a workgroup per tile)
+  // The products whose lanes share rows: the row walk and entry points after the kernel's reduction.
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
 };
 
 /** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
@@ -179,7 +184,7 @@ export type ModelPrecision = ComputePrecision | 'q8';
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matmul-tiled']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
 
 /**
  * The kernels that use subgroup operations (they need the device feature 'subgroups'): shaderSource opens their

@@ -7,7 +7,7 @@ import type { BufferPool } from '../gpu/buffers';
 import { reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
-import type { MatmulKernel } from '../gpu/profile';
+import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
 import type { ModelPrecision } from '../gpu/shaders';
@@ -48,7 +48,7 @@ interface BlockOptions {
   precision?: ModelPrecision;
   attention?: 'flash' | 'split' | 'whole';
   fuseNorm?: boolean;
-  subgroupMatvec?: boolean;
+  matvec?: MatvecKernel;
   matmul?: MatmulKernel;
   /** The argmax over many workgroups (ModelOptions.wideSampling). */
   wideSampling?: boolean;
@@ -73,7 +73,7 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false, options.matmul ?? 'rows');
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows', options.matmul ?? 'rows');
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;

@@ -100,7 +100,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       precision,
       attention: profile.attention,
       fuseNorm: profile.fuseNorm,
-      subgroupMatvec: profile.matvec === 'subgroup',
+      matvec: profile.matvec,
       matmul: profile.matmul,
       wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,

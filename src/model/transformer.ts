@@ -11,7 +11,7 @@
 // command encoder, submits it once and reads back one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
 import type { ModelPrecision } from '../gpu/shaders';
-import type { MatmulKernel } from '../gpu/profile';
+import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { ModelConfig } from './config';
 import { run, type Dispatch } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
@@ -43,8 +43,8 @@ export interface ModelOptions {
    * bit for bit the same). Default true.
    */
   fuseNorm?: boolean;
-  /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
-  subgroupMatvec?: boolean;
+  /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
+  matvec?: MatvecKernel;
   /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
   matmul?: MatmulKernel;
   /**

@@ -19,7 +19,7 @@ import { batchCases } from './batch-cases';
 import { packedCases } from './packed-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { subgroupCases } from './subgroup-cases';
+import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { flashCases } from './flash-cases';
 import { tiledCases } from './tiled-cases';
@@ -278,7 +278,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());
-  cases.push(...subgroupCases());
+  cases.push(...laneCases());
   cases.push(...flashCases());
   cases.push(...tiledCases());
   return cases;
