@@ -2,7 +2,8 @@
 // the tool-calling code of OpenAI's function-calling guide runs as written there (only the client is made
 // differently) on tiny random-weight models of four tool formats (Hermes/Qwen, Llama 3.1, Mistral, generic),
 // every call's arguments validating against its tool's schema; the streamed version gives the same calls as the
-// non-streamed one with the same seed; the SDK's runTools helper runs plain and Standard Schema function tools;
+// non-streamed one with the same seed; the SDK's runTools helper runs plain and Standard Schema function tools
+// (a named tool once; 'required' round after round, streamed);
 // errors surface as the SDK's own classes; completions, embeddings and models answer through the same fetch.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,10 +30,13 @@ const MODELS: { file: string; controls: string[] }[] = [
 const engines: Engine[] = [];
 after(async () => { for (const e of engines) await e.dispose(); });
 
+const byFile = new Map<string, Engine>();
 async function chatEngine(file: string, controls: string[]): Promise<Engine> {
+  if (byFile.has(file)) return byFile.get(file)!;
   const template = readFileSync(fixturePath('templates', file), 'utf8');
   const engine = await createEngine(tinyChatModel(template, controls, { extraChars: EXTRA, contextLength: 4096 }), { precision: 'f32', contextLength: 4096 });
   engines.push(engine);
+  byFile.set(file, engine);
   return engine;
 }
 
@@ -163,14 +167,17 @@ test("runTools: the SDK's tool runner with plain and Standard Schema function to
   assert.deepEqual(schemaProblems(seen[0], parameters), []);
 
   const validated = standardFunction({ name: 'get_weather', description: 'Get current temperature for a given location.', parameters: standardSchema(parameters), function: (args) => { seen.push(args); return 21; } });
-  const streaming = openai.chat.completions.runTools({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [validated], tool_choice: 'auto', seed: 3, max_tokens: 60, stream: true }, { maxChatCompletions: 3 });
+  const streaming = openai.chat.completions.runTools({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [validated], tool_choice: 'required', seed: 3, max_tokens: 100, stream: true }, { maxChatCompletions: 2 });
   const completions: OpenAI.Chat.Completions.ChatCompletion[] = [];
   streaming.on('chatCompletion', (c) => completions.push(c));
   await streaming.done();
-  assert.ok(completions.length >= 1 && completions.length <= 3);
+  // 'required' calls every round: call, result, call again, until the runner's limit.
+  assert.equal(completions.length, 2);
   for (const c of completions) {
+    assert.equal(c.choices[0]!.finish_reason, 'tool_calls');
     for (const call of c.choices[0]!.message.tool_calls ?? []) if (call.type === 'function') checkArguments(call.function.name, call.function.arguments, 'runTools stream');
   }
+  assert.ok(seen.length >= 3, 'the runner ran the function for each call');
   for (const args of seen) assert.deepEqual(schemaProblems(args, parameters), [], 'validated by the Standard Schema, then by the test');
 });
 
