@@ -247,3 +247,21 @@ test('completions, models and embeddings through the same fetch, equal to the en
   assert.deepEqual(sdk.data.map((d) => d.embedding), own.data.map((d) => Array.from(Float32Array.from(d.embedding))));
   assert.deepEqual(sdk.usage, own.usage);
 });
+
+test("the wire: server-sent events, one `data:` line per engine chunk, then `data: [DONE]`", async () => {
+  const engine = await chatEngine(MODELS[0]!.file, MODELS[0]!.controls);
+  const params = { model: 'gpt-4.1', messages: [{ role: 'user' as const, content: 'Hi' }], max_tokens: 6, seed: 7, stream: true as const, stream_options: { include_usage: true } };
+  const response = await openaiFetch(engine)('https://hearth.local/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type')!, /^text\/event-stream/);
+  const events = (await response.text()).split('\n\n');
+  assert.equal(events.pop(), '', 'each event ends with a blank line');
+  assert.equal(events.pop(), 'data: [DONE]');
+  for (const e of events) assert.match(e, /^data: \{.*\}$/);
+  const wire = events.map((e) => JSON.parse(e.slice('data: '.length)) as { id?: string; created?: number });
+  const own: unknown[] = [];
+  for await (const c of await engine.chat.completions.create(params)) own.push(c);
+  // Ids and times are each response's own; the second request reuses the first one's KV cache.
+  const unstamped = (c: unknown) => JSON.stringify({ ...(c as object), id: '', created: 0 }).replace(/"cached_tokens":\d+/, '"cached_tokens":0');
+  assert.deepEqual(wire.map(unstamped), own.map(unstamped));
+});
