@@ -79,7 +79,7 @@ function checkArguments(name: string, json: string, what: string): void {
  */
 async function functionCallingGuide(openai: OpenAI, tool_choice: ChatCompletionToolChoiceOption, seed: number) {
   const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is the weather like in Paris today?' }];
-  const completion = await openai.chat.completions.create({ model: 'gpt-4.1', messages, tools, tool_choice, seed, max_tokens: 100 });
+  const completion = await openai.chat.completions.create({ model: 'gpt-4.1', messages, tools, tool_choice, seed, max_tokens: 100, store: true });
   messages.push(completion.choices[0]!.message);
   for (const toolCall of completion.choices[0]!.message.tool_calls ?? []) {
     if (toolCall.type !== 'function') continue;

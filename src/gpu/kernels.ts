@@ -25,7 +25,7 @@ export function workgroups(n: number, size = 64): number {
 }
 
 /** Most workgroups a wide reduction (argmax.wgsl's partials, sample-wide.wgsl) spreads over: one lane each in its finish. */
-export const MAX_REDUCTION_PARTS = 256;
+const MAX_REDUCTION_PARTS = 256;
 
 /**
  * Workgroups of a wide reduction over n values: about 1024 values (4 per lane of 256) each, so a 152k vocabulary

@@ -57,7 +57,7 @@ interface Pickers { plain: TokenPicker; withLogprobs: TokenPicker }
  * Which draw a request takes where the profile samples 'wide': sample.wgsl for top-p (its radix select on mass
  * stays in one workgroup), sample-wide's top-k passes for top-k, else sample-wide alone. Greedy ignores both.
  */
-export function wideDraw(r: GenerateRequest, vocabSize: number): 'single' | 'topK' | 'all' {
+function wideDraw(r: GenerateRequest, vocabSize: number): 'single' | 'topK' | 'all' {
   const s = r.sampling;
   if (s.temperature === 0) return 'all';
   if (s.topP < 1) return 'single';

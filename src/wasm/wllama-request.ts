@@ -124,13 +124,7 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
       onChunk({ token: -1, text: last.text }, { tokens: tokens.length, chars: text.length });
     }
   }
-  // llama.cpp reports its prompt-cache reuse with the last chunk, which a request ended early never gets; its
-  // rule is the common prefix with what the slot holds, the last prompt token always recomputed.
-  if (timings?.prompt_n !== undefined && (timings.cache_n ?? 0) + timings.prompt_n !== promptTokens.length) {
-    // llamaPromptText checked the text against Hearth's tokenizer; this would be llama.cpp disagreeing with it.
-    throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
-  }
-  const cached = Math.min(timings?.cache_n ?? commonPrefix(run.previous, promptTokens), promptTokens.length - 1);
+  const cached = cachedPrefix(timings, promptTokens, run.previous);
   return {
     promptTokens,
     tokens,
@@ -142,6 +136,19 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     decodeTokensPerSecond: timings?.predicted_per_second ?? tokens.length / Math.max(1e-3, (performance.now() - t0) / 1000),
     ...(request.logprobs === null ? {} : { logprobs }),
   };
+}
+
+/**
+ * Prompt tokens llama.cpp took from its cache. It reports its prompt-cache reuse with the last chunk, which a
+ * request ended early never gets; its rule is the common prefix with what the slot holds, the last prompt token
+ * always recomputed.
+ */
+function cachedPrefix(timings: LlamaChunk['timings'], promptTokens: readonly number[], previous: readonly number[]): number {
+  if (timings?.prompt_n !== undefined && (timings.cache_n ?? 0) + timings.prompt_n !== promptTokens.length) {
+    // llamaPromptText checked the text against Hearth's tokenizer; this would be llama.cpp disagreeing with it.
+    throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
+  }
+  return Math.min(timings?.cache_n ?? commonPrefix(previous, promptTokens), promptTokens.length - 1);
 }
 
 /** Text held back at the end (an incomplete character, a possible start of a stop string), output now. */
