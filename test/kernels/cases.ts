@@ -21,6 +21,7 @@ import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
 import { subgroupCases } from './subgroup-cases';
 import { fusedCases } from './fused-cases';
+import { f16RangeCases } from './f16-range-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -227,6 +228,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...q8Cases());
   cases.push(...fusedCases());
   cases.push(...subgroupCases());
+  cases.push(...f16RangeCases());
   return cases;
 }
 
