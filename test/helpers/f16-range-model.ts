@@ -9,9 +9,9 @@ import type { GGUFSpec } from './gguf-writer';
 import { tinyModelSpec } from './tiny-models';
 
 /** attn_norm's weight: the qkv input, v and the attention output come out about this large (RMS). */
-export const ATTN_NORM_GAIN = 3e5;
+const ATTN_NORM_GAIN = 3e5;
 /** ffn_norm's weight: gate and up come out about this large, ffn_down's input about its square. */
-export const FFN_NORM_GAIN = 400;
+const FFN_NORM_GAIN = 400;
 
 export function f16RangeModelSpec(): GGUFSpec {
   const spec = tinyModelSpec('gemma3', { dim: 64, layers: 2, heads: 2, kvHeads: 1, ff: 192, seed: 5 });

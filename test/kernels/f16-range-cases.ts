@@ -17,7 +17,7 @@ import { randomFloats, type Rng } from '../helpers/seeded';
 import { weights } from './test-weights';
 import { productBindings, runAttention, runKernel, storage, uniformWords, type Tolerance } from './harness';
 
-export interface RangeCase {
+interface RangeCase {
   name: string;
   tol: Tolerance;
   /** The device feature the case needs. */
