@@ -21,7 +21,8 @@
 // an f32 total every 4 of its steps (32 weights: 8 products per vec4 lane), as matvec.wgsl does, so the f16
 // rounding stays that of short sums however long the row; the reduction across lanes is f32. The products are
 // summed in another order than matvec.wgsl and matmul.wgsl sum them (lanes split each row), so a prefill pass
-// (matmul) and decoding with these kernels agree within rounding, not bit for bit.
+// (matmul) and decoding with these kernels agree within rounding, not bit for bit. Each step's inputs pass the
+// precision preamble's range guard as in matvec.wgsl (f16: activations beyond its range are scaled, exactly).
 // With NORM (common/rms.wgsl) the 64 lanes sum x² exactly as rmsnorm.wgsl's 64 threads do (one more barrier),
 // so the normed input is bit for bit rmsnorm.wgsl's.
 
@@ -41,11 +42,11 @@ var<workgroup> rms_partials: array<f32, WORKGROUP>;
 
 fn x_at(i: u32) -> f32 { return x[i]; }
 
-/// Elements [c, c + 4) of the input, normed when NORM.
-fn x4(c: u32, scale: f32) -> vec4<Act> {
+/// Elements [c, c + 4) of the input, normed when NORM (f32: act4 rounds them to Act).
+fn x4(c: u32, scale: f32) -> vec4<f32> {
   let v = vec4<f32>(x[c], x[c + 1u], x[c + 2u], x[c + 3u]);
-  if (NORM) { return vec4<Act>(normed4(v, c, scale)); }
-  return vec4<Act>(v);
+  if (NORM) { return normed4(v, c, scale); }
+  return v;
 }
 
 /// rmsnorm.wgsl's scale of x, its 64 partial sums taken by the 64 lanes (called by every lane).
@@ -92,14 +93,24 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
     let c = first + 4u * j;
     let xa = x4(c, scale);
     let xb = x4(c + WEIGHT_BLOCK / 2u, scale);
+    let e = act_exponent(xa, xb); // lanes differ only where some step's inputs are beyond f16's comfortable range
+    let ya = act4(xa, e);
+    let yb = act4(xb, e);
     let w0 = weight8(weight_block(row0 + first), j);
     let w1 = weight8(weight_block(row1 + first), j);
     let w2 = weight8(weight_block(row2 + first), j);
     let w3 = weight8(weight_block(row3 + first), j);
-    acc0 += w0[0] * xa + w0[1] * xb;
-    acc1 += w1[0] * xa + w1[1] * xb;
-    acc2 += w2[0] * xa + w2[1] * xb;
-    acc3 += w3[0] * xa + w3[1] * xb;
+    if (CARRY_SUMS && e != 0) { // scaled inputs (matvec.wgsl): the step's sums carried at once
+      carried0 += unscaled(w0[0] * ya + w0[1] * yb, e);
+      carried1 += unscaled(w1[0] * ya + w1[1] * yb, e);
+      carried2 += unscaled(w2[0] * ya + w2[1] * yb, e);
+      carried3 += unscaled(w3[0] * ya + w3[1] * yb, e);
+    } else {
+      acc0 += w0[0] * ya + w0[1] * yb;
+      acc1 += w1[0] * ya + w1[1] * yb;
+      acc2 += w2[0] * ya + w2[1] * yb;
+      acc3 += w3[0] * ya + w3[1] * yb;
+    }
     n++;
     if (CARRY_SUMS && (n & (CARRY_STEPS - 1u)) == 0u) {
       carried0 += vec4<f32>(acc0);
@@ -116,12 +127,22 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   if (WEIGHT_BLOCK == 8u) {
     let c = steps * 8u + lane;
     if (c < COLS) {
-      var xc = Act(x[c]);
-      if (NORM) { xc = Act(x[c] * scale * norm_weight[c]); }
-      acc0.x += load_weight(row0 + c) * xc;
-      acc1.x += load_weight(row1 + c) * xc;
-      acc2.x += load_weight(row2 + c) * xc;
-      acc3.x += load_weight(row3 + c) * xc;
+      var xf = vec4<f32>(x[c]);
+      if (NORM) { xf = vec4<f32>(x[c] * scale * norm_weight[c]); }
+      let e = act_exponent(xf, xf);
+      let xc = act4(xf, e).x;
+      if (CARRY_SUMS && e != 0) {
+        let s = unscaled(vec4<Act>(load_weight(row0 + c), load_weight(row1 + c), load_weight(row2 + c), load_weight(row3 + c)) * xc, e);
+        carried0.x += s.x;
+        carried1.x += s.y;
+        carried2.x += s.z;
+        carried3.x += s.w;
+      } else {
+        acc0.x += load_weight(row0 + c) * xc;
+        acc1.x += load_weight(row1 + c) * xc;
+        acc2.x += load_weight(row2 + c) * xc;
+        acc3.x += load_weight(row3 + c) * xc;
+      }
     }
   }
   return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));

@@ -23,6 +23,7 @@ import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { flashCases } from './flash-cases';
 import { tiledCases } from './tiled-cases';
+import { f16RangeCases } from './f16-range-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -281,6 +282,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...laneCases());
   cases.push(...flashCases());
   cases.push(...tiledCases());
+  cases.push(...f16RangeCases());
   return cases;
 }
 
