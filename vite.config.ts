@@ -47,7 +47,8 @@ export default defineConfig({
     serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public'), lazy: /wllama/ }),
     // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).
     // The WebAssembly backend's chunk (wllama) loads only for visitors without a hardware WebGPU adapter.
-    embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024, separate: /wllama-core-/ }),
+    // Chunks only a request the widget never makes loads (see embedBudget's `optional`) are listed beside it.
+    embedBudget({ entry: 'hearth-chat.js', limitBytes: 150 * 1024, separate: /wllama-core-/, optional: /\/(repo|quantize|gguf-split|constraint|grammar|token-bytes)-[\w-]+\.js$/ }),
   ],
   build: {
     outDir: here('./dist'),

@@ -59,8 +59,10 @@ export function serviceWorker(options: { source: string; publicDir: string; lazy
  * core for `worker: false`) are listed but not counted. Fails the build past `limitBytes`.
  * `separate`: files of a backend the embed loads only where it is taken (llama.cpp WebAssembly, for visitors
  * without a hardware WebGPU adapter): reported beside the budget, not in it, so the WebGPU path keeps its 150 KB.
+ * `optional`: the worker's lazy chunks of features a chat never takes (a Hugging Face safetensors repo, load-time
+ * quantization, split GGUFs, JSON mode and tool grammars, logprobs), listed beside the budget the same way.
  */
-export function embedBudget(options: { entry: string; limitBytes: number; separate?: RegExp }): Plugin {
+export function embedBudget(options: { entry: string; limitBytes: number; separate?: RegExp; optional?: RegExp }): Plugin {
   return {
     name: 'hearth:embed-budget',
     apply: 'build',
@@ -75,6 +77,7 @@ export function embedBudget(options: { entry: string; limitBytes: number; separa
       const visit = (fileName: string) => {
         if (loaded.has(fileName)) return;
         if (options.separate?.test(fileName)) { separate.add(fileName); return; }
+        if (options.optional?.test(fileName)) { lazy.add(fileName); return; }
         const item = bundle[fileName];
         if (!item) return;
         loaded.add(fileName);

@@ -15,9 +15,9 @@ import type { ModelConfig } from './config';
 import { readModelConfig, type ReadConfigOptions } from './read-config';
 import { readGGUF } from './gguf';
 import { getOptionalString } from './gguf-metadata';
-import { openHFRepo } from './hf/repo';
+import type { openHFRepo } from './hf/repo';
 import type { ModelFile } from './model-file';
-import { quantizeModelFile, type LoadQuantization } from './quantize';
+import type { LoadQuantization } from './quantize';
 
 export interface OpenModelOptions extends ModelFetchOptions {
   onProgress?: ProgressCallback;
@@ -67,7 +67,7 @@ async function openGGUFModel(parts: ByteSource[], options: OpenModelOptions): Pr
   const source = split ? new split.ConcatSource(parts) : parts[0]!;
   try {
     const gguf = split ? await split.readGGUFParts(parts) : await readGGUF(source);
-    const file = options.quantize ? quantizeModelFile(gguf, options.quantize) : gguf;
+    const file = options.quantize ? await quantized(gguf, options.quantize) : gguf;
     return {
       format: 'gguf',
       name: source.name,
@@ -88,9 +88,12 @@ async function openGGUFModel(parts: ByteSource[], options: OpenModelOptions): Pr
 }
 
 async function openRepoModel(files: Parameters<typeof openHFRepo>[0], options: OpenModelOptions): Promise<OpenedModel> {
+  // Safetensors repos and load-time quantization are the less common paths: their code (Hugging Face configs,
+  // safetensors, the quantizer) loads when one is asked for, not with every page that embeds the chat.
+  const { openHFRepo } = await import('./hf/repo');
   const repo = await openHFRepo(files, { onProgress: options.onProgress });
   try {
-    const file = options.quantize ? quantizeModelFile(repo.file, options.quantize) : repo.file;
+    const file = options.quantize ? await quantized(repo.file, options.quantize) : repo.file;
     const embd = file.tensorsByName.get('token_embd.weight');
     const tokenizer = tokenizerFromHF({
       name: repo.name, tokenizerJSON: repo.tokenizerJSON, tokenizerConfig: repo.tokenizerConfig,
@@ -116,6 +119,11 @@ async function openRepoModel(files: Parameters<typeof openHFRepo>[0], options: O
     await repo.close();
     throw e;
   }
+}
+
+async function quantized(file: ModelFile, type: LoadQuantization): Promise<ModelFile> {
+  const { quantizeModelFile } = await import('./quantize');
+  return quantizeModelFile(file, type);
 }
 
 function baseName(name: string): string {
