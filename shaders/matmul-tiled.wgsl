@@ -37,7 +37,10 @@ const STEPS_PER_BLOCK: u32 = WEIGHT_BLOCK / 8u;
 // one slot, hit 8 different bank groups.
 var<workgroup> w_tile: array<vec4<Act>, 512>; // [TILE][SLOTS]
 var<workgroup> x_tile: array<vec4<Act>, 512>; // [TILE][SLOTS]
-var<workgroup> rms_partials: array<f32, 256>; // NORM: each thread's partial Σ x² of its token
+// One word per thread: first (NORM) its partial Σ x² of its token; then, in the walk, the range-guard exponent
+// (act_exponent) of the (token, step) it loaded, which the products of that step undo (unscaled). Both uses are
+// separated by the walk's first barrier, so they share the memory.
+var<workgroup> per_thread: array<f32, 256>;
 
 fn slot(m: u32, s: u32) -> u32 { return m * SLOTS + (s ^ ((m >> 2u) & 7u)); }
 
@@ -118,10 +121,10 @@ fn rms_partial(token: u32, part: u32) -> f32 {
 /// row; one barrier); 1 without.
 fn token_scale(token: u32, live: bool, li: u32) -> f32 {
   if (!NORM) { return 1.0; }
-  rms_partials[li] = select(0.0, rms_partial(token, li % 4u), live);
+  per_thread[li] = select(0.0, rms_partial(token, li % 4u), live);
   workgroupBarrier();
   let p = li & ~3u;
-  let total = (rms_partials[p] + rms_partials[p + 1u]) + (rms_partials[p + 2u] + rms_partials[p + 3u]);
+  let total = (per_thread[p] + per_thread[p + 1u]) + (per_thread[p + 2u] + per_thread[p + 3u]);
   return inverseSqrt(total / f32(COLS) + EPS);
 }
 
@@ -144,8 +147,10 @@ fn tile_sums(entry: u32, wg: vec2<u32>, lid: vec2<u32>, li: u32) -> mat4x4<f32> 
     workgroupBarrier(); // the previous tile's products are done
     w_tile[slot(m, 2u * part)] = w[0];
     w_tile[slot(m, 2u * part + 1u)] = w[1];
-    x_tile[slot(m, 2u * part)] = vec4<Act>(xs[0]);
-    x_tile[slot(m, 2u * part + 1u)] = vec4<Act>(xs[1]);
+    let e = act_exponent(xs[0], xs[1]); // f16: inputs beyond its range scaled by 2^-e (exact), undone below
+    x_tile[slot(m, 2u * part)] = act4(xs[0], e);
+    x_tile[slot(m, 2u * part + 1u)] = act4(xs[1], e);
+    per_thread[li] = f32(e); // li = 4m + part: the (token, step) slot
     workgroupBarrier();
     for (var s = 0u; s < K_STEPS; s++) {
       let r = 4u * lid.x;
@@ -154,7 +159,7 @@ fn tile_sums(entry: u32, wg: vec2<u32>, lid: vec2<u32>, li: u32) -> mat4x4<f32> 
       let wb = mat4x4<Act>(w_tile[slot(r, 2u * s + 1u)], w_tile[slot(r + 1u, 2u * s + 1u)], w_tile[slot(r + 2u, 2u * s + 1u)], w_tile[slot(r + 3u, 2u * s + 1u)]);
       for (var i = 0u; i < 4u; i++) {
         let t = 4u * lid.y + i;
-        totals[i] += vec4<f32>(x_tile[slot(t, 2u * s)] * wa + x_tile[slot(t, 2u * s + 1u)] * wb);
+        totals[i] += unscaled(x_tile[slot(t, 2u * s)] * wa + x_tile[slot(t, 2u * s + 1u)] * wb, i32(per_thread[4u * t + s]));
       }
     }
   }

@@ -2,7 +2,7 @@
 // attention outputs and ffn_down inputs that large, which no norm bounds; the product kernels round their input to
 // f16 and scale such steps by a power of two first (shaders/dtype/act-f16.wgsl). The test model
 // (test/helpers/f16-range-model.ts) is checked to have them, on the CPU reference; then the f16 path, in the
-// software profile and in the GPU profile (matvec-subgroup, fused norms), prompt prefilled (matmul) and decoded
+// software profile and in the GPU profile (matvec-subgroup, matmul-tiled, flash attention, fused norms), prompt prefilled (matmul) and decoded
 // (matvec), must give finite logits within 1e-2·max|logit| of the f32 path's at every step (as test/precision.test.ts
 // asks of the ordinary models) and the same greedy ids for the first steps. Measured on lavapipe: ≤ 3e-3·max|logit|,
 // greedy ids equal for all 16 steps in both profiles. The kernel cases with |x| up to 1e6: test/kernels/f16-range-cases.ts.
@@ -35,7 +35,7 @@ test('the f16-range model: under 1 MB, its attention outputs and ffn_down inputs
 
 const variants: { name: string; options: CompareOptions }[] = [
   { name: 'software profile (matvec, matmul)', options: { profile: 'software', prefill: true } },
-  { name: 'GPU profile (matvec-subgroup, fused norms)', options: { profile: 'gpu', prefill: true } },
+  { name: 'GPU profile (matvec-subgroup, tiled prefill products, flash attention, fused norms)', options: { profile: 'gpu', prefill: true } },
 ];
 
 for (const v of variants) {
