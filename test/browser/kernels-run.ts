@@ -4,6 +4,10 @@ import { acquireDevice } from '../../src/gpu/device';
 import { chooseProfile, choosePrecision, type ProfileName } from '../../src/gpu/profile';
 import type { ModelPrecision } from '../../src/gpu/shaders';
 import { runKernelCases, type KernelCaseResult } from '../kernels/cases';
+import { seedFromString } from '../helpers/seeded';
+
+/** The cases the Worker runs (a quarter, by a hash of the name); the page runs the rest. */
+export const inWorker = (name: string): boolean => seedFromString(name) % 4 === 0;
 
 export type KernelRun =
   | { ok: true; adapter: string; shaderF16: boolean; profile: ProfileName; autoPrecision: ModelPrecision; results: KernelCaseResult[] }
