@@ -7,10 +7,10 @@
 /// Token t's four row sums s of rows r0 … r0 + 3 into out (rows past ROWS are not written).
 fn store_rows(t: u32, r0: u32, s: vec4<f32>) {
   let o = t * OUT_STRIDE + ROW_START + r0;
-  out[o] = s.x;
-  if (r0 + 1u < ROWS) { out[o + 1u] = s.y; }
-  if (r0 + 2u < ROWS) { out[o + 2u] = s.z; }
-  if (r0 + 3u < ROWS) { out[o + 3u] = s.w; }
+  store_out(o, s.x);
+  if (r0 + 1u < ROWS) { store_out(o + 1u, s.y); }
+  if (r0 + 2u < ROWS) { store_out(o + 2u, s.z); }
+  if (r0 + 3u < ROWS) { store_out(o + 3u, s.w); }
 }
 
 // Each writes the tile's TILE tokens in turn (a loop of constant bounds over the columns of tile_sums).
@@ -27,8 +27,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn main_qkv(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = 4u * gid.x;
   if (r0 >= ROWS) { return; }
-  let s = tile_sums(four_rows(r0, ROWS), gid.y);
-  for (var i = 0u; i < TILE; i++) { store_rows_qkv(gid.y * TILE + i, r0, s[i]); }
+  let rows = qkv_rows(r0);
+  let s = tile_sums(rows, gid.y);
+  for (var i = 0u; i < TILE; i++) { store_rows_qkv(gid.y * TILE + i, r0, rows, s[i]); }
 }
 
 @compute @workgroup_size(16)

@@ -21,6 +21,7 @@ import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
 import { subgroupCases } from './subgroup-cases';
 import { fusedCases } from './fused-cases';
+import { epilogueCases } from './epilogue-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -226,6 +227,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());
+  cases.push(...epilogueCases());
   cases.push(...subgroupCases());
   return cases;
 }
