@@ -277,7 +277,10 @@ export class ForwardBlocks {
   private async projectResidual(label: string, residualLabel: string, input: GPUBuffer, cols: number, p: Projections, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> {
     const { d, buf, config, B } = this;
     const dim = config.embeddingLength;
-    if (!config.encoder && !postNorm && !p.biases[0]) return this.project(label, [], input, cols, p, [buf.x], undefined, B, { residual: true });
+    // Not after the integer-dot (q8) products: with the add in the same kernel lavapipe contracts their last multiply-add
+    // differently (stories260K-Q8_0's logits moved by an ulp), so their sums keep a dispatch of their own.
+    const fused = !config.encoder && !postNorm && !p.biases[0] && !p.matrices.some((m) => d.readsQ8(m));
+    if (fused) return this.project(label, [], input, cols, p, [buf.x], undefined, B, { residual: true });
     const product = await this.project(label, [], input, cols, p, [buf.xb2]); // xb2 = W input (+ b)
     if (config.encoder) return [...product, await d.add(`${residualLabel}.residual`, buf.xb2, buf.x, dim, B), await this.norm(`${residualLabel}.out_norm`, buf.xb2, encoderNorm, buf.x)];
     if (postNorm) return [...product, await this.norm(`${residualLabel}.post_norm`, buf.xb2, postNorm, buf.xb), await d.add(`${residualLabel}.residual`, buf.x, buf.xb, dim, B)];
