@@ -43,7 +43,11 @@ export interface HearthMetrics {
   decodeTokensPerSecondByPosition: Record<string, number>;
   dispatchesPerToken: number;
   submitsPerToken: number;
-  /** Times a decode step waits for the GPU on the host (mapAsync, onSubmittedWorkDone): 1 is the readback of the token. */
+  /**
+   * Times a decode step waits on the host for the GPU's newest work (a mapAsync of what the last submit copied
+   * into, onSubmittedWorkDone), leaving the GPU idle until the host submits again. 0: decode is pipelined (step
+   * N + 1 is submitted before step N's id is read).
+   */
   hostWaitsPerToken: number;
   gpuBytes: number;
   /** Bytes of weights one decode step reads (every matrix but the token embedding, which is read one row at a time). */
@@ -101,19 +105,25 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     const first = prompts[0]!.ids;
 
     // Time to first token: the first prompt through a freshly loaded model, first id read back. Decoding
-    // goes on from there: greedy, one step per token (EOS does not stop it), the first step counted.
+    // goes on from there: greedy and pipelined as Session's decode loop runs it (EOS does not stop it), one
+    // step of its steady state counted: step N + 1 submitted, then step N's id read.
     let t = performance.now();
     model.prefill(first.slice(0, -1), 0);
     let token = await model.step(first.at(-1)!, first.length - 1, 'token');
     const timeToFirstTokenMs = performance.now() - t;
     let pos = first.length;
-    const counts = await countStep(model, () => model.step(token, pos, 'token'));
-    token = counts.result;
-    pos++;
+    let pending = model.submitStep(token, pos);
+    const counts = await countStep(model, async () => {
+      const ahead = model.submitStep('previous', pos + 1);
+      const id = await pending.read();
+      pending = ahead;
+      return id;
+    });
+    token = await pending.read();
+    pos += 2;
     const decode = async (from: number, start: number) => {
-      let tok = start;
       const t0 = performance.now();
-      for (let i = 0; i < o.decodeTokens; i++) tok = await model.step(tok, from + i, 'token');
+      await greedyDecode(model, start, from, o.decodeTokens);
       return round(o.decodeTokens / ((performance.now() - t0) / 1000));
     };
     const decodeTokensPerSecond = await decode(pos, token);
@@ -156,7 +166,24 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
   }
 }
 
-/** Runs `f` (one decode step) while counting the compute dispatches it records, the submits it makes and its host waits. */
+/**
+ * Greedy decode of `n` tokens from `token` at `pos`, pipelined like Session's decode loop: each step is
+ * submitted before the id of the one before is read. Returns the last id.
+ */
+async function greedyDecode(model: TransformerModel, token: number, pos: number, n: number): Promise<number> {
+  let pending = model.submitStep(token, pos);
+  for (let i = 1; ; i++) {
+    const ahead = i < n ? model.submitStep('previous', pos + i) : null;
+    const id = await pending.read();
+    if (!ahead) return id;
+    pending = ahead;
+  }
+}
+
+/**
+ * Runs `f` (one decode step) while counting the compute dispatches it records, the submits it makes and its host
+ * waits: onSubmittedWorkDone, or a mapAsync of a buffer the newest submit copied into (nothing queued behind it).
+ */
 async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; hostWaits: number }> {
   const { device } = model;
   const { queue } = device;
@@ -166,12 +193,21 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
   const bufferProto = (globalThis as unknown as { GPUBuffer: { prototype: GPUBuffer } }).GPUBuffer.prototype;
   const mapAsync = bufferProto.mapAsync;
   const workDone = queue.onSubmittedWorkDone;
-  bufferProto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) { hostWaits++; return mapAsync.apply(this, args); };
+  // Copy destinations of the encoders recorded, and of the newest submit.
+  const copiedInto = new Map<GPUCommandBuffer | GPUCommandEncoder, Set<GPUBuffer>>();
+  let newest = new Set<GPUBuffer>();
+  bufferProto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) { if (newest.has(this)) hostWaits++; return mapAsync.apply(this, args); };
   queue.onSubmittedWorkDone = () => { hostWaits++; return workDone.call(queue); };
   const createEncoder = device.createCommandEncoder;
   const submit = queue.submit;
   device.createCommandEncoder = (descriptor?: GPUCommandEncoderDescriptor) => {
     const encoder = createEncoder.call(device, descriptor);
+    const targets = new Set<GPUBuffer>();
+    copiedInto.set(encoder, targets);
+    const copy = encoder.copyBufferToBuffer;
+    encoder.copyBufferToBuffer = (...args: unknown[]) => { targets.add((typeof args[1] === 'number' ? args[2] : args[1]) as GPUBuffer); (copy as (...a: unknown[]) => void).apply(encoder, args); };
+    const finish = encoder.finish;
+    encoder.finish = (d?: GPUCommandBufferDescriptor) => { const commands = finish.call(encoder, d); copiedInto.set(commands, targets); return commands; };
     const begin = encoder.beginComputePass;
     encoder.beginComputePass = (d?: GPUComputePassDescriptor) => {
       const pass = begin.call(encoder, d);
@@ -181,7 +217,12 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
     };
     return encoder;
   };
-  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => { submits++; submit.call(queue, buffers); };
+  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    submits++;
+    const list = [...buffers];
+    newest = new Set(list.flatMap((b) => [...copiedInto.get(b) ?? []]));
+    submit.call(queue, list);
+  };
   try {
     return { result: await f(), dispatches, submits, hostWaits };
   } finally {
@@ -202,7 +243,7 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
 async function profilePass(model: TransformerModel, tokens: number): Promise<{ totalMs: number; kernels: KernelTime[] }> {
   // The model's prebuilt program, read through TypeScript's bracket escape: the bench only looks, never changes it.
   const layers = model['layers'];
-  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => l.dispatches), ...(tokens === 1 ? [...model['head'], model['argmax']] : [])];
+  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => l.dispatches), ...(tokens === 1 ? [...model['head'], ...model['argmax']] : [])];
   const { device } = model;
   const n = program.length;
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });

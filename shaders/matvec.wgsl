@@ -13,7 +13,10 @@
 // Products are taken and summed in Act, each row exactly as matmul.wgsl sums it (so prefill equals decoding
 // bit for bit). With Act = f16 (CARRY_SUMS) each lane's sum covers one group of 32 weights (4 steps: 8
 // products per lane) and is then carried into an f32 total, so the f16 rounding error stays that of a
-// 32-term sum however long the row; with Act = f32 the sum runs through the row uncarried.
+// 32-term sum however long the row; with Act = f32 the sum runs through the row uncarried. A step's eight
+// inputs are rounded to Act through the precision preamble's range guard (act_exponent, act4): with f16, a step
+// whose inputs reach 2^8 has them scaled down by a power of two and its sums carried into f32 at once
+// (unscaled), so activations beyond f16's range (±65504) give finite, accurate sums (dtype/act-f16.wgsl).
 // Entry points (common/matvec-entry.wgsl): main (out = W x), and main_qkv, main_glu for stacked projections
 // (common/products.wgsl); each calls row_sums below. With NORM the input is
 // rms-normed on the fly (common/rms.wgsl).
@@ -30,16 +33,16 @@ const CARRY_STEPS: u32 = 4u; // steps (of 8 weights) summed in Act before carryi
 
 fn x_at(i: u32) -> f32 { return x[i]; }
 
-/// Elements [c, c + 4) of the input, normed when NORM.
-fn x4(c: u32, scale: f32) -> vec4<Act> {
+/// Elements [c, c + 4) of the input, normed when NORM (f32: act4 rounds them to Act).
+fn x4(c: u32, scale: f32) -> vec4<f32> {
   let v = vec4<f32>(x[c], x[c + 1u], x[c + 2u], x[c + 3u]);
-  if (NORM) { return vec4<Act>(normed4(v, c, scale)); }
-  return vec4<Act>(v);
+  if (NORM) { return normed4(v, c, scale); }
+  return v;
 }
 
-fn x1(c: u32, scale: f32) -> Act {
-  if (NORM) { return Act(x[c] * scale * norm_weight[c]); }
-  return Act(x[c]);
+fn x1(c: u32, scale: f32) -> f32 {
+  if (NORM) { return x[c] * scale * norm_weight[c]; }
+  return x[c];
 }
 
 /// A row's f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
@@ -82,14 +85,24 @@ fn row_sums(rows: vec4<u32>) -> vec4<f32> {
     let c = first + 4u * j;
     let xa = x4(c, scale);
     let xb = x4(c + WEIGHT_BLOCK / 2u, scale);
+    let e = act_exponent(xa, xb); // the same in every thread: no divergence
+    let ya = act4(xa, e);
+    let yb = act4(xb, e);
     let w0 = weight8(b0, j);
     let w1 = weight8(b1, j);
     let w2 = weight8(b2, j);
     let w3 = weight8(b3, j);
-    acc0 += w0[0] * xa + w0[1] * xb;
-    acc1 += w1[0] * xa + w1[1] * xb;
-    acc2 += w2[0] * xa + w2[1] * xb;
-    acc3 += w3[0] * xa + w3[1] * xb;
+    if (CARRY_SUMS && e != 0) { // inputs beyond f16's comfortable range, scaled: the step's sums carried at once
+      carried0 += unscaled(w0[0] * ya + w0[1] * yb, e);
+      carried1 += unscaled(w1[0] * ya + w1[1] * yb, e);
+      carried2 += unscaled(w2[0] * ya + w2[1] * yb, e);
+      carried3 += unscaled(w3[0] * ya + w3[1] * yb, e);
+    } else {
+      acc0 += w0[0] * ya + w0[1] * yb;
+      acc1 += w1[0] * ya + w1[1] * yb;
+      acc2 += w2[0] * ya + w2[1] * yb;
+      acc3 += w3[0] * ya + w3[1] * yb;
+    }
     if (CARRY_SUMS && (k & (CARRY_STEPS - 1u)) == CARRY_STEPS - 1u) {
       carried0 += vec4<f32>(acc0);
       carried1 += vec4<f32>(acc1);
@@ -106,11 +119,21 @@ fn row_sums(rows: vec4<u32>) -> vec4<f32> {
   // run) halved the q4_0 kernel's speed.
   if (WEIGHT_BLOCK == 8u) {
     for (var c = steps * 8u; c < COLS; c++) {
-      let xc = x1(c, scale);
-      acc0.x += load_weight(row0 + c) * xc;
-      acc1.x += load_weight(row1 + c) * xc;
-      acc2.x += load_weight(row2 + c) * xc;
-      acc3.x += load_weight(row3 + c) * xc;
+      let xf = vec4<f32>(x1(c, scale));
+      let e = act_exponent(xf, xf);
+      let xc = act4(xf, e).x;
+      if (CARRY_SUMS && e != 0) {
+        let s = unscaled(vec4<Act>(load_weight(row0 + c), load_weight(row1 + c), load_weight(row2 + c), load_weight(row3 + c)) * xc, e);
+        carried0.x += s.x;
+        carried1.x += s.y;
+        carried2.x += s.z;
+        carried3.x += s.w;
+      } else {
+        acc0.x += load_weight(row0 + c) * xc;
+        acc1.x += load_weight(row1 + c) * xc;
+        acc2.x += load_weight(row2 + c) * xc;
+        acc3.x += load_weight(row3 + c) * xc;
+      }
     }
   }
   return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));

@@ -11,6 +11,7 @@ export type {
 } from './engine/types';
 export type { Engine } from './engine/api';
 export type { ChatCompletions, Completions } from './engine/openai/api';
+export { openaiFetch, type OpenAIFetch, type OpenAIFetchEngine } from './engine/openai/fetch';
 export type { ChatTool, ChatToolCall } from './engine/tools/formats';
 export { toolChat, toolReply, type ToolChoice } from './engine/tools/native';
 export type * from './engine/openai/types';

@@ -40,7 +40,7 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     assert.deepEqual(r.node.adapterProfile, report.adapterProfile);
     assert.equal(typeof report.adapterProfile.features.subgroups, 'boolean');
     assert.deepEqual(Object.keys(r.decodeTokensPerSecondByPosition), ['32']);
-    assert.equal(r.hostWaitsPerToken, 1, 'a decode step waits on the host once: the readback of its token');
+    assert.equal(r.hostWaitsPerToken, 0, 'decode is pipelined: a step is submitted before the id of the one before is read');
     assert.equal(r.peers.llamaCppCpu.decodeRatio, r.decodeRatioVsLlamaCpp);
 
     const opened = await openModel(r.file);

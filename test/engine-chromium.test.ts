@@ -9,7 +9,7 @@ import { fixturePath } from './helpers/fixtures';
 import type * as Hearth from '../src/index';
 import type { ModelInfo } from '../src/engine/types';
 import type { ProfileOption } from '../src/gpu/profile';
-import { PREFILL_BATCH } from '../src/gpu/profile';
+import { GPU_PREFILL_BATCH, PREFILL_BATCH } from '../src/gpu/profile';
 import { maxRelativeDiff } from './helpers/greedy-logits';
 
 declare global {
@@ -119,14 +119,16 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
 // The Node twin, on lavapipe: test/profile.test.ts.
 for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories260K/stories260K-Q4_K_M.gguf'))]) {
   test(`Chromium: the GPU profile forced on SwiftShader gives ${url.split('/').pop()}'s software-profile greedy ids; logits within 1e-4 of the largest`, { timeout: 300_000 }, async () => {
-    const prompt = [1, 7, 42, 99, 3, 11, 5];
+    // 70 tokens: flash attention's prefill over several tiles of tokens and keys, decoding past position 64 in two chunks.
+    const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % 512);
     const run = (profile: ProfileOption, forced?: number[]) => tp.page.evaluate(({ url, profile, prompt, forced }) =>
       window.hearthTest.profileRun(url, profile, prompt, 12, forced), { url, profile, prompt, forced });
     const software = await run('auto');
     const gpuOwn = await run('gpu');
     const gpuForced = await run('gpu', software.ids);
-    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH });
-    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH }); // SwiftShader has subgroups
+    assert.deepEqual(software.profile, { name: 'software', matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
+    // SwiftShader has subgroups, and workgroups large enough for matmul-tiled.wgsl (32 KiB).
+    assert.deepEqual(gpuOwn.profile, { name: 'gpu', matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide' });
     assert.deepEqual(gpuOwn.ids, software.ids);
     const rel = maxRelativeDiff(software.logits, gpuForced.logits);
     assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest\n${tp.logText()}`);

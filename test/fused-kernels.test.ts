@@ -101,7 +101,7 @@ describe('matvec-subgroup in the model (forced on this CPU adapter, which has su
     await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { profile: { fuseNorm: 1 as unknown as boolean } }),
       (e: unknown) => e instanceof InvalidRequestError && e.message === 'profile.fuseNorm must be true or false, got 1');
     await assert.rejects(loadModel(gpu, stories('stories260K.gguf'), { profile: { matvec: true as unknown as 'rows' } }),
-      (e: unknown) => e instanceof InvalidRequestError && e.message === "profile.matvec must be 'subgroup' or 'rows', got true");
+      (e: unknown) => e instanceof InvalidRequestError && e.message === "profile.matvec must be 'subgroup', 'workgroup' or 'rows', got true");
     await assert.rejects(loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, stories('stories260K.gguf'), { profile: { matvec: 'subgroup' } }),
       (e: unknown) => e instanceof InvalidRequestError && /'subgroups'/.test(e.message));
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { chooseProfile, choosePrecision } from '../src/gpu/profile';
-import { compileComputePipeline, createKernel, KernelCache, workgroups } from '../src/gpu/kernels';
+import { compileComputePipeline, createKernel, KernelCache, workgroupGrid, workgroups } from '../src/gpu/kernels';
 import { shaderSource, kernelNames, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
 import { runKernelCases, type KernelCaseResult } from './kernels/cases';
@@ -80,11 +80,11 @@ describe('shader sources', () => {
         assert.match(shaderSource(name, 'f16'), /alias WeightWords = array<u32>;[\s\S]*fn main/);
         assert.match(shaderSource(name, 'f32'), /alias WeightWords = array<f32>;[\s\S]*fn main/);
       } else {
-        assert.match(shaderSource(name), /fn main/);
+        assert.match(shaderSource(name), name === 'sample-wide' ? /fn slice_max[\s\S]*fn draw/ : /fn main/); // sample-wide: its passes' entry points
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matvec', 'matvec-q8', 'matvec-subgroup', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-subgroup', 'matvec-workgroup', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
     for (const name of q8Kernels) {
@@ -110,6 +110,17 @@ describe('shader sources', () => {
     assert.equal(workgroups(65), 2);
     assert.equal(workgroups(152000), 2375);
     assert.equal(workgroups(10, 4), 3);
+  });
+  test('workgroupGrid lays out grids past the per-dimension limit as equal lines (x, y), and refuses what no grid holds', () => {
+    assert.deepEqual(workgroupGrid(100, 65535), [100, 1]);
+    assert.deepEqual(workgroupGrid(65535, 65535), [65535, 1]);
+    assert.deepEqual(workgroupGrid(65536, 65535), [32768, 2]); // a 262144-row head, four rows a workgroup
+    assert.deepEqual(workgroupGrid(18, 5), [5, 4]);
+    for (const [groups, limit] of [[65537, 65535], [18, 5], [38, 8], [131071, 65535]]) {
+      const [x, y] = workgroupGrid(groups!, limit!);
+      assert.ok(x <= limit! && y <= limit! && x * y >= groups! && x * (y - 1) < groups!, `${groups} in ${limit}: ${x} × ${y}`);
+    }
+    assert.throws(() => workgroupGrid(26, 5), (e: unknown) => e instanceof ResourceError && /26 workgroups exceed this device's grid of 5 × 5/.test(e.message));
   });
 });
 
@@ -181,7 +192,7 @@ describe('kernels in headless Chromium (SwiftShader)', () => {
   });
 
   for (const where of ['page', 'worker'] as const) {
-    test(`${where === 'page' ? 'every kernel matches its CPU twin in a page' : 'a quarter of the kernel cases (by a hash of their names) match their CPU twins in a dedicated Worker'}`, { timeout: 300_000 }, async (t) => {
+    test(`${where === 'page' ? 'every kernel matches its CPU twin in a page' : 'a quarter of the kernel cases (by a hash of their names) match their CPU twins in a dedicated Worker'}`, { timeout: where === 'page' ? 600_000 : 300_000 }, async (t) => {
       const tab = await openPage(browser, `${server.url}/test/browser/kernels.html?where=${where}`);
       try {
         const run = await tab.page.evaluate(() => (window as Window & { __kernelRun?: Promise<KernelRun> }).__kernelRun ?? null);

@@ -82,7 +82,7 @@ test('the SDK\'s parameters Hearth cannot honour are refused by name; the ones i
     [{ web_search_options: {} }, /^web_search_options is not supported/],
     [{ moderation: {} }, /^moderation is not supported/],
     [{ prompt_cache_options: {} }, /^prompt_cache_options is not supported/],
-    [{ store: true }, /^store true is not supported \(only false\)/],
+    [{ store: 'yes' }, /^store "yes" is not supported \(only true or false\)/],
     [{ service_tier: 'flex' }, /^service_tier "flex" is not supported \(only 'auto'\)/],
     [{ modalities: ['text', 'audio'] }, /^modalities \["text","audio"\] is not supported/],
     [{ prompt_cache_retention: '24h' }, /^prompt_cache_retention "24h" is not supported/],

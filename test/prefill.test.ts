@@ -80,9 +80,21 @@ describe('batched prefill equals token-by-token decoding, bit for bit', () => {
     const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - split.batched[i]!)));
     assert.ok(worst <= 1e-5 * scale, `split-K logits differ from unsplit ones by ${worst} (max |logit| ${scale})`);
   });
-  test("profile.attention must be 'split' or 'whole'", async () => {
+  test('flash attention (the GPU profile): stories260K, a 300-token prompt over several tiles of tokens and keys, decoding over 5 chunks', async () => {
+    const ids = prompt(300, 512, 17);
+    const options = { precision: 'f32', contextLength: 2048 } as const;
+    const flash = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, profile: { attention: 'flash' } });
+    const whole = await bothWays(fixturePath('models/stories260K/stories260K.gguf'), ids, { ...options, profile: { attention: 'whole' } });
+    // Tiled sums: prefill and decoding (and the software profile's kernel) agree to rounding, not bit for bit.
+    const scale = Math.max(...whole.batched.map(Math.abs));
+    for (const [what, got] of [['flash prefill', flash.batched], ['flash decoding', flash.stepwise]] as const) {
+      const worst = Math.max(...whole.batched.map((x, i) => Math.abs(x - got[i]!)));
+      assert.ok(worst <= 1e-5 * scale, `${what} logits differ from attention.wgsl's by ${worst} (max |logit| ${scale})`);
+    }
+  });
+  test("profile.attention must be 'flash', 'split' or 'whole'", async () => {
     await assert.rejects(loadModel(gpu, fixturePath('models/stories260K/stories260K.gguf'), { profile: { attention: 'yes' as unknown as 'split' } }),
-      (e: unknown) => e instanceof InvalidRequestError && e.message === `profile.attention must be 'split' or 'whole', got "yes"`);
+      (e: unknown) => e instanceof InvalidRequestError && e.message === `profile.attention must be 'flash', 'split' or 'whole', got "yes"`);
   });
   // Every architecture feature on the batched path: biases broadcast over rows, fused projections split,
   // per-head norms over tokens × heads, learned positions and sliding windows per token.

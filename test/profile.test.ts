@@ -1,14 +1,15 @@
 // The adapter profile (src/gpu/profile.ts): chosen from an adapter's traits alone (fake adapters stand for hardware
 // this machine lacks), forced or partly overridden at load with typed errors for what cannot run, reported by the
-// load; and the GPU profile forced on this machine's lavapipe gives the software profile's greedy ids, with logits
-// within rounding (the Chromium/SwiftShader twin: test/engine-chromium.test.ts).
+// load; and the GPU profile forced on this machine's lavapipe (tiled prefill products, flash attention, fused norms,
+// subgroup matvec) gives the software profile's greedy ids on every tiny architecture model, with logits within
+// rounding (the Chromium/SwiftShader twin: test/engine-chromium.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
-import { chooseProfile, choosePrecision, isSoftwareAdapter, PREFILL_BATCH, type ProfileOption } from '../src/gpu/profile';
+import { chooseProfile, choosePrecision, GPU_PREFILL_BATCH, isSoftwareAdapter, PREFILL_BATCH, type ProfileOption } from '../src/gpu/profile';
 import { InvalidRequestError, ResourceError } from '../src/errors';
 import { loadModel } from '../src/model/load';
 import { ADAPTERS } from './helpers/fake-adapters';
@@ -16,15 +17,19 @@ import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
+import { embedTokens, modelPooling } from '../src/model/embed';
 
-const gpuKernels = { matvec: 'subgroup', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH } as const;
-const softwareKernels = { matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH } as const;
+const gpuKernels = { matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide' } as const;
+const softwareKernels = { matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' } as const;
+/** A GPU whose workgroups are too small for matmul-tiled.wgsl (WebGPU's default limits): the rows matmul and its batch. */
+const smallWorkgroups = { matmul: 'rows', prefillBatch: PREFILL_BATCH } as const;
 
 describe('chooseProfile from the adapter alone', () => {
-  test('GPUs get the GPU profile (subgroup matvec and f16 where they have the features); SwiftShader, lavapipe and fallback adapters the software one', () => {
+  test('GPUs get the GPU profile (subgroup matvec where they have subgroups, else the workgroup one; f16 where they have it); SwiftShader, lavapipe and fallback adapters the software one', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.h200), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
     assert.deepEqual(chooseProfile(ADAPTERS.appleM2), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'rows' });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'workgroup', ...smallWorkgroups });
     for (const a of [ADAPTERS.swiftshader, ADAPTERS.lavapipe, ADAPTERS.warp]) {
       assert.ok(isSoftwareAdapter(a), a.name);
       assert.deepEqual(chooseProfile(a), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels }, a.name);
@@ -41,7 +46,11 @@ describe('chooseProfile from the adapter alone', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { fuseNorm: true }), { ...chooseProfile(ADAPTERS.lavapipe), fuseNorm: true });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { base: 'auto', attention: 'whole', prefillBatch: 8 }), { ...chooseProfile(ADAPTERS.h200), attention: 'whole', prefillBatch: 8 });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'workgroup' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'workgroup' });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9, { matvec: 'rows' }), { ...chooseProfile(ADAPTERS.intelGen9), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, 'auto'), chooseProfile(ADAPTERS.h200));
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, { matmul: 'rows' }), { ...chooseProfile(ADAPTERS.h200), matmul: 'rows' });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { matmul: 'tiled' }), { ...chooseProfile(ADAPTERS.lavapipe), matmul: 'tiled' });
   });
 
   test("what cannot run or is malformed is an InvalidRequestError that names the choice: subgroup matvec without 'subgroups', unknown names and values", () => {
@@ -51,8 +60,11 @@ describe('chooseProfile from the adapter alone', () => {
     rejects('cpu', /profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got "cpu"/);
     rejects(['gpu'], /profile must be 'auto', 'gpu', 'software' or an object/);
     rejects({ base: 'cpu' }, /profile\.base must be 'auto', 'gpu' or 'software', got "cpu"/);
-    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, attention, fuseNorm, prefillBatch/);
-    rejects({ attention: true }, /profile\.attention must be 'split' or 'whole', got true/);
+    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, attention, matmul, fuseNorm, prefillBatch/);
+    rejects({ matmul: 'tiled' }, /matmul 'tiled' needs 17408 bytes of workgroup memory and 256 invocations per workgroup; intel gen-9 has 16384 and 256/);
+    rejects({ matmul: 'cooperative' }, /profile\.matmul must be 'tiled' or 'rows', got "cooperative"/);
+    rejects({ attention: true }, /profile\.attention must be 'flash', 'split' or 'whole', got true/);
+    rejects({ matvec: 'threads' }, /profile\.matvec must be 'subgroup', 'workgroup' or 'rows', got "threads"/);
     rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);
     rejects({ prefillBatch: 2.5 }, /profile\.prefillBatch must be a positive integer, got 2.5/);
   });
@@ -101,30 +113,33 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
         loaded.destroy();
       }
     }
-    // The GPU profile on an adapter without subgroups: the rows matvec, not an error.
+    // The GPU profile on an adapter without subgroups: the workgroup matvec, not an error.
     const withoutSubgroups = await loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, path, { contextLength: 64, profile: 'gpu' });
-    assert.equal(withoutSubgroups.info.profile?.matvec, 'rows');
+    assert.equal(withoutSubgroups.info.profile?.matvec, 'workgroup');
     withoutSubgroups.destroy();
   });
 
   const models: [string, () => string][] = [
     ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
     ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
-    ...['qwen2', 'phi3', 'gemma3', 'gpt2'].map((arch) => ARCH_CASES.find((c) => c.arch === arch)!).map((c): [string, () => string] => [c.name, () => {
-      const path = join(dir, `${c.arch}.gguf`);
-      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+    // Every tiny architecture model, with room for 2048 positions.
+    ...ARCH_CASES.map((c, i): [string, () => string] => [c.name, () => {
+      const path = join(dir, `arch-${i}.gguf`);
+      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, contextLength: 2048 })));
       return path;
     }]),
   ];
   for (const [name, file] of models) {
-    test(`${name}: the GPU profile forced on lavapipe gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
+    test(`${name}: the GPU profile forced on lavapipe, with the subgroup and with the workgroup matvec, gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
       const path = file();
       const run = async (profile: ProfileOption, forced?: number[]) => {
-        // f32 for both, so only the kernel variants differ; 2048 positions, so attention runs split in two chunks.
+        // f32 for both, so only the kernel variants differ. Flash attention: a 70-token prompt fills several tiles
+        // of tokens and keys, and decoding past position 64 uses two chunks; sliding windows of 8 (Gemma) mask
+        // within tiles. The GPU profile prefills 69 tokens on matmul-tiled.wgsl: a whole 64-token tile and a tail of 5.
         const loaded = await loadModel(gpu, path, { contextLength: 2048, precision: 'f32', profile });
         try {
-          const prompt = [1, 7, 42, 99, 3, 11, 5].map((id) => id % loaded.config.vocabSize);
-          return { name: loaded.info.profile?.name, ...(await greedyLogits(loaded, prompt, 12, forced)) };
+          const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % loaded.config.vocabSize);
+          return { name: loaded.info.profile?.name, matmul: loaded.info.profile?.matmul, ...(await greedyLogits(loaded, prompt, 12, forced)) };
         } finally {
           loaded.destroy();
         }
@@ -133,9 +148,35 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       const gpuOwn = await run('gpu');
       const gpuForced = await run('gpu', software.ids);
       assert.deepEqual([software.name, gpuOwn.name], ['software', 'gpu']);
+      assert.equal(gpuOwn.matmul, 'tiled');
       assert.deepEqual(gpuOwn.ids, software.ids);
       const rel = maxRelativeDiff(software.logits, gpuForced.logits);
       assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
+      // As a GPU without subgroups runs it (matvec-workgroup.wgsl), fed the same ids: its argmax each step is the
+      // software profile's greedy id.
+      const workgroup = await run({ base: 'gpu', matvec: 'workgroup' }, software.ids);
+      assert.deepEqual(workgroup.ids, software.ids);
+      const relWorkgroup = maxRelativeDiff(software.logits, workgroup.logits);
+      assert.ok(relWorkgroup <= 1e-4, `GPU-profile logits with the workgroup matvec differ from the software profile's by ${relWorkgroup} of the largest`);
+    });
+  }
+  // Embedding passes pack several sequences in one batch: flash attention masks each token to its own sequence.
+  for (const [name, spec] of [['bert', () => tinyEncoderSpec('bert')], ['nomic-bert', () => tinyEncoderSpec('nomic-bert')], ['qwen3-embedding', () => tinyQwen3EmbeddingSpec()]] as const) {
+    test(`${name} embeddings: flash attention over packed sequences gives the software profile's vectors within 1e-5 of the largest`, async () => {
+      const path = join(dir, `${name}.gguf`);
+      writeFileSync(path, writeGGUF(spec()));
+      const embed = async (attention: 'flash' | 'whole') => {
+        const loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32', profile: { attention } });
+        try {
+          const inputs = [[1, 5, 9, 2], [1, 7, 3, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 2], [1, 2]].map((ids) => ids.map((id) => id % loaded.config.vocabSize));
+          return await embedTokens(loaded.model, inputs, modelPooling(loaded.config));
+        } finally {
+          loaded.destroy();
+        }
+      };
+      const whole = await embed('whole');
+      const rel = maxRelativeDiff(whole, await embed('flash'));
+      assert.ok(rel <= 1e-5, `flash-attention embeddings differ from attention.wgsl's by ${rel} of the largest`);
     });
   }
 });

@@ -110,9 +110,10 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
     const jsonSchema = { schema, text: schemaResult.text, finish: schemaResult.finishReason };
     // A chat model (a tiny llama with a ChatML template): the template and its control tokens reach llama.cpp.
     const chatEngine = await window.hearth.createEngine((window as unknown as { apiTest: { chatModel(): Uint8Array } }).apiTest.chatModel(), { backend: 'wasm' });
+    // A pinned seed: a random one sometimes ends the turn at once, and nothing streams.
     const chatChunks: string[] = [];
     let chatUsage: unknown = null;
-    for await (const chunk of await chatEngine.chat.completions.create({ messages: [{ role: 'user', content: 'hi there' }], max_tokens: 8, stream: true, stream_options: { include_usage: true } })) {
+    for await (const chunk of await chatEngine.chat.completions.create({ messages: [{ role: 'user', content: 'hi there' }], max_tokens: 8, seed: 1, stream: true, stream_options: { include_usage: true } })) {
       if (chunk.choices[0]?.delta.content) chatChunks.push(chunk.choices[0].delta.content);
       if (chunk.usage) chatUsage = chunk.usage;
     }

@@ -1,17 +1,9 @@
 // The entry points of the batched products (matmul.wgsl, matmul-q8.wgsl), appended to each: the kernel
 // defines tile_sums(rows, tile) (four rows' sums for each of the tile's TILE tokens), and these write them as
 // out[t] = W x[t] (main, which places a row block's rows with OUT_STRIDE and ROW_START), as a [q; k; v] stack's
-// three outputs (main_qkv) or as a gated FFN's act(gate) · up (main_glu); see common/products.wgsl.
+// three outputs (main_qkv) or as a gated FFN's act(gate) · up (main_glu); see common/products.wgsl and
+// common/matmul-store.wgsl.
 // Dispatch (ceil(ROWS / 64), ceil(tokens / TILE)), and (ceil(ROWS / 2 / 32), ceil(tokens / TILE)) for main_glu.
-
-/// Token t's four row sums s of rows r0 … r0 + 3 into out (rows past ROWS are not written).
-fn store_rows(t: u32, r0: u32, s: vec4<f32>) {
-  let o = t * OUT_STRIDE + ROW_START + r0;
-  store_out(o, s.x);
-  if (r0 + 1u < ROWS) { store_out(o + 1u, s.y); }
-  if (r0 + 2u < ROWS) { store_out(o + 2u, s.z); }
-  if (r0 + 3u < ROWS) { store_out(o + 3u, s.w); }
-}
 
 // Each writes the tile's TILE tokens in turn (a loop of constant bounds over the columns of tile_sums).
 

@@ -10,10 +10,10 @@
 // - BIAS (main_qkv): + bias[r], the add add.wgsl makes;
 // - RESIDUAL (main): out[r] = out[r] + sum, the residual add of the o and down products into x, as add.wgsl adds;
 // - ROPE (main_qkv): q and k rotated by their token's position with rope.wgsl's table and arithmetic. A thread
-//   (a workgroup in matvec-subgroup) holds four rows, and both rows of each rope pair must be among them: with
-//   normal rope (ROPE 1) the pairs (2i, 2i + 1) are adjacent rows; with NeoX (ROPE 2) the pairs (i, i + ROT_DIM / 2)
-//   are not, so qkv_rows hands each thread the rows i, i + 1, i + ROT_DIM / 2, i + 1 + ROT_DIM / 2 instead
-//   (HEAD_DIM and ROT_DIM multiples of 4, which the host checks);
+//   (a workgroup in the lane kernels, common/matvec-lanes.wgsl) holds four rows, and both rows of each rope pair
+//   must be among them: with normal rope (ROPE 1) the pairs (2i, 2i + 1) are adjacent rows; with NeoX (ROPE 2)
+//   the pairs (i, i + ROT_DIM / 2) are not, so qkv_rows hands each thread the rows i, i + 1, i + ROT_DIM / 2,
+//   i + 1 + ROT_DIM / 2 instead (HEAD_DIM and ROT_DIM multiples of 4, which the host checks);
 // - KV_CACHE (main_qkv): out_k and out_v are the layer's K/V caches [CACHE_ROWS, KV_ROWS], and token t's k and v
 //   go to row step.pos + t (the tile's padding tokens past the cache are not written; those inside it are
 //   overwritten by the later positions before attention reads them).

@@ -1,5 +1,5 @@
-// Preamble of the sampler kernels (logit-process, sample, logprobs): the per-request uniform that
-// src/sampler/gpu-sampler.ts writes (48 bytes, in this field order) and its flags. One declaration for the three
+// Preamble of the sampler kernels (logit-process, sample, sample-wide, logprobs): the per-request uniform that
+// src/sampler/gpu-sampler.ts writes (48 bytes, in this field order) and its flags. One declaration for the four
 // kernels, composed by src/gpu/shaders.ts (WGSL has no imports).
 
 struct Sampling {

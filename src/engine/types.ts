@@ -55,8 +55,8 @@ export interface LoadOptions extends ModelFetchOptions {
    * Which backend runs the model. 'auto' (default): WebGPU on a hardware adapter; in a browser without WebGPU,
    * without an adapter, or with only a software adapter (SwiftShader, lavapipe, a fallback adapter), llama.cpp
    * compiled to WebAssembly (wllama), which is faster there; in Node always WebGPU. 'webgpu' or 'wasm' force
-   * one. On 'wasm', what only WebGPU has (precision, quantize, embeddings, logits, tool calls, frequency and
-   * presence penalties) is an UnsupportedError naming it. ModelInfo.backend and backendReason say what ran.
+   * one. On 'wasm', what only WebGPU has (precision, quantize, embeddings, logits, frequency and presence
+   * penalties) is an UnsupportedError naming it. ModelInfo.backend and backendReason say what ran.
    */
   backend?: 'auto' | 'webgpu' | 'wasm';
 }
@@ -92,11 +92,13 @@ export interface ModelInfo {
   backendReason: string;
   /**
    * The adapter profile the kernels were chosen by (src/gpu/profile.ts): 'gpu', or 'software' where shaders run on
-   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup' or 'rows' kernels), attention over long contexts
-   * ('split' into chunks or 'whole'), RMSNorm fused into the products, and prompt tokens a prefill pass asks for.
+   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup', 'workgroup' or 'rows' kernels), prefill products
+   * ('tiled' or 'rows'), attention ('flash' kernels, or a workgroup per head with long contexts 'split' into chunks or
+   * attended 'whole'), RMSNorm fused into the products, prompt tokens a prefill pass asks for, and argmax and the
+   * sampler over many workgroups ('wide') or one ('single').
    * null on the 'wasm' backend, which runs llama.cpp's own kernels.
    */
-  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'rows'; attention: 'split' | 'whole'; fuseNorm: boolean; prefillBatch: number } | null;
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'workgroup' | 'rows'; attention: 'flash' | 'split' | 'whole'; matmul: 'tiled' | 'rows'; fuseNorm: boolean; prefillBatch: number; sampling: 'wide' | 'single' } | null;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

@@ -24,6 +24,29 @@ export function workgroups(n: number, size = 64): number {
   return Math.ceil(n / size);
 }
 
+/** Most workgroups a wide reduction (argmax.wgsl's partials, sample-wide.wgsl) spreads over: one lane each in its finish. */
+const MAX_REDUCTION_PARTS = 256;
+
+/**
+ * Workgroups of a wide reduction over n values: about 1024 values (4 per lane of 256) each, so a 152k vocabulary
+ * fills ~150 workgroups, at most MAX_REDUCTION_PARTS (each then takes more).
+ */
+export function reductionParts(n: number): number {
+  return Math.max(1, Math.min(MAX_REDUCTION_PARTS, Math.ceil(n / 1024)));
+}
+
+/**
+ * The (x, y) grid of `groups` workgroups on a device that allows `maxPerDimension` per dimension: [groups, 1]
+ * when that fits, else the fewest lines of equal width that hold them (the kernels number their workgroups
+ * x + y · width, and those past the work write nothing).
+ */
+export function workgroupGrid(groups: number, maxPerDimension: number): [number, number] {
+  if (groups <= maxPerDimension) return [groups, 1];
+  const lines = Math.ceil(groups / maxPerDimension);
+  if (lines > maxPerDimension) throw new ResourceError(`${groups} workgroups exceed this device's grid of ${maxPerDimension} × ${maxPerDimension}.`);
+  return [Math.ceil(groups / lines), lines];
+}
+
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');

@@ -65,25 +65,53 @@ const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
 
 /** Prompt tokens one prefill pass asks for (a multiple of matmul.wgsl's TILE, 4); memory.ts's prefillBatch may run fewer. */
 export const PREFILL_BATCH = 32;
+/** The GPU profile's: four of matmul-tiled.wgsl's 64-token tiles a pass, so each weight is read once per 256 tokens. */
+export const GPU_PREFILL_BATCH = 256;
+
+/** What matmul-tiled.wgsl needs of a device: its workgroup memory with Act = f32 (two 8 KiB tiles, 1 KiB of norm partials) and 16 × 16 threads. */
+const TILED_MATMUL = { workgroupBytes: 17408, invocations: 256 };
+
+/** The kernel of the batched float products (KernelChoices.matmul). */
+export type MatmulKernel = 'tiled' | 'rows';
+
+/**
+ * The kernel of the one-token float products: 'subgroup' on matvec-subgroup.wgsl (64 lanes share four rows,
+ * coalesced, reduced with subgroupAdd; needs the 'subgroups' feature), 'workgroup' on matvec-workgroup.wgsl (the
+ * same walk, reduced through workgroup memory: GPUs without subgroups), or 'rows' on matvec.wgsl (a thread per
+ * four rows: CPU adapters). With 'subgroup' and 'workgroup' decoding equals a prefill pass to rounding, not bit
+ * for bit. Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+ */
+export type MatvecKernel = 'subgroup' | 'workgroup' | 'rows';
+const MATVEC_KERNELS: readonly string[] = ['subgroup', 'workgroup', 'rows'] satisfies MatvecKernel[];
 
 /** The kernel variants a model is built with. */
 interface KernelChoices {
+  /** One-token float products (MatvecKernel). */
+  matvec: MatvecKernel;
   /**
-   * One-token float products: 'subgroup' on matvec-subgroup.wgsl (lanes share rows, subgroupAdd; needs the
-   * 'subgroups' feature; decoding then equals a prefill pass to rounding, not bit for bit) or 'rows' on
-   * matvec.wgsl (a thread per four rows). Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+   * Attention kernels: 'flash' (GPUs: flash-decoding for a step, its splits chosen from the position each step,
+   * attention-decode.wgsl; flash attention over query and key tiles for prefill, attention-prefill.wgsl), or
+   * attention.wgsl's workgroup per head and token, with contexts longer than ATTENTION_CHUNK positions 'split'
+   * (split-K, partials merged by attention-combine.wgsl) or attended 'whole'. The memory for the partials is
+   * reserved either way, so the GPU bytes do not depend on the profile.
    */
-  matvec: 'subgroup' | 'rows';
+  attention: 'flash' | 'split' | 'whole';
   /**
-   * Attention over contexts longer than ATTENTION_CHUNK positions: 'split' (split-K, flash-decoding: each chunk
-   * its own workgroup, partials merged by attention-combine.wgsl) or 'whole' (a workgroup per head). The memory
-   * for the partials is reserved either way, so the GPU bytes do not depend on the profile.
+   * Batched (prefill) float products: 'tiled' on matmul-tiled.wgsl (64 rows × 64 tokens a workgroup of 256 threads,
+   * weights dequantized once into workgroup memory per tile; prefill then equals decoding to rounding, not bit for
+   * bit) or 'rows' on matmul.wgsl (a thread per 4 rows × 4 tokens, summing exactly as matvec.wgsl does).
+   * Precision 'q8' products run on matmul-q8.wgsl either way.
    */
-  attention: 'split' | 'whole';
+  matmul: MatmulKernel;
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
   prefillBatch: number;
+  /**
+   * Argmax and the sampler's full-vocabulary passes: 'wide' over many workgroups (argmax.wgsl's partials + finish,
+   * sample-wide.wgsl) or 'single', one workgroup each.
+   */
+  sampling: 'wide' | 'single';
 }
 
 export interface AdapterProfile extends KernelChoices {
@@ -95,8 +123,8 @@ export interface AdapterProfile extends KernelChoices {
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
 export type ProfileReport = Omit<AdapterProfile, 'precision'>;
 
-export function profileReport({ name, matvec, attention, fuseNorm, prefillBatch }: AdapterProfile): ProfileReport {
-  return { name, matvec, attention, fuseNorm, prefillBatch };
+export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
+  return { name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling };
 }
 
 /**
@@ -114,17 +142,31 @@ export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'au
   const name = base === 'auto' ? (isSoftwareAdapter(traits) ? 'software' : 'gpu') : base;
   const profile = { ...(name === 'gpu' ? gpuProfile(traits) : softwareProfile(traits)), ...overrides };
   if (profile.matvec === 'subgroup' && !traits.subgroups) {
-    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset.`);
+    throw new InvalidRequestError(`matvec 'subgroup' needs the WebGPU feature 'subgroups', which ${traits.name} lacks; leave profile.matvec unset or use 'workgroup'.`);
+  }
+  if (profile.matmul === 'tiled' && !fitsTiledMatmul(traits)) {
+    throw new InvalidRequestError(`matmul 'tiled' needs ${TILED_MATMUL.workgroupBytes} bytes of workgroup memory and ${TILED_MATMUL.invocations} invocations per workgroup; ${traits.name} has ${traits.limits.maxComputeWorkgroupStorageSize} and ${traits.limits.maxComputeInvocationsPerWorkgroup}. Leave profile.matmul unset.`);
   }
   return profile;
 }
 
-/** The design: subgroup products where the adapter has them, split-K attention, fused norms, f16 where it can. */
+function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
+  return limits.maxComputeWorkgroupStorageSize >= TILED_MATMUL.workgroupBytes && limits.maxComputeInvocationsPerWorkgroup >= TILED_MATMUL.invocations
+    && limits.maxComputeWorkgroupSizeX >= 16;
+}
+
+/**
+ * The design: coalesced one-token products (reduced with subgroup operations where the adapter has them, else
+ * through workgroup memory), flash attention, tiled prefill products in batches of GPU_PREFILL_BATCH where the
+ * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 where it can.
+ */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
+  const tiled = fitsTiledMatmul(traits);
   return {
     name: 'gpu', precision: { float, quantized: float },
-    matvec: traits.subgroups ? 'subgroup' : 'rows', attention: 'split', fuseNorm: true, prefillBatch: PREFILL_BATCH,
+    matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
+    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide',
   };
 }
 
@@ -135,20 +177,22 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
-    matvec: 'rows', attention: 'whole', fuseNorm: false, prefillBatch: PREFILL_BATCH,
+    matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
   };
 }
 
 const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
-  matvec: (v) => v === 'subgroup' || v === 'rows',
-  attention: (v) => v === 'split' || v === 'whole',
+  matvec: (v) => MATVEC_KERNELS.includes(v as string),
+  attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
+  matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
+  sampling: (v) => v === 'wide' || v === 'single',
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup' or 'rows'", attention: "'split' or 'whole'",
-  fuseNorm: 'true or false', prefillBatch: 'a positive integer',
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
+  fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
 };
 
 function checkOverrides(option: unknown): Partial<KernelChoices> & { base?: 'auto' | ProfileName } {

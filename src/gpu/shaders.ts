@@ -5,10 +5,16 @@ import embeddingSource from '../../shaders/embedding.wgsl?raw';
 import rmsnormSource from '../../shaders/rmsnorm.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
 import matvecSubgroupSource from '../../shaders/matvec-subgroup.wgsl?raw';
+import matvecWorkgroupSource from '../../shaders/matvec-workgroup.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
+import matmulTiledSource from '../../shaders/matmul-tiled.wgsl?raw';
 import ropeSource from '../../shaders/rope.wgsl?raw';
 import attentionSource from '../../shaders/attention.wgsl?raw';
 import attentionCombineSource from '../../shaders/attention-combine.wgsl?raw';
+import attentionDecodeSource from '../../shaders/attention-decode.wgsl?raw';
+import attentionDecodeCombineSource from '../../shaders/attention-decode-combine.wgsl?raw';
+import attentionPrefillSource from '../../shaders/attention-prefill.wgsl?raw';
+import decodeSplitPreamble from '../../shaders/common/decode-split.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
 import gluSource from '../../shaders/glu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
@@ -20,6 +26,7 @@ import scaleSource from '../../shaders/scale.wgsl?raw';
 import positionSource from '../../shaders/position.wgsl?raw';
 import logitProcessSource from '../../shaders/logit-process.wgsl?raw';
 import sampleSource from '../../shaders/sample.wgsl?raw';
+import sampleWideSource from '../../shaders/sample-wide.wgsl?raw';
 import logprobsSource from '../../shaders/logprobs.wgsl?raw';
 import quantizeQ8Source from '../../shaders/quantize-q8.wgsl?raw';
 import matvecQ8Source from '../../shaders/matvec-q8.wgsl?raw';
@@ -31,7 +38,9 @@ import activationPreamble from '../../shaders/common/activation.wgsl?raw';
 import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
+import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
+import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
 import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
@@ -53,9 +62,10 @@ import iq4Values from '../../shaders/dtype/iq4-values.wgsl?raw';
 import iq4_nlPreamble from '../../shaders/dtype/iq4_nl.wgsl?raw';
 import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 
-export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine' | 'add' | 'glu' | 'argmax' | 'random'
-  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
+export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
+  | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
+  | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -72,6 +82,9 @@ const sources: Record<KernelName, string> = {
   rope: ropeSource,
   attention: attentionSource,
   'attention-combine': attentionCombineSource,
+  'attention-decode': attentionDecodeSource,
+  'attention-decode-combine': attentionDecodeCombineSource,
+  'attention-prefill': attentionPrefillSource,
   add: addSource,
   glu: gluSource,
   argmax: argmaxSource,
@@ -83,23 +96,29 @@ const sources: Record<KernelName, string> = {
   position: positionSource,
   'logit-process': logitProcessSource,
   sample: sampleSource,
+  'sample-wide': sampleWideSource,
   logprobs: logprobsSource,
   'quantize-q8': quantizeQ8Source,
   'matvec-q8': matvecQ8Source,
   'matmul-q8': matmulQ8Source,
   'matvec-subgroup': matvecSubgroupSource,
+  'matmul-tiled': matmulTiledSource,
+  'matvec-workgroup': matvecWorkgroupSource,
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
-// the FFN activations, the fused RMSNorm.
+// the FFN activations, the fused RMSNorm, how flash-decoding splits a context.
 const commonPreambles: Partial<Record<KernelName, string>> = {
   gelu: activationPreamble,
   glu: activationPreamble,
   'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
   sample: `${samplingPreamble}\n${pcgPreamble}`,
+  'sample-wide': `${samplingPreamble}\n${pcgPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
+  'attention-decode': decodeSplitPreamble,
+  'attention-decode-combine': decodeSplitPreamble,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
@@ -130,16 +149,21 @@ const preambles: Record<WeightDType, string> = {
 const productOutputs = `${activationPreamble}\n${productsPreamble}`;
 const productParts: Partial<Record<KernelName, { before: string; after: string }>> = {
   matvec: { before: `${productOutputs}\n${rmsPreamble}`, after: matvecEntryPoints },
-  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: matmulEntryPoints },
+  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: `${matmulStore}\n${matmulEntryPoints}` },
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
-  'matmul-q8': { before: productOutputs, after: matmulEntryPoints },
-  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: '' }, // its entry points are its own (collective)
+  'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
+  // The products whose lanes share rows: the row walk and entry points after the kernel's reduction.
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
 };
 
 /** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
 export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
-export type EntryPoint = ProductEntryPoint | 'main_packed';
+export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
+/** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */
+export type ReductionEntryPoint = 'partials' | 'finish' | 'slice_max' | 'khist' | 'kties' | 'kcut' | 'slice_mass' | 'draw';
 
 const dtypeList = Object.keys(preambles).map((d) => `'${d}'`).join(', ');
 
@@ -160,7 +184,7 @@ export type ModelPrecision = ComputePrecision | 'q8';
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
 
 /**
  * The kernels that use subgroup operations (they need the device feature 'subgroups'): shaderSource opens their

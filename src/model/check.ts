@@ -140,8 +140,8 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
         }
       }
       if (probe && precision) precision = choosePrecision(options.precision, probe, profile!, modelHasQ8Matrices(file, config));
-      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined);
-      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend);
+      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined, undefined, profile?.prefillBatch);
+      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend, profile?.prefillBatch);
     }
     if (backend === 'wasm') reasons.push(...wasmFileReasons(opened.format, location.kind === 'gguf' ? location.parts ?? [location.source] : []));
     return {
@@ -218,11 +218,11 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
  * buffer that does not fit one binding, more GPU memory than the budget. Returns the largest buffer's bytes.
  */
 function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[], contextLength: number, gpuMemory: GpuMemoryEstimate,
-  probe: AdapterTraits | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm'): number {
+  probe: AdapterTraits | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm', prefillTokens?: number): number {
   const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
   const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
   const positions = file.tensorsByName.get('position_embd.weight');
-  const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0);
+  const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0, prefillTokens);
   if (probe) reasons.push(...limitProblems(probe, biggest, scratch, contextLength));
   if (budget !== undefined && gpuMemory.total > budget) {
     reasons.push(`it needs ${formatBytes(gpuMemory.total)} of ${backend === 'wasm' ? 'memory' : 'GPU memory'} (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
@@ -231,9 +231,9 @@ function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[
 }
 
 /** The largest buffer bound whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden, the learned position table. */
-function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number): { name: string; bytes: number } {
+function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number, prefillTokens?: number): { name: string; bytes: number } {
   const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
-  const B = prefillBatch(config, contextLength);
+  const B = prefillBatch(config, contextLength, undefined, prefillTokens);
   const candidates = [
     { name: 'KV cache of one layer', bytes: 4 * contextLength * headCountKv * headDim },
     { name: 'attention scores', bytes: 4 * B * headCount * contextLength },

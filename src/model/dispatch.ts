@@ -4,9 +4,10 @@
 // load; a forward pass only replays the dispatches.
 import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
-import { KernelCache, workgroups } from '../gpu/kernels';
+import { KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
+import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { Matrix, Norm } from './layer';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
@@ -28,16 +29,21 @@ const elementGrid = (len: number): Grid => (tokens) => [workgroups(tokens * len)
  */
 export interface Dispatch { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: Grid; batched?: Dispatch }
 
+/** Records `d` for a pass over `tokens` tokens; a grid with no workgroups (a dispatch only some passes run) records nothing. */
 export function run(pass: GPUComputePassEncoder, d: Dispatch, tokens = 1): void {
   const use = tokens > 1 && d.batched ? d.batched : d;
+  const [x, y] = use.grid(tokens);
+  if (x === 0 || y === 0) return;
   pass.setPipeline(use.pipeline);
   pass.setBindGroup(0, use.bindGroup);
-  const [x, y] = use.grid(tokens);
   pass.dispatchWorkgroups(x, y);
 }
 
 /** Tokens per matmul.wgsl thread (its TILE): a prefill batch holds a whole number of tiles. */
 const MATMUL_TILE = 4;
+/** Tokens per matmul-tiled.wgsl workgroup (its TILE; it reads the batch's capacity from x, so any batch works). */
+const TILED_MATMUL_TOKENS = 64;
+
 
 /** RMSNorm fused into the kernel that reads its output: the norm's weight [cols] and epsilon (common/rms.wgsl). */
 export interface FusedNorm { weight: GPUBuffer; eps: number }
@@ -73,6 +79,9 @@ export type GatedActivation = 'swiglu' | 'geglu';
 /** An override set only when on (so that kernels without the epilogue keep their pipelines' constants). */
 const flag = (name: string, on: boolean): Record<string, number> => (on ? { [name]: 1 } : {});
 
+/** The kernel of the one-token float products for each AdapterProfile.matvec. */
+const ONE_TOKEN_KERNELS = { rows: 'matvec', subgroup: 'matvec-subgroup', workgroup: 'matvec-workgroup' } as const satisfies Record<MatvecKernel, KernelName>;
+
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
   private readonly kernels: KernelCache;
@@ -85,10 +94,11 @@ export class Dispatcher {
   private readonly pending: Promise<void>[] = [];
 
   /**
-   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `subgroupMatvec`:
-   * one-token float products on matvec-subgroup.wgsl.
+   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `matvecKernel`: the
+   * kernel of the one-token float products (AdapterProfile.matvec); `matmul`: the kernel of the batched float products.
    */
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly subgroupMatvec = false) {
+  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly matvecKernel: MatvecKernel = 'rows',
+    private readonly matmul: MatmulKernel = 'rows') {
     this.q8 = precision === 'q8';
     this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
@@ -213,22 +223,23 @@ export class Dispatcher {
     entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
-    // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for matvec-subgroup,
-    // which a huge output head (262144 rows: 65536 workgroups) would take past the grid's limit: matvec.wgsl then.
+    // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for those whose
+    // lanes share rows; a huge output head (262144 rows: 65536 of those workgroups) gets a 2-D grid.
     const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
-    const subgroup = this.subgroupMatvec && !q8 && groupsOf(4) <= this.device.limits.maxComputeWorkgroupsPerDimension;
-    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [subgroup ? 'matvec-subgroup' : 'matvec', 'matmul'] as const;
+    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [ONE_TOKEN_KERNELS[this.matvecKernel], this.matmul === 'tiled' ? 'matmul-tiled' : 'matmul'] as const;
+    const grid = workgroupGrid(groupsOf(single === 'matvec' || single === 'matvec-q8' ? 64 : 4), this.device.limits.maxComputeWorkgroupsPerDimension);
+    const tokensPerGroup = multi === 'matmul-tiled' ? TILED_MATMUL_TOKENS : MATMUL_TILE;
     // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.
     const normed: Record<string, number> = norm && !q8 ? { NORM: 1, EPS: norm.eps } : {};
     const normWeight = q8 ? null : norm?.weight ?? input; // bound either way: the float products' layout has it
     const bindings = ([out, ...rest]: Binding[]) => [weights, q8 ? xq! : input, out!, normWeight, ...rest];
     const { OUT_STRIDE, ROW_START, ...entryConstants } = constants;
     const base = { ROWS: m.rows, COLS: m.cols, ...entryConstants, ...normed };
-    const one = await this.make(label, single, base, groupsOf(single === 'matvec-subgroup' ? 4 : 64), bindings(outs.one), m.dtype, entry);
+    const one = await this.make(label, single, base, () => grid, bindings(outs.one), m.dtype, entry);
     if (batched) {
       const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
       one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
-        (tokens) => [groupsOf(64), Math.ceil(tokens / MATMUL_TILE)], bindings(outs.batched), m.dtype, entry);
+        (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry);
     }
     return one;
   }

@@ -2,15 +2,16 @@
 // dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
 // before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), what
 // follows a product in its epilogue where nothing sits between (q/k/v bias, rope and the K/V cache write; the
-// residual adds of the o and down products), the
-// 8-bit activations of precision 'q8', split-K attention, the packed entry points of an embedding model.
+// residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or split-K
+// attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
-import { workgroups } from '../gpu/kernels';
+import { reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type QkvEpilogue } from './dispatch';
+import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
-import { activationBuffers, ATTENTION_CHUNK, attentionSplits, type ActivationName, type ActivationPlan } from './memory';
+import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
 import type { ModelPrecision } from '../gpu/shaders';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
@@ -47,9 +48,12 @@ const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.wei
 interface BlockOptions {
   bindingLimit?: number;
   precision?: ModelPrecision;
-  splitAttention?: boolean;
+  attention?: 'flash' | 'split' | 'whole';
   fuseNorm?: boolean;
-  subgroupMatvec?: boolean;
+  matvec?: MatvecKernel;
+  matmul?: MatmulKernel;
+  /** The argmax over many workgroups (ModelOptions.wideSampling). */
+  wideSampling?: boolean;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
 }
@@ -74,13 +78,14 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.subgroupMatvec ?? false);
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows', options.matmul ?? 'rows');
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;
     this.entry = this.packed ? 'main_packed' : undefined;
-    this.attPartials = (options.splitAttention ?? true) ? buf.partials : null;
-    this.splits = this.attPartials ? attentionSplits(config, contextLength, batch).splits : 1;
+    const splits = attentionSplits(config, contextLength, batch).splits;
+    this.attPartials = (options.attention ?? 'split') === 'split' && splits > 1 ? buf.partials : null;
+    this.splits = this.attPartials ? splits : 1;
   }
 
   /** x[t] = token_embd[token[t]] (· scale) (+ position_embd[pos + t]); an encoder adds token type 0 and LayerNorms. */
@@ -132,6 +137,7 @@ export class ForwardBlocks {
 
   /** att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split). */
   async attention(l: number, kCache: GPUBuffer, vCache: GPUBuffer): Promise<Dispatch[]> {
+    if (this.options.attention === 'flash' && this.config.headDim <= FLASH_MAX_HEAD_DIM) return this.flashAttention(l, kCache, vCache);
     const { d, buf, config, B, splits, attPartials } = this;
     const { headCount, headDim } = config;
     const windowed = this.windowed(l);
@@ -151,6 +157,33 @@ export class ForwardBlocks {
     const combine = await d.make(`${l}.attention combine`, 'attention-combine', { N_HEADS: headCount, HEAD_DIM: headDim, SPLITS: splits },
       tokenGrid(workgroups((headCount * headDim) / 4)), [attPartials, buf.att]);
     return [attention, combine];
+  }
+
+  /**
+   * attention() on the flash kernels: a step's token by flash-decoding (attention-decode.wgsl over the chunks its
+   * position needs, then attention-decode-combine.wgsl; both no-ops in passes of several tokens), passes of several
+   * tokens, and every packed pass, by flash attention over tiles (attention-prefill.wgsl).
+   */
+  private async flashAttention(l: number, kCache: GPUBuffer, vCache: GPUBuffer): Promise<Dispatch[]> {
+    const { d, buf, config, B } = this;
+    const { headCount, headDim } = config;
+    const windowed = this.windowed(l);
+    const shape = {
+      N_HEADS: headCount, N_KV_HEADS: config.headCountKv, HEAD_DIM: headDim, SCALE: config.attentionScale,
+      SOFTCAP: config.attentionSoftcap, WINDOW: windowed ? config.slidingWindow!.size : 0,
+    };
+    const { qTile, kTile } = flashPrefillTiles(headDim);
+    const prefill = (label: string) => d.make(label, 'attention-prefill', { ...shape, CTX: this.contextLength, CAPACITY: B, Q_TILE: qTile, K_TILE: kTile },
+      (tokens) => [headCount, Math.ceil(tokens / qTile)], [this.step, buf.q, kCache, vCache, buf.att, buf.seqs], undefined, this.entry);
+    if (this.packed) return [await prefill(`${l}.attention`)];
+    const { maxSplits } = flashDecodeSplits(config, this.contextLength);
+    const split = { MAX_SPLITS: maxSplits, MIN_CHUNK: FLASH_MIN_CHUNK };
+    const oneToken = (x: number, y: number) => (tokens: number) => (tokens === 1 ? [x, y] as const : [0, 0] as const);
+    const decode = await d.make(`${l}.attention`, 'attention-decode', { ...shape, ...split }, oneToken(headCount, maxSplits), [this.step, buf.q, kCache, vCache, buf.partials]);
+    if (B > 1) decode.batched = await prefill(`${l}.attention (prefill)`);
+    const combine = await d.make(`${l}.attention combine`, 'attention-decode-combine', { N_HEADS: headCount, HEAD_DIM: headDim, WINDOW: shape.WINDOW, ...split },
+      oneToken(workgroups((headCount * headDim) / 4), 1), [this.step, buf.partials, buf.att]);
+    return [decode, combine];
   }
 
   /** x += post_norm(Wo att (+ bo)); an encoder: x = attn_output_norm(Wo att + x). */
@@ -191,9 +224,19 @@ export class ForwardBlocks {
     return head;
   }
 
-  /** token = argmax(logits). */
-  argmax(): Promise<Dispatch> {
-    return this.d.make('argmax', 'argmax', { N: this.config.vocabSize }, 1, [this.buf.logits, this.buf.token]);
+  /**
+   * token = argmax(logits): wide (argmax.wgsl's partials over many workgroups, then finish) or in one workgroup
+   * (main), as the profile's `sampling` says.
+   */
+  async argmax(): Promise<Dispatch[]> {
+    const { d, buf } = this;
+    const N = this.config.vocabSize;
+    if (!(this.options.wideSampling ?? true)) return [await d.make('argmax', 'argmax', { N }, 1, [buf.logits, buf.token])];
+    const PARTS = reductionParts(N);
+    return [
+      await d.make('argmax partials', 'argmax', { N, PARTS }, PARTS, [buf.logits, null, buf.argmaxParts], undefined, 'partials'),
+      await d.make('argmax finish', 'argmax', { N, PARTS }, 1, [null, buf.token, buf.argmaxParts], undefined, 'finish'),
+    ];
   }
 
   /** Embeddings: the hidden states a decoder returns, output_norm(x) of every token (an encoder's are x itself). */

@@ -98,9 +98,11 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {
       bindingLimit: options.bindingLimit,
       precision,
-      splitAttention: profile.attention === 'split',
+      attention: profile.attention,
       fuseNorm: profile.fuseNorm,
-      subgroupMatvec: profile.matvec === 'subgroup',
+      matvec: profile.matvec,
+      matmul: profile.matmul,
+      wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });

@@ -4,6 +4,7 @@
 // activations' are the list TransformerModel.create allocates (activationBuffers).
 import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
+import { reductionParts } from '../gpu/kernels';
 import { PREFILL_BATCH } from '../gpu/profile';
 import type { ModelPrecision } from '../gpu/shaders';
 import { layerTensors, type ProjectionField } from './layer';
@@ -80,6 +81,32 @@ export function attentionSplits(config: ModelConfig, contextLength: number, batc
   return { splits, partialBytes: splits > 1 ? 4 * batch * config.headCount * splits * (config.headDim + 4) : 0 };
 }
 
+/**
+ * Flash-decoding (attention-decode.wgsl, the GPU profile's 'flash'): a step cuts its context into at most this
+ * many chunks of at least FLASH_MIN_CHUNK positions each (common/decode-split.wgsl), so its grid is fixed at load.
+ */
+const FLASH_MAX_SPLITS = 32;
+export const FLASH_MIN_CHUNK = 64;
+/** Largest head the flash kernels take (a workgroup's 128 lanes across its vec4s); larger heads run attention.wgsl. */
+export const FLASH_MAX_HEAD_DIM = 512;
+
+/** Flash-decoding's most chunks per head for a context (the y of its grid) and the bytes of their partials, [heads, splits, headDim + 4] f32. */
+export function flashDecodeSplits(config: ModelConfig, contextLength: number): { maxSplits: number; partialBytes: number } {
+  const maxSplits = Math.min(FLASH_MAX_SPLITS, Math.ceil(contextLength / FLASH_MIN_CHUNK));
+  return { maxSplits, partialBytes: 4 * config.headCount * maxSplits * (config.headDim + 4) };
+}
+
+/**
+ * Flash attention's tiles for prefill (attention-prefill.wgsl): tokens per workgroup (at most 16, and a thread owns
+ * at most two (token, vec4) outputs of its 128) and key positions per step (at most 32), both tiles in 768 vec4s
+ * of workgroup memory with rows padded by one vec4 (under WebGPU's default 16 KiB with the rest).
+ */
+export function flashPrefillTiles(headDim: number): { qTile: number; kTile: number } {
+  const stride = headDim / 4 + 1;
+  const qTile = Math.max(1, Math.min(16, 2 ** Math.floor(Math.log2(256 / (stride - 1)))));
+  return { qTile, kTile: Math.min(32, Math.floor((768 - qTile * stride) / stride)) };
+}
+
 /** Bytes of one block of 32 activations quantized to 8 bits (quantize-q8.wgsl: scale, Σq, 32 quants). */
 const Q8_BLOCK_BYTES = 40;
 
@@ -104,7 +131,8 @@ export interface ActivationPlan {
 
 /** The activation buffers' names (TransformerModel's Activations). */
 export type ActivationName = 'step' | 'token' | 'x' | 'xb' | 'xb2' | 'q' | 'k' | 'v' | 'att' | 'scores' | 'hb' | 'logits'
-  | 'tokenReadback' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq';
+  | 'tokenReadback' | 'tokenReadback2' | 'logitsReadback' | 'seqs' | 'hiddenReadback' | 'qRaw' | 'kRaw' | 'partials' | 'hbUp' | 'xq'
+  | 'argmaxParts';
 
 /** 'storage': read and written by kernels; 'uniform': the step's position; 'input': written by the CPU; 'readback': mapped by it. */
 type ActivationUsage = 'storage' | 'uniform' | 'input' | 'readback';
@@ -133,8 +161,12 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
     f32('scores', 'scores', B * headCount * contextLength), // [B, nHeads, ctx] softmax scratch
     f32('hb', 'hb', B * ffn), // FFN hidden [B, ffn]: gate (or up), then the activation
     f32('logits', 'logits', vocabSize), // [vocab] (of one token: the head runs on decode steps only)
+    // Two: a pipelined decode maps one step's id while the next step copies its own into the other.
     { name: 'tokenReadback', label: 'token readback', bytes: 4, usage: 'readback' },
+    { name: 'tokenReadback2', label: 'token readback 2', bytes: 4, usage: 'readback' },
     { name: 'logitsReadback', label: 'logits readback', bytes: 4 * vocabSize, usage: 'readback' },
+    // The wide argmax's per-workgroup (max, index) pairs, allocated whichever argmax the profile runs.
+    { name: 'argmaxParts', label: 'argmax partials', bytes: 8 * reductionParts(vocabSize), usage: 'storage' },
   ];
   if (packed) {
     buffers.push({ name: 'seqs', label: 'sequences', bytes: 16 * B, usage: 'input' }); // per token (position, first, end, 0)
@@ -142,10 +174,11 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
   }
   // Projections before a per-head q/k norm, which cannot norm in place (its input is read by all threads).
   if (config.qkNorm) buffers.push(f32('qRaw', 'q before norm', B * qDim), f32('kRaw', 'k before norm', B * kvDim));
-  // Split-K attention partials [B, nHeads, splits, headDim + 4], allocated whether or not this device splits, so
-  // the GPU bytes are the same everywhere.
-  const { splits, partialBytes } = attentionSplits(config, contextLength, B);
-  if (splits > 1 && !packed) buffers.push({ name: 'partials', label: 'attention partials', bytes: partialBytes, usage: 'storage' });
+  // Attention partials: split-K's [B, nHeads, splits, headDim + 4] or flash-decoding's [nHeads, maxSplits,
+  // headDim + 4], whichever is larger, allocated whatever this device runs, so the GPU bytes are the same everywhere.
+  const split = attentionSplits(config, contextLength, B);
+  const partialBytes = Math.max(split.splits > 1 ? split.partialBytes : 0, flashDecodeSplits(config, contextLength).partialBytes);
+  if (!packed) buffers.push({ name: 'partials', label: 'attention partials', bytes: partialBytes, usage: 'storage' });
   if (plan.separateUp) buffers.push(f32('hbUp', 'hb up', B * ffn));
   // The input of the q4_0/q8_0 products quantized to 8 bits [B, cols / 32 blocks], rewritten before each product.
   if (plan.q8) buffers.push({ name: 'xq', label: 'activations q8', bytes: q8ScratchBytes(config, B), usage: 'storage' });
@@ -172,10 +205,11 @@ export function gpuBufferSize(bytes: number): number {
 /**
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
  * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
- * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials.
+ * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials;
+ * `prefillTokens`: the tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH).
  */
 export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision,
-  embeddings = config.encoder !== undefined): GpuMemoryEstimate {
+  embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH): GpuMemoryEstimate {
   let weights = tensors.reduce((sum, t) => {
     if (t.name === 'token_types.weight') return sum + gpuBufferSize(4 * config.embeddingLength); // row 0 only
     const elements = t.dims.reduce((a, b) => a * b, 1);
@@ -203,7 +237,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
   const ropeDims = new Map<string, number>();
   for (const rope of [config.rope, config.slidingWindow?.rope]) if (rope) ropeDims.set(JSON.stringify(rope), rope.dim);
   const ropeTables = [...ropeDims.values()].reduce((sum, ropeDim) => sum + gpuBufferSize(4 * contextLength * ropeDim), 0);
-  const batch = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : undefined);
+  const batch = prefillBatch(config, contextLength, bindingLimit, embeddings ? contextLength : prefillTokens);
   const plan = { contextLength, batch, packed: embeddings, separateUp, q8: precision === 'q8' };
   const activations = activationBuffers(config, plan).reduce((sum, b) => sum + gpuBufferSize(b.bytes), 0) + ropeTables;
 

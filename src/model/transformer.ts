@@ -7,10 +7,11 @@
 // sums exactly like matvec.wgsl, so a prefilled cache equals one built token by token).
 //
 // Everything that costs anything — buffers, pipelines, bind groups — is made in `create`. A decode step
-// only writes the token and its position, records one command encoder, submits it once and reads back
-// one u32 (or the logits, for sampling and tests).
+// only writes the token (or takes the one the last step picked, on the GPU) and its position, records one
+// command encoder, submits it once and reads back one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
 import type { ModelPrecision } from '../gpu/shaders';
+import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { ModelConfig } from './config';
 import { run, type Dispatch } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
@@ -19,6 +20,9 @@ import type { ModelWeights } from './weights';
 
 /** What a step reads back to the CPU. */
 export type StepOutput = 'none' | 'token' | 'logits';
+
+/** A decode step submitted to the GPU whose picked id has not been read back yet (TransformerModel.submitStep). */
+export interface PendingToken { read(): Promise<number> }
 
 /**
  * Replaces the argmax of a 'token' step (the GPU sampler, src/engine/gpu-sampler.ts): prebuilt dispatches
@@ -32,15 +36,22 @@ export interface ModelOptions {
   bindingLimit?: number;
   /** Arithmetic of the weight kernels. Default 'f32'. */
   precision?: ModelPrecision;
-  /** Split-K attention when the context is longer than ATTENTION_CHUNK (the partials are allocated either way). Default true. */
-  splitAttention?: boolean;
+  /** The attention kernels (AdapterProfile.attention; the partials are allocated either way). Default 'split'. */
+  attention?: 'flash' | 'split' | 'whole';
   /**
    * RMSNorm fused into the products that read its output (no rmsnorm dispatch before them; their activations are
    * bit for bit the same). Default true.
    */
   fuseNorm?: boolean;
-  /** One-token float products on matvec-subgroup.wgsl (the device must have 'subgroups'). Default false. */
-  subgroupMatvec?: boolean;
+  /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
+  matvec?: MatvecKernel;
+  /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
+  matmul?: MatmulKernel;
+  /**
+   * Argmax and the GPU sampler's full-vocabulary passes spread over many workgroups (AdapterProfile.sampling
+   * 'wide'); false: one workgroup each ('single'). Default true.
+   */
+  wideSampling?: boolean;
   /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
   prefillBatch?: number;
   /**
@@ -70,12 +81,22 @@ export class TransformerModel {
     private readonly layers: LayerProgram[],
     /** x → logits. */
     private readonly head: Dispatch[],
-    private readonly argmax: Dispatch,
+    private readonly argmax: Dispatch[],
     /** Embeddings: x → the hidden states the model returns (output_norm of every token; none for an encoder). */
     private readonly final: Dispatch[],
     /** Most tokens one prefill pass runs. */
     readonly batchSize: number,
-  ) {}
+    /** ModelOptions.wideSampling: the GPU sampler follows the argmax's choice. */
+    readonly wideSampling: boolean,
+  ) {
+    this.tokenReadbacks = [buf.tokenReadback, buf.tokenReadback2];
+  }
+
+  /** The two buffers decode steps copy their ids into, in turn (a pipelined decode maps one while the other fills). */
+  private readonly tokenReadbacks: readonly GPUBuffer[];
+  private nextReadback = 0;
+  /** Readbacks with a mapAsync in flight: no step may copy into them until it ends. */
+  private readonly reading = new Set<GPUBuffer>();
 
   static async create(device: GPUDevice, config: ModelConfig, weights: ModelWeights, pool: BufferPool, contextLength: number, options: ModelOptions = {}): Promise<TransformerModel> {
     const batch = prefillBatch(config, contextLength, options.bindingLimit, options.embeddings?.batch ?? options.prefillBatch);
@@ -104,7 +125,7 @@ export class TransformerModel {
     const argmax = await f.argmax(); // token = argmax(logits)
     const final = await f.final();
     await f.d.ready(); // every pipeline above compiled in parallel
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch);
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch, options.wideSampling ?? true);
   }
 
   /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */
@@ -199,30 +220,62 @@ export class TransformerModel {
   step(token: number, pos: number, output: 'token', picker?: TokenPicker): Promise<number>;
   step(token: number, pos: number, output: 'logits'): Promise<Float32Array>;
   async step(token: number, pos: number, output: StepOutput, picker?: TokenPicker): Promise<void | number | Float32Array> {
+    if (output === 'token') return this.submitStep(token, pos, picker).read();
     const { device, buf, config } = this;
     this.writeInputs([token], pos);
-    const encoder = device.createCommandEncoder({ label: `step ${pos}` });
-    const pass = this.encodeLayers(encoder, 1, pos);
-    if (output !== 'none') for (const d of this.head) run(pass, d);
-    if (output === 'token' && picker) for (const d of picker.dispatches) run(pass, d);
-    else if (output === 'token') run(pass, this.argmax);
-    pass.end();
-    picker?.afterPass?.(encoder);
-    if (output === 'token') encoder.copyBufferToBuffer(buf.token, 0, buf.tokenReadback, 0, 4);
+    const encoder = this.encodeStep(pos, output);
     if (output === 'logits') encoder.copyBufferToBuffer(buf.logits, 0, buf.logitsReadback, 0, buf.logitsReadback.size);
     device.queue.submit([encoder.finish()]);
-
-    if (output === 'token') {
-      await buf.tokenReadback.mapAsync(GPUMapMode.READ);
-      const id = new Uint32Array(buf.tokenReadback.getMappedRange())[0]!;
-      buf.tokenReadback.unmap();
-      return id;
-    }
     if (output === 'logits') {
       await buf.logitsReadback.mapAsync(GPUMapMode.READ);
       const logits = new Float32Array(buf.logitsReadback.getMappedRange().slice(0, 4 * config.vocabSize));
       buf.logitsReadback.unmap();
       return logits;
+    }
+  }
+
+  /**
+   * Submits a decode step (one encoder, one submit) that picks the next token, and returns at once: its id is
+   * read when asked. `token` 'previous' feeds the id the last step picked, straight from the GPU's token buffer,
+   * so a decode loop submits step N + 1 before it reads step N's id and the GPU never waits for the host between
+   * tokens. Each step's id is copied into the other of two readback buffers: a step may be submitted while the
+   * one before is being read, not while the one two before still is (read() it and await that first).
+   */
+  submitStep(token: number | 'previous', pos: number, picker?: TokenPicker): PendingToken {
+    const { device, buf } = this;
+    const readback = this.tokenReadbacks[this.nextReadback]!;
+    if (this.reading.has(readback)) throw new Error(`submitStep(${pos}): the id of the step two before is still being read; await its read() first`);
+    this.nextReadback ^= 1;
+    if (token === 'previous') device.queue.writeBuffer(buf.step, 0, new Uint32Array([pos])); // the id is on the GPU already
+    else this.writeInputs([token], pos);
+    const encoder = this.encodeStep(pos, 'token', picker);
+    encoder.copyBufferToBuffer(buf.token, 0, readback, 0, 4);
+    device.queue.submit([encoder.finish()]);
+    let id: Promise<number> | undefined;
+    return { read: () => (id ??= this.readToken(readback)) };
+  }
+
+  /** Records a one-token step at `pos`: embedding, layers and, unless 'none', the head and the pick into token[0]. */
+  private encodeStep(pos: number, output: StepOutput, picker?: TokenPicker): GPUCommandEncoder {
+    const encoder = this.device.createCommandEncoder({ label: `step ${pos}` });
+    const pass = this.encodeLayers(encoder, 1, pos);
+    if (output !== 'none') for (const d of this.head) run(pass, d);
+    if (output === 'token' && picker) for (const d of picker.dispatches) run(pass, d);
+    else if (output === 'token') for (const d of this.argmax) run(pass, d);
+    pass.end();
+    picker?.afterPass?.(encoder);
+    return encoder;
+  }
+
+  private async readToken(readback: GPUBuffer): Promise<number> {
+    this.reading.add(readback);
+    try {
+      await readback.mapAsync(GPUMapMode.READ);
+      const id = new Uint32Array(readback.getMappedRange())[0]!;
+      readback.unmap();
+      return id;
+    } finally {
+      this.reading.delete(readback);
     }
   }
 }

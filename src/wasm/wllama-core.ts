@@ -102,7 +102,8 @@ export class WllamaEngineCore implements EngineCore {
       const promptText = llamaPromptText(tokenizer, promptTokens, written);
       const previous = loaded.context;
       loaded.context = []; // unknown until this request ends (a failure leaves llama.cpp's cache unknown too)
-      const result = await runOnWllama(loaded.wllama, tokenizer, { promptTokens, promptText, request, stopTokens, contextLength: info.contextLength, previous, skipSpecial: true, onChunk, signal });
+      // Tool calls keep the control tokens of their syntax in the text ('[TOOL_CALLS]'), as on WebGPU: the parser reads them.
+      const result = await runOnWllama(loaded.wllama, tokenizer, { promptTokens, promptText, request, stopTokens, contextLength: info.contextLength, previous, skipSpecial: request.responseFormat?.type !== 'tool_calls', onChunk, signal });
       loaded.context = [...promptTokens, ...result.tokens];
       return { ...result, ...truncated };
     });

@@ -10,6 +10,7 @@ import type { ChunkCallback } from '../engine/worker/session';
 import type { Tokenizer } from '../tokenizer';
 import { TextStreamer } from '../tokenizer/text-stream';
 import { tokenEntry } from '../tokenizer/token-bytes';
+import { llamaToolParams } from './tool-grammar';
 
 /** llama-server's per-token probabilities (n_probs > 0): the sampled token and the most likely ones. */
 interface LlamaTokenProbs { id: number; logprob: number; top_logprobs?: { id: number; logprob: number }[] }
@@ -22,13 +23,13 @@ interface LlamaChunk {
  * llama-server sampling parameters for `request`. What llama.cpp cannot do as Hearth does is refused by name:
  * an UnsupportedError, never a silently different output.
  */
-function llamaSamplingParams(request: GenerateRequest, contextLength: number): Record<string, unknown> {
+function llamaSamplingParams(wllama: Wllama, tokenizer: Tokenizer, request: GenerateRequest, contextLength: number): Record<string, unknown> {
   const s = request.sampling;
   // llama.cpp counts the prompt in these (its penalty window); OpenAI's rule, which Hearth follows, counts the output only.
   if (s.frequencyPenalty !== 0) throw new UnsupportedError('frequencyPenalty is not available on the WebAssembly backend (llama.cpp counts the prompt too); use repetitionPenalty, or backend \'webgpu\'');
   if (s.presencePenalty !== 0) throw new UnsupportedError('presencePenalty is not available on the WebAssembly backend (llama.cpp counts the prompt too); use repetitionPenalty, or backend \'webgpu\'');
   const format = request.responseFormat;
-  if (format?.type === 'tool_calls') throw new UnsupportedError('tool calls are not available on the WebAssembly backend yet; use backend \'webgpu\'');
+  const tools = format?.type === 'tool_calls' ? llamaToolParams(tokenizer, format.spec, (id) => wllama.isTokenEOG(id)) : undefined;
   return {
     temperature: s.temperature,
     top_k: s.topK,
@@ -37,11 +38,12 @@ function llamaSamplingParams(request: GenerateRequest, contextLength: number): R
     typical_p: 1,
     repeat_penalty: s.repetitionPenalty,
     repeat_last_n: contextLength, // the whole context, prompt included: transformers' rule, as on WebGPU
-    logit_bias: s.logitBias,
+    logit_bias: [...s.logitBias, ...(tools?.banned ?? []).map((id) => [id, false])],
     seed: s.seed,
     // llama.cpp's JSON-schema-to-grammar runs inside the WebAssembly build (llama-server's json_schema parameter).
     ...(format?.type === 'json_object' ? { json_schema: { type: 'object' } } : {}),
     ...(format?.type === 'json_schema' ? { json_schema: format.schema } : {}),
+    ...tools?.params,
   };
 }
 
@@ -89,6 +91,7 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     // At `limit` llama.cpp stops by itself (max_tokens) and sends its timings, prompt-cache reuse included.
     if (shown.stopped) { finishReason = 'stop'; stoppedByString = true; ended.abort(); }
   };
+  const sampling = llamaSamplingParams(wllama, tokenizer, request, run.contextLength);
   if (limit > 0 && !run.signal.aborted) {
     try {
       await wllama.createCompletion({
@@ -97,7 +100,7 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
         max_tokens: limit,
         n_probs: Math.max(1, request.logprobs ?? 0), // the ids of the sampled tokens come with their probabilities
         cache_prompt: true,
-        ...llamaSamplingParams(request, run.contextLength),
+        ...sampling,
         abortSignal: ended.signal,
         onData: (chunk: LlamaChunk) => {
           if (chunk.timings) timings = chunk.timings;
@@ -121,13 +124,7 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
       onChunk({ token: -1, text: last.text }, { tokens: tokens.length, chars: text.length });
     }
   }
-  // llama.cpp reports its prompt-cache reuse with the last chunk, which a request ended early never gets; its
-  // rule is the common prefix with what the slot holds, the last prompt token always recomputed.
-  if (timings?.prompt_n !== undefined && (timings.cache_n ?? 0) + timings.prompt_n !== promptTokens.length) {
-    // llamaPromptText checked the text against Hearth's tokenizer; this would be llama.cpp disagreeing with it.
-    throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
-  }
-  const cached = Math.min(timings?.cache_n ?? commonPrefix(run.previous, promptTokens), promptTokens.length - 1);
+  const cached = cachedPrefix(timings, promptTokens, run.previous);
   return {
     promptTokens,
     tokens,
@@ -139,6 +136,19 @@ export async function runOnWllama(wllama: Wllama, tokenizer: Tokenizer, run: Was
     decodeTokensPerSecond: timings?.predicted_per_second ?? tokens.length / Math.max(1e-3, (performance.now() - t0) / 1000),
     ...(request.logprobs === null ? {} : { logprobs }),
   };
+}
+
+/**
+ * Prompt tokens llama.cpp took from its cache. It reports its prompt-cache reuse with the last chunk, which a
+ * request ended early never gets; its rule is the common prefix with what the slot holds, the last prompt token
+ * always recomputed.
+ */
+function cachedPrefix(timings: LlamaChunk['timings'], promptTokens: readonly number[], previous: readonly number[]): number {
+  if (timings?.prompt_n !== undefined && (timings.cache_n ?? 0) + timings.prompt_n !== promptTokens.length) {
+    // llamaPromptText checked the text against Hearth's tokenizer; this would be llama.cpp disagreeing with it.
+    throw new UnsupportedError(`llama.cpp read this prompt as ${(timings.cache_n ?? 0) + timings.prompt_n} tokens where Hearth reads ${promptTokens.length}; this model's tokenizer differs between the backends: use backend 'webgpu'`);
+  }
+  return Math.min(timings?.cache_n ?? commonPrefix(previous, promptTokens), promptTokens.length - 1);
 }
 
 /** Text held back at the end (an incomplete character, a possible start of a stop string), output now. */

@@ -11,6 +11,7 @@ const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] 
 
 export const apiTest = {
   chatModel: () => tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { extraChars: '{}[]":,-.0123456789' }),
+  tinyChatModel,
   chatChunkProblems,
   chatCompletionProblems,
   schemaProblems,

@@ -13,8 +13,11 @@ function runInWorker(): Promise<KernelRun> {
   });
 }
 
-const where = new URLSearchParams(location.search).get('where') ?? 'page';
-const run = where === 'worker' ? runInWorker() : runKernelCasesOnFreshDevice();
+const params = new URLSearchParams(location.search);
+const where = params.get('where') ?? 'page';
+// ?cases=<regular expression>: only the cases whose names match, in the page (for working on one kernel).
+const cases = params.get('cases');
+const run = where === 'worker' ? runInWorker() : runKernelCasesOnFreshDevice(cases ? (name) => new RegExp(cases).test(name) : undefined);
 window.__kernelRun = run;
 void run.then((r) => {
   const status = document.getElementById('status')!;

@@ -4,6 +4,10 @@ import { acquireDevice } from '../../src/gpu/device';
 import { loadModel } from '../../src/model/load';
 import type { ModelSource } from '../../src/engine/types';
 import type { LoadQuantization } from '../../src/model/quantize';
+import type { ProfileOption } from '../../src/gpu/profile';
+
+/** How both runs load and feed the model: the kernel profile, and the prompt in one prefill pass instead of step by step. */
+export interface CompareOptions { profile?: ProfileOption; prefill?: boolean }
 
 export interface PrecisionComparison {
   /** ModelInfo.precision of the two loads: the f32 reference and the other (what 'auto' chose, when asked for). */
@@ -26,15 +30,17 @@ export interface PrecisionComparison {
  * Runs `model` at f32 and at `other` ('auto', 'f16' or 'q8') over `steps` greedy steps after `prompt` (tokenized
  * with BOS); `quantize` quantizes float weights at load for both runs.
  */
-export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, other: 'auto' | 'f16' | 'q8' = 'auto', quantize?: LoadQuantization): Promise<PrecisionComparison> {
+export async function comparePrecisions(model: ModelSource, prompt: string, steps: number, other: 'auto' | 'f16' | 'q8' = 'auto', quantize?: LoadQuantization,
+  options: CompareOptions = {}): Promise<PrecisionComparison> {
   const gpu = await acquireDevice();
   try {
     /** Logits of `steps` steps after the prompt: greedy on its own argmax, or fed `forced`. */
     const run = async (precision: 'f32' | 'auto' | 'f16' | 'q8', forced?: number[]) => {
-      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision, quantize });
+      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision, quantize, profile: options.profile });
       try {
         const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
-        for (let pos = 0; pos < promptIds.length - 1; pos++) await loaded.model.step(promptIds[pos]!, pos, 'none');
+        if (options.prefill) loaded.model.prefill(promptIds.slice(0, -1), 0);
+        else for (let pos = 0; pos < promptIds.length - 1; pos++) await loaded.model.step(promptIds[pos]!, pos, 'none');
         const ids: number[] = [];
         const logits: Float32Array[] = [];
         let token = promptIds[promptIds.length - 1]!;

@@ -4,15 +4,24 @@ import { tinyLlamaSpec, writeGGUF } from './gguf-writer';
 
 const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n'].map((c) => (c === ' ' ? '▁' : c));
 
-/**
- * Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character, then one per
- * character of `extraChars` (e.g. JSON's punctuation and digits).
- */
-export function tinyChatModel(template: string, controls: string[], options: { silent?: boolean; extraChars?: string; contextLength?: number } = {}): Uint8Array {
+export interface TinyChatOptions { silent?: boolean; extraChars?: string; contextLength?: number; userDefined?: string[] }
+
+/** The vocabulary of tinyChatModel(…, controls, options): a token's id is its index. */
+export function tinyChatTokens(controls: string[], options: TinyChatOptions = {}): string[] {
   // Control tokens first: with silent weights every logit is 0 and greedy argmax picks id 0.
   const extra = [...(options.extraChars ?? '')].filter((c) => !CHARS.includes(c) && c !== ' ');
-  const tokens = [...controls, '<unk>', '<s>', '</s>', ...CHARS, ...extra];
-  const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : 1));
+  return [...controls, '<unk>', '<s>', '</s>', ...CHARS, ...extra, ...(options.userDefined ?? [])];
+}
+
+/**
+ * Token ids: the `controls` first (0, 1, ...), then <unk>, <s>, </s>, then one token per character, then one per
+ * character of `extraChars` (e.g. JSON's punctuation and digits), then the `userDefined` tokens (added tokens
+ * that are text, not control tokens: Qwen's '<tool_call>' in its real vocabulary).
+ */
+export function tinyChatModel(template: string, controls: string[], options: TinyChatOptions = {}): Uint8Array {
+  const tokens = tinyChatTokens(controls, options);
+  const userDefined = options.userDefined ?? [];
+  const types = tokens.map((t, i) => (i < controls.length + 3 ? (t === '<unk>' ? 2 : 3) : i >= tokens.length - userDefined.length ? 4 : 1));
   const spec = tinyLlamaSpec({
     vocab: tokens.length,
     contextLength: options.contextLength ?? 512,

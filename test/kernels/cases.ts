@@ -2,7 +2,7 @@
 // above the workgroup size, both weight dtypes, GQA ratios 1 and 2, pos 0 and pos > 0, both rope
 // styles, argmax ties across thread slices and a 152k vocabulary. Environment-agnostic: runs the same
 // in Node (Dawn) and in a Chromium page or Worker (it is bundled for the browser, so no node: imports).
-import { KernelCache, workgroups } from '../../src/gpu/kernels';
+import { KernelCache, reductionParts, workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { dequantize } from '../reference/quant';
@@ -19,9 +19,12 @@ import { batchCases } from './batch-cases';
 import { packedCases } from './packed-cases';
 import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
-import { subgroupCases } from './subgroup-cases';
+import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { epilogueCases } from './epilogue-cases';
+import { flashCases } from './flash-cases';
+import { tiledCases } from './tiled-cases';
+import { f16RangeCases } from './f16-range-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
 
 export type { KernelCaseResult } from './harness';
@@ -167,6 +170,36 @@ function argmaxCase(what: string, n: number, plant: (logits: Float32Array, rng: 
   };
 }
 
+/**
+ * argmax.wgsl's wide form: `partials` over reductionParts(n) workgroups, then `finish` over their (max, index)
+ * pairs; the same id as the one-workgroup scan, ties to the lowest index.
+ */
+function argmaxWideCase(what: string, n: number, plant: (logits: Float32Array, rng: Rng) => void): KernelCase {
+  return {
+    name: `argmax wide n=${n} ${what}`,
+    tol: TOL.argmax,
+    async run(device, cache, rng) {
+      const logits = randomFloats(rng, n, -20, 20);
+      plant(logits, rng);
+      const PARTS = reductionParts(n);
+      const constants = { N: n, PARTS };
+      const parts = storage(device, 8 * PARTS);
+      const partWords = await runKernel(device, cache, 'argmax', { constants, entryPoint: 'partials' }, [storage(device, logits), null, parts], PARTS, parts, 8 * PARTS);
+      const token = storage(device, new Uint32Array([0xdeadbeef]));
+      const got = await runKernel(device, cache, 'argmax', { constants, entryPoint: 'finish' }, [null, token, storage(device, new Uint8Array(partWords))], 1, token, 4);
+      return { got: new Uint32Array(got), want: [argmaxRef(logits)] };
+    },
+  };
+}
+
+/** Plants `count` copies of the slice's largest value at random indices: ties for the maximum, far apart. */
+function plantTies(count: number) {
+  return (l: Float32Array, rng: Rng) => {
+    const top = 25 + randomInt(rng, 4);
+    for (let i = 0; i < count; i++) l[randomInt(rng, l.length)] = top;
+  };
+}
+
 function randomCase(seed: number, offset: number, n: number): KernelCase {
   return {
     name: `random seed=${seed} offset=${offset} n=${n}`,
@@ -219,6 +252,26 @@ export function kernelCases(): KernelCase[] {
     argmaxCase('max at the last index', VOCAB, (l) => { l[VOCAB - 1] = 21; }),
     argmaxCase('random, ties among repeated values', VOCAB, (l, rng) => { for (let i = 0; i < 200; i++) l[randomInt(rng, VOCAB)] = 20; }),
   );
+  // The wide form: one value, slices that are not multiples of the workgroup (4097: 5 slices of 820, so 819 ends
+  // slice 0 and 820 starts slice 1), ties within a lane (5 and 261: lane 5), across lanes with the lower index in
+  // the higher lane (2 and 257: lanes 2 and 1) and across slices, the largest vocabularies (262144: 256 slices of
+  // 1024; 300000: 256 slices of 1172, more than 4 per lane).
+  cases.push(
+    argmaxWideCase('one value', 1, () => {}),
+    argmaxWideCase('below the workgroup size, tie at 2 and 4', 5, (l) => { l[2] = 50; l[4] = 50; }),
+    argmaxWideCase('all equal', 4097, (l) => l.fill(-1.5)),
+    argmaxWideCase('tie across slices at 820 and 819', 4097, (l) => { l[820] = 50; l[819] = 50; }),
+    argmaxWideCase('tie across lanes at 257 and 2', 4097, (l) => { l[257] = 50; l[2] = 50; }),
+    argmaxWideCase('tie within a slice at 5 and 261', 4097, (l) => { l[261] = 50; l[5] = 50; }),
+    argmaxWideCase('random', 32000, () => {}),
+    argmaxWideCase('ties at random indices', 32000, plantTies(20)),
+    argmaxWideCase('ties at random indices', 151936, plantTies(50)),
+    argmaxWideCase('max at the last index', 151936, (l) => { l[151935] = 21; }),
+    argmaxWideCase('tie at 0 and the last index', 262144, (l) => { l[262143] = 50; l[0] = 50; }),
+    argmaxWideCase('ties at random indices', 262144, plantTies(100)),
+    argmaxWideCase('ties at random indices', 300000, plantTies(100)),
+    argmaxWideCase('all -infinity but a tie', 151936, (l) => { l.fill(-Infinity); l[99999] = -1e30; l[150000] = -1e30; }),
+  );
   cases.push(randomCase(42, 0, 1000), randomCase(0xdeadbeef, 0xfffffe00, 1000), randomCase(0, 123, 1));
   cases.push(...transformerOpCases());
   cases.push(...f16Cases());
@@ -228,7 +281,10 @@ export function kernelCases(): KernelCase[] {
   cases.push(...q8Cases());
   cases.push(...fusedCases());
   cases.push(...epilogueCases());
-  cases.push(...subgroupCases());
+  cases.push(...laneCases());
+  cases.push(...flashCases());
+  cases.push(...tiledCases());
+  cases.push(...f16RangeCases());
   return cases;
 }
 

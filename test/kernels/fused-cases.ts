@@ -6,7 +6,7 @@
 // in the one-token and the batched forms, in f32 and f16 arithmetic and with 8-bit activations.
 // Environment-agnostic like cases.ts.
 import type { KernelCache, KernelOptions } from '../../src/gpu/kernels';
-import { workgroups } from '../../src/gpu/kernels';
+import { workgroupGrid, workgroups } from '../../src/gpu/kernels';
 import type { ProductEntryPoint, WeightDType } from '../../src/gpu/shaders';
 import { weightLayouts } from '../../src/gpu/quant-types';
 import { quantize, toWords } from '../helpers/quantize';
@@ -24,12 +24,16 @@ export interface FusedCase {
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
-export type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup';
+export type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup';
 const TILE = 4; // matmul.wgsl: buffers hold whole tiles of token rows
 const EPS = 1e-5;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 export const batched = (k: Product) => k === 'matmul' || k === 'matmul-q8';
 export const q8 = (k: Product) => k === 'matvec-q8' || k === 'matmul-q8';
+/** The one-token products whose 64 lanes share four rows (common/matvec-lanes.wgsl). */
+export const lanes = (k: Product) => k === 'matvec-subgroup' || k === 'matvec-workgroup';
+/** The device feature a case needs: shader-f16 for f16 arithmetic, else subgroups for matvec-subgroup. */
+export const featureOf = (k: Product, precision?: 'f16'): GPUFeatureName | undefined => (precision === 'f16' ? 'shader-f16' : k === 'matvec-subgroup' ? 'subgroups' : undefined);
 
 /** One product dispatch: its weight words, input (f32 x, or quantize-q8 words), and optional fused norm weight. */
 interface ProductRun {
@@ -43,6 +47,8 @@ interface ProductRun {
   /** Elements per token of out, out_k and out_v. */
   outs: number[];
   norm?: Float32Array;
+  /** A one-token product's grid laid out under this per-dimension limit (a 2-D grid), not the device's. */
+  gridLimit?: number;
 }
 
 /** Runs `r` and reads back output `read` [tokens, outs[read]]. */
@@ -51,10 +57,10 @@ async function runProduct(device: GPUDevice, cache: KernelCache, r: ProductRun, 
   const outs = r.outs.map((n) => storage(device, 4 * padded * n));
   const x = storage(device, r.x);
   const norm = q8(r.kernel) ? null : r.norm ? storage(device, r.norm) : x;
-  // matvec-subgroup: a workgroup per four rows (main_glu: per two outputs); the others: 64 rows (32 outputs).
-  const perGroup = r.kernel === 'matvec-subgroup' ? 4 : 64;
+  // The lane kernels: a workgroup per four rows (main_glu: per two outputs); the others: 64 rows (32 outputs).
+  const perGroup = lanes(r.kernel) ? 4 : 64;
   const groups = r.entry === 'main_glu' ? workgroups(r.rows / 2, perGroup / 2) : workgroups(r.rows, perGroup);
-  const grid = batched(r.kernel) ? [groups, padded / TILE] as const : groups;
+  const grid = batched(r.kernel) ? [groups, padded / TILE] as const : workgroupGrid(groups, r.gridLimit ?? device.limits.maxComputeWorkgroupsPerDimension);
   const constants = { ROWS: r.rows, ...r.opts.constants, ...(r.norm && !q8(r.kernel) ? { NORM: 1, EPS } : {}) };
   const out = outs[read]!;
   // main_qkv's epilogue bindings (common/products.wgsl), unused here (BIAS, ROPE and KV_CACHE off): bias, cos/sin, step.
@@ -109,19 +115,20 @@ export async function productInput(device: GPUDevice, cache: KernelCache, kernel
 export const tolFor = (cols: number, precision?: 'f16'): Tolerance =>
   precision === 'f16' ? { atol: 2e-3 * Math.sqrt(cols), rtol: 5e-3 } : { atol: 1e-6 * Math.sqrt(cols), rtol: 1e-5 };
 export const label = (kernel: Product, dtype: WeightDType, precision?: 'f16') => `${kernel} ${dtype}${precision ? ' f16-math' : ''}`;
+const gridName = (gridLimit?: number) => (gridLimit ? ` (2-D grid, ${gridLimit} per dimension)` : '');
 
 /** main_qkv on a stacked [q; k; v] matrix: each token's [q | k | v] equals main's rows bit for bit, and the CPU product. */
-function qkvCase(kernel: Product, dtype: WeightDType, qRows: number, kvRows: number, cols: number, tokens = 1, precision?: 'f16'): FusedCase {
+function qkvCase(kernel: Product, dtype: WeightDType, qRows: number, kvRows: number, cols: number, tokens = 1, precision?: 'f16', gridLimit?: number): FusedCase {
   tokens = batched(kernel) ? tokens : 1; // the one-token products see one
   const rows = qRows + 2 * kvRows;
   return {
-    name: `${label(kernel, dtype, precision)} main_qkv ${qRows}+${kvRows}+${kvRows}x${cols}${batched(kernel) ? ` tokens=${tokens}` : ''} (vs CPU twin, and main bit for bit)`,
+    name: `${label(kernel, dtype, precision)} main_qkv ${qRows}+${kvRows}+${kvRows}x${cols}${batched(kernel) ? ` tokens=${tokens}` : ''}${gridName(gridLimit)} (vs CPU twin, and main bit for bit)`,
     tol: tolFor(cols, precision),
-    feature: precision === 'f16' ? 'shader-f16' : kernel === 'matvec-subgroup' ? 'subgroups' : undefined,
+    feature: featureOf(kernel, precision),
     async run(device, cache, rng) {
       const w = productWeights(kernel, dtype, rng, rows, cols);
       const { input, token } = await productInput(device, cache, kernel, rng, cols, tokens);
-      const spec = { kernel, opts: { dtype, precision, constants: { COLS: cols, Q_ROWS: qRows, KV_ROWS: kvRows } }, entry: 'main_qkv' as const, rows, w: w.words, x: input, tokens, outs: [qRows, kvRows, kvRows] };
+      const spec = { kernel, opts: { dtype, precision, constants: { COLS: cols, Q_ROWS: qRows, KV_ROWS: kvRows } }, entry: 'main_qkv' as const, rows, w: w.words, x: input, tokens, outs: [qRows, kvRows, kvRows], gridLimit };
       const [q, k, v] = await Promise.all([0, 1, 2].map((i) => runProduct(device, cache, spec, i)));
       const got = new Float32Array(tokens * rows);
       for (let t = 0; t < tokens; t++) got.set([...q!.subarray(t * qRows, (t + 1) * qRows), ...k!.subarray(t * kvRows, (t + 1) * kvRows), ...v!.subarray(t * kvRows, (t + 1) * kvRows)], t * rows);
@@ -135,17 +142,17 @@ function qkvCase(kernel: Product, dtype: WeightDType, qRows: number, kvRows: num
 }
 
 /** main_glu on a stacked [gate; up] matrix: act(gate) · up equals the product then swiglu/geglu bit for bit, and the CPU twin. */
-function gluCase(kernel: Product, dtype: WeightDType, act: 'swiglu' | 'geglu', outputs: number, cols: number, tokens = 1, precision?: 'f16'): FusedCase {
+function gluCase(kernel: Product, dtype: WeightDType, act: 'swiglu' | 'geglu', outputs: number, cols: number, tokens = 1, precision?: 'f16', gridLimit?: number): FusedCase {
   tokens = batched(kernel) ? tokens : 1; // the one-token products see one
   const rows = 2 * outputs;
   return {
-    name: `${label(kernel, dtype, precision)} main_glu ${act} 2x${outputs}x${cols}${batched(kernel) ? ` tokens=${tokens}` : ''} (vs CPU twin, and product + ${act} bit for bit)`,
+    name: `${label(kernel, dtype, precision)} main_glu ${act} 2x${outputs}x${cols}${batched(kernel) ? ` tokens=${tokens}` : ''}${gridName(gridLimit)} (vs CPU twin, and product + ${act} bit for bit)`,
     tol: { ...tolFor(cols, precision), atol: 10 * tolFor(cols, precision).atol }, // a product of two sums
-    feature: precision === 'f16' ? 'shader-f16' : kernel === 'matvec-subgroup' ? 'subgroups' : undefined,
+    feature: featureOf(kernel, precision),
     async run(device, cache, rng) {
       const w = productWeights(kernel, dtype, rng, rows, cols);
       const { input, token } = await productInput(device, cache, kernel, rng, cols, tokens);
-      const spec = { kernel, opts: { dtype, precision, constants: { COLS: cols, ACT: act === 'geglu' ? 1 : 0 } }, entry: 'main_glu' as const, rows, w: w.words, x: input, tokens, outs: [outputs] };
+      const spec = { kernel, opts: { dtype, precision, constants: { COLS: cols, ACT: act === 'geglu' ? 1 : 0 } }, entry: 'main_glu' as const, rows, w: w.words, x: input, tokens, outs: [outputs], gridLimit };
       const got = await runProduct(device, cache, spec);
       // Unfused: the plain product, its gate and up halves, then the activation kernel.
       const sums = await runProduct(device, cache, { ...spec, entry: 'main', opts: { dtype, precision, constants: { COLS: cols, ...(batched(kernel) ? { OUT_STRIDE: rows } : {}) } }, outs: [rows] });
@@ -169,13 +176,13 @@ function gluCase(kernel: Product, dtype: WeightDType, act: 'swiglu' | 'geglu', o
 }
 
 /** A float product with NORM: equals rmsnorm.wgsl then the product bit for bit, and the CPU rmsnorm + product. */
-function normCase(kernel: 'matvec' | 'matmul' | 'matvec-subgroup', dtype: WeightDType, rows: number, cols: number, tokens = 1, precision?: 'f16', entry: 'main' | 'main_qkv' = 'main'): FusedCase {
+function normCase(kernel: 'matvec' | 'matmul' | 'matvec-subgroup' | 'matvec-workgroup', dtype: WeightDType, rows: number, cols: number, tokens = 1, precision?: 'f16', entry: 'main' | 'main_qkv' = 'main'): FusedCase {
   tokens = batched(kernel) ? tokens : 1; // the one-token products see one
   const qkv: Record<string, number> = entry === 'main_qkv' ? { Q_ROWS: rows / 2, KV_ROWS: rows / 4 } : {};
   return {
     name: `${label(kernel, dtype, precision)} ${entry} NORM ${rows}x${cols}${batched(kernel) ? ` tokens=${tokens}` : ''} (vs CPU rmsnorm + product, and rmsnorm.wgsl + ${entry} bit for bit)`,
     tol: tolFor(cols, precision),
-    feature: precision === 'f16' ? 'shader-f16' : kernel === 'matvec-subgroup' ? 'subgroups' : undefined,
+    feature: featureOf(kernel, precision),
     async run(device, cache, rng) {
       const w = productWeights(kernel, dtype, rng, rows, cols);
       const { input: x, token } = await productInput(device, cache, kernel, rng, cols, tokens);
@@ -245,15 +252,25 @@ export function fusedCases(): FusedCase[] {
       cases.push(gluCase(kernel, dtype, 'swiglu', 72, 96, 6), gluCase(kernel, dtype, 'geglu', 37, 64, 3));
     }
   }
-  // The GPU kernel, whose lanes share rows: the same entry points and NORM (f32 arithmetic: SwiftShader has
-  // subgroups but not shader-f16, and a case names one feature).
-  for (const dtype of SAMPLE_DTYPES) {
-    const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
-    cases.push(qkvCase('matvec-subgroup', dtype, 64, 32, cols), qkvCase('matvec-subgroup', dtype, 6, 5, cols));
-    cases.push(gluCase('matvec-subgroup', dtype, 'swiglu', 72, cols), gluCase('matvec-subgroup', dtype, 'geglu', 37, cols));
-    cases.push(normCase('matvec-subgroup', dtype, 68, cols), normCase('matvec-subgroup', dtype, 64, cols, 1, undefined, 'main_qkv'));
+  // The GPU kernels, whose lanes share rows: the same entry points and NORM. matvec-subgroup in f32 arithmetic
+  // only (SwiftShader has subgroups but not shader-f16, and a case names one feature); matvec-workgroup needs
+  // no feature, so its f16 cases run wherever shader-f16 is.
+  for (const kernel of ['matvec-subgroup', 'matvec-workgroup'] as const) {
+    for (const dtype of SAMPLE_DTYPES) {
+      const cols = weightLayouts[dtype].blockElements === 256 ? 512 : 96;
+      cases.push(qkvCase(kernel, dtype, 64, 32, cols), qkvCase(kernel, dtype, 6, 5, cols));
+      cases.push(gluCase(kernel, dtype, 'swiglu', 72, cols), gluCase(kernel, dtype, 'geglu', 37, cols));
+      cases.push(normCase(kernel, dtype, 68, cols), normCase(kernel, dtype, 64, cols, 1, undefined, 'main_qkv'));
+    }
+    cases.push(normCase(kernel, 'f32', 20, 130));
+    // 2-D grids (laid out under a lowered limit; lane-cases.ts has a real 65537-workgroup one): main_qkv's 136 rows
+    // are 34 workgroups as 6 lines of 6, main_glu's 75 outputs 38 workgroups as 5 lines of 8.
+    cases.push(qkvCase(kernel, 'q4_0', 72, 32, 96, 1, undefined, 6), gluCase(kernel, 'q6_k', 'swiglu', 75, 512, 1, undefined, 8));
   }
-  cases.push(normCase('matvec-subgroup', 'f32', 20, 130));
+  cases.push(qkvCase('matvec-workgroup', 'f16', 64, 32, 96, 1, 'f16'), gluCase('matvec-workgroup', 'q4_0', 'swiglu', 40, 96, 1, 'f16'), normCase('matvec-workgroup', 'f16', 68, 96, 1, 'f16'));
+  cases.push(gluCase('matvec-workgroup', 'q4_k', 'geglu', 37, 512, 1, 'f16'), normCase('matvec-workgroup', 'q4_0', 64, 96, 1, 'f16', 'main_qkv'));
+  // matvec.wgsl and matvec-q8.wgsl (64 rows, 32 outputs, per workgroup) on 2-D grids: 3 workgroups as 2 lines of 2.
+  cases.push(gluCase('matvec', 'q4_k', 'swiglu', 75, 512, 1, undefined, 2), qkvCase('matvec-q8', 'q4_0', 72, 48, 64, 1, undefined, 2));
   cases.push(quantizeNormCase(96, 1), quantizeNormCase(2048, 3));
   return cases;
 }

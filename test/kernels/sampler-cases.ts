@@ -3,7 +3,7 @@
 // sample's kept set exactly and its draw equal to the CPU's (a pick may differ only when r lies within 1e-5 of
 // the boundary between two tokens, which these inputs never hit); logprobs within 1e-5.
 import type { KernelCache } from '../../src/gpu/kernels';
-import { workgroups } from '../../src/gpu/kernels';
+import { reductionParts, workgroups } from '../../src/gpu/kernels';
 import { IN_PROMPT, samplingUniform } from '../../src/sampler/gpu-sampler';
 import { normalizeRequest, type RequestOptions } from '../../src/engine/options';
 import { decodeUniform, logprobsRef, processLogitsRef, sampleRef } from '../reference/sampler';
@@ -23,13 +23,13 @@ function uniform(device: GPUDevice, data: ArrayBuffer): GPUBuffer {
 }
 
 /** Runs `dispatches` (pipeline, buffers, groups) in one pass and reads back `outputs`. */
-async function dispatch(device: GPUDevice, steps: { pipeline: GPUComputePipeline; buffers: GPUBuffer[]; groups: number }[], outputs: GPUBuffer[]): Promise<ArrayBuffer[]> {
+async function dispatch(device: GPUDevice, steps: { pipeline: GPUComputePipeline; buffers: (GPUBuffer | null)[]; groups: number }[], outputs: GPUBuffer[]): Promise<ArrayBuffer[]> {
   device.pushErrorScope('validation');
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   for (const s of steps) {
     pass.setPipeline(s.pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: s.pipeline.getBindGroupLayout(0), entries: s.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) }));
+    pass.setBindGroup(0, device.createBindGroup({ layout: s.pipeline.getBindGroupLayout(0), entries: s.buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])) }));
     pass.dispatchWorkgroups(s.groups);
   }
   pass.end();
@@ -79,31 +79,57 @@ function logitProcessCase(name: string, n: number, options: RequestOptions, opts
   };
 }
 
+/** How a case draws: sample.wgsl in one workgroup, or sample-wide.wgsl's passes (no top-p; top-k's passes when it has top-k). */
+type DrawForm = 'single' | 'wide';
+
+/** The draw's dispatches after logit-process: sample (one workgroup), or sample-wide's passes over `parts` and `hist`, as GpuSampler runs them. */
+async function drawSteps(cache: KernelCache, form: DrawForm, n: number, topK: boolean, b: GPUBuffer[], parts: GPUBuffer, hist: GPUBuffer) {
+  if (form === 'single') return [{ pipeline: await cache.get('sample', { constants: { N: n } }), groups: 1, buffers: b }];
+  const PARTS = reductionParts(n);
+  const pass = async (entryPoint: string, groups: number, buffers: (GPUBuffer | null)[], round?: number) =>
+    ({ pipeline: await cache.get('sample-wide', { constants: { N: n, PARTS, ...(round === undefined ? {} : { ROUND: round }) }, entryPoint }), groups, buffers });
+  const [params, scores] = b as [GPUBuffer, GPUBuffer];
+  const _ = null;
+  const topKPasses = topK ? [
+    ...await Promise.all([0, 1, 2, 3].map((round) => pass('khist', PARTS, [params, scores, _, _, _, _, _, hist], round))),
+    await pass('kties', PARTS, [params, scores, _, _, _, _, parts, hist]),
+    await pass('kcut', 1, [params, scores, _, _, _, _, parts, hist]),
+  ] : [];
+  return [
+    await pass('slice_max', PARTS, [_, scores, _, _, _, _, parts, hist]),
+    ...topKPasses,
+    await pass('slice_mass', PARTS, [params, scores, _, _, _, _, parts]),
+    await pass('draw', 1, [...b, parts]),
+  ];
+}
+
 /**
- * logit-process then sample, `draws` times in a row (the counter and the history advance on the GPU).
- * Compares per draw: chosen id, kept count, and (scaled) r and kept mass within 1e-5.
+ * logit-process then sample (or sample-wide), `draws` times in a row (the counter and the history advance on the
+ * GPU). Compares per draw: chosen id, kept count, and (scaled) r and kept mass within 1e-5.
  */
-function sampleCase(name: string, n: number, options: RequestOptions, opts: Parameters<typeof inputs>[3] & { draws?: number; tie?: (l: Float32Array) => void } = {}): Case {
+function sampleCase(name: string, n: number, options: RequestOptions, opts: Parameters<typeof inputs>[3] & { draws?: number; tie?: (l: Float32Array) => void; form?: DrawForm } = {}): Case {
   const draws = opts.draws ?? 3;
+  const form = opts.form ?? 'single';
   return {
-    name: `sample ${name} N=${n}`,
+    name: `${form === 'wide' ? 'sample-wide' : 'sample'} ${name} N=${n}`,
     tol: { atol: 0, rtol: 1e-5 },
     async run(device, cache, rng) {
       const x = inputs(rng, n, options, opts);
       opts.tie?.(x.logits);
       const u = decodeUniform(x.params);
       const process = await cache.get('logit-process', { constants: { N: n } });
-      const sample = await cache.get('sample', { constants: { N: n } });
       const params = uniform(device, x.params);
       const [logits, bias, mask, history] = [storage(device, x.logits), storage(device, x.bias), storage(device, x.mask), storage(device, x.history)];
       const [scores, state, token, report] = [storage(device, 4 * n), storage(device, 4), storage(device, 4), storage(device, 16)];
+      const [parts, hist] = [storage(device, 4 * (6 * reductionParts(n) + 2)), storage(device, 4 * 4 * 256)];
+      const draw = await drawSteps(cache, form, n, u.topK > 0, [params, scores, history, state, token, report], parts, hist);
       const got: number[] = [];
       const want: number[] = [];
       const cpuHistory = x.history.slice();
       for (let d = 0; d < draws; d++) {
         const [t, rep] = await dispatch(device, [
           { pipeline: process, groups: workgroups(n), buffers: [params, logits, bias, history, mask, scores] },
-          { pipeline: sample, groups: 1, buffers: [params, scores, history, state, token, report] },
+          ...draw,
         ], [token, report]);
         const id = new Uint32Array(t!)[0]!;
         const words = new Uint32Array(rep!);
@@ -117,7 +143,7 @@ function sampleCase(name: string, n: number, options: RequestOptions, opts: Para
         if (!(u.flags & 8)) { got.push(floats[2]!, floats[1]!); want.push(ref.r, ref.total); }
         cpuHistory[id]! += 1;
       }
-      for (const b of [params, logits, bias, mask, history, scores, state, token, report]) b.destroy();
+      for (const b of [params, logits, bias, mask, history, scores, state, token, report, parts, hist]) b.destroy();
       return { got, want };
     },
   };
@@ -166,6 +192,22 @@ export function samplerCases(): Case[] {
     sampleCase('top-k 50, top-p 0.95, min-p 0.02', V, { temperature: 0.9, topK: 50, topP: 0.95, minP: 0.02 }, { spread: 10 }),
     sampleCase('masked, penalties, every truncation', 1000, { temperature: 1.1, topK: 30, topP: 0.9, minP: 0.01, frequencyPenalty: 0.3, repetitionPenalty: 1.2 }, { masked: true, prompt: [1, 2, 3], draws: 5 }),
     sampleCase('below the workgroup size', 100, { temperature: 1, topP: 0.8 }, { spread: 3 }),
+    // The wide draw (the requests it serves: greedy, temperature, min-p), slices not multiples of the workgroup.
+    sampleCase('greedy with penalties', 1000, { repetitionPenalty: 2 }, { prompt: [3], draws: 4, outputCounts: 10, form: 'wide' }),
+    sampleCase('greedy, tie at 7 and 131000', 151936, { frequencyPenalty: 0.1 }, { draws: 2, form: 'wide', tie: (l) => { l[131000] = 20; l[7] = 20; } }),
+    sampleCase('temperature only', 1000, { temperature: 1 }, { spread: 3, form: 'wide' }),
+    sampleCase('temperature 0.5, large vocabulary', V, { temperature: 0.5 }, { spread: 12, form: 'wide' }),
+    sampleCase('temperature 1, flat, 151936', 151936, { temperature: 1 }, { spread: 1, draws: 4, form: 'wide' }),
+    sampleCase('min-p 0.05', 1000, { temperature: 1, minP: 0.05 }, { spread: 5, form: 'wide' }),
+    sampleCase('min-p 0.1, penalties, bias, mask', V, { temperature: 0.8, minP: 0.1, repetitionPenalty: 1.2, logitBias: { 5: 3 } }, { spread: 6, masked: true, prompt: [5, 6], draws: 4, form: 'wide' }),
+    sampleCase('below the workgroup size', 100, { temperature: 1 }, { spread: 3, form: 'wide' }),
+    sampleCase('top-k 1', 1000, { temperature: 1, topK: 1 }, { form: 'wide' }),
+    sampleCase('top-k 40', V, { temperature: 1, topK: 40 }, { form: 'wide' }),
+    sampleCase('top-k 5 with ties at the boundary', 1000, { temperature: 1, topK: 5 }, { form: 'wide', tie: (l) => { for (const i of [3, 70, 300, 301, 900, 10, 11]) l[i] = 20; l[500] = 25; } }),
+    // Ties at the k-th key in slices 0, 2, 5 and 31 (32 slices of 1000): the cut falls inside slice 2, which holds four.
+    sampleCase('top-k 6 with ties across slices', V, { temperature: 1, topK: 6 }, { form: 'wide', tie: (l) => { for (const i of [5000, 1, 2100, 2050, 31000, 2900, 2200]) l[i] = 20; l[7000] = 25; } }),
+    sampleCase('top-k 50, min-p 0.02, penalties', V, { temperature: 0.9, topK: 50, minP: 0.02, repetitionPenalty: 1.2 }, { spread: 10, prompt: [4, 5, 6], draws: 4, form: 'wide' }),
+    sampleCase('top-k 3000, large spread', V, { temperature: 1.2, topK: 3000 }, { spread: 4, draws: 3, form: 'wide' }),
     logprobsCase('chosen only', 1000, 0),
     logprobsCase('top 5', 1000, 5),
     logprobsCase('top 20 with ties', V, 20, (l) => { l[5] = 30; l[31999] = 30; l[100] = 29; l[101] = 29; }),

@@ -17,6 +17,8 @@ export interface CpuModel {
   config: ModelConfig;
   /** Every tensor of the file as f32, by name. */
   tensors: Map<string, Float32Array>;
+  /** Sees the input of each product whose input no norm bounds (attn_output's, ffn_down's), e.g. to measure its range. */
+  probe?: (tensor: 'attn_output' | 'ffn_down', input: Float32Array) => void;
 }
 
 export async function loadCpuModel(bytes: Uint8Array): Promise<CpuModel> {
@@ -188,6 +190,7 @@ function feedForward(m: CpuModel, l: number, x: Float32Array): Float32Array {
     const act = c.feedForward === 'geglu' ? gelu : silu;
     h = gate.map((g, i) => act(g) * u[i]!);
   }
+  m.probe?.('ffn_down', h);
   return matmul(weight(m, `${b}ffn_down.weight`), h, c.embeddingLength, optional(m, `${b}ffn_down.bias`));
 }
 
@@ -208,6 +211,7 @@ export function forwardLayers(m: CpuModel, s: CpuState, tokens: readonly number[
     xs = xs.map((x, t) => {
       const first = causal ? 0 : pos;
       const att = attention(m, s, l, qs[t]!, pos + t, first, causal ? pos + t + 1 : pos + tokens.length);
+      m.probe?.('attn_output', att);
       const o = matmul(weight(m, `blk.${l}.attn_output.weight`), att, c.embeddingLength, optional(m, `blk.${l}.attn_output.bias`));
       const afterAttention = residual(m, x, o, `blk.${l}.post_attention_norm`, `blk.${l}.attn_output_norm`);
       return residual(m, afterAttention, feedForward(m, l, afterAttention), `blk.${l}.post_ffw_norm`, `blk.${l}.layer_output_norm`);

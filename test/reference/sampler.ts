@@ -1,6 +1,6 @@
 // CPU twins of the GPU sampler (shaders/logit-process.wgsl, sample.wgsl, logprobs.wgsl), one function per
 // processor so each can be checked on its own, plus the whole pipeline. Same conventions as the kernels
-// (order-preserving keys, lowest id first on ties, the draw walks kept tokens in id order over 256 slices);
+// (order-preserving keys, lowest id first on ties, the draw walks kept tokens in id order);
 // sums in f64, so the difference to the GPU measures the GPU's rounding. `samplingUniform` (src) builds the
 // parameters both sides read.
 import { uniform01 } from '../../src/sampler/prng';
@@ -57,6 +57,13 @@ export function processLogitsRef(logits: Float32Array, s: SamplingUniformRef, bi
   });
 }
 
+/** The largest value (a loop: spreading a 152k vocabulary into Math.max overflows the call stack). */
+function maxOf(values: Float32Array): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 /** Greedy: the largest score, lowest id on ties. */
 export function argmaxRef(scores: Float32Array): number {
   let best = 0;
@@ -81,7 +88,7 @@ export function topKRef(scores: Float32Array, k: number): boolean[] {
  */
 export function topPRef(scores: Float32Array, kept: boolean[], topP: number): { kept: boolean[]; key: number } {
   if (topP >= 1) return { kept, key: 0 };
-  const max = Math.max(...scores.filter((_, i) => kept[i]));
+  const max = maxOf(scores.filter((_, i) => kept[i]));
   const entries = [...scores].map((s, i) => ({ key: keyOf(s), m: Math.exp(s - max), i })).filter((e) => kept[e.i]);
   entries.sort((a, b) => b.key - a.key);
   const goal = topP * entries.reduce((acc, e) => acc + e.m, 0);
@@ -96,7 +103,7 @@ export function topPRef(scores: Float32Array, kept: boolean[], topP: number): { 
 
 /** min-p: tokens with s ≥ max s + ln(min_p) (minPLog is that log, computed once on the CPU). */
 export function minPRef(scores: Float32Array, kept: boolean[], minPLog: number): boolean[] {
-  const max = Math.max(...scores);
+  const max = maxOf(scores);
   const threshold = Math.fround(max + minPLog);
   return kept.map((k, i) => k && scores[i]! >= threshold);
 }
@@ -107,7 +114,7 @@ export function minPRef(scores: Float32Array, kept: boolean[], minPLog: number):
  * judged against rounding near a boundary.
  */
 export function drawRef(scores: Float32Array, kept: boolean[], seed: number, counter: number): { id: number; r: number; total: number; interval: (id: number) => [number, number] } {
-  const max = Math.max(...scores);
+  const max = maxOf(scores);
   const cumulative = new Float64Array(scores.length + 1);
   for (let i = 0; i < scores.length; i++) cumulative[i + 1] = cumulative[i]! + (kept[i] ? Math.exp(scores[i]! - max) : 0);
   const total = cumulative[scores.length]!;
@@ -129,7 +136,7 @@ export function sampleRef(scores: Float32Array, s: SamplingUniformRef, counter: 
 
 /** logprobs.wgsl: log-softmax of the raw logits at `id`, and the n largest (lower id first on ties). */
 export function logprobsRef(logits: Float32Array, id: number, n: number): { logprob: number; top: [number, number][] } {
-  const max = Math.max(...logits);
+  const max = maxOf(logits);
   let sum = 0;
   for (const l of logits) sum += Math.exp(l - max);
   const lse = max + Math.log(sum);

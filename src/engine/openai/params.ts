@@ -101,7 +101,9 @@ function checkChatOnly(p: Record<string, unknown>): void {
   const only = (key: string, ok: (v: unknown) => boolean, what: string) => {
     if (p[key] != null && !ok(p[key])) throw new InvalidRequestError(`${key} ${shown(p[key])} is not supported (only ${what})`);
   };
-  only('store', (v) => v === false, 'false');
+  // store asks OpenAI to keep the completion for its dashboard; a local engine has none and keeps nothing, so both
+  // values describe it (the SDK's guides pass store: true).
+  only('store', (v) => typeof v === 'boolean', 'true or false');
   only('service_tier', (v) => v === 'auto' || v === 'default', "'auto'");
   only('modalities', (v) => Array.isArray(v) && v.length === 1 && v[0] === 'text', "['text']");
   only('prompt_cache_retention', (v) => v === 'in_memory', "'in_memory'");

@@ -12,8 +12,16 @@ import type { ToolCallSpec } from './formats';
 
 export type { ToolCallSpec };
 
-/** The constraint for `spec` on this vocabulary (InvalidRequestError / UnsupportedError for schemas it cannot express). */
-export function createToolConstraint(tokenizer: Tokenizer, spec: ToolCallSpec, stopTokens: readonly number[]): TokenConstraint {
+/** A tool-call grammar: rules over bytes and the control tokens named (symbol 256 + i is specials[i]). */
+export interface ToolGrammar {
+  rules: Rule[];
+  specials: number[];
+  /** Under 'auto': the symbols from which the grammar applies (its language begins with them). */
+  trigger?: number[];
+}
+
+/** The grammar of `spec` on this vocabulary (InvalidRequestError / UnsupportedError for schemas it cannot express). */
+export function toolGrammar(tokenizer: Tokenizer, spec: ToolCallSpec): ToolGrammar {
   checkJsonVocabulary(tokenizer);
   const specials: number[] = [];
   const symbols = (text: string): number[] => splitSpecialTokens(tokenizer, text).flatMap((part) => {
@@ -32,7 +40,11 @@ export function createToolConstraint(tokenizer: Tokenizer, spec: ToolCallSpec, s
   const call: Element = b.alt(...calls);
   const more = spec.parallel ? b.repeat([...text(spec.sep), call], 0, Infinity) : [];
   b.define(0, [[...text(spec.head), call, ...more, ...text(spec.tail)]]);
-  const rules: Rule[] = b.rules;
-  const trigger = spec.mode === 'auto' ? symbols(spec.trigger) : undefined;
+  return { rules: b.rules, specials, ...(spec.mode === 'auto' ? { trigger: symbols(spec.trigger) } : {}) };
+}
+
+/** The constraint for `spec` on this vocabulary (InvalidRequestError / UnsupportedError for schemas it cannot express). */
+export function createToolConstraint(tokenizer: Tokenizer, spec: ToolCallSpec, stopTokens: readonly number[]): TokenConstraint {
+  const { rules, specials, trigger } = toolGrammar(tokenizer, spec);
   return createGrammarConstraint(tokenizer, rules, stopTokens, { specials, trigger });
 }

@@ -2,7 +2,7 @@
 // end-of-turn token, a stop string, complete JSON (JSON mode), the token limit, the end of the context, or abort.
 import { InvalidRequestError } from '../../errors';
 import type { LoadedModel } from '../../model/load';
-import type { TokenPicker } from '../../model/transformer';
+import type { PendingToken, TokenPicker } from '../../model/transformer';
 import { TextStreamer } from '../../tokenizer/text-stream';
 import type { tokenEntry as TokenEntry } from '../../tokenizer/token-bytes';
 import { GpuSampler } from '../../sampler/gpu-sampler';
@@ -95,7 +95,15 @@ export class Session {
     return ids;
   }
 
-  /** The decode steps after the prefill: one token per step until a stop condition; streams each through onChunk. */
+  /**
+   * The decode steps after the prefill: one token per step until a stop condition; streams each through onChunk.
+   * Pipelined where the request allows: step N + 1 is submitted before step N's id is read (it embeds the id
+   * step N left on the GPU), so the GPU never idles while the host reads an id. A stop found in step N's id
+   * (EOS, a stop string, an abort) discards step N + 1 unread: its K/V lie past `cached`, where the next
+   * request's prefill writes before any attention reads them. JSON mode and logprobs wait for each id instead:
+   * the grammar's mask for step N + 1 follows from step N's id on the host, and each step's logprobs are read
+   * from the one buffer the sampler copies them into.
+   */
   private async decode(run: DecodeRun): Promise<Decoded> {
     const { model, tokenizer, info } = this.loaded;
     const { request, promptTokens, stopTokens, constraint, sampler, picker, tokenEntry, aborted, onChunk } = run;
@@ -104,7 +112,9 @@ export class Session {
     // Tool calls are read back from the text, so the control tokens of their syntax ('[TOOL_CALLS]') are shown.
     const streamer = new TextStreamer(tokenizer, { context: promptTokens, skipSpecial: request.responseFormat?.type !== 'tool_calls' });
     const stops = new StopStringMatcher(request.stop);
+    const pipelined = constraint === null && tokenEntry === null;
     let fed = promptTokens[promptTokens.length - 1]!;
+    let ahead: PendingToken | null = null; // step N + 1, submitted while step N's id is read
     while (out.tokens.length < request.maxTokens) {
       if (aborted()) { out.finishReason = 'abort'; break; }
       const pos = this.cached.length;
@@ -115,7 +125,10 @@ export class Session {
         if (!mask) { out.finishReason = 'stop'; break; } // the JSON is complete
         sampler!.setMask(mask);
       }
-      const next = await model.step(fed, pos, 'token', picker);
+      const step = ahead ?? model.submitStep(fed, pos, picker);
+      const another = out.tokens.length + 1 < request.maxTokens && pos + 1 < info.contextLength; // not past the limits
+      ahead = pipelined && another ? model.submitStep('previous', pos + 1, picker) : null;
+      const next = await step.read();
       this.cached.push(fed);
       if (out.tokens.length === 0) out.t1 = performance.now();
       const lp = tokenEntry && request.logprobs !== null ? logprobEntry(this.loaded, tokenEntry, next, await sampler!.readLogprobs(request.logprobs)) : undefined;
@@ -213,7 +226,7 @@ interface DecodeRun {
   stopTokens: readonly number[];
   constraint: TokenConstraint | null;
   sampler: GpuSampler | null;
-  /** What model.step runs in place of argmax (the GPU sampler); undefined: argmax. */
+  /** What a decode step runs in place of argmax (the GPU sampler); undefined: argmax. */
   picker: TokenPicker | undefined;
   tokenEntry: typeof TokenEntry | null;
   aborted: () => boolean;

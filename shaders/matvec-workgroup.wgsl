@@ -1,0 +1,25 @@
+// Matrix-vector product for GPUs without subgroups: out[r] = Σ_c W[r, c] · x[c], the same product, bindings,
+// overrides, preambles and entry points as matvec.wgsl; the row walk, its layout and dispatch (workgroup 64 on
+// four rows, neighbouring lanes reading neighbouring words of the same rows) are common/matvec-lanes.wgsl's, as
+// matvec-subgroup.wgsl's are. Only the reduction differs: the lanes' four row sums (one vec4 each) meet in
+// workgroup memory and are added in a tree, halving the active lanes each step (64 → 32 → … → 1, one barrier
+// per step), so no subgroup operation (and no `enable subgroups;`) is needed.
+// Why not matvec.wgsl on these GPUs: a thread walking whole rows alone reads memory in scattered strides and a
+// 16-thread workgroup fills a fraction of a GPU's lanes; here each load instruction of the 64 lanes reads
+// contiguous words, and each x element read serves four rows.
+// Sums: as the subgroup kernel's, lanes' partials in Act (carried into f32 with f16), the reduction in f32; the
+// sums are in another order than matvec.wgsl's, so decoding and a prefill pass agree within rounding.
+
+/// The lanes' four row sums, reduced in place: after the last step slot 0 holds the workgroup's.
+var<workgroup> partials: array<vec4<f32>, WORKGROUP>;
+
+/// Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds), in every lane. Called by all 64 lanes (uniform).
+fn row_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
+  partials[lane] = lane_sums(rows, lane);
+  workgroupBarrier();
+  for (var half = WORKGROUP / 2u; half > 0u; half >>= 1u) {
+    if (lane < half) { partials[lane] += partials[lane + half]; }
+    workgroupBarrier();
+  }
+  return partials[0];
+}
