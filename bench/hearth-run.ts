@@ -243,7 +243,7 @@ async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promi
 async function profilePass(model: TransformerModel, tokens: number): Promise<{ totalMs: number; kernels: KernelTime[] }> {
   // The model's prebuilt program, read through TypeScript's bracket escape: the bench only looks, never changes it.
   const layers = model['layers'];
-  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => [...l.beforeCache, ...l.afterCache]), ...(tokens === 1 ? [...model['head'], ...model['argmax']] : [])];
+  const program: Dispatch[] = [...model['embed'], ...layers.flatMap((l) => l.dispatches), ...(tokens === 1 ? [...model['head'], ...model['argmax']] : [])];
   const { device } = model;
   const n = program.length;
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });

@@ -53,7 +53,8 @@ fn steps() -> u32 { return (COLS + 7u) / 8u; }
 fn capacity() -> u32 { return arrayLength(&x) * 4u / COLS; }
 
 /// The four weight rows of group `g` (0 … 15) of workgroup `wx`, for entry point `entry` (MAIN, QKV, GLU), clamped
-/// to rows that exist: the rows a thread of that group sums, and the ones the weight tile holds for it.
+/// to rows that exist: the rows a thread of that group sums, and the ones the weight tile holds for it (QKV:
+/// qkv_rows's, the rope pairs of its epilogue).
 const MAIN: u32 = 0u;
 const QKV: u32 = 1u;
 const GLU: u32 = 2u;
@@ -62,7 +63,9 @@ fn group_rows(entry: u32, wx: u32, g: u32) -> vec4<u32> {
     let outputs = ROWS / 2u;
     return glu_rows(min(TILE / 2u * wx + 2u * g, outputs - 1u), outputs);
   }
-  return four_rows(min(TILE * wx + 4u * g, ROWS - 1u), ROWS);
+  let r0 = min(TILE * wx + 4u * g, ROWS - 1u);
+  if (entry == QKV) { return qkv_rows(r0); }
+  return four_rows(r0, ROWS);
 }
 
 /// Elements [4j, 4j+4) and [half + 4j, half + 4j + 4) of the block of step k of `row` (zero past the row's end).
@@ -184,7 +187,8 @@ fn main_qkv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) 
   let r0 = TILE * wg.x + 4u * lid.x;
   let t0 = TILE * wg.y + 4u * lid.y;
   if (r0 >= ROWS) { return; }
-  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows_qkv(t0 + i, r0, s[i]); } }
+  let rows = group_rows(QKV, wg.x, lid.x);
+  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows_qkv(t0 + i, r0, rows, s[i]); } }
 }
 
 @compute @workgroup_size(16, 16)

@@ -19,8 +19,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn main_qkv(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = 4u * gid.x;
   if (r0 >= ROWS) { return; }
-  let s = tile_sums(four_rows(r0, ROWS), gid.y);
-  for (var i = 0u; i < TILE; i++) { store_rows_qkv(gid.y * TILE + i, r0, s[i]); }
+  let rows = qkv_rows(r0);
+  let s = tile_sums(rows, gid.y);
+  for (var i = 0u; i < TILE; i++) { store_rows_qkv(gid.y * TILE + i, r0, rows, s[i]); }
 }
 
 @compute @workgroup_size(16)

@@ -23,7 +23,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn main_qkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>) {
   let r0 = 4u * thread_index(gid, grid);
   if (r0 >= ROWS) { return; }
-  store_rows_qkv(0u, r0, row_sums(four_rows(r0, ROWS)));
+  let rows = qkv_rows(r0);
+  store_rows_qkv(0u, r0, rows, row_sums(rows));
 }
 
 @compute @workgroup_size(16)

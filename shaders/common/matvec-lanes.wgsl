@@ -165,8 +165,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: ve
 @compute @workgroup_size(64)
 fn main_qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_qkv(0u, r0, s); }
+  let rows = qkv_rows(min(r0, ROWS - 1u));
+  let s = row_sums(rows, lane);
+  if (lane == 0u && r0 < ROWS) { store_rows_qkv(0u, r0, rows, s); }
 }
 
 @compute @workgroup_size(64)

@@ -55,10 +55,29 @@ export interface ProductOptions {
   xq?: GPUBuffer;
   /** Norm the input on the fly (the float products; the 8-bit ones read xq, which quantizeQ8 normed). */
   norm?: FusedNorm;
+  /** stackedQkv: the stacked [q; k; v]'s bias [Σ rows], added in its epilogue (common/products.wgsl's BIAS). */
+  bias?: GPUBuffer | null;
+  /** matvec: out += W x, the residual add in the epilogue (RESIDUAL), instead of out = W x. */
+  residual?: boolean;
 }
+
+/** What stackedQkv's epilogue does besides the bias (common/products.wgsl's ROPE and KV_CACHE). */
+export interface QkvEpilogue {
+  /** The pass's first position, { pos: u32 } (a uniform), which rope and the cache rows read. */
+  step: GPUBuffer;
+  /** q and k rotated by position: rope.wgsl's cos/sin table, its rotated dims and style; heads of headDim. */
+  rope?: { table: GPUBuffer; dim: number; neox: boolean; headDim: number };
+  /** k and v written straight into the layer's caches (the k and v buffers are then these), [rows, kvRows]. */
+  cacheRows?: number;
+}
+
+type Binding = GPUBuffer | GPUBufferBinding | null;
 
 /** The gated FFN's activation in a stacked [gate; up] product (common/products.wgsl's ACT). */
 export type GatedActivation = 'swiglu' | 'geglu';
+
+/** An override set only when on (so that kernels without the epilogue keep their pipelines' constants). */
+const flag = (name: string, on: boolean): Record<string, number> => (on ? { [name]: 1 } : {});
 
 /** The kernel of the one-token float products for each AdapterProfile.matvec. */
 const ONE_TOKEN_KERNELS = { rows: 'matvec', subgroup: 'matvec-subgroup', workgroup: 'matvec-workgroup' } as const satisfies Record<MatvecKernel, KernelName>;
@@ -150,25 +169,43 @@ export class Dispatcher {
   }
 
   /**
-   * out = W x: one dispatch per row block (one in all when W fits a binding). Unless `batched` is false, each
-   * also gets its matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols],
-   * out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8 blocks) instead.
+   * out = W x (out += W x, with `residual`): one dispatch per row block (one in all when W fits a binding). Unless
+   * `batched` is false, each also gets its matrix-matrix form for passes over several tokens, out[t] = W x[t]
+   * (input [tokens, cols], out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8
+   * blocks) instead.
    */
   matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, options: ProductOptions = {}): Promise<Dispatch[]> {
     const blocks = this.rowBlocks(m);
     return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => this.product(
       blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, { ...m, rows }, { buffer: m.buffer, offset: byteOffset, size: byteLength }, input,
-      [blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }, out], 'main', { OUT_STRIDE: m.rows, ROW_START: start }, options)));
+      { one: [blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], batched: [out] }, 'main',
+      { OUT_STRIDE: m.rows, ROW_START: start, ...flag('RESIDUAL', !!options.residual) }, options)));
   }
 
-  /** q, k and v = the rows of a stacked [q; k; v] matrix times x, in one dispatch (main_qkv): qRows and kvRows rows. */
-  stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, options: ProductOptions = {}): Promise<Dispatch> {
-    return this.product(label, m, this.wholeMatrix(label, m), input, [q, q, k, v], 'main_qkv', { Q_ROWS: qRows, KV_ROWS: kvRows }, options);
+  /**
+   * q, k and v = the rows of a stacked [q; k; v] matrix times x (+ b), in one dispatch (main_qkv): qRows and kvRows
+   * rows, q and k rotated and k and v written into the caches when `epilogue` says so (k and v are then the caches).
+   */
+  stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, epilogue: QkvEpilogue, options: ProductOptions = {}): Promise<Dispatch> {
+    const { rope, cacheRows, step } = epilogue;
+    const unused = this.unused(m, input, options);
+    const constants = {
+      Q_ROWS: qRows, KV_ROWS: kvRows, ...flag('BIAS', !!options.bias),
+      ...(rope ? { ROPE: rope.neox ? 2 : 1, HEAD_DIM: rope.headDim, ROT_DIM: rope.dim } : {}),
+      ...(cacheRows ? { KV_CACHE: 1, CACHE_ROWS: cacheRows } : {}),
+    };
+    const outs = [q, k, v, options.bias ?? unused, rope?.table ?? unused, step];
+    return this.product(label, m, this.wholeMatrix(label, m), input, { one: outs, batched: outs }, 'main_qkv', constants, options);
   }
 
   /** out = act(gate x) · (up x) for a stacked [gate; up] matrix, in one dispatch (main_glu): the gated FFN's input half. */
   stackedGlu(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, activation: GatedActivation, options: ProductOptions = {}): Promise<Dispatch> {
-    return this.product(label, m, this.wholeMatrix(label, m), input, [out, out], 'main_glu', { ACT: activation === 'geglu' ? 1 : 0 }, options);
+    return this.product(label, m, this.wholeMatrix(label, m), input, { one: [out], batched: [out] }, 'main_glu', { ACT: activation === 'geglu' ? 1 : 0 }, options);
+  }
+
+  /** What a product binds where its entry point declares a buffer this load does not use: its (read-only) input. */
+  private unused(m: Matrix, input: GPUBuffer, { xq }: ProductOptions): GPUBuffer {
+    return this.readsQ8(m) ? xq! : input;
   }
 
   /** A stacked matrix is bound whole: the loader stacks only what fits a binding (projectionLayouts). */
@@ -178,11 +215,11 @@ export class Dispatcher {
   }
 
   /**
-   * One product dispatch (and its batched form): `outs` are [out of the one-token form, out of the batched
-   * form, out_k, out_v]; `constants` those of the entry point beyond ROWS and COLS (OUT_STRIDE and ROW_START
-   * only reach the batched main).
+   * One product dispatch (and its batched form): `outs` are the bindings from 2 (out) on, less the norm weight (3),
+   * of the one-token form and of the batched form; `constants` those of the entry point beyond ROWS and COLS
+   * (OUT_STRIDE and ROW_START only reach the batched main).
    */
-  private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: (GPUBuffer | GPUBufferBinding)[],
+  private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: { one: Binding[]; batched: Binding[] },
     entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
@@ -195,15 +232,14 @@ export class Dispatcher {
     // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.
     const normed: Record<string, number> = norm && !q8 ? { NORM: 1, EPS: norm.eps } : {};
     const normWeight = q8 ? null : norm?.weight ?? input; // bound either way: the float products' layout has it
-    const [out, batchedOut, ...kv] = outs;
-    const bindings = (o: GPUBuffer | GPUBufferBinding) => [weights, q8 ? xq! : input, o, normWeight, ...kv];
+    const bindings = ([out, ...rest]: Binding[]) => [weights, q8 ? xq! : input, out!, normWeight, ...rest];
     const { OUT_STRIDE, ROW_START, ...entryConstants } = constants;
     const base = { ROWS: m.rows, COLS: m.cols, ...entryConstants, ...normed };
-    const one = await this.make(label, single, base, () => grid, bindings(out!), m.dtype, entry);
+    const one = await this.make(label, single, base, () => grid, bindings(outs.one), m.dtype, entry);
     if (batched) {
       const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
       one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
-        (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(batchedOut!), m.dtype, entry);
+        (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry);
     }
     return one;
   }

@@ -1,12 +1,14 @@
 // The forward pass's blocks — embedding, attention input, attention, feed-forward, output head — as prebuilt
 // dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
-// before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), the
-// 8-bit activations of precision 'q8', flash or split-K attention, the packed entry points of an embedding model.
+// before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), what
+// follows a product in its epilogue where nothing sits between (q/k/v bias, rope and the K/V cache write; the
+// residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or split-K
+// attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
 import { reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm } from './dispatch';
+import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type QkvEpilogue } from './dispatch';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
@@ -56,6 +58,9 @@ interface BlockOptions {
   embeddings?: object;
 }
 
+/** What follows a projection in its product's epilogue: the residual add (into x), or the q/k/v epilogue. */
+interface ProjectEpilogue { residual?: boolean; qkv?: QkvEpilogue }
+
 /** Makes the dispatches of one model's forward pass; one per load. */
 export class ForwardBlocks {
   readonly d: Dispatcher;
@@ -98,21 +103,36 @@ export class ForwardBlocks {
     return embed;
   }
 
-  /** q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position. */
-  async attentionInput(l: number, w: LayerWeights): Promise<Dispatch[]> {
+  /**
+   * q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position; k and v
+   * are the pass's rows of the layer's caches. `cacheWritten`: the q/k/v product's epilogue rotates q and k and
+   * writes k and v straight into the caches (one dispatch in all); false: they land in buf.k and buf.v, which the
+   * caller copies into the caches after these dispatches. The epilogue needs one stacked [q; k; v] product and
+   * nothing between it and the cache but bias and rope, and rope pairs it can hold (packed sequences rotate by
+   * their own positions, read by rope.wgsl's main_packed).
+   */
+  async attentionInput(l: number, w: LayerWeights, kCache: GPUBuffer, vCache: GPUBuffer): Promise<{ dispatches: Dispatch[]; cacheWritten: boolean }> {
     const { d, buf, config } = this;
     const { headCount, headCountKv, headDim, normEps } = config;
+    const rope = this.windowed(l) ? config.slidingWindow!.rope : config.rope;
+    const ropeFits = !rope || (!this.packed && (rope.style === 'norm' || (headDim % 4 === 0 && rope.dim % 4 === 0)));
+    if (isStacked(w.qkv) && w.qkv.rows.length === 3 && !w.qNorm && ropeFits) {
+      const epilogue: QkvEpilogue = {
+        step: buf.step, cacheRows: this.contextLength,
+        rope: rope ? { table: this.ropeTableOf(rope), dim: rope.dim, neox: rope.style === 'neox', headDim } : undefined,
+      };
+      return { dispatches: await this.normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [buf.q, kCache, vCache], { qkv: epilogue }), cacheWritten: true };
+    }
     const [qOut, kOut] = w.qNorm ? [buf.qRaw!, buf.kRaw!] : [buf.q, buf.k];
-    const dispatches = await this.normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [qOut, kOut, buf.v]);
+    const dispatches = await this.normThenProject(`${l}`, `${l}.attn_norm`, w.attnNorm, ['q', 'k', 'v'], w.qkv, [qOut, kOut, buf.v], { qkv: { step: buf.step } });
     if (w.qNorm && w.kNorm) {
       dispatches.push(
         await d.rmsnorm(`${l}.q_norm`, qOut, w.qNorm, buf.q, headDim, normEps, headCount),
         await d.rmsnorm(`${l}.k_norm`, kOut, w.kNorm, buf.k, headDim, normEps, headCountKv),
       );
     }
-    const rope = this.windowed(l) ? config.slidingWindow!.rope : config.rope;
     if (rope) dispatches.push(await this.rope(`${l}.rope_q`, rope, buf.q, headCount), await this.rope(`${l}.rope_k`, rope, buf.k, headCountKv));
-    return dispatches;
+    return { dispatches, cacheWritten: false };
   }
 
   /** att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split). */
@@ -170,10 +190,7 @@ export class ForwardBlocks {
   async attentionOutput(l: number, w: LayerWeights): Promise<Dispatch[]> {
     const { buf, config } = this;
     const qDim = config.headCount * config.headDim;
-    return [
-      ...await this.project(`${l}.o`, [], buf.att, qDim, single(w.o), [buf.xb2]),
-      ...await this.residual(`${l}.attn`, buf.xb2, w.attnPostNorm, w.attnNorm),
-    ];
+    return this.projectResidual(`${l}.o`, `${l}.attn`, buf.att, qDim, single(w.o), w.attnPostNorm, w.attnNorm);
   }
 
   /** x += post_norm(W_down act(W_gate xb) · W_up xb), xb = ffn_norm(x) (an ungated MLP: W_down gelu(W_up xb)). */
@@ -195,18 +212,14 @@ export class ForwardBlocks {
         await d.gated(`${l}.${config.feedForward}`, act, buf.hb, buf.hbUp!, ffn, B), // hb = act(hb) · hbUp
       );
     }
-    return [
-      ...dispatches,
-      ...await this.project(`${l}.down`, [], buf.hb, ffn, single(w.down), [buf.xb2]), // xb2 = W_down hb (+ b)
-      ...await this.residual(`${l}.ffn`, buf.xb2, w.ffnPostNorm, w.ffnNorm),
-    ];
+    return [...dispatches, ...await this.projectResidual(`${l}.down`, `${l}.ffn`, buf.hb, ffn, single(w.down), w.ffnPostNorm, w.ffnNorm)];
   }
 
   /** logits = cap(W_out output_norm(x) (+ b)) of one token; none for an encoder. */
   async head(): Promise<Dispatch[]> {
     const { d, buf, config, weights } = this;
     if (!weights.outputNorm) return [];
-    const head = await this.normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], 1);
+    const head = await this.normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], {}, 1);
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, config.vocabSize, 1, { CAP: config.finalSoftcap }));
     return head;
   }
@@ -270,7 +283,8 @@ export class ForwardBlocks {
    * quantization). `capacity` 1: the output head. Dispatches are labelled `label` (one projection) or
    * `label.name` for each of `names` (`label.q+k+v` when stacked).
    */
-  private async project(label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = this.B): Promise<Dispatch[]> {
+  private async project(label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = this.B,
+    epilogue: ProjectEpilogue = {}): Promise<Dispatch[]> {
     const { d, buf } = this;
     const labelOf = (i: number) => (p.rows.length === 1 ? label : `${label}.${names[i]}`);
     const xq = buf.xq;
@@ -278,28 +292,41 @@ export class ForwardBlocks {
     const options = { batched: capacity > 1, xq: xq ?? undefined, norm };
     const [m] = p.matrices;
     const stackLabel = `${label}.${names.join('+')}`;
-    if (isStacked(p) && p.rows.length === 3) dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, options));
-    else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
-    else for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, options));
-    for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
+    // A stacked [q; k; v]'s bias ([Σ rows]) is added in its epilogue; a stacked [gate; up] has none.
+    if (isStacked(p) && p.rows.length === 3) {
+      const qkv = epilogue.qkv ?? { step: buf.step };
+      dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, qkv, { ...options, bias: p.biases[0] }));
+    } else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
+    else {
+      for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, residual: epilogue.residual }));
+      for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
+    }
     return dispatches;
   }
 
   /** project() on norm(x): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */
-  private async normThenProject(label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], capacity = this.B): Promise<Dispatch[]> {
+  private async normThenProject(label: string, normLabel: string, n: Norm, names: string[], p: Projections, outs: GPUBuffer[], epilogue: ProjectEpilogue = {}, capacity = this.B): Promise<Dispatch[]> {
     const { buf, config } = this;
     const dim = config.embeddingLength;
-    if (config.encoder) return this.project(label, names, buf.x, dim, p, outs, undefined, capacity); // its norms come after
-    if ((this.options.fuseNorm ?? true) && config.norm === 'rms') return this.project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: config.normEps }, capacity);
-    return [await this.norm(normLabel, buf.x, n, buf.xb), ...await this.project(label, names, buf.xb, dim, p, outs, undefined, capacity)];
+    if (config.encoder) return this.project(label, names, buf.x, dim, p, outs, undefined, capacity, epilogue); // its norms come after
+    if ((this.options.fuseNorm ?? true) && config.norm === 'rms') return this.project(label, names, buf.x, dim, p, outs, { weight: n.weight, eps: config.normEps }, capacity, epilogue);
+    return [await this.norm(normLabel, buf.x, n, buf.xb), ...await this.project(label, names, buf.xb, dim, p, outs, undefined, capacity, epilogue)];
   }
 
-  /** x += post_norm(out) when the model norms sub-block outputs, else x += out; an encoder: x = norm(out + x). */
-  private async residual(label: string, out: GPUBuffer, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> {
+  /**
+   * x += post_norm(W input (+ b)) when the model norms sub-block outputs; else x += W input (+ b), the add in the
+   * product's epilogue where there is no bias (the bias comes first); an encoder: x = norm(W input (+ b) + x).
+   */
+  private async projectResidual(label: string, residualLabel: string, input: GPUBuffer, cols: number, p: Projections, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> {
     const { d, buf, config, B } = this;
     const dim = config.embeddingLength;
-    if (config.encoder) return [await d.add(`${label}.residual`, out, buf.x, dim, B), await this.norm(`${label}.out_norm`, out, encoderNorm, buf.x)];
-    if (postNorm) return [await this.norm(`${label}.post_norm`, out, postNorm, buf.xb), await d.add(`${label}.residual`, buf.x, buf.xb, dim, B)];
-    return [await d.add(`${label}.residual`, buf.x, out, dim, B)];
+    // Not after the integer-dot (q8) products: with the add in the same kernel lavapipe contracts their last multiply-add
+    // differently (stories260K-Q8_0's logits moved by an ulp), so their sums keep a dispatch of their own.
+    const fused = !config.encoder && !postNorm && !p.biases[0] && !p.matrices.some((m) => d.readsQ8(m));
+    if (fused) return this.project(label, [], input, cols, p, [buf.x], undefined, B, { residual: true });
+    const product = await this.project(label, [], input, cols, p, [buf.xb2]); // xb2 = W input (+ b)
+    if (config.encoder) return [...product, await d.add(`${residualLabel}.residual`, buf.xb2, buf.x, dim, B), await this.norm(`${residualLabel}.out_norm`, buf.xb2, encoderNorm, buf.x)];
+    if (postNorm) return [...product, await this.norm(`${residualLabel}.post_norm`, buf.xb2, postNorm, buf.xb), await d.add(`${residualLabel}.residual`, buf.x, buf.xb, dim, B)];
+    return [...product, await d.add(`${residualLabel}.residual`, buf.x, buf.xb2, dim, B)];
   }
 }

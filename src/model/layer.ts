@@ -20,7 +20,7 @@ export interface Projections {
   matrices: Matrix[];
   /** Rows of each projection, in order. */
   rows: number[];
-  /** Each projection's f32 bias [rows], or null. */
+  /** Each matrix's f32 bias [rows] (a stacked matrix's: [Σ rows], which its product's epilogue adds), or null. */
   biases: (GPUBuffer | null)[];
 }
 

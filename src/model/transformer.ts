@@ -62,8 +62,12 @@ export interface ModelOptions {
   embeddings?: { batch?: number };
 }
 
-/** One layer's dispatches, in order, around the copy of this token's k and v into the layer's cache. */
-interface LayerProgram { beforeCache: Dispatch[]; afterCache: Dispatch[]; kCache: GPUBuffer; vCache: GPUBuffer }
+/**
+ * One layer's dispatches, in order. Where the q/k/v product's epilogue cannot write k and v into the layer's cache
+ * (ForwardBlocks.attentionInput), `copyAfter` of them have run when the pass stops for the copy of the pass's k and
+ * v rows into the caches; null: nothing stops the pass.
+ */
+interface LayerProgram { dispatches: Dispatch[]; copyAfter: number | null; kCache: GPUBuffer; vCache: GPUBuffer }
 
 export class TransformerModel {
   private constructor(
@@ -106,15 +110,16 @@ export class TransformerModel {
     const embed = await f.embedding(); // x = token_embd[token] (· scale, + position_embd[pos])
     const layers: LayerProgram[] = [];
     for (const [l, w] of weights.layers.entries()) {
-      const beforeCache = await f.attentionInput(l, w); // q, k, v = rope(Wq, Wk, Wv · attn_norm(x))
       const kCache = pool.create(`k cache ${l}`, 4 * contextLength * kvDim, storage); // [ctx, nKvHeads, headDim]
       const vCache = pool.create(`v cache ${l}`, 4 * contextLength * kvDim, storage);
-      const afterCache = [
+      const input = await f.attentionInput(l, w, kCache, vCache); // q, k, v = rope(Wq, Wk, Wv · attn_norm(x)); k, v → cache
+      const dispatches = [
+        ...input.dispatches,
         ...await f.attention(l, kCache, vCache), // att = softmax(q kCacheᵀ) vCache
         ...await f.attentionOutput(l, w), // x += Wo att
         ...await f.feedForward(l, w), // x += W_down act(W_gate ffn_norm(x)) · W_up ffn_norm(x)
       ];
-      layers.push({ beforeCache, afterCache, kCache, vCache });
+      layers.push({ dispatches, copyAfter: input.cacheWritten ? null : input.dispatches.length, kCache, vCache });
     }
     const head = await f.head(); // logits = W_out output_norm(x)
     const argmax = await f.argmax(); // token = argmax(logits)
@@ -163,12 +168,15 @@ export class TransformerModel {
     let pass = encoder.beginComputePass({ label: 'embedding' });
     for (const d of this.embed) run(pass, d, n);
     for (const L of this.layers) {
-      for (const d of L.beforeCache) run(pass, d, n); // norm, q/k/v, q/k norm, rope
-      pass.end();
-      encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, n * kvBytes); // kCache[pos..pos+n) = k
-      encoder.copyBufferToBuffer(buf.v, 0, L.vCache, pos * kvBytes, n * kvBytes); // vCache[pos..pos+n) = v
-      pass = encoder.beginComputePass({ label: 'layer' });
-      for (const d of L.afterCache) run(pass, d, n); // attention, output projection, FFN, residuals
+      for (const [i, d] of L.dispatches.entries()) {
+        if (i === L.copyAfter) { // after norm, q/k/v, q/k norm, rope
+          pass.end();
+          encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, n * kvBytes); // kCache[pos..pos+n) = k
+          encoder.copyBufferToBuffer(buf.v, 0, L.vCache, pos * kvBytes, n * kvBytes); // vCache[pos..pos+n) = v
+          pass = encoder.beginComputePass({ label: 'layer' });
+        }
+        run(pass, d, n); // attention, output projection, FFN, residuals
+      }
     }
     return pass;
   }

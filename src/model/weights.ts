@@ -238,13 +238,40 @@ class Uploader {
     return parts;
   }
 
+  /**
+   * The bias of a stacked matrix, [Σ rows] in its row order (the product's epilogue adds it), or null when none of
+   * its tensors has one; a tensor without one contributes zeros.
+   */
+  private async stackedBias(prefix: string, names: string[], rows: number[]): Promise<GPUBuffer | null> {
+    if (!names.some((n) => this.biases.has(n))) return null;
+    const total = rows.reduce((a, b) => a + b, 0);
+    const buffer = this.pool.create(`${prefix}${names.join('+')}.bias`, 4 * total, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    if (names.length === 1) { // one fused tensor (attn_qkv)
+      await this.writeFloats(buffer, 0, `${prefix}${names[0]}.bias`);
+      return buffer;
+    }
+    let row = 0;
+    for (const [i, n] of names.entries()) {
+      if (this.biases.has(n)) await this.writeFloats(buffer, 4 * row, `${prefix}${n}.bias`);
+      row += rows[i]!;
+    }
+    return buffer;
+  }
+
+  private async writeFloats(buffer: GPUBuffer, offset: number, name: string): Promise<void> {
+    const values = await this.floats(name);
+    this.pool.device.queue.writeBuffer(buffer, offset, values as Float32Array<ArrayBuffer>);
+    this.held.release(values.byteLength);
+  }
+
   /** The projections of one input as `layout` says: stacked in one matrix, or one each (a fused tensor split by rows). */
   private async projections(prefix: string, layout: ProjectionLayout, cols: number): Promise<Projections> {
     const { tensors, rows, stacked } = layout;
     const names = tensors.map((t) => t.name.slice(prefix.length, -'.weight'.length));
     // One tensor at a time, as everywhere here: the bytes held at once stay within heldBytesBound.
     const biases: (GPUBuffer | null)[] = [];
-    if (names.length === 1) biases.push(...await this.biasParts(names[0]!, prefix, rows));
+    if (stacked) biases.push(await this.stackedBias(prefix, names, rows));
+    else if (names.length === 1) biases.push(...await this.biasParts(names[0]!, prefix, rows));
     else for (const [i, n] of names.entries()) biases.push(...await this.biasParts(n, prefix, [rows[i]!]));
     if (stacked && tensors.length > 1) return { matrices: [await this.stackedMatrix(`${prefix}${names.join('+')}.weight`, tensors, cols)], rows, biases };
     if (tensors.length === 1) return { matrices: await this.matrices(tensors[0]!.name, cols, stacked ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, biases };

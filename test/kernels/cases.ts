@@ -21,6 +21,7 @@ import { samplerCases } from './sampler-cases';
 import { q8Cases } from './q8-cases';
 import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
+import { epilogueCases } from './epilogue-cases';
 import { flashCases } from './flash-cases';
 import { tiledCases } from './tiled-cases';
 import { f16RangeCases } from './f16-range-cases';
@@ -279,6 +280,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());
+  cases.push(...epilogueCases());
   cases.push(...laneCases());
   cases.push(...flashCases());
   cases.push(...tiledCases());

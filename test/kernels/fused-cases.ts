@@ -14,26 +14,26 @@ import { matvecRef, rmsnormRef, swigluRef } from '../reference/kernels';
 import { gegluRef } from '../reference/transformer-ops';
 import { matvecQ8Ref, quantizeQ8Ref, Q8_BLOCK_WORDS } from '../reference/q8';
 import { randomFloats, type Rng } from '../helpers/seeded';
-import { runKernel, storage, type Tolerance } from './harness';
+import { runKernel, storage, uniformWords, type Tolerance } from './harness';
 import { testWeights, weights } from './test-weights';
 
-interface FusedCase {
+export interface FusedCase {
   name: string;
   tol: Tolerance;
   feature?: GPUFeatureName;
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
-type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup';
+export type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup';
 const TILE = 4; // matmul.wgsl: buffers hold whole tiles of token rows
 const EPS = 1e-5;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
-const batched = (k: Product) => k === 'matmul' || k === 'matmul-q8';
-const q8 = (k: Product) => k === 'matvec-q8' || k === 'matmul-q8';
+export const batched = (k: Product) => k === 'matmul' || k === 'matmul-q8';
+export const q8 = (k: Product) => k === 'matvec-q8' || k === 'matmul-q8';
 /** The one-token products whose 64 lanes share four rows (common/matvec-lanes.wgsl). */
-const lanes = (k: Product) => k === 'matvec-subgroup' || k === 'matvec-workgroup';
+export const lanes = (k: Product) => k === 'matvec-subgroup' || k === 'matvec-workgroup';
 /** The device feature a case needs: shader-f16 for f16 arithmetic, else subgroups for matvec-subgroup. */
-const featureOf = (k: Product, precision?: 'f16'): GPUFeatureName | undefined => (precision === 'f16' ? 'shader-f16' : k === 'matvec-subgroup' ? 'subgroups' : undefined);
+export const featureOf = (k: Product, precision?: 'f16'): GPUFeatureName | undefined => (precision === 'f16' ? 'shader-f16' : k === 'matvec-subgroup' ? 'subgroups' : undefined);
 
 /** One product dispatch: its weight words, input (f32 x, or quantize-q8 words), and optional fused norm weight. */
 interface ProductRun {
@@ -63,8 +63,10 @@ async function runProduct(device: GPUDevice, cache: KernelCache, r: ProductRun, 
   const grid = batched(r.kernel) ? [groups, padded / TILE] as const : workgroupGrid(groups, r.gridLimit ?? device.limits.maxComputeWorkgroupsPerDimension);
   const constants = { ROWS: r.rows, ...r.opts.constants, ...(r.norm && !q8(r.kernel) ? { NORM: 1, EPS } : {}) };
   const out = outs[read]!;
+  // main_qkv's epilogue bindings (common/products.wgsl), unused here (BIAS, ROPE and KV_CACHE off): bias, cos/sin, step.
+  const epilogue = r.entry === 'main_qkv' ? [x, x, uniformWords(device, [0])] : [];
   return f32(await runKernel(device, cache, r.kernel, { ...r.opts, constants, entryPoint: r.entry },
-    [storage(device, r.w), x, outs[0]!, norm, ...outs.slice(1)], grid, out, 4 * r.tokens * r.outs[read]!));
+    [storage(device, r.w), x, outs[0]!, norm, ...outs.slice(1), ...epilogue], grid, out, 4 * r.tokens * r.outs[read]!));
 }
 
 /** rmsnorm.wgsl over each token's row of x [tokens, cols]: the normed input the unfused model feeds a product. */
@@ -83,14 +85,14 @@ async function quantizeOnGpu(device: GPUDevice, cache: KernelCache, x: Float32Ar
     [input, out, null, norm ? storage(device, norm) : input], [workgroups(cols / 32), x.length / cols], out, bytes));
 }
 
-function assertSameBits(what: string, got: Float32Array | Uint32Array, want: Float32Array | Uint32Array): void {
+export function assertSameBits(what: string, got: Float32Array | Uint32Array, want: Float32Array | Uint32Array): void {
   const i = got.findIndex((v, k) => !Object.is(v, want[k]));
   if (got.length !== want.length) throw new Error(`${what}: ${got.length} elements, the unfused kernels give ${want.length}`);
   if (i >= 0) throw new Error(`${what}: element ${i} is ${got[i]}, the unfused kernels give ${want[i]}; they must agree bit for bit`);
 }
 
 /** Random weights of `dtype` for the kernel: words to bind, and the CPU twin's product of one token. */
-function productWeights(kernel: Product, dtype: WeightDType, rng: Rng, rows: number, cols: number) {
+export function productWeights(kernel: Product, dtype: WeightDType, rng: Rng, rows: number, cols: number) {
   const values = testWeights(rng, rows * cols, dtype);
   if (q8(kernel)) {
     const bytes = quantize(dtype, values);
@@ -101,7 +103,7 @@ function productWeights(kernel: Product, dtype: WeightDType, rng: Rng, rows: num
 }
 
 /** Each token's input: f32 rows, or (8-bit products) those rows quantized on the GPU, and its slice of them. */
-async function productInput(device: GPUDevice, cache: KernelCache, kernel: Product, rng: Rng, cols: number, tokens: number) {
+export async function productInput(device: GPUDevice, cache: KernelCache, kernel: Product, rng: Rng, cols: number, tokens: number) {
   const padded = batched(kernel) ? Math.ceil(tokens / TILE) * TILE : 1;
   const x = randomFloats(rng, padded * cols);
   const input = q8(kernel) ? await quantizeOnGpu(device, cache, x, cols) : x;
@@ -110,9 +112,9 @@ async function productInput(device: GPUDevice, cache: KernelCache, kernel: Produ
 }
 
 // The products' own tolerances (cases.ts, f16-cases.ts, q8-cases.ts): the fused forms sum the same way.
-const tolFor = (cols: number, precision?: 'f16'): Tolerance =>
+export const tolFor = (cols: number, precision?: 'f16'): Tolerance =>
   precision === 'f16' ? { atol: 2e-3 * Math.sqrt(cols), rtol: 5e-3 } : { atol: 1e-6 * Math.sqrt(cols), rtol: 1e-5 };
-const label = (kernel: Product, dtype: WeightDType, precision?: 'f16') => `${kernel} ${dtype}${precision ? ' f16-math' : ''}`;
+export const label = (kernel: Product, dtype: WeightDType, precision?: 'f16') => `${kernel} ${dtype}${precision ? ' f16-math' : ''}`;
 const gridName = (gridLimit?: number) => (gridLimit ? ` (2-D grid, ${gridLimit} per dimension)` : '');
 
 /** main_qkv on a stacked [q; k; v] matrix: each token's [q | k | v] equals main's rows bit for bit, and the CPU product. */

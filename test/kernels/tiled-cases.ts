@@ -13,7 +13,7 @@ import { matvecRef, rmsnormRef, swigluRef } from '../reference/kernels';
 import { gegluRef } from '../reference/transformer-ops';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { testWeights, weights } from './test-weights';
-import { runKernel, storage, type Tolerance } from './harness';
+import { runKernel, storage, uniformWords, type Tolerance } from './harness';
 
 interface TiledCase {
   name: string;
@@ -60,10 +60,12 @@ async function runTiled(device: GPUDevice, cache: KernelCache, spec: Spec, w: Fl
   if (shape.entry === 'main_glu') constants.ACT = shape.act === 'geglu' ? 1 : 0;
   if (normWeight) Object.assign(constants, { NORM: 1, EPS });
   const xBuffer = storage(device, x);
+  // main_qkv's epilogue bindings (common/products.wgsl; epilogue-cases.ts runs them): bias, cos/sin, step, unused here.
+  const epilogue = shape.entry === 'main_qkv' ? [xBuffer, xBuffer, uniformWords(device, [0])] : [];
   const groups = shape.entry === 'main_glu' ? workgroups(shape.outputs, TILE / 2) : workgroups(rows, TILE);
   const read = await Promise.all(outs.map(async (out, i) => new Float32Array(await runKernel(device, cache, 'matmul-tiled',
     { dtype, precision, constants, entryPoint: shape.entry as ProductEntryPoint },
-    [storage(device, w), xBuffer, outs[0]!, normWeight ? storage(device, normWeight) : xBuffer, ...outs.slice(1)],
+    [storage(device, w), xBuffer, outs[0]!, normWeight ? storage(device, normWeight) : xBuffer, ...outs.slice(1), ...epilogue],
     [groups, Math.ceil(tokens / TILE)], out, (tokens + TILE) * widths[i]! * 4))));
   for (const [i, values] of read.entries()) {
     const from = tokens * widths[i]!;

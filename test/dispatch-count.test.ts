@@ -1,0 +1,122 @@
+// Dispatches per decode step, per architecture: the GPU profile's budget is 6 per layer + 4 per token (embedding,
+// output head, and the wide argmax's two passes: partials over many workgroups, then their finish). The fused epilogues of the weight products (common/products.wgsl) make it: bias, rope and
+// the K/V cache write in the q/k/v product, the residual add in the o and down products.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
+import { loadModel } from '../src/model/load';
+import type { ModelConfig } from '../src/model/config';
+import type { TransformerModel } from '../src/model/transformer';
+import { ATTENTION_CHUNK } from '../src/model/memory';
+import { writeGGUF } from './helpers/gguf-writer';
+import { fixturePath } from './helpers/fixtures';
+import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+
+/** The dispatches `model.step` records for one greedy decode step. */
+async function stepDispatches(model: TransformerModel): Promise<number> {
+  const { device } = model;
+  const createEncoder = device.createCommandEncoder;
+  let dispatches = 0;
+  device.createCommandEncoder = (descriptor?: GPUCommandEncoderDescriptor) => {
+    const encoder = createEncoder.call(device, descriptor);
+    const begin = encoder.beginComputePass;
+    encoder.beginComputePass = (d?: GPUComputePassDescriptor) => {
+      const pass = begin.call(encoder, d);
+      const dispatch = pass.dispatchWorkgroups;
+      pass.dispatchWorkgroups = (x: number, y?: number, z?: number) => { dispatches++; dispatch.call(pass, x, y, z); };
+      return pass;
+    };
+    return encoder;
+  };
+  try {
+    await model.step(1, 3, 'token');
+  } finally {
+    device.createCommandEncoder = createEncoder;
+  }
+  return dispatches;
+}
+
+/**
+ * Dispatches per layer beyond the GPU budget's 6, and why, for the architectures that cannot fuse everything:
+ * what sits between a product and its epilogue keeps its own dispatch.
+ */
+function extraPerLayer(config: ModelConfig): { extra: number; why: string[] } {
+  const why: string[] = [];
+  let extra = 0;
+  if (config.qkNorm) {
+    // q_norm, k_norm and rope q, rope k run between the q/k/v product and the cache: a cache copy splits the pass.
+    extra += 4;
+    why.push('q/k norms (then rope q and k as dispatches of their own)');
+  }
+  if (config.postNorms) {
+    extra += 4; // each sub-block's post-norm and residual add
+    why.push("post-norms before each residual add (Gemma)");
+  }
+  if (config.norm !== 'rms') {
+    extra += 2; // attn_norm and ffn_norm: a layer norm is not fused into the products
+    why.push('layer norms (not fused into the products)');
+  }
+  if (config.feedForward === 'gelu') {
+    extra += 1; // GPT-2's MLP: gelu after the up product
+    why.push('an ungated MLP (gelu dispatch)');
+  }
+  const biased = (['attn_output', 'ffn_down', 'ffn_up'] as const).filter((t) => config.biases.includes(t));
+  if (biased.length > 0) {
+    // A bias add after the product, and then (o, down) the residual add: the bias comes between.
+    extra += biased.reduce((n, t) => n + (t === 'ffn_up' ? 1 : 2), 0);
+    why.push(`biases of ${biased.join(', ')} (a bias add, then the residual add)`);
+  }
+  return { extra, why };
+}
+
+/** Dispatches per token beyond the budget's 4, and why: what the embedding and the output head run besides their products. */
+function extraPerToken(config: ModelConfig): { extra: number; why: string[] } {
+  const why: string[] = [];
+  if (config.embeddingScale !== 1) why.push('the embedding scale (Gemma)');
+  if (config.positionEmbedding) why.push('learned position embeddings');
+  if (config.norm !== 'rms') why.push('the output layer norm (not fused into the head)');
+  if (config.finalSoftcap > 0) why.push('the final logit soft-cap');
+  return { extra: why.length, why };
+}
+
+const cases = [
+  ...ARCH_CASES.map((c) => ({ name: c.name, file: (dir: string) => {
+    const path = join(dir, `${c.name.replace(/\W+/g, '-').slice(0, 60)}.gguf`);
+    writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+    return path;
+  } })),
+  ...['stories260K.gguf', 'stories260K-Q8_0.gguf'].map((file) => ({ name: file, file: () => fixturePath('models/stories260K', file) })),
+];
+
+let gpu: AcquiredDevice;
+const dir = mkdtempSync(join(tmpdir(), 'hearth-dispatch-count-'));
+test.before(async () => { gpu = await acquireDevice(); });
+test.after(() => { gpu.device.destroy(); rmSync(dir, { recursive: true, force: true }); });
+
+for (const c of cases) {
+  test(`dispatches per decode step: ${c.name}`, async () => {
+    const path = c.file(dir);
+    const counts: Record<string, number> = {};
+    let config: ModelConfig | undefined;
+    // The GPU profile over a context long enough for split-K attention (its combine is one of the 6).
+    for (const [name, options] of [['gpu', { profile: 'gpu', contextLength: 2 * ATTENTION_CHUNK }], ['software', { profile: 'software', contextLength: 256 }]] as const) {
+      const loaded = await loadModel(gpu, path, options);
+      try {
+        config = loaded.config;
+        counts[name] = await stepDispatches(loaded.model);
+      } finally {
+        loaded.destroy();
+      }
+    }
+    const layers = config!.blockCount;
+    const { extra, why } = extraPerLayer(config!);
+    const perToken = extraPerToken(config!);
+    const budget = (6 + extra) * layers + 4 + perToken.extra;
+    const exceptions = [...why, ...perToken.why];
+    console.log(`${c.name}: ${layers} layers, gpu ${counts.gpu}, software ${counts.software}${exceptions.length ? ` (exceptions: ${exceptions.join('; ')})` : ''}`);
+    assert.ok(counts.gpu! <= budget, `GPU profile: ${counts.gpu} dispatches for ${layers} layers, budget ${budget}`);
+  });
+}

@@ -1,0 +1,151 @@
+// Cases for the weight products' epilogues (common/products.wgsl): RESIDUAL (main: out += W x, the o and down
+// products' residual add) and main_qkv's BIAS, ROPE (normal and NeoX pairs, partial rotary dims) and KV_CACHE (k and
+// v rows straight into the caches at the step's position, nothing past CACHE_ROWS). Each is compared bit for bit,
+// inside the case, with the dispatches the model runs where it cannot fuse (the plain product, add.wgsl, rope.wgsl,
+// the copy into the cache), and with its CPU twin within the product's tolerance (rope's angles: f64 on the CPU,
+// the f32 table on the GPU), in the one-token, batched, lane (subgroup, workgroup), tiled and 8-bit forms.
+// Environment-agnostic like cases.ts.
+import { workgroups } from '../../src/gpu/kernels';
+import type { WeightDType } from '../../src/gpu/shaders';
+import { randomFloats } from '../helpers/seeded';
+import { ropeRef, ropeTableRef } from '../reference/kernels';
+import { runKernel, storage, uniformWords } from './harness';
+import { assertSameBits, batched, featureOf, label, lanes, productInput, productWeights, q8, tolFor, type FusedCase, type Product } from './fused-cases';
+
+/** The products with epilogues: fused-cases.ts's, and matmul-tiled.wgsl (the GPU profile's prefill product). */
+type Kernel = Product | 'matmul-tiled';
+
+const TILE = 4;
+const TILED_TOKENS = 64; // matmul-tiled.wgsl: tokens (and rows) per workgroup
+const FREQ_BASE = 10000;
+const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
+/** The product whose weights and input a kernel reads: matmul-tiled reads matmul's (x of whole TILEs of tokens, its capacity). */
+const like = (kernel: Kernel): Product => (kernel === 'matmul-tiled' ? 'matmul' : kernel);
+const padOf = (kernel: Kernel, tokens: number) => (batched(like(kernel)) ? Math.ceil(tokens / TILE) * TILE : 1);
+const gridOf = (kernel: Kernel, rows: number, padded: number) => {
+  if (kernel === 'matmul-tiled') return [workgroups(rows, TILED_TOKENS), Math.ceil(padded / TILED_TOKENS)] as const;
+  const groups = workgroups(rows, lanes(kernel) ? 4 : 64);
+  return batched(kernel) ? [groups, padded / TILE] as const : groups;
+};
+const feature = (kernel: Kernel) => (kernel === 'matmul-tiled' ? undefined : featureOf(kernel));
+const nameOf = (kernel: Kernel, dtype: WeightDType) => (kernel === 'matmul-tiled' ? `matmul-tiled ${dtype}` : label(kernel, dtype));
+
+/** main with RESIDUAL: out (holding r) becomes r + W x, bit for bit the product then add.wgsl, and r + the CPU product. */
+function residualCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number): FusedCase {
+  const many = batched(like(kernel));
+  tokens = many ? tokens : 1;
+  return {
+    name: `${nameOf(kernel, dtype)} main RESIDUAL ${rows}x${cols}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and main + add.wgsl bit for bit)`,
+    tol: tolFor(cols), feature: feature(kernel),
+    async run(device, cache, rng) {
+      const padded = padOf(kernel, tokens);
+      const w = productWeights(like(kernel), dtype, rng, rows, cols);
+      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
+      const residual = randomFloats(rng, padded * rows);
+      const product = async (constants: Record<string, number>, out: GPUBuffer) => {
+        const x = storage(device, input);
+        return f32(await runKernel(device, cache, kernel, { dtype, constants: { ROWS: rows, COLS: cols, ...(many ? { OUT_STRIDE: rows } : {}), ...constants }, entryPoint: 'main' },
+          [storage(device, w.words), x, out, q8(like(kernel)) ? null : x], gridOf(kernel, rows, padded), out, 4 * tokens * rows));
+      };
+      const got = await product({ RESIDUAL: 1 }, storage(device, residual));
+      const sums = await product({}, storage(device, 4 * padded * rows));
+      const x = storage(device, residual);
+      const n = tokens * rows;
+      assertSameBits('RESIDUAL', got, f32(await runKernel(device, cache, 'add', { constants: { N: n } }, [x, storage(device, sums)], workgroups(n), x, 4 * n)));
+      const want = new Float32Array(n);
+      for (let t = 0; t < tokens; t++) w.ref(token(t)).forEach((v, r) => { want[t * rows + r] = residual[t * rows + r]! + v; });
+      return { got, want };
+    },
+  };
+}
+
+interface QkvShape { heads: number; kvHeads: number; headDim: number; rotDim: number; neox: boolean }
+
+/**
+ * main_qkv with BIAS, ROPE and KV_CACHE at position `pos`, caches of CACHE_ROWS = pos + tokens rows (the tile's
+ * padding tokens fall past them: not written): q and the caches' rows bit for bit as the plain main_qkv, add.wgsl
+ * (each bias), rope.wgsl (q, k) and the copy of k and v into the caches; every other cache row unchanged.
+ */
+function qkvEpilogueCase(kernel: Kernel, dtype: WeightDType, s: QkvShape, cols: number, tokens: number, pos: number): FusedCase {
+  const many = batched(like(kernel));
+  tokens = many ? tokens : 1;
+  const [qRows, kvRows] = [s.heads * s.headDim, s.kvHeads * s.headDim];
+  const rows = qRows + 2 * kvRows;
+  const cacheRows = pos + tokens;
+  const shape = `heads ${s.heads}/${s.kvHeads}x${s.headDim} ${s.neox ? 'neox' : 'norm'} rot ${s.rotDim}`;
+  return {
+    name: `${nameOf(kernel, dtype)} main_qkv BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and the unfused dispatches bit for bit)`,
+    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    async run(device, cache, rng) {
+      const padded = padOf(kernel, tokens);
+      const w = productWeights(like(kernel), dtype, rng, rows, cols);
+      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
+      const bias = randomFloats(rng, rows);
+      const table = ropeTableRef(cacheRows + TILE, s.rotDim, FREQ_BASE);
+      const cacheInit = randomFloats(rng, (cacheRows + TILE) * kvRows); // rows past CACHE_ROWS too: they must stay
+      const base = { ROWS: rows, COLS: cols, Q_ROWS: qRows, KV_ROWS: kvRows };
+      const fused = { ...base, BIAS: 1, ROPE: s.neox ? 2 : 1, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, KV_CACHE: 1, CACHE_ROWS: cacheRows };
+      const run = async (constants: Record<string, number>, outs: GPUBuffer[], read: number, bytes: number) => {
+        const x = storage(device, input);
+        return f32(await runKernel(device, cache, kernel, { dtype, constants, entryPoint: 'main_qkv' },
+          [storage(device, w.words), x, outs[0]!, q8(like(kernel)) ? null : x, outs[1]!, outs[2]!, storage(device, bias), storage(device, table), uniformWords(device, [pos])],
+          gridOf(kernel, rows, padded), outs[read]!, bytes));
+      };
+      const fusedOuts = () => [storage(device, 4 * padded * qRows), storage(device, cacheInit), storage(device, cacheInit)];
+      const got = [await run(fused, fusedOuts(), 0, 4 * tokens * qRows), await run(fused, fusedOuts(), 1, cacheInit.byteLength), await run(fused, fusedOuts(), 2, cacheInit.byteLength)];
+
+      // Unfused: the plain product into q, k, v; each bias (add.wgsl); rope.wgsl on q and k; k and v into the caches.
+      const plainOuts = () => [storage(device, 4 * padded * qRows), storage(device, 4 * padded * kvRows), storage(device, 4 * padded * kvRows)];
+      const parts = await Promise.all([0, 1, 2].map((i) => run(base, plainOuts(), i, 4 * tokens * (i === 0 ? qRows : kvRows))));
+      const unfused: Float32Array[] = [];
+      for (const [i, part] of parts.entries()) {
+        const [n, start] = i === 0 ? [qRows, 0] : [kvRows, qRows + (i - 1) * kvRows];
+        const a = storage(device, part!);
+        let v = f32(await runKernel(device, cache, 'add', { constants: { N: tokens * n, B_LEN: n } }, [a, storage(device, bias.slice(start, start + n))], workgroups(tokens * n), a, 4 * tokens * n));
+        if (i < 2) {
+          const heads = i === 0 ? s.heads : s.kvHeads;
+          const xr = storage(device, v);
+          v = f32(await runKernel(device, cache, 'rope', { constants: { N_HEADS: heads, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, NEOX: s.neox ? 1 : 0 } },
+            [uniformWords(device, [pos]), xr, storage(device, table)], [workgroups((heads * s.rotDim) / 2), tokens], xr, 4 * tokens * n));
+        }
+        if (i === 0) unfused.push(v);
+        else { const c = cacheInit.slice(); c.set(v, pos * kvRows); unfused.push(c); }
+      }
+      for (const i of [0, 1, 2]) assertSameBits(['q', 'k cache', 'v cache'][i]!, got[i]!, unfused[i]!);
+
+      // The CPU twin: q, then the k and v cache rows [pos, pos + tokens) (every other row is compared above).
+      const want: number[] = [];
+      const cpu = [...Array(tokens).keys()].map((t) => {
+        const y = w.ref(token(t)).map((v, r) => v + bias[r]!);
+        const rope = (heads: number, v: Float32Array) => ropeRef(v, pos + t, { nHeads: heads, headDim: s.headDim, rotDim: s.rotDim, neox: s.neox, freqBase: FREQ_BASE });
+        return [rope(s.heads, y.slice(0, qRows)), rope(s.kvHeads, y.slice(qRows, qRows + kvRows)), y.slice(qRows + kvRows)];
+      });
+      for (const i of [0, 1, 2]) for (const t of cpu) want.push(...t[i]!);
+      const gotRows = [got[0]!, got[1]!.subarray(pos * kvRows, cacheRows * kvRows), got[2]!.subarray(pos * kvRows, cacheRows * kvRows)];
+      return { got: gotRows.flatMap((a) => [...a]), want };
+    },
+  };
+}
+
+const SHAPES: QkvShape[] = [
+  { heads: 4, kvHeads: 2, headDim: 8, rotDim: 8, neox: false },
+  { heads: 2, kvHeads: 2, headDim: 6, rotDim: 4, neox: false }, // heads of 6: a thread's four rows span two heads
+  { heads: 4, kvHeads: 2, headDim: 8, rotDim: 8, neox: true },
+  { heads: 2, kvHeads: 1, headDim: 16, rotDim: 8, neox: true }, // partial NeoX: the rows past ROT_DIM in plain groups
+];
+
+export function epilogueCases(): FusedCase[] {
+  const cases: FusedCase[] = [];
+  const products: [Kernel, WeightDType][] = [
+    ['matvec', 'f32'], ['matvec', 'q4_0'], ['matmul', 'f32'], ['matmul', 'q4_0'], ['matvec-subgroup', 'q4_0'], ['matvec-workgroup', 'q4_0'],
+    ['matmul-tiled', 'f32'], ['matmul-tiled', 'q4_0'], ['matvec-q8', 'q4_0'], ['matmul-q8', 'q8_0'],
+  ];
+  for (const [kernel, dtype] of products) {
+    cases.push(residualCase(kernel, dtype, 72, 96, 6));
+    for (const s of SHAPES) cases.push(qkvEpilogueCase(kernel, dtype, s, 96, 5, 3));
+  }
+  cases.push(qkvEpilogueCase('matvec', 'q6_k', SHAPES[3]!, 256, 1, 0), qkvEpilogueCase('matmul', 'q6_k', SHAPES[2]!, 256, 7, 9));
+  // matmul-tiled over two tiles of tokens (64 a workgroup), its last one partial.
+  cases.push(residualCase('matmul-tiled', 'q6_k', 72, 256, 67), qkvEpilogueCase('matmul-tiled', 'q6_k', SHAPES[2]!, 256, 70, 9));
+  return cases;
+}
