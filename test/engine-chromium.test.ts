@@ -116,8 +116,10 @@ test('Chromium worker: bad models give typed errors that say what is wrong', asy
   assert.match(outcomes.wrongMagic.message!, /not a GGUF file/i);
 });
 
-// The Node twin, on lavapipe: test/profile.test.ts.
-for (const url of ['/public/stories260K.gguf', fsUrl(fixturePath('models/stories260K/stories260K-Q4_K_M.gguf'))]) {
+// The Node twin, on lavapipe: test/profile.test.ts (every architecture's tiny model, every weight type). Here one
+// model with two weight types (Q4_K_M: q4_k and q6_k), since each load compiles the GPU profile's kernels on
+// Chromium's single-threaded GPU process.
+for (const url of [fsUrl(fixturePath('models/stories260K/stories260K-Q4_K_M.gguf'))]) {
   test(`Chromium: the GPU profile forced on SwiftShader gives ${url.split('/').pop()}'s software-profile greedy ids; logits within 1e-4 of the largest`, { timeout: 300_000 }, async () => {
     // 70 tokens: flash attention's prefill over several tiles of tokens and keys, decoding past position 64 in two chunks.
     const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % 512);

@@ -1,5 +1,5 @@
 // Page side of kernels.html: runs the cases here or in a dedicated Worker, per ?where=page|worker.
-import { inWorker, runKernelCasesOnFreshDevice, type KernelRun } from './kernels-run';
+import { chromiumCases, inWorker, runKernelCasesOnFreshDevice, type KernelRun } from './kernels-run';
 
 declare global {
   interface Window { __kernelRun?: Promise<KernelRun> }
@@ -17,7 +17,8 @@ const params = new URLSearchParams(location.search);
 const where = params.get('where') ?? 'page';
 // ?cases=<regular expression>: only the cases whose names match, in the page (for working on one kernel).
 const cases = params.get('cases');
-const run = where === 'worker' ? runInWorker() : runKernelCasesOnFreshDevice(cases ? (name) => new RegExp(cases).test(name) : (name) => !inWorker(name));
+const chosen = chromiumCases();
+const run = where === 'worker' ? runInWorker() : runKernelCasesOnFreshDevice(cases ? (name) => new RegExp(cases).test(name) : (name) => chosen.has(name) && !inWorker(name));
 window.__kernelRun = run;
 void run.then((r) => {
   const status = document.getElementById('status')!;

@@ -5,8 +5,37 @@ import { chooseProfile, choosePrecision, type ProfileName } from '../../src/gpu/
 import type { ModelPrecision } from '../../src/gpu/shaders';
 import { runKernelCases, type KernelCaseResult } from '../kernels/cases';
 import { seedFromString } from '../helpers/seeded';
+import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { kernelCases } from '../kernels/cases';
 
-/** The cases the Worker runs (a quarter, by a hash of the name); the page runs the rest. */
+/**
+ * What a case tests, sizes aside: its name without the numbers (rows, columns, tokens, positions, heads). The tiled
+ * product's weight type counts by block size only (1, 32 or 256 elements): its own code depends on that, and the
+ * per-type decoding is the dtype preamble every other weight kernel runs for every type in Chromium too.
+ */
+export function caseShape(name: string): string {
+  const tiledType = weightDTypes.find((d) => name.startsWith(`matmul-tiled ${d} `));
+  const family = tiledType && ({ 1: 'elements', 32: 'blocks', 256: 'super-blocks' } as Record<number, string>)[weightLayouts[tiledType].blockElements];
+  const typed = tiledType ? name.replace(`matmul-tiled ${tiledType} `, `matmul-tiled ${family} `) : name;
+  return typed.replace(/\(vs [^)]*\)/, '').replace(/\d+(\.\d+)?([x+]\d+)*/g, '#').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The cases Chromium runs: the first of each shape (caseShape), so every kernel, entry point, epilogue, option and
+ * weight type runs there at least once; Node runs them all. Chromium's GPU process compiles pipelines on one thread,
+ * and the big kernels take seconds each on SwiftShader: the sizes of one shape add compile time, not coverage.
+ */
+export function chromiumCases(): Set<string> {
+  const shapes = new Set<string>();
+  const chosen = new Set<string>();
+  for (const { name } of kernelCases()) {
+    const shape = caseShape(name);
+    if (!shapes.has(shape)) { shapes.add(shape); chosen.add(name); }
+  }
+  return chosen;
+}
+
+/** Of chromiumCases, the ones the Worker runs (a quarter, by a hash of the name); the page runs the rest. */
 export const inWorker = (name: string): boolean => seedFromString(name) % 4 === 0;
 
 export type KernelRun =
