@@ -145,11 +145,12 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
         }
       };
       const software = await run('software');
-      const gpuOwn = await run('gpu');
+      // Fed the software profile's ids, each step's argmax must be the software profile's next id: the same as the
+      // GPU profile's own greedy run giving the same ids, in one load.
       const gpuForced = await run('gpu', software.ids);
-      assert.deepEqual([software.name, gpuOwn.name], ['software', 'gpu']);
-      assert.equal(gpuOwn.matmul, 'tiled');
-      assert.deepEqual(gpuOwn.ids, software.ids);
+      assert.deepEqual([software.name, gpuForced.name], ['software', 'gpu']);
+      assert.equal(gpuForced.matmul, 'tiled');
+      assert.deepEqual(gpuForced.ids, software.ids);
       const rel = maxRelativeDiff(software.logits, gpuForced.logits);
       assert.ok(rel <= 1e-4, `GPU-profile logits differ from the software profile's by ${rel} of the largest`);
       // As a GPU without subgroups runs it (matvec-workgroup.wgsl), fed the same ids: its argmax each step is the
