@@ -131,7 +131,7 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     // Time to first token: the first prompt through a freshly loaded model, first id read back. Decoding
     // goes on from there: greedy and pipelined as Session's decode loop runs it (EOS does not stop it), one
     // step of its steady state counted: step N + 1 submitted, then step N's id read.
-    let t = performance.now();
+    const t = performance.now();
     model.prefill(first.slice(0, -1), 0);
     let token = await model.step(first.at(-1)!, first.length - 1, 'token');
     const timeToFirstTokenMs = performance.now() - t;
@@ -161,23 +161,7 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     }
     heap.sample();
 
-    const prefillTokensPerSecond: Record<string, number> = {};
-    const timeToFirstTokenMsByLength: Record<string, number> = {};
-    for (const p of prompts) {
-      let best = 0;
-      for (let r = 0; r < o.runs; r++) {
-        t = performance.now();
-        model.prefill(p.ids, 0);
-        await model.whenIdle();
-        best = Math.max(best, p.ids.length / ((performance.now() - t) / 1000));
-        heap.sample();
-      }
-      prefillTokensPerSecond[p.ids.length] = round(best);
-      t = performance.now();
-      model.prefill(p.ids.slice(0, -1), 0);
-      await model.step(p.ids.at(-1)!, p.ids.length - 1, 'token');
-      timeToFirstTokenMsByLength[p.ids.length] = round(performance.now() - t);
-    }
+    const { prefillTokensPerSecond, timeToFirstTokenMsByLength } = await measurePrompts(model, prompts.map((p) => p.ids), o.runs, heap.sample);
 
     const profileSkipped = !o.profile ? '--no-profile' : gpu.timestamps ? null : "the adapter has no 'timestamp-query'";
     const profile = profileSkipped ? null : await profilePass(model, 1);
@@ -193,6 +177,31 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     heap.stop();
     loaded.destroy();
   }
+}
+
+/**
+ * Per prompt: prefill tokens/s (the whole prompt, best of `runs`), then the time to first token (the prompt but
+ * its last token prefilled, then the step that reads the first id back).
+ */
+async function measurePrompts(model: TransformerModel, prompts: number[][], runs: number, sample: () => void): Promise<Pick<HearthMetrics, 'prefillTokensPerSecond' | 'timeToFirstTokenMsByLength'>> {
+  const prefillTokensPerSecond: Record<string, number> = {};
+  const timeToFirstTokenMsByLength: Record<string, number> = {};
+  for (const ids of prompts) {
+    let best = 0;
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      model.prefill(ids, 0);
+      await model.whenIdle();
+      best = Math.max(best, ids.length / ((performance.now() - t) / 1000));
+      sample();
+    }
+    prefillTokensPerSecond[ids.length] = round(best);
+    const t = performance.now();
+    model.prefill(ids.slice(0, -1), 0);
+    await model.step(ids.at(-1)!, ids.length - 1, 'token');
+    timeToFirstTokenMsByLength[ids.length] = round(performance.now() - t);
+  }
+  return { prefillTokensPerSecond, timeToFirstTokenMsByLength };
 }
 
 /** Bytes of the loaded model's KV cache buffers (read through TypeScript's bracket escape, as profilePass does). */

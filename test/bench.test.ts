@@ -91,3 +91,26 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// The report's targets (bench/targets.ts): checked on whatever numbers a run has, never asserted on a real run.
+test('bench targets: each is checked on the runs that have its numbers, pass or fail by its threshold', async () => {
+  const { checkTargets } = await import('../bench/targets');
+  type Run = Parameters<typeof checkTargets>[0][number];
+  const run = (model: string, hearth: Record<string, unknown>, peers: Run['peers'] = {}): Run => ({ model, quant: 'q4_0', hearth: hearth as unknown as Run['hearth'], peers });
+  const vulkan = { backend: 'vulkan' as const, decodeRatio: 1.2, prefillRatioByLength: { 512: 0.9, 4096: 1.5 } } as unknown as Run['peers']['llamaCppVulkan'];
+  const checks = checkTargets([
+    run('llama-3.1-8b', { timeToFirstTokenMsByLength: { 512: 420 }, decodeTokensPerSecondByPosition: { 128: 100, 1024: 90 } }, { llamaCppVulkan: vulkan }),
+    // The same file's long case: decode at 8192 is here; its TTFT does not replace the first run's.
+    run('llama-3.1-8b', { timeToFirstTokenMsByLength: { 512: 900 }, decodeTokensPerSecondByPosition: { 128: 100, 8192: 60 } }),
+    // Not the 8B shape: its TTFT is not a target; a skipped peer has no ratios.
+    run('llama-3.2-1b', { timeToFirstTokenMsByLength: { 512: 900 }, decodeTokensPerSecondByPosition: { 128: 200, 8192: 150 } }, { llamaCppVulkan: { backend: 'vulkan', skipped: 'no GPU' } }),
+  ]);
+  const got = checks.map((c) => [c.target, c.model, c.value, c.pass]);
+  assert.deepEqual(got, [
+    ['decodeVsLlamaCppVulkan', 'llama-3.1-8b', 1.2, true],
+    ['prefill512VsLlamaCppVulkan', 'llama-3.1-8b', 0.9, false],
+    ['decode8192VsDecode128', 'llama-3.1-8b', 0.6, false],
+    ['decode8192VsDecode128', 'llama-3.2-1b', 0.75, true],
+    ['timeToFirstToken512Ms', 'llama-3.1-8b', 420, true],
+  ]);
+});

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, measureReadBandwidthKernels, type BenchDevice } from '../adapter';
 import { contextFor, type HearthRunOptions } from '../hearth-run';
-import type { LlamaCppBackend } from '../llama-cpp-run';
+import { isSkipped, type LlamaCppBackend } from '../llama-cpp-run';
 import { benchModelPath, BENCH_SHAPES, parameterCount, type BenchQuant } from '../model-gen';
 import { measureNodeHearth, measurePeer, peerKey, withRatios, type NodeResult } from '../node-job';
 import { checkTargets, type TargetCheck, type TargetRun } from '../targets';
@@ -163,14 +163,18 @@ const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapse
 
 /**
  * llama.cpp's builds, then Hearth, on `file` with options `o`, into `into`; each phase starts only with `needs`
- * seconds of the budget left (Hearth's with half of it: the peers have run by then).
+ * seconds of the budget left (Hearth's with half of it: the peers have run by then). A build `before` (the file's
+ * main case) skipped is skipped again with its reason, without starting it (on lavapipe that is each build).
  */
-async function compare(into: DeviceCase, label: string, file: string, o: HearthRunOptions, needs: number): Promise<void> {
+async function compare(into: DeviceCase, label: string, file: string, o: HearthRunOptions, needs: number, before?: DeviceCase): Promise<void> {
   // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
   const raw: NodeResult['peers'] = (into.peers = {});
   for (const backend of backends) {
+    const earlier = (before?.node?.peers ?? before?.peers)?.[peerKey[backend]];
     await phase(`llama.cpp ${backend} ${label}`, async () => {
-      raw[peerKey[backend]] = hasBuild(backend) ? await measurePeer(file, backend, o, cpus().length, undefined, 1000 * left()) : { backend, skipped: missingBuild[backend]! };
+      raw[peerKey[backend]] = !hasBuild(backend) ? { backend, skipped: missingBuild[backend]! }
+        : isSkipped(earlier) ? { backend, skipped: `as for the main case: ${earlier.skipped}` }
+        : await measurePeer(file, backend, o, cpus().length, undefined, 1000 * left());
     }, Infinity, needs);
   }
   await phase(`hearth ${label}`, async () => {
@@ -193,7 +197,7 @@ for (const { model, quant, long } of jobs) {
   }, Infinity, full ? (model === 'llama-3.1-8b' ? 150 : 45) : 0);
   if (!written) continue;
   await compare(r, `${model} ${quant}`, file, options, 0);
-  if (long !== undefined) await compare((r.long = {}), `${model} ${quant} long`, file, longOptions, long);
+  if (long !== undefined) await compare((r.long = {}), `${model} ${quant} long`, file, longOptions, long, r);
 }
 report.complete = true;
 report.phases.push({ name: 'done', status: 'ok', seconds: 0 });

@@ -63,7 +63,7 @@ function lengthsTable(rep: TableReport): string[] {
       const v = peerMetrics(h.peers.llamaCppVulkan);
       const cell = (mine: Record<string, number>, theirs: Record<string, number | null> | undefined) =>
         Object.entries(mine).map(([k, x]) => `${k}: ${x}${theirs?.[k] != null ? ` (${theirs[k]})` : ''}`).join(', ');
-      rows.push(`| ${r.model} | ${r.quant} | ${name} | ${h.contextLength} (${(h.kvCacheBytes / 2 ** 20).toFixed(0)} MiB) | ` +
+      rows.push(`| ${r.model} | ${r.quant} | ${name} | ${h.contextLength} (${(h.kvCacheBytes / 2 ** 20).toFixed(1)} MiB) | ` +
         `${cell(h.prefillTokensPerSecond, v?.prefillRatioByLength)} | ${cell(h.timeToFirstTokenMsByLength, v?.timeToFirstTokenMsByLength)} | ` +
         `${cell(h.decodeTokensPerSecondByPosition, v?.decodeRatioByPosition)} |`);
     }
