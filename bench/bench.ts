@@ -1,22 +1,24 @@
 // npm run bench [-- --models stories,random,llama-3.2-1b,qwen2.5-0.5b,llama-3.1-8b] [--quants q4_0,q4_k_m,q8_0,f16]
-//   [--runtimes node,chromium] [--llama-cpp cpu,vulkan,cuda] [--quick] [--prompts 128,512] [--decode-at 1024]
+//   [--runtimes node,chromium] [--llama-cpp cpu,vulkan,cuda] [--quick] [--prompts 128,512] [--decode-at 1024] [--long]
 //   [--no-peers] [--no-profile] [--no-demo] [--threads n] [--tokens n] [--runs n] [--precision auto|f16|f32|q8] [--json]
 // Hearth side by side with llama.cpp on the same GGUF in the same run: in Node (Dawn: lavapipe here, the GPU
 // elsewhere) against node-llama-cpp (its CPU, Vulkan and CUDA builds, `--llama-cpp`), and in Chromium
 // (SwiftShader) against wllama (WebAssembly). Models: stories260K (test/fixtures) and random-weight models of
 // real shapes (bench/model-gen.ts, written once into node_modules/.cache/hearth-bench). `--json` prints one JSON
 // object and nothing else on stdout. With Chromium it also times the built chat app's start-up on its embedded
-// model (bench/demo-startup.ts). The whole GPU comparison in one script: bench/device/. Speed targets live here
-// and in the README, never in tests.
+// model (bench/demo-startup.ts). `--long`: the long-context cases (prompts of 512 and 4096 tokens, decode at 1024
+// and 8192 positions, the context to hold them). The whole GPU comparison in one script: bench/device/. Speed
+// targets live here (bench/targets.ts, `targets` in the report) and in the README, never in tests.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, measureReadBandwidthKernels, type AdapterReport, type ReadBandwidth } from './adapter';
-import { benchPrompt, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
+import { benchPrompt, contextFor, round, type HearthMetrics, type HearthRunOptions } from './hearth-run';
 import { LLAMA_CPP_BACKENDS, type LlamaCppBackend } from './llama-cpp-run';
 import { BENCH_QUANTS, BENCH_SHAPES, DEFAULT_QUANTS, benchModelPath, cacheDir, repoRoot, type BenchQuant } from './model-gen';
 import { measureNodeHearth, measurePeer, peerKey, peerMetrics, prefillOf, ratio, roofline, type NodeResult } from './node-job';
+import { checkTargets, targetLines } from './targets';
 import type { AutoBackendMetrics, EngineStreamingMetrics, WllamaMetrics } from './browser/page';
 import type { DemoStartupMetrics } from './demo-startup';
 import { openModel } from '../src/model/open';
@@ -29,7 +31,8 @@ const { values } = parseArgs({
     'llama-cpp': { type: 'string', default: 'cpu' },
     quick: { type: 'boolean', default: false },
     prompts: { type: 'string' },
-    'decode-at': { type: 'string', default: '' },
+    'decode-at': { type: 'string' },
+    long: { type: 'boolean', default: false },
     out: { type: 'string', default: `${cacheDir}/last-run.json` },
     'no-peers': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -51,14 +54,15 @@ for (const m of models) if (!modelNames.includes(m)) throw new Error(`--models: 
 const llamaBackends = list(values['llama-cpp']!) as LlamaCppBackend[];
 for (const b of llamaBackends) if (!LLAMA_CPP_BACKENDS.includes(b)) throw new Error(`--llama-cpp: ${b} is not one of ${LLAMA_CPP_BACKENDS.join(', ')}`);
 const quick = values.quick!;
-const promptLengths = list(values.prompts ?? (quick ? '128' : '128,512')).map(Number);
+const long = values.long!;
+const promptLengths = list(values.prompts ?? (long ? '128,512,4096' : quick ? '128' : '128,512')).map(Number);
 const decodeTokens = Number(values.tokens ?? (quick ? 32 : 128));
-const decodeAt = list(values['decode-at']!).map(Number);
+const decodeAt = list(values['decode-at'] ?? (long ? '1024,8192' : '')).map(Number);
 const options: HearthRunOptions = {
   promptLengths, decodeTokens, decodeAt,
   runs: Number(values.runs ?? (quick ? 1 : 2)),
   // 1024 as always, more where a prompt or a decode position needs it.
-  contextLength: Math.max(1024, ...[...promptLengths, ...decodeAt].map((n) => n + decodeTokens + 2)),
+  contextLength: contextFor({ promptLengths, decodeAt, decodeTokens }, 1024),
   precision: values.precision as HearthRunOptions['precision'],
   profile: !values['no-profile'],
 };
@@ -118,7 +122,13 @@ function buildReport() {
       submitsPerToken: h.submitsPerToken,
       hostWaitsPerToken: h.hostWaitsPerToken,
       decodeTokensPerSecondByPosition: h.decodeTokensPerSecondByPosition,
+      decodeRatioVsLlamaCppByPosition: peerMetrics(r.node?.peers.llamaCppCpu)?.decodeRatioByPosition ?? null,
+      prefillTokensPerSecondByLength: h.prefillTokensPerSecond,
+      prefillRatioVsLlamaCppByLength: peerMetrics(r.node?.peers.llamaCppCpu)?.prefillRatioByLength ?? null,
       timeToFirstTokenMs: h.timeToFirstTokenMs,
+      timeToFirstTokenMsByLength: h.timeToFirstTokenMsByLength,
+      contextLength: h.contextLength,
+      kvCacheBytes: h.kvCacheBytes,
       peers: r.node?.peers ?? {},
       gpuBytes: h.gpuBytes,
       headlineRuntime: r.chromium ? 'chromium' : 'node',
@@ -130,9 +140,11 @@ function buildReport() {
     /** 1, 5 and 15 minute load averages at the end of the run: other jobs on the machine slow every number. */
     loadAverage: loadavg().map((x) => round(x, 2)), versions,
   };
+  // The issue's targets on Hearth in Node beside llama.cpp (Vulkan for the ratios), where the numbers exist.
+  const targets = checkTargets(results.flatMap((r) => (r.node ? [{ model: r.model, quant: r.quant, hearth: r.node, peers: r.node.peers }] : [])));
   return {
-    machine, adapterProfile, options: { ...options, quick, peers, llamaCpp: llamaBackends, peerThreads: threads },
-    readBandwidthBytesPerSecond: bandwidth, readBandwidthKernels: readKernels, demoStartup, results,
+    machine, adapterProfile, options: { ...options, quick, long, peers, llamaCpp: llamaBackends, peerThreads: threads },
+    readBandwidthBytesPerSecond: bandwidth, readBandwidthKernels: readKernels, demoStartup, results, targets,
   };
 }
 
@@ -245,6 +257,7 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
     if (a) console.log(`${r.model} ${r.quant}: createEngine in Chromium with no options took ${a.backend} (${a.reason}): decode ${a.decodeTokensPerSecond} t/s, ×wllama ${a.decodeRatioVsWllama ?? '-'}`);
   }
   printPeers(rep.results);
+  for (const line of targetLines(rep.targets)) console.log(line);
   printBytesPerToken(rep);
   const d = rep.demoStartup;
   if (d) {
@@ -276,13 +289,15 @@ function printTable(rep: ReturnType<typeof buildReport>): void {
 function printPeers(results: Result[]): void {
   const rows = results.filter((r) => r.node);
   if (!rows.length) return;
-  console.log('\n| model | quant | Hearth decode t/s by position | host waits/tok | peer | peer decode t/s by position | decode × | prefill × |\n| --- | --- | --- | ---: | --- | --- | ---: | ---: |');
+  console.log('\n| model | quant | Hearth decode t/s by position | host waits/tok | Hearth TTFT ms by length | KV cache MiB (context) | peer | peer decode t/s by position | peer TTFT ms by length | decode × by position | prefill × by length |\n| --- | --- | --- | ---: | --- | ---: | --- | --- | --- | --- | --- |');
   const byPos = (m: Record<string, number | null>) => Object.entries(m).map(([k, v]) => `${v} @${k}`).join(', ');
   for (const r of rows) {
     const h = r.node!;
     for (const [key, p] of Object.entries(h.peers)) {
       const m = peerMetrics(p);
-      console.log(`| ${r.model} | ${r.quant} | ${byPos(h.decodeTokensPerSecondByPosition)} | ${h.hostWaitsPerToken} | ${key} | ${m ? byPos(m.decodeTokensPerSecondByPosition) : `skipped: ${'skipped' in p ? p.skipped : ''}`} | ${m?.decodeRatio ?? '-'} | ${m?.prefillRatio ?? '-'} |`);
+      console.log(`| ${r.model} | ${r.quant} | ${byPos(h.decodeTokensPerSecondByPosition)} | ${h.hostWaitsPerToken} | ${byPos(h.timeToFirstTokenMsByLength)} | ` +
+        `${(h.kvCacheBytes / 2 ** 20).toFixed(1)} (${h.contextLength}) | ${key} | ${m ? byPos(m.decodeTokensPerSecondByPosition) : `skipped: ${'skipped' in p ? p.skipped : ''}`} | ` +
+        `${m ? byPos(m.timeToFirstTokenMsByLength) : '-'} | ${m?.decodeRatioByPosition ? byPos(m.decodeRatioByPosition) : '-'} | ${m?.prefillRatioByLength ? byPos(m.prefillRatioByLength) : '-'} |`);
     }
   }
 }

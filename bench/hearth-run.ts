@@ -14,7 +14,10 @@ import type { Tokenizer } from '../src/tokenizer';
 export { acquireBenchDevice, measureReadBandwidth } from './adapter';
 
 export interface HearthRunOptions {
-  /** Prompt lengths (tokens, BOS included) whose prefill speed is measured; the first also gives the TTFT and precedes decode. */
+  /**
+   * Prompt lengths (tokens, BOS included) whose prefill speed and time to first token are measured; the first
+   * also gives the cold TTFT and precedes decode.
+   */
   promptLengths: number[];
   decodeTokens: number;
   /** Repetitions of each prefill measurement (the best counts). */
@@ -22,7 +25,11 @@ export interface HearthRunOptions {
   contextLength: number;
   precision: 'auto' | 'f16' | 'f32' | 'q8';
   profile: boolean;
-  /** Further positions to measure decode after (a prompt of that length first), e.g. [1024]: attention grows with the cache. */
+  /**
+   * Further positions to measure decode after, e.g. [1024, 8192]: a prompt of that length is prefilled (never
+   * decoded up to it), then `decodeTokens` steps are timed; attention grows with the cache. The context must hold
+   * at + decodeTokens positions.
+   */
   decodeAt?: number[];
 }
 
@@ -34,7 +41,13 @@ export interface HearthMetrics {
   weightType: string;
   loadMs: number;
   compileMs: number;
+  /** The first prompt through the freshly loaded model, first id read back (pipelines' first use included). */
   timeToFirstTokenMs: number;
+  /**
+   * By prompt length: the prompt but its last token prefilled, then the step that reads the first id back, on the
+   * warm model (as a chat's second message meets it).
+   */
+  timeToFirstTokenMsByLength: Record<string, number>;
   /** tokens/s by prompt length. */
   prefillTokensPerSecond: Record<string, number>;
   /** After the first prompt (its length: promptLengths[0]). */
@@ -50,6 +63,9 @@ export interface HearthMetrics {
    */
   hostWaitsPerToken: number;
   gpuBytes: number;
+  /** Of gpuBytes, the KV cache's buffers (every layer's K and V for the loaded context length). */
+  kvCacheBytes: number;
+  contextLength: number;
   /** Bytes of weights one decode step reads (every matrix but the token embedding, which is read one row at a time). */
   weightBytesPerToken: number;
   peakJsHeapBytes: number;
@@ -59,6 +75,14 @@ export interface HearthMetrics {
   profileSkipped: string | null;
   /** The same for one prefill pass of a full batch (model.batchSize tokens; embedding and layers, no head). */
   prefillProfile: { tokens: number; totalMs: number; kernels: KernelTime[] } | null;
+}
+
+/**
+ * The context a run needs: the longest prompt or decode position plus its decode steps (and the two steps the
+ * first prompt's dispatch count takes), e.g. 8322 positions to decode 128 tokens at 8192.
+ */
+export function contextFor(o: Pick<HearthRunOptions, 'promptLengths' | 'decodeAt' | 'decodeTokens'>, atLeast = 0): number {
+  return Math.max(atLeast, ...[...o.promptLengths, ...o.decodeAt ?? []].map((n) => n + o.decodeTokens + 2));
 }
 
 /** Text of `length - 1` repeated words and its ids (BOS first): prompts of an exact length, the same text every peer gets. */
@@ -107,7 +131,7 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     // Time to first token: the first prompt through a freshly loaded model, first id read back. Decoding
     // goes on from there: greedy and pipelined as Session's decode loop runs it (EOS does not stop it), one
     // step of its steady state counted: step N + 1 submitted, then step N's id read.
-    let t = performance.now();
+    const t = performance.now();
     model.prefill(first.slice(0, -1), 0);
     let token = await model.step(first.at(-1)!, first.length - 1, 'token');
     const timeToFirstTokenMs = performance.now() - t;
@@ -137,33 +161,53 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
     }
     heap.sample();
 
-    const prefillTokensPerSecond: Record<string, number> = {};
-    for (const p of prompts) {
-      let best = 0;
-      for (let r = 0; r < o.runs; r++) {
-        t = performance.now();
-        model.prefill(p.ids, 0);
-        await model.whenIdle();
-        best = Math.max(best, p.ids.length / ((performance.now() - t) / 1000));
-        heap.sample();
-      }
-      prefillTokensPerSecond[p.ids.length] = round(best);
-    }
+    const { prefillTokensPerSecond, timeToFirstTokenMsByLength } = await measurePrompts(model, prompts.map((p) => p.ids), o.runs, heap.sample);
 
     const profileSkipped = !o.profile ? '--no-profile' : gpu.timestamps ? null : "the adapter has no 'timestamp-query'";
     const profile = profileSkipped ? null : await profilePass(model, 1);
     const prefillProfile = o.profile && gpu.timestamps && model.batchSize > 1 ? { tokens: model.batchSize, ...await profilePass(model, model.batchSize) } : null;
     return {
       adapter: info.adapter, precision: info.precision, weightType: info.weightType,
-      loadMs: round(loadMs), compileMs: round(ready - compileStart), timeToFirstTokenMs: round(timeToFirstTokenMs),
+      loadMs: round(loadMs), compileMs: round(ready - compileStart), timeToFirstTokenMs: round(timeToFirstTokenMs), timeToFirstTokenMsByLength,
       prefillTokensPerSecond, decodeTokensPerSecond, decodeTokensPerSecondByPosition,
       dispatchesPerToken: counts.dispatches, submitsPerToken: counts.submits, hostWaitsPerToken: counts.hostWaits,
-      gpuBytes: info.gpuBytes, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile, profileSkipped, prefillProfile,
+      gpuBytes: info.gpuBytes, kvCacheBytes: kvCacheBytes(model), contextLength: info.contextLength, weightBytesPerToken, peakJsHeapBytes: heap.stop(), profile, profileSkipped, prefillProfile,
     };
   } finally {
     heap.stop();
     loaded.destroy();
   }
+}
+
+/**
+ * Per prompt: prefill tokens/s (the whole prompt, best of `runs`), then the time to first token (the prompt but
+ * its last token prefilled, then the step that reads the first id back).
+ */
+async function measurePrompts(model: TransformerModel, prompts: number[][], runs: number, sample: () => void): Promise<Pick<HearthMetrics, 'prefillTokensPerSecond' | 'timeToFirstTokenMsByLength'>> {
+  const prefillTokensPerSecond: Record<string, number> = {};
+  const timeToFirstTokenMsByLength: Record<string, number> = {};
+  for (const ids of prompts) {
+    let best = 0;
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      model.prefill(ids, 0);
+      await model.whenIdle();
+      best = Math.max(best, ids.length / ((performance.now() - t) / 1000));
+      sample();
+    }
+    prefillTokensPerSecond[ids.length] = round(best);
+    const t = performance.now();
+    model.prefill(ids.slice(0, -1), 0);
+    await model.step(ids.at(-1)!, ids.length - 1, 'token');
+    timeToFirstTokenMsByLength[ids.length] = round(performance.now() - t);
+  }
+  return { prefillTokensPerSecond, timeToFirstTokenMsByLength };
+}
+
+/** Bytes of the loaded model's KV cache buffers (read through TypeScript's bracket escape, as profilePass does). */
+function kvCacheBytes(model: TransformerModel): number {
+  const buffers = new Set(model['layers'].flatMap((l) => [l.kCache, l.vCache]));
+  return [...buffers].reduce((s, b) => s + b.size, 0);
 }
 
 /**

@@ -27,11 +27,17 @@ async function measure(r: LlamaCppRequest): Promise<LlamaCppResult> {
   try {
     const sequence = context.getSequence();
     const prefillTokensPerSecond: Record<string, number> = {};
+    const timeToFirstTokenMsByLength: Record<string, number> = {};
     for (const ids of r.prompts) {
       await sequence.clearHistory();
-      const t = performance.now();
+      let t = performance.now();
       await sequence.evaluateWithoutGeneratingNewTokens(ids as never[]);
       prefillTokensPerSecond[ids.length] = round(ids.length / ((performance.now() - t) / 1000));
+      // Time to first token, as Hearth's by-length one: the whole prompt in, the first greedy id out.
+      await sequence.clearHistory();
+      t = performance.now();
+      for await (const _ of sequence.evaluate(ids as never[], { temperature: 0 })) break;
+      timeToFirstTokenMsByLength[ids.length] = round(performance.now() - t);
     }
     // Decode after a prompt: greedy; the clock starts at the first generated token (its prefill excluded).
     const decodeAfter = async (ids: number[]) => {
@@ -49,7 +55,7 @@ async function measure(r: LlamaCppRequest): Promise<LlamaCppResult> {
     for (const ids of r.decodePrompts) decodeTokensPerSecondByPosition[ids.length] = await decodeAfter(ids);
     const metrics: LlamaCppMetrics = {
       backend: r.backend, threads: r.threads, gpuDevices, flashAttention, loadMs: round(loadMs),
-      prefillTokensPerSecond, decodeTokensPerSecond, decodeTokensPerSecondByPosition,
+      contextLength: context.contextSize, prefillTokensPerSecond, timeToFirstTokenMsByLength, decodeTokensPerSecond, decodeTokensPerSecondByPosition,
     };
     return metrics;
   } finally {

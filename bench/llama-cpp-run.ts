@@ -17,7 +17,11 @@ export interface LlamaCppMetrics {
   /** llama.cpp's default on GPUs ('auto': on where the backend supports it); off on CPU, as llama-cli runs it. */
   flashAttention: 'auto' | false;
   loadMs: number;
+  /** The context llama.cpp made (at least the requested one: it must hold the longest decode position). */
+  contextLength: number;
   prefillTokensPerSecond: Record<string, number>;
+  /** By prompt length: a cleared sequence, the prompt evaluated, the first greedy id out. */
+  timeToFirstTokenMsByLength: Record<string, number>;
   decodeTokensPerSecond: number;
   decodeTokensPerSecondByPosition: Record<string, number>;
 }
@@ -28,7 +32,10 @@ export interface LlamaCppRequest {
   path: string; backend: LlamaCppBackend;
   /** Token ids (BOS first): each prompt's prefill is timed; the first precedes the headline decode. */
   prompts: number[][];
-  /** Prompts after which decode is timed again (their lengths are the positions), e.g. one of 1024 tokens. */
+  /**
+   * Prompts after which decode is timed again (their lengths are the positions), e.g. of 1024 and 8192 tokens:
+   * each is evaluated as a prompt (batches of 512), never decoded up to; the context must hold it plus decodeTokens.
+   */
   decodePrompts: number[][];
   decodeTokens: number; contextLength: number; threads: number;
 }

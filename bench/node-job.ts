@@ -9,7 +9,11 @@ import { isSkipped, measureLlamaCpp, type LlamaCppBackend, type LlamaCppMetrics,
 export type PeerKey = 'llamaCppCpu' | 'llamaCppVulkan' | 'llamaCppCuda';
 export const peerKey: Record<LlamaCppBackend, PeerKey> = { cpu: 'llamaCppCpu', vulkan: 'llamaCppVulkan', cuda: 'llamaCppCuda' };
 
-export type PeerResult = LlamaCppResult & { decodeRatio?: number | null; prefillRatio?: number | null; decodeRatioByPosition?: Record<string, number | null> };
+/** A llama.cpp peer with Hearth ÷ llama.cpp ratios: tokens/s overall, prefill by prompt length, decode by position. */
+export type PeerResult = LlamaCppResult & {
+  decodeRatio?: number | null; prefillRatio?: number | null;
+  prefillRatioByLength?: Record<string, number | null>; decodeRatioByPosition?: Record<string, number | null>;
+};
 
 export type NodeResult = HearthMetrics & {
   adapterProfile: AdapterReport;
@@ -56,8 +60,12 @@ export async function measurePeer(file: string, backend: LlamaCppBackend, option
 
 export function withRatios(h: HearthMetrics, peer: LlamaCppResult): PeerResult {
   if (isSkipped(peer)) return peer;
-  const byPosition = Object.fromEntries(Object.entries(peer.decodeTokensPerSecondByPosition).map(([k, v]) => [k, ratio(h.decodeTokensPerSecondByPosition[k], v)]));
-  return { ...peer, decodeRatio: ratio(h.decodeTokensPerSecond, peer.decodeTokensPerSecond), prefillRatio: ratio(prefillOf(h), prefillOf(peer)), decodeRatioByPosition: byPosition };
+  const ratios = (hearth: Record<string, number>, llama: Record<string, number>) => Object.fromEntries(Object.entries(llama).map(([k, v]) => [k, ratio(hearth[k], v)]));
+  return {
+    ...peer, decodeRatio: ratio(h.decodeTokensPerSecond, peer.decodeTokensPerSecond), prefillRatio: ratio(prefillOf(h), prefillOf(peer)),
+    prefillRatioByLength: ratios(h.prefillTokensPerSecond, peer.prefillTokensPerSecond),
+    decodeRatioByPosition: ratios(h.decodeTokensPerSecondByPosition, peer.decodeTokensPerSecondByPosition),
+  };
 }
 
 export const peerMetrics = (p: PeerResult | undefined): (LlamaCppMetrics & PeerResult) | undefined => (p && !isSkipped(p) ? p as LlamaCppMetrics & PeerResult : undefined);

@@ -1,8 +1,9 @@
 // `npm run bench:device` as the GPU machine gets it: the bundle packed by bench/device/pack.mjs, a copy of the
 // working tree without node_modules, NODE_PATH unset, no network; here on lavapipe, where the script picks its
-// reduced mode (the tiny shape, short prompts, every phase). Checks that every phase reported, the report's
-// shape (the issue's keys per model, quant and runtime), the deterministic fields, and that a run cut short
-// leaves a report of the phases it finished. No speed is asserted (targets live in the bench).
+// reduced mode (the tiny shape, short prompts, every phase, the long-context case with short lengths). Checks
+// that every phase reported, the report's shape (the issue's keys per model, quant and runtime), the
+// deterministic fields, and that a run cut short leaves a report of the phases it finished. No speed is asserted
+// (targets live in the bench).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -47,7 +48,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const EXPECTED_PHASES = ['adapter', 'bandwidth', ...['q4_0', 'q4_k_m'].flatMap((q) => [`write tiny ${q}`, `llama.cpp vulkan tiny ${q}`, `llama.cpp cuda tiny ${q}`, `hearth tiny ${q}`]), 'done'];
+const comparePhases = (label: string) => [`llama.cpp vulkan ${label}`, `llama.cpp cuda ${label}`, `hearth ${label}`];
+// The first file has the long-context case too.
+const EXPECTED_PHASES = ['adapter', 'bandwidth', 'write tiny q4_0', ...comparePhases('tiny q4_0'), ...comparePhases('tiny q4_0 long'),
+  'write tiny q4_k_m', ...comparePhases('tiny q4_k_m'), 'done'];
 
 test('bench:device, reduced mode on lavapipe from the bundle: every phase reports, with the issue\'s keys', { timeout: 180_000 }, async () => {
   const out = join(dir, 'out');
@@ -94,7 +98,35 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
     }
     assert.match(h.peers.llamaCppCuda.skipped ?? '', /64 MiB/);
   }
-  assert.match(readFileSync(join(out, 'bench-device.md'), 'utf8'), /\| tiny \| q4_0 \|/);
+  // The long-context case, short: prompts of 16 and 48 tokens (prefill and TTFT each), decode after 16 and at 96
+  // (the 96-token prompt prefilled first), in a context that holds 96 + 8 decode steps.
+  const long = report.longOptions;
+  assert.deepEqual([long.promptLengths, long.decodeAt, long.decodeTokens], [[16, 48], [96], 8]);
+  assert.ok(long.contextLength >= 96 + 8);
+  for (const r of report.results) {
+    const cases = r.quant === 'q4_0' ? [[r.node, report.options], [r.long.node, long]] : [[r.node, report.options]];
+    assert.equal(r.long === undefined, r.quant !== 'q4_0', 'the long case on the first file only');
+    for (const [h, o] of cases) {
+      assert.deepEqual(Object.keys(h.prefillTokensPerSecond), o.promptLengths.map(String));
+      assert.deepEqual(Object.keys(h.timeToFirstTokenMsByLength), o.promptLengths.map(String));
+      assert.deepEqual(Object.keys(h.decodeTokensPerSecondByPosition).map(Number), [o.promptLengths[0], ...o.decodeAt].sort((a, b) => a - b));
+      for (const v of [...Object.values(h.prefillTokensPerSecond), ...Object.values(h.timeToFirstTokenMsByLength), ...Object.values(h.decodeTokensPerSecondByPosition)]) {
+        assert.ok(Number.isFinite(v) && Number(v) > 0, JSON.stringify(h.timeToFirstTokenMsByLength));
+      }
+      assert.equal(h.contextLength, o.contextLength);
+      assert.ok(Number.isInteger(h.kvCacheBytes) && h.kvCacheBytes > 0 && h.kvCacheBytes < h.gpuBytes);
+      for (const key of ['llamaCppVulkan', 'llamaCppCuda']) {
+        assert.ok(h.peers[key], `${key} beside the ${o === long ? 'long' : 'main'} case`);
+        // A build the main case skipped is not started again for the long one.
+        if (o === long && 'skipped' in r.node.peers[key]) assert.ok('skipped' in h.peers[key], key);
+      }
+    }
+  }
+  // The issue's targets concern the real lengths (512, 8192, the 8B shape): none has its numbers in this mode.
+  assert.deepEqual(report.targets, []);
+  const table = readFileSync(join(out, 'bench-device.md'), 'utf8');
+  assert.match(table, /\| tiny \| q4_0 \|/);
+  assert.match(table, /\| tiny \| q4_0 \| long \| \d+ \(/, 'the lengths table has the long case');
   assert.match(readFileSync(join(out, 'environment.txt'), 'utf8'), /"node-llama-cpp"/, 'what the machine offers is on record');
 });
 

@@ -20,7 +20,7 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
   try {
     const { stdout } = await run(process.execPath, [
       '--import', './scripts/register.mjs', 'bench/bench.ts',
-      '--models', 'stories', '--quants', 'q8_0', '--runtimes', 'node', '--quick', '--prompts', '32', '--tokens', '8', '--threads', '1', '--json', '--out', join(dir, 'run.json'),
+      '--models', 'stories', '--quants', 'q8_0', '--runtimes', 'node', '--quick', '--prompts', '32,48', '--decode-at', '64', '--tokens', '8', '--threads', '1', '--json', '--out', join(dir, 'run.json'),
     ], { cwd: repoRoot, maxBuffer: 1 << 24 });
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))); // Dawn may print warnings first
     assert.equal(report.results.length, 1);
@@ -39,7 +39,25 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     // The device asks for what users' devices get, and the profile says what the adapter has.
     assert.deepEqual(r.node.adapterProfile, report.adapterProfile);
     assert.equal(typeof report.adapterProfile.features.subgroups, 'boolean');
-    assert.deepEqual(Object.keys(r.decodeTokensPerSecondByPosition), ['32']);
+    assert.deepEqual(Object.keys(r.decodeTokensPerSecondByPosition), ['32', '64']);
+    // By prompt length and decode position, Hearth's and llama.cpp's, and Hearth ÷ llama.cpp.
+    const cpu = r.peers.llamaCppCpu;
+    for (const [name, m] of Object.entries({
+      timeToFirstTokenMsByLength: r.timeToFirstTokenMsByLength, prefillTokensPerSecondByLength: r.prefillTokensPerSecondByLength,
+      prefillRatioVsLlamaCppByLength: r.prefillRatioVsLlamaCppByLength, peerTimeToFirstTokenMsByLength: cpu.timeToFirstTokenMsByLength,
+      peerPrefillRatioByLength: cpu.prefillRatioByLength,
+    })) {
+      assert.deepEqual(Object.keys(m), ['32', '48'], name);
+      for (const v of Object.values(m)) assert.ok(Number.isFinite(v) && Number(v) > 0, `${name}: ${JSON.stringify(m)}`);
+    }
+    assert.deepEqual(r.prefillTokensPerSecondByLength, r.node.prefillTokensPerSecond);
+    assert.deepEqual(r.prefillRatioVsLlamaCppByLength, cpu.prefillRatioByLength);
+    for (const m of [r.decodeRatioVsLlamaCppByPosition, cpu.decodeRatioByPosition]) {
+      assert.deepEqual(Object.keys(m), ['32', '64']);
+      for (const v of Object.values(m)) assert.ok(Number.isFinite(v) && Number(v) > 0, JSON.stringify(m));
+    }
+    assert.ok(cpu.contextLength >= report.options.contextLength, 'llama.cpp\'s context holds the longest decode position');
+    assert.ok(Array.isArray(report.targets), 'the targets are in the report (none has its numbers here)');
     assert.equal(r.hostWaitsPerToken, 0, 'decode is pipelined: a step is submitted before the id of the one before is read');
     assert.equal(r.peers.llamaCppCpu.decodeRatio, r.decodeRatioVsLlamaCpp);
 
@@ -57,7 +75,10 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     // (fuseNorm's default).
     assert.equal(r.dispatchesPerToken, 1 + 11 * config.blockCount + 4);
     assert.equal(r.submitsPerToken, 1);
-    assert.equal(r.gpuBytes, estimateGpuMemory(config, tensors, report.options.contextLength, undefined, 'q8').total);
+    const memory = estimateGpuMemory(config, tensors, report.options.contextLength, undefined, 'q8');
+    assert.equal(r.gpuBytes, memory.total);
+    assert.equal(r.contextLength, report.options.contextLength);
+    assert.equal(r.kvCacheBytes, memory.kvCache, 'the KV cache is the loaded context\'s, as the estimate counts it');
     const tied = !tensors.some((t) => t.name === 'output.weight');
     const weightBytes = tensors.filter((t) => tied || t.name !== 'token_embd.weight').reduce((s, t) => s + t.byteLength, 0);
     assert.equal(r.node.weightBytesPerToken, weightBytes);
@@ -69,4 +90,27 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+// The report's targets (bench/targets.ts): checked on whatever numbers a run has, never asserted on a real run.
+test('bench targets: each is checked on the runs that have its numbers, pass or fail by its threshold', async () => {
+  const { checkTargets } = await import('../bench/targets');
+  type Run = Parameters<typeof checkTargets>[0][number];
+  const run = (model: string, hearth: Record<string, unknown>, peers: Run['peers'] = {}): Run => ({ model, quant: 'q4_0', hearth: hearth as unknown as Run['hearth'], peers });
+  const vulkan = { backend: 'vulkan' as const, decodeRatio: 1.2, prefillRatioByLength: { 512: 0.9, 4096: 1.5 } } as unknown as Run['peers']['llamaCppVulkan'];
+  const checks = checkTargets([
+    run('llama-3.1-8b', { timeToFirstTokenMsByLength: { 512: 420 }, decodeTokensPerSecondByPosition: { 128: 100, 1024: 90 } }, { llamaCppVulkan: vulkan }),
+    // The same file's long case: decode at 8192 is here; its TTFT does not replace the first run's.
+    run('llama-3.1-8b', { timeToFirstTokenMsByLength: { 512: 900 }, decodeTokensPerSecondByPosition: { 128: 100, 8192: 60 } }),
+    // Not the 8B shape: its TTFT is not a target; a skipped peer has no ratios.
+    run('llama-3.2-1b', { timeToFirstTokenMsByLength: { 512: 900 }, decodeTokensPerSecondByPosition: { 128: 200, 8192: 150 } }, { llamaCppVulkan: { backend: 'vulkan', skipped: 'no GPU' } }),
+  ]);
+  const got = checks.map((c) => [c.target, c.model, c.value, c.pass]);
+  assert.deepEqual(got, [
+    ['decodeVsLlamaCppVulkan', 'llama-3.1-8b', 1.2, true],
+    ['prefill512VsLlamaCppVulkan', 'llama-3.1-8b', 0.9, false],
+    ['decode8192VsDecode128', 'llama-3.1-8b', 0.6, false],
+    ['decode8192VsDecode128', 'llama-3.2-1b', 0.75, true],
+    ['timeToFirstToken512Ms', 'llama-3.1-8b', 420, true],
+  ]);
 });

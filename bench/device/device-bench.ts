@@ -2,8 +2,10 @@
 // run.sh): Hearth in Node on the machine's GPU against llama.cpp's Vulkan build (and its CUDA build where the
 // bundle has it) on the same random-weight files of real shapes, written here, most important first. Every
 // phase writes $OUT/bench-device.json (and a markdown table, bench-device.md) as it ends, so a run cut short
-// still reports what it measured. On a software adapter (lavapipe) it runs a reduced mode: the tiny shape,
-// short prompts, the same phases — which is how the test (test/bench-device.test.ts) keeps it working.
+// still reports what it measured. Some files get a long-context case too (a 4096-token prompt, decode at 8192
+// positions) with its own phases and time guard. On a software adapter (lavapipe) it runs a reduced mode: the
+// tiny shape, short prompts and short "long" ones, the same phases — which is how the test
+// (test/bench-device.test.ts) keeps it working.
 //   node device-bench.mjs [--mode auto|full|reduced] [--budget seconds] [--out dir]
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
@@ -13,10 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireBenchDevice, measureReadBandwidthKernels, type BenchDevice } from '../adapter';
-import type { HearthRunOptions } from '../hearth-run';
-import type { LlamaCppBackend } from '../llama-cpp-run';
+import { contextFor, type HearthRunOptions } from '../hearth-run';
+import { isSkipped, type LlamaCppBackend } from '../llama-cpp-run';
 import { benchModelPath, BENCH_SHAPES, parameterCount, type BenchQuant } from '../model-gen';
 import { measureNodeHearth, measurePeer, peerKey, withRatios, type NodeResult } from '../node-job';
+import { checkTargets, type TargetCheck, type TargetRun } from '../targets';
 import { deviceTable } from './table';
 
 const { values } = parseArgs({
@@ -29,20 +32,24 @@ const { values } = parseArgs({
 if (!['auto', 'full', 'reduced'].includes(values.mode!)) throw new Error(`--mode: auto, full or reduced, got ${values.mode}`);
 
 export interface Phase { name: string; status: 'ok' | 'skipped' | 'error'; seconds: number; reason?: string }
-export interface DeviceResult { model: string; quant: BenchQuant; parameters: number; fileBytes?: number; writeSeconds?: number; node?: NodeResult;
+/** Hearth and its llama.cpp peers on one file with one set of options. */
+export interface DeviceCase { node?: NodeResult;
   /** The peers until Hearth has run (then under node.peers, with ratios), or where it did not. */
   peers?: NodeResult['peers'] }
+export interface DeviceResult extends DeviceCase { model: string; quant: BenchQuant; parameters: number; fileBytes?: number; writeSeconds?: number;
+  /** The long-context case (report.longOptions), on the files that have one. */
+  long?: DeviceCase }
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const report = {
   kind: 'hearth-bench-device', version: 1, mode: values.mode as 'auto' | 'full' | 'reduced', startedAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), node: process.version },
-  budgetSeconds: 600, options: null as HearthRunOptions | null,
+  budgetSeconds: 600, options: null as HearthRunOptions | null, longOptions: null as HearthRunOptions | null,
   adapterProfile: null as BenchDevice['adapterProfile'] | null,
   readBandwidth: null as Awaited<ReturnType<typeof measureReadBandwidthKernels>> | null,
   bundle: bundleCheck(),
-  phases: [] as Phase[], results: [] as DeviceResult[], complete: false, totalSeconds: 0,
+  phases: [] as Phase[], results: [] as DeviceResult[], targets: [] as TargetCheck[], complete: false, totalSeconds: 0,
 };
 
 /**
@@ -66,6 +73,8 @@ mkdirSync(values.out!, { recursive: true });
 /** Rewrites the report, each file whole (written aside, then renamed: a run killed mid-write keeps the last one). */
 function save(): void {
   report.totalSeconds = Math.round(elapsed());
+  const runs: TargetRun[] = report.results.flatMap((r) => [r.node, r.long?.node].filter((h) => h !== undefined).map((h) => ({ model: r.model, quant: r.quant, hearth: h, peers: h.peers })));
+  report.targets = checkTargets(runs);
   const write = (name: string, text: string) => {
     const path = join(values.out!, name);
     writeFileSync(`${path}.tmp`, text);
@@ -126,27 +135,60 @@ if (!gpu) { report.phases.push({ name: 'done', status: 'error', seconds: 0, reas
 const full = report.mode === 'full';
 report.budgetSeconds = Number(values.budget ?? (full ? 420 : 140));
 const options: HearthRunOptions = full
-  ? { promptLengths: [128, 1024], decodeTokens: 128, decodeAt: [1024], runs: 2, contextLength: 2048, precision: 'auto', profile: true }
+  ? { promptLengths: [128, 512, 1024], decodeTokens: 128, decodeAt: [1024], runs: 2, contextLength: 2048, precision: 'auto', profile: true }
   : { promptLengths: [32], decodeTokens: 8, decodeAt: [64], runs: 1, contextLength: 128, precision: 'auto', profile: true };
+// The long-context case: a 4096-token prompt's prefill and TTFT, and decode at 8192 positions beside decode after
+// 128 in the same load (the 8192-token prompt is prefilled, not decoded up to). Reduced: the same paths, short.
+const longShape = full ? { promptLengths: [128, 4096], decodeTokens: 128, decodeAt: [8192] } : { promptLengths: [16, 48], decodeTokens: 8, decodeAt: [96] };
+const longOptions: HearthRunOptions = { ...longShape, runs: 1, contextLength: contextFor(longShape), precision: 'auto', profile: false };
 report.options = options;
+report.longOptions = longOptions;
 
 await phase('bandwidth', async () => { report.readBandwidth = await measureReadBandwidthKernels(gpu); });
 
-// Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan), the other shape, the
-// K-quant, 8B where the machine has the memory, then the wider types.
-const big: [string, BenchQuant][] = totalmem() >= 48 * 2 ** 30 ? [['llama-3.1-8b', 'q4_0']] : [];
-const jobs: [string, BenchQuant][] = full
-  ? [['llama-3.2-1b', 'q4_0'], ['qwen2.5-0.5b', 'q4_0'], ['llama-3.2-1b', 'q4_k_m'], ['qwen2.5-0.5b', 'q4_k_m'], ...big,
-      ['llama-3.2-1b', 'q8_0'], ['llama-3.2-1b', 'f16'], ['qwen2.5-0.5b', 'q8_0'], ['qwen2.5-0.5b', 'f16']]
-  : [['tiny', 'q4_0'], ['tiny', 'q4_k_m']];
+// Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan) and its long-context
+// case, the other shape and its long case, the K-quant, 8B where the machine has the memory (the TTFT target's
+// shape) and its long case, then the wider types. `long`: the seconds the long case is guarded by (its phases
+// start only with that much of the budget left).
+interface Job { model: string; quant: BenchQuant; long?: number }
+const big: Job[] = totalmem() >= 48 * 2 ** 30 ? [{ model: 'llama-3.1-8b', quant: 'q4_0', long: 120 }] : [];
+const jobs: Job[] = full
+  ? [{ model: 'llama-3.2-1b', quant: 'q4_0', long: 60 }, { model: 'qwen2.5-0.5b', quant: 'q4_0', long: 45 }, { model: 'llama-3.2-1b', quant: 'q4_k_m' },
+      { model: 'qwen2.5-0.5b', quant: 'q4_k_m' }, ...big, { model: 'llama-3.2-1b', quant: 'q8_0' }, { model: 'llama-3.2-1b', quant: 'f16' },
+      { model: 'qwen2.5-0.5b', quant: 'q8_0' }, { model: 'qwen2.5-0.5b', quant: 'f16' }]
+  : [{ model: 'tiny', quant: 'q4_0', long: 0 }, { model: 'tiny', quant: 'q4_k_m' }];
 const backends: LlamaCppBackend[] = ['vulkan', 'cuda'];
+// Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
+const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
 
-for (const [model, quant] of jobs) {
+/**
+ * llama.cpp's builds, then Hearth, on `file` with options `o`, into `into`; each phase starts only with `needs`
+ * seconds of the budget left (Hearth's with half of it: the peers have run by then). A build `before` (the file's
+ * main case) skipped is skipped again with its reason, without starting it (on lavapipe that is each build).
+ */
+async function compare(into: DeviceCase, label: string, file: string, o: HearthRunOptions, needs: number, before?: DeviceCase): Promise<void> {
+  // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
+  const raw: NodeResult['peers'] = (into.peers = {});
+  for (const backend of backends) {
+    const earlier = (before?.node?.peers ?? before?.peers)?.[peerKey[backend]];
+    await phase(`llama.cpp ${backend} ${label}`, async () => {
+      raw[peerKey[backend]] = !hasBuild(backend) ? { backend, skipped: missingBuild[backend]! }
+        : isSkipped(earlier) ? { backend, skipped: `as for the main case: ${earlier.skipped}` }
+        : await measurePeer(file, backend, o, cpus().length, undefined, 1000 * left());
+    }, Infinity, needs);
+  }
+  await phase(`hearth ${label}`, async () => {
+    const node = await measureNodeHearth(gpu, file, o, report.readBandwidth?.best ?? Infinity);
+    node.peers = Object.fromEntries(Object.entries(raw).map(([k, p]) => [k, withRatios(node, p)]));
+    into.node = node;
+    delete into.peers;
+  }, left(), needs / 2);
+}
+
+for (const { model, quant, long } of jobs) {
   const r: DeviceResult = { model, quant, parameters: parameterCount(BENCH_SHAPES[model]!) };
   report.results.push(r);
   let file = '';
-  // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
-  const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
   const written = await phase(`write ${model} ${quant}`, async () => {
     const t = elapsed();
     file = benchModelPath(model, quant, log);
@@ -154,19 +196,8 @@ for (const [model, quant] of jobs) {
     r.fileBytes = statSync(file).size;
   }, Infinity, full ? (model === 'llama-3.1-8b' ? 150 : 45) : 0);
   if (!written) continue;
-  // llama.cpp first: a Hearth phase that overruns ends the run, and the peer's numbers are in by then.
-  const raw: NodeResult['peers'] = (r.peers = {});
-  for (const backend of backends) {
-    await phase(`llama.cpp ${backend} ${model} ${quant}`, async () => {
-      raw[peerKey[backend]] = hasBuild(backend) ? await measurePeer(file, backend, options, cpus().length, undefined, 1000 * left()) : { backend, skipped: missingBuild[backend]! };
-    });
-  }
-  await phase(`hearth ${model} ${quant}`, async () => {
-    const node = await measureNodeHearth(gpu, file, options, report.readBandwidth?.best ?? Infinity);
-    node.peers = Object.fromEntries(Object.entries(raw).map(([k, p]) => [k, withRatios(node, p)]));
-    r.node = node;
-    delete r.peers;
-  }, left());
+  await compare(r, `${model} ${quant}`, file, options, 0);
+  if (long !== undefined) await compare((r.long = {}), `${model} ${quant} long`, file, longOptions, long, r);
 }
 report.complete = true;
 report.phases.push({ name: 'done', status: 'ok', seconds: 0 });

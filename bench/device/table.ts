@@ -1,14 +1,16 @@
 // The device script's report as markdown: the table the README's GPU section takes, with the card's name.
 import { isSkipped } from '../llama-cpp-run';
 import type { AdapterReport, ReadBandwidth } from '../adapter';
-import type { NodeResult, PeerResult } from '../node-job';
+import { peerMetrics, type NodeResult, type PeerResult } from '../node-job';
+import { targetLines, type TargetCheck } from '../targets';
 
 interface TableReport {
   mode: string; adapterProfile: AdapterReport | null; readBandwidth: ReadBandwidth | null; complete: boolean; totalSeconds: number;
   machine: { cpu: string; cores: number; node: string };
   bundle: { matchesTree: boolean | null; changed: string[] } | null;
   phases: { name: string; status: string; reason?: string }[];
-  results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers'] }[];
+  results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers']; long?: { node?: NodeResult } }[];
+  targets?: TargetCheck[];
 }
 
 const gbs = (b: number | undefined) => (b ? `${(b / 1e9).toFixed(1)} GB/s` : '?');
@@ -42,7 +44,31 @@ export function deviceTable(rep: TableReport): string {
       `${v && !isSkipped(v) ? v.prefillRatio ?? '-' : '-'} | ${peer(peers.llamaCppCuda, 'decode')} | ${h?.timeToFirstTokenMs ?? '-'} | ` +
       `${h ? `${h.dispatchesPerToken} / ${h.hostWaitsPerToken}` : '-'} | ${h?.rooflineFraction ?? '-'} |`);
   }
+  lines.push(...lengthsTable(rep), ...targetLines(rep.targets ?? []));
   const bad = rep.phases.filter((p) => p.status !== 'ok');
   if (bad.length) lines.push('', ...bad.map((p) => `- ${p.name}: ${p.status}${p.reason ? ` (${p.reason.slice(0, 200)})` : ''}`));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Per prompt length and decode position, each case of each file (the main one and the long-context one): Hearth's
+ * prefill, TTFT and decode with llama.cpp Vulkan's beside (prefill and decode as Hearth ÷ Vulkan), and the context
+ * and KV-cache bytes the case loaded.
+ */
+function lengthsTable(rep: TableReport): string[] {
+  const rows: string[] = [];
+  for (const r of rep.results) {
+    for (const [name, h] of [['main', r.node], ['long', r.long?.node]] as const) {
+      if (!h) continue;
+      const v = peerMetrics(h.peers.llamaCppVulkan);
+      const cell = (mine: Record<string, number>, theirs: Record<string, number | null> | undefined) =>
+        Object.entries(mine).map(([k, x]) => `${k}: ${x}${theirs?.[k] != null ? ` (${theirs[k]})` : ''}`).join(', ');
+      rows.push(`| ${r.model} | ${r.quant} | ${name} | ${h.contextLength} (${(h.kvCacheBytes / 2 ** 20).toFixed(1)} MiB) | ` +
+        `${cell(h.prefillTokensPerSecond, v?.prefillRatioByLength)} | ${cell(h.timeToFirstTokenMsByLength, v?.timeToFirstTokenMsByLength)} | ` +
+        `${cell(h.decodeTokensPerSecondByPosition, v?.decodeRatioByPosition)} |`);
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['', '| model | quant | case | context (KV cache) | Hearth prefill t/s by length (× Vulkan) | Hearth TTFT ms by length (Vulkan ms) | Hearth decode t/s by position (× Vulkan) |',
+    '| --- | --- | --- | ---: | --- | --- | --- |', ...rows];
 }
