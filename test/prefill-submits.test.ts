@@ -11,6 +11,9 @@ import { chooseProfile, GPU_PREFILL_BATCH, PREFILL_BATCH, type Throughput } from
 import { loadModel, type LoadedModel } from '../src/model/load';
 import { SubmitPlan, SUBMIT_SECONDS, type LayerWork } from '../src/model/submit-plan';
 import { Session } from '../src/engine/worker/session';
+import { embedTokens, modelPooling } from '../src/model/embed';
+import { writeGGUF } from './helpers/gguf-writer';
+import { tinyEncoderSpec } from './helpers/tiny-embedding-models';
 import { ADAPTERS } from './helpers/fake-adapters';
 import { fixturePath } from './helpers/fixtures';
 import { seededRng, randomInt } from './helpers/seeded';
@@ -90,7 +93,7 @@ function assertBitEqual(a: Float32Array, b: Float32Array, what: string): void {
   assert.equal(a.length, b.length);
   let differing = 0;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) differing++;
-  assert.equal(differing, 0, `${what}: ${differing} of ${a.length} logits differ from the one-submit prefill's`);
+  assert.equal(differing, 0, `${what}: ${differing} of ${a.length} values differ from the one-submit pass's`);
 }
 
 describe('stories260K prefill on lavapipe, one submit per pass and cut into groups', () => {
@@ -172,4 +175,29 @@ describe('stories260K prefill on lavapipe, one submit per pass and cut into grou
       split.destroy();
     }
   });
+});
+
+test('an embedding model\'s pass cut into groups of layers: the one-submit pass\'s vectors bit for bit', async () => {
+  const gpu = await acquireDevice();
+  const bytes = writeGGUF(tinyEncoderSpec('bert', { seed: 2, layers: 3 }));
+  const options = { embeddings: true, contextLength: 64, precision: 'f32' } as const;
+  const whole = await loadModel(gpu, bytes, options);
+  const split = await loadModel(gpu, bytes, { ...options, profile: { throughput: { flopsPerSecond: 1e4, bytesPerSecond: 1e12 } } });
+  try {
+    const inputs = ['the cat sat on the mat', 'a dog', 'hello world, again and again'].map((text) => whole.tokenizer.encode(text));
+    const tokens = inputs.reduce((sum, ids) => sum + ids.length, 0);
+    assert.ok(tokens <= whole.model.batchSize, 'one pass');
+    const groups = split.model.submitPlan.layerGroups(tokens, 0).length;
+    assert.ok(split.config.blockCount > 1);
+    assert.equal(groups, split.config.blockCount, 'a layer a submit');
+    const counter = countSubmits(gpu.device);
+    const got = await embedTokens(split.model, inputs, modelPooling(split.config)).finally(counter.restore);
+    assert.equal(counter.submits, groups);
+    const want = await embedTokens(whole.model, inputs, modelPooling(whole.config));
+    for (const [i, v] of want.entries()) assertBitEqual(got[i]!, v, `input ${i}`);
+  } finally {
+    whole.destroy();
+    split.destroy();
+    gpu.device.destroy();
+  }
 });
