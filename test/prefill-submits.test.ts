@@ -148,6 +148,21 @@ describe('stories260K prefill on lavapipe, one submit per pass and cut into grou
     });
   }
 
+  test('the GPU profile\'s kernels (tiled products, flash attention, f16): passes of fewer tokens and a submit per layer give the 256-token pass\'s logits bit for bit', async () => {
+    const long = prompt(300, 19);
+    const gpuWhole = await loadModel(gpu, STORIES, { contextLength: 512, profile: 'gpu' });
+    const gpuSplit = await loadModel(gpu, STORIES, { contextLength: 512, profile: { base: 'gpu', throughput: { flopsPerSecond: 3e6, bytesPerSecond: 1e12 } } });
+    try {
+      assert.deepEqual(planned(gpuWhole.model.submitPlan, long.length - 1), [[GPU_PREFILL_BATCH, 1], [long.length - 1 - GPU_PREFILL_BATCH, 1]]);
+      const passes = planned(gpuSplit.model.submitPlan, long.length - 1);
+      assert.ok(passes.every(([tokens, groups]) => tokens < GPU_PREFILL_BATCH && (tokens < 16 || groups === gpuSplit.config.blockCount)), JSON.stringify(passes));
+      assertBitEqual(await new Session(gpuSplit).logits(long), await new Session(gpuWhole).logits(long), 'GPU profile');
+    } finally {
+      gpuWhole.destroy();
+      gpuSplit.destroy();
+    }
+  });
+
   test('an abort during a split prefill: nothing submitted after it, the cache keeps whole passes, the next request gives a fresh session\'s tokens', async () => {
     const split = await loadWith({ flopsPerSecond: 2e7, bytesPerSecond: 1e12 });
     try {
