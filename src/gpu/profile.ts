@@ -114,14 +114,34 @@ interface KernelChoices {
   sampling: 'wide' | 'single';
 }
 
-export interface AdapterProfile extends KernelChoices {
+/**
+ * What a profile assumes the slowest device of its kind sustains in a prefill pass (f32-equivalent multiply-adds × 2
+ * per second, weight and cache bytes read per second): TransformerModel cuts each pass into submits from it
+ * (src/model/submit-plan.ts). Set low on purpose: a faster device only finishes each submit sooner.
+ */
+export interface Throughput { flopsPerSecond: number; bytesPerSecond: number }
+
+/** What a load may override of a profile: its kernel choices and the throughput its submits are cut for. */
+interface ProfileChoices extends KernelChoices {
+  throughput: Throughput;
+}
+
+/**
+ * A low-end integrated GPU (a few hundred GFLOP/s of f32 at its peak, memory shared with the CPU): a 0.5 s submit
+ * planned for it stays well inside the 2 s after which Windows resets a GPU.
+ */
+export const SLOW_GPU: Throughput = { flopsPerSecond: 2e11, bytesPerSecond: 2e10 };
+/** Shaders compiled for two CPU cores (SwiftShader in a browser is the slower of the software adapters). */
+export const SLOW_CPU_ADAPTER: Throughput = { flopsPerSecond: 2e9, bytesPerSecond: 4e9 };
+
+export interface AdapterProfile extends ProfileChoices {
   name: ProfileName;
   /** What precision 'auto' resolves to for a model without q4_0/q8_0 matrices (`float`) and with them (`quantized`). */
   precision: { float: ModelPrecision; quantized: ModelPrecision };
 }
 
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
-export type ProfileReport = Omit<AdapterProfile, 'precision'>;
+export type ProfileReport = Omit<AdapterProfile, 'precision' | 'throughput'>;
 
 export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
   return { name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling };
@@ -131,7 +151,7 @@ export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefi
  * How a load picks its profile: 'auto' (default) from the adapter's traits, a profile by name on any adapter, or
  * one with some kernel choices overridden (`base`: 'auto' unless given).
  */
-export type ProfileOption = 'auto' | ProfileName | (Partial<KernelChoices> & { base?: 'auto' | ProfileName });
+export type ProfileOption = 'auto' | ProfileName | (Partial<ProfileChoices> & { base?: 'auto' | ProfileName });
 
 /** The profile for `traits`, or the one `option` asks for on it; an impossible or malformed request is an InvalidRequestError. */
 export function chooseProfile(traits: AdapterTraits, option: ProfileOption = 'auto'): AdapterProfile {
@@ -166,7 +186,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'gpu', precision: { float, quantized: float },
     matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
-    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide',
+    prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU,
   };
 }
 
@@ -178,10 +198,11 @@ function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
     matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
+    throughput: SLOW_CPU_ADAPTER,
   };
 }
 
-const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
+const CHOICES: Record<keyof ProfileChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
   matvec: (v) => MATVEC_KERNELS.includes(v as string),
   attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
@@ -189,13 +210,16 @@ const CHOICES: Record<keyof KernelChoices | 'base', (v: unknown) => boolean> = {
   fuseNorm: (v) => typeof v === 'boolean',
   prefillBatch: (v) => Number.isInteger(v) && (v as number) > 0,
   sampling: (v) => v === 'wide' || v === 'single',
+  throughput: (v) => typeof v === 'object' && v !== null && Object.keys(v).length === 2
+    && ['flopsPerSecond', 'bytesPerSecond'].every((k) => { const x = (v as Record<string, unknown>)[k]; return typeof x === 'number' && x > 0 && Number.isFinite(x); }),
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
   base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
+  throughput: '{ flopsPerSecond, bytesPerSecond } (positive numbers)',
 };
 
-function checkOverrides(option: unknown): Partial<KernelChoices> & { base?: 'auto' | ProfileName } {
+function checkOverrides(option: unknown): Partial<ProfileChoices> & { base?: 'auto' | ProfileName } {
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
     throw new InvalidRequestError(`profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got ${JSON.stringify(option)}`);
   }

@@ -104,6 +104,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       matmul: profile.matmul,
       wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,
+      throughput: profile.throughput,
       embeddings: embeddings ? { batch: contextLength } : undefined,
     });
     const oom = await device.popErrorScope();

@@ -11,11 +11,12 @@
 // command encoder, submits it once and reads back one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
 import type { ModelPrecision } from '../gpu/shaders';
-import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
+import type { MatmulKernel, MatvecKernel, Throughput } from '../gpu/profile';
 import type { ModelConfig } from './config';
 import { run, type Dispatch } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
 import { prefillBatch } from './memory';
+import { layerWork, SubmitPlan } from './submit-plan';
 import type { ModelWeights } from './weights';
 
 /** What a step reads back to the CPU. */
@@ -55,6 +56,11 @@ export interface ModelOptions {
   /** Prompt tokens a prefill pass asks for (AdapterProfile.prefillBatch; prefillBatch may run fewer). Default PREFILL_BATCH. */
   prefillBatch?: number;
   /**
+   * What the device is assumed to sustain (AdapterProfile.throughput): prefill passes are cut into submits of at
+   * most SUBMIT_SECONDS of estimated work (submit-plan.ts). Default: no estimate, one submit per pass.
+   */
+  throughput?: Throughput;
+  /**
    * An embedding model: a pass runs several sequences packed one after another (`hidden`), each attending only
    * within itself (causally or not, as the config says) from position 0; `batch` tokens per pass (default
    * prefillBatch's). No decoding.
@@ -88,6 +94,8 @@ export class TransformerModel {
     readonly batchSize: number,
     /** ModelOptions.wideSampling: the GPU sampler follows the argmax's choice. */
     readonly wideSampling: boolean,
+    /** How prefill passes are cut into submits. */
+    readonly submitPlan: SubmitPlan,
   ) {
     this.tokenReadbacks = [buf.tokenReadback, buf.tokenReadback2];
   }
@@ -125,7 +133,8 @@ export class TransformerModel {
     const argmax = await f.argmax(); // token = argmax(logits)
     const final = await f.final();
     await f.d.ready(); // every pipeline above compiled in parallel
-    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch, options.wideSampling ?? true);
+    const submitPlan = new SubmitPlan(config, weights.layers.map(layerWork), batch, options.throughput);
+    return new TransformerModel(device, config, contextLength, buf, embed, layers, head, argmax, final, batch, options.wideSampling ?? true, submitPlan);
   }
 
   /** Whether the model was made for embeddings (ModelOptions.embeddings): `hidden` works, decoding does not. */
@@ -136,23 +145,42 @@ export class TransformerModel {
   /** [batch] u32: the fed tokens, then the picked id in [0]: where a TokenPicker writes. */
   get tokenBuffer(): GPUBuffer { return this.buf.token; }
 
-  /** Resolves when the GPU has finished the work submitted so far (lets a prefill be cancelled between batches). */
+  /** Resolves when the GPU has finished the work submitted so far (lets a prefill be cancelled between submits). */
   whenIdle(): Promise<void> {
     return this.device.queue.onSubmittedWorkDone();
   }
 
   /**
-   * Runs the model over `tokens` at positions pos, pos + 1, … to fill the KV cache, reading nothing back:
-   * batches of up to `batchSize` tokens, one encoder and one submit each. The caller then decodes the
-   * next token with `step`, which the queue orders after this work.
+   * Runs the model over `tokens` at positions pos, pos + 1, … to fill the KV cache, reading nothing back
+   * (every submit of prefillSubmits at once). The caller then decodes the next token with `step`, which the
+   * queue orders after this work.
    */
   prefill(tokens: readonly number[], pos: number): void {
-    for (let i = 0; i < tokens.length; i += this.batchSize) {
-      const batch = tokens.slice(i, i + this.batchSize);
-      this.writeInputs(batch, pos + i);
-      const encoder = this.device.createCommandEncoder({ label: `prefill ${pos + i}+${batch.length}` });
-      this.encodeLayers(encoder, batch.length, pos + i).end();
-      this.device.queue.submit([encoder.finish()]);
+    const submits = this.prefillSubmits(tokens, pos);
+    while (!submits.next().done);
+  }
+
+  /**
+   * Submits the prefill of `tokens` at positions pos, pos + 1, … one submit per step of the generator: passes of
+   * up to `batchSize` tokens, each cut into groups of layers (submitPlan: one group for a small model), one
+   * encoder and one submit each. Yields after each submit how many of `tokens` have every layer submitted, so a
+   * caller may wait or stop between submits; stopped mid-pass, the KV cache past those tokens is partly written.
+   */
+  *prefillSubmits(tokens: readonly number[], pos: number): Generator<number, void, void> {
+    for (let done = 0; done < tokens.length;) {
+      const at = pos + done;
+      const n = this.submitPlan.passTokens(at, tokens.length - done);
+      this.writeInputs(tokens.slice(done, done + n), at);
+      let from = 0;
+      for (const to of this.submitPlan.layerGroups(n, at)) {
+        const encoder = this.device.createCommandEncoder({ label: `prefill ${at}+${n} layers ${from}–${to - 1}` });
+        this.encodeLayers(encoder, n, at, from, to).end();
+        this.device.queue.submit([encoder.finish()]);
+        from = to;
+        if (to < this.layers.length) yield done;
+      }
+      done += n;
+      yield done;
     }
   }
 
@@ -161,13 +189,16 @@ export class TransformerModel {
     this.device.queue.writeBuffer(this.buf.step, 0, new Uint32Array([pos]));
   }
 
-  /** Records embedding and every layer for `n` tokens from `pos`; returns the open pass (after the last layer). */
-  private encodeLayers(encoder: GPUCommandEncoder, n: number, pos: number): GPUComputePassEncoder {
+  /**
+   * Records, for `n` tokens from `pos`, layers [from, to) — after the embedding when `from` is 0 (a later group
+   * continues from the residual stream the group before left in the activations); returns the open pass.
+   */
+  private encodeLayers(encoder: GPUCommandEncoder, n: number, pos: number, from = 0, to = this.layers.length): GPUComputePassEncoder {
     const { buf, config } = this;
     const kvBytes = 4 * config.headCountKv * config.headDim;
     let pass = encoder.beginComputePass({ label: 'embedding' });
-    for (const d of this.embed) run(pass, d, n);
-    for (const L of this.layers) {
+    if (from === 0) for (const d of this.embed) run(pass, d, n);
+    for (const L of this.layers.slice(from, to)) {
       for (const [i, d] of L.dispatches.entries()) {
         if (i === L.copyAfter) { // after norm, q/k/v, q/k norm, rope
           pass.end();
@@ -184,7 +215,8 @@ export class TransformerModel {
   /**
    * Embedding models (ModelOptions.embeddings): one pass over `tokens` (at most batchSize: several sequences packed
    * one after another), token t at position seqs[4t] attending to batch positions [seqs[4t + 1], seqs[4t + 2]).
-   * Returns the final hidden states of the batch positions `rows` [rows.length, dim], in that order.
+   * Returns the final hidden states of the batch positions `rows` [rows.length, dim], in that order. The layers
+   * are cut into submits as a prefill pass's are; the last group's submit adds the final norm and the readback.
    */
   async hidden(tokens: readonly number[], seqs: Uint32Array<ArrayBuffer>, rows: readonly number[]): Promise<Float32Array> {
     const { device, buf, config } = this;
@@ -192,8 +224,15 @@ export class TransformerModel {
     if (tokens.length > this.batchSize || seqs.length !== 4 * tokens.length) throw new Error(`hidden(): ${tokens.length} tokens for a batch of ${this.batchSize}`);
     this.writeInputs(tokens, 0);
     device.queue.writeBuffer(buf.seqs, 0, seqs);
+    let from = 0;
+    for (const to of this.submitPlan.layerGroups(tokens.length, 0).slice(0, -1)) {
+      const encoder = device.createCommandEncoder({ label: `embeddings ${tokens.length} layers ${from}–${to - 1}` });
+      this.encodeLayers(encoder, tokens.length, 0, from, to).end();
+      device.queue.submit([encoder.finish()]);
+      from = to;
+    }
     const encoder = device.createCommandEncoder({ label: `embeddings ${tokens.length}` });
-    const pass = this.encodeLayers(encoder, tokens.length, 0);
+    const pass = this.encodeLayers(encoder, tokens.length, 0, from);
     for (const d of this.final) run(pass, d, tokens.length);
     pass.end();
     const rowBytes = 4 * config.embeddingLength;

@@ -37,7 +37,7 @@ export class Session {
   /**
    * Continues `prompt`: text (tokenized here, BOS per options.addBos) or token ids as they are to be fed.
    * Generation ends at any of `stopTokens` (default: the vocabulary's EOS/EOT/EOM). `signal`
-   * stops it between prefill batches or decode steps, with finishReason 'abort'.
+   * stops it between prefill submits or decode steps, with finishReason 'abort'.
    */
   async generate(
     prompt: string | readonly number[],
@@ -195,8 +195,10 @@ export class Session {
   /**
    * Puts every id but the last into the KV cache with batched prefill passes (matrix-matrix products:
    * cheaper per token), reusing the cached prefix. The last id is always recomputed by the caller's step:
-   * its output picks the next token. With `aborted`, waits for the GPU after each batch so that an abort
-   * stops the prefill between batches (the cache then holds the batches done). Returns the reused count.
+   * its output picks the next token. With `aborted`, the prefill's submits (model.prefillSubmits: layer groups
+   * of passes) go at most two at a time, the next queued while one runs, and an abort ends the prefill when the
+   * running one is done: nothing more is submitted, and the cache holds the tokens every layer of which was
+   * submitted. Returns the reused count.
    */
   private async prefillAllButLast(ids: readonly number[], aborted?: () => boolean): Promise<number> {
     const { model } = this.loaded;
@@ -209,11 +211,15 @@ export class Session {
       this.cached.push(...fed);
       return reused;
     }
-    for (let i = 0; i < fed.length && !aborted(); i += model.batchSize) {
-      const batch = fed.slice(i, i + model.batchSize);
-      model.prefill(batch, reused + i);
-      this.cached.push(...batch);
-      if (i + model.batchSize < fed.length) await model.whenIdle(); // the last batch is followed by the first step anyway
+    if (aborted()) return reused;
+    let running: Promise<void> | null = null; // done when the submit before the latest is
+    for (const done of model.prefillSubmits(fed, reused)) {
+      this.cached.push(...fed.slice(this.cached.length - reused, done));
+      if (done === fed.length) break; // the last submit is followed by the first step anyway
+      const submitted = model.whenIdle();
+      if (running) await running;
+      running = submitted;
+      if (aborted()) break;
     }
     return reused;
   }
