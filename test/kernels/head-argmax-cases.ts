@@ -97,7 +97,7 @@ function headArgmaxCase(kernel: LaneKernel, dtype: WeightDType, s: HeadShape): F
       const finish = { constants: { N: rows, PARTS }, entryPoint: 'finish' };
       const id = new Uint32Array(await runKernel(device, cache, 'argmax', finish, [null, token, storage(device, parts)], 1, token, 4))[0]!;
       const today = argmaxRef(logits);
-      if (id !== today) throw new Error(`finish picked ${id}, argmax.wgsl picks ${today} from the same logits`);
+      if (id !== today) throw new Error(`finish picked ${id}, argmax.wgsl (its CPU twin) picks ${today} from the same logits`);
       return { got: [id], want: [argmaxRef(matvecRef(whole.seen, x, rows, cols))] };
     },
   };
