@@ -6,9 +6,12 @@
 //   partials (dispatch PARTS) then finish (dispatch 1): the GPU form. Workgroup g reduces the contiguous slice
 //     g of the logits (its 256 lanes read adjacent elements: coalesced) to one (max, index) in parts[g]; finish
 //     reduces the PARTS partials. A tree of "larger, or equal and lower index" merges: the same winner as main.
+//     On the GPU profile the output head's product writes the partials itself (common/matvec-lanes.wgsl's main_argmax:
+//     one per workgroup of 4 rows, so PARTS is ceil(N / 4), tens of thousands), and only finish runs: its 256
+//     lanes read any count of them in strides of 256 (adjacent lanes, adjacent slots: coalesced).
 
 override N: u32;
-override PARTS: u32 = 1u; // workgroups of `partials` (at most WIDE)
+override PARTS: u32 = 1u; // the partials: workgroups of `partials` (at most WIDE), or of the head's main_argmax (any count)
 
 const WG: u32 = 64u;
 const WIDE: u32 = 256u;

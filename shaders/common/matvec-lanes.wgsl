@@ -26,12 +26,23 @@
 // With NORM (common/rms.wgsl) the 64 lanes sum x² exactly as rmsnorm.wgsl's 64 threads do (one more barrier),
 // so the normed input is bit for bit rmsnorm.wgsl's.
 
+// main_argmax (on the output head or one row block of it): main (without RESIDUAL), and each workgroup also
+// writes the (max, index) of the rows it wrote into slot ROW_START / 4 + (its index) of argmax_parts, the layout
+// of argmax.wgsl's `parts` (ARGMAX_PARTS max values as f32 bits, then their indices), so that argmax.wgsl's
+// `finish` alone reduces them: the wide argmax's `partials` pass, and its read of the whole logits, are gone. The workgroup's first
+// row starts the scan and a later one replaces it only when strictly larger (the lowest index on ties; a NaN
+// wins only as the first row, as in argmax.wgsl). A head bound in row blocks (one dispatch each, its rows from
+// ROW_START, a multiple of 64) writes the slots of its own rows, so the blocks' slots make one contiguous array.
+
 override ROWS: u32;
 override COLS: u32;
+override ARGMAX_PARTS: u32 = 1u; // main_argmax: the whole head's partials, ceil(its rows / 4)
+override ROW_START: u32 = 0u;    // main_argmax: the block's first row in the head (the partials' indices and slots)
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> x: array<f32>;             // [COLS]
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;     // [ROWS] (main), [Q_ROWS] (main_qkv), [ROWS / 2] (main_glu)
+@group(0) @binding(9) var<storage, read_write> argmax_parts: array<u32>; // [2 · ARGMAX_PARTS] (main_argmax)
 
 const WORKGROUP: u32 = 64u;
 const ROWS_PER_WORKGROUP: u32 = 4u; // the four rows below; the host's grid is ceil(ROWS / 4) workgroups
@@ -153,6 +164,21 @@ fn workgroup_index(wid: vec3<u32>, grid: vec3<u32>) -> u32 {
   return wid.x + wid.y * grid.x;
 }
 
+/// main_argmax: the (max, lowest index on ties) of the sums s of rows r0 … r0 + 3 (those < ROWS) into workgroup g's slot.
+fn store_argmax_part(g: u32, r0: u32, s: vec4<f32>) {
+  var best = s.x;
+  var index = r0;
+  for (var i = 1u; i < ROWS_PER_WORKGROUP; i++) {
+    if (r0 + i < ROWS && s[i] > best) {
+      best = s[i];
+      index = r0 + i;
+    }
+  }
+  let slot = ROW_START / ROWS_PER_WORKGROUP + g;
+  argmax_parts[slot] = bitcast<u32>(best);
+  argmax_parts[ARGMAX_PARTS + slot] = ROW_START + index;
+}
+
 // Every lane computes the sums (they meet at the barriers); lane 0 writes them.
 
 @compute @workgroup_size(64)
@@ -160,6 +186,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: ve
   let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
   let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
   if (lane == 0u && r0 < ROWS) { store_rows_one(r0, s); }
+}
+
+// An entry point of its own, not an override of main: a binding main only used under a false override would
+// still be in main's layout (static use), and every other product would have to bind it.
+@compute @workgroup_size(64)
+fn main_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let g = workgroup_index(wid, grid);
+  let r0 = ROWS_PER_WORKGROUP * g;
+  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
+  if (lane == 0u && r0 < ROWS) {
+    store_rows_one(r0, s);
+    store_argmax_part(g, r0, s);
+  }
 }
 
 @compute @workgroup_size(64)

@@ -35,6 +35,14 @@ export function reductionParts(n: number): number {
   return Math.max(1, Math.min(MAX_REDUCTION_PARTS, Math.ceil(n / 1024)));
 }
 
+/** Rows per workgroup of the one-token products whose lanes share rows (common/matvec-lanes.wgsl's ROWS_PER_WORKGROUP). */
+export const LANE_ROWS_PER_WORKGROUP = 4;
+
+/** The (max, index) partials an output head of `rows` rows writes in its epilogue (main_argmax): one per lane workgroup. */
+export function headArgmaxParts(rows: number): number {
+  return workgroups(rows, LANE_ROWS_PER_WORKGROUP);
+}
+
 /**
  * The (x, y) grid of `groups` workgroups on a device that allows `maxPerDimension` per dimension: [groups, 1]
  * when that fits, else the fewest lines of equal width that hold them (the kernels number their workgroups

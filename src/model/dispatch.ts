@@ -4,7 +4,7 @@
 // load; a forward pass only replays the dispatches.
 import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
-import { KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
+import { headArgmaxParts, KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
@@ -59,6 +59,11 @@ export interface ProductOptions {
   bias?: GPUBuffer | null;
   /** matvec: out += W x, the residual add in the epilogue (RESIDUAL), instead of out = W x. */
   residual?: boolean;
+  /**
+   * matvec of the output head (one token, fusesArgmax): also each workgroup's (max, index) into this buffer, the
+   * partials argmax.wgsl's finish reduces (common/matvec-lanes.wgsl's main_argmax; headArgmaxParts of them).
+   */
+  argmax?: GPUBuffer;
 }
 
 /** What stackedQkv's epilogue does besides the bias (common/products.wgsl's ROPE and KV_CACHE). */
@@ -81,6 +86,10 @@ const flag = (name: string, on: boolean): Record<string, number> => (on ? { [nam
 
 /** The kernel of the one-token float products for each AdapterProfile.matvec. */
 const ONE_TOKEN_KERNELS = { rows: 'matvec', subgroup: 'matvec-subgroup', workgroup: 'matvec-workgroup' } as const satisfies Record<MatvecKernel, KernelName>;
+/** The one-token kernels whose 64 lanes share four rows (common/matvec-lanes.wgsl): they have main_argmax. */
+const LANE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup', 'matvec-workgroup']);
+/** Binding of main_argmax's partials (after products.wgsl's 4–8). */
+const ARGMAX_BINDING = 9;
 
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
@@ -107,6 +116,11 @@ export class Dispatcher {
   /** Whether W x runs on 8-bit activations (matvec-q8): precision 'q8' and a q4_0 or q8_0 matrix. */
   readsQ8(m: Matrix): boolean {
     return this.q8 && q8WeightTypes.has(m.dtype);
+  }
+
+  /** Whether the one-token W x can write argmax partials in its epilogue (ProductOptions.argmax): a lane kernel's. */
+  fusesArgmax(m: Matrix): boolean {
+    return !this.readsQ8(m) && LANE_KERNELS.has(ONE_TOKEN_KERNELS[this.matvecKernel]);
   }
 
   /**
@@ -172,7 +186,8 @@ export class Dispatcher {
    * out = W x (out += W x, with `residual`): one dispatch per row block (one in all when W fits a binding). Unless
    * `batched` is false, each also gets its matrix-matrix form for passes over several tokens, out[t] = W x[t]
    * (input [tokens, cols], out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8
-   * blocks) instead.
+   * blocks) instead. With `argmax` (one token, fusesArgmax) each block's workgroups also write their rows' argmax
+   * partials, at the block's slots of the whole head's.
    */
   matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, options: ProductOptions = {}): Promise<Dispatch[]> {
     const blocks = this.rowBlocks(m);
@@ -217,12 +232,13 @@ export class Dispatcher {
   /**
    * One product dispatch (and its batched form): `outs` are the bindings from 2 (out) on, less the norm weight (3),
    * of the one-token form and of the batched form; `constants` those of the entry point beyond ROWS and COLS
-   * (OUT_STRIDE and ROW_START only reach the batched main).
+   * (OUT_STRIDE and ROW_START only reach the batched main, and with `argmax` the one-token main's epilogue).
    */
   private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: { one: Binding[]; batched: Binding[] },
-    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm }: ProductOptions): Promise<Dispatch> {
+    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm, argmax }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
+    if (argmax && (batched || entry !== 'main' || !this.fusesArgmax(m))) throw new Error(`${label}: the argmax epilogue is the one-token lane kernels' main's alone`);
     // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for those whose
     // lanes share rows; a huge output head (262144 rows: 65536 of those workgroups) gets a 2-D grid.
     const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
@@ -235,7 +251,11 @@ export class Dispatcher {
     const bindings = ([out, ...rest]: Binding[]) => [weights, q8 ? xq! : input, out!, normWeight, ...rest];
     const { OUT_STRIDE, ROW_START, ...entryConstants } = constants;
     const base = { ROWS: m.rows, COLS: m.cols, ...entryConstants, ...normed };
-    const one = await this.make(label, single, base, () => grid, bindings(outs.one), m.dtype, entry);
+    // The head's argmax partials: ceil(head rows / 4) of them (OUT_STRIDE: the whole head's rows), this block's from ROW_START.
+    const oneArgmax: Record<string, number> = argmax ? { ARGMAX_PARTS: headArgmaxParts(OUT_STRIDE!), ROW_START: ROW_START! } : {};
+    const oneBindings = bindings(outs.one);
+    if (argmax) oneBindings.push(...Array<Binding>(ARGMAX_BINDING - oneBindings.length).fill(null), argmax);
+    const one = await this.make(label, single, { ...base, ...oneArgmax }, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : entry);
     if (batched) {
       const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
       one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },

@@ -6,7 +6,7 @@
 // attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
-import { reductionParts, workgroups } from '../gpu/kernels';
+import { headArgmaxParts, reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type QkvEpilogue } from './dispatch';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
@@ -58,8 +58,8 @@ interface BlockOptions {
   embeddings?: object;
 }
 
-/** What follows a projection in its product's epilogue: the residual add (into x), or the q/k/v epilogue. */
-interface ProjectEpilogue { residual?: boolean; qkv?: QkvEpilogue }
+/** What follows a projection in its product's epilogue: the residual add (into x), the q/k/v epilogue, or the head's argmax partials. */
+interface ProjectEpilogue { residual?: boolean; qkv?: QkvEpilogue; argmax?: GPUBuffer }
 
 /** Makes the dispatches of one model's forward pass; one per load. */
 export class ForwardBlocks {
@@ -215,28 +215,41 @@ export class ForwardBlocks {
     return [...dispatches, ...await this.projectResidual(`${l}.down`, `${l}.ffn`, buf.hb, ffn, single(w.down), w.ffnPostNorm, w.ffnNorm)];
   }
 
-  /** logits = cap(W_out output_norm(x) (+ b)) of one token; none for an encoder. */
+  /**
+   * logits = cap(W_out output_norm(x) (+ b)) of one token; none for an encoder. Where headArgmax, the product also
+   * writes the argmax partials (argmax() then only finishes them).
+   */
   async head(): Promise<Dispatch[]> {
     const { d, buf, config, weights } = this;
     if (!weights.outputNorm) return [];
-    const head = await this.normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], {}, 1);
+    const epilogue = this.headArgmax ? { argmax: buf.argmaxParts } : {};
+    const head = await this.normThenProject('output', 'output_norm', weights.outputNorm, [], single(weights.output), [buf.logits], epilogue, 1);
     if (config.finalSoftcap > 0) head.push(await d.inPlace('logit softcap', 'softcap', buf.logits, config.vocabSize, 1, { CAP: config.finalSoftcap }));
     return head;
   }
 
   /**
-   * token = argmax(logits): wide (argmax.wgsl's partials over many workgroups, then finish) or in one workgroup
-   * (main), as the profile's `sampling` says.
+   * Whether the output head's product writes the wide argmax's partials in its epilogue, so that only argmax.wgsl's
+   * finish follows it: wide sampling, a lane kernel's one-token product, and nothing between the product and the
+   * logits (a bias add, the final soft-cap).
+   */
+  private get headArgmax(): boolean {
+    const { weights, config } = this;
+    return (this.options.wideSampling ?? true) && !weights.output.bias && config.finalSoftcap === 0 && this.d.fusesArgmax(weights.output.weight);
+  }
+
+  /**
+   * token = argmax(logits): wide (argmax.wgsl's partials over many workgroups, or the head's own (headArgmax), then
+   * finish) or in one workgroup (main), as the profile's `sampling` says.
    */
   async argmax(): Promise<Dispatch[]> {
     const { d, buf } = this;
     const N = this.config.vocabSize;
     if (!(this.options.wideSampling ?? true)) return [await d.make('argmax', 'argmax', { N }, 1, [buf.logits, buf.token])];
+    const finish = (PARTS: number) => d.make('argmax finish', 'argmax', { N, PARTS }, 1, [null, buf.token, buf.argmaxParts], undefined, 'finish');
+    if (this.headArgmax) return [await finish(headArgmaxParts(N))];
     const PARTS = reductionParts(N);
-    return [
-      await d.make('argmax partials', 'argmax', { N, PARTS }, PARTS, [buf.logits, null, buf.argmaxParts], undefined, 'partials'),
-      await d.make('argmax finish', 'argmax', { N, PARTS }, 1, [null, buf.token, buf.argmaxParts], undefined, 'finish'),
-    ];
+    return [await d.make('argmax partials', 'argmax', { N, PARTS }, PARTS, [buf.logits, null, buf.argmaxParts], undefined, 'partials'), await finish(PARTS)];
   }
 
   /** Embeddings: the hidden states a decoder returns, output_norm(x) of every token (an encoder's are x itself). */
@@ -298,7 +311,7 @@ export class ForwardBlocks {
       dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, qkv, { ...options, bias: p.biases[0] }));
     } else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
     else {
-      for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, residual: epilogue.residual }));
+      for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, residual: epilogue.residual, argmax: epilogue.argmax }));
       for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
     }
     return dispatches;

@@ -4,7 +4,7 @@
 // activations' are the list TransformerModel.create allocates (activationBuffers).
 import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
-import { reductionParts } from '../gpu/kernels';
+import { headArgmaxParts, reductionParts } from '../gpu/kernels';
 import { PREFILL_BATCH } from '../gpu/profile';
 import type { ModelPrecision } from '../gpu/shaders';
 import { layerTensors, type ProjectionField } from './layer';
@@ -165,8 +165,9 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
     { name: 'tokenReadback', label: 'token readback', bytes: 4, usage: 'readback' },
     { name: 'tokenReadback2', label: 'token readback 2', bytes: 4, usage: 'readback' },
     { name: 'logitsReadback', label: 'logits readback', bytes: 4 * vocabSize, usage: 'readback' },
-    // The wide argmax's per-workgroup (max, index) pairs, allocated whichever argmax the profile runs.
-    { name: 'argmaxParts', label: 'argmax partials', bytes: 8 * reductionParts(vocabSize), usage: 'storage' },
+    // The wide argmax's per-workgroup (max, index) pairs, as many as the head's main_argmax writes (more than
+    // argmax.wgsl's partials pass), allocated whichever argmax the profile runs.
+    { name: 'argmaxParts', label: 'argmax partials', bytes: 8 * Math.max(reductionParts(vocabSize), headArgmaxParts(vocabSize)), usage: 'storage' },
   ];
   if (packed) {
     buffers.push({ name: 'seqs', label: 'sequences', bytes: 16 * B, usage: 'input' }); // per token (position, first, end, 0)

@@ -22,6 +22,7 @@ import { q8Cases } from './q8-cases';
 import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { epilogueCases } from './epilogue-cases';
+import { headArgmaxCases } from './head-argmax-cases';
 import { flashCases } from './flash-cases';
 import { tiledCases } from './tiled-cases';
 import { f16RangeCases } from './f16-range-cases';
@@ -281,6 +282,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...q8Cases());
   cases.push(...fusedCases());
   cases.push(...epilogueCases());
+  cases.push(...headArgmaxCases());
   cases.push(...laneCases());
   cases.push(...flashCases());
   cases.push(...tiledCases());
