@@ -16,41 +16,20 @@
 // The same distribution as sample.wgsl, summed in another order: masses are equal to rounding, and a pick can
 // differ only where r lies within that rounding of a boundary between two tokens (CPU twin: test/reference/sampler.ts).
 // Reductions are trees and scans in a fixed order, so a seed gives the same token on every run.
-// Needs the sampling and pcg preambles (common/sampling.wgsl, common/pcg.wgsl).
+// Needs the sampling, pcg and draw preambles (common/sampling.wgsl, common/pcg.wgsl, common/draw.wgsl: WG, NONE, N,
+// the bindings 0 to 5, part_* and total_*, key).
 
-const WG: u32 = 256u;
-const NONE: u32 = 0xffffffffu;
-
-override N: u32;
 override PARTS: u32; // slices (at most WG: draw gives each a lane)
 override ROUND: u32 = 0u; // khist: the radix round
 
-@group(0) @binding(0) var<uniform> s: Sampling;
-@group(0) @binding(1) var<storage, read> scores: array<f32>;         // [N]
-@group(0) @binding(2) var<storage, read_write> history: array<u32>;  // [N], see logit-process.wgsl
-@group(0) @binding(3) var<storage, read_write> state: array<u32>;    // [1]: tokens drawn so far (the random stream's counter)
-@group(0) @binding(4) var<storage, read_write> token: array<u32>;    // [1]: the chosen id
-@group(0) @binding(5) var<storage, read_write> report: array<u32>;   // [4]: kept count, kept mass (f32 bits), r (f32 bits), 0
 // [6 · PARTS + 2] per slice: max score (f32 bits), its id, kept mass (f32 bits), kept count, last id of mass > 0,
 // ties at the k-th key; then the k-th key and the last tie kept (kcut)
 @group(0) @binding(6) var<storage, read_write> parts: array<u32>;
 @group(0) @binding(7) var<storage, read_write> hist: array<atomic<u32>>; // [4 · 256]: top-k's histogram per round
 
-var<workgroup> lane_f: array<f32, WG>;
-var<workgroup> lane_u: array<u32, WG>;
-var<workgroup> lane_c: array<u32, WG>;
-var<workgroup> out_f: f32;
-var<workgroup> out_u: u32;
-var<workgroup> out_c: u32;
 var<workgroup> found: atomic<u32>;
 var<workgroup> local_hist: array<atomic<u32>, WG>;
 var<workgroup> sel: vec3<u32>;
-
-/** Order-preserving map of f32 to u32 (sample.wgsl's key). */
-fn key(x: f32) -> u32 {
-  let b = bitcast<u32>(x);
-  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-}
 
 fn topk_active() -> bool {
   return (s.flags & FLAG_GREEDY) == 0u && s.top_k > 0u && s.top_k < N;
@@ -64,14 +43,14 @@ fn replay_rounds(t: u32, rounds: u32) -> Select {
   var x = Select(0u, 0u, s.top_k, 0u);
   for (var round = 0u; round < rounds; round++) {
     let shift = 24u - 8u * round;
-    lane_c[t] = atomicLoad(&hist[round * WG + t]);
+    part_c[t] = atomicLoad(&hist[round * WG + t]);
     workgroupBarrier();
     if (t == 0u) {
       var above = 0u;
       var d = 255u;
       var ties = 0u;
       loop {
-        let h = lane_c[d];
+        let h = part_c[d];
         if (above + h >= x.need || d == 0u) { ties = h; break; }
         above += h;
         d -= 1u;
@@ -117,57 +96,57 @@ fn later(a: u32, b: u32) -> u32 {
 /** The best of the lanes' candidates, for every lane (a tree in lane order). */
 fn reduce_best(t: u32, b: Best) -> Best {
   workgroupBarrier();
-  lane_f[t] = b.value;
-  lane_u[t] = b.index;
+  part_f[t] = b.value;
+  part_u[t] = b.index;
   for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
-    if (t < stride && beats(lane_f[t + stride], lane_u[t + stride], lane_f[t], lane_u[t])) {
-      lane_f[t] = lane_f[t + stride];
-      lane_u[t] = lane_u[t + stride];
+    if (t < stride && beats(part_f[t + stride], part_u[t + stride], part_f[t], part_u[t])) {
+      part_f[t] = part_f[t + stride];
+      part_u[t] = part_u[t + stride];
     }
   }
   if (t == 0u) {
-    out_f = lane_f[0];
-    out_u = lane_u[0];
+    total_f = part_f[0];
+    total_u = part_u[0];
   }
-  return Best(workgroupUniformLoad(&out_f), workgroupUniformLoad(&out_u));
+  return Best(workgroupUniformLoad(&total_f), workgroupUniformLoad(&total_u));
 }
 
-/** Sums of the lanes' masses and counts and the last of their ids, left in out_f, out_c, out_u (a tree in lane order). */
+/** Sums of the lanes' masses and counts and the last of their ids, left in total_f, total_c, total_u (a tree in lane order). */
 fn reduce_mass(t: u32, mass: f32, count: u32, last: u32) {
   workgroupBarrier();
-  lane_f[t] = mass;
-  lane_c[t] = count;
-  lane_u[t] = last;
+  part_f[t] = mass;
+  part_c[t] = count;
+  part_u[t] = last;
   for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
     if (t < stride) {
-      lane_f[t] += lane_f[t + stride];
-      lane_c[t] += lane_c[t + stride];
-      lane_u[t] = later(lane_u[t], lane_u[t + stride]);
+      part_f[t] += part_f[t + stride];
+      part_c[t] += part_c[t + stride];
+      part_u[t] = later(part_u[t], part_u[t + stride]);
     }
   }
   if (t == 0u) {
-    out_f = lane_f[0];
-    out_c = lane_c[0];
-    out_u = lane_u[0];
+    total_f = part_f[0];
+    total_c = part_c[0];
+    total_u = part_u[0];
   }
   workgroupBarrier();
 }
 
-/** Inclusive prefix sum of x over the lanes (Hillis–Steele, fixed order); lane_f[WG − 1] holds the total after it. */
+/** Inclusive prefix sum of x over the lanes (Hillis–Steele, fixed order); part_f[WG − 1] holds the total after it. */
 fn scan_lanes(t: u32, x: f32) -> f32 {
-  workgroupBarrier(); // earlier readers of lane_f are done
-  lane_f[t] = x;
+  workgroupBarrier(); // earlier readers of part_f are done
+  part_f[t] = x;
   for (var offset = 1u; offset < WG; offset <<= 1u) {
     workgroupBarrier();
     var add = 0.0;
-    if (t >= offset) { add = lane_f[t - offset]; }
+    if (t >= offset) { add = part_f[t - offset]; }
     workgroupBarrier();
-    lane_f[t] += add;
+    part_f[t] += add;
   }
   workgroupBarrier();
-  return lane_f[t];
+  return part_f[t];
 }
 
 /** max s and its id from the slices' partials; every workgroup merges them in the same order. */
@@ -221,7 +200,7 @@ fn kties(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec
   var count = 0u;
   for (var i = range.x + t; i < range.y; i += WG) { count += select(0u, 1u, key(scores[i]) == x.prefix); }
   reduce_mass(t, 0.0, count, NONE);
-  if (t == 0u) { parts[5u * PARTS + wg.x] = out_c; }
+  if (t == 0u) { parts[5u * PARTS + wg.x] = total_c; }
 }
 
 @compute @workgroup_size(WG)
@@ -236,28 +215,28 @@ fn kcut(@builtin(local_invocation_index) t: u32) {
     if (t < PARTS) { c = f32(parts[5u * PARTS + t]); }
     let after = scan_lanes(t, c);
     var before = 0.0;
-    if (t > 0u) { before = lane_f[t - 1u]; }
+    if (t > 0u) { before = part_f[t - 1u]; }
     let need = f32(x.need);
-    if (t == 0u) { out_u = NONE; }
+    if (t == 0u) { total_u = NONE; }
     workgroupBarrier();
-    if (t < PARTS && before < need && need <= after) { out_u = t; }
-    let g = workgroupUniformLoad(&out_u);
+    if (t < PARTS && before < need && need <= after) { total_u = t; }
+    let g = workgroupUniformLoad(&total_u);
     var carry = 0.0;
-    if (g > 0u && g != NONE) { carry = lane_f[g - 1u]; }
+    if (g > 0u && g != NONE) { carry = part_f[g - 1u]; }
     let range = select(vec2<u32>(0u, 0u), slice_bounds(g), g != NONE); // none: counts and histograms disagree (a bug)
-    if (t == 0u) { atomicStore(&found, NONE); out_u = N; }
+    if (t == 0u) { atomicStore(&found, NONE); total_u = N; }
     for (var base = range.x; base < range.y; base += WG) {
       let i = base + t;
       var tie = 0.0;
       if (i < range.y && key(scores[i]) == x.prefix) { tie = 1.0; }
       let rank = carry + scan_lanes(t, tie);
       if (tie > 0.0 && rank == need) { atomicStore(&found, i); }
-      carry += lane_f[WG - 1u];
+      carry += part_f[WG - 1u];
       workgroupBarrier();
-      if (t == 0u) { out_u = atomicLoad(&found); }
-      if (workgroupUniformLoad(&out_u) != NONE) { break; }
+      if (t == 0u) { total_u = atomicLoad(&found); }
+      if (workgroupUniformLoad(&total_u) != NONE) { break; }
     }
-    cut = workgroupUniformLoad(&out_u);
+    cut = workgroupUniformLoad(&total_u);
   }
   if (t == 0u) {
     parts[6u * PARTS] = x.prefix;
@@ -286,9 +265,9 @@ fn slice_mass(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg
   }
   reduce_mass(t, mass, count, last);
   if (t == 0u) {
-    parts[2u * PARTS + wg.x] = bitcast<u32>(out_f);
-    parts[3u * PARTS + wg.x] = out_c;
-    parts[4u * PARTS + wg.x] = out_u;
+    parts[2u * PARTS + wg.x] = bitcast<u32>(total_f);
+    parts[3u * PARTS + wg.x] = total_c;
+    parts[4u * PARTS + wg.x] = total_u;
   }
 }
 
@@ -309,12 +288,12 @@ fn draw_in_slice(t: u32, g: u32, prefix: f32, r: f32, smax: f32) -> u32 {
     let running = carry + scan_lanes(t, m);
     // The first token whose running sum passes r; one of mass 0 never is (the token before it passes r first).
     if (i < range.y && r < running) { atomicMin(&found, i); }
-    carry += lane_f[WG - 1u];
+    carry += part_f[WG - 1u];
     workgroupBarrier();
-    if (t == 0u) { out_u = atomicLoad(&found); }
-    if (workgroupUniformLoad(&out_u) != NONE) { break; }
+    if (t == 0u) { total_u = atomicLoad(&found); }
+    if (workgroupUniformLoad(&total_u) != NONE) { break; }
   }
-  return workgroupUniformLoad(&out_u);
+  return workgroupUniformLoad(&total_u);
 }
 
 @compute @workgroup_size(WG)
@@ -330,25 +309,25 @@ fn draw(@builtin(local_invocation_index) t: u32) {
     last = parts[4u * PARTS + t];
   }
   reduce_mass(t, 0.0, count, last);
-  let kept_count = out_c;
-  let last_kept = out_u;
+  let kept_count = total_c;
+  let last_kept = total_u;
   // Slices in id order: slice t's range of the running sum is [before, after).
   let after = scan_lanes(t, mass);
   var before = 0.0;
-  if (t > 0u) { before = lane_f[t - 1u]; }
-  let total = lane_f[PARTS - 1u];
+  if (t > 0u) { before = part_f[t - 1u]; }
+  let total = part_f[PARTS - 1u];
   let counter = state[0];
   let r = uniform01(s.seed, counter) * total;
-  if (t == 0u) { out_u = NONE; }
+  if (t == 0u) { total_u = NONE; }
   workgroupBarrier();
-  if (!greedy && t < PARTS && before <= r && r < after) { out_u = t; }
-  let g = workgroupUniformLoad(&out_u);
+  if (!greedy && t < PARTS && before <= r && r < after) { total_u = t; }
+  let g = workgroupUniformLoad(&total_u);
   var id = best.index;
   if (!greedy) {
     id = last_kept; // r at or past the kept mass (rounding): the last token that has mass, as sample.wgsl
     if (g != NONE) {
       var prefix = 0.0;
-      if (g > 0u) { prefix = lane_f[g - 1u]; }
+      if (g > 0u) { prefix = part_f[g - 1u]; }
       let pick = draw_in_slice(t, g, prefix, r, best.value);
       id = select(pick, parts[4u * PARTS + g], pick == NONE);
     }

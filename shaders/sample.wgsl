@@ -6,27 +6,10 @@
 // those, the smallest "key ≥ τ" set holding top_p of their mass (τ by radix select on mass, 11 passes; ties kept). min-p = s_i ≥ max s
 // + ln(min_p) (transformers' order: temperature, top-k, top-p, min-p). The draw: r = uniform01(seed, counter) ·
 // kept mass, the token where the running sum in id order passes r. Then history[id] += 1 and the counter
-// advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts). Needs the sampling and
-// pcg preambles (common/sampling.wgsl, common/pcg.wgsl).
+// advances on the GPU. `report` is for the tests (CPU twin: test/reference/sampler.ts). Needs the sampling,
+// pcg and draw preambles (common/sampling.wgsl, common/pcg.wgsl, common/draw.wgsl: WG, NONE, N, the bindings,
+// part_* and total_*, key).
 
-const WG: u32 = 256u;
-const NONE: u32 = 0xffffffffu;
-
-override N: u32;
-
-@group(0) @binding(0) var<uniform> s: Sampling;
-@group(0) @binding(1) var<storage, read> scores: array<f32>;         // [N]
-@group(0) @binding(2) var<storage, read_write> history: array<u32>;  // [N], see logit-process.wgsl
-@group(0) @binding(3) var<storage, read_write> state: array<u32>;    // [1]: tokens drawn so far (the random stream's counter)
-@group(0) @binding(4) var<storage, read_write> token: array<u32>;    // [1]: the chosen id
-@group(0) @binding(5) var<storage, read_write> report: array<u32>;   // [4]: kept count, kept mass (f32 bits), r (f32 bits), top-p key
-
-var<workgroup> part_f: array<f32, WG>;
-var<workgroup> part_u: array<u32, WG>;
-var<workgroup> part_c: array<u32, WG>;
-var<workgroup> total_f: f32;
-var<workgroup> total_u: u32;
-var<workgroup> total_c: u32;
 var<workgroup> picked: u32;
 var<workgroup> hist: array<atomic<u32>, WG>;  // radix-select histogram (WG = 256 = one bin per digit)
 var<workgroup> sel_digit: u32;
@@ -35,12 +18,6 @@ var<workgroup> sel_ties: u32;
 var<workgroup> bin_part: array<f32, 2048>;   // top-p: [8 digits][WG threads] partial masses
 var<workgroup> bin_sum: array<f32, 8>;
 var<workgroup> sel_above: f32;
-
-/** Order-preserving map of f32 to u32: a < b ⇔ key(a) < key(b). */
-fn key(x: f32) -> u32 {
-  let b = bitcast<u32>(x);
-  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-}
 
 fn sum_u(t: u32, v: u32) -> u32 {
   part_c[t] = v;

@@ -4,9 +4,8 @@
 // thread, leak no GPU buffer; turn 2 of a chat reuses turn 1's cache; JSON schema output validates.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { createEngine, type GenerateOptions } from '../src/index';
-import { launchChromium, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { openEngineApiPage, type EngineApiPage, type TestPage } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import type * as Hearth from '../src/index';
 
@@ -14,7 +13,6 @@ declare global {
   interface Window {
     hearth: typeof Hearth;
     apiTest: typeof import('./browser/engine-api-page').apiTest;
-    apiReady: boolean;
   }
 }
 
@@ -28,21 +26,14 @@ const SAMPLED: GenerateOptions[] = [
   { topK: 1, temperature: 1.5, seed: 15 },
 ];
 
-let server: TestServer;
-let browser: Browser;
+let engineApi: EngineApiPage;
 let tp: TestPage;
 
 before(async () => {
-  server = await startTestServer();
-  browser = await launchChromium();
-  tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
-  await tp.page.waitForFunction(() => window.apiReady === true, undefined, { timeout: 60_000 });
+  engineApi = await openEngineApiPage({ webgpu: true });
+  tp = engineApi.tp;
 });
-after(async () => {
-  await tp?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => engineApi?.close());
 
 test('same seed, same output: every sampler setting gives Node\'s tokens in the Chromium worker', async () => {
   const node = await createEngine(fixturePath('models/stories260K/stories260K.gguf'), { contextLength: 128, precision: 'f32' });

@@ -7,37 +7,13 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createEngine, pipeline, toolChat, UnsupportedError, type ChatCompletionChunk, type Engine } from '../src/index';
-import { schemaProblems } from './helpers/json-schema-check';
 import { fixturePath } from './helpers/fixtures';
 import { asSdkChatCompletion, asSdkChunk } from './helpers/openai-sdk-types';
 import { tinyChatModel } from './helpers/tiny-chat-model';
+import { ASK, checkCall, reassemble, templateCase, TEMPLATE_CASES, TOOLS } from './helpers/tool-calls';
 
 const SEEDS = 3;
 const EXTRA = '{}[]":,-.0123456789_<>/=|()';
-
-const TOOLS = [
-  { type: 'function' as const, function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city', maxLength: 12 }, unit: { type: 'string', description: 'Celsius or Fahrenheit', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false } } },
-  { type: 'function' as const, function: { name: 'add', description: 'Adds two integers', parameters: { type: 'object', properties: { a: { type: 'integer', description: 'First' }, b: { type: 'integer', description: 'Second' } }, required: ['a', 'b'] } } },
-];
-
-/** Each template with the control tokens its syntax uses (so the tiny vocabulary holds them as tokens). */
-const CASES: { file: string; controls: string[] }[] = [
-  { file: 'Qwen-Qwen2.5-7B-Instruct.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
-  { file: 'Qwen-Qwen3-0.6B.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>', '<think>', '</think>'] },
-  { file: 'NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja', controls: ['<|im_end|>', '<|im_start|>'] },
-  { file: 'NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
-  { file: 'meta-llama-Llama-3.1-8B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'meta-llama-Llama-3.2-3B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'meta-llama-Llama-3.3-70B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'mistralai-Mistral-Nemo-Instruct-2407.jinja', controls: ['[TOOL_CALLS]', '[INST]', '[/INST]', '[AVAILABLE_TOOLS]', '[/AVAILABLE_TOOLS]', '[TOOL_RESULTS]', '[/TOOL_RESULTS]'] },
-  { file: 'HuggingFaceTB-SmolLM3-3B.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
-  { file: 'ibm-granite-granite-3.3-2B-Instruct.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>'] },
-  { file: 'ibm-granite-granite-4.0.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<tool_call>', '</tool_call>'] },
-  { file: 'meetkai-functionary-medium-v3.1.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'meetkai-functionary-medium-v3.2.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|begin_of_text|>'] },
-  { file: 'google-gemma-2-2b-it.jinja', controls: ['<end_of_turn>', '<start_of_turn>'] },
-  { file: 'microsoft-Phi-4-mini-instruct.jinja', controls: ['<|end|>', '<|system|>', '<|user|>', '<|assistant|>', '<|tool|>', '<|/tool|>', '<|endoftext|>'] },
-];
 
 const engines: Engine[] = [];
 after(async () => { for (const e of engines) await e.dispose(); });
@@ -52,38 +28,11 @@ async function engineFor(file: string, controls: string[]): Promise<Engine> {
   return engine;
 }
 
-function checkCall(call: { type: string; function: { name: string; arguments: string } }, what: string): void {
-  assert.equal(call.type, 'function', what);
-  const tool = TOOLS.find((t) => t.function.name === call.function.name);
-  assert.ok(tool, `${what}: ${call.function.name} is not a tool`);
-  const args = JSON.parse(call.function.arguments) as unknown;
-  assert.deepEqual(schemaProblems(args, tool.function.parameters), [], `${what}: ${call.function.arguments}`);
-}
-
-/** The streamed deltas put together as the SDK's helpers do. */
-function reassemble(chunks: ChatCompletionChunk[]): { content: string; calls: { id: string; name: string; arguments: string }[]; finish: string | null } {
-  let content = '';
-  const calls: { id: string; name: string; arguments: string }[] = [];
-  let finish: string | null = null;
-  for (const c of chunks) {
-    const choice = c.choices[0];
-    if (!choice) continue;
-    content += choice.delta.content ?? '';
-    for (const d of choice.delta.tool_calls ?? []) {
-      if (d.id !== undefined) { assert.equal(calls[d.index], undefined, 'id and name come once'); calls[d.index] = { id: d.id, name: d.function?.name ?? '', arguments: '' }; }
-      calls[d.index]!.arguments += d.function?.arguments ?? '';
-    }
-    finish = choice.finish_reason ?? finish;
-  }
-  return { content, calls, finish };
-}
-
-for (const { file, controls } of CASES) {
+for (const { file, controls } of TEMPLATE_CASES) {
   test(`${file}: 'required' gives schema-valid calls for every seed; streamed deltas reassemble to them; the round trip renders`, async () => {
     const engine = await engineFor(file, controls);
-    const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
     for (let seed = 0; seed < SEEDS; seed++) {
-      const params = { messages, tools: TOOLS, tool_choice: 'required' as const, seed, temperature: 1, max_tokens: 120 };
+      const params = { messages: ASK, tools: TOOLS, tool_choice: 'required' as const, seed, temperature: 1, max_tokens: 120 };
       const r = await engine.chat.completions.create(params);
       assert.notEqual(asSdkChatCompletion(r), 'abort'); // typed as the SDK's ChatCompletion
       const choice = r.choices[0]!;
@@ -100,11 +49,11 @@ for (const { file, controls } of CASES) {
       if (seed === 0) {
         const first = calls[0]!;
         // As the OpenAI SDK's examples do: the returned message goes back as it is, then the tool's result.
-        const round = [...messages, choice.message, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
+        const round = [...ASK, choice.message, { role: 'tool' as const, tool_call_id: first.id, content: 'TwentyOneDegrees' }];
         const answer = await engine.chat.completions.create({ messages: round, tools: TOOLS, seed, max_tokens: 8, temperature: 1 });
         assert.ok(['stop', 'length', 'tool_calls'].includes(answer.choices[0]!.finish_reason));
         // The same conversation on engine.chat's side: toolChat shapes it for the template.
-        const shaped = toolChat(engine.model, [...messages, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], TOOLS, 'none');
+        const shaped = toolChat(engine.model, [...ASK, { role: 'assistant', content: '', tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: c.type === 'function' ? c.function : { name: '', arguments: '' } })) }, { role: 'tool', tool_call_id: first.id, content: 'TwentyOneDegrees' }], TOOLS, 'none');
         const prompt = await engine.applyChatTemplate(shaped.messages, { tools: shaped.options.tools, addGenerationPrompt: true });
         assert.match(prompt, /TwentyOneDegrees/);
         if (first.type === 'function') assert.ok(prompt.includes(first.function.name), prompt.slice(-400));
@@ -113,10 +62,9 @@ for (const { file, controls } of CASES) {
   });
 }
 
-const QWEN = CASES[0]!;
+const QWEN = TEMPLATE_CASES[0]!;
 /** Token id of '<tool_call>' in the Qwen case's tiny vocabulary (control tokens come first). */
 const TOOL_CALL_TOKEN = QWEN.controls.indexOf('<tool_call>');
-const ASK = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
 
 test("'auto': the model writes text or a call; once it opens a call, the call is constrained (valid for every seed)", async () => {
   const engine = await engineFor(QWEN.file, QWEN.controls);
@@ -156,7 +104,7 @@ test('parameters the grammar cannot express are refused by name, with where they
 });
 
 test('Mistral: call ids are the 9 letters and digits its template needs, and they render back', async () => {
-  const mistral = CASES.find((c) => c.file.startsWith('mistralai'))!;
+  const mistral = templateCase('mistralai');
   const engine = await engineFor(mistral.file, mistral.controls);
   const r = await engine.chat.completions.create({ messages: ASK, tools: TOOLS, tool_choice: 'required', seed: 0, temperature: 1, max_tokens: 100 });
   const id = r.choices[0]!.message.tool_calls![0]!.id;

@@ -3,8 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath, openPage, repoRoot, startTestServer, type TestServer } from './helpers/browser';
+import type { Browser } from 'playwright-core';
+import { launchChromiumWithoutWebGPU, openPage, repoRoot, startTestServer, type TestServer } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import { growth, recordGrowth, sendAndWait, setSetting, storedConversations, turnsCompleted, waitLoaded, waitTurnEnded, TURN_TIMEOUT } from './helpers/app-page';
 
@@ -18,8 +18,7 @@ let browser: Browser;
 
 before(async () => {
   server = await startTestServer({ root: `${repoRoot}demo` });
-  // No --enable-unsafe-webgpu: requestAdapter() answers null, as for a visitor without a usable GPU.
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromiumWithoutWebGPU(); // requestAdapter() answers null, as for a visitor without a usable GPU
 });
 
 after(async () => {

@@ -4,39 +4,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { openEngineApiPage, type EngineApiPage, type TestPage } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
 import { schemaProblems } from './helpers/json-schema-check';
 import { createEngine } from '../src/index';
 import type * as Hearth from '../src/index';
 
 declare global {
-  interface Window { hearth: typeof Hearth; apiReady: boolean }
+  interface Window { hearth: typeof Hearth }
 }
 
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
 const refs: Ref[] = JSON.parse(readFileSync(fixturePath('models/stories260K/refs.json'), 'utf8')).refs;
 const MODEL = '/public/stories260K.gguf';
 
-let server: TestServer;
-let browser: Browser;
+// The engine API test page (its createEngine defaults to backend 'webgpu': these tests say 'auto').
+let engineApi: EngineApiPage;
 let tp: TestPage;
 
 before(async () => {
-  server = await startTestServer();
-  // No --enable-unsafe-webgpu: navigator.gpu.requestAdapter() answers null, as for a visitor without a usable GPU.
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
-  // The engine API test page (its createEngine defaults to backend 'webgpu': these tests say 'auto').
-  tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
-  await tp.page.waitForFunction(() => window.apiReady === true, undefined, { timeout: 60_000 });
+  engineApi = await openEngineApiPage({ webgpu: false });
+  tp = engineApi.tp;
 });
 
-after(async () => {
-  await tp?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => engineApi?.close());
 
 test("Chromium without WebGPU: 'auto' loads on wasm ('no WebGPU adapter'); greedy ids equal llama2.c's and the WebGPU path's", { timeout: 300_000 }, async () => {
   const cases = refs.slice(0, 3).map((r) => ({ prompt: r.prompt, maxTokens: 60 }));

@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath, openPage } from './helpers/browser';
+import type { Browser } from 'playwright-core';
+import { launchChromiumWithoutWebGPU, openPage } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { sendAndWait, setSetting, storedConversations, waitLoaded } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
@@ -21,8 +21,7 @@ let browser: Browser;
 
 before(async () => {
   app = await serveStatic((await buildApp()).dir, PREFIX);
-  // No --enable-unsafe-webgpu: requestAdapter() answers null, as for a visitor without a usable GPU.
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromiumWithoutWebGPU(); // requestAdapter() answers null, as for a visitor without a usable GPU
 });
 
 after(async () => {

@@ -7,57 +7,37 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath, openPage, startTestServer, type TestPage, type TestServer } from './helpers/browser';
+import { openEngineApiPage, type EngineApiPage, type TestPage } from './helpers/browser';
 import { fixturePath } from './helpers/fixtures';
-import { schemaProblems } from './helpers/json-schema-check';
 import { tinyChatModel, tinyChatTokens } from './helpers/tiny-chat-model';
+import { ASK, checkCall, reassemble, templateCase, TOOLS } from './helpers/tool-calls';
 import { createEngine, type ChatCompletion, type ChatCompletionChunk } from '../src/index';
 import type * as Hearth from '../src/index';
 
 declare global {
-  interface Window { hearth: typeof Hearth; apiReady: boolean; apiTest: typeof import('./browser/engine-api-page').apiTest }
+  interface Window { hearth: typeof Hearth; apiTest: typeof import('./browser/engine-api-page').apiTest }
 }
 
 const SEEDS = 3;
 /** Every printable ASCII character a token: llama.cpp cannot tokenize what a SentencePiece vocabulary lacks (no byte tokens). */
 const EXTRA = String.fromCharCode(...Array.from({ length: 0x7e - 0x20 }, (_, i) => 0x21 + i)) + '\t';
-const TOOLS = [
-  { type: 'function' as const, function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'The city', maxLength: 12 }, unit: { type: 'string', description: 'Celsius or Fahrenheit', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false } } },
-  { type: 'function' as const, function: { name: 'add', description: 'Adds two integers', parameters: { type: 'object', properties: { a: { type: 'integer', description: 'First' }, b: { type: 'integer', description: 'Second' } }, required: ['a', 'b'] } } },
-];
-const ASK = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
-
-/** One template per call syntax (control tokens first in the tiny vocabulary, as in test/tool-calls.test.ts). */
-const CASES: { file: string; controls: string[] }[] = [
-  { file: 'Qwen-Qwen2.5-7B-Instruct.jinja', controls: ['<|im_end|>', '<|im_start|>', '<tool_call>', '</tool_call>'] },
-  { file: 'meta-llama-Llama-3.1-8B-Instruct.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'mistralai-Mistral-Nemo-Instruct-2407.jinja', controls: ['[TOOL_CALLS]', '[INST]', '[/INST]', '[AVAILABLE_TOOLS]', '[/AVAILABLE_TOOLS]', '[TOOL_RESULTS]', '[/TOOL_RESULTS]'] },
-  { file: 'ibm-granite-granite-3.3-2B-Instruct.jinja', controls: ['<|end_of_text|>', '<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>'] },
-  { file: 'meetkai-functionary-medium-v3.1.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|eom_id|>', '<|python_tag|>', '<|begin_of_text|>'] },
-  { file: 'meetkai-functionary-medium-v3.2.jinja', controls: ['<|eot_id|>', '<|start_header_id|>', '<|end_header_id|>', '<|begin_of_text|>'] },
-  { file: 'google-gemma-2-2b-it.jinja', controls: ['<end_of_turn>', '<start_of_turn>'] },
-];
+/** One template per call syntax, with the control tokens of test/tool-calls.test.ts (first in the tiny vocabulary). */
+const CASES = ['Qwen-Qwen2.5-7B-Instruct.jinja', 'meta-llama-Llama-3.1-8B-Instruct.jinja', 'mistralai-Mistral-Nemo-Instruct-2407.jinja',
+  'ibm-granite-granite-3.3-2B-Instruct.jinja', 'meetkai-functionary-medium-v3.1.jinja', 'meetkai-functionary-medium-v3.2.jinja',
+  'google-gemma-2-2b-it.jinja'].map(templateCase);
 const QWEN = CASES[0]!;
 /** Token id of '<tool_call>' in the Qwen case's tiny vocabulary (control tokens come first). */
 const TOOL_CALL_TOKEN = QWEN.controls.indexOf('<tool_call>');
 
-let server: TestServer;
-let browser: Browser;
+let engineApi: EngineApiPage;
 let tp: TestPage;
 
 before(async () => {
-  server = await startTestServer();
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
-  tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
-  await tp.page.waitForFunction(() => window.apiReady === true, undefined, { timeout: 60_000 });
+  engineApi = await openEngineApiPage({ webgpu: false });
+  tp = engineApi.tp;
 });
 
-after(async () => {
-  await tp?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => engineApi?.close());
 
 interface Run { message: ChatCompletion['choices'][0]['message']; finish: string; chunks: ChatCompletionChunk[] }
 
@@ -80,32 +60,6 @@ async function onWasm(file: string, controls: string[], requests: Record<string,
     }
     return runs;
   }, { template, controls, extra: EXTRA, userDefined, requests }).catch((e: unknown) => { throw new Error(`${String(e)}\n${tp.logText()}`); }) as Promise<Run[]>;
-}
-
-function checkCall(call: { type: string; function?: { name: string; arguments: string } }, what: string): void {
-  assert.equal(call.type, 'function', what);
-  const tool = TOOLS.find((t) => t.function.name === call.function!.name);
-  assert.ok(tool, `${what}: ${call.function!.name} is not a tool`);
-  const args = JSON.parse(call.function!.arguments) as unknown;
-  assert.deepEqual(schemaProblems(args, tool.function.parameters), [], `${what}: ${call.function!.arguments}`);
-}
-
-/** The streamed deltas put together as the SDK's helpers do. */
-function reassemble(chunks: ChatCompletionChunk[]): { content: string; calls: { id: string; name: string; arguments: string }[]; finish: string | null } {
-  let content = '';
-  const calls: { id: string; name: string; arguments: string }[] = [];
-  let finish: string | null = null;
-  for (const c of chunks) {
-    const choice = c.choices[0];
-    if (!choice) continue;
-    content += choice.delta.content ?? '';
-    for (const d of choice.delta.tool_calls ?? []) {
-      if (d.id !== undefined) { assert.equal(calls[d.index], undefined, 'id and name come once'); calls[d.index] = { id: d.id, name: d.function?.name ?? '', arguments: '' }; }
-      calls[d.index]!.arguments += d.function?.arguments ?? '';
-    }
-    finish = choice.finish_reason ?? finish;
-  }
-  return { content, calls, finish };
 }
 
 /** The streamed run reassembles to the non-streamed one (same seed: llama.cpp samples the same tokens). */
@@ -135,7 +89,7 @@ for (const { file, controls } of CASES) {
 }
 
 test("wasm, Mistral: parallel calls ([TOOL_CALLS][…, …]) each validate and carry the 9-character ids its template needs", { timeout: 300_000 }, async () => {
-  const mistral = CASES.find((c) => c.file.startsWith('mistralai'))!;
+  const mistral = templateCase('mistralai');
   const requests = [];
   for (let seed = 0; seed < SEEDS; seed++) requests.push({ messages: ASK, tools: TOOLS, tool_choice: 'required', seed, temperature: 1, max_tokens: 1500 });
   const runs = await onWasm(mistral.file, mistral.controls, requests);
@@ -212,7 +166,7 @@ test("wasm 'auto' with a trigger that is text ('<tool_call>' an added token, as 
 });
 
 test('wasm: a full round trip (call, tool result, answer) through the Qwen and Mistral templates', { timeout: 300_000 }, async () => {
-  const cases = [QWEN, CASES.find((c) => c.file.startsWith('mistralai'))!].map((c) => ({ ...c, template: readFileSync(fixturePath('templates', c.file), 'utf8') }));
+  const cases = [QWEN, templateCase('mistralai')].map((c) => ({ ...c, template: readFileSync(fixturePath('templates', c.file), 'utf8') }));
   const got = await tp.page.evaluate(async ({ cases, extra, tools, ask }) => {
     const out = [];
     for (const c of cases) {

@@ -34,6 +34,7 @@ import matmulQ8Source from '../../shaders/matmul-q8.wgsl?raw';
 import q8ActPreamble from '../../shaders/dtype/q8-act.wgsl?raw';
 import samplingPreamble from '../../shaders/common/sampling.wgsl?raw';
 import pcgPreamble from '../../shaders/common/pcg.wgsl?raw';
+import drawPreamble from '../../shaders/common/draw.wgsl?raw';
 import activationPreamble from '../../shaders/common/activation.wgsl?raw';
 import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
@@ -107,14 +108,14 @@ const sources: Record<KernelName, string> = {
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
-// the FFN activations, the fused RMSNorm, how flash-decoding splits a context.
+// the draw kernels' bindings, the FFN activations, the fused RMSNorm, how flash-decoding splits a context.
 const commonPreambles: Partial<Record<KernelName, string>> = {
   gelu: activationPreamble,
   glu: activationPreamble,
   'quantize-q8': rmsPreamble,
   'logit-process': samplingPreamble,
-  sample: `${samplingPreamble}\n${pcgPreamble}`,
-  'sample-wide': `${samplingPreamble}\n${pcgPreamble}`,
+  sample: `${samplingPreamble}\n${pcgPreamble}\n${drawPreamble}`,
+  'sample-wide': `${samplingPreamble}\n${pcgPreamble}\n${drawPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
   'attention-decode': decodeSplitPreamble,

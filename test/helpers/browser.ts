@@ -69,6 +69,14 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 }
 
 /**
+ * Debian's Chromium, headless, WITHOUT WebGPU (no --enable-unsafe-webgpu): navigator.gpu.requestAdapter() answers
+ * null, as for a visitor without a usable GPU (the WebAssembly backend's tests).
+ */
+export async function launchChromiumWithoutWebGPU(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+}
+
+/**
  * Throws a ResourceError, at once, where `browser`'s pages get no WebGPU adapter: without this check each test of
  * a file fails later in its own way (an engine error deep in a page, or a wait for the app running out).
  */
@@ -141,4 +149,38 @@ export async function openEnginePage(browser: Browser, serverUrl: string): Promi
   const tp = await openPage(browser, `${serverUrl}/test/browser/engine.html`);
   await tp.page.waitForFunction(() => (window as unknown as { hearthReady?: boolean }).hearthReady === true, undefined, { timeout: 60_000 });
   return tp;
+}
+
+/** A dev server, a Chromium and the engine API test page (test/browser/engine-api.html) on it, ready. */
+export interface EngineApiPage {
+  server: TestServer;
+  browser: Browser;
+  tp: TestPage;
+  /** Closes the page, the browser and the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a dev server and a Chromium (with WebGPU, or without it for the WebAssembly backend) and opens the engine
+ * API test page, which exposes `window.hearth` and `window.apiTest`; waits until it is ready. What it started is
+ * closed again if a later step fails.
+ */
+export async function openEngineApiPage(options: { webgpu: boolean }): Promise<EngineApiPage> {
+  const server = await startTestServer();
+  let browser: Browser | undefined;
+  let tp: TestPage | undefined;
+  const close = async (): Promise<void> => {
+    await tp?.close();
+    await browser?.close();
+    await server.close();
+  };
+  try {
+    browser = options.webgpu ? await launchChromium() : await launchChromiumWithoutWebGPU();
+    tp = await openPage(browser, `${server.url}/test/browser/engine-api.html`);
+    await tp.page.waitForFunction(() => (window as unknown as { apiReady?: boolean }).apiReady === true, undefined, { timeout: 60_000 });
+    return { server, browser, tp, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
