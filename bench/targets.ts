@@ -26,7 +26,7 @@ interface Target {
 
 const vulkan = (run: TargetRun) => peerMetrics(run.peers.llamaCppVulkan);
 
-export const TARGETS: readonly Target[] = [
+const TARGETS: readonly Target[] = [
   { target: 'decodeVsLlamaCppVulkan', description: 'decode ≥ 1.0× llama.cpp Vulkan (after the first prompt)', threshold: 1, kind: 'min', value: (r) => vulkan(r)?.decodeRatio },
   { target: 'prefill512VsLlamaCppVulkan', description: 'prefill of a 512-token prompt ≥ 1.0× llama.cpp Vulkan', threshold: 1, kind: 'min', value: (r) => vulkan(r)?.prefillRatioByLength?.['512'] },
   {

@@ -36,7 +36,7 @@ export function reductionParts(n: number): number {
 }
 
 /** Rows per workgroup of the one-token products whose lanes share rows (common/matvec-lanes.wgsl's ROWS_PER_WORKGROUP). */
-export const LANE_ROWS_PER_WORKGROUP = 4;
+const LANE_ROWS_PER_WORKGROUP = 4;
 
 /** The (max, index) partials an output head of `rows` rows writes in its epilogue (main_argmax): one per lane workgroup. */
 export function headArgmaxParts(rows: number): number {
