@@ -23,6 +23,7 @@ import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { epilogueCases } from './epilogue-cases';
 import { flashCases } from './flash-cases';
+import { kvF16Cases } from './kv-f16-cases';
 import { tiledCases } from './tiled-cases';
 import { f16RangeCases } from './f16-range-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
@@ -283,6 +284,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...epilogueCases());
   cases.push(...laneCases());
   cases.push(...flashCases());
+  cases.push(...kvF16Cases());
   cases.push(...tiledCases());
   cases.push(...f16RangeCases());
   return cases;
