@@ -236,7 +236,7 @@ function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[
 
 /** The largest buffer bound whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden, the learned position table. */
 function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number, prefillTokens: number | undefined, kvCache: KvCacheType): { name: string; bytes: number } {
-  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, vocabSize } = config;
   const B = prefillBatch(config, contextLength, undefined, prefillTokens);
   const candidates = [
     { name: 'KV cache of one layer', bytes: kvCacheLayerBytes(config, contextLength, kvCache) },
