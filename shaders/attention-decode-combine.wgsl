@@ -1,15 +1,12 @@
 // Flash-decoding, second step: merges the partials attention-decode.wgsl left for each head — acc_c =
 // Σ exp(s − m_c)·v over chunk c, and (m_c, l_c) — over the chunks this step used (common/decode-split.wgsl, from
-// the step's position: the rest hold stale values and are not read) into
-// out = Σ_c acc_c·exp(m_c − M) / Σ_c l_c·exp(m_c − M), M = max m_c.
+// the step's position: the rest hold stale values and are not read), with common/partials-merge.wgsl.
 // One thread per (head, vec4 of head dims): dispatch ceil(N_HEADS · HEAD_DIM / 4 / 64).
 
 struct Step { pos: u32 }
 
 override N_HEADS: u32;
 override HEAD_DIM: u32;
-
-const LOWEST: f32 = -0x1.fffffep+127f;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> partials: array<vec4<f32>>; // [N_HEADS, MAX_SPLITS, HEAD_DIM / 4 + 1]
@@ -23,20 +20,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let used = decode_split(step.pos).used;
-  let d = i % dim4;
-  let stride = dim4 + 1u;
-  let first = (i / dim4) * MAX_SPLITS * stride;
-  var big_m = LOWEST;
-  for (var c = 0u; c < used; c++) {
-    big_m = max(big_m, partials[first + c * stride + dim4].x);
-  }
-  var big_l = 0.0;
-  var acc = vec4<f32>(0.0);
-  for (var c = 0u; c < used; c++) {
-    let m_l = partials[first + c * stride + dim4];
-    let rescale = exp(m_l.x - big_m);
-    big_l += m_l.y * rescale;
-    acc += partials[first + c * stride + d] * rescale;
-  }
-  out[i] = acc / big_l;
+  out[i] = merge_partials((i / dim4) * MAX_SPLITS * (dim4 + 1u), used, i % dim4, dim4);
 }

@@ -1,6 +1,7 @@
 // Flash-decoding for the GPU profile: attention of one token (a decode step) at position p = step.pos,
 // out_h = softmax(cap(SCALE · q_h · K_kv[first..=p]ᵀ)) · V_kv, grouped-query (head h reads kv head
-// h / (N_HEADS / N_KV_HEADS)), soft-capped scores with SOFTCAP > 0 (Gemma 2), a sliding window with WINDOW > 0.
+// h / (N_HEADS / N_KV_HEADS)), soft-capped scores with SOFTCAP > 0 (Gemma 2), a sliding window with WINDOW > 0;
+// the caches' KvScalar elements widened to f32 as read, as attention.wgsl does.
 // Dispatch (N_HEADS, MAX_SPLITS): workgroup (h, c) attends over chunk c of the positions, sized from the step's
 // position by common/decode-split.wgsl; workgroups past the used chunks return at once. Each writes its
 // unnormalized partial (Σ exp(s − m)·v, then (m, l)) for attention-decode-combine.wgsl.
@@ -26,8 +27,8 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;        // [N_HEADS, HEAD_DIM / 4] (token 0)
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
-@group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(2) var<storage, read> k_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(3) var<storage, read> v_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>; // [N_HEADS, MAX_SPLITS, HEAD_DIM / 4 + 1]
 
 var<workgroup> q_row: array<vec4<f32>, WG>;
@@ -35,14 +36,6 @@ var<workgroup> dots: array<f32, DOTS>;
 var<workgroup> tile_scores: array<f32, WG>;
 var<workgroup> group_acc: array<vec4<f32>, WG>;
 var<workgroup> group_sum: array<f32, WG>;
-
-fn capped(qk: f32) -> f32 {
-  let s = qk * SCALE;
-  if (SOFTCAP > 0.0) {
-    return tanh(clamp(s / SOFTCAP, -10.0, 10.0)) * SOFTCAP; // clamped: see attention.wgsl
-  }
-  return s;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -75,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var e = t; e < n * dim4; e += WG) {
       let p = e / dim4;
       let d = e % dim4;
-      dots[p * stride + d] = dot(q_row[d], k_cache[(base + p) * kv_dim4 + kv_off4 + d]);
+      dots[p * stride + d] = dot(q_row[d], vec4<f32>(k_cache[(base + p) * kv_dim4 + kv_off4 + d]));
     }
     workgroupBarrier();
     if (t < n) {
@@ -99,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var p = g; p < n; p += groups) {
         let w = exp(tile_scores[p] - m);
         l += w;
-        acc += w * v_cache[(base + p) * kv_dim4 + kv_off4 + lane];
+        acc += w * vec4<f32>(v_cache[(base + p) * kv_dim4 + kv_off4 + lane]);
       }
     }
   }

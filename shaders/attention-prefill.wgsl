@@ -1,7 +1,8 @@
 // Flash attention for the GPU profile's prefill passes (and the packed passes of an embedding model): each token t
 // of the batch attends over the cache positions [first_t, end_t) it sees — causally, p ≤ pos + t, from the sliding
 // window's start with WINDOW > 0 (main), or the range the host gives per token (main_packed) —
-// out_{t,h} = softmax(cap(SCALE · q_{t,h} · K_kvᵀ)) · V_kv, grouped-query and soft-capped as attention.wgsl.
+// out_{t,h} = softmax(cap(SCALE · q_{t,h} · K_kvᵀ)) · V_kv, grouped-query and soft-capped as attention.wgsl, the
+// caches' KvScalar elements widened to f32 as they are loaded into the tiles.
 // One workgroup per (head, tile of Q_TILE tokens): dispatch (N_HEADS, ceil(tokens / Q_TILE)). The tile's queries
 // sit in workgroup memory; the keys are walked in tiles of K_TILE positions, each K and then V tile loaded once,
 // coalesced, and shared by all Q_TILE tokens. Online softmax per token: a running max and sum, the output
@@ -30,8 +31,8 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32: also marks a ma
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;        // [CAPACITY, N_HEADS, HEAD_DIM / 4]
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
-@group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(2) var<storage, read> k_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(3) var<storage, read> v_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // [CAPACITY, N_HEADS, HEAD_DIM / 4]
 // main_packed only: per token of the batch (rope position, first, end, 0): it sees cache positions [first, end).
 @group(0) @binding(5) var<storage, read> seqs: array<vec4<u32>>;
@@ -43,14 +44,6 @@ var<workgroup> row_sum: array<f32, MAX_Q_TILE>;
 var<workgroup> row_rescale: array<f32, MAX_Q_TILE>;
 var<workgroup> ranges: array<vec2<u32>, MAX_Q_TILE>; // each token's [first, end); empty past CAPACITY
 var<workgroup> span: vec2<u32>; // the union of the ranges
-
-fn capped(qk: f32) -> f32 {
-  let s = qk * SCALE;
-  if (SOFTCAP > 0.0) {
-    return tanh(clamp(s / SOFTCAP, -10.0, 10.0)) * SOFTCAP; // clamped: see attention.wgsl
-  }
-  return s;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -146,9 +139,9 @@ fn load_rows(values: bool, kb: u32, n: u32, t: u32, kv_dim4: u32, kv_off4: u32) 
     let at = (kb + e / dim4) * kv_dim4 + kv_off4 + e % dim4;
     let to = k_base + (e / dim4) * (dim4 + 1u) + e % dim4;
     if (values) {
-      tiles[to] = v_cache[at];
+      tiles[to] = vec4<f32>(v_cache[at]);
     } else {
-      tiles[to] = k_cache[at];
+      tiles[to] = vec4<f32>(k_cache[at]);
     }
   }
 }

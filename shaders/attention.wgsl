@@ -9,7 +9,8 @@
 // unnormalized partial (Σ exp(s − m_c)·v, then (m_c, l_c)) for attention-combine.wgsl, so a long context is
 // spread over SPLITS times more workgroups. A chunk outside [first, p_t] writes m = lowest, l = 0, Σ = 0.
 // SCALE is usually 1/sqrt(HEAD_DIM). SOFTCAP > 0 soft-caps each score, s → SOFTCAP · tanh(s / SOFTCAP)
-// (Gemma 2); 0 leaves scores alone. WINDOW > 0 is a sliding window: only the last WINDOW positions
+// (Gemma 2; common/attention-score.wgsl); 0 leaves scores alone. The caches hold KvScalar (dtype/kv-f32.wgsl or
+// kv-f16.wgsl), widened to f32 as read: the arithmetic is f32 either way. WINDOW > 0 is a sliding window: only the last WINDOW positions
 // (p > pos − WINDOW, llama.cpp's LLAMA_SWA_TYPE_STANDARD) are seen; 0 sees every position.
 //
 // One barrier in total (barriers are very expensive on SwiftShader). Thread t owns the runs of RUN
@@ -42,8 +43,8 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;        // [tokens, N_HEADS, HEAD_DIM / 4]
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
-@group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(2) var<storage, read> k_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
+@group(0) @binding(3) var<storage, read> v_cache: array<vec4<KvScalar>>;  // [CTX, N_KV_HEADS, HEAD_DIM / 4]
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;   // [tokens, N_HEADS, CTX] scratch (and a pair's second row)
 // [tokens, N_HEADS, HEAD_DIM / 4], or with SPLITS > 1 [tokens, N_HEADS, SPLITS, HEAD_DIM / 4 + 1] partials
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
@@ -52,15 +53,6 @@ const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
 var<workgroup> thread_max: array<f32, 2 * WG>; // [token of the workgroup, thread]
 var<workgroup> thread_sum: array<f32, 2 * WG>;
-
-fn capped(qk: f32) -> f32 {
-  let s = qk * SCALE;
-  if (SOFTCAP > 0.0) {
-    // Clamped: tanh is 1 in f32 long before 10, and tanh through exp would overflow to NaN.
-    return tanh(clamp(s / SOFTCAP, -10.0, 10.0)) * SOFTCAP;
-  }
-  return s;
-}
 
 /// The first `count` scores of a run into the scratch from `at`, updating a token's online max `m` and sum `l`.
 fn score_run(qk: array<f32, RUN>, count: u32, at: u32, m: ptr<function, f32>, l: ptr<function, f32>) {
@@ -144,8 +136,10 @@ fn attend(wid: vec3<u32>, t: u32, seq_first: u32, seen: u32) {
     var a0 = 0.0; var a1 = 0.0; var a2 = 0.0; var a3 = 0.0; var a4 = 0.0; var a5 = 0.0; var a6 = 0.0; var a7 = 0.0;
     var b0 = 0.0; var b1 = 0.0; var b2 = 0.0; var b3 = 0.0; var b4 = 0.0; var b5 = 0.0; var b6 = 0.0; var b7 = 0.0;
     for (var d = 0u; d < dim4; d++) {
-      let c0 = k_cache[k0 + d]; let c1 = k_cache[k1 + d]; let c2 = k_cache[k2 + d]; let c3 = k_cache[k3 + d];
-      let c4 = k_cache[k4 + d]; let c5 = k_cache[k5 + d]; let c6 = k_cache[k6 + d]; let c7 = k_cache[k7 + d];
+      let c0 = vec4<f32>(k_cache[k0 + d]); let c1 = vec4<f32>(k_cache[k1 + d]);
+      let c2 = vec4<f32>(k_cache[k2 + d]); let c3 = vec4<f32>(k_cache[k3 + d]);
+      let c4 = vec4<f32>(k_cache[k4 + d]); let c5 = vec4<f32>(k_cache[k5 + d]);
+      let c6 = vec4<f32>(k_cache[k6 + d]); let c7 = vec4<f32>(k_cache[k7 + d]);
       let qa = q[q0 + d];
       a0 += dot(qa, c0); a1 += dot(qa, c1); a2 += dot(qa, c2); a3 += dot(qa, c3);
       a4 += dot(qa, c4); a5 += dot(qa, c5); a6 += dot(qa, c6); a7 += dot(qa, c7);
@@ -212,8 +206,8 @@ fn attend(wid: vec3<u32>, t: u32, seq_first: u32, seen: u32) {
       for (var p = first + RUN * k; p < n_pos1; p += RUN * WG) {
         for (var i = p; i < min(p + RUN, n_pos1); i++) {
           let v_row = i * kv_dim4 + kv_off4;
-          let va = v_cache[v_row + d];
-          let vb = v_cache[v_row + d1];
+          let va = vec4<f32>(v_cache[v_row + d]);
+          let vb = vec4<f32>(v_cache[v_row + d1]);
           if (!pair || i < n_pos0) {
             let s = scores[s0 + i];
             part00 += s * va;

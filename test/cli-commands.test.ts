@@ -103,6 +103,21 @@ describe('hearth inspect (header only, no GPU)', () => {
     assert.equal(m.total, m.weights + m.kvCache + m.activations);
   });
 
+  test('--kv-cache f16: the KV cache at 2 bytes an element (lavapipe has shader-f16), reported; auto keeps f32 on this CPU adapter', async () => {
+    const [f16, auto] = await Promise.all([['--kv-cache', 'f16'], []].map(async (flag) => {
+      const r = await cli(['inspect', '--model', STORIES, '--json', '--context-length', '256', ...flag]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    }));
+    assert.deepEqual(f16.kvCache, { requested: 'f16', chosen: 'f16', problem: null });
+    assert.deepEqual(auto.kvCache, { requested: 'auto', chosen: 'f32', problem: null });
+    assert.equal(f16.gpuMemory.kvCache, kvCache(256) / 2);
+    assert.equal(auto.gpuMemory.kvCache, kvCache(256));
+    assert.equal(auto.gpuMemory.total - f16.gpuMemory.total, kvCache(256) / 2);
+    const text = await cli(['inspect', '--model', STORIES, '--kv-cache', 'f16']);
+    assert.match(text.stdout, /^KV cache\s+f16 keys and values \(requested, on .+\)$/m);
+  });
+
   test("the estimate is the loader's exact allocation: stories260K F32/F16/Q8_0 and a tiny model of every architecture", async () => {
     const models: [string, Uint8Array][] = [];
     for (const file of [STORIES, STORIES_F16, STORIES_Q8]) models.push([file, await readFile(file)]);
@@ -269,6 +284,7 @@ describe('errors go to stderr with a non-zero exit and nothing on stdout', () =>
       [['inspect', '--model', wrongMagic], /FormatError: .*not a GGUF file/i, 1],
       [['inspect', '--model', STORIES, '--context-length', '0'], /--context-length must be a positive integer/, 2],
       [['inspect', '--model', STORIES, '--precision', 'f64'], /--precision must be auto, f16, f32 or q8/, 2],
+      [['inspect', '--model', STORIES, '--kv-cache', 'q8'], /--kv-cache must be auto, f16 or f32/, 2],
       [['generate', '--model', STORIES, '--max-tokens', 'abc'], /--max-tokens must be a number[\s\S]*usage: hearth generate/, 2],
       [['generate', '--model', STORIES, '--temperature=-1'], /InvalidRequestError: .*temperature/, 1],
       [['inspect', '--model', STORIES, '--bogus'], /Unknown option '--bogus'[\s\S]*usage: hearth inspect/, 2],

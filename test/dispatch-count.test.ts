@@ -44,13 +44,14 @@ async function stepDispatches(model: TransformerModel): Promise<number> {
  * Dispatches per layer beyond the GPU budget's 6, and why, for the architectures that cannot fuse everything:
  * what sits between a product and its epilogue keeps its own dispatch.
  */
-function extraPerLayer(config: ModelConfig): { extra: number; why: string[] } {
+function extraPerLayer(config: ModelConfig, kvCache: 'f16' | 'f32'): { extra: number; why: string[] } {
   const why: string[] = [];
   let extra = 0;
   if (config.qkNorm) {
-    // q_norm, k_norm and rope q, rope k run between the q/k/v product and the cache: a cache copy splits the pass.
-    extra += 4;
-    why.push('q/k norms (then rope q and k as dispatches of their own)');
+    // q_norm, k_norm and rope q, rope k run between the q/k/v product and the cache: a cache copy splits the pass,
+    // or, into an f16 cache, kv-store.wgsl converts k and v (one dispatch more).
+    extra += kvCache === 'f16' ? 5 : 4;
+    why.push(`q/k norms (then rope q and k as dispatches of their own${kvCache === 'f16' ? ', and the f16 cache write' : ''})`);
   }
   if (config.postNorms) {
     extra += 4; // each sub-block's post-norm and residual add
@@ -109,18 +110,20 @@ for (const c of cases) {
     const path = c.file(dir);
     const counts: Record<string, number> = {};
     let config: ModelConfig | undefined;
+    let gpuKvCache: 'f16' | 'f32' = 'f32';
     // The GPU profile over a context long enough for split-K attention (its combine is one of the 6).
     for (const [name, options] of [['gpu', { profile: 'gpu', contextLength: 2 * ATTENTION_CHUNK }], ['software', { profile: 'software', contextLength: 256 }]] as const) {
       const loaded = await loadModel(gpu, path, options);
       try {
         config = loaded.config;
+        if (name === 'gpu') gpuKvCache = loaded.info.kvCache; // 'auto': f16 where the adapter has shader-f16 (lavapipe does)
         counts[name] = await stepDispatches(loaded.model);
       } finally {
         loaded.destroy();
       }
     }
     const layers = config!.blockCount;
-    const { extra, why } = extraPerLayer(config!);
+    const { extra, why } = extraPerLayer(config!, gpuKvCache);
     const perToken = extraPerToken(config!);
     const budget = (6 + extra) * layers + 3 + perToken.extra;
     const exceptions = [...why, ...perToken.why];

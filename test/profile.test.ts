@@ -9,7 +9,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
-import { chooseProfile, choosePrecision, GPU_PREFILL_BATCH, isSoftwareAdapter, PREFILL_BATCH, SLOW_CPU_ADAPTER, SLOW_GPU, type ProfileOption } from '../src/gpu/profile';
+import { chooseKvCache, chooseProfile, choosePrecision, GPU_PREFILL_BATCH, isSoftwareAdapter, PREFILL_BATCH, SLOW_CPU_ADAPTER, SLOW_GPU, type ProfileOption } from '../src/gpu/profile';
 import { InvalidRequestError, ResourceError } from '../src/errors';
 import { loadModel } from '../src/model/load';
 import { ADAPTERS } from './helpers/fake-adapters';
@@ -29,12 +29,12 @@ const smallWorkgroups = { matmul: 'rows', prefillBatch: PREFILL_BATCH } as const
 
 describe('chooseProfile from the adapter alone', () => {
   test('GPUs get the GPU profile (subgroup matvec where they have subgroups, else the workgroup one; f16 where they have it); SwiftShader, lavapipe and fallback adapters the software one', () => {
-    assert.deepEqual(chooseProfile(ADAPTERS.h200), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.appleM2), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels, matvec: 'workgroup', ...smallWorkgroups });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, kvCache: 'f16', ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.appleM2), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, kvCache: 'f16', ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.intelGen9), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, kvCache: 'f32', ...gpuKernels, matvec: 'workgroup', ...smallWorkgroups });
     for (const a of [ADAPTERS.swiftshader, ADAPTERS.lavapipe, ADAPTERS.warp]) {
       assert.ok(isSoftwareAdapter(a), a.name);
-      assert.deepEqual(chooseProfile(a), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels }, a.name);
+      assert.deepEqual(chooseProfile(a), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, kvCache: 'f32', ...softwareKernels }, a.name);
     }
     for (const a of [ADAPTERS.h200, ADAPTERS.appleM2, ADAPTERS.intelGen9]) assert.equal(isSoftwareAdapter(a), false, a.name);
     // Without WGSL's dot4I8Packed the software profile keeps f32 for q4_0/q8_0 models too.
@@ -42,9 +42,9 @@ describe('chooseProfile from the adapter alone', () => {
   });
 
   test('any profile can be forced on any adapter, or some of its choices overridden', () => {
-    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, 'gpu'), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.swiftshader, 'gpu'), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, ...gpuKernels });
-    assert.deepEqual(chooseProfile(ADAPTERS.h200, 'software'), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, ...softwareKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, 'gpu'), { name: 'gpu', precision: { float: 'f16', quantized: 'f16' }, kvCache: 'f16', ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.swiftshader, 'gpu'), { name: 'gpu', precision: { float: 'f32', quantized: 'f32' }, kvCache: 'f32', ...gpuKernels });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, 'software'), { name: 'software', precision: { float: 'f32', quantized: 'q8' }, kvCache: 'f32', ...softwareKernels });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { fuseNorm: true }), { ...chooseProfile(ADAPTERS.lavapipe), fuseNorm: true });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { base: 'auto', attention: 'whole', prefillBatch: 8 }), { ...chooseProfile(ADAPTERS.h200), attention: 'whole', prefillBatch: 8 });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
@@ -93,6 +93,24 @@ describe('chooseProfile from the adapter alone', () => {
       e instanceof ResourceError && /'shader-f16'.*google swiftshader.*'auto'.*'f32'/.test(e.message));
     assert.throws(() => choosePrecision('half' as never, ADAPTERS.lavapipe, chooseProfile(ADAPTERS.lavapipe)), InvalidRequestError);
   });
+
+  test("kvCache 'auto' is f16 on the GPU profile with shader-f16 and f32 otherwise (CPU adapters keep f32); 'f16' without shader-f16 is a ResourceError; a bad value an InvalidRequestError", () => {
+    const auto = (adapter: typeof ADAPTERS.h200, option: ProfileOption = 'auto') => chooseKvCache(undefined, adapter, chooseProfile(adapter, option));
+    assert.equal(auto(ADAPTERS.h200), 'f16');
+    assert.equal(auto(ADAPTERS.appleM2), 'f16');
+    assert.equal(auto(ADAPTERS.intelGen9), 'f32');
+    for (const a of [ADAPTERS.swiftshader, ADAPTERS.lavapipe, ADAPTERS.warp]) assert.equal(auto(a), 'f32', a.name);
+    assert.equal(auto(ADAPTERS.lavapipe, 'gpu'), 'f16');
+    assert.equal(auto(ADAPTERS.h200, 'software'), 'f32');
+    assert.equal(chooseKvCache('auto', ADAPTERS.h200, chooseProfile(ADAPTERS.h200)), 'f16');
+    assert.equal(chooseKvCache('f32', ADAPTERS.h200, chooseProfile(ADAPTERS.h200)), 'f32');
+    assert.equal(chooseKvCache('f16', ADAPTERS.lavapipe, chooseProfile(ADAPTERS.lavapipe)), 'f16');
+    const swiftshader = chooseProfile(ADAPTERS.swiftshader);
+    assert.throws(() => chooseKvCache('f16', ADAPTERS.swiftshader, swiftshader), (e: unknown) =>
+      e instanceof ResourceError && /kvCache 'f16' needs the WebGPU feature 'shader-f16'.*google swiftshader.*'auto'.*'f32'/.test(e.message));
+    assert.throws(() => chooseKvCache('bf16' as never, ADAPTERS.h200, chooseProfile(ADAPTERS.h200)), (e: unknown) =>
+      e instanceof InvalidRequestError && /kvCache must be 'auto', 'f16' or 'f32', got "bf16"/.test(e.message));
+  });
 });
 
 describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
@@ -115,6 +133,7 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       try {
         assert.deepEqual(loaded.info.profile, want);
         assert.equal(loaded.info.precision, option === 'gpu' ? 'f16' : 'f32'); // lavapipe has shader-f16
+        assert.equal(loaded.info.kvCache, option === 'gpu' ? 'f16' : 'f32');
       } finally {
         loaded.destroy();
       }
@@ -139,10 +158,10 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
     test(`${name}: the GPU profile forced on lavapipe, with the subgroup and with the workgroup matvec, gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {
       const path = file();
       const run = async (profile: ProfileOption, forced?: number[]) => {
-        // f32 for both, so only the kernel variants differ. Flash attention: a 70-token prompt fills several tiles
+        // f32 arithmetic and caches for both, so only the kernel variants differ. Flash attention: a 70-token prompt fills several tiles
         // of tokens and keys, and decoding past position 64 uses two chunks; sliding windows of 8 (Gemma) mask
         // within tiles. The GPU profile prefills 69 tokens on matmul-tiled.wgsl: a whole 64-token tile and a tail of 5.
-        const loaded = await loadModel(gpu, path, { contextLength: 2048, precision: 'f32', profile });
+        const loaded = await loadModel(gpu, path, { contextLength: 2048, precision: 'f32', kvCache: 'f32', profile });
         try {
           const prompt = Array.from({ length: 70 }, (_, i) => (1 + 3 * i + 7 * i * i) % loaded.config.vocabSize);
           return { name: loaded.info.profile?.name, matmul: loaded.info.profile?.matmul, ...(await greedyLogits(loaded, prompt, 12, forced)) };
@@ -173,7 +192,7 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       const path = join(dir, `${name}.gguf`);
       writeFileSync(path, writeGGUF(spec()));
       const embed = async (attention: 'flash' | 'whole') => {
-        const loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32', profile: { attention } });
+        const loaded = await loadModel(gpu, path, { embeddings: true, contextLength: 64, precision: 'f32', kvCache: 'f32', profile: { attention } });
         try {
           const inputs = [[1, 5, 9, 2], [1, 7, 3, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 2], [1, 2]].map((ids) => ids.map((id) => id % loaded.config.vocabSize));
           return await embedTokens(loaded.model, inputs, modelPooling(loaded.config));

@@ -16,7 +16,8 @@
 //   i + 1 + ROT_DIM / 2 instead (HEAD_DIM and ROT_DIM multiples of 4, which the host checks);
 // - KV_CACHE (main_qkv): out_k and out_v are the layer's K/V caches [CACHE_ROWS, KV_ROWS], and token t's k and v
 //   go to row step.pos + t (the tile's padding tokens past the cache are not written; those inside it are
-//   overwritten by the later positions before attention reads them).
+//   overwritten by the later positions before attention reads them), rounded to the cache's KvScalar
+//   (dtype/kv-f32.wgsl or kv-f16.wgsl; without KV_CACHE the module always has the f32 one).
 // The arithmetic of each is that of the dispatch it replaces, so the outputs are bit for bit the same.
 
 override Q_ROWS: u32 = 0u;
@@ -32,8 +33,8 @@ override CACHE_ROWS: u32 = 0u;
 
 struct Step { pos: u32 }
 
-@group(0) @binding(4) var<storage, read_write> out_k: array<f32>;   // [tokens, KV_ROWS], or the K cache (main_qkv)
-@group(0) @binding(5) var<storage, read_write> out_v: array<f32>;   // [tokens, KV_ROWS], or the V cache (main_qkv)
+@group(0) @binding(4) var<storage, read_write> out_k: array<KvScalar>; // [tokens, KV_ROWS], or the K cache (main_qkv)
+@group(0) @binding(5) var<storage, read_write> out_v: array<KvScalar>; // [tokens, KV_ROWS], or the V cache (main_qkv)
 @group(0) @binding(6) var<storage, read> bias: array<f32>;          // [ROWS]: [q; k; v] (main_qkv)
 @group(0) @binding(7) var<storage, read> cos_sin: array<f32>;       // [CTX, ROT_DIM / 2, 2] (main_qkv, ROPE)
 @group(0) @binding(8) var<uniform> step: Step;                      // the pass's first position (main_qkv)
@@ -50,9 +51,9 @@ fn store_qkv(t: u32, r: u32, value: f32) {
     if (row >= CACHE_ROWS) { return; }
   }
   if (r < Q_ROWS + KV_ROWS) {
-    out_k[row * KV_ROWS + (r - Q_ROWS)] = value;
+    out_k[row * KV_ROWS + (r - Q_ROWS)] = KvScalar(value);
   } else {
-    out_v[row * KV_ROWS + (r - Q_ROWS - KV_ROWS)] = value;
+    out_v[row * KV_ROWS + (r - Q_ROWS - KV_ROWS)] = KvScalar(value);
   }
 }
 

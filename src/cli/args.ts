@@ -13,10 +13,10 @@ const MODEL = '<path|url|owner/repo[@revision][/file.gguf]>';
 const FETCH = '[--cache-dir <dir>] [--hub-url <url>] [--quantization <Q4_K_M,...>]';
 
 const USAGE: Record<string, string> = {
-  generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
-  chat: `hearth chat --model ${MODEL} [--system <text>] [--tools <file.json>] [--tool-choice auto|none|required|<name>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
+  generate: `hearth generate --model ${MODEL} [--prompt <text>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--kv-cache auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
+  chat: `hearth chat --model ${MODEL} [--system <text>] [--tools <file.json>] [--tool-choice auto|none|required|<name>] [--max-tokens <n>] [--temperature <t>] [--top-k <k>] [--top-p <p>] [--seed <s>] [--context-length <n>] [--precision auto|f16|f32|q8] [--kv-cache auto|f16|f32] [--quantize q8_0|q4_0] [--verbose] ${FETCH}`,
   tokenize: `hearth tokenize --model ${MODEL} --text <text> [--json] [--no-bos] [--special] ${FETCH}`,
-  inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32|q8] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
+  inspect: `hearth inspect --model ${MODEL} [--context-length <n>] [--precision auto|f16|f32|q8] [--kv-cache auto|f16|f32] [--quantize q8_0|q4_0] [--json] ${FETCH}`,
 };
 
 /**
@@ -83,6 +83,7 @@ export const GENERATION_OPTIONS = {
   seed: { type: 'string' },
   'context-length': { type: 'string' },
   precision: { type: 'string' },
+  'kv-cache': { type: 'string' },
   quantize: { type: 'string' },
 } as const;
 
@@ -109,6 +110,13 @@ export function precisionOption(value: string | boolean | undefined): LoadOption
   return value;
 }
 
+/** --kv-cache: the KV cache's element type (LoadOptions.kvCache); undefined = 'auto'. */
+export function kvCacheOption(value: string | boolean | undefined): LoadOptions['kvCache'] {
+  if (value === undefined) return undefined;
+  if (value !== 'auto' && value !== 'f16' && value !== 'f32') throw new UsageError(`--kv-cache must be auto, f16 or f32, got '${value}'`);
+  return value;
+}
+
 /** --quantize: quantize float weights at load (LoadOptions.quantize). */
 export function quantizeOption(value: string | boolean | undefined): LoadOptions['quantize'] {
   if (value === undefined) return undefined;
@@ -116,9 +124,12 @@ export function quantizeOption(value: string | boolean | undefined): LoadOptions
   return value;
 }
 
-/** createEngine's options from the parsed GENERATION_OPTIONS values (--context-length, --precision, --quantize). */
+/** createEngine's options from the parsed GENERATION_OPTIONS values (--context-length, --precision, --kv-cache, --quantize). */
 export function loadOptions(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | boolean>>): LoadOptions {
-  return { contextLength: numberOption('context-length', values['context-length']), precision: precisionOption(values.precision), quantize: quantizeOption(values.quantize) };
+  return {
+    contextLength: numberOption('context-length', values['context-length']), precision: precisionOption(values.precision),
+    kvCache: kvCacheOption(values['kv-cache']), quantize: quantizeOption(values.quantize),
+  };
 }
 
 /**

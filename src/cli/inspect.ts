@@ -1,12 +1,12 @@
 // `hearth inspect`: what a GGUF file holds and what it will cost on the GPU, from its header alone
 // (metadata and tensor table; no tensor data is read and no GPU device is created). The profile and precision
-// lines ask the WebGPU adapter what loading would choose: its profile (src/gpu/profile.ts) and what precision
-// 'auto' resolves to there for this model's weights.
+// lines ask the WebGPU adapter what loading would choose: its profile (src/gpu/profile.ts), what precision
+// 'auto' resolves to there for this model's weights, and the KV cache's element type (which the GPU memory counts).
 import { backendReport, type BackendReport } from '../wasm/choose-backend';
 import { formatBytes } from '../gpu/buffers';
 import { probeAdapter } from '../gpu/device';
-import { chooseProfile, choosePrecision, profileReport, type PrecisionOption, type ProfileName, type ProfileReport } from '../gpu/profile';
-import type { ModelPrecision } from '../gpu/shaders';
+import { chooseKvCache, chooseProfile, choosePrecision, profileReport, type KvCacheOption, type PrecisionOption, type ProfileName, type ProfileReport } from '../gpu/profile';
+import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { HearthError } from '../errors';
 import type { ModelConfig } from '../model/config';
 import { readModelConfig, type ReadConfigOptions } from '../model/read-config';
@@ -19,7 +19,7 @@ import { getOptionalArray, getOptionalString } from '../model/gguf-metadata';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
 import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
 import { modelHasQ8Matrices } from '../model/tensors';
-import { numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader, UsageError } from './args';
+import { kvCacheOption, numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader, UsageError } from './args';
 
 interface TensorTypeStats { count: number; bytes: number }
 
@@ -40,6 +40,8 @@ export interface ModelReport {
   problem: string | null;
   /** The weight kernels' arithmetic on this machine (set by the command, which asks the adapter). */
   precision?: PrecisionReport;
+  /** The KV cache's element type on this machine (set by the command); gpuMemory counts it. */
+  kvCache?: KvCacheReport;
   /** The backend: WebGPU in Node; what a browser's backend 'auto' would take with this adapter (src/wasm/choose-backend.ts). */
   backend?: BackendReport;
   /** The adapter profile loading would use on this machine, with its kernel choices; null without WebGPU (set by the command). */
@@ -58,29 +60,47 @@ interface PrecisionReport {
   problem: string | null;
 }
 
-/**
- * Asks the adapter createEngine would get (no device is created) for its profile and what `requested` resolves to
- * for a model that has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it).
- */
-async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = false): Promise<{ precision: PrecisionReport; profile: ProfileReport | null }> {
-  const traits = await probeAdapter();
-  if (!traits) return { precision: { requested, chosen: null, adapter: null, shaderF16: null, problem: 'no WebGPU adapter on this machine' }, profile: null };
-  const chosen = chooseProfile(traits);
-  const profile = profileReport(chosen);
-  const adapter = { adapter: traits.name, shaderF16: traits.shaderF16 };
-  try {
-    return { precision: { requested, chosen: choosePrecision(requested, traits, chosen, q8Matrices), ...adapter, problem: null }, profile };
-  } catch (e) {
-    if (!(e instanceof HearthError)) throw e;
-    return { precision: { requested, chosen: null, ...adapter, problem: e.message }, profile };
-  }
+/** What `--kv-cache` (default auto) would choose on this machine's WebGPU adapter. */
+interface KvCacheReport {
+  requested: KvCacheOption;
+  /** f16 or f32; null when there is no WebGPU adapter or it cannot do what was requested. */
+  chosen: KvCacheType | null;
+  /** Why `chosen` is null. */
+  problem: string | null;
 }
 
 /**
- * The report for a parsed header. `contextLength` defaults to what createEngine would use; `precision` is the
- * loader's choice, which the GPU memory depends on ('q8' adds a scratch buffer).
+ * Asks the adapter createEngine would get (no device is created) for its profile, what `requested` resolves to
+ * for a model that has (or lacks) q4_0/q8_0 matrices (modelHasQ8Matrices: 'auto' depends on it), and what
+ * `requestedKv` resolves to.
  */
-export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization, precision?: ModelPrecision): ModelReport {
+async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = false, requestedKv: KvCacheOption = 'auto'): Promise<{ precision: PrecisionReport; kvCache: KvCacheReport; profile: ProfileReport | null }> {
+  const traits = await probeAdapter();
+  const none = 'no WebGPU adapter on this machine';
+  if (!traits) return { precision: { requested, chosen: null, adapter: null, shaderF16: null, problem: none }, kvCache: { requested: requestedKv, chosen: null, problem: none }, profile: null };
+  const chosen = chooseProfile(traits);
+  const profile = profileReport(chosen);
+  const adapter = { adapter: traits.name, shaderF16: traits.shaderF16 };
+  const attempt = <T>(choose: () => T): { chosen: T | null; problem: string | null } => {
+    try {
+      return { chosen: choose(), problem: null };
+    } catch (e) {
+      if (!(e instanceof HearthError)) throw e;
+      return { chosen: null, problem: e.message };
+    }
+  };
+  return {
+    precision: { requested, ...adapter, ...attempt(() => choosePrecision(requested, traits, chosen, q8Matrices)) },
+    kvCache: { requested: requestedKv, ...attempt(() => chooseKvCache(requestedKv, traits, chosen)) },
+    profile,
+  };
+}
+
+/**
+ * The report for a parsed header. `contextLength` defaults to what createEngine would use; `precision` and `kvCache`
+ * are the loader's choices, which the GPU memory depends on ('q8' adds a scratch buffer; an f16 cache is half an f32 one).
+ */
+export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
   const file = quantize ? quantizeModelFile(gguf, quantize) : gguf;
   return inspectModelFile(file, {
     name: getOptionalString(gguf, 'general.name') ?? gguf.source.name.split('/').pop() ?? gguf.source.name,
@@ -88,15 +108,15 @@ export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: 
     chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template') !== undefined,
     vocabSize: getOptionalArray(gguf, 'tokenizer.ggml.tokens')?.length,
     readConfig: (o) => readModelConfig(file, o),
-  }, contextLength, precision);
+  }, contextLength, precision, kvCache);
 }
 
 /** The report for a safetensors repo (config.json and safetensors headers, translated as for loading). */
-function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision): ModelReport {
+function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
   return inspectModelFile(model.file, {
     name: model.displayName, fileBytes: model.fileBytes, chatTemplate: model.chatTemplate !== undefined,
     vocabSize: model.tokenizer.vocabSize, readConfig: model.readConfig,
-  }, contextLength, precision);
+  }, contextLength, precision, kvCache);
 }
 
 interface ModelDetails {
@@ -108,7 +128,7 @@ interface ModelDetails {
   readConfig(options?: ReadConfigOptions): ModelConfig;
 }
 
-function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number, precision?: ModelPrecision): ModelReport {
+function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
   const tensorTypes: Record<string, TensorTypeStats> = {};
   let parameters = 0;
   for (const t of file.tensors) {
@@ -136,7 +156,7 @@ function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?
     trainedContextLength: config?.contextLength ?? null,
     vocabSize: config?.vocabSize ?? details.vocabSize ?? null,
     chatTemplate: details.chatTemplate,
-    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions, undefined, precision) : null,
+    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions, undefined, precision, undefined, undefined, kvCache) : null,
     problem,
   };
 }
@@ -145,21 +165,25 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const { model, values, fetch } = parseCommand('inspect', args, {
     'context-length': { type: 'string' },
     precision: { type: 'string' },
+    'kv-cache': { type: 'string' },
     quantize: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const requested = precisionOption(values.precision) ?? 'auto';
+  const requestedKv = kvCacheOption(values['kv-cache']) ?? 'auto';
   const contextLength = numberOption('context-length', values['context-length']);
   if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength > 0)) {
     throw new UsageError(`--context-length must be a positive integer, got ${contextLength}`);
   }
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });
-  const { precision, profile } = await inspectAdapter(requested, hasQ8Matrices(header, quantize));
+  const { precision, kvCache, profile } = await inspectAdapter(requested, hasQ8Matrices(header, quantize), requestedKv);
   const chosen = precision.chosen ?? undefined;
-  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen) : inspectOpenedModel(header, contextLength, chosen);
+  const kv = kvCache.chosen ?? undefined;
+  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen, kv) : inspectOpenedModel(header, contextLength, chosen, kv);
   if (!('metadata' in header)) await header.close();
   report.precision = precision;
+  report.kvCache = kvCache;
   report.profile = profile;
   report.backend = backendReport(precision.adapter, profile === null ? null : profile.name === 'software');
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
@@ -197,6 +221,7 @@ function formatReport(r: ModelReport): string {
   }
   if (r.profile) rows.push(['profile', formatProfile(r.profile, r.precision?.adapter)]);
   if (r.precision) rows.push(['precision', formatPrecision(r.precision, r.profile?.name)]);
+  if (r.kvCache) rows.push(['KV cache', formatKvCache(r.kvCache, r.profile?.name, r.precision)]);
   if (r.backend) rows.push(['backend', `webgpu here (Node); a browser's 'auto' takes ${r.backend.browser} (${r.backend.reason})`]);
   if (r.problem) rows.push(['cannot run', r.problem]);
   return rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join('');
@@ -214,6 +239,12 @@ function formatPrecision(p: PrecisionReport, profile: ProfileName | undefined): 
     : `auto: ${p.adapter} ${p.shaderF16 ? 'has' : 'lacks'} shader-f16`;
   const why = p.requested === 'auto' ? auto : `requested, on ${p.adapter}`;
   return `${p.chosen} arithmetic in the weight kernels (${why})`;
+}
+
+function formatKvCache(kv: KvCacheReport, profile: ProfileName | undefined, adapter: PrecisionReport | undefined): string {
+  if (!kv.chosen) return `unknown: ${kv.problem}`;
+  const auto = profile === 'software' ? `auto: ${adapter?.adapter} runs on the CPU` : `auto: ${adapter?.adapter} ${adapter?.shaderF16 ? 'has' : 'lacks'} shader-f16`;
+  return `${kv.chosen} keys and values (${kv.requested === 'auto' ? auto : `requested, on ${adapter?.adapter}`})`;
 }
 
 function compact(n: number): string {

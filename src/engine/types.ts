@@ -37,6 +37,13 @@ export interface LoadOptions extends ModelFetchOptions {
    */
   precision?: 'auto' | 'f16' | 'f32' | 'q8';
   /**
+   * The KV cache's element type, chosen once at load. 'auto' (default): f16 on GPUs with the 'shader-f16' feature
+   * (half the cache's memory and attention's reads; keys and values rounded to f16 as stored, attention computed in
+   * f32, as llama.cpp's default F16 cache does), f32 on CPU adapters and elsewhere. 'f16' where unsupported is a
+   * ResourceError. The WebAssembly backend always has llama.cpp's f16 cache.
+   */
+  kvCache?: 'auto' | 'f16' | 'f32';
+  /**
    * Quantize float (F32/F16/BF16) weight matrices to Q8_0 or Q4_0 as they load, like llama-quantize without an
    * importance matrix, so an f16 model takes about half (q8_0) or a quarter (q4_0) of the GPU memory. Matrices
    * whose rows are not a multiple of 32 become F16. Default: weights stay as stored.
@@ -84,6 +91,8 @@ export interface ModelInfo {
   gpuBytes: number;
   /** Arithmetic of the weight kernels: f16 (partial sums in f32), f32, or q8 (8-bit activations); see LoadOptions.precision. */
   precision: 'f16' | 'f32' | 'q8';
+  /** The KV cache's element type (LoadOptions.kvCache). */
+  kvCache: 'f16' | 'f32';
   /** Adapter description, e.g. 'llvmpipe' or 'SwiftShader'; on 'wasm', llama.cpp WebAssembly and its threads. */
   adapter: string;
   /** The backend that runs the model: Hearth's WGSL on WebGPU, or llama.cpp's WebAssembly build (LoadOptions.backend). */

@@ -2,15 +2,17 @@
 // compiled at model load only (15–130 ms each on SwiftShader), and a KernelCache compiles each
 // (kernel, dtype, precision, constants) specialisation once.
 import { ResourceError } from '../errors';
-import { lookupKernels, q8Kernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type WeightDType } from './shaders';
+import { kvCacheKernels, lookupKernels, q8Kernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type KvCacheType, type WeightDType } from './shaders';
 
-export type { ComputePrecision, KernelName } from './shaders';
+export type { ComputePrecision, KernelName, KvCacheType } from './shaders';
 
 export interface KernelOptions {
   /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
   dtype?: WeightDType;
   /** Arithmetic of a weight-reading kernel (default 'f32'; 'f16' needs the device feature 'shader-f16'). */
   precision?: ComputePrecision;
+  /** The KV cache's element type, for the kernels that touch the cache (kvCacheKernels; default 'f32'; 'f16' needs 'shader-f16'). */
+  kvCache?: KvCacheType;
   /** Values for the kernel's `override` declarations (booleans as 0/1). */
   constants?: Record<string, number>;
   /** The kernel's entry point (default 'main'; the weight products also have 'main_qkv' and 'main_glu'). */
@@ -58,14 +60,14 @@ export function workgroupGrid(groups: number, maxPerDimension: number): [number,
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
-  const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', values].filter((s) => s).join(' ');
+  const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', opts.kvCache === 'f16' ? 'f16-kv' : '', values].filter((s) => s).join(' ');
   const entry = opts.entryPoint && opts.entryPoint !== 'main' ? `.${opts.entryPoint}` : '';
   return `${name}${entry}[${inside}]`;
 }
 
 /** Creates the pipeline for one specialisation of a kernel (layout 'auto'); `module`: the kernel's module, if made already. */
 export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}, module?: GPUShaderModule): Promise<GPUComputePipeline> {
-  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint, module);
+  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision, opts.kvCache), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint, module);
 }
 
 /**
@@ -116,7 +118,7 @@ function formatCompilationInfo(info: GPUCompilationInfo, code: string): string {
 }
 
 /**
- * Compiles each (kernel, entry point, dtype, precision, constants) specialisation once per device. The cache's
+ * Compiles each (kernel, entry point, dtype, precision, KV cache type, constants) specialisation once per device. The cache's
  * precision, chosen once at load, applies to every weight-reading kernel (those in `weightKernels`, whatever
  * is added later) unless a request names its own; lookups (`lookupKernels`) default to f32, and the kernels
  * that read no weights always compute in f32.
@@ -136,16 +138,18 @@ export class KernelCache {
   get(name: KernelName, opts: KernelOptions = {}): Promise<GPUComputePipeline> {
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) || q8Kernels.has(name) ? 'f32' : this.precision) : undefined;
-    const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, precision ?? null, constants]);
+    const kvCache = kvCacheKernels.has(name) ? opts.kvCache ?? 'f32' : opts.kvCache; // shaderSource rejects 'f16' for the rest
+    const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, precision ?? null, kvCache ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
-      const source = JSON.stringify([name, opts.dtype ?? null, precision ?? null]);
+      const source = JSON.stringify([name, opts.dtype ?? null, precision ?? null, kvCache ?? null]);
       let module = this.#modules.get(source);
       if (!module) {
-        module = this.#device.createShaderModule({ label: `${name}${opts.dtype ? `[${opts.dtype}${precision === 'f16' ? ' f16-math' : ''}]` : ''}`, code: shaderSource(name, opts.dtype, precision) });
+        const inside = [opts.dtype, opts.dtype && precision === 'f16' ? 'f16-math' : '', kvCache === 'f16' ? 'f16-kv' : ''].filter((s) => s).join(' ');
+        module = this.#device.createShaderModule({ label: `${name}${inside ? `[${inside}]` : ''}`, code: shaderSource(name, opts.dtype, precision, kvCache) });
         this.#modules.set(source, module);
       }
-      pipeline = createKernel(this.#device, name, { ...opts, precision }, module);
+      pipeline = createKernel(this.#device, name, { ...opts, precision, kvCache }, module);
       // A failed compile is not cached, so the error is reported again rather than silently reused.
       pipeline.catch(() => this.#pipelines.delete(key));
       this.#pipelines.set(key, pipeline);

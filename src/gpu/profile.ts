@@ -5,7 +5,7 @@
 // because there one workgroup per row or head already keeps every core busy and the GPU variants' extra
 // parallelism only costs. Measurements behind the choices: shaders/README.md.
 import { InvalidRequestError, ResourceError } from '../errors';
-import type { ModelPrecision } from './shaders';
+import type { KvCacheType, ModelPrecision } from './shaders';
 
 /** The limits Hearth asks a device for: the adapter's own (the defaults, 128/256 MiB buffers, are too small for real models). */
 const DEVICE_LIMITS = ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
@@ -138,10 +138,12 @@ export interface AdapterProfile extends ProfileChoices {
   name: ProfileName;
   /** What precision 'auto' resolves to for a model without q4_0/q8_0 matrices (`float`) and with them (`quantized`). */
   precision: { float: ModelPrecision; quantized: ModelPrecision };
+  /** What kvCache 'auto' resolves to. */
+  kvCache: KvCacheType;
 }
 
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
-export type ProfileReport = Omit<AdapterProfile, 'precision' | 'throughput'>;
+export type ProfileReport = Omit<AdapterProfile, 'precision' | 'throughput' | 'kvCache'>;
 
 export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
   return { name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling };
@@ -178,25 +180,27 @@ function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
 /**
  * The design: coalesced one-token products (reduced with subgroup operations where the adapter has them, else
  * through workgroup memory), flash attention, tiled prefill products in batches of GPU_PREFILL_BATCH where the
- * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 where it can.
+ * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 arithmetic and an f16 KV cache
+ * (half the cache's memory and attention's reads) where it can.
  */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
   const tiled = fitsTiledMatmul(traits);
   return {
-    name: 'gpu', precision: { float, quantized: float },
+    name: 'gpu', precision: { float, quantized: float }, kvCache: traits.shaderF16 ? 'f16' : 'f32',
     matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
     prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU,
   };
 }
 
 /**
- * Shaders on the CPU: f32 (f16 arithmetic is emulated there), q8 for q4_0/q8_0 models (llama.cpp's CPU arithmetic),
- * a thread per rows, a workgroup per head, and each norm its own dispatch.
+ * Shaders on the CPU: f32 (f16 arithmetic is emulated there) and an f32 KV cache (its memory matters less than on a
+ * GPU, and the reference outputs stay as they are), q8 for q4_0/q8_0 models (llama.cpp's CPU arithmetic), a thread
+ * per rows, a workgroup per head, and each norm its own dispatch.
  */
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
-    name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' },
+    name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' }, kvCache: 'f32',
     matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
     throughput: SLOW_CPU_ADAPTER,
   };
@@ -254,6 +258,23 @@ export function choosePrecision(requested: PrecisionOption | undefined, traits: 
   }
   if (option === 'f16' && !traits.shaderF16) {
     throw new ResourceError(`precision 'f16' needs the WebGPU feature 'shader-f16', which ${traits.name} does not have. Use precision 'auto' (f16 where available, f32 elsewhere) or 'f32'.`);
+  }
+  return option;
+}
+
+/** What a caller may ask for of the KV cache: 'auto' (the profile's: f16 on GPUs with 'shader-f16', else f32) or a type. */
+export type KvCacheOption = 'auto' | KvCacheType;
+const KV_CACHE_OPTIONS: readonly string[] = ['auto', 'f16', 'f32'];
+
+/** The KV cache's element type for a request, chosen once at load; 'f16' without 'shader-f16' is a ResourceError. */
+export function chooseKvCache(requested: KvCacheOption | undefined, traits: AdapterTraits, profile: AdapterProfile): KvCacheType {
+  const option = requested ?? 'auto';
+  if (!KV_CACHE_OPTIONS.includes(option)) {
+    throw new InvalidRequestError(`kvCache must be 'auto', 'f16' or 'f32', got ${JSON.stringify(option)}`);
+  }
+  if (option === 'auto') return profile.kvCache;
+  if (option === 'f16' && !traits.shaderF16) {
+    throw new ResourceError(`kvCache 'f16' needs the WebGPU feature 'shader-f16', which ${traits.name} does not have. Use kvCache 'auto' (f16 where available, f32 elsewhere) or 'f32'.`);
   }
   return option;
 }

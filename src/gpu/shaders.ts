@@ -15,6 +15,11 @@ import attentionDecodeSource from '../../shaders/attention-decode.wgsl?raw';
 import attentionDecodeCombineSource from '../../shaders/attention-decode-combine.wgsl?raw';
 import attentionPrefillSource from '../../shaders/attention-prefill.wgsl?raw';
 import decodeSplitPreamble from '../../shaders/common/decode-split.wgsl?raw';
+import attentionScorePreamble from '../../shaders/common/attention-score.wgsl?raw';
+import partialsMergePreamble from '../../shaders/common/partials-merge.wgsl?raw';
+import kvStoreSource from '../../shaders/kv-store.wgsl?raw';
+import kvF32Preamble from '../../shaders/dtype/kv-f32.wgsl?raw';
+import kvF16Preamble from '../../shaders/dtype/kv-f16.wgsl?raw';
 import addSource from '../../shaders/add.wgsl?raw';
 import gluSource from '../../shaders/glu.wgsl?raw';
 import argmaxSource from '../../shaders/argmax.wgsl?raw';
@@ -66,7 +71,7 @@ import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
   | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled';
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled' | 'kv-store';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -105,10 +110,12 @@ const sources: Record<KernelName, string> = {
   'matvec-subgroup': matvecSubgroupSource,
   'matmul-tiled': matmulTiledSource,
   'matvec-workgroup': matvecWorkgroupSource,
+  'kv-store': kvStoreSource,
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
-// the draw kernels' bindings, the FFN activations, the fused RMSNorm, how flash-decoding splits a context.
+// the draw kernels' bindings, the FFN activations, the fused RMSNorm, how flash-decoding splits a context, the
+// attention score (its soft-cap), the merge of split attention's partials.
 const commonPreambles: Partial<Record<KernelName, string>> = {
   gelu: activationPreamble,
   glu: activationPreamble,
@@ -118,8 +125,11 @@ const commonPreambles: Partial<Record<KernelName, string>> = {
   'sample-wide': `${samplingPreamble}\n${pcgPreamble}\n${drawPreamble}`,
   logprobs: samplingPreamble,
   random: pcgPreamble,
-  'attention-decode': decodeSplitPreamble,
-  'attention-decode-combine': decodeSplitPreamble,
+  attention: attentionScorePreamble,
+  'attention-decode': `${decodeSplitPreamble}\n${attentionScorePreamble}`,
+  'attention-prefill': attentionScorePreamble,
+  'attention-combine': partialsMergePreamble,
+  'attention-decode-combine': `${decodeSplitPreamble}\n${partialsMergePreamble}`,
 };
 
 // Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
@@ -184,6 +194,22 @@ export type ModelPrecision = ComputePrecision | 'q8';
 /** The compute-precision preambles (`alias Act`), which come first: `enable f16;` must precede every declaration. */
 const precisionPreambles: Record<ComputePrecision, string> = { f32: actF32Preamble, f16: actF16Preamble };
 
+/**
+ * The element type of the KV cache, chosen once at load (LoadOptions.kvCache): f32, or f16 (half the bytes; needs
+ * the device feature 'shader-f16'). The kernels that read or write the cache convert; their arithmetic is f32.
+ */
+export type KvCacheType = 'f32' | 'f16';
+
+/** The KV cache element preambles (`alias KvScalar`); f16 also needs `enable f16;` first in the module. */
+const kvPreambles: Record<KvCacheType, string> = { f32: kvF32Preamble, f16: kvF16Preamble };
+
+/**
+ * The kernels that declare the cache's element type (KvScalar): the attention kernels that read the cache, the
+ * cache write of kv-store.wgsl, and the weight products (their main_qkv epilogue writes the cache, KV_CACHE).
+ */
+export const kvCacheKernels: ReadonlySet<KernelName> = new Set<KernelName>(['attention', 'attention-decode', 'attention-prefill', 'kv-store',
+  'matvec', 'matmul', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
+
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
 export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
 
@@ -214,13 +240,20 @@ export const kernelNames = Object.keys(sources) as KernelName[];
  * The complete WGSL module for a kernel. Weight-reading kernels (embedding, matvec, ...) get the
  * compute-precision preamble for `precision` and then the dtype preamble prepended, and require `dtype`;
  * every other kernel rejects it, so a mistake shows up here instead of as a confusing compile error.
- * Kernels that read no weights compute in f32 whatever the precision.
+ * Kernels that read no weights compute in f32 whatever the precision. The kernels of kvCacheKernels get the KV
+ * cache element preamble for `kvCache`; the others reject 'f16'.
  */
-export function shaderSource(name: KernelName, dtype?: WeightDType, precision: ComputePrecision = 'f32'): string {
+export function shaderSource(name: KernelName, dtype?: WeightDType, precision: ComputePrecision = 'f32', kvCache: KvCacheType = 'f32'): string {
   const source = sources[name];
   if (source === undefined) {
     throw new InvalidRequestError(`Unknown kernel "${name}". Known kernels: ${kernelNames.join(', ')}.`);
   }
+  const kv = Object.hasOwn(kvPreambles, kvCache) ? kvPreambles[kvCache] : undefined;
+  if (kv === undefined) throw new InvalidRequestError(`Unknown KV cache type "${kvCache}": use 'f32' or 'f16'.`);
+  if (!kvCacheKernels.has(name) && kvCache !== 'f32') throw new InvalidRequestError(`Kernel "${name}" does not touch the KV cache, so it takes no KV cache type (got '${kvCache}').`);
+  // Directives precede every declaration; an `enable f16;` repeated by the f16 compute preamble is allowed.
+  const directives = `${subgroupKernels.has(name) ? 'enable subgroups;\n' : ''}${kvCache === 'f16' ? 'enable f16;\n' : ''}`;
+  const kvPart = kvCacheKernels.has(name) ? `${kv}\n` : '';
   if (weightKernels.has(name)) {
     if (dtype === undefined) {
       throw new InvalidRequestError(`Kernel "${name}" reads weights: pass a weight dtype (${dtypeList}).`);
@@ -233,16 +266,15 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
     if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
     if (q8Kernels.has(name)) {
       if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(' or ')} weights, not '${dtype}'.`);
-      return `${precisionPreambles.f32}\n${preamble}\n${q8ActPreamble}\n${withParts(name, source)}`;
+      return `${directives}${precisionPreambles.f32}\n${kvPart}${preamble}\n${q8ActPreamble}\n${withParts(name, source)}`;
     }
-    const enable = subgroupKernels.has(name) ? 'enable subgroups;\n' : '';
-    return `${enable}${act}\n${preamble}\n${withParts(name, source)}`;
+    return `${directives}${act}\n${kvPart}${preamble}\n${withParts(name, source)}`;
   }
   if (dtype !== undefined) {
     throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);
   }
   const common = commonPreambles[name];
-  return common === undefined ? source : `${common}\n${source}`;
+  return `${directives}${kvPart}${common === undefined ? '' : `${common}\n`}${source}`;
 }
 
 function withParts(name: KernelName, source: string): string {

@@ -2,14 +2,14 @@
 // requests, or config.json and the safetensors headers of a repo) and the WebGPU adapter's features and limits,
 // before any large download: architecture and tensor types Hearth supports, GPU memory for weights + KV cache
 // at the chosen context (estimateGpuMemory, exactly what the loader allocates), every buffer within the
-// adapter's limits, the precision asked for, and room in the model cache for what is not downloaded yet.
+// adapter's limits, the precision and KV cache type asked for, and room in the model cache for what is not downloaded yet.
 import { backendToCheck, wasmFileReasons } from '../wasm/check-backend';
 import { DownloadError, HearthError, InvalidRequestError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { probeAdapter } from '../gpu/device';
-import { chooseProfile, choosePrecision, type AdapterProfile, type AdapterTraits, type PrecisionOption, type ProfileName } from '../gpu/profile';
+import { chooseKvCache, chooseProfile, choosePrecision, type AdapterProfile, type AdapterTraits, type KvCacheOption, type PrecisionOption, type ProfileName } from '../gpu/profile';
 import { supportedWeightTypes, weightDTypeForGGML } from '../gpu/quant-types';
-import type { ModelPrecision } from '../gpu/shaders';
+import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { fetchOptionsOf, type ModelFetchOptions } from '../io/fetch-options';
 import { locateModel } from '../io/file-set';
 import { hubDownloadNeeds } from '../io/hub';
@@ -18,7 +18,7 @@ import type { ModelConfig } from './config';
 import { ggmlTypeName } from './ggml-types';
 import { readGGUFParts } from './gguf-split';
 import { openHFRepo } from './hf/repo';
-import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, prefillBatch, type GpuMemoryEstimate } from './memory';
+import { DEFAULT_CONTEXT_LENGTH, estimateGpuMemory, gpuBufferSize, kvCacheLayerBytes, prefillBatch, type GpuMemoryEstimate } from './memory';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import { quantizeModelFile, type LoadQuantization } from './quantize';
 import { readModelConfig } from './read-config';
@@ -29,6 +29,8 @@ export interface CheckModelOptions extends ModelFetchOptions {
   /** KV cache positions to plan for (as createEngine's contextLength; default min(trained context, 2048)). */
   contextLength?: number;
   precision?: PrecisionOption;
+  /** The KV cache's element type (as createEngine's kvCache; default 'auto'). */
+  kvCache?: KvCacheOption;
   quantize?: LoadQuantization;
   /**
    * GPU memory the model may use on this device, when the caller knows it (WebGPU does not tell): the model
@@ -97,7 +99,9 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   const backend = await backendToCheck(options.backend);
   const probe = backend === 'wasm' ? null : await probeAdapter();
   const profile = probe ? chooseProfile(probe) : null;
-  let precision = probe ? requestedPrecision(options.precision, probe, profile!, reasons) : null; // 'auto' refined below once the weights are known
+  let precision = probe ? orReason(() => choosePrecision(options.precision, probe, profile!), reasons) : null; // 'auto' refined below once the weights are known
+  // llama.cpp's WebAssembly build keeps an f16 cache; an adapter that cannot give the one asked for is a reason.
+  const kvCache: KvCacheType | null = probe ? orReason(() => chooseKvCache(options.kvCache, probe, profile!), reasons) : backend === 'wasm' ? 'f16' : null;
   // On 'wasm' (llama.cpp's WebAssembly build) no adapter is needed: wasmFileReasons below.
   if (!probe && backend === 'webgpu') reasons.push('WebGPU is not available here (no adapter): use Chrome or Edge 113+ (on Linux with --enable-unsafe-webgpu), over https or localhost.');
 
@@ -140,8 +144,8 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
         }
       }
       if (probe && precision) precision = choosePrecision(options.precision, probe, profile!, modelHasQ8Matrices(file, config));
-      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined, undefined, profile?.prefillBatch);
-      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend, profile?.prefillBatch);
+      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined, undefined, profile?.prefillBatch, kvCache ?? undefined);
+      largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend, profile?.prefillBatch, kvCache ?? undefined);
     }
     if (backend === 'wasm') reasons.push(...wasmFileReasons(opened.format, location.kind === 'gguf' ? location.parts ?? [location.source] : []));
     return {
@@ -155,10 +159,10 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
   }
 }
 
-/** What `requested` resolves to on the adapter before the weights are known; null, with the reason, where it cannot. */
-function requestedPrecision(requested: PrecisionOption | undefined, traits: AdapterTraits, profile: AdapterProfile, reasons: string[]): ModelPrecision | null {
+/** What a request resolves to on the adapter (`choose`); null, with the reason, where the adapter cannot do it. */
+function orReason<T>(choose: () => T, reasons: string[]): T | null {
   try {
-    return choosePrecision(requested, traits, profile);
+    return choose();
   } catch (e) {
     if (!(e instanceof HearthError) || e instanceof InvalidRequestError) throw e;
     reasons.push(e.message);
@@ -218,11 +222,11 @@ async function readHeader(location: Awaited<ReturnType<typeof locateModel>>, qua
  * buffer that does not fit one binding, more GPU memory than the budget. Returns the largest buffer's bytes.
  */
 function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[], contextLength: number, gpuMemory: GpuMemoryEstimate,
-  probe: AdapterTraits | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm', prefillTokens?: number): number {
+  probe: AdapterTraits | null, budget: number | undefined, reasons: string[], backend: 'webgpu' | 'wasm', prefillTokens?: number, kvCache: KvCacheType = 'f32'): number {
   const weightBuffers = used.map((t) => ({ name: t.name, bytes: gpuBufferSize(t.dims.filter((d) => d > 1).length <= 1 ? 4 * t.dims.reduce((a, b) => a * b, 1) : t.byteLength) }));
   const biggest = weightBuffers.reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: '', bytes: 0 });
   const positions = file.tensorsByName.get('position_embd.weight');
-  const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0, prefillTokens);
+  const scratch = largestScratchBuffer(config, contextLength, positions ? gpuBufferSize(positions.byteLength) : 0, prefillTokens, kvCache);
   if (probe) reasons.push(...limitProblems(probe, biggest, scratch, contextLength));
   if (budget !== undefined && gpuMemory.total > budget) {
     reasons.push(`it needs ${formatBytes(gpuMemory.total)} of ${backend === 'wasm' ? 'memory' : 'GPU memory'} (weights ${formatBytes(gpuMemory.weights)} + KV cache ${formatBytes(gpuMemory.kvCache)} for ${contextLength} positions + ${formatBytes(gpuMemory.activations)} scratch), more than the ${formatBytes(budget)} available; pick a smaller or more quantized model or a shorter context.`);
@@ -231,11 +235,11 @@ function fitReasons(config: ModelConfig, file: ModelFile, used: ModelTensorInfo[
 }
 
 /** The largest buffer bound whole (no row-block split): KV cache of a layer, attention scores, logits, FFN hidden, the learned position table. */
-function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number, prefillTokens?: number): { name: string; bytes: number } {
-  const { embeddingLength: dim, feedForwardLength: ffn, headCount, headCountKv, headDim, vocabSize } = config;
+function largestScratchBuffer(config: ModelConfig, contextLength: number, positionTable: number, prefillTokens: number | undefined, kvCache: KvCacheType): { name: string; bytes: number } {
+  const { embeddingLength: dim, feedForwardLength: ffn, headCount, vocabSize } = config;
   const B = prefillBatch(config, contextLength, undefined, prefillTokens);
   const candidates = [
-    { name: 'KV cache of one layer', bytes: 4 * contextLength * headCountKv * headDim },
+    { name: 'KV cache of one layer', bytes: kvCacheLayerBytes(config, contextLength, kvCache) },
     { name: 'attention scores', bytes: 4 * B * headCount * contextLength },
     { name: 'FFN activations', bytes: 4 * B * Math.max(ffn, dim) },
     { name: 'logits', bytes: 4 * vocabSize },

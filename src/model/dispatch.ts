@@ -6,7 +6,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { headArgmaxParts, KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
-import { q8WeightTypes, type KernelName, type EntryPoint, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
+import { kvCacheKernels, q8WeightTypes, weightKernels, type KernelName, type EntryPoint, type KvCacheType, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { Matrix, Norm } from './layer';
 
@@ -104,10 +104,11 @@ export class Dispatcher {
 
   /**
    * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `matvecKernel`: the
-   * kernel of the one-token float products (AdapterProfile.matvec); `matmul`: the kernel of the batched float products.
+   * kernel of the one-token float products (AdapterProfile.matvec); `matmul`: the kernel of the batched float products;
+   * `kvCache`: the KV cache's element type, which the kernels that read or write the cache are compiled for.
    */
   constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly matvecKernel: MatvecKernel = 'rows',
-    private readonly matmul: MatmulKernel = 'rows') {
+    private readonly matmul: MatmulKernel = 'rows', readonly kvCache: KvCacheType = 'f32') {
     this.q8 = precision === 'q8';
     this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
@@ -147,7 +148,10 @@ export class Dispatcher {
       }
     }
     const dispatch = { grid: typeof grid === 'number' ? fixedGrid(grid) : grid } as Dispatch;
-    const made = this.kernels.get(name, { dtype, constants, entryPoint }).then((pipeline) => {
+    // The cache's element type reaches the kernels that touch it: attention and kv-store always, a product only
+    // when its epilogue writes the cache (otherwise its k and v outputs are f32 activations).
+    const kvCache = kvCacheKernels.has(name) && (!weightKernels.has(name) || constants.KV_CACHE) ? this.kvCache : undefined;
+    const made = this.kernels.get(name, { dtype, constants, entryPoint, kvCache }).then((pipeline) => {
       dispatch.pipeline = pipeline;
       dispatch.bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     });
@@ -272,6 +276,15 @@ export class Dispatcher {
       blocks.length === 1 ? { DIM: table.cols } : { DIM: table.cols, ROW_START: start, ROWS: rows }, tokenGrid(workgroups(table.cols)),
       [token, { buffer: table.buffer, offset: byteOffset, size: byteLength }, out], table.dtype,
     )));
+  }
+
+  /**
+   * Cache rows [pos, pos + tokens) of kCache and vCache = the pass's k and v [tokens, kvRows], converted to the
+   * cache's element type (kv-store.wgsl): the cache write where the q/k/v product's epilogue cannot make it and the
+   * cache is not f32 (an f32 cache takes a buffer copy).
+   */
+  kvStore(label: string, step: GPUBuffer, [k, v]: [GPUBuffer, GPUBuffer], [kCache, vCache]: [GPUBuffer, GPUBuffer], kvRows: number, cacheRows: number): Promise<Dispatch> {
+    return this.make(label, 'kv-store', { KV_ROWS: kvRows, CACHE_ROWS: cacheRows }, tokenGrid(workgroups(kvRows)), [step, k, v, kCache, vCache]);
   }
 
   /** a += b over each token's n elements (a residual add; a and b both [tokens, n]). */

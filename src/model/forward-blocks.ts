@@ -12,7 +12,7 @@ import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type QkvEpilogue 
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
-import type { ModelPrecision } from '../gpu/shaders';
+import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
 
@@ -56,6 +56,8 @@ interface BlockOptions {
   wideSampling?: boolean;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
+  /** The KV cache's element type (ModelOptions.kvCache). */
+  kvCache?: KvCacheType;
 }
 
 /** What follows a projection in its product's epilogue: the residual add (into x), the q/k/v epilogue, or the head's argmax partials. */
@@ -78,7 +80,7 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows', options.matmul ?? 'rows');
+    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows', options.matmul ?? 'rows', options.kvCache ?? 'f32');
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;
@@ -106,8 +108,9 @@ export class ForwardBlocks {
   /**
    * q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position; k and v
    * are the pass's rows of the layer's caches. `cacheWritten`: the q/k/v product's epilogue rotates q and k and
-   * writes k and v straight into the caches (one dispatch in all); false: they land in buf.k and buf.v, which the
-   * caller copies into the caches after these dispatches. The epilogue needs one stacked [q; k; v] product and
+   * writes k and v straight into the caches (one dispatch in all), or, for a cache that is not f32, the last
+   * dispatch converts buf.k and buf.v into it (kv-store.wgsl); false: they land in buf.k and buf.v, which the
+   * caller copies into the f32 caches after these dispatches. The epilogue needs one stacked [q; k; v] product and
    * nothing between it and the cache but bias and rope, and rope pairs it can hold (packed sequences rotate by
    * their own positions, read by rope.wgsl's main_packed).
    */
@@ -132,7 +135,9 @@ export class ForwardBlocks {
       );
     }
     if (rope) dispatches.push(await this.rope(`${l}.rope_q`, rope, buf.q, headCount), await this.rope(`${l}.rope_k`, rope, buf.k, headCountKv));
-    return { dispatches, cacheWritten: false };
+    if (d.kvCache === 'f32') return { dispatches, cacheWritten: false };
+    dispatches.push(await d.kvStore(`${l}.kv store`, buf.step, [buf.k, buf.v], [kCache, vCache], headCountKv * headDim, this.contextLength));
+    return { dispatches, cacheWritten: true };
   }
 
   /** att = softmax(cap(scale · q kCache[window..pos]ᵀ)) vCache[window..pos] (per chunk, then merged, when split). */

@@ -3,7 +3,7 @@
 import { abortError, ResourceError } from '../errors';
 import { BufferPool } from '../gpu/buffers';
 import type { AcquiredDevice } from '../gpu/device';
-import { chooseProfile, choosePrecision, profileReport, type PrecisionOption, type ProfileOption } from '../gpu/profile';
+import { chooseKvCache, chooseProfile, choosePrecision, profileReport, type KvCacheOption, type PrecisionOption, type ProfileOption } from '../gpu/profile';
 import { ProgressReporter, type ProgressCallback } from '../io/progress';
 import type { Tokenizer } from '../tokenizer';
 import type { ModelInfo, ModelSource } from '../engine/types';
@@ -55,12 +55,16 @@ export interface LoadModelOptions extends ModelFetchOptions {
   embeddings?: boolean;
   /** Arithmetic of the weight kernels (LoadOptions.precision); 'auto' (default): the profile's, for the model's weights. */
   precision?: PrecisionOption;
+  /** The KV cache's element type (LoadOptions.kvCache); 'auto' (default): the profile's. */
+  kvCache?: KvCacheOption;
 }
 
 export async function loadModel(gpu: AcquiredDevice, model: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { onProgress, signal } = options;
   // Before any download: a bad request fails at once.
-  choosePrecision(options.precision, gpu.adapter, chooseProfile(gpu.adapter, options.profile));
+  const profile = chooseProfile(gpu.adapter, options.profile);
+  choosePrecision(options.precision, gpu.adapter, profile);
+  chooseKvCache(options.kvCache, gpu.adapter, profile);
   const opened = await openModel(model, { onProgress, signal, quantize: options.quantize, ...fetchOptionsOf(options) });
   try {
     return await loadFromSource(gpu, opened, options);
@@ -79,6 +83,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
   const config = source.readConfig();
   const profile = chooseProfile(gpu.adapter, options.profile);
   const precision = choosePrecision(options.precision, gpu.adapter, profile, modelHasQ8Matrices(file, config)); // 'auto' depends on the weights
+  const kvCache = chooseKvCache(options.kvCache, gpu.adapter, profile);
   const embeddings = options.embeddings === true || config.encoder !== undefined;
   const contextLength = Math.min(options.contextLength ?? (embeddings ? EMBEDDING_CONTEXT_LENGTH : DEFAULT_CONTEXT_LENGTH), config.contextLength);
   checkAbort();
@@ -98,6 +103,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {
       bindingLimit: options.bindingLimit,
       precision,
+      kvCache,
       attention: profile.attention,
       fuseNorm: profile.fuseNorm,
       matvec: profile.matvec,
@@ -119,6 +125,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       weightType: ggmlTypeName((file.tensorsByName.get('blk.0.attn_q.weight') ?? file.tensorsByName.get('blk.0.attn_qkv.weight')!).type),
       gpuBytes: pool.bytes,
       precision,
+      kvCache,
       adapter: gpu.adapter.name,
       profile: profileReport(profile),
       backend: 'webgpu',

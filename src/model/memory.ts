@@ -6,11 +6,19 @@ import type { ModelConfig } from './config';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import { headArgmaxParts, reductionParts } from '../gpu/kernels';
 import { PREFILL_BATCH } from '../gpu/profile';
-import type { ModelPrecision } from '../gpu/shaders';
+import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { layerTensors, type ProjectionField } from './layer';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
 export const DEFAULT_CONTEXT_LENGTH = 2048;
+
+/** Bytes of one element of the KV cache of each type. */
+const KV_CACHE_ELEMENT_BYTES: Record<KvCacheType, number> = { f32: 4, f16: 2 };
+
+/** Bytes of one layer's K cache (or its V cache): [contextLength, kvHeads, headDim] elements of `kvCache`. */
+export function kvCacheLayerBytes(config: ModelConfig, contextLength: number, kvCache: KvCacheType): number {
+  return KV_CACHE_ELEMENT_BYTES[kvCache] * contextLength * config.headCountKv * config.headDim;
+}
 
 /** WebGPU's default maxStorageBufferBindingSize, which every adapter supports. */
 export const DEFAULT_BINDING_LIMIT = 128 * 1024 * 1024;
@@ -189,7 +197,7 @@ export function activationBuffers(config: ModelConfig, plan: ActivationPlan): Ac
 export interface GpuMemoryEstimate {
   /** Every tensor of the file as stored (quantized blocks stay quantized); 1-D tensors (norms, biases) as f32. */
   weights: number;
-  /** Keys and values of every layer for `contextLength` positions, f32: 2 · layers · ctx · kvHeads · headDim · 4. */
+  /** Keys and values of every layer for `contextLength` positions: 2 · layers · ctx · kvHeads · headDim · (4 for f32, 2 for f16). */
   kvCache: number;
   /** Scratch for a prefill batch of tokens (residual stream, q/k/v, attention scores over the context, FFN hidden), logits, rope tables, readbacks. */
   activations: number;
@@ -207,10 +215,11 @@ export function gpuBufferSize(bytes: number): number {
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
  * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
  * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials;
- * `prefillTokens`: the tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH).
+ * `prefillTokens`: the tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH); `kvCache`: the
+ * cache's element type (the loader's choice, default 'f32').
  */
 export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision,
-  embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH): GpuMemoryEstimate {
+  embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH, kvCache: KvCacheType = 'f32'): GpuMemoryEstimate {
   let weights = tensors.reduce((sum, t) => {
     if (t.name === 'token_types.weight') return sum + gpuBufferSize(4 * config.embeddingLength); // row 0 only
     const elements = t.dims.reduce((a, b) => a * b, 1);
@@ -232,7 +241,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
     if (ffn.rows.length > 1 && !ffn.stacked) separateUp = true;
   }
 
-  const kvCache = 2 * config.blockCount * gpuBufferSize(4 * contextLength * config.headCountKv * config.headDim);
+  const kvCacheBytes = 2 * config.blockCount * gpuBufferSize(kvCacheLayerBytes(config, contextLength, kvCache));
 
   // One cos/sin table [ctx, ropeDim/2, 2] per distinct rope (Gemma 3's windowed layers have their own).
   const ropeDims = new Map<string, number>();
@@ -242,5 +251,5 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
   const plan = { contextLength, batch, packed: embeddings, separateUp, q8: precision === 'q8' };
   const activations = activationBuffers(config, plan).reduce((sum, b) => sum + gpuBufferSize(b.bytes), 0) + ropeTables;
 
-  return { weights, kvCache, activations, total: weights + kvCache + activations, contextLength };
+  return { weights, kvCache: kvCacheBytes, activations, total: weights + kvCacheBytes + activations, contextLength };
 }

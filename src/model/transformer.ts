@@ -10,12 +10,12 @@
 // only writes the token (or takes the one the last step picked, on the GPU) and its position, records one
 // command encoder, submits it once and reads back one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
-import type { ModelPrecision } from '../gpu/shaders';
+import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import type { MatmulKernel, MatvecKernel, Throughput } from '../gpu/profile';
 import type { ModelConfig } from './config';
 import { run, type Dispatch } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
-import { prefillBatch } from './memory';
+import { kvCacheLayerBytes, prefillBatch } from './memory';
 import { layerWork, SubmitPlan } from './submit-plan';
 import type { ModelWeights } from './weights';
 
@@ -37,6 +37,8 @@ export interface ModelOptions {
   bindingLimit?: number;
   /** Arithmetic of the weight kernels. Default 'f32'. */
   precision?: ModelPrecision;
+  /** The KV cache's element type ('f16' needs the device feature 'shader-f16'). Default 'f32'. */
+  kvCache?: KvCacheType;
   /** The attention kernels (AdapterProfile.attention; the partials are allocated either way). Default 'split'. */
   attention?: 'flash' | 'split' | 'whole';
   /**
@@ -69,9 +71,9 @@ export interface ModelOptions {
 }
 
 /**
- * One layer's dispatches, in order. Where the q/k/v product's epilogue cannot write k and v into the layer's cache
- * (ForwardBlocks.attentionInput), `copyAfter` of them have run when the pass stops for the copy of the pass's k and
- * v rows into the caches; null: nothing stops the pass.
+ * One layer's dispatches, in order. Where no dispatch writes k and v into the layer's cache (ForwardBlocks.attentionInput:
+ * an f32 cache the q/k/v product's epilogue cannot write), `copyAfter` of them have run when the pass stops for the
+ * copy of the pass's k and v rows into the caches; null: nothing stops the pass.
  */
 interface LayerProgram { dispatches: Dispatch[]; copyAfter: number | null; kCache: GPUBuffer; vCache: GPUBuffer }
 
@@ -111,15 +113,15 @@ export class TransformerModel {
     const separateUp = weights.layers.some((w) => w.ffnIn.rows.length > 1 && !isStacked(w.ffnIn));
     const plan = { contextLength, batch, packed: options.embeddings !== undefined, separateUp, q8: options.precision === 'q8' };
     const buf = allocateActivations(pool, config, plan);
-    const kvDim = config.headCountKv * config.headDim;
+    const cacheBytes = kvCacheLayerBytes(config, contextLength, options.kvCache ?? 'f32');
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const f = new ForwardBlocks(device, config, weights, pool, contextLength, buf, batch, options);
 
     const embed = await f.embedding(); // x = token_embd[token] (· scale, + position_embd[pos])
     const layers: LayerProgram[] = [];
     for (const [l, w] of weights.layers.entries()) {
-      const kCache = pool.create(`k cache ${l}`, 4 * contextLength * kvDim, storage); // [ctx, nKvHeads, headDim]
-      const vCache = pool.create(`v cache ${l}`, 4 * contextLength * kvDim, storage);
+      const kCache = pool.create(`k cache ${l}`, cacheBytes, storage); // [ctx, nKvHeads, headDim] of options.kvCache
+      const vCache = pool.create(`v cache ${l}`, cacheBytes, storage);
       const input = await f.attentionInput(l, w, kCache, vCache); // q, k, v = rope(Wq, Wk, Wv · attn_norm(x)); k, v → cache
       const dispatches = [
         ...input.dispatches,

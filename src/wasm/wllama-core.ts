@@ -72,6 +72,7 @@ export class WllamaEngineCore implements EngineCore {
         weightType: weightTypeOf(file),
         gpuBytes: 0,
         precision: cpuPrecision(weightTypeOf(file)),
+        kvCache: 'f16', // llama.cpp's default cache type
         adapter: `llama.cpp WebAssembly (${threads} thread${threads === 1 ? '' : 's'})`,
         profile: null,
         backend: 'wasm',
@@ -209,6 +210,7 @@ function checkLoadOptions(options: CoreLoadOptions): void {
     throw new InvalidRequestError(`contextLength must be a positive integer, got ${options.contextLength}`);
   }
   if (options.precision !== undefined && options.precision !== 'auto') throw new UnsupportedError(`precision '${options.precision}' is a WebGPU option; the WebAssembly backend computes as llama.cpp's CPU build does. Leave precision out, or use backend 'webgpu'.`);
+  if (options.kvCache === 'f32') throw new UnsupportedError("kvCache 'f32' is a WebGPU option; the WebAssembly backend keeps llama.cpp's f16 cache. Leave kvCache out, or use backend 'webgpu'.");
   if (options.quantize !== undefined) throw new UnsupportedError('quantize (at load) is a WebGPU option; on the WebAssembly backend load a GGUF quantized ahead (llama-quantize), or use backend \'webgpu\'.');
   if (options.embeddings) throw new UnsupportedError('embeddings are not available on the WebAssembly backend yet; load with backend \'webgpu\'');
 }

@@ -253,6 +253,8 @@ export async function openOracle(path: string, options: OracleOptions = {}): Pro
 export interface CompareOptions {
   /** Hearth's arithmetic (LoadOptions.precision); default 'f32', the path held to llama.cpp's f32 logits. */
   precision?: 'auto' | 'f16' | 'f32';
+  /** Hearth's KV cache (LoadOptions.kvCache); default 'f32', as the oracle's default. */
+  kvCache?: 'f16' | 'f32';
   /** Prompt ids, BOS included when wanted; default: llama.cpp's tokenization of `prompt`, BOS as the file says. */
   promptIds?: number[];
   /** Prompt text: also runs Hearth's public engine (createEngine → generate) and checks both tokenizers agree. */
@@ -333,7 +335,7 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   const hearthLogits: Float32Array[] = [];
   const hearthIds: number[] = [];
   try {
-    const loaded = await loadModel(gpu, path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32' });
+    const loaded = await loadModel(gpu, path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32', kvCache: options.kvCache ?? 'f32' });
     try {
       const { model } = loaded;
       // Teacher forcing: the contexts llama.cpp's logits came from.
@@ -360,7 +362,7 @@ export async function compareWithLlamaCpp(path: string, options: CompareOptions)
   t = performance.now();
   let engineReport: CompareReport['engine'];
   if (prompt !== undefined) {
-    const engine = await createEngine(path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32' });
+    const engine = await createEngine(path, { contextLength: promptIds.length + steps, precision: options.precision ?? 'f32', kvCache: options.kvCache ?? 'f32' });
     try {
       const result = await engine.generate(prompt, { maxTokens: steps }).result;
       const expectedIds = firstEog < 0 ? reference.ids : reference.ids.slice(0, firstEog);

@@ -4,10 +4,14 @@ import { acquireDevice } from '../../src/gpu/device';
 import { loadModel } from '../../src/model/load';
 import type { ModelSource } from '../../src/engine/types';
 import type { LoadQuantization } from '../../src/model/quantize';
-import type { ProfileOption } from '../../src/gpu/profile';
+import type { KvCacheOption, ProfileOption } from '../../src/gpu/profile';
 
-/** How both runs load and feed the model: the kernel profile, and the prompt in one prefill pass instead of step by step. */
-export interface CompareOptions { profile?: ProfileOption; prefill?: boolean }
+/**
+ * How both runs load and feed the model: the kernel profile, the KV cache (default 'f32', so that only the
+ * arithmetic differs; the f16 cache is compared in test/kv-cache.test.ts), and the prompt in one prefill pass
+ * instead of step by step.
+ */
+export interface CompareOptions { profile?: ProfileOption; kvCache?: KvCacheOption; prefill?: boolean }
 
 export interface PrecisionComparison {
   /** ModelInfo.precision of the two loads: the f32 reference and the other (what 'auto' chose, when asked for). */
@@ -36,7 +40,7 @@ export async function comparePrecisions(model: ModelSource, prompt: string, step
   try {
     /** Logits of `steps` steps after the prompt: greedy on its own argmax, or fed `forced`. */
     const run = async (precision: 'f32' | 'auto' | 'f16' | 'q8', forced?: number[]) => {
-      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision, quantize, profile: options.profile });
+      const loaded = await loadModel(gpu, model instanceof Uint8Array ? model.slice() : model, { contextLength: 128, precision, quantize, profile: options.profile, kvCache: options.kvCache ?? 'f32' });
       try {
         const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
         if (options.prefill) loaded.model.prefill(promptIds.slice(0, -1), 0);

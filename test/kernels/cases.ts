@@ -24,6 +24,7 @@ import { fusedCases } from './fused-cases';
 import { epilogueCases } from './epilogue-cases';
 import { headArgmaxCases } from './head-argmax-cases';
 import { flashCases } from './flash-cases';
+import { kvF16Cases } from './kv-f16-cases';
 import { tiledCases } from './tiled-cases';
 import { f16RangeCases } from './f16-range-cases';
 import { compare, EXACT, failed, notApplicable, productBindings, runKernel, storage, uniformWords, type KernelCaseResult, type Tolerance } from './harness';
@@ -285,6 +286,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...headArgmaxCases());
   cases.push(...laneCases());
   cases.push(...flashCases());
+  cases.push(...kvF16Cases());
   cases.push(...tiledCases());
   cases.push(...f16RangeCases());
   return cases;

@@ -13,22 +13,22 @@ import { runKernel, storage, uniformWords } from './harness';
 import { assertSameBits, batched, featureOf, label, lanes, productInput, productWeights, q8, tolFor, type FusedCase, type Product } from './fused-cases';
 
 /** The products with epilogues: fused-cases.ts's, and matmul-tiled.wgsl (the GPU profile's prefill product). */
-type Kernel = Product | 'matmul-tiled';
+export type Kernel = Product | 'matmul-tiled';
 
 const TILE = 4;
 const TILED_TOKENS = 64; // matmul-tiled.wgsl: tokens (and rows) per workgroup
 const FREQ_BASE = 10000;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 /** The product whose weights and input a kernel reads: matmul-tiled reads matmul's (x of whole TILEs of tokens, its capacity). */
-const like = (kernel: Kernel): Product => (kernel === 'matmul-tiled' ? 'matmul' : kernel);
-const padOf = (kernel: Kernel, tokens: number) => (batched(like(kernel)) ? Math.ceil(tokens / TILE) * TILE : 1);
-const gridOf = (kernel: Kernel, rows: number, padded: number) => {
+export const like = (kernel: Kernel): Product => (kernel === 'matmul-tiled' ? 'matmul' : kernel);
+export const padOf = (kernel: Kernel, tokens: number) => (batched(like(kernel)) ? Math.ceil(tokens / TILE) * TILE : 1);
+export const gridOf = (kernel: Kernel, rows: number, padded: number) => {
   if (kernel === 'matmul-tiled') return [workgroups(rows, TILED_TOKENS), Math.ceil(padded / TILED_TOKENS)] as const;
   const groups = workgroups(rows, lanes(kernel) ? 4 : 64);
   return batched(kernel) ? [groups, padded / TILE] as const : groups;
 };
 const feature = (kernel: Kernel) => (kernel === 'matmul-tiled' ? undefined : featureOf(kernel));
-const nameOf = (kernel: Kernel, dtype: WeightDType) => (kernel === 'matmul-tiled' ? `matmul-tiled ${dtype}` : label(kernel, dtype));
+export const nameOf = (kernel: Kernel, dtype: WeightDType) => (kernel === 'matmul-tiled' ? `matmul-tiled ${dtype}` : label(kernel, dtype));
 
 /** main with RESIDUAL: out (holding r) becomes r + W x, bit for bit the product then add.wgsl, and r + the CPU product. */
 function residualCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number): FusedCase {

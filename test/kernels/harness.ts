@@ -1,7 +1,7 @@
 // Running one kernel dispatch on real buffers and comparing the result with its CPU twin.
 // Environment-agnostic (Node, page, Worker): no node-only imports here.
 import { KernelCache, workgroups, type KernelOptions } from '../../src/gpu/kernels';
-import type { KernelName } from '../../src/gpu/shaders';
+import type { KernelName, KvCacheType } from '../../src/gpu/shaders';
 
 export interface KernelCaseResult {
   name: string;
@@ -101,7 +101,8 @@ export async function runKernel(
  * model runs long contexts: ceil(CTX / chunk) partials per (head, token), read back, then merged by
  * attention-combine.wgsl. Returns the output [tokens, heads, headDim] f32.
  */
-export async function runAttention(device: GPUDevice, cache: KernelCache, constants: Record<string, number>, inputs: GPUBuffer[], tokens: number, chunk?: number, pairs = false): Promise<ArrayBuffer> {
+export async function runAttention(device: GPUDevice, cache: KernelCache, constants: Record<string, number>, inputs: GPUBuffer[], tokens: number, chunk?: number, pairs = false,
+  kvCache?: KvCacheType): Promise<ArrayBuffer> {
   const heads = constants.N_HEADS!, headDim = constants.HEAD_DIM!;
   const perGroup = pairs ? 2 : 1;
   const rows = Math.ceil(tokens / perGroup) * perGroup; // phantom rows are written too: they must exist
@@ -109,11 +110,11 @@ export async function runAttention(device: GPUDevice, cache: KernelCache, consta
   const out = storage(device, 4 * rows * heads * headDim, 'attention out');
   const grid = (x: number) => [x, rows / perGroup] as const;
   const kernel = { ...constants, TOKENS: perGroup };
-  if (chunk === undefined) return runKernel(device, cache, 'attention', { constants: kernel }, [...inputs, out], grid(heads), out, outBytes);
+  if (chunk === undefined) return runKernel(device, cache, 'attention', { constants: kernel, kvCache }, [...inputs, out], grid(heads), out, outBytes);
   const splits = Math.ceil(constants.CTX! / chunk);
   const partialBytes = 4 * tokens * heads * splits * (headDim + 4);
   const partials = storage(device, 4 * rows * heads * splits * (headDim + 4), 'attention partials');
-  const partialWords = await runKernel(device, cache, 'attention', { constants: { ...kernel, SPLITS: splits, CHUNK: chunk } },
+  const partialWords = await runKernel(device, cache, 'attention', { constants: { ...kernel, SPLITS: splits, CHUNK: chunk }, kvCache },
     [...inputs, partials], grid(heads * splits), partials, partialBytes);
   return runKernel(device, cache, 'attention-combine', { constants: { N_HEADS: heads, HEAD_DIM: headDim, SPLITS: splits } },
     [storage(device, new Uint8Array(partialWords), 'attention partials'), out], [workgroups((heads * headDim) / 4), tokens], out, outBytes);

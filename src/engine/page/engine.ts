@@ -108,12 +108,12 @@ class EngineHandle implements Engine {
     if (this.disposed) throw new InvalidRequestError('this engine was disposed; create a new one');
     const source = model !== undefined ? { model, options } : this.source;
     if (!source) throw new InvalidRequestError('reload() needs a model the first time');
-    const { onProgress, signal, contextLength, precision, quantize, embeddings, backend } = source.options;
+    const { onProgress, signal, contextLength, precision, kvCache, quantize, embeddings, backend } = source.options;
     if (signal?.aborted) throw abortError('Model loading was aborted.');
     // Relative URLs mean "relative to the page", not to the worker script.
     const m = source.model;
     const resolved = resolveAgainstPage(m instanceof URL ? m.href : m, typeof location !== 'undefined' ? location.href : undefined);
-    const loadOptions: CoreLoadOptions = { contextLength, precision, quantize, embeddings, backend, ...fetchOptionsOf(source.options) };
+    const loadOptions: CoreLoadOptions = { contextLength, precision, kvCache, quantize, embeddings, backend, ...fetchOptionsOf(source.options) };
     requestPersistentStorage(resolved, source.options);
     const abort = () => { void this.core.abortLoad(); };
     signal?.addEventListener('abort', abort, { once: true });

@@ -3,6 +3,7 @@
 import { fetchOptionsOf, type ModelFetchOptions } from '../../io/fetch-options';
 import { InvalidRequestError, ResourceError } from '../../errors';
 import { acquireDevice, type AcquiredDevice, type PrecisionOption } from '../../gpu/device';
+import type { KvCacheOption } from '../../gpu/profile';
 import type { ProgressCallback } from '../../io/progress';
 import { loadModel, type LoadedModel } from '../../model/load';
 import type { LoadQuantization } from '../../model/quantize';
@@ -18,7 +19,7 @@ import type { GenerationResult, ModelInfo, ModelSource } from '../types';
 import type { BackendOption } from '../../wasm/backend-option';
 
 export interface CoreLoadOptions extends ModelFetchOptions {
-  contextLength?: number; precision?: PrecisionOption; quantize?: LoadQuantization; embeddings?: boolean;
+  contextLength?: number; precision?: PrecisionOption; kvCache?: KvCacheOption; quantize?: LoadQuantization; embeddings?: boolean;
   /** Which backend runs the model (src/wasm/backend-core.ts chooses; LocalEngineCore is the WebGPU one). */
   backend?: BackendOption;
 }
@@ -81,7 +82,7 @@ export class LocalEngineCore implements EngineCore {
       void gpu.device.lost.then((info) => {
         if (this.gpu === gpu) this.lostReason = info.message || info.reason || 'unknown reason';
       });
-      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, quantize: options.quantize, embeddings: options.embeddings, ...fetchOptionsOf(options) });
+      this.loaded = await loadModel(gpu, model, { onProgress, signal: controller.signal, contextLength: options.contextLength, precision: options.precision, kvCache: options.kvCache, quantize: options.quantize, embeddings: options.embeddings, ...fetchOptionsOf(options) });
       this.session = new Session(this.loaded);
       return this.describe(this.loaded.info);
     }).catch(async (e: unknown) => {
