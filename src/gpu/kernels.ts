@@ -4,7 +4,7 @@
 import { ResourceError } from '../errors';
 import { kvCacheKernels, lookupKernels, q8Kernels, shaderSource, weightKernels, type ComputePrecision, type KernelName, type KvCacheType, type WeightDType } from './shaders';
 
-export type { ComputePrecision, KernelName, KvCacheType } from './shaders';
+export type { ComputePrecision, KernelName } from './shaders';
 
 export interface KernelOptions {
   /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
