@@ -5,18 +5,26 @@ import { chooseProfile, choosePrecision, type ProfileName } from '../../src/gpu/
 import type { ModelPrecision } from '../../src/gpu/shaders';
 import { runKernelCases, type KernelCaseResult } from '../kernels/cases';
 import { seedFromString } from '../helpers/seeded';
-import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { weightDTypes, weightLayouts, type WeightDType } from '../../src/gpu/quant-types';
 import { kernelCases } from '../kernels/cases';
 
+const BLOCK_FAMILY: Record<number, string> = { 1: 'elements', 32: 'blocks', 256: 'super-blocks' };
+
 /**
- * What a case tests, sizes aside: its name without the numbers (rows, columns, tokens, positions, heads). The tiled
- * product's weight type counts by block size only (1, 32 or 256 elements): its own code depends on that, and the
- * per-type decoding is the dtype preamble every other weight kernel runs for every type in Chromium too.
+ * What a case tests, sizes aside: its name without the numbers (rows, columns, tokens, positions, heads). Every
+ * weight type has its plain product cases in each kernel; beyond those, a weight type counts by its block size
+ * (1, 32 or 256 elements) in the fused cases (norm, stacked q/k/v, gated FFN) and in every tiled-product case,
+ * whose own code depends on that alone, and not at all in the epilogue cases (residual add, bias, rope, cache
+ * write), which act on the finished sums.
  */
 export function caseShape(name: string): string {
-  const tiledType = weightDTypes.find((d) => name.startsWith(`matmul-tiled ${d} `));
-  const family = tiledType && ({ 1: 'elements', 32: 'blocks', 256: 'super-blocks' } as Record<number, string>)[weightLayouts[tiledType].blockElements];
-  const typed = tiledType ? name.replace(`matmul-tiled ${tiledType} `, `matmul-tiled ${family} `) : name;
+  const [kernel, dtype] = name.split(' ') as [string, string];
+  let typed = name;
+  if ((weightDTypes as string[]).includes(dtype)) {
+    const family = BLOCK_FAMILY[weightLayouts[dtype as WeightDType].blockElements]!;
+    if (/and (the unfused dispatches|main \+ add\.wgsl) bit for bit/.test(name)) typed = name.replace(` ${dtype} `, ' ');
+    else if (/, and .* bit for bit\)/.test(name) || kernel === 'matmul-tiled') typed = name.replace(` ${dtype} `, ` ${family} `);
+  }
   return typed.replace(/\(vs [^)]*\)/, '').replace(/\d+(\.\d+)?([x+]\d+)*/g, '#').replace(/\s+/g, ' ').trim();
 }
 
