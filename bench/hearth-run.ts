@@ -228,7 +228,7 @@ async function greedyDecode(model: TransformerModel, token: number, pos: number,
  * Runs `f` (one decode step) while counting the compute dispatches it records, the submits it makes and its host
  * waits: onSubmittedWorkDone, or a mapAsync of a buffer the newest submit copied into (nothing queued behind it).
  */
-async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; hostWaits: number }> {
+export async function countStep<T>(model: TransformerModel, f: () => Promise<T>): Promise<{ result: T; dispatches: number; submits: number; hostWaits: number }> {
   const { device } = model;
   const { queue } = device;
   let dispatches = 0;

@@ -15,29 +15,11 @@ import { ATTENTION_CHUNK } from '../src/model/memory';
 import { writeGGUF } from './helpers/gguf-writer';
 import { fixturePath } from './helpers/fixtures';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { countStep } from '../bench/hearth-run';
 
-/** The dispatches `model.step` records for one greedy decode step. */
+/** The dispatches `model.step` records for one greedy decode step (the bench's counter). */
 async function stepDispatches(model: TransformerModel): Promise<number> {
-  const { device } = model;
-  const createEncoder = device.createCommandEncoder;
-  let dispatches = 0;
-  device.createCommandEncoder = (descriptor?: GPUCommandEncoderDescriptor) => {
-    const encoder = createEncoder.call(device, descriptor);
-    const begin = encoder.beginComputePass;
-    encoder.beginComputePass = (d?: GPUComputePassDescriptor) => {
-      const pass = begin.call(encoder, d);
-      const dispatch = pass.dispatchWorkgroups;
-      pass.dispatchWorkgroups = (x: number, y?: number, z?: number) => { dispatches++; dispatch.call(pass, x, y, z); };
-      return pass;
-    };
-    return encoder;
-  };
-  try {
-    await model.step(1, 3, 'token');
-  } finally {
-    device.createCommandEncoder = createEncoder;
-  }
-  return dispatches;
+  return (await countStep(model, () => model.step(1, 3, 'token'))).dispatches;
 }
 
 /**
