@@ -79,7 +79,9 @@ export type MatmulKernel = 'tiled' | 'rows';
  * coalesced, reduced with subgroupAdd; needs the 'subgroups' feature), 'workgroup' on matvec-workgroup.wgsl (the
  * same walk, reduced through workgroup memory: GPUs without subgroups), or 'rows' on matvec.wgsl (a thread per
  * four rows: CPU adapters). With 'subgroup' and 'workgroup' decoding equals a prefill pass to rounding, not bit
- * for bit. Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
+ * for bit. Precision 'q8' products follow the same choice: 'subgroup' and 'workgroup' on matvec-q8-subgroup and
+ * matvec-q8-workgroup (common/matvec-q8-lanes.wgsl: lanes across a row's blocks), 'rows' on matvec-q8.wgsl.
+ * Batched products always run on matmul.wgsl (matmul-q8.wgsl for 'q8').
  */
 export type MatvecKernel = 'subgroup' | 'workgroup' | 'rows';
 const MATVEC_KERNELS: readonly string[] = ['subgroup', 'workgroup', 'rows'] satisfies MatvecKernel[];
@@ -136,7 +138,10 @@ export const SLOW_CPU_ADAPTER: Throughput = { flopsPerSecond: 2e9, bytesPerSecon
 
 export interface AdapterProfile extends ProfileChoices {
   name: ProfileName;
-  /** What precision 'auto' resolves to for a model without q4_0/q8_0 matrices (`float`) and with them (`quantized`). */
+  /**
+   * What precision 'auto' resolves to for a model without q4_0/q8_0 matrices (`float`) and with them (`quantized`):
+   * whether such a model runs on 8-bit activations ('q8') by default is `quantized` alone.
+   */
   precision: { float: ModelPrecision; quantized: ModelPrecision };
   /** What kvCache 'auto' resolves to. */
   kvCache: KvCacheType;
@@ -181,7 +186,9 @@ function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
  * The design: coalesced one-token products (reduced with subgroup operations where the adapter has them, else
  * through workgroup memory), flash attention, tiled prefill products in batches of GPU_PREFILL_BATCH where the
  * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 arithmetic and an f16 KV cache
- * (half the cache's memory and attention's reads) where it can.
+ * (half the cache's memory and attention's reads) where it can. Precision 'q8' (asked for) runs on lane kernels too;
+ * 'auto' keeps q4_0/q8_0 models on float arithmetic until a GPU measurement shows 'q8' faster (bench:device's
+ * hearthQ8 phase): that choice is `precision.quantized` below.
  */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';

@@ -45,6 +45,7 @@ import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
 import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
+import matvecQ8Lanes from '../../shaders/common/matvec-q8-lanes.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
 import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
@@ -71,7 +72,8 @@ import iq4_xsPreamble from '../../shaders/dtype/iq4_xs.wgsl?raw';
 export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' | 'attention' | 'attention-combine'
   | 'attention-decode' | 'attention-decode-combine' | 'attention-prefill' | 'add' | 'glu' | 'argmax' | 'random'
   | 'layernorm' | 'gelu' | 'softcap' | 'scale' | 'position' | 'logit-process' | 'sample' | 'sample-wide' | 'logprobs'
-  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled' | 'kv-store';
+  | 'quantize-q8' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matmul-tiled' | 'kv-store'
+  | 'matvec-q8-subgroup' | 'matvec-q8-workgroup';
 
 /**
  * How weights are stored in their GPU buffer: plain f32, or a GGUF tensor's raw bytes in u32 words
@@ -111,6 +113,9 @@ const sources: Record<KernelName, string> = {
   'matmul-tiled': matmulTiledSource,
   'matvec-workgroup': matvecWorkgroupSource,
   'kv-store': kvStoreSource,
+  // The 8-bit-activation products for GPUs: the lane reductions above, around common/matvec-q8-lanes.wgsl's walk.
+  'matvec-q8-subgroup': matvecSubgroupSource,
+  'matvec-q8-workgroup': matvecWorkgroupSource,
 };
 
 // Declarations several kernels share (WGSL has no imports): the sampler's uniform and flags, the random hash,
@@ -167,6 +172,9 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
   'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
   'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
+  // The 8-bit products whose lanes share rows: a lane reduction, then the blocks' walk and entry points.
+  'matvec-q8-subgroup': { before: productOutputs, after: matvecQ8Lanes },
+  'matvec-q8-workgroup': { before: productOutputs, after: matvecQ8Lanes },
 };
 
 /** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
@@ -208,23 +216,24 @@ const kvPreambles: Record<KvCacheType, string> = { f32: kvF32Preamble, f16: kvF1
  * cache write of kv-store.wgsl, and the weight products (their main_qkv epilogue writes the cache, KV_CACHE).
  */
 export const kvCacheKernels: ReadonlySet<KernelName> = new Set<KernelName>(['attention', 'attention-decode', 'attention-prefill', 'kv-store',
-  'matvec', 'matmul', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
+  'matvec', 'matmul', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled', 'matvec-q8-subgroup', 'matvec-q8-workgroup']);
 
 /** The kernels that read a weight tensor through the dtype preamble (load_weight, weight8 or q8_block). */
-export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled']);
+export const weightKernels: ReadonlySet<KernelName> = new Set<KernelName>(['embedding', 'matvec', 'matmul', 'position', 'matvec-q8', 'matmul-q8', 'matvec-subgroup', 'matvec-workgroup', 'matmul-tiled',
+  'matvec-q8-subgroup', 'matvec-q8-workgroup']);
 
 /**
  * The kernels that use subgroup operations (they need the device feature 'subgroups'): shaderSource opens their
  * module with `enable subgroups;`, before the compute-precision preamble and its `enable f16;`.
  */
-export const subgroupKernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup']);
+export const subgroupKernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup', 'matvec-q8-subgroup']);
 
 /**
  * The integer-dot kernels: weights whose blocks are 32 integers and a scale (the preambles with q8_block) times
  * activations quantized to 8 bits (quantize-q8.wgsl). Their arithmetic is integer, so they take the f32 preamble
  * whatever the model's precision.
  */
-export const q8Kernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-q8', 'matmul-q8']);
+export const q8Kernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-q8', 'matmul-q8', 'matvec-q8-subgroup', 'matvec-q8-workgroup']);
 /** Weight types the integer-dot kernels read. */
 export const q8WeightTypes: ReadonlySet<WeightDType> = new Set<WeightDType>(['q4_0', 'q8_0']);
 

@@ -86,6 +86,11 @@ const flag = (name: string, on: boolean): Record<string, number> => (on ? { [nam
 
 /** The kernel of the one-token float products for each AdapterProfile.matvec. */
 const ONE_TOKEN_KERNELS = { rows: 'matvec', subgroup: 'matvec-subgroup', workgroup: 'matvec-workgroup' } as const satisfies Record<MatvecKernel, KernelName>;
+/**
+ * The kernel of the one-token 8-bit-activation products (precision 'q8') for each AdapterProfile.matvec: the same
+ * walk and reduction as the float ones (common/matvec-q8-lanes.wgsl under the lane reductions), or matvec-q8.wgsl.
+ */
+const ONE_TOKEN_Q8_KERNELS = { rows: 'matvec-q8', subgroup: 'matvec-q8-subgroup', workgroup: 'matvec-q8-workgroup' } as const satisfies Record<MatvecKernel, KernelName>;
 /** The one-token kernels whose 64 lanes share four rows (common/matvec-lanes.wgsl): they have main_argmax. */
 const LANE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup', 'matvec-workgroup']);
 /** Binding of main_argmax's partials (after products.wgsl's 4–8). */
@@ -246,7 +251,7 @@ export class Dispatcher {
     // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for those whose
     // lanes share rows; a huge output head (262144 rows: 65536 of those workgroups) gets a 2-D grid.
     const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
-    const [single, multi] = q8 ? ['matvec-q8', 'matmul-q8'] as const : [ONE_TOKEN_KERNELS[this.matvecKernel], this.matmul === 'tiled' ? 'matmul-tiled' : 'matmul'] as const;
+    const [single, multi] = q8 ? [ONE_TOKEN_Q8_KERNELS[this.matvecKernel], 'matmul-q8'] as const : [ONE_TOKEN_KERNELS[this.matvecKernel], this.matmul === 'tiled' ? 'matmul-tiled' : 'matmul'] as const;
     const grid = workgroupGrid(groupsOf(single === 'matvec' || single === 'matvec-q8' ? 64 : 4), this.device.limits.maxComputeWorkgroupsPerDimension);
     const tokensPerGroup = multi === 'matmul-tiled' ? TILED_MATMUL_TOKENS : MATMUL_TILE;
     // The float products norm their input themselves; the 8-bit ones read xq, which quantizeQ8 normed.

@@ -145,6 +145,8 @@ export function epilogueCases(): FusedCase[] {
     for (const s of SHAPES) cases.push(qkvEpilogueCase(kernel, dtype, s, 96, 5, 3));
   }
   cases.push(qkvEpilogueCase('matvec', 'q6_k', SHAPES[3]!, 256, 1, 0), qkvEpilogueCase('matmul', 'q6_k', SHAPES[2]!, 256, 7, 9));
+  // The GPU profile's 8-bit products: the residual add, and main_qkv's epilogue with NeoX pairs (qkv_rows' other rows).
+  for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) cases.push(residualCase(kernel, 'q4_0', 72, 96, 1), qkvEpilogueCase(kernel, 'q8_0', SHAPES[3]!, 96, 1, 3));
   // matmul-tiled over two tiles of tokens (64 a workgroup), its last one partial.
   cases.push(residualCase('matmul-tiled', 'q6_k', 72, 256, 67), qkvEpilogueCase('matmul-tiled', 'q6_k', SHAPES[2]!, 256, 70, 9));
   return cases;

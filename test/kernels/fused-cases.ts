@@ -24,16 +24,17 @@ export interface FusedCase {
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
-export type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup';
+export type Product = 'matvec' | 'matmul' | 'matvec-q8' | 'matmul-q8' | 'matvec-subgroup' | 'matvec-workgroup' | 'matvec-q8-subgroup' | 'matvec-q8-workgroup';
 const TILE = 4; // matmul.wgsl: buffers hold whole tiles of token rows
 const EPS = 1e-5;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 export const batched = (k: Product) => k === 'matmul' || k === 'matmul-q8';
-export const q8 = (k: Product) => k === 'matvec-q8' || k === 'matmul-q8';
-/** The one-token products whose 64 lanes share four rows (common/matvec-lanes.wgsl). */
-export const lanes = (k: Product) => k === 'matvec-subgroup' || k === 'matvec-workgroup';
-/** The device feature a case needs: shader-f16 for f16 arithmetic, else subgroups for matvec-subgroup. */
-export const featureOf = (k: Product, precision?: 'f16'): GPUFeatureName | undefined => (precision === 'f16' ? 'shader-f16' : k === 'matvec-subgroup' ? 'subgroups' : undefined);
+export const q8 = (k: Product) => k === 'matvec-q8' || k === 'matmul-q8' || k === 'matvec-q8-subgroup' || k === 'matvec-q8-workgroup';
+/** The one-token products whose 64 lanes share four rows (common/matvec-lanes.wgsl, common/matvec-q8-lanes.wgsl). */
+export const lanes = (k: Product) => k === 'matvec-subgroup' || k === 'matvec-workgroup' || k === 'matvec-q8-subgroup' || k === 'matvec-q8-workgroup';
+/** The device feature a case needs: shader-f16 for f16 arithmetic, else subgroups for the subgroup kernels. */
+export const featureOf = (k: Product, precision?: 'f16'): GPUFeatureName | undefined =>
+  (precision === 'f16' ? 'shader-f16' : k === 'matvec-subgroup' || k === 'matvec-q8-subgroup' ? 'subgroups' : undefined);
 
 /** One product dispatch: its weight words, input (f32 x, or quantize-q8 words), and optional fused norm weight. */
 interface ProductRun {
@@ -251,6 +252,11 @@ export function fusedCases(): FusedCase[] {
       cases.push(qkvCase(kernel, dtype, 64, 32, 96, 7), qkvCase(kernel, dtype, 6, 5, 64, 5));
       cases.push(gluCase(kernel, dtype, 'swiglu', 72, 96, 6), gluCase(kernel, dtype, 'geglu', 37, 64, 3));
     }
+  }
+  // The GPU profile's 8-bit products (their walk is q8-cases.ts's): a workgroup's rows spanning q, k and v, and an
+  // odd last pair of outputs.
+  for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) {
+    cases.push(qkvCase(kernel, 'q4_0', 6, 5, 64), qkvCase(kernel, 'q8_0', 64, 32, 96), gluCase(kernel, 'q8_0', 'geglu', 37, 64), gluCase(kernel, 'q4_0', 'swiglu', 72, 96));
   }
   // The GPU kernels, whose lanes share rows: the same entry points and NORM. matvec-subgroup in f32 arithmetic
   // only (SwiftShader has subgroups but not shader-f16, and a case names one feature); matvec-workgroup needs

@@ -3,7 +3,7 @@
 // (bit for bit), and the whole path against the f32 product within the error 8-bit activations allow.
 // Environment-agnostic like cases.ts.
 import type { KernelCache } from '../../src/gpu/kernels';
-import { workgroups } from '../../src/gpu/kernels';
+import { workgroupGrid, workgroups } from '../../src/gpu/kernels';
 import { quantize, toWords } from '../helpers/quantize';
 import { matvecRef } from '../reference/kernels';
 import { dequantize } from '../reference/quant';
@@ -15,6 +15,8 @@ import { testWeights } from './test-weights';
 interface Q8Case {
   name: string;
   tol: Tolerance;
+  /** The device feature the case needs. */
+  feature?: GPUFeatureName;
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
@@ -66,6 +68,33 @@ function matvecCase(dtype: Q8Type, rows: number, cols: number): Q8Case {
       const out = storage(device, rows * 4);
       const got = await runKernel(device, cache, 'matvec-q8', { dtype, constants: { ROWS: rows, COLS: cols } },
         [storage(device, toWords(bytes)), storage(device, xq), out], workgroups(rows), out, rows * 4);
+      return { got: f32(got), want: matvecQ8Ref(dtype, bytes, xq, rows, cols) };
+    },
+  };
+}
+
+/** The GPU profile's 8-bit products: lanes across a row's blocks, reduced with subgroupAdd or in workgroup memory. */
+type LaneQ8Kernel = 'matvec-q8-subgroup' | 'matvec-q8-workgroup';
+
+/**
+ * A lane kernel against matvec-q8's twin on the same quantized activations. Each block's product is the same f32
+ * value as the twin's (the same block_product), but the blocks are added in another order (each lane its own,
+ * then across lanes), so the sums agree to f32 rounding, not bit for bit: the float products' bound, an atol
+ * growing like sqrt(blocks) (rounding errors of random sign) and 1e-5 relative.
+ */
+function laneMatvecCase(kernel: LaneQ8Kernel, dtype: Q8Type, rows: number, cols: number, gridLimit?: number): Q8Case {
+  return {
+    name: `${kernel} ${dtype} ${rows}x${cols}${gridLimit ? ` (2-D grid, ${gridLimit} per dimension)` : ''} (vs CPU twin on the GPU's quantized activations)`,
+    tol: { atol: 1e-6 * Math.sqrt(cols), rtol: 1e-5 },
+    feature: kernel === 'matvec-q8-subgroup' ? 'subgroups' : undefined,
+    async run(device, cache, rng) {
+      const bytes = quantize(dtype, testWeights(rng, rows * cols, dtype));
+      const xq = await quantizeOnGpu(device, cache, randomFloats(rng, cols), cols);
+      const out = storage(device, rows * 4);
+      const grid = workgroupGrid(workgroups(rows, 4), gridLimit ?? device.limits.maxComputeWorkgroupsPerDimension);
+      if (gridLimit && grid[1] < 2) throw new Error(`the case means a 2-D grid, got ${grid.join(' × ')}`);
+      const got = await runKernel(device, cache, kernel, { dtype, constants: { ROWS: rows, COLS: cols } },
+        [storage(device, toWords(bytes)), storage(device, xq), out], grid, out, rows * 4);
       return { got: f32(got), want: matvecQ8Ref(dtype, bytes, xq, rows, cols) };
     },
   };
@@ -126,6 +155,13 @@ export function q8Cases(): Q8Case[] {
     cases.push(matvecCase(dtype, 1, 32), matvecCase(dtype, 67, 96), matvecCase(dtype, 257, 288), matvecCase(dtype, 1000, 768));
     cases.push(endToEndCase(dtype, 64, 768));
     cases.push(matmulCase(dtype, 67, 96, 5), matmulCase(dtype, 130, 256, 32));
+    for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) {
+      // Rows not a multiple of the workgroup's 4 (the last workgroup re-reads the last row), fewer blocks than lanes,
+      // an odd number of blocks (every other q4_0/q8_0 row at a half-word offset), several blocks per lane (8192
+      // columns: 256 blocks), and a 2-D grid under a lowered limit (250 workgroups as 16 lines of 16).
+      cases.push(laneMatvecCase(kernel, dtype, 1, 32), laneMatvecCase(kernel, dtype, 67, 96), laneMatvecCase(kernel, dtype, 257, 288),
+        laneMatvecCase(kernel, dtype, 6, 8192), laneMatvecCase(kernel, dtype, 997, 160, 16));
+    }
   }
   return cases;
 }
