@@ -186,6 +186,33 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       assert.ok(relWorkgroup <= 1e-4, `GPU-profile logits with the workgroup matvec differ from the software profile's by ${relWorkgroup} of the largest`);
     });
   }
+  // Precision 'q8' under the GPU profile: the one-token products run on matvec-q8-subgroup / matvec-q8-workgroup
+  // (lanes across a row's blocks), the software profile's on matvec-q8.wgsl: the same block products summed in
+  // another order. An activation an ulp off can then land on the other side of a rounding step of the next
+  // product's 8-bit quantizer (a whole quantum), so the logits agree to the error of 8-bit activations that
+  // q8.test.ts bounds against f32 (4e-2 of the largest logit), not to f32 rounding; the greedy ids exactly.
+  test("stories260K Q4_0 and Q8_0 with precision 'q8': the GPU profile (subgroup and workgroup matvec) gives the software profile's greedy ids; logits within 4e-2 of the largest", async (t) => {
+    for (const file of ['stories260K-Q4_0.gguf', 'stories260K-Q8_0.gguf']) {
+      const run = async (profile: ProfileOption, forced?: number[]) => {
+        const loaded = await loadModel(gpu, fixturePath(`models/stories260K/${file}`), { contextLength: 64, precision: 'q8', kvCache: 'f32', profile });
+        try {
+          assert.equal(loaded.info.precision, 'q8');
+          const prompt = Array.from({ length: 9 }, (_, i) => (1 + 3 * i + 7 * i * i) % loaded.config.vocabSize);
+          return await greedyLogits(loaded, prompt, 10, forced);
+        } finally {
+          loaded.destroy();
+        }
+      };
+      const software = await run('software');
+      for (const matvec of ['subgroup', 'workgroup'] as const) {
+        const lanes = await run({ base: 'gpu', matvec }, software.ids);
+        assert.deepEqual(lanes.ids, software.ids, `${file}, ${matvec} matvec`);
+        const rel = maxRelativeDiff(software.logits, lanes.logits);
+        assert.ok(rel <= 4e-2, `${file}: q8 logits with the ${matvec} matvec differ from the software profile's by ${rel} of the largest`);
+        t.diagnostic(`${file}, ${matvec} matvec: max |Δlogit| = ${rel.toExponential(2)}·max|logit|`);
+      }
+    }
+  });
   // Embedding passes pack several sequences in one batch: flash attention masks each token to its own sequence.
   for (const [name, spec] of [['bert', () => tinyEncoderSpec('bert')], ['nomic-bert', () => tinyEncoderSpec('nomic-bert')], ['qwen3-embedding', () => tinyQwen3EmbeddingSpec()]] as const) {
     test(`${name} embeddings: flash attention over packed sequences gives the software profile's vectors within 1e-5 of the largest`, async () => {
