@@ -50,7 +50,7 @@ after(async () => {
 
 const comparePhases = (label: string) => [`llama.cpp vulkan ${label}`, `llama.cpp cuda ${label}`, `hearth ${label}`];
 // The first file has the long-context case too.
-const EXPECTED_PHASES = ['adapter', 'bandwidth', 'write tiny q4_0', ...comparePhases('tiny q4_0'), ...comparePhases('tiny q4_0 long'),
+const EXPECTED_PHASES = ['adapter', 'bandwidth', 'write tiny q4_0', ...comparePhases('tiny q4_0'), 'hearth q8 tiny q4_0', ...comparePhases('tiny q4_0 long'),
   'write tiny q4_k_m', ...comparePhases('tiny q4_k_m'), 'done'];
 
 test('bench:device, reduced mode on lavapipe from the bundle: every phase reports, with the issue\'s keys', { timeout: 180_000 }, async () => {
@@ -122,11 +122,19 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
       }
     }
   }
+  // Precision 'q8' beside the default on the first file (decode after the same prompt length), and in the table.
+  const q8 = report.results[0].hearthQ8;
+  assert.equal(q8.node.precision, 'q8');
+  assert.equal(q8.defaultPrecision, report.results[0].node.precision);
+  assert.ok(q8.node.decodeTokensPerSecond > 0 && q8.decodeRatio > 0);
+  assert.deepEqual(Object.keys(q8.node.decodeTokensPerSecondByPosition), report.q8Options.promptLengths.map(String));
+  assert.equal(report.results[1].hearthQ8, undefined);
   // The issue's targets concern the real lengths (512, 8192, the 8B shape): none has its numbers in this mode.
   assert.deepEqual(report.targets, []);
   const table = readFileSync(join(out, 'bench-device.md'), 'utf8');
   assert.match(table, /\| tiny \| q4_0 \|/);
   assert.match(table, /\| tiny \| q4_0 \| long \| \d+ \(/, 'the lengths table has the long case');
+  assert.match(table, /q8 ÷ default[\s\S]*\| tiny \| q4_0 \| [\d.]+ \| [\d.]+ \(\w+\) \| [\d.]+ \|/, 'the q8 table');
   assert.match(readFileSync(join(out, 'environment.txt'), 'utf8'), /"node-llama-cpp"/, 'what the machine offers is on record');
 });
 

@@ -9,7 +9,8 @@ interface TableReport {
   machine: { cpu: string; cores: number; node: string };
   bundle: { matchesTree: boolean | null; changed: string[] } | null;
   phases: { name: string; status: string; reason?: string }[];
-  results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers']; long?: { node?: NodeResult } }[];
+  results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers']; long?: { node?: NodeResult };
+    hearthQ8?: { node: { decodeTokensPerSecond: number; precision: string }; defaultPrecision: string; decodeRatio: number | null } }[];
   targets?: TargetCheck[];
 }
 
@@ -44,7 +45,7 @@ export function deviceTable(rep: TableReport): string {
       `${v && !isSkipped(v) ? v.prefillRatio ?? '-' : '-'} | ${peer(peers.llamaCppCuda, 'decode')} | ${h?.timeToFirstTokenMs ?? '-'} | ` +
       `${h ? `${h.dispatchesPerToken} / ${h.hostWaitsPerToken}` : '-'} | ${h?.rooflineFraction ?? '-'} |`);
   }
-  lines.push(...lengthsTable(rep), ...targetLines(rep.targets ?? []));
+  lines.push(...lengthsTable(rep), ...q8Table(rep), ...targetLines(rep.targets ?? []));
   const bad = rep.phases.filter((p) => p.status !== 'ok');
   if (bad.length) lines.push('', ...bad.map((p) => `- ${p.name}: ${p.status}${p.reason ? ` (${p.reason.slice(0, 200)})` : ''}`));
   return `${lines.join('\n')}\n`;
@@ -71,4 +72,12 @@ function lengthsTable(rep: TableReport): string[] {
   if (rows.length === 0) return [];
   return ['', '| model | quant | case | context (KV cache) | Hearth prefill t/s by length (× Vulkan) | Hearth TTFT ms by length (Vulkan ms) | Hearth decode t/s by position (× Vulkan) |',
     '| --- | --- | --- | ---: | --- | --- | --- |', ...rows];
+}
+
+/** Precision 'q8' beside each file's default, where the script measured it (whether the GPU profile's 'auto' should pick q8). */
+function q8Table(rep: TableReport): string[] {
+  const rows = rep.results.filter((r) => r.hearthQ8).map(({ model, quant, node, hearthQ8: q }) =>
+    `| ${model} | ${quant} | ${q!.node.decodeTokensPerSecond} | ${node?.decodeTokensPerSecond ?? '-'} (${q!.defaultPrecision}) | ${q!.decodeRatio ?? '-'} |`);
+  if (rows.length === 0) return [];
+  return ['', '| model | quant | Hearth q8 decode t/s | Hearth default decode t/s (precision) | q8 ÷ default |', '| --- | --- | ---: | ---: | ---: |', ...rows];
 }
