@@ -84,13 +84,14 @@ describe('shader sources', () => {
         assert.throws(() => shaderSource(name, 'f32'), /takes no dtype/);
       }
     }
-    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-subgroup', 'matvec-workgroup', 'position']);
+    assert.deepEqual([...weightKernels].sort(), ['embedding', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-q8-subgroup', 'matvec-q8-workgroup', 'matvec-subgroup', 'matvec-workgroup', 'position']);
   });
   test('weight kernels open with the compute-precision preamble; f32 is the default', () => {
     for (const name of q8Kernels) {
       // Integer arithmetic: the f32 preamble whatever the precision.
       assert.equal(shaderSource(name, 'q4_0', 'f16'), shaderSource(name, 'q4_0', 'f32'));
       assert.match(shaderSource(name, 'q4_0'), /^(?![\s\S]*enable f16)[\s\S]*alias Act = f32;/);
+      assert.equal(shaderSource(name, 'q8_0').startsWith('enable subgroups;\n'), subgroupKernels.has(name), name); // matvec-q8-subgroup
     }
     for (const name of [...weightKernels].filter((k) => !q8Kernels.has(k))) {
       const f16 = shaderSource(name, 'q4_k', 'f16');

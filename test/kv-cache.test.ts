@@ -46,7 +46,7 @@ after(async () => {
 });
 
 test('the kernels that touch the KV cache get its element type (f32 by default; f16 with `enable f16;` opening the module); the others reject f16', () => {
-  assert.deepEqual([...kvCacheKernels].sort(), ['attention', 'attention-decode', 'attention-prefill', 'kv-store', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-subgroup', 'matvec-workgroup']);
+  assert.deepEqual([...kvCacheKernels].sort(), ['attention', 'attention-decode', 'attention-prefill', 'kv-store', 'matmul', 'matmul-q8', 'matmul-tiled', 'matvec', 'matvec-q8', 'matvec-q8-subgroup', 'matvec-q8-workgroup', 'matvec-subgroup', 'matvec-workgroup']);
   for (const name of kernelNames) {
     const dtype = weightKernels.has(name) ? 'q4_0' : undefined;
     if (!kvCacheKernels.has(name)) {

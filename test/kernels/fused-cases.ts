@@ -254,9 +254,9 @@ export function fusedCases(): FusedCase[] {
     }
   }
   // The GPU profile's 8-bit products (their walk is q8-cases.ts's): a workgroup's rows spanning q, k and v, and an
-  // odd last pair of outputs.
+  // odd last pair of outputs (GeGLU: the activation is products.wgsl's, the same code as SwiGLU's but for ACT).
   for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) {
-    cases.push(qkvCase(kernel, 'q4_0', 6, 5, 64), qkvCase(kernel, 'q8_0', 64, 32, 96), gluCase(kernel, 'q8_0', 'geglu', 37, 64), gluCase(kernel, 'q4_0', 'swiglu', 72, 96));
+    cases.push(qkvCase(kernel, 'q4_0', 6, 5, 64), qkvCase(kernel, 'q8_0', 64, 32, 96), gluCase(kernel, 'q8_0', 'geglu', 37, 64));
   }
   // The GPU kernels, whose lanes share rows: the same entry points and NORM. matvec-subgroup in f32 arithmetic
   // only (SwiftShader has subgroups but not shader-f16, and a case names one feature); matvec-workgroup needs
