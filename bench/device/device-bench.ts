@@ -150,7 +150,8 @@ const options: HearthRunOptions = full
 // 128 in the same load (the 8192-token prompt is prefilled, not decoded up to). Reduced: the same paths, short.
 const longShape = full ? { promptLengths: [128, 4096], decodeTokens: 128, decodeAt: [8192] } : { promptLengths: [16, 48], decodeTokens: 8, decodeAt: [96] };
 const longOptions: HearthRunOptions = { ...longShape, runs: 1, contextLength: contextFor(longShape), precision: 'auto', profile: false };
-// The q8 case: decode only (its prefill, matmul-q8.wgsl, is not built for GPUs), after a short prompt.
+// The q8 case, for its decode after the main case's first prompt length (the same position): its prefill runs
+// matmul-q8.wgsl, which is not built for GPUs, so one short prompt.
 const q8Options: HearthRunOptions = { promptLengths: [full ? 128 : 32], decodeTokens: full ? 128 : 8, runs: 1, contextLength: full ? 512 : 128, precision: 'q8', profile: full };
 report.options = options;
 report.longOptions = longOptions;
