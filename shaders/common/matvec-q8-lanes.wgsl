@@ -17,6 +17,8 @@
 // adds the lanes' sums in f32, so the row is the same block products added in another order than matvec-q8.wgsl
 // and matmul-q8.wgsl add them: decoding with this kernel and a prefill pass agree within rounding, not bit for bit.
 // Every lane reaches the reduction's barriers (no early return: they must be in uniform control flow).
+// The entry points are common/matvec-lanes.wgsl's (less main_argmax), here again because that file's float walk
+// comes with them and binds x at binding 1 as f32, where these kernels bind xq.
 
 override ROWS: u32;
 override COLS: u32; // a multiple of 32
