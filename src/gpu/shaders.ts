@@ -169,8 +169,8 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
 };
 
-/** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
-export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu' | 'main_argmax';
+/** The entry points of the weight products (common/products.wgsl): out = W x (+ b), a [q; k; v] stack, a gated FFN. */
+export type ProductEntryPoint = 'main' | 'main_bias' | 'main_qkv' | 'main_glu' | 'main_argmax';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
 export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
 /** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */
