@@ -1,9 +1,8 @@
 // The entry points of the batched products (matmul.wgsl, matmul-q8.wgsl), appended to each: the kernel
 // defines tile_sums(rows, tile) (four rows' sums for each of the tile's TILE tokens), and these write them as
-// out[t] = W x[t] (main, which places a row block's rows with OUT_STRIDE and ROW_START; main_bias: + b, b the
-// block's bias rows), as a [q; k; v] stack's
-// three outputs (main_qkv) or as a gated FFN's act(gate) · up (main_glu); see common/products.wgsl and
-// common/matmul-store.wgsl.
+// out[t] = W x[t] (main, which places a row block's rows with OUT_STRIDE and ROW_START; main_bias adds the
+// block's bias rows), as a [q; k; v] stack's three outputs (main_qkv) or as a gated FFN's act(gate) · up
+// (main_glu); see common/products.wgsl and common/matmul-store.wgsl.
 // Dispatch (ceil(ROWS / 64), ceil(tokens / TILE)), and (ceil(ROWS / 2 / 32), ceil(tokens / TILE)) for main_glu.
 
 // Each writes the tile's TILE tokens in turn (a loop of constant bounds over the columns of tile_sums).

@@ -1,10 +1,10 @@
 // The entry points of the one-token products (matvec.wgsl, matvec-q8.wgsl), appended to each: the kernel
-// defines row_sums(rows) (four rows' sums for the token), and these write them as out = W x (main), W x + b
-// (main_bias), as a
-// [q; k; v] stack's three outputs (main_qkv) or as a gated FFN's act(gate) · up (main_glu); see
-// common/products.wgsl. Workgroup 16, four rows a thread: ceil(ROWS / 64) workgroups (main, main_bias, main_qkv), and
-// ceil(ROWS / 2 / 32) for main_glu, whose threads write two outputs each; laid out as an x by y grid where they
-// exceed the device's maxComputeWorkgroupsPerDimension (threads numbered x + y · grid width).
+// defines row_sums(rows) (four rows' sums for the token), and these write them as out = W x (main), as
+// out = W x + b (main_bias), as a [q; k; v] stack's three outputs (main_qkv) or as a gated FFN's act(gate) · up
+// (main_glu); see common/products.wgsl. Workgroup 16, four rows a thread: ceil(ROWS / 64) workgroups (main,
+// main_bias, main_qkv), and ceil(ROWS / 2 / 32) for main_glu, whose threads write two outputs each; laid out as
+// an x by y grid where they exceed the device's maxComputeWorkgroupsPerDimension (threads numbered x + y · grid
+// width).
 
 const THREADS_PER_WORKGROUP: u32 = 16u;
 

@@ -11,7 +11,7 @@
 //   binds no bias): + bias[r], the add add.wgsl makes;
 // - GELU (main, main_bias): out[r] = gelu(sum), the ungated FFN's activation after its up product, as gelu.wgsl;
 // - RESIDUAL (main, main_bias): out[r] = out[r] + sum, the residual add of the o and down products into x, as
-//   add.wgsl adds (after the bias and before nothing else: x[r] + (sum + b[r]));
+//   add.wgsl adds (with main_bias: out[r] + (sum + bias[r]));
 // - ROPE (main_qkv): q and k rotated by their token's position with rope.wgsl's table and arithmetic. A thread
 //   (a workgroup in the lane kernels, common/matvec-lanes.wgsl) holds four rows, and both rows of each rope pair
 //   must be among them: with normal rope (ROPE 1) the pairs (2i, 2i + 1) are adjacent rows; with NeoX (ROPE 2)

@@ -2,8 +2,8 @@
 // dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
 // before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), what
 // follows a product in its epilogue where nothing sits between (biases; rope and the K/V cache write; the ungated
-// FFN's gelu; the residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or split-K
-// attention, the packed entry points of an embedding model.
+// FFN's gelu; the residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or
+// split-K attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
 import { headArgmaxParts, reductionParts, workgroups } from '../gpu/kernels';
