@@ -182,6 +182,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }
 
 @compute @workgroup_size(16, 16)
+fn main_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let s = tile_sums(MAIN, wg.xy, lid.xy, li);
+  let r0 = TILE * wg.x + 4u * lid.x;
+  let t0 = TILE * wg.y + 4u * lid.y;
+  if (r0 >= ROWS) { return; }
+  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows(t0 + i, r0, with_bias(r0, s[i])); } }
+}
+
+@compute @workgroup_size(16, 16)
 fn main_qkv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let s = tile_sums(QKV, wg.xy, lid.xy, li);
   let r0 = TILE * wg.x + 4u * lid.x;

@@ -68,12 +68,11 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     // 'auto' on this CPU adapter, for a file of Q8_0 matrices: precision 'q8'.
     assert.equal(r.node.precision, 'q8');
     // Embedding, then per layer: attn_norm, quantize, q+k+v (rope and the K/V cache write in its epilogue), attention,
-    // quantize, o, residual (an 8-bit product keeps its add), ffn_norm, quantize, gate+up with swiglu, down (+ the
-    // residual add); then
+    // quantize, o (+ the residual add), ffn_norm, quantize, gate+up with swiglu, down (+ the residual add); then
     // output_norm, quantize, output, argmax. q8 quantizes the input of each group of Q8_0 products first (ffn_down,
     // 172 columns, is F16 in this file: a float product); the norms stay dispatches of their own on this CPU adapter
     // (fuseNorm's default).
-    assert.equal(r.dispatchesPerToken, 1 + 11 * config.blockCount + 4);
+    assert.equal(r.dispatchesPerToken, 1 + 10 * config.blockCount + 4);
     assert.equal(r.submitsPerToken, 1);
     const memory = estimateGpuMemory(config, tensors, report.options.contextLength, undefined, 'q8');
     assert.equal(r.gpuBytes, memory.total);

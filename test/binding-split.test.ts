@@ -3,12 +3,16 @@
 // stories260K: the output must not change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { acquireDevice } from '../src/gpu/device';
 import { loadModel } from '../src/model/load';
 import { Session } from '../src/engine/worker/session';
 import { ResourceError } from '../src/errors';
 import { fixturePath } from './helpers/fixtures';
+import { writeGGUF } from './helpers/gguf-writer';
+import { tinyModelSpec } from './helpers/tiny-models';
 
 interface Ref { prompt: string | null; generated_token_ids: number[] }
 const refs: Ref[] = JSON.parse(readFileSync(fixturePath('models/stories260K/refs.json'), 'utf8')).refs;
@@ -33,6 +37,37 @@ test('a 48 KiB binding limit splits the 128 KiB embedding/output table into row 
     }
     loaded.destroy();
   } finally {
+    gpu.device.destroy();
+  }
+});
+
+test("GPT-2's biased products in row blocks (their biases bound by block, gelu and the residual add in the epilogue): logits bit for bit", async () => {
+  const gpu = await acquireDevice();
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-binding-split-'));
+  try {
+    const path = join(dir, 'gpt2.gguf');
+    writeFileSync(path, writeGGUF(tinyModelSpec('gpt2', { dim: 128, heads: 2, ff: 256, layers: 1 })));
+    const logits = async (bindingLimit?: number) => {
+      const labels: string[] = [];
+      const createBindGroup = gpu.device.createBindGroup.bind(gpu.device);
+      gpu.device.createBindGroup = (d: GPUBindGroupDescriptor) => { labels.push(d.label ?? ''); return createBindGroup(d); };
+      const loaded = await loadModel(gpu, path, { contextLength: 64, bindingLimit, precision: 'f32' });
+      gpu.device.createBindGroup = createBindGroup;
+      try {
+        loaded.model.prefill([1, 7, 42], 0);
+        return { labels, logits: [await loaded.model.step(9, 3, 'logits'), await loaded.model.step(11, 4, 'logits')] };
+      } finally {
+        loaded.destroy();
+      }
+    };
+    const whole = await logits();
+    // ffn_up [256, 128] f32 (128 KiB, biased, gelu'd) and ffn_down in two blocks each; q, k and v unstacked, each biased.
+    const split = await logits(64 * 1024);
+    assert.ok(split.labels.includes('0.up [rows 0+128]') && split.labels.includes('0.up [rows 128+128]'), split.labels.filter((l) => l.startsWith('0.')).join(', '));
+    assert.ok(!whole.labels.some((l) => l.includes('[rows')), 'the unsplit load binds every matrix whole');
+    for (const [i, l] of split.logits.entries()) assert.deepEqual(new Uint32Array(l.buffer), new Uint32Array(whole.logits[i]!.buffer), `step ${i}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     gpu.device.destroy();
   }
 });

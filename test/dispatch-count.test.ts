@@ -1,7 +1,9 @@
 // Dispatches per decode step, per architecture: the GPU profile's budget is 6 per layer + 3 per token (embedding,
 // output head, argmax finish). The fused epilogues of the weight products (common/products.wgsl) make it: bias,
-// rope and the K/V cache write in the q/k/v product, the residual add in the o and down products, and the wide
-// argmax's partials in the output head's (common/matvec-lanes.wgsl's main_argmax), so that only their finish follows.
+// rope and the K/V cache write in the q/k/v product, each single product's bias (main_bias), the ungated FFN's gelu
+// in its up product, the residual add in the o and down products (after their bias, and after the 8-bit products
+// too), and the wide argmax's partials in the output head's (common/matvec-lanes.wgsl's main_argmax), so that only
+// their finish follows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,16 +45,6 @@ function extraPerLayer(config: ModelConfig, kvCache: 'f16' | 'f32'): { extra: nu
     extra += 2; // attn_norm and ffn_norm: a layer norm is not fused into the products
     why.push('layer norms (not fused into the products)');
   }
-  if (config.feedForward === 'gelu') {
-    extra += 1; // GPT-2's MLP: gelu after the up product
-    why.push('an ungated MLP (gelu dispatch)');
-  }
-  const biased = (['attn_output', 'ffn_down', 'ffn_up'] as const).filter((t) => config.biases.includes(t));
-  if (biased.length > 0) {
-    // A bias add after the product, and then (o, down) the residual add: the bias comes between.
-    extra += biased.reduce((n, t) => n + (t === 'ffn_up' ? 1 : 2), 0);
-    why.push(`biases of ${biased.join(', ')} (a bias add, then the residual add)`);
-  }
   return { extra, why };
 }
 
@@ -69,7 +61,7 @@ function extraPerToken(config: ModelConfig): { extra: number; why: string[] } {
   if (config.positionEmbedding) add(1, 'learned position embeddings');
   if (config.norm !== 'rms') add(1, 'the output layer norm (not fused into the head)');
   if (config.finalSoftcap > 0) add(2, 'the final logit soft-cap (then the argmax partials pass of its own)');
-  if (config.biases.includes('output')) add(2, "the output head's bias add (then the argmax partials pass of its own)");
+  if (config.biases.includes('output')) add(1, "the output head's bias (in its epilogue, but then the argmax partials pass of its own)");
   return { extra, why };
 }
 

@@ -188,6 +188,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: ve
   if (lane == 0u && r0 < ROWS) { store_rows_one(r0, s); }
 }
 
+@compute @workgroup_size(64)
+fn main_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
+  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
+  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, with_bias(r0, s)); }
+}
+
 // An entry point of its own, not an override of main: a binding main only used under a false override would
 // still be in main's layout (static use), and every other product would have to bind it.
 @compute @workgroup_size(64)

@@ -2,7 +2,7 @@
 // profile), appended to a lane reduction (matvec-subgroup.wgsl or matvec-workgroup.wgsl, whose row_sums(rows, lane)
 // reduces lane_sums below across the workgroup): out[r] = Σ_blocks (d_w · d_x) · Σ_i w_q[i] · x_q[i], the product of
 // matvec-q8.wgsl, with its bindings, overrides, preambles (a dtype preamble with q8_block, dtype/q8-act.wgsl) and
-// entry points main (RESIDUAL), main_qkv and main_glu (common/products.wgsl).
+// entry points main (RESIDUAL, GELU), main_bias, main_qkv and main_glu (common/products.wgsl).
 // Layout: W [ROWS, COLS] row-major (q4_0 or q8_0 blocks), xq [COLS / 32, 10] (quantize-q8.wgsl), out [ROWS] f32.
 // Dispatch: workgroup 64, ROWS_PER_WORKGROUP (4) rows per workgroup (main_glu: two outputs), ceil(ROWS / 4)
 // workgroups, laid out as an x by y grid past maxComputeWorkgroupsPerDimension (index x + y · grid width), as
@@ -55,6 +55,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: ve
   let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
   let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
   if (lane == 0u && r0 < ROWS) { store_rows_one(r0, s); }
+}
+
+@compute @workgroup_size(64)
+fn main_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
+  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
+  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, with_bias(r0, s)); }
 }
 
 @compute @workgroup_size(64)

@@ -7,8 +7,11 @@
 //   gate rows r, r + 1 and the up rows r + ROWS/2, r + 1 + ROWS/2 (its usual four rows), so nothing is exchanged.
 // A stacked W is bound whole (the loader stacks only what fits one binding).
 // Epilogues, so that what follows a product needs no dispatch of its own (each a fixed cost per layer on a GPU):
-// - BIAS (main_qkv): + bias[r], the add add.wgsl makes;
-// - RESIDUAL (main): out[r] = out[r] + sum, the residual add of the o and down products into x, as add.wgsl adds;
+// - BIAS (main_qkv) and the entry point main_bias (main plus a bias; an entry point of its own, so that `main`
+//   binds no bias): + bias[r], the add add.wgsl makes;
+// - GELU (main, main_bias): out[r] = gelu(sum), the ungated FFN's activation after its up product, as gelu.wgsl;
+// - RESIDUAL (main, main_bias): out[r] = out[r] + sum, the residual add of the o and down products into x, as
+//   add.wgsl adds (with main_bias: out[r] + (sum + bias[r]));
 // - ROPE (main_qkv): q and k rotated by their token's position with rope.wgsl's table and arithmetic. A thread
 //   (a workgroup in the lane kernels, common/matvec-lanes.wgsl) holds four rows, and both rows of each rope pair
 //   must be among them: with normal rope (ROPE 1) the pairs (2i, 2i + 1) are adjacent rows; with NeoX (ROPE 2)
@@ -25,6 +28,7 @@ override KV_ROWS: u32 = 0u;
 override ACT: u32 = 0u;
 override BIAS: bool = false;
 override RESIDUAL: bool = false;
+override GELU: bool = false;
 override ROPE: u32 = 0u;
 override HEAD_DIM: u32 = 4u;
 override ROT_DIM: u32 = 0u;
@@ -35,7 +39,7 @@ struct Step { pos: u32 }
 
 @group(0) @binding(4) var<storage, read_write> out_k: array<KvScalar>; // [tokens, KV_ROWS], or the K cache (main_qkv)
 @group(0) @binding(5) var<storage, read_write> out_v: array<KvScalar>; // [tokens, KV_ROWS], or the V cache (main_qkv)
-@group(0) @binding(6) var<storage, read> bias: array<f32>;          // [ROWS]: [q; k; v] (main_qkv)
+@group(0) @binding(6) var<storage, read> bias: array<f32>;          // [ROWS]: [q; k; v] (main_qkv), or main_bias's rows
 @group(0) @binding(7) var<storage, read> cos_sin: array<f32>;       // [CTX, ROT_DIM / 2, 2] (main_qkv, ROPE)
 @group(0) @binding(8) var<uniform> step: Step;                      // the pass's first position (main_qkv)
 
@@ -124,9 +128,30 @@ fn store_rows_qkv(t: u32, r0: u32, rows: vec4<u32>, s: vec4<f32>) {
   if (r0 + 3u < ROWS) { store_qkv(t, rows.w, v.w); }
 }
 
-/// A row's sum into out[o], added to what out[o] holds with RESIDUAL.
+/// `value` exactly, as a product without epilogue stores it: its bits ORed with a word that is zero while `out`
+/// holds fewer than 2^29 elements (2 GiB; the host checks), which the compiler cannot know. Without it, where a
+/// row's sum ends in additions the compiler sees whole (an 8-bit product's two blocks, unrolled), LLVM on
+/// lavapipe reassociates an epilogue's add into them, x + (a + b) as (x + a) + b, and the result moves by an ulp.
+fn finished(value: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(value) | (arrayLength(&out) >> 29u));
+}
+
+/// main_bias: the sums s of rows r0 … r0 + 3 (those past ROWS: the last row's) plus their biases.
+fn with_bias(r0: u32, s: vec4<f32>) -> vec4<f32> {
+  let r = four_rows(r0, ROWS);
+  return vec4<f32>(finished(s.x), finished(s.y), finished(s.z), finished(s.w)) + vec4<f32>(bias[r.x], bias[r.y], bias[r.z], bias[r.w]);
+}
+
+/// A row's sum (biased, by main_bias) into out[o]: activated with GELU, added to what out[o] holds with RESIDUAL.
 fn store_out(o: u32, value: f32) {
-  if (RESIDUAL) { out[o] = out[o] + value; } else { out[o] = value; }
+  if (!GELU && !RESIDUAL) {
+    out[o] = value;
+    return;
+  }
+  var v = finished(value);
+  if (GELU) { v = gelu(v); }
+  if (RESIDUAL) { v = out[o] + v; }
+  out[o] = v;
 }
 
 /// Token t's outputs g0, g0 + 1 of a gated product from the sums s of glu_rows(g0).

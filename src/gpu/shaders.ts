@@ -177,8 +177,8 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   'matvec-q8-workgroup': { before: productOutputs, after: matvecQ8Lanes },
 };
 
-/** The entry points of the weight products (common/products.wgsl): out = W x, a [q; k; v] stack, a gated FFN. */
-export type ProductEntryPoint = 'main' | 'main_qkv' | 'main_glu' | 'main_argmax';
+/** The entry points of the weight products (common/products.wgsl): out = W x (+ b), a [q; k; v] stack, a gated FFN. */
+export type ProductEntryPoint = 'main' | 'main_bias' | 'main_qkv' | 'main_glu' | 'main_argmax';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
 export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
 /** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */

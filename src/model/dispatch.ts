@@ -55,10 +55,15 @@ export interface ProductOptions {
   xq?: GPUBuffer;
   /** Norm the input on the fly (the float products; the 8-bit ones read xq, which quantizeQ8 normed). */
   norm?: FusedNorm;
-  /** stackedQkv: the stacked [q; k; v]'s bias [Σ rows], added in its epilogue (common/products.wgsl's BIAS). */
+  /**
+   * The bias added in the epilogue: stackedQkv's [Σ rows] (common/products.wgsl's BIAS); matvec's [rows], out = W x + b
+   * (its entry point main_bias), before GELU or RESIDUAL.
+   */
   bias?: GPUBuffer | null;
-  /** matvec: out += W x, the residual add in the epilogue (RESIDUAL), instead of out = W x. */
+  /** matvec: out += W x (+ b), the residual add in the epilogue (RESIDUAL), instead of out = W x. */
   residual?: boolean;
+  /** matvec: out = gelu(W x (+ b)), the ungated FFN's activation in the epilogue (GELU). */
+  gelu?: boolean;
   /**
    * matvec of the output head (one token, fusesArgmax): also each workgroup's (max, index) into this buffer, the
    * partials argmax.wgsl's finish reduces (common/matvec-lanes.wgsl's main_argmax; headArgmaxParts of them).
@@ -192,18 +197,24 @@ export class Dispatcher {
   }
 
   /**
-   * out = W x (out += W x, with `residual`): one dispatch per row block (one in all when W fits a binding). Unless
-   * `batched` is false, each also gets its matrix-matrix form for passes over several tokens, out[t] = W x[t]
-   * (input [tokens, cols], out [tokens, rows]). When readsQ8(m), the product reads `xq` (the input's quantizeQ8
-   * blocks) instead. With `argmax` (one token, fusesArgmax) each block's workgroups also write their rows' argmax
-   * partials, at the block's slots of the whole head's.
+   * out = W x (+ `bias`), then gelu'd (`gelu`) or added to out (`residual`): one dispatch per row block (one in all
+   * when W fits a binding), the bias's rows bound with the block's. Unless `batched` is false, each also gets its
+   * matrix-matrix form for passes over several tokens, out[t] = W x[t] (input [tokens, cols], out [tokens, rows]).
+   * When readsQ8(m), the product reads `xq` (the input's quantizeQ8 blocks) instead. With `argmax` (one token,
+   * fusesArgmax) each block's workgroups also write their rows' argmax partials, at the block's slots of the whole head's.
    */
   matvec(label: string, m: Matrix, input: GPUBuffer, out: GPUBuffer, options: ProductOptions = {}): Promise<Dispatch[]> {
+    const { bias, residual = false, gelu = false } = options;
+    // The epilogue's exact store (common/products.wgsl's finished) needs an out of fewer than 2^29 elements.
+    if ((bias || residual || gelu) && out.size >= 2 ** 31) throw new Error(`${label}: an epilogue's output must be under 2 GiB`);
     const blocks = this.rowBlocks(m);
-    return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => this.product(
-      blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, { ...m, rows }, { buffer: m.buffer, offset: byteOffset, size: byteLength }, input,
-      { one: [blocks.length === 1 ? out : { buffer: out, offset: 4 * start, size: 4 * rows }], batched: [out] }, 'main',
-      { OUT_STRIDE: m.rows, ROW_START: start, ...flag('RESIDUAL', !!options.residual) }, options)));
+    return Promise.all(blocks.map(({ start, rows, byteOffset, byteLength }) => {
+      const rowsOf = (b: GPUBuffer): Binding => (blocks.length === 1 ? b : { buffer: b, offset: 4 * start, size: 4 * rows });
+      const biasBindings = bias ? [null, null, rowsOf(bias)] : []; // main_bias's binding 6
+      return this.product(blocks.length === 1 ? label : `${label} [rows ${start}+${rows}]`, { ...m, rows }, { buffer: m.buffer, offset: byteOffset, size: byteLength }, input,
+        { one: [rowsOf(out), ...biasBindings], batched: [out, ...biasBindings] }, bias ? 'main_bias' : 'main',
+        { OUT_STRIDE: m.rows, ROW_START: start, ...flag('RESIDUAL', residual), ...flag('GELU', gelu) }, options);
+    }));
   }
 
   /**
@@ -241,7 +252,7 @@ export class Dispatcher {
   /**
    * One product dispatch (and its batched form): `outs` are the bindings from 2 (out) on, less the norm weight (3),
    * of the one-token form and of the batched form; `constants` those of the entry point beyond ROWS and COLS
-   * (OUT_STRIDE and ROW_START only reach the batched main, and with `argmax` the one-token main's epilogue).
+   * (OUT_STRIDE and ROW_START only reach the batched main and main_bias, and with `argmax` the one-token main's epilogue).
    */
   private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: { one: Binding[]; batched: Binding[] },
     entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm, argmax }: ProductOptions): Promise<Dispatch> {
@@ -266,7 +277,7 @@ export class Dispatcher {
     if (argmax) oneBindings.push(...Array<Binding>(ARGMAX_BINDING - oneBindings.length).fill(null), argmax);
     const one = await this.make(label, single, { ...base, ...oneArgmax }, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : entry);
     if (batched) {
-      const placement: Record<string, number> = entry === 'main' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
+      const placement: Record<string, number> = entry === 'main' || entry === 'main_bias' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
       one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
         (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry);
     }
@@ -313,8 +324,8 @@ export class Dispatcher {
     return this.make(label, 'layernorm', { N: n, EPS: eps }, rowGrid(1), [input, norm.weight, norm.bias, out]);
   }
 
-  /** x = op(x) in place, elementwise over each token's n elements (gelu, softcap, scale). */
-  inPlace(label: string, name: 'gelu' | 'softcap' | 'scale', x: GPUBuffer, n: number, capacity: number, constants: Record<string, number> = {}): Promise<Dispatch> {
+  /** x = op(x) in place, elementwise over each token's n elements (softcap, scale). */
+  inPlace(label: string, name: 'softcap' | 'scale', x: GPUBuffer, n: number, capacity: number, constants: Record<string, number> = {}): Promise<Dispatch> {
     return this.make(label, name, { N: n * capacity, ...constants }, elementGrid(n), [x]);
   }
 

@@ -1,9 +1,9 @@
 // The forward pass's blocks — embedding, attention input, attention, feed-forward, output head — as prebuilt
 // dispatches, over op helpers that hide how this load runs them: RMSNorm fused into the products or dispatched
 // before them (fuseNorm), projections stacked into one product or run one by one (the loader's layouts), what
-// follows a product in its epilogue where nothing sits between (q/k/v bias, rope and the K/V cache write; the
-// residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or split-K
-// attention, the packed entry points of an embedding model.
+// follows a product in its epilogue where nothing sits between (biases; rope and the K/V cache write; the ungated
+// FFN's gelu; the residual adds of the o and down products), the 8-bit activations of precision 'q8', flash or
+// split-K attention, the packed entry points of an embedding model.
 // TransformerModel.create calls the blocks in the order of the math; each returns its dispatches in run order.
 import type { BufferPool } from '../gpu/buffers';
 import { headArgmaxParts, reductionParts, workgroups } from '../gpu/kernels';
@@ -60,8 +60,11 @@ interface BlockOptions {
   kvCache?: KvCacheType;
 }
 
-/** What follows a projection in its product's epilogue: the residual add (into x), the q/k/v epilogue, or the head's argmax partials. */
-interface ProjectEpilogue { residual?: boolean; qkv?: QkvEpilogue; argmax?: GPUBuffer }
+/**
+ * What follows a projection in its product's epilogue (besides its bias): the residual add (into x), gelu (the
+ * ungated FFN's up product), the q/k/v epilogue, or the head's argmax partials.
+ */
+interface ProjectEpilogue { residual?: boolean; gelu?: boolean; qkv?: QkvEpilogue; argmax?: GPUBuffer }
 
 /** Makes the dispatches of one model's forward pass; one per load. */
 export class ForwardBlocks {
@@ -205,10 +208,7 @@ export class ForwardBlocks {
     const act = config.feedForward === 'geglu' ? 'geglu' : 'swiglu';
     const dispatches: Dispatch[] = [];
     if (config.feedForward === 'gelu') {
-      dispatches.push(
-        ...await this.normThenProject(`${l}.up`, `${l}.ffn_norm`, w.ffnNorm, [], w.ffnIn, [buf.hb]), // hb = W_up xb + b
-        await d.inPlace(`${l}.gelu`, 'gelu', buf.hb, ffn, B), // hb = gelu(hb)
-      );
+      dispatches.push(...await this.normThenProject(`${l}.up`, `${l}.ffn_norm`, w.ffnNorm, [], w.ffnIn, [buf.hb], { gelu: true })); // hb = gelu(W_up xb + b)
     } else if (isStacked(w.ffnIn)) {
       dispatches.push(...await this.normThenProject(`${l}`, `${l}.ffn_norm`, w.ffnNorm, ['gate', 'up'], w.ffnIn, [buf.hb])); // hb = act(W_gate xb) · W_up xb
     } else {
@@ -296,10 +296,10 @@ export class ForwardBlocks {
 
   /**
    * outs[i] = W_i input (+ b_i) for each projection of one input (q/k/v; gate/up, whose stack writes act(gate) · up
-   * into outs[0]): one dispatch when stacked. With precision 'q8' the input is quantized once, first, for the
-   * products that read it as 8-bit activations. `norm`: the RMSNorm before them, fused into them (or into that
-   * quantization). `capacity` 1: the output head. Dispatches are labelled `label` (one projection) or
-   * `label.name` for each of `names` (`label.q+k+v` when stacked).
+   * into outs[0]): one dispatch when stacked, one each otherwise (each bias in its product's epilogue). With
+   * precision 'q8' the input is quantized once, first, for the products that read it as 8-bit activations. `norm`:
+   * the RMSNorm before them, fused into them (or into that quantization). `capacity` 1: the output head. Dispatches
+   * are labelled `label` (one projection) or `label.name` for each of `names` (`label.q+k+v` when stacked).
    */
   private async project(label: string, names: string[], input: GPUBuffer, cols: number, p: Projections, outs: GPUBuffer[], norm?: FusedNorm, capacity = this.B,
     epilogue: ProjectEpilogue = {}): Promise<Dispatch[]> {
@@ -316,8 +316,8 @@ export class ForwardBlocks {
       dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, qkv, { ...options, bias: p.biases[0] }));
     } else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
     else {
-      for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, residual: epilogue.residual, argmax: epilogue.argmax }));
-      for (const [i, bias] of p.biases.entries()) if (bias) dispatches.push(await d.addBias(`${labelOf(i)}.bias`, outs[i]!, bias, p.rows[i]!, capacity));
+      const { residual, gelu, argmax } = epilogue;
+      for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, bias: p.biases[i], residual, gelu, argmax }));
     }
     return dispatches;
   }
@@ -332,16 +332,13 @@ export class ForwardBlocks {
   }
 
   /**
-   * x += post_norm(W input (+ b)) when the model norms sub-block outputs; else x += W input (+ b), the add in the
-   * product's epilogue where there is no bias (the bias comes first); an encoder: x = norm(W input (+ b) + x).
+   * x += post_norm(W input (+ b)) when the model norms sub-block outputs; else x += W input (+ b), the bias and the
+   * add in the product's epilogue; an encoder: x = norm(W input (+ b) + x).
    */
   private async projectResidual(label: string, residualLabel: string, input: GPUBuffer, cols: number, p: Projections, postNorm: Norm | null, encoderNorm: Norm): Promise<Dispatch[]> {
     const { d, buf, config, B } = this;
     const dim = config.embeddingLength;
-    // Not after the integer-dot (q8) products: with the add in the same kernel lavapipe contracts their last multiply-add
-    // differently (stories260K-Q8_0's logits moved by an ulp), so their sums keep a dispatch of their own.
-    const fused = !config.encoder && !postNorm && !p.biases[0] && !p.matrices.some((m) => d.readsQ8(m));
-    if (fused) return this.project(label, [], input, cols, p, [buf.x], undefined, B, { residual: true });
+    if (!config.encoder && !postNorm) return this.project(label, [], input, cols, p, [buf.x], undefined, B, { residual: true });
     const product = await this.project(label, [], input, cols, p, [buf.xb2]); // xb2 = W input (+ b)
     if (config.encoder) return [...product, await d.add(`${residualLabel}.residual`, buf.xb2, buf.x, dim, B), await this.norm(`${residualLabel}.out_norm`, buf.xb2, encoderNorm, buf.x)];
     if (postNorm) return [...product, await this.norm(`${residualLabel}.post_norm`, buf.xb2, postNorm, buf.xb), await d.add(`${residualLabel}.residual`, buf.x, buf.xb, dim, B)];

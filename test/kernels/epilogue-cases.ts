@@ -1,14 +1,16 @@
 // Cases for the weight products' epilogues (common/products.wgsl): RESIDUAL (main: out += W x, the o and down
-// products' residual add) and main_qkv's BIAS, ROPE (normal and NeoX pairs, partial rotary dims) and KV_CACHE (k and
-// v rows straight into the caches at the step's position, nothing past CACHE_ROWS). Each is compared bit for bit,
-// inside the case, with the dispatches the model runs where it cannot fuse (the plain product, add.wgsl, rope.wgsl,
-// the copy into the cache), and with its CPU twin within the product's tolerance (rope's angles: f64 on the CPU,
-// the f32 table on the GPU), in the one-token, batched, lane (subgroup, workgroup), tiled and 8-bit forms.
+// products' residual add), main_bias with GELU and RESIDUAL (a single product's bias, the ungated FFN's gelu) and
+// main_qkv's BIAS, ROPE (normal and NeoX pairs, partial rotary dims) and KV_CACHE (k and v rows straight into the
+// caches at the step's position, nothing past CACHE_ROWS). Each is compared bit for bit, inside the case, with the
+// dispatches the model runs where it cannot fuse (the plain product, add.wgsl, gelu.wgsl, rope.wgsl, the copy into
+// the cache), and with its CPU twin within the product's tolerance (rope's angles: f64 on the CPU, the f32 table on
+// the GPU), in the one-token, batched, lane (subgroup, workgroup), tiled and 8-bit forms.
 // Environment-agnostic like cases.ts.
 import { workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { randomFloats } from '../helpers/seeded';
 import { ropeRef, ropeTableRef } from '../reference/kernels';
+import { gelu } from '../reference/transformer-ops';
 import { runKernel, storage, uniformWords } from './harness';
 import { assertSameBits, batched, featureOf, label, lanes, productInput, productWeights, q8, tolFor, type FusedCase, type Product } from './fused-cases';
 
@@ -54,6 +56,46 @@ function residualCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: nu
       assertSameBits('RESIDUAL', got, f32(await runKernel(device, cache, 'add', { constants: { N: n } }, [x, storage(device, sums)], workgroups(n), x, 4 * n)));
       const want = new Float32Array(n);
       for (let t = 0; t < tokens; t++) w.ref(token(t)).forEach((v, r) => { want[t * rows + r] = residual[t * rows + r]! + v; });
+      return { got, want };
+    },
+  };
+}
+
+/**
+ * main_bias with GELU and RESIDUAL, every epilogue of a single product in one pipeline: out (holding r) becomes
+ * r + gelu(W x + b), bit for bit the plain product, add.wgsl (the bias), gelu.wgsl and add.wgsl (the residual), and
+ * within tolerance the CPU twin.
+ */
+function biasCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number): FusedCase {
+  const many = batched(like(kernel));
+  tokens = many ? tokens : 1;
+  return {
+    name: `${nameOf(kernel, dtype)} main_bias GELU RESIDUAL ${rows}x${cols}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and the unfused dispatches bit for bit)`,
+    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    async run(device, cache, rng) {
+      const padded = padOf(kernel, tokens);
+      const w = productWeights(like(kernel), dtype, rng, rows, cols);
+      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
+      const bias = randomFloats(rng, rows);
+      const residual = randomFloats(rng, padded * rows);
+      const n = tokens * rows;
+      const product = async (entryPoint: 'main' | 'main_bias', constants: Record<string, number>, out: GPUBuffer) => {
+        const x = storage(device, input);
+        return f32(await runKernel(device, cache, kernel, { dtype, constants: { ROWS: rows, COLS: cols, ...(many ? { OUT_STRIDE: rows } : {}), ...constants }, entryPoint },
+          [storage(device, w.words), x, out, q8(like(kernel)) ? null : x, null, null, entryPoint === 'main_bias' ? storage(device, bias) : null],
+          gridOf(kernel, rows, padded), out, 4 * n));
+      };
+      const got = await product('main_bias', { GELU: 1, RESIDUAL: 1 }, storage(device, residual));
+
+      // Unfused: the plain product; the bias (add.wgsl); gelu.wgsl; the residual add (add.wgsl).
+      const sums = storage(device, await product('main', {}, storage(device, 4 * padded * rows)));
+      const biased = storage(device, f32(await runKernel(device, cache, 'add', { constants: { N: n, B_LEN: rows } }, [sums, storage(device, bias)], workgroups(n), sums, 4 * n)));
+      const activated = storage(device, f32(await runKernel(device, cache, 'gelu', { constants: { N: n } }, [biased], workgroups(n), biased, 4 * n)));
+      const x = storage(device, residual);
+      assertSameBits('main_bias GELU RESIDUAL', got, f32(await runKernel(device, cache, 'add', { constants: { N: n } }, [x, activated], workgroups(n), x, 4 * n)));
+
+      const want = new Float32Array(n);
+      for (let t = 0; t < tokens; t++) w.ref(token(t)).forEach((v, r) => { want[t * rows + r] = residual[t * rows + r]! + gelu(v + bias[r]!); });
       return { got, want };
     },
   };
@@ -141,12 +183,15 @@ export function epilogueCases(): FusedCase[] {
     ['matmul-tiled', 'f32'], ['matmul-tiled', 'q4_0'], ['matvec-q8', 'q4_0'], ['matmul-q8', 'q8_0'],
   ];
   for (const [kernel, dtype] of products) {
-    cases.push(residualCase(kernel, dtype, 72, 96, 6));
+    cases.push(residualCase(kernel, dtype, 72, 96, 6), biasCase(kernel, dtype, 72, 96, 6)); // the same plain product: compiled once
     for (const s of SHAPES) cases.push(qkvEpilogueCase(kernel, dtype, s, 96, 5, 3));
   }
   cases.push(qkvEpilogueCase('matvec', 'q6_k', SHAPES[3]!, 256, 1, 0), qkvEpilogueCase('matmul', 'q6_k', SHAPES[2]!, 256, 7, 9));
-  // The GPU profile's 8-bit products: the residual add, and main_qkv's epilogue with NeoX pairs (qkv_rows' other rows).
-  for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) cases.push(residualCase(kernel, 'q4_0', 72, 96, 1), qkvEpilogueCase(kernel, 'q8_0', SHAPES[3]!, 96, 1, 3));
+  // The GPU profile's 8-bit products: the residual add, main_bias, and main_qkv's epilogue with NeoX pairs (qkv_rows' other rows).
+  for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) cases.push(residualCase(kernel, 'q4_0', 72, 96, 1), biasCase(kernel, 'q4_0', 72, 96, 1), qkvEpilogueCase(kernel, 'q8_0', SHAPES[3]!, 96, 1, 3));
+  // Rows of two blocks of 8-bit products: fully unrolled sums, whose last addition the compiler would otherwise
+  // reassociate with the epilogue's (common/products.wgsl's finished); 66 rows: the last group's bias reads stay in bounds.
+  for (const kernel of ['matvec-q8', 'matmul-q8'] as const) cases.push(residualCase(kernel, 'q8_0', 64, 64, 5), biasCase(kernel, 'q4_0', 66, 64, 5));
   // matmul-tiled over two tiles of tokens (64 a workgroup), its last one partial.
   cases.push(residualCase('matmul-tiled', 'q6_k', 72, 256, 67), qkvEpilogueCase('matmul-tiled', 'q6_k', SHAPES[2]!, 256, 70, 9));
   return cases;
