@@ -200,8 +200,11 @@ export class TransformerModel {
     const kvBytes = 4 * config.headCountKv * config.headDim;
     let pass = encoder.beginComputePass({ label: 'embedding' });
     if (from === 0) for (const d of this.embed) run(pass, d, n);
-    for (const L of this.layers.slice(from, to)) {
-      for (const [i, d] of L.dispatches.entries()) {
+    // By index: a slice (or entries()' pairs) would allocate every decode step.
+    for (let l = from; l < to; l++) {
+      const L = this.layers[l]!;
+      for (let i = 0; i < L.dispatches.length; i++) {
+        const d = L.dispatches[i]!;
         if (i === L.copyAfter) { // after norm, q/k/v, q/k norm, rope
           pass.end();
           encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, n * kvBytes); // kCache[pos..pos+n) = k
