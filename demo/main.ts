@@ -2,42 +2,16 @@
 // as sanitized markdown. No framework: elements from index.html, state as attributes on <body>
 // (data-state: loading | ready | generating | error; data-turns counts finished turns, for tests).
 import { createEngine, type Engine, type GenerateOptions } from '../src/index';
-import { describeProgress, explainError, formatBytes, shortName, type ErrorExplanation } from './describe';
+import { describeProgress, formatBytes, shortName } from './describe';
 import { ModelDialog } from './lib/model-dialog';
 import { backendOption, BUNDLED_MODEL, describeBackend, hubOption } from './lib/models';
+import { byId, closeSidebarOnPhone, hideErrors, setStatus, showError, showState, toggleSidebar, ui, type PageState } from './lib/page';
 import { RetrievalPanel } from './lib/retrieval-panel';
 import { DecodeMeter, readOptions, showSettings, storeSettings } from './lib/settings-form';
 import { ConversationStore, loadSettings, newConversation, saveSettings, titleFrom, type Conversation, type Settings } from './lib/store';
 import { leftOutNotice, runTurn, type Message, type Turn } from './lib/turn';
 import { MessageList, describeStats, renderConversationList } from './lib/view';
 import { keepWasmBackendOffline, registerServiceWorker } from './pwa/register';
-
-type PageState = 'loading' | 'ready' | 'generating' | 'error';
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`demo: #${id} is missing from index.html`);
-  return el as T;
-}
-
-const ui = {
-  sidebar: byId('sidebar'), menu: byId<HTMLButtonElement>('menu'), conversations: byId('conversations'),
-  newChat: byId<HTMLButtonElement>('new-chat'), modelButton: byId<HTMLButtonElement>('model-button'),
-  modelInfo: byId('model-info'), status: byId('status'), progress: byId<HTMLProgressElement>('progress'),
-  screen: byId('screen'), screenTitle: byId('screen-title'), screenMessage: byId('screen-message'),
-  screenHint: byId('screen-hint'), screenRetry: byId<HTMLButtonElement>('screen-retry'), screenChoose: byId<HTMLButtonElement>('screen-choose'),
-  errorPanel: byId('error-panel'), errorTitle: byId('error-title'), errorMessage: byId('error-message'),
-  errorHint: byId('error-hint'), errorDismiss: byId<HTMLButtonElement>('error-dismiss'),
-  systemPanel: byId<HTMLDetailsElement>('system-panel'), systemPrompt: byId<HTMLTextAreaElement>('system-prompt'),
-  systemSummary: byId('system-summary'), transcript: byId('transcript'), emptyHint: byId('empty-hint'),
-  composer: byId<HTMLFormElement>('composer'), prompt: byId<HTMLTextAreaElement>('prompt'),
-  send: byId<HTMLButtonElement>('send'), stop: byId<HTMLButtonElement>('stop'),
-  tokensPerSecond: byId('tokens-per-second'), memory: byId('memory'), turnStats: byId('turn-stats'),
-  maxTokens: byId<HTMLInputElement>('max-tokens'), temperature: byId<HTMLInputElement>('temperature'),
-  topK: byId<HTMLInputElement>('top-k'), topP: byId<HTMLInputElement>('top-p'), seed: byId<HTMLInputElement>('seed'),
-  theme: byId<HTMLSelectElement>('theme'),
-  tools: byId<HTMLInputElement>('tools'),
-};
 
 const settings: Settings = loadSettings({
   maxTokens: 256, temperature: 0, topK: 0, topP: 1, seed: 0, systemPrompt: '', theme: 'auto', model: BUNDLED_MODEL,
@@ -86,43 +60,9 @@ const sw = registerServiceWorker({
 });
 
 function setState(state: PageState): void {
-  document.body.dataset.state = state;
-  const ready = state === 'ready';
-  const generating = state === 'generating';
-  ui.prompt.disabled = false;
-  // While the model loads a message can be sent: it waits for the model (queued below).
-  ui.send.disabled = !(ready || (state === 'loading' && !queued));
-  ui.send.hidden = generating;
-  ui.stop.hidden = !generating;
-  ui.stop.disabled = !generating;
-  ui.progress.hidden = state !== 'loading';
-  for (const b of ui.transcript.querySelectorAll<HTMLButtonElement>('[data-testid=regenerate]')) b.disabled = !ready;
-  if (!generating) sw.whenIdle();
+  showState(state, queued !== undefined);
+  if (state !== 'generating') sw.whenIdle();
 }
-
-function setStatus(text: string): void { ui.status.textContent = text; }
-
-function showError(e: unknown): ErrorExplanation {
-  const x = explainError(e);
-  console.error(e);
-  if (x.screen) {
-    ui.screen.dataset.kind = x.screen;
-    ui.screenTitle.textContent = x.title;
-    ui.screenMessage.textContent = x.message;
-    ui.screenHint.textContent = x.hint;
-    ui.screenRetry.hidden = x.screen !== 'download-failed';
-    ui.screenChoose.hidden = x.screen === 'no-webgpu';
-    ui.screen.hidden = false;
-    return x;
-  }
-  ui.errorTitle.textContent = x.title;
-  ui.errorMessage.textContent = x.message;
-  ui.errorHint.textContent = x.hint;
-  ui.errorPanel.hidden = false;
-  return x;
-}
-
-function hideErrors(): void { ui.errorPanel.hidden = true; ui.screen.hidden = true; }
 
 const isAbort = (e: unknown) => (e as { name?: unknown } | null)?.name === 'AbortError';
 
@@ -405,12 +345,7 @@ async function copyText(text: string, what: string): Promise<void> {
   }
 }
 
-// ---- settings, layout, wiring --------------------------------------------------------------
-
-function closeSidebarOnPhone(): void {
-  document.body.classList.remove('sidebar-open');
-  ui.menu.setAttribute('aria-expanded', 'false');
-}
+// ---- wiring --------------------------------------------------------------------
 
 ui.composer.addEventListener('submit', (e) => { e.preventDefault(); void send(); });
 ui.prompt.addEventListener('keydown', (e) => {
@@ -425,10 +360,7 @@ ui.errorDismiss.addEventListener('click', () => { ui.errorPanel.hidden = true; }
 ui.screenRetry.addEventListener('click', () => { if (lastSource) void loadModel(lastSource); });
 ui.screenChoose.addEventListener('click', () => modelDialog.open(typeof lastSource === 'string' ? new URL(lastSource, location.href).href : undefined));
 ui.modelButton.addEventListener('click', () => modelDialog.open());
-ui.menu.addEventListener('click', () => {
-  const open = document.body.classList.toggle('sidebar-open');
-  ui.menu.setAttribute('aria-expanded', String(open));
-});
+ui.menu.addEventListener('click', toggleSidebar);
 for (const input of [ui.maxTokens, ui.temperature, ui.topK, ui.topP, ui.seed, ui.theme, ui.tools]) input.addEventListener('change', () => storeSettings(ui, settings));
 ui.systemPrompt.addEventListener('input', updateSystemSummary);
 ui.systemPrompt.addEventListener('change', () => {

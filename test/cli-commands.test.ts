@@ -18,7 +18,7 @@ import { repoRoot } from './helpers/browser';
 import { serveFiles } from './helpers/file-server';
 import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 import { tinyModelSpec } from './helpers/tiny-models';
 
 interface CliResult { code: number; stdout: string; stderr: string }
@@ -182,8 +182,6 @@ describe('hearth inspect (header only, no GPU)', () => {
     assert.match(vocabOnly.problem, /architecture 'qwen2'|required tensor/);
   });
 });
-
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 describe('hearth chat (stdin piped)', () => {
   let chatModel: string;

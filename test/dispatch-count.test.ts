@@ -6,7 +6,7 @@
 // their finish follows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
@@ -14,9 +14,8 @@ import { loadModel } from '../src/model/load';
 import type { ModelConfig } from '../src/model/config';
 import type { TransformerModel } from '../src/model/transformer';
 import { ATTENTION_CHUNK } from '../src/model/memory';
-import { writeGGUF } from './helpers/gguf-writer';
 import { fixturePath } from './helpers/fixtures';
-import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { ARCH_CASES, writeArchModel } from './helpers/tiny-models';
 import { countStep } from '../bench/hearth-run';
 
 /** The dispatches `model.step` records for one greedy decode step (the bench's counter). */
@@ -66,11 +65,7 @@ function extraPerToken(config: ModelConfig): { extra: number; why: string[] } {
 }
 
 const cases = [
-  ...ARCH_CASES.map((c) => ({ name: c.name, file: (dir: string) => {
-    const path = join(dir, `${c.name.replace(/\W+/g, '-').slice(0, 60)}.gguf`);
-    writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
-    return path;
-  } })),
+  ...ARCH_CASES.map((c) => ({ name: c.name, file: (dir: string) => writeArchModel(c, dir) })),
   ...['stories260K.gguf', 'stories260K-Q8_0.gguf'].map((file) => ({ name: file, file: () => fixturePath('models/stories260K', file) })),
 ];
 

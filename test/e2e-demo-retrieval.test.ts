@@ -12,11 +12,10 @@ import { launchChromium } from './helpers/browser';
 import { buildApp, serveStatic, type StaticServer } from './helpers/dist-server';
 import { onWebGPU, sendAndWait, setSetting, storeConversation, storedConversations, waitLoaded } from './helpers/app-page';
 import { writeGGUF } from './helpers/gguf-writer';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 import { tinyEncoderSpec } from './helpers/tiny-embedding-models';
 
 const PREFIX = '/apps/hearth/';
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const chatModel = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { contextLength: 2048 });
 const ANSWER = 'The secret code is blue falcon, and we meet at the north gate.';
 

@@ -16,7 +16,7 @@ import {
   turnsCompleted, waitForState, waitLoaded, waitTurnEnded, TURN_TIMEOUT,
 } from './helpers/app-page';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 import { createEngine } from '../src/index';
 
 /** llama2.c's greedy continuation of "Once upon a time" (an independent reference). */
@@ -253,7 +253,6 @@ describe('chat app (built, under a path prefix)', () => {
   });
 
   test('a model with a chat template: the system prompt and messages go through the template; the second turn reuses the first from the KV cache', { timeout: 300_000 }, async () => {
-    const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
     const model = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>']);
     // The reference: the same prompt through the engine in Node.
     const engine = await createEngine(model);

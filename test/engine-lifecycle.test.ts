@@ -7,9 +7,8 @@ import { createEngine, InvalidRequestError, isAbortError, ResourceError, type En
 import { trackGpuBuffers, type BufferTracker } from './helpers/gpu-buffers';
 import { seededRng } from './helpers/seeded';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 const LONG_PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the sun with her dog. '.repeat(4);
 

@@ -7,9 +7,8 @@ import { createEngine, type ChatCompletionChunk, type Completion, type Engine, t
 import { asSdkChatCompletion, asSdkChunk, asSdkCompletion } from './helpers/openai-sdk-types';
 import { chatChunkProblems, chatCompletionProblems, completionChunkProblems, completionProblems } from './helpers/openai-shapes';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 
 let stories: Engine;

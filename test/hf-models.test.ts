@@ -25,7 +25,7 @@ import { fixturePath } from './helpers/fixtures';
 import { f32, specFromFile, writeGGUF } from './helpers/gguf-writer';
 import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
 import { repoRoot } from './helpers/browser';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
 const stories = (f: string) => fixturePath('models', 'stories260K', f);
 interface Ref { prompt: string | null; prompt_token_ids: number[]; generated_token_ids: number[] }
@@ -294,8 +294,6 @@ describe('every tiny architecture as a Hugging Face repo loads into exactly its 
 });
 
 describe('chat on a repo: template from tokenizer_config.json, EOS from generation_config.json', () => {
-  const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
   test('the same prompt ids and stop as the GGUF; generation_config\'s eos_token_id ends generate()', async () => {
     const gguf = tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { silent: true });
     const dir = await writeRepo('tiny-chat', await ggufToRepo(gguf, { generationConfig: { eos_token_id: [2, 0] } }));

@@ -7,9 +7,8 @@ import { createEngine, UnsupportedError, type Engine } from '../src/index';
 import { schemaProblems } from './helpers/json-schema-check';
 import { SCHEMAS } from './helpers/json-schemas';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const SEEDS = 4;
 
 let stories: Engine;

@@ -20,7 +20,7 @@ import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
 import { closeLlamaCpp, compareWithLlamaCpp, formatReport } from './helpers/llama-cpp';
-import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { archModelFiles } from './helpers/tiny-models';
 import { tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 
 /**
@@ -67,11 +67,7 @@ test('the kernels that touch the KV cache get its element type (f32 by default; 
 
 const models: [string, () => string][] = [
   ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
-  ...ARCH_CASES.map((c, i): [string, () => string] => [c.name, () => {
-    const path = join(dir, `arch-${i}.gguf`);
-    writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, contextLength: Math.max(CONTEXT, c.options.contextLength ?? 0) })));
-    return path;
-  }]),
+  ...archModelFiles(() => dir, (c) => ({ contextLength: Math.max(CONTEXT, c.options.contextLength ?? 0) })),
 ];
 
 describe('kvCache f16 against f32 on every tiny architecture model (Node, lavapipe)', () => {

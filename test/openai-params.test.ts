@@ -7,9 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine, InvalidRequestError, type ChatCompletion, type Completion, type Engine } from '../src/index';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 let engine: Engine;
 let chatEngine: Engine;
 before(async () => {

@@ -13,9 +13,8 @@ import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { hfTokenizerFiles } from './helpers/hf-writer';
 import { tinyModelSpec } from './helpers/tiny-models';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 
 test('the transformers.js v3 chat example: messages in, messages plus the reply out, streamed through TextStreamer', async () => {

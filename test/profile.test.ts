@@ -16,7 +16,7 @@ import { ADAPTERS } from './helpers/fake-adapters';
 import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
-import { ARCH_CASES, tinyModelSpec } from './helpers/tiny-models';
+import { archModelFiles } from './helpers/tiny-models';
 import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 import { embedTokens, modelPooling } from '../src/model/embed';
 
@@ -148,11 +148,7 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
     ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
     ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
     // Every tiny architecture model, with room for 2048 positions.
-    ...ARCH_CASES.map((c, i): [string, () => string] => [c.name, () => {
-      const path = join(dir, `arch-${i}.gguf`);
-      writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, contextLength: 2048 })));
-      return path;
-    }]),
+    ...archModelFiles(() => dir, () => ({ contextLength: 2048 })),
   ];
   for (const [name, file] of models) {
     test(`${name}: the GPU profile forced on lavapipe, with the subgroup and with the workgroup matvec, gives the software profile's greedy ids; logits within 1e-4 of the largest`, async () => {

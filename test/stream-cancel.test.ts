@@ -8,9 +8,8 @@ import { createEngine, pipeline, type Engine, type GenerateOptions, type TokenSt
 import { ChatCompletions, Completions } from '../src/engine/openai/api';
 import type { OpenAIBackend } from '../src/engine/openai/endpoints';
 import { fixturePath } from './helpers/fixtures';
-import { tinyChatModel } from './helpers/tiny-chat-model';
+import { CHATML, tinyChatModel } from './helpers/tiny-chat-model';
 
-const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const STORIES = fixturePath('models/stories260K/stories260K.gguf');
 const MAX = 200;
 /** stories260K's EOS; the chat model's control tokens, <unk>, <s> and </s>. */

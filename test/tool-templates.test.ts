@@ -19,6 +19,16 @@ const NAMES = ['special_function', 'special_function_with_opt'];
 
 const source = (file: string) => readFileSync(fixturePath('templates', file), 'utf8');
 
+/** The template in `file`, and a render of messages with TOOLS shaped for it as the engine shapes them. */
+function toolRenderer(file: string) {
+  const template = new ChatTemplate(source(file), { bosToken: '<s>', eosToken: '</s>' });
+  const render = (messages: ChatMessage[], addGenerationPrompt = false) => {
+    const shaped = shapeToolMessages(source(file), messages, TOOLS);
+    return template.render(shaped.messages, { tools: shaped.tools, addGenerationPrompt });
+  };
+  return { template, render };
+}
+
 /** Per template: its format, and texts llama.cpp's test-chat.cpp parses into message_assist_call. */
 const EXPECTED: Record<string, { format: string; calls: string[] }> = {
   'Qwen-Qwen2.5-7B-Instruct.jinja': { format: 'hermes', calls: ['<tool_call>\n{"name": "special_function", "arguments": {"arg1": 1}}\n</tool_call>'] },
@@ -57,11 +67,7 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     assert.deepEqual(plain, { content: "Hello, world!\nWhat's up?", calls: [], ok: true });
 
     // Reconstruction: the template's rendering of the call is what the parser reads as that call.
-    const template = new ChatTemplate(source(file), { bosToken: '<s>', eosToken: '</s>' });
-    const render = (messages: ChatMessage[], addGenerationPrompt = false) => {
-      const shaped = shapeToolMessages(source(file), messages, TOOLS);
-      return template.render(shaped.messages, { tools: shaped.tools, addGenerationPrompt });
-    };
+    const { render } = toolRenderer(file);
     const user = { role: 'user', content: 'Hey' };
     const prefix = render([user], true);
     const full = render([user, { role: 'assistant', content: '', tool_calls: [CALL] }]);
@@ -105,11 +111,7 @@ test("Functionary v3.2 (its tuple loop renders): llama.cpp's texts parse — 'al
   assert.deepEqual(both.calls.map((c) => c.name), ['special_function', 'special_function_with_opt']);
   assert.deepEqual(parseToolOutput(format, 'al', NAMES, false), { content: '', calls: [], ok: true }, "a possible start of 'all' is held back");
 
-  const template = new ChatTemplate(source(file), { bosToken: '<s>', eosToken: '</s>' });
-  const render = (messages: ChatMessage[], addGenerationPrompt = false) => {
-    const shaped = shapeToolMessages(source(file), messages, TOOLS);
-    return template.render(shaped.messages, { tools: shaped.tools, addGenerationPrompt });
-  };
+  const { template, render } = toolRenderer(file);
   const user = { role: 'user', content: 'Hey' };
   const prefix = render([user], true);
   assert.ok(prefix.endsWith('<|start_header_id|>assistant<|end_header_id|>\n\n>>>'), "llama.cpp's generation prompt");

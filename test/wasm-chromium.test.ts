@@ -155,8 +155,7 @@ test('wasm: the OpenAI layer, stop strings, streaming, abort and seeds behave as
   // json_schema through llama.cpp's own schema grammar: a complete object, valid under the schema.
   assert.equal(got.jsonSchema.finish, 'stop', `the object closes within 60 tokens: ${JSON.stringify(got.jsonSchema.text)}`);
   assert.deepEqual(schemaProblems(JSON.parse(got.jsonSchema.text), got.jsonSchema.schema), [], got.jsonSchema.text);
-  const { tinyChatModel } = await import('./helpers/tiny-chat-model');
-  const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const { CHATML, tinyChatModel } = await import('./helpers/tiny-chat-model');
   const chatOnGpu = await createEngine(tinyChatModel(CHATML, ['<|im_end|>', '<|im_start|>'], { extraChars: '{}[]":,-.0123456789' }));
   try {
     assert.equal(got.chat.prompt, await chatOnGpu.applyChatTemplate([{ role: 'user', content: 'hi there' }], { addGenerationPrompt: true }));

@@ -1,14 +1,12 @@
 // The model cache: files downloaded once, read locally afterwards (offline too). A download streams to the
 // store as it arrives and resumes with a Range request from the last byte stored; the bytes are hashed on the
 // way, and the file counts as complete only after its size, and its SHA-256 where one is known (the hub's
-// LFS hash from its file listing or the ETag), checked out. A mismatch discards the file.
-//
-// Layout inside the store: files/<host>/<path of the URL> (the bytes), meta/<same>.json (url, size, sha256,
-// etag, complete), listings/<hub host>/<owner>/<repo>/<revision>.json (a hub repo's file listing, so an id
-// resolves offline).
+// LFS hash from its file listing or the ETag), checked out. A mismatch discards the file. Where the store keeps
+// what: cache-layout.ts.
 import { DownloadError, InvalidRequestError, ResourceError, abortError, isAbortError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import type { ByteSource } from './byte-source';
+import { dataPath, keyOf, listingPath, metaPath, parseMeta, type Meta } from './cache-layout';
 import { safeSegment, type CacheStore, type CacheWriter } from './cache-store';
 import type { ModelFetchOptions } from './fetch-options';
 import { contentLength, doFetch, httpError, isRetryable, parseContentRange, retryPolicy, sleep, streamBody, type HttpOptions } from './http';
@@ -29,17 +27,6 @@ export interface CachedFile {
   /** SHA-256 of the complete file, and whether it was checked against one the server published. */
   sha256?: string;
   verified?: 'sha256' | 'size';
-}
-
-interface Meta {
-  url: string;
-  size?: number;
-  /** Expected (while downloading) or actual (once complete) SHA-256. */
-  sha256?: string;
-  verified?: 'sha256' | 'size';
-  etag?: string;
-  complete: boolean;
-  updated: number;
 }
 
 /** What a file should turn out to be (from the hub's listing); unknown fields are learned from the response. */
@@ -352,31 +339,6 @@ const discarded = new WeakSet<object>();
 function discard<E extends Error>(e: E): E {
   discarded.add(e);
   return e;
-}
-
-function parseMeta(text: string | undefined): Meta | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const m = JSON.parse(text) as Meta;
-    return typeof m.url === 'string' && typeof m.complete === 'boolean' ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** host[_port]/path segments of a URL, each made safe for a file system. */
-function keyOf(url: string): string {
-  const u = new URL(url);
-  const segments = u.pathname.split('/').filter(Boolean).map((s) => safeSegment(decodeURIComponent(s)));
-  if (u.search) segments.push(safeSegment(u.search));
-  return [safeSegment(u.host), ...segments].join('/');
-}
-
-const dataPath = (url: string) => `files/${keyOf(url)}`;
-const metaPath = (url: string) => `meta/${keyOf(url)}.json`;
-function listingPath(hub: string, id: HubModelId): string {
-  const [owner, name] = id.repo.split('/') as [string, string];
-  return `listings/${safeSegment(new URL(hub).host)}/${safeSegment(owner)}/${safeSegment(name)}/${safeSegment(id.revision)}.json`;
 }
 
 /** A source whose reads report `phase` progress: bytes of the file read at least once (header windows overlap). */

@@ -173,16 +173,30 @@ export class TransformerModel {
       const at = pos + done;
       const n = this.submitPlan.passTokens(at, tokens.length - done);
       this.writeInputs(tokens.slice(done, done + n), at);
-      let from = 0;
-      for (const to of this.submitPlan.layerGroups(n, at)) {
-        const encoder = this.device.createCommandEncoder({ label: `prefill ${at}+${n} layers ${from}–${to - 1}` });
-        this.encodeLayers(encoder, n, at, from, to).end();
-        this.device.queue.submit([encoder.finish()]);
-        from = to;
-        if (to < this.layers.length) yield done;
-      }
+      for (const _ of this.submitLayerGroups(n, at, `prefill ${at}+${n}`)) yield done;
       done += n;
       yield done;
+    }
+  }
+
+  /**
+   * Records and submits every layer for `n` tokens at `pos`, cut into the submit plan's layer groups: one encoder
+   * and one submit each, yielding after each submit but the last. `last` records into the last group's open pass
+   * and its encoder before that submit, and ends the pass.
+   */
+  private *submitLayerGroups(
+    n: number, pos: number, label: string,
+    last: (encoder: GPUCommandEncoder, pass: GPUComputePassEncoder) => void = (_, pass) => pass.end(),
+  ): Generator<void, void, void> {
+    let from = 0;
+    for (const to of this.submitPlan.layerGroups(n, pos)) {
+      const encoder = this.device.createCommandEncoder({ label: `${label} layers ${from}–${to - 1}` });
+      const pass = this.encodeLayers(encoder, n, pos, from, to);
+      if (to < this.layers.length) pass.end();
+      else last(encoder, pass);
+      this.device.queue.submit([encoder.finish()]);
+      from = to;
+      if (to < this.layers.length) yield;
     }
   }
 
@@ -200,8 +214,11 @@ export class TransformerModel {
     const kvBytes = 4 * config.headCountKv * config.headDim;
     let pass = encoder.beginComputePass({ label: 'embedding' });
     if (from === 0) for (const d of this.embed) run(pass, d, n);
-    for (const L of this.layers.slice(from, to)) {
-      for (const [i, d] of L.dispatches.entries()) {
+    // By index: a slice (or entries()' pairs) would allocate every decode step.
+    for (let l = from; l < to; l++) {
+      const L = this.layers[l]!;
+      for (let i = 0; i < L.dispatches.length; i++) {
+        const d = L.dispatches[i]!;
         if (i === L.copyAfter) { // after norm, q/k/v, q/k norm, rope
           pass.end();
           encoder.copyBufferToBuffer(buf.k, 0, L.kCache, pos * kvBytes, n * kvBytes); // kCache[pos..pos+n) = k
@@ -224,31 +241,25 @@ export class TransformerModel {
     const { device, buf, config } = this;
     if (!buf.seqs || !buf.hiddenReadback) throw new Error('hidden(): the model was not created for embeddings');
     if (tokens.length > this.batchSize || seqs.length !== 4 * tokens.length) throw new Error(`hidden(): ${tokens.length} tokens for a batch of ${this.batchSize}`);
+    const readback = buf.hiddenReadback;
     this.writeInputs(tokens, 0);
     device.queue.writeBuffer(buf.seqs, 0, seqs);
-    let from = 0;
-    for (const to of this.submitPlan.layerGroups(tokens.length, 0).slice(0, -1)) {
-      const encoder = device.createCommandEncoder({ label: `embeddings ${tokens.length} layers ${from}–${to - 1}` });
-      this.encodeLayers(encoder, tokens.length, 0, from, to).end();
-      device.queue.submit([encoder.finish()]);
-      from = to;
-    }
-    const encoder = device.createCommandEncoder({ label: `embeddings ${tokens.length}` });
-    const pass = this.encodeLayers(encoder, tokens.length, 0, from);
-    for (const d of this.final) run(pass, d, tokens.length);
-    pass.end();
     const rowBytes = 4 * config.embeddingLength;
-    // Runs of consecutive rows are copied at once (mean pooling reads every row).
-    for (let i = 0; i < rows.length;) {
-      let j = i + 1;
-      while (j < rows.length && rows[j] === rows[j - 1]! + 1) j++;
-      encoder.copyBufferToBuffer(buf.hidden, rows[i]! * rowBytes, buf.hiddenReadback, i * rowBytes, (j - i) * rowBytes);
-      i = j;
-    }
-    device.queue.submit([encoder.finish()]);
-    await buf.hiddenReadback.mapAsync(GPUMapMode.READ, 0, Math.max(4, rows.length * rowBytes));
-    const out = new Float32Array(buf.hiddenReadback.getMappedRange(0, Math.max(4, rows.length * rowBytes)).slice(0, rows.length * rowBytes));
-    buf.hiddenReadback.unmap();
+    const groups = this.submitLayerGroups(tokens.length, 0, `embeddings ${tokens.length}`, (encoder, pass) => {
+      for (const d of this.final) run(pass, d, tokens.length);
+      pass.end();
+      // Runs of consecutive rows are copied at once (mean pooling reads every row).
+      for (let i = 0; i < rows.length;) {
+        let j = i + 1;
+        while (j < rows.length && rows[j] === rows[j - 1]! + 1) j++;
+        encoder.copyBufferToBuffer(buf.hidden, rows[i]! * rowBytes, readback, i * rowBytes, (j - i) * rowBytes);
+        i = j;
+      }
+    });
+    while (!groups.next().done);
+    await readback.mapAsync(GPUMapMode.READ, 0, Math.max(4, rows.length * rowBytes));
+    const out = new Float32Array(readback.getMappedRange(0, Math.max(4, rows.length * rowBytes)).slice(0, rows.length * rowBytes));
+    readback.unmap();
     return out;
   }
 

@@ -2,6 +2,9 @@
 // tokens, for tests of the chat paths (engine.chat, `hearth chat`).
 import { tinyLlamaSpec, writeGGUF } from './gguf-writer';
 
+/** A ChatML template (Qwen's shape) for tinyChatModel, with controls ['<|im_end|>', '<|im_start|>']. */
+export const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 const CHARS = [...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,!?\'\n'].map((c) => (c === ' ' ? '▁' : c));
 
 export interface TinyChatOptions { silent?: boolean; extraChars?: string; contextLength?: number; userDefined?: string[] }

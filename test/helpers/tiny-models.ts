@@ -299,8 +299,7 @@ export const ARCH_CASES: ArchCase[] = [
  * prompt, per-step logits of the same contexts, and the public engine); asserts that they agree.
  */
 export async function checkArchCase(c: ArchCase, dir: string): Promise<CompareReport> {
-  const path = join(dir, `${c.name.replace(/\W+/g, '-').slice(0, 60)}.gguf`);
-  writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, c.options)));
+  const path = writeArchModel(c, dir);
   const r = await compareWithLlamaCpp(path, { prompt: c.prompt, steps: 32, logitTolerance: c.tolerance, oracle: c.oracle });
   const summary = formatReport(r);
   assert.ok(r.withinTolerance, `logits outside tolerance: ${summary}`);
@@ -312,4 +311,19 @@ export async function checkArchCase(c: ArchCase, dir: string): Promise<CompareRe
   assert.deepEqual(r.engine?.ids, r.engine?.expectedIds, `createEngine's greedy ids differ: ${summary}`);
   assert.ok(r.idsEqual, summary);
   return r;
+}
+
+/** Writes the case's model into `dir`, its options overridden by `options`; returns the file's path. */
+export function writeArchModel(c: ArchCase, dir: string, options: TinyModelOptions = {}): string {
+  const path = join(dir, `${c.name.replace(/\W+/g, '-').slice(0, 60)}.gguf`);
+  writeFileSync(path, writeGGUF(tinyModelSpec(c.arch, { ...c.options, ...options })));
+  return path;
+}
+
+/**
+ * Every ARCH_CASES model as [name, a function that writes it into dir() and returns its path]: written when a
+ * test asks, into a directory the tests make in before().
+ */
+export function archModelFiles(dir: () => string, options: (c: ArchCase) => TinyModelOptions = () => ({})): [string, () => string][] {
+  return ARCH_CASES.map((c) => [c.name, () => writeArchModel(c, dir(), options(c))]);
 }
