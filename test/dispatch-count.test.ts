@@ -2,6 +2,7 @@
 // output head, argmax finish). The fused epilogues of the weight products (common/products.wgsl) make it: bias,
 // rope and the K/V cache write in the q/k/v product, the residual add in the o and down products, and the wide
 // argmax's partials in the output head's (common/matvec-lanes.wgsl's main_argmax), so that only their finish follows.
+// q/k/v of mixed types (Q4_K_M files, llama-quantize's most used mix) run one such product per run of one type.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
 // the copy into the cache), and with its CPU twin within the product's tolerance (rope's angles: f64 on the CPU,
 // the f32 table on the GPU), in the one-token, batched, lane (subgroup, workgroup), tiled and 8-bit forms.
 // Environment-agnostic like cases.ts.
-import { workgroups } from '../../src/gpu/kernels';
+import { workgroups, type KernelCache } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { randomFloats } from '../helpers/seeded';
 import { ropeRef, ropeTableRef } from '../reference/kernels';
@@ -127,6 +127,19 @@ function qkvEpilogueCase(kernel: Kernel, dtype: WeightDType, s: QkvShape, cols: 
   };
 }
 
+/** What the model runs after a plain q, k or v product [tokens, n]: add.wgsl (its bias), then rope.wgsl for q and k. */
+async function biasThenRope(device: GPUDevice, cache: KernelCache, sums: Float32Array, bias: Float32Array,
+  rope: { heads: number; s: QkvShape; pos: number; table: Float32Array } | null): Promise<Float32Array> {
+  const n = bias.length;
+  const a = storage(device, sums);
+  const v = f32(await runKernel(device, cache, 'add', { constants: { N: sums.length, B_LEN: n } }, [a, storage(device, bias)], workgroups(sums.length), a, sums.byteLength));
+  if (!rope) return v;
+  const { heads, s } = rope;
+  const xr = storage(device, v);
+  return f32(await runKernel(device, cache, 'rope', { constants: { N_HEADS: heads, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, NEOX: s.neox ? 1 : 0 } },
+    [uniformWords(device, [rope.pos]), xr, storage(device, rope.table)], [workgroups((heads * s.rotDim) / 2), sums.length / n], xr, sums.byteLength));
+}
+
 /**
  * A layer whose q, k and v are not all of one type: its matrices, `stacks` projections each in [q, k, v] order (2+1:
  * a [q; k] stack and v alone, Q4_K_M's Q6_K attn_v; 1+2; 1+1+1), each a main_qkv (its rows' Q_ROWS and KV_ROWS, 0
@@ -186,14 +199,7 @@ function qkvStacksCase(kernel: Kernel, dtype: WeightDType, stacks: number[], s: 
           const n = partRows[j]!;
           const own = new Float32Array(tokens * n);
           for (let t = 0; t < tokens; t++) own.set(sums.subarray(t * m.rows + start, t * m.rows + start + n), t * n);
-          const a = storage(device, own);
-          let v = f32(await runKernel(device, cache, 'add', { constants: { N: tokens * n, B_LEN: n } }, [a, storage(device, m.bias.slice(start, start + n))], workgroups(tokens * n), a, 4 * tokens * n));
-          if (j < 2) {
-            const heads = j === 0 ? s.heads : s.kvHeads;
-            const xr = storage(device, v);
-            v = f32(await runKernel(device, cache, 'rope', { constants: { N_HEADS: heads, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, NEOX: s.neox ? 1 : 0 } },
-              [uniformWords(device, [pos]), xr, storage(device, table)], [workgroups((heads * s.rotDim) / 2), tokens], xr, 4 * tokens * n));
-          }
+          const v = await biasThenRope(device, cache, own, m.bias.slice(start, start + n), j < 2 ? { heads: j === 0 ? s.heads : s.kvHeads, s, pos, table } : null);
           if (j === 0) unfused[0] = v;
           else unfused[j]!.set(v, pos * kvRows);
         }
