@@ -243,8 +243,11 @@ export function epilogueCases(): FusedCase[] {
     for (const s of SHAPES) cases.push(qkvEpilogueCase(kernel, dtype, s, 96, 5, 3));
   }
   cases.push(qkvEpilogueCase('matvec', 'q6_k', SHAPES[3]!, 256, 1, 0), qkvEpilogueCase('matmul', 'q6_k', SHAPES[2]!, 256, 7, 9));
-  // Mixed types: the GPU profile's kernels first, the first of their shape (Chromium runs those; see caseShape).
-  const stacksOn: [Kernel, WeightDType][] = [['matvec-workgroup', 'q4_0'], ['matmul-tiled', 'q4_0'], ...products.filter(([k]) => k !== 'matvec-workgroup' && k !== 'matmul-tiled')];
+  // Mixed types. Chromium runs the first one-token and the first batched case (caseShape): matvec-workgroup's (the
+  // GPU profile's without subgroups) and matmul's (matmul-tiled compiles for seconds on SwiftShader, which runs the
+  // software profile; its own row grouping is its whole-stack cases').
+  const first: [Kernel, WeightDType][] = [['matvec-workgroup', 'q4_0'], ['matmul', 'q4_0']];
+  const stacksOn = [...first, ...products.filter(([k, t]) => !first.some(([fk, ft]) => fk === k && ft === t) && !(k === 'matmul-tiled' && t === 'f32'))];
   for (const [kernel, dtype] of stacksOn) {
     cases.push(qkvStacksCase(kernel, dtype, [2, 1], SHAPES[2]!, 96, 5, 3), qkvStacksCase(kernel, dtype, [1, 1, 1], SHAPES[0]!, 96, 5, 3));
   }
