@@ -11,6 +11,7 @@ import { Session } from '../src/engine/worker/session';
 import { InvalidRequestError } from '../src/errors';
 import { fixturePath } from './helpers/fixtures';
 import { tinyLlamaSpec, writeGGUF } from './helpers/gguf-writer';
+import { quantizeModel } from './helpers/quantized-models';
 
 let gpu: AcquiredDevice;
 before(async () => { gpu = await acquireDevice(); });
@@ -105,4 +106,26 @@ describe('matvec-subgroup in the model (forced on this CPU adapter, which has su
     await assert.rejects(loadModel({ ...gpu, adapter: { ...gpu.adapter, subgroups: false } }, stories('stories260K.gguf'), { profile: { matvec: 'subgroup' } }),
       (e: unknown) => e instanceof InvalidRequestError && /'subgroups'/.test(e.message));
   });
+});
+
+// q, k and v of mixed types: the loader stacks each run of one type and every matrix's main_qkv rotates and writes the
+// cache itself. F16 weights hold values an F32 file can hold too (quantizeModel's dequantized twin), and the f32
+// products sum them alike, so a file with some of q/k/v in F16 must give the logits of its all-F32 twin, whose one
+// [q; k; v] stack runs one main_qkv, bit for bit.
+describe('q/k/v of mixed types: one product per run of one type, each with the epilogue, give the one stack\'s logits bit for bit', () => {
+  const spec = tinyLlamaSpec({ dim: 64, heads: 4, kvHeads: 2, ff: 32, vocab: 40, init: 'scaled', seed: 5 });
+  for (const [layout, f16] of [['q+k, v', 'v'], ['q, k+v', 'kv'], ['q, k, v', 'k']] as const) {
+    for (const profile of ['software', 'gpu'] as const) {
+      test(`${layout} (${[...f16].join(' and ')} F16), the ${profile} profile`, async () => {
+        const pair = quantizeModel(spec, (t) => (new RegExp(`attn_[${f16}]\\.weight$`).test(t.name) ? 'f16' : null));
+        const options = { precision: 'f32', kvCache: 'f32', profile } as const;
+        const mixed = await run(pair.quantized, options, 40);
+        const twin = await run(pair.dequantized, options, 40);
+        const labels = layout.split(', ').map((part) => `0.${part}`);
+        assert.ok(labels.every((l) => mixed.labels.includes(l)) && !mixed.labels.some((l) => /rope|kv store/.test(l)), `mixed: ${mixed.labels.join(', ')}`);
+        assert.ok(twin.labels.includes('0.q+k+v'), `twin: ${twin.labels.join(', ')}`);
+        assertBitEqual(mixed.logits, twin.logits, `${layout} against one stack`);
+      });
+    }
+  }
 });

@@ -141,3 +141,25 @@ test('checkModel: a matrix in a type Hearth cannot read is a reason naming the t
   assert.equal(check.ok, false);
   assert.match(check.reasons.join('\n'), /blk\.0\.attn_q\.weight is IQ3_S, which Hearth cannot run; supported weight types: .*Q6_K, Q2_K, Q3_K, IQ4_NL, IQ4_XS\./);
 });
+
+// q/k/v of mixed types go up as runs of one type (projectionLayouts): [q; k] and v, q and [k; v], or one matrix each.
+// Rows of 34-byte Q8_0 rows (dim 32) in heads of 4 make a k or v of 136 bytes, so a stack and its parts round to
+// 16 bytes differently: the estimate must follow the layout, not the tensor table.
+test('checkModel\'s estimate is the bytes the loader allocates for every q/k/v layout of mixed types', async () => {
+  for (const types of [['F32', 'Q8_0', 'Q8_0'], ['Q8_0', 'Q8_0', 'F32'], ['Q8_0', 'F16', 'Q8_0'], ['Q8_0', 'Q8_0', 'Q8_0']] as const) {
+    const { metadata, tensors } = tinyLlamaSpec({ dim: 32, heads: 8, kvHeads: 1, ff: 64, layers: 1 });
+    const typed = tensors!.map((t) => {
+      const part = /attn_([qkv])\.weight$/.exec(t.name)?.[1];
+      if (!part) return t;
+      const type = GGMLType[types['qkv'.indexOf(part)]!];
+      return { ...t, type, data: new Uint8Array(tensorByteLength(type, t.dims)) };
+    });
+    const path = join(dir, `qkv-${types.join('-')}.gguf`);
+    writeFileSync(path, writeGGUF({ metadata, tensors: typed }));
+    const loaded = await loadModel(gpu, path, { contextLength: 64 });
+    const allocated = loaded.info.gpuBytes;
+    loaded.destroy();
+    const check = await checkModel(path, { contextLength: 64 });
+    assert.equal(check.gpuMemory?.total, allocated, `q/k/v ${types.join(', ')}: checkModel says ${check.gpuMemory?.total} B, the load allocated ${allocated} B`);
+  }
+});

@@ -1,7 +1,10 @@
 // The outputs of the weight products (matvec, matmul, matvec-q8, matmul-q8), prepended to each (WGSL has no
 // imports), after common/activation.wgsl. Besides `main` (out = W x), each product has two entry points for
 // projections of one input whose matrices the loader stacked by rows into one W, so that one dispatch runs them:
-// - main_qkv: W = [q; k; v] (Q_ROWS, KV_ROWS and KV_ROWS rows); row r's sum goes to out (q), out_k or out_v.
+// - main_qkv: W = [q; k; v] (Q_ROWS, KV_ROWS and ROWS − Q_ROWS − KV_ROWS rows); row r's sum goes to out (q),
+//   out_k or out_v. Any part may be empty: the loader stacks each run of projections of one type
+//   (projectionLayouts), so a layer of mixed types runs, say, a [q; k] stack (no v rows) and v alone (Q_ROWS and
+//   KV_ROWS 0), each with the epilogues below; an output a product has no rows of is bound but not written.
 // - main_glu: W = [gate; up] (ROWS / 2 rows each); out[r] = act(gate[r]) · up[r] with act SiLU (ACT 0, SwiGLU)
 //   or GELU (ACT 1, GeGLU): the gated FFN's two products and its activation in one dispatch. Each thread sums
 //   gate rows r, r + 1 and the up rows r + ROWS/2, r + 1 + ROWS/2 (its usual four rows), so nothing is exchanged.
@@ -17,8 +20,8 @@
 //   must be among them: with normal rope (ROPE 1) the pairs (2i, 2i + 1) are adjacent rows; with NeoX (ROPE 2)
 //   the pairs (i, i + ROT_DIM / 2) are not, so qkv_rows hands each thread the rows i, i + 1, i + ROT_DIM / 2,
 //   i + 1 + ROT_DIM / 2 instead (HEAD_DIM and ROT_DIM multiples of 4, which the host checks);
-// - KV_CACHE (main_qkv): out_k and out_v are the layer's K/V caches [CACHE_ROWS, KV_ROWS], and token t's k and v
-//   go to row step.pos + t (the tile's padding tokens past the cache are not written; those inside it are
+// - KV_CACHE (main_qkv): out_k and out_v are the layer's K/V caches [CACHE_ROWS, k or v rows], and token t's k
+//   and v go to row step.pos + t (the tile's padding tokens past the cache are not written; those inside it are
 //   overwritten by the later positions before attention reads them), rounded to the cache's KvScalar
 //   (dtype/kv-f32.wgsl or kv-f16.wgsl; without KV_CACHE the module always has the f32 one).
 // The arithmetic of each is that of the dispatch it replaces, so the outputs are bit for bit the same.
@@ -38,7 +41,7 @@ override CACHE_ROWS: u32 = 0u;
 struct Step { pos: u32 }
 
 @group(0) @binding(4) var<storage, read_write> out_k: array<KvScalar>; // [tokens, KV_ROWS], or the K cache (main_qkv)
-@group(0) @binding(5) var<storage, read_write> out_v: array<KvScalar>; // [tokens, KV_ROWS], or the V cache (main_qkv)
+@group(0) @binding(5) var<storage, read_write> out_v: array<KvScalar>; // [tokens, v rows], or the V cache (main_qkv)
 @group(0) @binding(6) var<storage, read> bias: array<f32>;          // [ROWS]: [q; k; v] (main_qkv), or main_bias's rows
 @group(0) @binding(7) var<storage, read> cos_sin: array<f32>;       // [CTX, ROT_DIM / 2, 2] (main_qkv, ROPE)
 @group(0) @binding(8) var<uniform> step: Step;                      // the pass's first position (main_qkv)
@@ -57,7 +60,7 @@ fn store_qkv(t: u32, r: u32, value: f32) {
   if (r < Q_ROWS + KV_ROWS) {
     out_k[row * KV_ROWS + (r - Q_ROWS)] = KvScalar(value);
   } else {
-    out_v[row * KV_ROWS + (r - Q_ROWS - KV_ROWS)] = KvScalar(value);
+    out_v[row * (ROWS - Q_ROWS - KV_ROWS) + (r - Q_ROWS - KV_ROWS)] = KvScalar(value);
   }
 }
 

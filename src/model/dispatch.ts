@@ -219,7 +219,9 @@ export class Dispatcher {
 
   /**
    * q, k and v = the rows of a stacked [q; k; v] matrix times x (+ b), in one dispatch (main_qkv): qRows and kvRows
-   * rows, q and k rotated and k and v written into the caches when `epilogue` says so (k and v are then the caches).
+   * rows, v the rest, q and k rotated and k and v written into the caches when `epilogue` says so (k and v are then
+   * the caches). Any part may be empty (qRows or kvRows 0, or no v rows): a matrix of some of the projections, whose
+   * epilogue is the same; the outputs it has no rows of are bound (distinct buffers) but not written.
    */
   stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, epilogue: QkvEpilogue, options: ProductOptions = {}): Promise<Dispatch> {
     const { rope, cacheRows, step } = epilogue;

@@ -8,7 +8,7 @@
 import type { BufferPool } from '../gpu/buffers';
 import { headArgmaxParts, reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type QkvEpilogue } from './dispatch';
+import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type ProductOptions, type QkvEpilogue } from './dispatch';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
@@ -42,7 +42,7 @@ export function allocateActivations(pool: BufferPool, config: ModelConfig, plan:
 /** Whether a Projections runs as one stacked product. */
 export const isStacked = (p: Projections): boolean => p.matrices.length === 1 && p.rows.length > 1;
 
-const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], biases: [l.bias] });
+const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], stacks: [1], biases: [l.bias] });
 
 /** The load options the blocks read (TransformerModel's ModelOptions). */
 interface BlockOptions {
@@ -110,19 +110,21 @@ export class ForwardBlocks {
 
   /**
    * q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position; k and v
-   * are the pass's rows of the layer's caches. `cacheWritten`: the q/k/v product's epilogue rotates q and k and
-   * writes k and v straight into the caches (one dispatch in all), or, for a cache that is not f32, the last
-   * dispatch converts buf.k and buf.v into it (kv-store.wgsl); false: they land in buf.k and buf.v, which the
-   * caller copies into the f32 caches after these dispatches. The epilogue needs one stacked [q; k; v] product and
-   * nothing between it and the cache but bias and rope, and rope pairs it can hold (packed sequences rotate by
-   * their own positions, read by rope.wgsl's main_packed).
+   * are the pass's rows of the layer's caches. `cacheWritten`: the q/k/v products' epilogue rotates q and k and
+   * writes k and v straight into the caches (one dispatch in all for a stacked [q; k; v], one per matrix where the
+   * types differ), or, for a cache that is not f32, the last dispatch converts buf.k and buf.v into it
+   * (kv-store.wgsl); false: they land in buf.k and buf.v, which the caller copies into the f32 caches after these
+   * dispatches. The epilogue needs nothing between the products and the cache but bias and rope, rope pairs it can
+   * hold (packed sequences rotate by their own positions, read by rope.wgsl's main_packed), and each matrix in one
+   * binding.
    */
   async attentionInput(l: number, w: LayerWeights, kCache: GPUBuffer, vCache: GPUBuffer): Promise<{ dispatches: Dispatch[]; cacheWritten: boolean }> {
     const { d, buf, config } = this;
     const { headCount, headCountKv, headDim, normEps } = config;
     const rope = this.windowed(l) ? config.slidingWindow!.rope : config.rope;
     const ropeFits = !rope || (!this.packed && (rope.style === 'norm' || (headDim % 4 === 0 && rope.dim % 4 === 0)));
-    if (isStacked(w.qkv) && w.qkv.rows.length === 3 && !w.qNorm && ropeFits) {
+    const bound = w.qkv.matrices.every((m) => d.rowBlocks(m).length === 1);
+    if (w.qkv.rows.length === 3 && !w.qNorm && ropeFits && bound) {
       const epilogue: QkvEpilogue = {
         step: buf.step, cacheRows: this.contextLength,
         rope: rope ? { table: this.ropeTableOf(rope), dim: rope.dim, neox: rope.style === 'neox', headDim } : undefined,
@@ -311,15 +313,41 @@ export class ForwardBlocks {
     const [m] = p.matrices;
     const stackLabel = `${label}.${names.join('+')}`;
     // A stacked [q; k; v]'s bias ([Σ rows]) is added in its epilogue; a stacked [gate; up] has none.
-    if (isStacked(p) && p.rows.length === 3) {
-      const qkv = epilogue.qkv ?? { step: buf.step };
-      dispatches.push(await d.stackedQkv(stackLabel, m!, input, outs as [GPUBuffer, GPUBuffer, GPUBuffer], p.rows[0]!, p.rows[1]!, qkv, { ...options, bias: p.biases[0] }));
+    if (p.rows.length === 3) {
+      dispatches.push(...await this.projectQkv(label, names, input, p, outs as [GPUBuffer, GPUBuffer, GPUBuffer], epilogue.qkv ?? { step: buf.step }, options));
     } else if (isStacked(p)) dispatches.push(await d.stackedGlu(stackLabel, m!, input, outs[0]!, this.config.feedForward === 'geglu' ? 'geglu' : 'swiglu', options));
     else {
       const { residual, gelu, argmax } = epilogue;
       for (const [i, weight] of p.matrices.entries()) dispatches.push(...await d.matvec(labelOf(i), weight, input, outs[i]!, { ...options, bias: p.biases[i], residual, gelu, argmax }));
     }
     return dispatches;
+  }
+
+  /**
+   * q, k and v of project(): each matrix of p (a stack of the projections of one type, or one alone) in main_qkv,
+   * with its bias and `epilogue`, its rows' outputs written and the others bound but unused; without rope or a cache
+   * write a matrix of one projection is a plain product and its bias an add (as for three separate matrices).
+   */
+  private async projectQkv(label: string, names: string[], input: GPUBuffer, p: Projections, outs: [GPUBuffer, GPUBuffer, GPUBuffer], epilogue: QkvEpilogue,
+    options: ProductOptions): Promise<Dispatch[]> {
+    const { d } = this;
+    const fused = epilogue.rope !== undefined || epilogue.cacheRows !== undefined;
+    const products: Dispatch[] = [];
+    const biasAdds: Dispatch[] = [];
+    let first = 0;
+    for (const [i, m] of p.matrices.entries()) {
+      const held = [0, 1, 2].map((j) => (j >= first && j < first + p.stacks[i]! ? p.rows[j]! : 0));
+      const partLabel = `${label}.${names.slice(first, (first += p.stacks[i]!)).join('+')}`;
+      if (p.stacks[i]! > 1 || fused) {
+        products.push(await d.stackedQkv(partLabel, m, input, outs, held[0]!, held[1]!, epilogue, { ...options, bias: p.biases[i] }));
+        continue;
+      }
+      const j = held.findIndex((rows) => rows > 0);
+      products.push(...await d.matvec(partLabel, m, input, outs[j]!, options));
+      const bias = p.biases[i];
+      if (bias) biasAdds.push(await d.addBias(`${partLabel}.bias`, outs[j]!, bias, p.rows[j]!, this.B));
+    }
+    return [...products, ...biasAdds];
   }
 
   /** project() on norm(x): the RMSNorm fused into the products (fuseNorm), else a norm dispatch into xb first. */

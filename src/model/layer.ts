@@ -16,10 +16,12 @@ export interface Norm { weight: GPUBuffer; bias: GPUBuffer | null }
 
 /** Projections of one input: [q; k; v], a gated FFN's [gate; up], or an ungated FFN's [up]. */
 export interface Projections {
-  /** One matrix of every projection's rows, stacked (one product dispatch), or one matrix per projection. */
+  /** The projections' rows in matrices of consecutive projections, each stacked (one product dispatch) or alone. */
   matrices: Matrix[];
   /** Rows of each projection, in order. */
   rows: number[];
+  /** How many projections each matrix holds (ProjectionLayout's stacks): [3] one [q; k; v], [2, 1] [q; k] and v. */
+  stacks: number[];
   /** Each matrix's f32 bias [rows] (a stacked matrix's: [Σ rows], which its product's epilogue adds), or null. */
   biases: (GPUBuffer | null)[];
 }

@@ -47,30 +47,36 @@ export interface ProjectionLayout {
   /** Rows of each projection: [q, k, v], [gate, up], or [up] for an ungated FFN. */
   rows: number[];
   /**
-   * All rows in one GPU matrix, multiplied by one dispatch (the products' main_qkv and main_glu); else one
-   * matrix per projection. Stacked when there are several projections of one ggml type, every part but the last
-   * a whole number of 4-byte words (they are written at word offsets), and the stack fits one binding of
-   * `bindingLimit` (capped at the default limit, so the layout and its bytes are the same on every device). A
-   * gated FFN with gate or up biases is not stacked (its stack activates before a bias could be added).
+   * The GPU matrices, as the number of projections each holds in row order: [3] one [q; k; v] (one dispatch, the
+   * products' main_qkv; [2] a [gate; up], main_glu), [2, 1] a [q; k] stack and v alone, [1, 1, 1] one matrix each.
+   * Each run of projections of one ggml type is stacked when every part but its last is a whole number of 4-byte
+   * words (they are written at word offsets) and the stack fits one binding of `bindingLimit` (capped at the
+   * default limit, so the layout and its bytes are the same on every device); a file's fused tensor stays whole
+   * when it fits. A gated FFN with gate or up biases is not stacked (its stack activates before a bias could be
+   * added).
    */
-  stacked: boolean;
+  stacks: number[];
 }
 
 /** The layouts of layer l's attention input projections (q, k, v) and FFN input projections (gate and up, or up). */
 export function projectionLayouts(file: Pick<ModelFile, 'tensorsByName'>, c: ModelConfig, l: number, bindingLimit = DEFAULT_BINDING_LIMIT): Record<ProjectionField, ProjectionLayout> {
   const limit = Math.min(bindingLimit, DEFAULT_BINDING_LIMIT);
+  const fits = (run: ModelTensorInfo[]) => run.slice(0, -1).every((t) => t.byteLength % 4 === 0) && run.reduce((sum, t) => sum + t.byteLength, 0) <= limit;
   const layout = (field: ProjectionField, stackable: boolean): ProjectionLayout => {
     const described = layerTensors(c).filter((t) => t.field === field);
     const tensors = described.map((t) => file.tensorsByName.get(`blk.${l}.${t.name}.weight`)!); // presence checked by checkModelTensors
     const rows = described.flatMap((t) => t.rows(c));
-    return {
-      tensors,
-      rows,
-      stacked: stackable && rows.length > 1
-        && tensors.every((t) => t.type === tensors[0]!.type)
-        && tensors.slice(0, -1).every((t) => t.byteLength % 4 === 0)
-        && tensors.reduce((sum, t) => sum + t.byteLength, 0) <= limit,
-    };
+    const separate = rows.map(() => 1);
+    if (tensors.length === 1) return { tensors, rows, stacks: stackable && fits(tensors) ? [rows.length] : separate };
+    const stacks: number[] = [];
+    for (let start = 0; start < tensors.length;) {
+      let end = start + 1;
+      while (end < tensors.length && tensors[end]!.type === tensors[start]!.type) end++;
+      const run = tensors.slice(start, end);
+      stacks.push(...(stackable && fits(run) ? [run.length] : run.map(() => 1)));
+      start = end;
+    }
+    return { tensors, rows, stacks };
   };
   const gateBiased = c.biases.includes('ffn_gate') || c.biases.includes('ffn_up');
   return { qkv: layout('qkv', true), ffnIn: layout('ffnIn', !gateBiased) };
@@ -235,10 +241,13 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
       const bytes = p.tensors.reduce((sum, t) => sum + t.byteLength, 0);
       const asStored = p.tensors.reduce((sum, t) => sum + gpuBufferSize(t.byteLength), 0);
       const rowBytes = bytes / p.rows.reduce((a, b) => a + b, 0);
-      const asLoaded = p.stacked ? gpuBufferSize(bytes) : p.tensors.length === p.rows.length ? asStored : p.rows.reduce((sum, rows) => sum + gpuBufferSize(rows * rowBytes), 0);
+      // Each projection's bytes: its tensor's, or its rows of the file's fused tensor.
+      const projection = p.tensors.length === p.rows.length ? p.tensors.map((t) => t.byteLength) : p.rows.map((rows) => rows * rowBytes);
+      let first = 0;
+      const asLoaded = p.stacks.reduce((sum, n) => sum + gpuBufferSize(projection.slice(first, (first += n)).reduce((a, b) => a + b, 0)), 0);
       weights += asLoaded - asStored;
     }
-    if (ffn.rows.length > 1 && !ffn.stacked) separateUp = true;
+    if (ffn.stacks.length > 1) separateUp = true;
   }
 
   const kvCacheBytes = 2 * config.blockCount * gpuBufferSize(kvCacheLayerBytes(config, contextLength, kvCache));

@@ -1,8 +1,9 @@
 // Reading a model's weights out of a GGUF file into GPU buffers, once, at load. Matrices go up as the
 // file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers).
 // The projections of one input — a layer's q, k and v, its FFN's gate and up — go up stacked by rows in one
-// matrix when they share a type (projectionLayouts), so one dispatch runs them; a file's own fused tensor
-// (Phi-3's and GPT-2's attn_qkv, Phi-3's gate-up) stays as it is then, and is split by rows otherwise.
+// matrix where they share a type (projectionLayouts; a Q4_K_M layer with a Q6_K attn_v stacks [q; k]), so one
+// dispatch runs them; a file's own fused tensor (Phi-3's and GPT-2's attn_qkv, Phi-3's gate-up) stays as it is
+// then, and is split by rows otherwise.
 // Which tensors a layer has, and which LayerWeights field each fills, is layer.ts's LAYER_TENSORS.
 import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
@@ -264,20 +265,30 @@ class Uploader {
     this.held.release(values.byteLength);
   }
 
-  /** The projections of one input as `layout` says: stacked in one matrix, or one each (a fused tensor split by rows). */
+  /**
+   * The projections of one input as `layout` says: a file's fused tensor whole or split by rows, or the separate
+   * tensors in matrices of layout.stacks projections each (a stack's bias is one buffer over its rows).
+   */
   private async projections(prefix: string, layout: ProjectionLayout, cols: number): Promise<Projections> {
-    const { tensors, rows, stacked } = layout;
+    const { tensors, rows, stacks } = layout;
     const names = tensors.map((t) => t.name.slice(prefix.length, -'.weight'.length));
-    // One tensor at a time, as everywhere here: the bytes held at once stay within heldBytesBound.
+    // One tensor at a time, as everywhere here: the bytes held at once stay within heldBytesBound. Biases first.
+    if (tensors.length === 1) {
+      const whole = stacks.length === 1 && rows.length > 1;
+      const biases = whole ? [await this.stackedBias(prefix, names, rows)] : await this.biasParts(names[0]!, prefix, rows);
+      return { matrices: await this.matrices(tensors[0]!.name, cols, whole ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, stacks, biases };
+    }
+    const groups = stacks.map((n, i) => {
+      const start = stacks.slice(0, i).reduce((a, b) => a + b, 0);
+      return { tensors: tensors.slice(start, start + n), names: names.slice(start, start + n), rows: rows.slice(start, start + n) };
+    });
     const biases: (GPUBuffer | null)[] = [];
-    if (stacked) biases.push(await this.stackedBias(prefix, names, rows));
-    else if (names.length === 1) biases.push(...await this.biasParts(names[0]!, prefix, rows));
-    else for (const [i, n] of names.entries()) biases.push(...await this.biasParts(n, prefix, [rows[i]!]));
-    if (stacked && tensors.length > 1) return { matrices: [await this.stackedMatrix(`${prefix}${names.join('+')}.weight`, tensors, cols)], rows, biases };
-    if (tensors.length === 1) return { matrices: await this.matrices(tensors[0]!.name, cols, stacked ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, biases };
-    const separate: Matrix[] = [];
-    for (const [i, t] of tensors.entries()) separate.push(await this.matrix(t.name, rows[i]!, cols));
-    return { matrices: separate, rows, biases };
+    for (const g of groups) biases.push(g.names.length > 1 ? await this.stackedBias(prefix, g.names, g.rows) : (await this.biasParts(g.names[0]!, prefix, g.rows))[0]!);
+    const matrices: Matrix[] = [];
+    for (const g of groups) {
+      matrices.push(g.tensors.length > 1 ? await this.stackedMatrix(`${prefix}${g.names.join('+')}.weight`, g.tensors, cols) : await this.matrix(g.tensors[0]!.name, g.rows[0]!, cols));
+    }
+    return { matrices, rows, stacks, biases };
   }
 
   async norm(prefix: string, name: string): Promise<Norm> {

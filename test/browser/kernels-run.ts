@@ -15,9 +15,13 @@ const BLOCK_FAMILY: Record<number, string> = { 1: 'elements', 32: 'blocks', 256:
  * weight type has its plain product cases in each kernel; beyond those, a weight type counts by its block size
  * (1, 32 or 256 elements) in the fused cases (norm, stacked q/k/v, gated FFN) and in every tiled-product case,
  * whose own code depends on that alone, and not at all in the epilogue cases (residual add, bias, rope, cache
- * write), which act on the finished sums.
+ * write), which act on the finished sums. The cases of main_qkv on a matrix of some of q, k and v (its stacks
+ * cases: a layer of mixed types) are one shape in the one-token form and one batched, whatever the kernel, type,
+ * layout or rope: they change only which output a row goes to, products.wgsl's code that every kernel shares (the
+ * kernels' own row grouping and rope pairs are the whole-stack cases').
  */
 export function caseShape(name: string): string {
+  if (name.includes(' main_qkv stacks ')) return `main_qkv stacks${name.includes(' tokens=') ? ' tokens=#' : ''}`;
   const [kernel, dtype] = name.split(' ') as [string, string];
   let typed = name;
   if ((weightDTypes as string[]).includes(dtype)) {

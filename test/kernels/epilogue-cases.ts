@@ -6,7 +6,7 @@
 // the cache), and with its CPU twin within the product's tolerance (rope's angles: f64 on the CPU, the f32 table on
 // the GPU), in the one-token, batched, lane (subgroup, workgroup), tiled and 8-bit forms.
 // Environment-agnostic like cases.ts.
-import { workgroups } from '../../src/gpu/kernels';
+import { workgroups, type KernelCache } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
 import { randomFloats } from '../helpers/seeded';
 import { ropeRef, ropeTableRef } from '../reference/kernels';
@@ -169,6 +169,104 @@ function qkvEpilogueCase(kernel: Kernel, dtype: WeightDType, s: QkvShape, cols: 
   };
 }
 
+/** What the model runs after a plain q, k or v product [tokens, n]: add.wgsl (its bias), then rope.wgsl for q and k. */
+async function biasThenRope(device: GPUDevice, cache: KernelCache, sums: Float32Array, bias: Float32Array,
+  rope: { heads: number; s: QkvShape; pos: number; table: Float32Array } | null): Promise<Float32Array> {
+  const n = bias.length;
+  const a = storage(device, sums);
+  const v = f32(await runKernel(device, cache, 'add', { constants: { N: sums.length, B_LEN: n } }, [a, storage(device, bias)], workgroups(sums.length), a, sums.byteLength));
+  if (!rope) return v;
+  const { heads, s } = rope;
+  const xr = storage(device, v);
+  return f32(await runKernel(device, cache, 'rope', { constants: { N_HEADS: heads, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, NEOX: s.neox ? 1 : 0 } },
+    [uniformWords(device, [rope.pos]), xr, storage(device, rope.table)], [workgroups((heads * s.rotDim) / 2), sums.length / n], xr, sums.byteLength));
+}
+
+/**
+ * A layer whose q, k and v are not all of one type: its matrices, `stacks` projections each in [q, k, v] order (2+1:
+ * a [q; k] stack and v alone, Q4_K_M's Q6_K attn_v; 1+2; 1+1+1), each a main_qkv (its rows' Q_ROWS and KV_ROWS, 0
+ * for a part it lacks) with BIAS, ROPE and KV_CACHE into the same q and caches. q and the caches bit for bit as each
+ * matrix's plain product (main), add.wgsl (each bias), rope.wgsl (q, k) and the copy of k and v into the caches,
+ * every other cache row unchanged; the rows written within tolerance of the CPU twin.
+ */
+function qkvStacksCase(kernel: Kernel, dtype: WeightDType, stacks: number[], s: QkvShape, cols: number, tokens: number, pos: number): FusedCase {
+  const many = batched(like(kernel));
+  tokens = many ? tokens : 1;
+  const partRows = [s.heads * s.headDim, s.kvHeads * s.headDim, s.kvHeads * s.headDim];
+  const kvRows = partRows[1]!;
+  const cacheRows = pos + tokens;
+  const shape = `heads ${s.heads}/${s.kvHeads}x${s.headDim} ${s.neox ? 'neox' : 'norm'} rot ${s.rotDim}`;
+  // Each matrix's projections [first, first + n) and its rows.
+  const matrices = stacks.map((n, i) => {
+    const first = stacks.slice(0, i).reduce((a, b) => a + b, 0);
+    const held = [0, 1, 2].map((j) => (j >= first && j < first + n ? partRows[j]! : 0));
+    return { first, n, held, rows: held.reduce((a, b) => a + b, 0) };
+  });
+  return {
+    name: `${nameOf(kernel, dtype)} main_qkv stacks ${stacks.join('+')} BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and main and the unfused dispatches bit for bit)`,
+    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    async run(device, cache, rng) {
+      const padded = padOf(kernel, tokens);
+      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
+      const table = ropeTableRef(cacheRows + TILE, s.rotDim, FREQ_BASE);
+      const cacheInit = randomFloats(rng, (cacheRows + TILE) * kvRows); // rows past CACHE_ROWS too: they must stay
+      const parts = matrices.map((m) => ({ ...m, w: productWeights(like(kernel), dtype, rng, m.rows, cols), bias: randomFloats(rng, m.rows) }));
+      const product = async (m: (typeof parts)[number], constants: Record<string, number>, entryPoint: 'main' | 'main_qkv', outs: GPUBuffer[], read: GPUBuffer, bytes: number) => {
+        const x = storage(device, input);
+        const epilogue = entryPoint === 'main_qkv' ? [outs[1]!, outs[2]!, storage(device, m.bias), storage(device, table), uniformWords(device, [pos])] : [];
+        return f32(await runKernel(device, cache, kernel, { dtype, constants: { ROWS: m.rows, COLS: cols, ...constants }, entryPoint },
+          [storage(device, m.w.words), x, outs[0]!, q8(like(kernel)) ? null : x, ...epilogue], gridOf(kernel, m.rows, padded), read, bytes));
+      };
+      // Fused: every matrix's main_qkv in turn on one q and one pair of caches (each run's q, k and v read back:
+      // the harness frees a run's buffers), a matrix writing only its own rows.
+      let got = [new Float32Array(padded * partRows[0]!), cacheInit, cacheInit];
+      for (const m of parts) {
+        const constants = { Q_ROWS: m.held[0]!, KV_ROWS: m.held[1]!, BIAS: 1, ROPE: s.neox ? 2 : 1, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, KV_CACHE: 1, CACHE_ROWS: cacheRows };
+        const after: Float32Array[] = [];
+        for (const read of [0, 1, 2]) {
+          const outs = got.map((init) => storage(device, init));
+          after.push(await product(m, constants, 'main_qkv', outs, outs[read]!, got[read]!.byteLength));
+        }
+        got = after;
+      }
+      got[0] = got[0]!.subarray(0, tokens * partRows[0]!);
+
+      // Unfused: each matrix's plain product, split into its projections; each bias (add.wgsl); rope.wgsl on q and k; k and v into the caches.
+      const unfused: Float32Array[] = [new Float32Array(), cacheInit.slice(), cacheInit.slice()];
+      for (const m of parts) {
+        const out = storage(device, 4 * padded * m.rows);
+        const sums = await product(m, many ? { OUT_STRIDE: m.rows } : {}, 'main', [out], out, 4 * tokens * m.rows);
+        let start = 0;
+        for (let j = m.first; j < m.first + m.n; start += partRows[j++]!) {
+          const n = partRows[j]!;
+          const own = new Float32Array(tokens * n);
+          for (let t = 0; t < tokens; t++) own.set(sums.subarray(t * m.rows + start, t * m.rows + start + n), t * n);
+          const v = await biasThenRope(device, cache, own, m.bias.slice(start, start + n), j < 2 ? { heads: j === 0 ? s.heads : s.kvHeads, s, pos, table } : null);
+          if (j === 0) unfused[0] = v;
+          else unfused[j]!.set(v, pos * kvRows);
+        }
+      }
+      for (const i of [0, 1, 2]) assertSameBits(['q', 'k cache', 'v cache'][i]!, got[i]!, unfused[i]!);
+
+      // The CPU twin: q, then the k and v cache rows [pos, pos + tokens).
+      const want: number[][] = [[], [], []];
+      for (let t = 0; t < tokens; t++) {
+        for (const m of parts) {
+          const y = m.w.ref(token(t)).map((v, r) => v + m.bias[r]!);
+          let start = 0;
+          for (let j = m.first; j < m.first + m.n; start += partRows[j++]!) {
+            const own = y.slice(start, start + partRows[j]!);
+            const heads = j === 0 ? s.heads : s.kvHeads;
+            want[j]!.push(...(j < 2 ? ropeRef(own, pos + t, { nHeads: heads, headDim: s.headDim, rotDim: s.rotDim, neox: s.neox, freqBase: FREQ_BASE }) : own));
+          }
+        }
+      }
+      const gotRows = [got[0]!, got[1]!.subarray(pos * kvRows, cacheRows * kvRows), got[2]!.subarray(pos * kvRows, cacheRows * kvRows)];
+      return { got: gotRows.flatMap((a) => [...a]), want: want.flat() };
+    },
+  };
+}
+
 const SHAPES: QkvShape[] = [
   { heads: 4, kvHeads: 2, headDim: 8, rotDim: 8, neox: false },
   { heads: 2, kvHeads: 2, headDim: 6, rotDim: 4, neox: false }, // heads of 6: a thread's four rows span two heads
@@ -192,6 +290,15 @@ export function epilogueCases(): FusedCase[] {
   // Rows of two blocks of 8-bit products: fully unrolled sums, whose last addition the compiler would otherwise
   // reassociate with the epilogue's (common/products.wgsl's finished); 66 rows: the last group's bias reads stay in bounds.
   for (const kernel of ['matvec-q8', 'matmul-q8'] as const) cases.push(residualCase(kernel, 'q8_0', 64, 64, 5), biasCase(kernel, 'q4_0', 66, 64, 5));
+  // Mixed types. Chromium runs the first one-token and the first batched case (caseShape): matvec-workgroup's (the
+  // GPU profile's without subgroups) and matmul's (matmul-tiled compiles for seconds on SwiftShader, which runs the
+  // software profile; its own row grouping is its whole-stack cases').
+  const first: [Kernel, WeightDType][] = [['matvec-workgroup', 'q4_0'], ['matmul', 'q4_0']];
+  const stacksOn = [...first, ...products.filter(([k, t]) => !first.some(([fk, ft]) => fk === k && ft === t) && !(k === 'matmul-tiled' && t === 'f32'))];
+  for (const [kernel, dtype] of stacksOn) {
+    cases.push(qkvStacksCase(kernel, dtype, [2, 1], SHAPES[2]!, 96, 5, 3), qkvStacksCase(kernel, dtype, [1, 1, 1], SHAPES[0]!, 96, 5, 3));
+  }
+  cases.push(qkvStacksCase('matvec-q8-subgroup', 'q8_0', [2, 1], SHAPES[2]!, 96, 1, 3), qkvStacksCase('matvec', 'q6_k', [1, 2], SHAPES[3]!, 256, 1, 0), qkvStacksCase('matmul-tiled', 'q6_k', [2, 1], SHAPES[1]!, 256, 70, 9));
   // matmul-tiled over two tiles of tokens (64 a workgroup), its last one partial.
   cases.push(residualCase('matmul-tiled', 'q6_k', 72, 256, 67), qkvEpilogueCase('matmul-tiled', 'q6_k', SHAPES[2]!, 256, 70, 9));
   return cases;
