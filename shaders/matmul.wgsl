@@ -14,7 +14,7 @@
 // in row blocks gets one dispatch per block: ROW_START places the block's rows in out.
 // Entry points (common/matmul-entry.wgsl): main, and main_qkv, main_glu for stacked projections
 // (common/products.wgsl); each calls tile_sums below. With NORM each token's input is rms-normed on the fly
-// (common/rms.wgsl). A step's products: common/step-products.wgsl, as matvec.wgsl.
+// (common/rms.wgsl).
 
 override ROWS: u32;
 override COLS: u32;
@@ -41,6 +41,12 @@ fn x4(c: u32, col: u32, scale: f32) -> vec4<f32> {
 fn x1(c: u32, col: u32, scale: f32) -> f32 {
   if (NORM) { return x_at(c) * scale * norm_weight[col]; }
   return x_at(c);
+}
+
+/// A (row, token) f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
+fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
+  let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
+  return (sum.x + sum.y) + (sum.z + sum.w);
 }
 
 /// Σ_c W[r, c] · x[t, c] for the four rows r of `rows` and the tile's four tokens t: column t of the result
@@ -101,32 +107,32 @@ fn tile_sums(rows: vec4<u32>, tile: u32) -> mat4x4<f32> {
     let w3 = weight8(b3, j);
     // Per token: scaled inputs carry the step's sums at once, the others add to the Act sums.
     if (CARRY_SUMS && e.x != 0) {
-      let p0 = step_products(w0, w1, w2, w3, ya0, yb0);
-      carried0_0 += unscaled(p0[0], e.x); carried1_0 += unscaled(p0[1], e.x); carried2_0 += unscaled(p0[2], e.x); carried3_0 += unscaled(p0[3], e.x);
+      carried0_0 += unscaled(w0[0] * ya0 + w0[1] * yb0, e.x); carried1_0 += unscaled(w1[0] * ya0 + w1[1] * yb0, e.x);
+      carried2_0 += unscaled(w2[0] * ya0 + w2[1] * yb0, e.x); carried3_0 += unscaled(w3[0] * ya0 + w3[1] * yb0, e.x);
     } else {
-      let p0 = step_products(w0, w1, w2, w3, ya0, yb0);
-      acc0_0 += p0[0]; acc1_0 += p0[1]; acc2_0 += p0[2]; acc3_0 += p0[3];
+      acc0_0 += w0[0] * ya0 + w0[1] * yb0; acc1_0 += w1[0] * ya0 + w1[1] * yb0;
+      acc2_0 += w2[0] * ya0 + w2[1] * yb0; acc3_0 += w3[0] * ya0 + w3[1] * yb0;
     }
     if (CARRY_SUMS && e.y != 0) {
-      let p1 = step_products(w0, w1, w2, w3, ya1, yb1);
-      carried0_1 += unscaled(p1[0], e.y); carried1_1 += unscaled(p1[1], e.y); carried2_1 += unscaled(p1[2], e.y); carried3_1 += unscaled(p1[3], e.y);
+      carried0_1 += unscaled(w0[0] * ya1 + w0[1] * yb1, e.y); carried1_1 += unscaled(w1[0] * ya1 + w1[1] * yb1, e.y);
+      carried2_1 += unscaled(w2[0] * ya1 + w2[1] * yb1, e.y); carried3_1 += unscaled(w3[0] * ya1 + w3[1] * yb1, e.y);
     } else {
-      let p1 = step_products(w0, w1, w2, w3, ya1, yb1);
-      acc0_1 += p1[0]; acc1_1 += p1[1]; acc2_1 += p1[2]; acc3_1 += p1[3];
+      acc0_1 += w0[0] * ya1 + w0[1] * yb1; acc1_1 += w1[0] * ya1 + w1[1] * yb1;
+      acc2_1 += w2[0] * ya1 + w2[1] * yb1; acc3_1 += w3[0] * ya1 + w3[1] * yb1;
     }
     if (CARRY_SUMS && e.z != 0) {
-      let p2 = step_products(w0, w1, w2, w3, ya2, yb2);
-      carried0_2 += unscaled(p2[0], e.z); carried1_2 += unscaled(p2[1], e.z); carried2_2 += unscaled(p2[2], e.z); carried3_2 += unscaled(p2[3], e.z);
+      carried0_2 += unscaled(w0[0] * ya2 + w0[1] * yb2, e.z); carried1_2 += unscaled(w1[0] * ya2 + w1[1] * yb2, e.z);
+      carried2_2 += unscaled(w2[0] * ya2 + w2[1] * yb2, e.z); carried3_2 += unscaled(w3[0] * ya2 + w3[1] * yb2, e.z);
     } else {
-      let p2 = step_products(w0, w1, w2, w3, ya2, yb2);
-      acc0_2 += p2[0]; acc1_2 += p2[1]; acc2_2 += p2[2]; acc3_2 += p2[3];
+      acc0_2 += w0[0] * ya2 + w0[1] * yb2; acc1_2 += w1[0] * ya2 + w1[1] * yb2;
+      acc2_2 += w2[0] * ya2 + w2[1] * yb2; acc3_2 += w3[0] * ya2 + w3[1] * yb2;
     }
     if (CARRY_SUMS && e.w != 0) {
-      let p3 = step_products(w0, w1, w2, w3, ya3, yb3);
-      carried0_3 += unscaled(p3[0], e.w); carried1_3 += unscaled(p3[1], e.w); carried2_3 += unscaled(p3[2], e.w); carried3_3 += unscaled(p3[3], e.w);
+      carried0_3 += unscaled(w0[0] * ya3 + w0[1] * yb3, e.w); carried1_3 += unscaled(w1[0] * ya3 + w1[1] * yb3, e.w);
+      carried2_3 += unscaled(w2[0] * ya3 + w2[1] * yb3, e.w); carried3_3 += unscaled(w3[0] * ya3 + w3[1] * yb3, e.w);
     } else {
-      let p3 = step_products(w0, w1, w2, w3, ya3, yb3);
-      acc0_3 += p3[0]; acc1_3 += p3[1]; acc2_3 += p3[2]; acc3_3 += p3[3];
+      acc0_3 += w0[0] * ya3 + w0[1] * yb3; acc1_3 += w1[0] * ya3 + w1[1] * yb3;
+      acc2_3 += w2[0] * ya3 + w2[1] * yb3; acc3_3 += w3[0] * ya3 + w3[1] * yb3;
     }
     if (CARRY_SUMS && (k & (CARRY_STEPS - 1u)) == CARRY_STEPS - 1u) {
       carried0_0 += vec4<f32>(acc0_0); carried0_1 += vec4<f32>(acc0_1); carried0_2 += vec4<f32>(acc0_2); carried0_3 += vec4<f32>(acc0_3);

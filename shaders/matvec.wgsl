@@ -19,7 +19,7 @@
 // (unscaled), so activations beyond f16's range (±65504) give finite, accurate sums (dtype/act-f16.wgsl).
 // Entry points (common/matvec-entry.wgsl): main (out = W x), and main_qkv, main_glu for stacked projections
 // (common/products.wgsl); each calls row_sums below. With NORM the input is
-// rms-normed on the fly (common/rms.wgsl). A step's products: common/step-products.wgsl.
+// rms-normed on the fly (common/rms.wgsl).
 
 override ROWS: u32;
 override COLS: u32;
@@ -43,6 +43,12 @@ fn x4(c: u32, scale: f32) -> vec4<f32> {
 fn x1(c: u32, scale: f32) -> f32 {
   if (NORM) { return x[c] * scale * norm_weight[c]; }
   return x[c];
+}
+
+/// A row's f32 result from its Act sum and, with CARRY_SUMS, its carried f32 total.
+fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
+  let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
+  return (sum.x + sum.y) + (sum.z + sum.w);
 }
 
 /// Σ_c W[r, c] · x[c] for the four rows r of `rows`.
@@ -87,17 +93,15 @@ fn row_sums(rows: vec4<u32>) -> vec4<f32> {
     let w2 = weight8(b2, j);
     let w3 = weight8(b3, j);
     if (CARRY_SUMS && e != 0) { // inputs beyond f16's comfortable range, scaled: the step's sums carried at once
-      let p = step_products(w0, w1, w2, w3, ya, yb);
-      carried0 += unscaled(p[0], e);
-      carried1 += unscaled(p[1], e);
-      carried2 += unscaled(p[2], e);
-      carried3 += unscaled(p[3], e);
+      carried0 += unscaled(w0[0] * ya + w0[1] * yb, e);
+      carried1 += unscaled(w1[0] * ya + w1[1] * yb, e);
+      carried2 += unscaled(w2[0] * ya + w2[1] * yb, e);
+      carried3 += unscaled(w3[0] * ya + w3[1] * yb, e);
     } else {
-      let p = step_products(w0, w1, w2, w3, ya, yb);
-      acc0 += p[0];
-      acc1 += p[1];
-      acc2 += p[2];
-      acc3 += p[3];
+      acc0 += w0[0] * ya + w0[1] * yb;
+      acc1 += w1[0] * ya + w1[1] * yb;
+      acc2 += w2[0] * ya + w2[1] * yb;
+      acc3 += w3[0] * ya + w3[1] * yb;
     }
     if (CARRY_SUMS && (k & (CARRY_STEPS - 1u)) == CARRY_STEPS - 1u) {
       carried0 += vec4<f32>(acc0);

@@ -1,9 +1,8 @@
 // The row walk and entry points of the one-token products whose lanes share rows (matvec-subgroup.wgsl,
 // matvec-workgroup.wgsl), appended to each: the same product, bindings, overrides and preambles as matvec.wgsl
 // (the compute-precision preamble: Act, CARRY_SUMS; a dtype preamble: WeightWords, WEIGHT_BLOCK, WeightBlock,
-// weight_block, weight8, load_weight; common/products.wgsl, common/rms.wgsl and common/step-products.wgsl before
-// it). The kernel defines row_sums(rows, lane): it reduces lane_sums, each lane's share of four rows, across the
-// workgroup.
+// weight_block, weight8, load_weight; common/products.wgsl and common/rms.wgsl before it). The kernel defines
+// row_sums(rows, lane): it reduces lane_sums, each lane's share of four rows, across the workgroup.
 // Layout: W [ROWS, COLS] row-major (raw weight words), x [COLS] f32, out [ROWS] f32. Quantized rows are whole
 // blocks (COLS a multiple of 32 or 256); f32 rows may have any COLS and f16/bf16 rows any even COLS,
 // their last < 8 elements read one by one.
@@ -75,6 +74,12 @@ fn workgroup_rms_scale(lane: u32) -> f32 {
   return inverseSqrt(total / f32(COLS) + EPS);
 }
 
+/// A lane's f32 share of a row from its Act sum and, with CARRY_SUMS, its carried f32 total.
+fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
+  let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
+  return (sum.x + sum.y) + (sum.z + sum.w);
+}
+
 /// This lane's share of Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds). Called by all 64 lanes (uniform).
 fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   var scale = 1.0;
@@ -107,17 +112,15 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
     let w2 = weight8(weight_block(row2 + first), j);
     let w3 = weight8(weight_block(row3 + first), j);
     if (CARRY_SUMS && e != 0) { // scaled inputs (matvec.wgsl): the step's sums carried at once
-      let p = step_products(w0, w1, w2, w3, ya, yb);
-      carried0 += unscaled(p[0], e);
-      carried1 += unscaled(p[1], e);
-      carried2 += unscaled(p[2], e);
-      carried3 += unscaled(p[3], e);
+      carried0 += unscaled(w0[0] * ya + w0[1] * yb, e);
+      carried1 += unscaled(w1[0] * ya + w1[1] * yb, e);
+      carried2 += unscaled(w2[0] * ya + w2[1] * yb, e);
+      carried3 += unscaled(w3[0] * ya + w3[1] * yb, e);
     } else {
-      let p = step_products(w0, w1, w2, w3, ya, yb);
-      acc0 += p[0];
-      acc1 += p[1];
-      acc2 += p[2];
-      acc3 += p[3];
+      acc0 += w0[0] * ya + w0[1] * yb;
+      acc1 += w1[0] * ya + w1[1] * yb;
+      acc2 += w2[0] * ya + w2[1] * yb;
+      acc3 += w3[0] * ya + w3[1] * yb;
     }
     n++;
     if (CARRY_SUMS && (n & (CARRY_STEPS - 1u)) == 0u) {

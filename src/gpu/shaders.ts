@@ -43,7 +43,6 @@ import drawPreamble from '../../shaders/common/draw.wgsl?raw';
 import activationPreamble from '../../shaders/common/activation.wgsl?raw';
 import productsPreamble from '../../shaders/common/products.wgsl?raw';
 import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
-import stepProducts from '../../shaders/common/step-products.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
 import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
 import matvecQ8Lanes from '../../shaders/common/matvec-q8-lanes.wgsl?raw';
@@ -161,19 +160,17 @@ const preambles: Record<WeightDType, string> = {
 /**
  * The weight products' shared parts around the kernel source (after the dtype preambles): their outputs
  * (common/products.wgsl: stacked q/k/v, gated FFN), the fused RMSNorm of the float products' input
- * (common/rms.wgsl), the arithmetic of a step of four rows for the products that sum rows alike
- * (common/step-products.wgsl), and the entry points, which call the kernel's row_sums or tile_sums.
+ * (common/rms.wgsl), and the entry points, which call the kernel's row_sums or tile_sums.
  */
 const productOutputs = `${activationPreamble}\n${productsPreamble}`;
-const rowSteps = `${productOutputs}\n${rmsPreamble}\n${stepProducts}`;
 const productParts: Partial<Record<KernelName, { before: string; after: string }>> = {
-  matvec: { before: rowSteps, after: matvecEntryPoints },
-  matmul: { before: rowSteps, after: `${matmulStore}\n${matmulEntryPoints}` },
+  matvec: { before: `${productOutputs}\n${rmsPreamble}`, after: matvecEntryPoints },
+  matmul: { before: `${productOutputs}\n${rmsPreamble}`, after: `${matmulStore}\n${matmulEntryPoints}` },
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
   'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
   // The products whose lanes share rows: the row walk and entry points after the kernel's reduction.
-  'matvec-subgroup': { before: rowSteps, after: matvecLanes },
-  'matvec-workgroup': { before: rowSteps, after: matvecLanes },
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
   'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
   // The 8-bit products whose lanes share rows: a lane reduction, then the blocks' walk and entry points.
   'matvec-q8-subgroup': { before: productOutputs, after: matvecQ8Lanes },
