@@ -1,4 +1,4 @@
-// The row walk and entry points of the one-token products whose lanes share rows (matvec-subgroup.wgsl,
+// The row walk and main_argmax of the one-token products whose lanes share rows (matvec-subgroup.wgsl,
 // matvec-workgroup.wgsl), appended to each: the same product, bindings, overrides and preambles as matvec.wgsl
 // (the compute-precision preamble: Act, CARRY_SUMS; a dtype preamble: WeightWords, WEIGHT_BLOCK, WeightBlock,
 // weight_block, weight8, load_weight; common/products.wgsl and common/rms.wgsl before it). The kernel defines
@@ -159,10 +159,6 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));
 }
 
-/// The workgroup's index in the (x, y) grid, row by row.
-fn workgroup_index(wid: vec3<u32>, grid: vec3<u32>) -> u32 {
-  return wid.x + wid.y * grid.x;
-}
 
 /// main_argmax: the (max, lowest index on ties) of the sums s of rows r0 … r0 + 3 (those < ROWS) into workgroup g's slot.
 fn store_argmax_part(g: u32, r0: u32, s: vec4<f32>) {
@@ -179,22 +175,6 @@ fn store_argmax_part(g: u32, r0: u32, s: vec4<f32>) {
   argmax_parts[ARGMAX_PARTS + slot] = ROW_START + index;
 }
 
-// Every lane computes the sums (they meet at the barriers); lane 0 writes them.
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, s); }
-}
-
-@compute @workgroup_size(64)
-fn main_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, with_bias(r0, s)); }
-}
-
 // An entry point of its own, not an override of main: a binding main only used under a false override would
 // still be in main's layout (static use), and every other product would have to bind it.
 @compute @workgroup_size(64)
@@ -208,18 +188,3 @@ fn main_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) g
   }
 }
 
-@compute @workgroup_size(64)
-fn main_qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let rows = qkv_rows(min(r0, ROWS - 1u));
-  let s = row_sums(rows, lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_qkv(0u, r0, rows, s); }
-}
-
-@compute @workgroup_size(64)
-fn main_glu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let outputs = ROWS / 2u;
-  let g0 = 2u * workgroup_index(wid, grid);
-  let s = row_sums(glu_rows(min(g0, outputs - 1u), outputs), lane);
-  if (lane == 0u && g0 < outputs) { store_glu(0u, g0, s); }
-}

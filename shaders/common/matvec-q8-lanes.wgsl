@@ -1,8 +1,9 @@
-// The row walk and entry points of the one-token 8-bit-activation products for GPUs (precision 'q8' under the GPU
+// The row walk of the one-token 8-bit-activation products for GPUs (precision 'q8' under the GPU
 // profile), appended to a lane reduction (matvec-subgroup.wgsl or matvec-workgroup.wgsl, whose row_sums(rows, lane)
 // reduces lane_sums below across the workgroup): out[r] = Σ_blocks (d_w · d_x) · Σ_i w_q[i] · x_q[i], the product of
 // matvec-q8.wgsl, with its bindings, overrides, preambles (a dtype preamble with q8_block, dtype/q8-act.wgsl) and
-// entry points main (RESIDUAL, GELU), main_bias, main_qkv and main_glu (common/products.wgsl).
+// the entry points of common/lane-entries.wgsl (appended after it): main (RESIDUAL, GELU), main_bias, main_qkv and
+// main_glu (common/products.wgsl).
 // Layout: W [ROWS, COLS] row-major (q4_0 or q8_0 blocks), xq [COLS / 32, 10] (quantize-q8.wgsl), out [ROWS] f32.
 // Dispatch: workgroup 64, ROWS_PER_WORKGROUP (4) rows per workgroup (main_glu: two outputs), ceil(ROWS / 4)
 // workgroups, laid out as an x by y grid past maxComputeWorkgroupsPerDimension (index x + y · grid width), as
@@ -17,8 +18,6 @@
 // adds the lanes' sums in f32, so the row is the same block products added in another order than matvec-q8.wgsl
 // and matmul-q8.wgsl add them: decoding with this kernel and a prefill pass agree within rounding, not bit for bit.
 // Every lane reaches the reduction's barriers (no early return: they must be in uniform control flow).
-// The entry points are common/matvec-lanes.wgsl's (less main_argmax), here again because that file's float walk
-// comes with them and binds x at binding 1 as f32, where these kernels bind xq.
 
 override ROWS: u32;
 override COLS: u32; // a multiple of 32
@@ -43,39 +42,4 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   return acc;
 }
 
-/// The workgroup's index in the (x, y) grid, row by row.
-fn workgroup_index(wid: vec3<u32>, grid: vec3<u32>) -> u32 {
-  return wid.x + wid.y * grid.x;
-}
 
-// Every lane computes the sums (they meet at the barriers); lane 0 writes them.
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, s); }
-}
-
-@compute @workgroup_size(64)
-fn main_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let s = row_sums(four_rows(min(r0, ROWS - 1u), ROWS), lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_one(r0, with_bias(r0, s)); }
-}
-
-@compute @workgroup_size(64)
-fn main_qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let r0 = ROWS_PER_WORKGROUP * workgroup_index(wid, grid);
-  let rows = qkv_rows(min(r0, ROWS - 1u));
-  let s = row_sums(rows, lane);
-  if (lane == 0u && r0 < ROWS) { store_rows_qkv(0u, r0, rows, s); }
-}
-
-@compute @workgroup_size(64)
-fn main_glu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let outputs = ROWS / 2u;
-  let g0 = 2u * workgroup_index(wid, grid);
-  let s = row_sums(glu_rows(min(g0, outputs - 1u), outputs), lane);
-  if (lane == 0u && g0 < outputs) { store_glu(0u, g0, s); }
-}

@@ -46,6 +46,7 @@ import rmsPreamble from '../../shaders/common/rms.wgsl?raw';
 import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
 import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
 import matvecQ8Lanes from '../../shaders/common/matvec-q8-lanes.wgsl?raw';
+import laneEntries from '../../shaders/common/lane-entries.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
 import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
@@ -169,12 +170,12 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
   'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
   // The products whose lanes share rows: the row walk and entry points after the kernel's reduction.
-  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
-  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: matvecLanes },
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneEntries}` },
+  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneEntries}` },
   'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
   // The 8-bit products whose lanes share rows: a lane reduction, then the blocks' walk and entry points.
-  'matvec-q8-subgroup': { before: productOutputs, after: matvecQ8Lanes },
-  'matvec-q8-workgroup': { before: productOutputs, after: matvecQ8Lanes },
+  'matvec-q8-subgroup': { before: productOutputs, after: `${matvecQ8Lanes}\n${laneEntries}` },
+  'matvec-q8-workgroup': { before: productOutputs, after: `${matvecQ8Lanes}\n${laneEntries}` },
 };
 
 /** The entry points of the weight products (common/products.wgsl): out = W x (+ b), a [q; k; v] stack, a gated FFN. */
