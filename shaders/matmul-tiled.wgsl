@@ -172,32 +172,37 @@ fn tile_sums(entry: u32, wg: vec2<u32>, lid: vec2<u32>, li: u32) -> mat4x4<f32> 
 // The entry points of common/matmul-entry.wgsl, on this tiling: each thread stores its four rows for each of its
 // four tokens that the batch holds.
 
+/// The first row (x) and token (y) of the thread's 4 × 4 outputs in the workgroup's tile.
+fn tile_origin(wg: vec2<u32>, lid: vec2<u32>) -> vec2<u32> {
+  return vec2<u32>(TILE * wg.x + 4u * lid.x, TILE * wg.y + 4u * lid.y);
+}
+
+/// The four rows from r0 of tokens t0 … t0 + 3 (column i of s: token t0 + i), for the tokens the batch holds.
+fn store_tile(r0: u32, t0: u32, s: mat4x4<f32>) {
+  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows(t0 + i, r0, s[i]); } }
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let s = tile_sums(MAIN, wg.xy, lid.xy, li);
-  let r0 = TILE * wg.x + 4u * lid.x;
-  let t0 = TILE * wg.y + 4u * lid.y;
-  if (r0 >= ROWS) { return; }
-  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows(t0 + i, r0, s[i]); } }
+  let o = tile_origin(wg.xy, lid.xy);
+  if (o.x < ROWS) { store_tile(o.x, o.y, s); }
 }
 
 @compute @workgroup_size(16, 16)
 fn main_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let s = tile_sums(MAIN, wg.xy, lid.xy, li);
-  let r0 = TILE * wg.x + 4u * lid.x;
-  let t0 = TILE * wg.y + 4u * lid.y;
-  if (r0 >= ROWS) { return; }
-  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows(t0 + i, r0, with_bias(r0, s[i])); } }
+  let o = tile_origin(wg.xy, lid.xy);
+  if (o.x < ROWS) { store_tile(o.x, o.y, mat4x4<f32>(with_bias(o.x, s[0]), with_bias(o.x, s[1]), with_bias(o.x, s[2]), with_bias(o.x, s[3]))); }
 }
 
 @compute @workgroup_size(16, 16)
 fn main_qkv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let s = tile_sums(QKV, wg.xy, lid.xy, li);
-  let r0 = TILE * wg.x + 4u * lid.x;
-  let t0 = TILE * wg.y + 4u * lid.y;
-  if (r0 >= ROWS) { return; }
+  let o = tile_origin(wg.xy, lid.xy);
+  if (o.x >= ROWS) { return; }
   let rows = group_rows(QKV, wg.x, lid.x);
-  for (var i = 0u; i < 4u; i++) { if (t0 + i < capacity()) { store_rows_qkv(t0 + i, r0, rows, s[i]); } }
+  for (var i = 0u; i < 4u; i++) { if (o.y + i < capacity()) { store_rows_qkv(o.y + i, o.x, rows, s[i]); } }
 }
 
 @compute @workgroup_size(16, 16)

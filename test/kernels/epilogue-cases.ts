@@ -8,7 +8,7 @@
 // Environment-agnostic like cases.ts.
 import { workgroups, type KernelCache } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { randomFloats } from '../helpers/seeded';
+import { randomFloats, type Rng } from '../helpers/seeded';
 import { ropeRef, ropeTableRef } from '../reference/kernels';
 import { gelu } from '../reference/transformer-ops';
 import { runKernel, storage, uniformWords } from './harness';
@@ -31,6 +31,17 @@ export const gridOf = (kernel: Kernel, rows: number, padded: number) => {
 };
 const feature = (kernel: Kernel) => (kernel === 'matmul-tiled' ? undefined : featureOf(kernel));
 export const nameOf = (kernel: Kernel, dtype: WeightDType) => (kernel === 'matmul-tiled' ? `matmul-tiled ${dtype}` : label(kernel, dtype));
+
+/** The tolerance of a product followed by epilogue arithmetic (bias, gelu, rope, residual): the product's, doubled. */
+const epilogueTol = (cols: number) => ({ atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 });
+
+/** A case's product with a bias: its padded token count, weights, input and bias, drawn from rng in that order. */
+async function biasedProduct(device: GPUDevice, cache: KernelCache, rng: Rng, kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number) {
+  const padded = padOf(kernel, tokens);
+  const w = productWeights(like(kernel), dtype, rng, rows, cols);
+  const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
+  return { padded, w, input, token, bias: randomFloats(rng, rows) };
+}
 
 /** main with RESIDUAL: out (holding r) becomes r + W x, bit for bit the product then add.wgsl, and r + the CPU product. */
 function residualCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number): FusedCase {
@@ -71,12 +82,9 @@ function biasCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number
   tokens = many ? tokens : 1;
   return {
     name: `${nameOf(kernel, dtype)} main_bias GELU RESIDUAL ${rows}x${cols}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and the unfused dispatches bit for bit)`,
-    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    tol: epilogueTol(cols), feature: feature(kernel),
     async run(device, cache, rng) {
-      const padded = padOf(kernel, tokens);
-      const w = productWeights(like(kernel), dtype, rng, rows, cols);
-      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
-      const bias = randomFloats(rng, rows);
+      const { padded, w, input, token, bias } = await biasedProduct(device, cache, rng, kernel, dtype, rows, cols, tokens);
       const residual = randomFloats(rng, padded * rows);
       const n = tokens * rows;
       const product = async (entryPoint: 'main' | 'main_bias', constants: Record<string, number>, out: GPUBuffer) => {
@@ -117,12 +125,9 @@ function qkvEpilogueCase(kernel: Kernel, dtype: WeightDType, s: QkvShape, cols: 
   const shape = `heads ${s.heads}/${s.kvHeads}x${s.headDim} ${s.neox ? 'neox' : 'norm'} rot ${s.rotDim}`;
   return {
     name: `${nameOf(kernel, dtype)} main_qkv BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and the unfused dispatches bit for bit)`,
-    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    tol: epilogueTol(cols), feature: feature(kernel),
     async run(device, cache, rng) {
-      const padded = padOf(kernel, tokens);
-      const w = productWeights(like(kernel), dtype, rng, rows, cols);
-      const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
-      const bias = randomFloats(rng, rows);
+      const { padded, w, input, token, bias } = await biasedProduct(device, cache, rng, kernel, dtype, rows, cols, tokens);
       const table = ropeTableRef(cacheRows + TILE, s.rotDim, FREQ_BASE);
       const cacheInit = randomFloats(rng, (cacheRows + TILE) * kvRows); // rows past CACHE_ROWS too: they must stay
       const base = { ROWS: rows, COLS: cols, Q_ROWS: qRows, KV_ROWS: kvRows };
@@ -204,7 +209,7 @@ function qkvStacksCase(kernel: Kernel, dtype: WeightDType, stacks: number[], s: 
   });
   return {
     name: `${nameOf(kernel, dtype)} main_qkv stacks ${stacks.join('+')} BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and main and the unfused dispatches bit for bit)`,
-    tol: { atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 }, feature: feature(kernel),
+    tol: epilogueTol(cols), feature: feature(kernel),
     async run(device, cache, rng) {
       const padded = padOf(kernel, tokens);
       const { input, token } = await productInput(device, cache, like(kernel), rng, cols, tokens);
