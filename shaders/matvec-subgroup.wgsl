@@ -10,8 +10,8 @@
 // the 64 slots (the unused ones hold 0, which adds exactly).
 // Chosen only on GPUs (the 'subgroups' feature and not runsOnCpu): the CPU adapters (lavapipe, SwiftShader)
 // have no coalescing to gain and pay for the barrier and the per-step block decoding; they keep matvec.wgsl.
-// The same reduction serves the 8-bit-activation product (kernel matvec-q8-subgroup): then the row walk and entry
-// points appended are common/matvec-q8-lanes.wgsl's.
+// The same reduction serves the 8-bit-activation product (kernel matvec-q8-subgroup): then the row walk appended is
+// common/matvec-q8-lanes.wgsl's (the entry points, common/lane-entries.wgsl, follow either walk).
 
 /// One slot per invocation: the four row sums of a subgroup, at the local index of its elected lane; 0 elsewhere.
 var<workgroup> partials: array<vec4<f32>, WORKGROUP>;

@@ -9,8 +9,8 @@
 // contiguous words, and each x element read serves four rows.
 // Sums: as the subgroup kernel's, lanes' partials in Act (carried into f32 with f16), the reduction in f32; the
 // sums are in another order than matvec.wgsl's, so decoding and a prefill pass agree within rounding.
-// The same reduction serves the 8-bit-activation product (kernel matvec-q8-workgroup): then the row walk and entry
-// points appended are common/matvec-q8-lanes.wgsl's.
+// The same reduction serves the 8-bit-activation product (kernel matvec-q8-workgroup): then the row walk appended is
+// common/matvec-q8-lanes.wgsl's (the entry points, common/lane-entries.wgsl, follow either walk).
 
 /// The lanes' four row sums, reduced in place: after the last step slot 0 holds the workgroup's.
 var<workgroup> partials: array<vec4<f32>, WORKGROUP>;

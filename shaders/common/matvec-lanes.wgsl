@@ -159,7 +159,6 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));
 }
 
-
 /// main_argmax: the (max, lowest index on ties) of the sums s of rows r0 … r0 + 3 (those < ROWS) into workgroup g's slot.
 fn store_argmax_part(g: u32, r0: u32, s: vec4<f32>) {
   var best = s.x;

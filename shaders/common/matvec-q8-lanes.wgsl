@@ -41,5 +41,3 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
   }
   return acc;
 }
-
-

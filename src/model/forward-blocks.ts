@@ -11,7 +11,7 @@ import type { ModelConfig, RopeConfig } from './config';
 import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type ProductOptions, type QkvEpilogue } from './dispatch';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
-import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, type ActivationName, type ActivationPlan } from './memory';
+import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, stackRanges, type ActivationName, type ActivationPlan } from './memory';
 import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
@@ -334,11 +334,11 @@ export class ForwardBlocks {
     const fused = epilogue.rope !== undefined || epilogue.cacheRows !== undefined;
     const products: Dispatch[] = [];
     const biasAdds: Dispatch[] = [];
-    let first = 0;
-    for (const [i, m] of p.matrices.entries()) {
-      const held = [0, 1, 2].map((j) => (j >= first && j < first + p.stacks[i]! ? p.rows[j]! : 0));
-      const partLabel = `${label}.${names.slice(first, (first += p.stacks[i]!)).join('+')}`;
-      if (p.stacks[i]! > 1 || fused) {
+    for (const [i, { first, end }] of stackRanges(p.stacks).entries()) {
+      const m = p.matrices[i]!;
+      const held = [0, 1, 2].map((j) => (j >= first && j < end ? p.rows[j]! : 0));
+      const partLabel = `${label}.${names.slice(first, end).join('+')}`;
+      if (end - first > 1 || fused) {
         products.push(await d.stackedQkv(partLabel, m, input, outs, held[0]!, held[1]!, epilogue, { ...options, bias: p.biases[i] }));
         continue;
       }

@@ -58,6 +58,12 @@ export interface ProjectionLayout {
   stacks: number[];
 }
 
+/** Each matrix's projections, of a layout's `stacks`: projections [first, end) in row order. */
+export function stackRanges(stacks: readonly number[]): { first: number; end: number }[] {
+  let end = 0;
+  return stacks.map((n) => ({ first: end, end: (end += n) }));
+}
+
 /** The layouts of layer l's attention input projections (q, k, v) and FFN input projections (gate and up, or up). */
 export function projectionLayouts(file: Pick<ModelFile, 'tensorsByName'>, c: ModelConfig, l: number, bindingLimit = DEFAULT_BINDING_LIMIT): Record<ProjectionField, ProjectionLayout> {
   const limit = Math.min(bindingLimit, DEFAULT_BINDING_LIMIT);
@@ -243,8 +249,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
       const rowBytes = bytes / p.rows.reduce((a, b) => a + b, 0);
       // Each projection's bytes: its tensor's, or its rows of the file's fused tensor.
       const projection = p.tensors.length === p.rows.length ? p.tensors.map((t) => t.byteLength) : p.rows.map((rows) => rows * rowBytes);
-      let first = 0;
-      const asLoaded = p.stacks.reduce((sum, n) => sum + gpuBufferSize(projection.slice(first, (first += n)).reduce((a, b) => a + b, 0)), 0);
+      const asLoaded = stackRanges(p.stacks).reduce((sum, { first, end }) => sum + gpuBufferSize(projection.slice(first, end).reduce((a, b) => a + b, 0)), 0);
       weights += asLoaded - asStored;
     }
     if (ffn.stacks.length > 1) separateUp = true;

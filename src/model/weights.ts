@@ -13,7 +13,7 @@ import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { ModelConfig } from './config';
 import { halfsToFloats } from './f16';
 import { layerTensors, type LayerWeights, type Linear, type Matrix, type Norm, type ProjectionField, type Projections } from './layer';
-import { projectionLayouts, type ProjectionLayout } from './memory';
+import { projectionLayouts, stackRanges, type ProjectionLayout } from './memory';
 
 export interface ModelWeights {
   tokenEmbedding: Matrix; // [vocab, dim]
@@ -278,10 +278,7 @@ class Uploader {
       const biases = whole ? [await this.stackedBias(prefix, names, rows)] : await this.biasParts(names[0]!, prefix, rows);
       return { matrices: await this.matrices(tensors[0]!.name, cols, whole ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, stacks, biases };
     }
-    const groups = stacks.map((n, i) => {
-      const start = stacks.slice(0, i).reduce((a, b) => a + b, 0);
-      return { tensors: tensors.slice(start, start + n), names: names.slice(start, start + n), rows: rows.slice(start, start + n) };
-    });
+    const groups = stackRanges(stacks).map(({ first, end }) => ({ tensors: tensors.slice(first, end), names: names.slice(first, end), rows: rows.slice(first, end) }));
     const biases: (GPUBuffer | null)[] = [];
     for (const g of groups) biases.push(g.names.length > 1 ? await this.stackedBias(prefix, g.names, g.rows) : (await this.biasParts(g.names[0]!, prefix, g.rows))[0]!);
     const matrices: Matrix[] = [];

@@ -11,6 +11,7 @@ import type { WeightDType } from '../../src/gpu/shaders';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { ropeRef, ropeTableRef } from '../reference/kernels';
 import { gelu } from '../reference/transformer-ops';
+import { stackRanges } from '../../src/model/memory';
 import { runKernel, storage, uniformWords } from './harness';
 import { assertSameBits, batched, featureOf, label, lanes, productInput, productWeights, q8, tolFor, type FusedCase, type Product } from './fused-cases';
 
@@ -202,10 +203,9 @@ function qkvStacksCase(kernel: Kernel, dtype: WeightDType, stacks: number[], s: 
   const cacheRows = pos + tokens;
   const shape = `heads ${s.heads}/${s.kvHeads}x${s.headDim} ${s.neox ? 'neox' : 'norm'} rot ${s.rotDim}`;
   // Each matrix's projections [first, first + n) and its rows.
-  const matrices = stacks.map((n, i) => {
-    const first = stacks.slice(0, i).reduce((a, b) => a + b, 0);
-    const held = [0, 1, 2].map((j) => (j >= first && j < first + n ? partRows[j]! : 0));
-    return { first, n, held, rows: held.reduce((a, b) => a + b, 0) };
+  const matrices = stackRanges(stacks).map(({ first, end }) => {
+    const held = [0, 1, 2].map((j) => (j >= first && j < end ? partRows[j]! : 0));
+    return { first, n: end - first, held, rows: held.reduce((a, b) => a + b, 0) };
   });
   return {
     name: `${nameOf(kernel, dtype)} main_qkv stacks ${stacks.join('+')} BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${many ? ` tokens=${tokens}` : ''} (vs CPU twin, and main and the unfused dispatches bit for bit)`,
