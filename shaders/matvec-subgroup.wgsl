@@ -16,9 +16,9 @@
 /// One slot per invocation: the four row sums of a subgroup, at the local index of its elected lane; 0 elsewhere.
 var<workgroup> partials: array<vec4<f32>, WORKGROUP>;
 
-/// Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds), in every lane. Called by all 64 lanes (uniform).
-fn row_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
-  let sums = subgroupAdd(lane_sums(rows, lane));
+/// The sum over the workgroup's lanes of each lane's four row sums `mine`, in every lane. Called by all 64 lanes (uniform).
+fn lanes_total(mine: vec4<f32>, lane: u32) -> vec4<f32> {
+  let sums = subgroupAdd(mine);
   partials[lane] = select(vec4<f32>(0.0), sums, subgroupElect());
   workgroupBarrier();
   var result = vec4<f32>(0.0);

@@ -15,9 +15,9 @@
 /// The lanes' four row sums, reduced in place: after the last step slot 0 holds the workgroup's.
 var<workgroup> partials: array<vec4<f32>, WORKGROUP>;
 
-/// Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds), in every lane. Called by all 64 lanes (uniform).
-fn row_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
-  partials[lane] = lane_sums(rows, lane);
+/// The sum over the workgroup's lanes of each lane's four row sums `mine`, in every lane. Called by all 64 lanes (uniform).
+fn lanes_total(mine: vec4<f32>, lane: u32) -> vec4<f32> {
+  partials[lane] = mine;
   workgroupBarrier();
   for (var half = WORKGROUP / 2u; half > 0u; half >>= 1u) {
     if (lane < half) { partials[lane] += partials[lane + half]; }

@@ -109,10 +109,11 @@ describe('matvec-subgroup in the model (forced on this CPU adapter, which has su
 });
 
 // q, k and v of mixed types: the loader stacks each run of one type and every matrix's main_qkv rotates and writes the
-// cache itself. F16 weights hold values an F32 file can hold too (quantizeModel's dequantized twin), and the f32
+// cache itself; on the GPU profile two matrices (two types) take one dispatch, main_qkv_mixed, and a prompt's
+// batched products one per matrix. F16 weights hold values an F32 file can hold too (quantizeModel's dequantized twin), and the f32
 // products sum them alike, so a file with some of q/k/v in F16 must give the logits of its all-F32 twin, whose one
 // [q; k; v] stack runs one main_qkv, bit for bit.
-describe('q/k/v of mixed types: one product per run of one type, each with the epilogue, give the one stack\'s logits bit for bit', () => {
+describe('q/k/v of mixed types: one product per run of one type (two types on the GPU profile: one), each with the epilogue, give the one stack\'s logits bit for bit', () => {
   const spec = tinyLlamaSpec({ dim: 64, heads: 4, kvHeads: 2, ff: 32, vocab: 40, init: 'scaled', seed: 5 });
   for (const [layout, f16] of [['q+k, v', 'v'], ['q, k+v', 'kv'], ['q, k, v', 'k']] as const) {
     for (const profile of ['software', 'gpu'] as const) {
@@ -121,7 +122,9 @@ describe('q/k/v of mixed types: one product per run of one type, each with the e
         const options = { precision: 'f32', kvCache: 'f32', profile } as const;
         const mixed = await run(pair.quantized, options, 40);
         const twin = await run(pair.dequantized, options, 40);
-        const labels = layout.split(', ').map((part) => `0.${part}`);
+        const runs = layout.split(', ');
+        // Two runs on the GPU profile: the one-token main_qkv_mixed, and each matrix's batched product (F32 first, F16 second).
+        const labels = profile === 'gpu' && runs.length === 2 ? ['0.q+k+v', '0.q+k+v [f32] (batched)', '0.q+k+v [f16] (batched)'] : runs.map((part) => `0.${part}`);
         assert.ok(labels.every((l) => mixed.labels.includes(l)) && !mixed.labels.some((l) => /rope|kv store/.test(l)), `mixed: ${mixed.labels.join(', ')}`);
         assert.ok(twin.labels.includes('0.q+k+v'), `twin: ${twin.labels.join(', ')}`);
         assertBitEqual(mixed.logits, twin.logits, `${layout} against one stack`);

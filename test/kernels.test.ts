@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { chooseProfile, choosePrecision } from '../src/gpu/profile';
 import { compileComputePipeline, createKernel, KernelCache, workgroupGrid, workgroups } from '../src/gpu/kernels';
-import { shaderSource, kernelNames, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
+import { shaderSource, kernelNames, mixedQkvKernels, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
 import { kernelCases, runKernelCases, type KernelCaseResult } from './kernels/cases';
 import { caseShape, chromiumCases, type KernelRun } from './browser/kernels-run';
@@ -104,6 +104,17 @@ describe('shader sources', () => {
       assert.match(shaderSource(name, 'q4_k'), /^(?![\s\S]*enable f16)[\s\S]*alias Act = f32;/);
     }
     assert.throws(() => shaderSource('matvec', 'f32', 'f64' as never), /Unknown compute precision "f64"/);
+  });
+  test('a second weight type: the float lane kernels append its preamble and walk under suffixed names and main_qkv_mixed; the rest reject one', () => {
+    for (const name of mixedQkvKernels) {
+      const mixed = shaderSource(name, 'q4_k', 'f32', 'f16', 'q6_k');
+      assert.ok(mixed.startsWith(shaderSource(name, 'q4_k', 'f32', 'f16')), name); // the one-type module, then the second type's part
+      assert.match(mixed, /alias WeightWords_second = array<u32>;[\s\S]*fn weight8_second[\s\S]*fn row_sums_second[\s\S]*fn main_qkv_mixed/);
+      assert.throws(() => shaderSource(name, 'q4_k', 'f32', 'f32', 'q9' as never), /Unknown second weight dtype "q9"/);
+    }
+    for (const name of kernelNames.filter((k) => !mixedQkvKernels.has(k))) {
+      assert.throws(() => shaderSource(name, weightKernels.has(name) ? (q8Kernels.has(name) ? 'q4_0' : 'f32') : undefined, 'f32', 'f32', 'q6_k'), InvalidRequestError, name);
+    }
   });
   test('workgroups rounds up', () => {
     assert.equal(workgroups(1), 1);

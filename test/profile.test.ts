@@ -16,7 +16,8 @@ import { ADAPTERS } from './helpers/fake-adapters';
 import { fixturePath } from './helpers/fixtures';
 import { writeGGUF } from './helpers/gguf-writer';
 import { greedyLogits, maxRelativeDiff } from './helpers/greedy-logits';
-import { archModelFiles } from './helpers/tiny-models';
+import { archModelFiles, tinyModelSpec } from './helpers/tiny-models';
+import { gridArch, gridModel } from './helpers/quant-grid';
 import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 import { embedTokens, modelPooling } from '../src/model/embed';
 
@@ -147,6 +148,12 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
   const models: [string, () => string][] = [
     ['stories260K.gguf', () => fixturePath('models/stories260K/stories260K.gguf')],
     ['stories260K-Q4_K_M.gguf', () => fixturePath('models/stories260K/stories260K-Q4_K_M.gguf')],
+    // Q4_K_M with q/k/v biases and NeoX rope (layer 1: [q; k] Q4_K, v Q6_K): one main_qkv_mixed on the GPU profile.
+    ['qwen2 Q4_K_M', () => {
+      const path = join(dir, 'qwen2-q4_k_m.gguf');
+      writeFileSync(path, gridModel(tinyModelSpec('qwen2', { ...gridArch('qwen2').options, contextLength: 2048 }), 'q4_k_m').quantized);
+      return path;
+    }],
     // Every tiny architecture model, with room for 2048 positions.
     ...archModelFiles(() => dir, () => ({ contextLength: 2048 })),
   ];

@@ -2,7 +2,8 @@
 // matvec-workgroup.wgsl), appended to each: the same product, bindings, overrides and preambles as matvec.wgsl
 // (the compute-precision preamble: Act, CARRY_SUMS; a dtype preamble: WeightWords, WEIGHT_BLOCK, WeightBlock,
 // weight_block, weight8, load_weight; common/products.wgsl and common/rms.wgsl before it). The kernel defines
-// row_sums(rows, lane): it reduces lane_sums, each lane's share of four rows, across the workgroup.
+// lanes_total(mine, lane), the reduction across the workgroup; the walk's part that reads the weights (lane_sums,
+// each lane's share of four rows, and row_sums) is common/lane-walk.wgsl, appended after this file.
 // Layout: W [ROWS, COLS] row-major (raw weight words), x [COLS] f32, out [ROWS] f32. Quantized rows are whole
 // blocks (COLS a multiple of 32 or 256); f32 rows may have any COLS and f16/bf16 rows any even COLS,
 // their last < 8 elements read one by one.
@@ -46,7 +47,6 @@ override ROW_START: u32 = 0u;    // main_argmax: the block's first row in the he
 
 const WORKGROUP: u32 = 64u;
 const ROWS_PER_WORKGROUP: u32 = 4u; // the four rows below; the host's grid is ceil(ROWS / 4) workgroups
-const STEPS_PER_BLOCK: u32 = WEIGHT_BLOCK / 8u; // a power of two
 const CARRY_STEPS: u32 = 4u; // a lane's steps (of 8 weights) summed in Act before carrying into f32, when CARRY_SUMS
 
 var<workgroup> rms_partials: array<f32, WORKGROUP>;
@@ -78,85 +78,6 @@ fn workgroup_rms_scale(lane: u32) -> f32 {
 fn total(acc: vec4<Act>, carried: vec4<f32>) -> f32 {
   let sum = select(vec4<f32>(acc), carried + vec4<f32>(acc), CARRY_SUMS);
   return (sum.x + sum.y) + (sum.z + sum.w);
-}
-
-/// This lane's share of Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds). Called by all 64 lanes (uniform).
-fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
-  var scale = 1.0;
-  if (NORM) { scale = workgroup_rms_scale(lane); }
-  let row0 = rows.x * COLS;
-  let row1 = rows.y * COLS;
-  let row2 = rows.z * COLS;
-  let row3 = rows.w * COLS;
-  var acc0 = vec4<Act>(0.0);
-  var acc1 = vec4<Act>(0.0);
-  var acc2 = vec4<Act>(0.0);
-  var acc3 = vec4<Act>(0.0);
-  var carried0 = vec4<f32>(0.0);
-  var carried1 = vec4<f32>(0.0);
-  var carried2 = vec4<f32>(0.0);
-  var carried3 = vec4<f32>(0.0);
-  let steps = (COLS / WEIGHT_BLOCK) * STEPS_PER_BLOCK;
-  var n = 0u; // this lane's steps so far
-  for (var k = lane; k < steps; k += WORKGROUP) {
-    let j = k & (STEPS_PER_BLOCK - 1u);
-    let first = (k / STEPS_PER_BLOCK) * WEIGHT_BLOCK;
-    let c = first + 4u * j;
-    let xa = x4(c, scale);
-    let xb = x4(c + WEIGHT_BLOCK / 2u, scale);
-    let e = act_exponent(xa, xb); // lanes differ only where some step's inputs are beyond f16's comfortable range
-    let ya = act4(xa, e);
-    let yb = act4(xb, e);
-    let w0 = weight8(weight_block(row0 + first), j);
-    let w1 = weight8(weight_block(row1 + first), j);
-    let w2 = weight8(weight_block(row2 + first), j);
-    let w3 = weight8(weight_block(row3 + first), j);
-    if (CARRY_SUMS && e != 0) { // scaled inputs (matvec.wgsl): the step's sums carried at once
-      carried0 += unscaled(w0[0] * ya + w0[1] * yb, e);
-      carried1 += unscaled(w1[0] * ya + w1[1] * yb, e);
-      carried2 += unscaled(w2[0] * ya + w2[1] * yb, e);
-      carried3 += unscaled(w3[0] * ya + w3[1] * yb, e);
-    } else {
-      acc0 += w0[0] * ya + w0[1] * yb;
-      acc1 += w1[0] * ya + w1[1] * yb;
-      acc2 += w2[0] * ya + w2[1] * yb;
-      acc3 += w3[0] * ya + w3[1] * yb;
-    }
-    n++;
-    if (CARRY_SUMS && (n & (CARRY_STEPS - 1u)) == 0u) {
-      carried0 += vec4<f32>(acc0);
-      carried1 += vec4<f32>(acc1);
-      carried2 += vec4<f32>(acc2);
-      carried3 += vec4<f32>(acc3);
-      acc0 = vec4<Act>(0.0);
-      acc1 = vec4<Act>(0.0);
-      acc2 = vec4<Act>(0.0);
-      acc3 = vec4<Act>(0.0);
-    }
-  }
-  // Only f32/f16/bf16 rows (WEIGHT_BLOCK 8) can end past the last whole step: fewer than 8 elements, one per lane.
-  if (WEIGHT_BLOCK == 8u) {
-    let c = steps * 8u + lane;
-    if (c < COLS) {
-      var xf = vec4<f32>(x[c]);
-      if (NORM) { xf = vec4<f32>(x[c] * scale * norm_weight[c]); }
-      let e = act_exponent(xf, xf);
-      let xc = act4(xf, e).x;
-      if (CARRY_SUMS && e != 0) {
-        let s = unscaled(vec4<Act>(load_weight(row0 + c), load_weight(row1 + c), load_weight(row2 + c), load_weight(row3 + c)) * xc, e);
-        carried0.x += s.x;
-        carried1.x += s.y;
-        carried2.x += s.z;
-        carried3.x += s.w;
-      } else {
-        acc0.x += load_weight(row0 + c) * xc;
-        acc1.x += load_weight(row1 + c) * xc;
-        acc2.x += load_weight(row2 + c) * xc;
-        acc3.x += load_weight(row3 + c) * xc;
-      }
-    }
-  }
-  return vec4<f32>(total(acc0, carried0), total(acc1, carried1), total(acc2, carried2), total(acc3, carried3));
 }
 
 /// main_argmax: the (max, lowest index on ties) of the sums s of rows r0 … r0 + 3 (those < ROWS) into workgroup g's slot.

@@ -1,6 +1,6 @@
 // The row walk of the one-token 8-bit-activation products for GPUs (precision 'q8' under the GPU
-// profile), appended to a lane reduction (matvec-subgroup.wgsl or matvec-workgroup.wgsl, whose row_sums(rows, lane)
-// reduces lane_sums below across the workgroup): out[r] = Σ_blocks (d_w · d_x) · Σ_i w_q[i] · x_q[i], the product of
+// profile), appended to a lane reduction (matvec-subgroup.wgsl or matvec-workgroup.wgsl, whose lanes_total(mine, lane)
+// row_sums below applies to lane_sums across the workgroup): out[r] = Σ_blocks (d_w · d_x) · Σ_i w_q[i] · x_q[i], the product of
 // matvec-q8.wgsl, with its bindings, overrides, preambles (a dtype preamble with q8_block, dtype/q8-act.wgsl) and
 // the entry points of common/lane-entries.wgsl (appended after it): main (RESIDUAL, GELU), main_bias, main_qkv and
 // main_glu (common/products.wgsl).
@@ -40,4 +40,9 @@ fn lane_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
                      block_product(q8_block(starts.z + c), a), block_product(q8_block(starts.w + c), a));
   }
   return acc;
+}
+
+/// Σ_c W[r, c] · x[c] for the four rows r of `rows` (in bounds), in every lane. Called by all 64 lanes (uniform).
+fn row_sums(rows: vec4<u32>, lane: u32) -> vec4<f32> {
+  return lanes_total(lane_sums(rows, lane), lane);
 }

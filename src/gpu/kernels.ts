@@ -9,6 +9,8 @@ export type { ComputePrecision, KernelName } from './shaders';
 export interface KernelOptions {
   /** Weight dtype; required for the weight-reading kernels (embedding, matvec), rejected for the rest. */
   dtype?: WeightDType;
+  /** The second matrix's weight dtype of main_qkv_mixed (mixedQkvKernels only). */
+  secondDtype?: WeightDType;
   /** Arithmetic of a weight-reading kernel (default 'f32'; 'f16' needs the device feature 'shader-f16'). */
   precision?: ComputePrecision;
   /** The KV cache's element type, for the kernels that touch the cache (kvCacheKernels; default 'f32'; 'f16' needs 'shader-f16'). */
@@ -60,14 +62,14 @@ export function workgroupGrid(groups: number, maxPerDimension: number): [number,
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
-  const inside = [opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', opts.kvCache === 'f16' ? 'f16-kv' : '', values].filter((s) => s).join(' ');
+  const inside = [opts.secondDtype ? `${opts.dtype}+${opts.secondDtype}` : opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', opts.kvCache === 'f16' ? 'f16-kv' : '', values].filter((s) => s).join(' ');
   const entry = opts.entryPoint && opts.entryPoint !== 'main' ? `.${opts.entryPoint}` : '';
   return `${name}${entry}[${inside}]`;
 }
 
 /** Creates the pipeline for one specialisation of a kernel (layout 'auto'); `module`: the kernel's module, if made already. */
 export async function createKernel(device: GPUDevice, name: KernelName, opts: KernelOptions = {}, module?: GPUShaderModule): Promise<GPUComputePipeline> {
-  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision, opts.kvCache), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint, module);
+  return compileComputePipeline(device, shaderSource(name, opts.dtype, opts.precision, opts.kvCache, opts.secondDtype), kernelLabel(name, opts), opts.constants ?? {}, opts.entryPoint, module);
 }
 
 /**
@@ -139,14 +141,15 @@ export class KernelCache {
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const precision = weightKernels.has(name) ? opts.precision ?? (lookupKernels.has(name) || q8Kernels.has(name) ? 'f32' : this.precision) : undefined;
     const kvCache = kvCacheKernels.has(name) ? opts.kvCache ?? 'f32' : opts.kvCache; // shaderSource rejects 'f16' for the rest
-    const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, precision ?? null, kvCache ?? null, constants]);
+    const key = JSON.stringify([name, opts.entryPoint ?? 'main', opts.dtype ?? null, opts.secondDtype ?? null, precision ?? null, kvCache ?? null, constants]);
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
-      const source = JSON.stringify([name, opts.dtype ?? null, precision ?? null, kvCache ?? null]);
+      const source = JSON.stringify([name, opts.dtype ?? null, opts.secondDtype ?? null, precision ?? null, kvCache ?? null]);
       let module = this.#modules.get(source);
       if (!module) {
-        const inside = [opts.dtype, opts.dtype && precision === 'f16' ? 'f16-math' : '', kvCache === 'f16' ? 'f16-kv' : ''].filter((s) => s).join(' ');
-        module = this.#device.createShaderModule({ label: `${name}${inside ? `[${inside}]` : ''}`, code: shaderSource(name, opts.dtype, precision, kvCache) });
+        const types = opts.secondDtype ? `${opts.dtype}+${opts.secondDtype}` : opts.dtype;
+        const inside = [types, opts.dtype && precision === 'f16' ? 'f16-math' : '', kvCache === 'f16' ? 'f16-kv' : ''].filter((s) => s).join(' ');
+        module = this.#device.createShaderModule({ label: `${name}${inside ? `[${inside}]` : ''}`, code: shaderSource(name, opts.dtype, precision, kvCache, opts.secondDtype) });
         this.#modules.set(source, module);
       }
       pipeline = createKernel(this.#device, name, { ...opts, precision, kvCache }, module);

@@ -47,6 +47,8 @@ import matvecEntryPoints from '../../shaders/common/matvec-entry.wgsl?raw';
 import matvecLanes from '../../shaders/common/matvec-lanes.wgsl?raw';
 import matvecQ8Lanes from '../../shaders/common/matvec-q8-lanes.wgsl?raw';
 import laneEntries from '../../shaders/common/lane-entries.wgsl?raw';
+import laneWalk from '../../shaders/common/lane-walk.wgsl?raw';
+import laneQkvMixed from '../../shaders/common/lane-qkv-mixed.wgsl?raw';
 import matmulEntryPoints from '../../shaders/common/matmul-entry.wgsl?raw';
 import matmulStore from '../../shaders/common/matmul-store.wgsl?raw';
 import actF32Preamble from '../../shaders/dtype/act-f32.wgsl?raw';
@@ -170,16 +172,31 @@ const productParts: Partial<Record<KernelName, { before: string; after: string }
   'matvec-q8': { before: productOutputs, after: matvecEntryPoints },
   'matmul-q8': { before: productOutputs, after: `${matmulStore}\n${matmulEntryPoints}` },
   // The products whose lanes share rows: the row walk and entry points after the kernel's reduction.
-  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneEntries}` },
-  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneEntries}` },
+  'matvec-subgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneWalk}\n${laneEntries}` },
+  'matvec-workgroup': { before: `${productOutputs}\n${rmsPreamble}`, after: `${matvecLanes}\n${laneWalk}\n${laneEntries}` },
   'matmul-tiled': { before: `${productOutputs}\n${rmsPreamble}`, after: matmulStore }, // its entry points are its own (a workgroup per tile)
   // The 8-bit products whose lanes share rows: a lane reduction, then the blocks' walk and entry points.
   'matvec-q8-subgroup': { before: productOutputs, after: `${matvecQ8Lanes}\n${laneEntries}` },
   'matvec-q8-workgroup': { before: productOutputs, after: `${matvecQ8Lanes}\n${laneEntries}` },
 };
 
+/**
+ * The float lane kernels that also take a second weight type (KernelOptions.secondDtype): their entry point
+ * main_qkv_mixed (common/lane-qkv-mixed.wgsl) runs a [q; k; v] held in two matrices of two types in one dispatch.
+ */
+export const mixedQkvKernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup', 'matvec-workgroup']);
+
+/**
+ * `source` with every name it declares at module scope, and the weights' binding W, suffixed: the second weight
+ * type's preamble and walk beside the first's in one module (WGSL has neither imports nor generics).
+ */
+function suffixed(source: string, suffix: string): string {
+  const names = new Set(['W', ...[...source.matchAll(/^(?:fn|const|alias|struct|override)\s+(\w+)/gm)].map((m) => m[1]!)]);
+  return source.replace(/\b[A-Za-z_]\w*\b/g, (id) => (names.has(id) ? `${id}${suffix}` : id));
+}
+
 /** The entry points of the weight products (common/products.wgsl): out = W x (+ b), a [q; k; v] stack, a gated FFN. */
-export type ProductEntryPoint = 'main' | 'main_bias' | 'main_qkv' | 'main_glu' | 'main_argmax';
+export type ProductEntryPoint = 'main' | 'main_bias' | 'main_qkv' | 'main_glu' | 'main_argmax' | 'main_qkv_mixed';
 /** Any kernel's entry point: attention, rope and position have 'main_packed' (sequences packed in one batch). */
 export type EntryPoint = ProductEntryPoint | 'main_packed' | ReductionEntryPoint;
 /** The passes of the wide reductions: argmax.wgsl's partials and finish; sample-wide.wgsl's passes. */
@@ -251,9 +268,10 @@ export const kernelNames = Object.keys(sources) as KernelName[];
  * compute-precision preamble for `precision` and then the dtype preamble prepended, and require `dtype`;
  * every other kernel rejects it, so a mistake shows up here instead of as a confusing compile error.
  * Kernels that read no weights compute in f32 whatever the precision. The kernels of kvCacheKernels get the KV
- * cache element preamble for `kvCache`; the others reject 'f16'.
+ * cache element preamble for `kvCache`; the others reject 'f16'. `secondDtype` (mixedQkvKernels only) appends the
+ * second type's preamble and walk, suffixed `_second`, and the entry point main_qkv_mixed.
  */
-export function shaderSource(name: KernelName, dtype?: WeightDType, precision: ComputePrecision = 'f32', kvCache: KvCacheType = 'f32'): string {
+export function shaderSource(name: KernelName, dtype?: WeightDType, precision: ComputePrecision = 'f32', kvCache: KvCacheType = 'f32', secondDtype?: WeightDType): string {
   const source = sources[name];
   if (source === undefined) {
     throw new InvalidRequestError(`Unknown kernel "${name}". Known kernels: ${kernelNames.join(', ')}.`);
@@ -274,17 +292,27 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
     }
     const act = Object.hasOwn(precisionPreambles, precision) ? precisionPreambles[precision] : undefined;
     if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
+    const second = secondDtype === undefined ? '' : mixedPart(name, secondDtype);
     if (q8Kernels.has(name)) {
       if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(' or ')} weights, not '${dtype}'.`);
       return `${directives}${precisionPreambles.f32}\n${kvPart}${preamble}\n${q8ActPreamble}\n${withParts(name, source)}`;
     }
-    return `${directives}${act}\n${kvPart}${preamble}\n${withParts(name, source)}`;
+    return `${directives}${act}\n${kvPart}${preamble}\n${withParts(name, source)}${second}`;
   }
+  if (secondDtype !== undefined) throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no second dtype (got '${secondDtype}').`);
   if (dtype !== undefined) {
     throw new InvalidRequestError(`Kernel "${name}" reads no weights, so it takes no dtype (got '${dtype}').`);
   }
   const common = commonPreambles[name];
   return `${directives}${kvPart}${common === undefined ? '' : `${common}\n`}${source}`;
+}
+
+/** The second weight type's preamble and walk (suffixed `_second`) and main_qkv_mixed, after a float lane kernel. */
+function mixedPart(name: KernelName, secondDtype: WeightDType): string {
+  if (!mixedQkvKernels.has(name)) throw new InvalidRequestError(`Kernel "${name}" takes one weight type; a second one only ${[...mixedQkvKernels].join(' and ')} take.`);
+  const preamble = Object.hasOwn(preambles, secondDtype) ? preambles[secondDtype] : undefined;
+  if (preamble === undefined) throw new InvalidRequestError(`Unknown second weight dtype "${secondDtype}" for kernel "${name}": use one of ${dtypeList}.`);
+  return `\n${suffixed(`${preamble}\n${laneWalk}`, '_second')}\n${laneQkvMixed}`;
 }
 
 function withParts(name: KernelName, source: string): string {

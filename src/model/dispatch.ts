@@ -8,7 +8,8 @@ import { headArgmaxParts, KernelCache, workgroupGrid, workgroups } from '../gpu/
 import { weightByteLength } from '../gpu/quant-types';
 import { kvCacheKernels, q8WeightTypes, weightKernels, type KernelName, type EntryPoint, type KvCacheType, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
-import type { Matrix, Norm } from './layer';
+import type { Matrix, Norm, Projections } from './layer';
+import { stackRanges } from './memory';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
 export type Grid = (tokens: number) => readonly [number, number];
@@ -51,6 +52,8 @@ export interface FusedNorm { weight: GPUBuffer; eps: number }
 export interface ProductOptions {
   /** Also make the matrix-matrix form, for passes over several tokens (default true; false for the output head). */
   batched?: boolean;
+  /** Make the one-token form (default true); false: only the matrix-matrix form, which one-token passes skip. */
+  oneToken?: boolean;
   /** The input quantized (quantizeQ8), read instead of it when readsQ8(m). */
   xq?: GPUBuffer;
   /** Norm the input on the fly (the float products; the 8-bit ones read xq, which quantizeQ8 normed). */
@@ -100,6 +103,18 @@ const ONE_TOKEN_Q8_KERNELS = { rows: 'matvec-q8', subgroup: 'matvec-q8-subgroup'
 const LANE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-subgroup', 'matvec-workgroup']);
 /** Binding of main_argmax's partials (after products.wgsl's 4–8). */
 const ARGMAX_BINDING = 9;
+/** Binding of main_qkv_mixed's second matrix (common/lane-qkv-mixed.wgsl): with the 8 of main_qkv, 9 storage buffers. */
+const SECOND_MATRIX_BINDING = 10;
+const MIXED_QKV_STORAGE_BUFFERS = 9;
+
+/** main_qkv's overrides beyond ROWS and COLS (common/products.wgsl): the parts' rows, BIAS, ROPE and KV_CACHE. */
+function qkvConstants(qRows: number, kvRows: number, { rope, cacheRows }: QkvEpilogue, bias: boolean): Record<string, number> {
+  return {
+    Q_ROWS: qRows, KV_ROWS: kvRows, ...flag('BIAS', bias),
+    ...(rope ? { ROPE: rope.neox ? 2 : 1, HEAD_DIM: rope.headDim, ROT_DIM: rope.dim } : {}),
+    ...(cacheRows ? { KV_CACHE: 1, CACHE_ROWS: cacheRows } : {}),
+  };
+}
 
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
@@ -149,7 +164,8 @@ export class Dispatcher {
    * Returns before the pipeline has compiled, so that a model's pipelines compile in parallel: the dispatch gets
    * its pipeline and bind group when it has, and is usable once `ready()` resolves.
    */
-  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType, entryPoint?: EntryPoint): Promise<Dispatch> {
+  async make(label: string, name: KernelName, constants: Record<string, number>, grid: Grid | number, buffers: (GPUBuffer | GPUBufferBinding | null)[], dtype?: WeightDType,
+    entryPoint?: EntryPoint, secondDtype?: WeightDType): Promise<Dispatch> {
     const entries = buffers.flatMap((b, binding) => (b ? [{ binding, resource: 'buffer' in b ? b : { buffer: b } }] : []));
     for (const { resource: b } of entries) {
       const size = b.size ?? b.buffer.size - (b.offset ?? 0);
@@ -161,7 +177,7 @@ export class Dispatcher {
     // The cache's element type reaches the kernels that touch it: attention and kv-store always, a product only
     // when its epilogue writes the cache (otherwise its k and v outputs are f32 activations).
     const kvCache = kvCacheKernels.has(name) && (!weightKernels.has(name) || constants.KV_CACHE) ? this.kvCache : undefined;
-    const made = this.kernels.get(name, { dtype, constants, entryPoint, kvCache }).then((pipeline) => {
+    const made = this.kernels.get(name, { dtype, secondDtype, constants, entryPoint, kvCache }).then((pipeline) => {
       dispatch.pipeline = pipeline;
       dispatch.bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     });
@@ -224,15 +240,40 @@ export class Dispatcher {
    * epilogue is the same; the outputs it has no rows of are bound (distinct buffers) but not written.
    */
   stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, epilogue: QkvEpilogue, options: ProductOptions = {}): Promise<Dispatch> {
-    const { rope, cacheRows, step } = epilogue;
-    const unused = this.unused(m, input, options);
-    const constants = {
-      Q_ROWS: qRows, KV_ROWS: kvRows, ...flag('BIAS', !!options.bias),
-      ...(rope ? { ROPE: rope.neox ? 2 : 1, HEAD_DIM: rope.headDim, ROT_DIM: rope.dim } : {}),
-      ...(cacheRows ? { KV_CACHE: 1, CACHE_ROWS: cacheRows } : {}),
-    };
-    const outs = [q, k, v, options.bias ?? unused, rope?.table ?? unused, step];
-    return this.product(label, m, this.wholeMatrix(label, m), input, { one: outs, batched: outs }, 'main_qkv', constants, options);
+    const outs = [q, k, v, options.bias ?? this.unused(m, input, options), epilogue.rope?.table ?? this.unused(m, input, options), epilogue.step];
+    return this.product(label, m, this.wholeMatrix(label, m), input, { one: outs, batched: outs }, 'main_qkv', qkvConstants(qRows, kvRows, epilogue, !!options.bias), options);
+  }
+
+  /**
+   * Whether mixedQkv can run `p`, a [q; k; v] in two matrices of two types: the one-token products are the float
+   * lane kernels, neither matrix reads 8-bit activations, both are bound whole, the second starts at a multiple of
+   * 4 rows (a workgroup's rows in one matrix), and the device binds the 9 storage buffers of main_qkv_mixed.
+   */
+  mixesQkv(p: Projections): boolean {
+    return p.matrices.length === 2 && p.rows.length === 3 && LANE_KERNELS.has(ONE_TOKEN_KERNELS[this.matvecKernel])
+      && this.device.limits.maxStorageBuffersPerShaderStage >= MIXED_QKV_STORAGE_BUFFERS && p.matrices[0]!.rows % 4 === 0
+      && p.matrices.every((m) => !this.readsQ8(m) && this.rowBlocks(m).length === 1);
+  }
+
+  /**
+   * stackedQkv over both matrices of `p` (mixesQkv) in one one-token dispatch, main_qkv_mixed, whose bias (the first
+   * matrix's, which the loader makes over all [q; k; v] rows) and epilogue are main_qkv's over the whole [q; k; v];
+   * passes of several tokens run each matrix's batched main_qkv (the second's: a dispatch one-token passes skip).
+   */
+  async mixedQkv(label: string, p: Projections, input: GPUBuffer, outs: [GPUBuffer, GPUBuffer, GPUBuffer], epilogue: QkvEpilogue, options: ProductOptions): Promise<Dispatch[]> {
+    const [first, second] = p.matrices as [Matrix, Matrix];
+    const [bias, secondBias] = p.biases;
+    const rows = first.rows + second.rows;
+    const held = stackRanges(p.stacks).map(({ first: j, end }) => [0, 1].map((i) => (i >= j && i < end ? p.rows[i]! : 0)));
+    const parts = options.batched ?? true ? await Promise.all([first, second].map((m, i) => this.stackedQkv(`${label} [${m.dtype}]`, m, input, outs, held[i]![0]!, held[i]![1]!,
+      epilogue, { ...options, bias: i === 0 ? bias : secondBias, oneToken: false }))) : [];
+    const constants = { ROWS: rows, COLS: first.cols, SECOND_FIRST: first.rows, ...qkvConstants(p.rows[0]!, p.rows[1]!, epilogue, !!bias), ...(options.norm ? { NORM: 1, EPS: options.norm.eps } : {}) };
+    const grid = workgroupGrid(workgroups(rows, 4), this.device.limits.maxComputeWorkgroupsPerDimension);
+    const bindings: Binding[] = [first.buffer, input, outs[0], options.norm?.weight ?? input, outs[1], outs[2], bias ?? input, epilogue.rope?.table ?? input, epilogue.step];
+    bindings.push(...Array<Binding>(SECOND_MATRIX_BINDING - bindings.length).fill(null), second.buffer);
+    const mixed = await this.make(label, ONE_TOKEN_KERNELS[this.matvecKernel], constants, () => grid, bindings, first.dtype, 'main_qkv_mixed', second.dtype);
+    mixed.batched = parts[0];
+    return [mixed, ...parts.slice(1)];
   }
 
   /** out = act(gate x) · (up x) for a stacked [gate; up] matrix, in one dispatch (main_glu): the gated FFN's input half. */
@@ -257,7 +298,7 @@ export class Dispatcher {
    * (OUT_STRIDE and ROW_START only reach the batched main and main_bias, and with `argmax` the one-token main's epilogue).
    */
   private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: { one: Binding[]; batched: Binding[] },
-    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, xq, norm, argmax }: ProductOptions): Promise<Dispatch> {
+    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, oneToken = true, xq, norm, argmax }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
     if (argmax && (batched || entry !== 'main' || !this.fusesArgmax(m))) throw new Error(`${label}: the argmax epilogue is the one-token lane kernels' main's alone`);
@@ -277,12 +318,17 @@ export class Dispatcher {
     const oneArgmax: Record<string, number> = argmax ? { ARGMAX_PARTS: headArgmaxParts(OUT_STRIDE!), ROW_START: ROW_START! } : {};
     const oneBindings = bindings(outs.one);
     if (argmax) oneBindings.push(...Array<Binding>(ARGMAX_BINDING - oneBindings.length).fill(null), argmax);
-    const one = await this.make(label, single, { ...base, ...oneArgmax }, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : entry);
-    if (batched) {
-      const placement: Record<string, number> = entry === 'main' || entry === 'main_bias' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
-      one.batched = await this.make(`${label} (batched)`, multi, { ...base, ...placement },
-        (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry);
+    const placement: Record<string, number> = entry === 'main' || entry === 'main_bias' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
+    const many = batched ? await this.make(`${label} (batched)`, multi, { ...base, ...placement },
+      (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry) : undefined;
+    if (!oneToken) {
+      if (!many) throw new Error(`${label}: a product needs a one-token or a batched form`);
+      const grid = many.grid;
+      many.grid = (tokens) => (tokens > 1 ? grid(tokens) : [0, 0]);
+      return many;
     }
+    const one = await this.make(label, single, { ...base, ...oneArgmax }, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : entry);
+    one.batched = many;
     return one;
   }
 

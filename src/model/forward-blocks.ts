@@ -111,8 +111,8 @@ export class ForwardBlocks {
   /**
    * q, k, v = Wq, Wk, Wv attn_norm(x) (+ biases), each q and k head RMS-normed (qkNorm), rotated by position; k and v
    * are the pass's rows of the layer's caches. `cacheWritten`: the q/k/v products' epilogue rotates q and k and
-   * writes k and v straight into the caches (one dispatch in all for a stacked [q; k; v], one per matrix where the
-   * types differ), or, for a cache that is not f32, the last dispatch converts buf.k and buf.v into it
+   * writes k and v straight into the caches (one dispatch in all for a stacked [q; k; v], and for two matrices of
+   * two types where the Dispatcher mixes them; else one per matrix), or, for a cache that is not f32, the last dispatch converts buf.k and buf.v into it
    * (kv-store.wgsl); false: they land in buf.k and buf.v, which the caller copies into the f32 caches after these
    * dispatches. The epilogue needs nothing between the products and the cache but bias and rope, rope pairs it can
    * hold (packed sequences rotate by their own positions, read by rope.wgsl's main_packed), and each matrix in one
@@ -326,11 +326,13 @@ export class ForwardBlocks {
   /**
    * q, k and v of project(): each matrix of p (a stack of the projections of one type, or one alone) in main_qkv,
    * with its bias and `epilogue`, its rows' outputs written and the others bound but unused; without rope or a cache
-   * write a matrix of one projection is a plain product and its bias an add (as for three separate matrices).
+   * write a matrix of one projection is a plain product and its bias an add (as for three separate matrices). Two
+   * matrices of two types take one dispatch where the Dispatcher mixes them (main_qkv_mixed).
    */
   private async projectQkv(label: string, names: string[], input: GPUBuffer, p: Projections, outs: [GPUBuffer, GPUBuffer, GPUBuffer], epilogue: QkvEpilogue,
     options: ProductOptions): Promise<Dispatch[]> {
     const { d } = this;
+    if (d.mixesQkv(p)) return d.mixedQkv(`${label}.${names.join('+')}`, p, input, outs, epilogue, options); // two types, one dispatch
     const fused = epilogue.rope !== undefined || epilogue.cacheRows !== undefined;
     const products: Dispatch[] = [];
     const biasAdds: Dispatch[] = [];

@@ -48,7 +48,8 @@ export interface ProjectionLayout {
   rows: number[];
   /**
    * The GPU matrices, as the number of projections each holds in row order: [3] one [q; k; v] (one dispatch, the
-   * products' main_qkv; [2] a [gate; up], main_glu), [2, 1] a [q; k] stack and v alone, [1, 1, 1] one matrix each.
+   * products' main_qkv; [2] a [gate; up], main_glu), [2, 1] a [q; k] stack and v alone (on the GPU profile still one
+   * dispatch: main_qkv_mixed), [1, 1, 1] one matrix each.
    * Each run of projections of one ggml type is stacked when every part but its last is a whole number of 4-byte
    * words (they are written at word offsets) and the stack fits one binding of `bindingLimit` (capped at the
    * default limit, so the layout and its bytes are the same on every device); a file's fused tensor stays whole
@@ -224,6 +225,18 @@ export function gpuBufferSize(bytes: number): number {
 }
 
 /**
+ * Bytes a [q; k; v] in two matrices (two types) adds to its biases as counted per tensor: the first matrix's bias
+ * covers all three projections (the loader's, for main_qkv_mixed).
+ */
+function mixedQkvBiasBytes(qkv: ProjectionLayout, file: Pick<ModelFile, 'tensorsByName'>): number {
+  if (qkv.stacks.length !== 2 || qkv.tensors.length !== 3) return 0;
+  const biased = qkv.tensors.map((t) => file.tensorsByName.has(t.name.replace(/\.weight$/, '.bias')));
+  if (!biased.some(Boolean)) return 0;
+  const firstParts = qkv.rows.slice(0, qkv.stacks[0]).filter((_, j) => biased[j]);
+  return gpuBufferSize(4 * qkv.rows.reduce((a, b) => a + b, 0)) - firstParts.reduce((sum, rows) => sum + gpuBufferSize(4 * rows), 0);
+}
+
+/**
  * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
  * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
  * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials;
@@ -253,6 +266,7 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
       weights += asLoaded - asStored;
     }
     if (ffn.stacks.length > 1) separateUp = true;
+    weights += mixedQkvBiasBytes(qkv, file);
   }
 
   const kvCacheBytes = 2 * config.blockCount * gpuBufferSize(kvCacheLayerBytes(config, contextLength, kvCache));

@@ -22,6 +22,7 @@ import { q8Cases } from './q8-cases';
 import { laneCases } from './lane-cases';
 import { fusedCases } from './fused-cases';
 import { epilogueCases } from './epilogue-cases';
+import { mixedQkvCases } from './mixed-qkv-cases';
 import { headArgmaxCases } from './head-argmax-cases';
 import { flashCases } from './flash-cases';
 import { kvF16Cases } from './kv-f16-cases';
@@ -282,7 +283,7 @@ export function kernelCases(): KernelCase[] {
   cases.push(...samplerCases());
   cases.push(...q8Cases());
   cases.push(...fusedCases());
-  cases.push(...epilogueCases());
+  cases.push(...epilogueCases(), ...mixedQkvCases());
   cases.push(...headArgmaxCases());
   cases.push(...laneCases());
   cases.push(...flashCases());

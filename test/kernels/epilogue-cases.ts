@@ -20,7 +20,7 @@ export type Kernel = Product | 'matmul-tiled';
 
 const TILE = 4;
 const TILED_TOKENS = 64; // matmul-tiled.wgsl: tokens (and rows) per workgroup
-const FREQ_BASE = 10000;
+export const FREQ_BASE = 10000;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 /** The product whose weights and input a kernel reads: matmul-tiled reads matmul's (x of whole TILEs of tokens, its capacity). */
 export const like = (kernel: Kernel): Product => (kernel === 'matmul-tiled' ? 'matmul' : kernel);
@@ -34,7 +34,7 @@ const feature = (kernel: Kernel) => (kernel === 'matmul-tiled' ? undefined : fea
 export const nameOf = (kernel: Kernel, dtype: WeightDType) => (kernel === 'matmul-tiled' ? `matmul-tiled ${dtype}` : label(kernel, dtype));
 
 /** The tolerance of a product followed by epilogue arithmetic (bias, gelu, rope, residual): the product's, doubled. */
-const epilogueTol = (cols: number) => ({ atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 });
+export const epilogueTol = (cols: number) => ({ atol: 2 * tolFor(cols).atol + 1e-6, rtol: 2e-5 });
 
 /** A case's product with a bias: its padded token count, weights, input and bias, drawn from rng in that order. */
 async function biasedProduct(device: GPUDevice, cache: KernelCache, rng: Rng, kernel: Kernel, dtype: WeightDType, rows: number, cols: number, tokens: number) {
@@ -110,7 +110,7 @@ function biasCase(kernel: Kernel, dtype: WeightDType, rows: number, cols: number
   };
 }
 
-interface QkvShape { heads: number; kvHeads: number; headDim: number; rotDim: number; neox: boolean }
+export interface QkvShape { heads: number; kvHeads: number; headDim: number; rotDim: number; neox: boolean }
 
 /**
  * main_qkv with BIAS, ROPE and KV_CACHE at position `pos`, caches of CACHE_ROWS = pos + tokens rows (the tile's
@@ -272,7 +272,7 @@ function qkvStacksCase(kernel: Kernel, dtype: WeightDType, stacks: number[], s: 
   };
 }
 
-const SHAPES: QkvShape[] = [
+export const SHAPES: QkvShape[] = [
   { heads: 4, kvHeads: 2, headDim: 8, rotDim: 8, neox: false },
   { heads: 2, kvHeads: 2, headDim: 6, rotDim: 4, neox: false }, // heads of 6: a thread's four rows span two heads
   { heads: 4, kvHeads: 2, headDim: 8, rotDim: 8, neox: true },
