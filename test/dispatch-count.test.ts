@@ -53,8 +53,9 @@ function extraPerLayer(config: ModelConfig, kvCache: 'f16' | 'f32'): { extra: nu
 
 /**
  * q/k/v products per decode step beyond one per layer: a layer whose attn_q, attn_k and attn_v make three runs of
- * one type (q, k and v each of another type than the one before) runs one product per run. Two types (Q4_K_M's layers with a Q6_K attn_v: a [q; k] stack and v) take one
- * dispatch on the GPU profile (main_qkv_mixed, common/lane-qkv-mixed.wgsl). Read from the file's tensor table.
+ * one type (q, k and v each of another type than the one before) runs one product per run. Two runs (Q4_K_M's
+ * layers with a Q6_K attn_v: a [q; k] stack and v) take one dispatch on the GPU profile (main_qkv_mixed,
+ * common/lane-qkv-mixed.wgsl). Read from the file's tensor table.
  */
 async function extraQkvProducts(path: string): Promise<number> {
   const source = await openFileSource(path);

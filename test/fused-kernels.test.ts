@@ -110,9 +110,9 @@ describe('matvec-subgroup in the model (forced on this CPU adapter, which has su
 
 // q, k and v of mixed types: the loader stacks each run of one type and every matrix's main_qkv rotates and writes the
 // cache itself; on the GPU profile two matrices (two types) take one dispatch, main_qkv_mixed, and a prompt's
-// batched products one per matrix. F16 weights hold values an F32 file can hold too (quantizeModel's dequantized twin), and the f32
-// products sum them alike, so a file with some of q/k/v in F16 must give the logits of its all-F32 twin, whose one
-// [q; k; v] stack runs one main_qkv, bit for bit.
+// batched products one per matrix. F16 weights hold values an F32 file can hold too (quantizeModel's dequantized
+// twin), and the f32 products sum them alike, so a file with some of q/k/v in F16 must give the logits of its
+// all-F32 twin, whose one [q; k; v] stack runs one main_qkv, bit for bit.
 describe('q/k/v of mixed types: one product per run of one type (two types on the GPU profile: one), each with the epilogue, give the one stack\'s logits bit for bit', () => {
   const spec = tinyLlamaSpec({ dim: 64, heads: 4, kvHeads: 2, ff: 32, vocab: 40, init: 'scaled', seed: 5 });
   for (const [layout, f16] of [['q+k, v', 'v'], ['q, k+v', 'kv'], ['q, k, v', 'k']] as const) {

@@ -59,10 +59,13 @@ export function workgroupGrid(groups: number, maxPerDimension: number): [number,
   return [Math.ceil(groups / lines), lines];
 }
 
+/** The weight types of a kernel's labels: its dtype, and a second one's after '+'. */
+const weightTypes = ({ dtype, secondDtype }: KernelOptions) => (secondDtype ? `${dtype}+${secondDtype}` : dtype);
+
 function kernelLabel(name: KernelName, opts: KernelOptions): string {
   if (opts.label) return opts.label;
   const values = Object.values(opts.constants ?? {}).join('x');
-  const inside = [opts.secondDtype ? `${opts.dtype}+${opts.secondDtype}` : opts.dtype, opts.precision === 'f16' ? 'f16-math' : '', opts.kvCache === 'f16' ? 'f16-kv' : '', values].filter((s) => s).join(' ');
+  const inside = [weightTypes(opts), opts.precision === 'f16' ? 'f16-math' : '', opts.kvCache === 'f16' ? 'f16-kv' : '', values].filter((s) => s).join(' ');
   const entry = opts.entryPoint && opts.entryPoint !== 'main' ? `.${opts.entryPoint}` : '';
   return `${name}${entry}[${inside}]`;
 }
@@ -147,8 +150,7 @@ export class KernelCache {
       const source = JSON.stringify([name, opts.dtype ?? null, opts.secondDtype ?? null, precision ?? null, kvCache ?? null]);
       let module = this.#modules.get(source);
       if (!module) {
-        const types = opts.secondDtype ? `${opts.dtype}+${opts.secondDtype}` : opts.dtype;
-        const inside = [types, opts.dtype && precision === 'f16' ? 'f16-math' : '', kvCache === 'f16' ? 'f16-kv' : ''].filter((s) => s).join(' ');
+        const inside = [weightTypes(opts), opts.dtype && precision === 'f16' ? 'f16-math' : '', kvCache === 'f16' ? 'f16-kv' : ''].filter((s) => s).join(' ');
         module = this.#device.createShaderModule({ label: `${name}${inside ? `[${inside}]` : ''}`, code: shaderSource(name, opts.dtype, precision, kvCache, opts.secondDtype) });
         this.#modules.set(source, module);
       }

@@ -9,7 +9,7 @@ import { weightByteLength } from '../gpu/quant-types';
 import { kvCacheKernels, q8WeightTypes, weightKernels, type KernelName, type EntryPoint, type KvCacheType, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
 import type { Matrix, Norm, Projections } from './layer';
-import { stackRanges } from './memory';
+import { qkvInTwoMatrices, stackRanges } from './memory';
 
 /** Workgroups (x, y) of a dispatch for a pass over `tokens` tokens. */
 export type Grid = (tokens: number) => readonly [number, number];
@@ -54,6 +54,11 @@ export interface ProductOptions {
   batched?: boolean;
   /** Make the one-token form (default true); false: only the matrix-matrix form, which one-token passes skip. */
   oneToken?: boolean;
+  /**
+   * The one-token main_qkv only (batched false): a matrix of another type that holds the product's last
+   * `second.rows` rows, read through its own type (main_qkv_mixed); the product's buffer holds the rows before.
+   */
+  second?: Matrix;
   /** The input quantized (quantizeQ8), read instead of it when readsQ8(m). */
   xq?: GPUBuffer;
   /** Norm the input on the fly (the float products; the 8-bit ones read xq, which quantizeQ8 normed). */
@@ -106,15 +111,6 @@ const ARGMAX_BINDING = 9;
 /** Binding of main_qkv_mixed's second matrix (common/lane-qkv-mixed.wgsl): with the 8 of main_qkv, 9 storage buffers. */
 const SECOND_MATRIX_BINDING = 10;
 const MIXED_QKV_STORAGE_BUFFERS = 9;
-
-/** main_qkv's overrides beyond ROWS and COLS (common/products.wgsl): the parts' rows, BIAS, ROPE and KV_CACHE. */
-function qkvConstants(qRows: number, kvRows: number, { rope, cacheRows }: QkvEpilogue, bias: boolean): Record<string, number> {
-  return {
-    Q_ROWS: qRows, KV_ROWS: kvRows, ...flag('BIAS', bias),
-    ...(rope ? { ROPE: rope.neox ? 2 : 1, HEAD_DIM: rope.headDim, ROT_DIM: rope.dim } : {}),
-    ...(cacheRows ? { KV_CACHE: 1, CACHE_ROWS: cacheRows } : {}),
-  };
-}
 
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
@@ -240,8 +236,15 @@ export class Dispatcher {
    * epilogue is the same; the outputs it has no rows of are bound (distinct buffers) but not written.
    */
   stackedQkv(label: string, m: Matrix, input: GPUBuffer, [q, k, v]: [GPUBuffer, GPUBuffer, GPUBuffer], qRows: number, kvRows: number, epilogue: QkvEpilogue, options: ProductOptions = {}): Promise<Dispatch> {
-    const outs = [q, k, v, options.bias ?? this.unused(m, input, options), epilogue.rope?.table ?? this.unused(m, input, options), epilogue.step];
-    return this.product(label, m, this.wholeMatrix(label, m), input, { one: outs, batched: outs }, 'main_qkv', qkvConstants(qRows, kvRows, epilogue, !!options.bias), options);
+    const { rope, cacheRows, step } = epilogue;
+    const unused = this.unused(m, input, options);
+    const constants = {
+      Q_ROWS: qRows, KV_ROWS: kvRows, ...flag('BIAS', !!options.bias),
+      ...(rope ? { ROPE: rope.neox ? 2 : 1, HEAD_DIM: rope.headDim, ROT_DIM: rope.dim } : {}),
+      ...(cacheRows ? { KV_CACHE: 1, CACHE_ROWS: cacheRows } : {}),
+    };
+    const outs = [q, k, v, options.bias ?? unused, rope?.table ?? unused, step];
+    return this.product(label, m, this.wholeMatrix(label, m), input, { one: outs, batched: outs }, 'main_qkv', constants, options);
   }
 
   /**
@@ -250,7 +253,7 @@ export class Dispatcher {
    * 4 rows (a workgroup's rows in one matrix), and the device binds the 9 storage buffers of main_qkv_mixed.
    */
   mixesQkv(p: Projections): boolean {
-    return p.matrices.length === 2 && p.rows.length === 3 && LANE_KERNELS.has(ONE_TOKEN_KERNELS[this.matvecKernel])
+    return qkvInTwoMatrices(p) && LANE_KERNELS.has(ONE_TOKEN_KERNELS[this.matvecKernel])
       && this.device.limits.maxStorageBuffersPerShaderStage >= MIXED_QKV_STORAGE_BUFFERS && p.matrices[0]!.rows % 4 === 0
       && p.matrices.every((m) => !this.readsQ8(m) && this.rowBlocks(m).length === 1);
   }
@@ -262,16 +265,13 @@ export class Dispatcher {
    */
   async mixedQkv(label: string, p: Projections, input: GPUBuffer, outs: [GPUBuffer, GPUBuffer, GPUBuffer], epilogue: QkvEpilogue, options: ProductOptions): Promise<Dispatch[]> {
     const [first, second] = p.matrices as [Matrix, Matrix];
-    const [bias, secondBias] = p.biases;
-    const rows = first.rows + second.rows;
-    const held = stackRanges(p.stacks).map(({ first: j, end }) => [0, 1].map((i) => (i >= j && i < end ? p.rows[i]! : 0)));
-    const parts = options.batched ?? true ? await Promise.all([first, second].map((m, i) => this.stackedQkv(`${label} [${m.dtype}]`, m, input, outs, held[i]![0]!, held[i]![1]!,
-      epilogue, { ...options, bias: i === 0 ? bias : secondBias, oneToken: false }))) : [];
-    const constants = { ROWS: rows, COLS: first.cols, SECOND_FIRST: first.rows, ...qkvConstants(p.rows[0]!, p.rows[1]!, epilogue, !!bias), ...(options.norm ? { NORM: 1, EPS: options.norm.eps } : {}) };
-    const grid = workgroupGrid(workgroups(rows, 4), this.device.limits.maxComputeWorkgroupsPerDimension);
-    const bindings: Binding[] = [first.buffer, input, outs[0], options.norm?.weight ?? input, outs[1], outs[2], bias ?? input, epilogue.rope?.table ?? input, epilogue.step];
-    bindings.push(...Array<Binding>(SECOND_MATRIX_BINDING - bindings.length).fill(null), second.buffer);
-    const mixed = await this.make(label, ONE_TOKEN_KERNELS[this.matvecKernel], constants, () => grid, bindings, first.dtype, 'main_qkv_mixed', second.dtype);
+    const parts = options.batched ?? true ? await Promise.all(stackRanges(p.stacks).map(({ first: j, end }, i) => {
+      const [qRows, kvRows] = [0, 1].map((r) => (r >= j && r < end ? p.rows[r]! : 0)) as [number, number];
+      const m = p.matrices[i]!;
+      return this.stackedQkv(`${label} [${m.dtype}]`, m, input, outs, qRows, kvRows, epilogue, { ...options, bias: p.biases[i], oneToken: false });
+    })) : [];
+    const whole = { ...first, rows: first.rows + second.rows };
+    const mixed = await this.stackedQkv(label, whole, input, outs, p.rows[0]!, p.rows[1]!, epilogue, { ...options, bias: p.biases[0], batched: false, second });
     mixed.batched = parts[0];
     return [mixed, ...parts.slice(1)];
   }
@@ -298,10 +298,11 @@ export class Dispatcher {
    * (OUT_STRIDE and ROW_START only reach the batched main and main_bias, and with `argmax` the one-token main's epilogue).
    */
   private async product(label: string, m: Matrix, weights: GPUBuffer | GPUBufferBinding, input: GPUBuffer, outs: { one: Binding[]; batched: Binding[] },
-    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, oneToken = true, xq, norm, argmax }: ProductOptions): Promise<Dispatch> {
+    entry: ProductEntryPoint, constants: Record<string, number>, { batched = true, oneToken = true, xq, norm, argmax, second }: ProductOptions): Promise<Dispatch> {
     const q8 = this.readsQ8(m);
     if (q8 && !xq) throw new Error(`${label}: a q8 product needs the quantized activations`);
     if (argmax && (batched || entry !== 'main' || !this.fusesArgmax(m))) throw new Error(`${label}: the argmax epilogue is the one-token lane kernels' main's alone`);
+    if (second && (batched || entry !== 'main_qkv' || q8)) throw new Error(`${label}: a second matrix is the one-token float main_qkv's alone`);
     // Rows (main_glu: outputs) per workgroup: 64 (32) for the thread-per-four-rows kernels, 4 (2) for those whose
     // lanes share rows; a huge output head (262144 rows: 65536 of those workgroups) gets a 2-D grid.
     const groupsOf = (rowsPerGroup: number) => (entry === 'main_glu' ? workgroups(m.rows / 2, rowsPerGroup / 2) : workgroups(m.rows, rowsPerGroup));
@@ -318,16 +319,17 @@ export class Dispatcher {
     const oneArgmax: Record<string, number> = argmax ? { ARGMAX_PARTS: headArgmaxParts(OUT_STRIDE!), ROW_START: ROW_START! } : {};
     const oneBindings = bindings(outs.one);
     if (argmax) oneBindings.push(...Array<Binding>(ARGMAX_BINDING - oneBindings.length).fill(null), argmax);
+    if (second) oneBindings.push(...Array<Binding>(SECOND_MATRIX_BINDING - oneBindings.length).fill(null), second.buffer);
     const placement: Record<string, number> = entry === 'main' || entry === 'main_bias' ? { OUT_STRIDE: OUT_STRIDE!, ROW_START: ROW_START! } : {};
-    const many = batched ? await this.make(`${label} (batched)`, multi, { ...base, ...placement },
-      (tokens) => [groupsOf(64), Math.ceil(tokens / tokensPerGroup)], bindings(outs.batched), m.dtype, entry) : undefined;
+    // Without a one-token form the batched one stands alone: one-token passes skip it.
+    const batchedGrid: Grid = (tokens) => (oneToken || tokens > 1 ? [groupsOf(64), Math.ceil(tokens / tokensPerGroup)] : [0, 0]);
+    const many = batched ? await this.make(`${label} (batched)`, multi, { ...base, ...placement }, batchedGrid, bindings(outs.batched), m.dtype, entry) : undefined;
     if (!oneToken) {
       if (!many) throw new Error(`${label}: a product needs a one-token or a batched form`);
-      const grid = many.grid;
-      many.grid = (tokens) => (tokens > 1 ? grid(tokens) : [0, 0]);
       return many;
     }
-    const one = await this.make(label, single, { ...base, ...oneArgmax }, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : entry);
+    const oneConstants = { ...base, ...oneArgmax, ...(second ? { SECOND_FIRST: m.rows - second.rows } : {}) };
+    const one = await this.make(label, single, oneConstants, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : second ? 'main_qkv_mixed' : entry, second?.dtype);
     one.batched = many;
     return one;
   }

@@ -225,11 +225,16 @@ export function gpuBufferSize(bytes: number): number {
 }
 
 /**
- * Bytes a [q; k; v] in two matrices (two types) adds to its biases as counted per tensor: the first matrix's bias
- * covers all three projections (the loader's, for main_qkv_mixed).
+ * Whether a layout holds q, k and v in two matrices (of two types): then the loader makes the first matrix's bias
+ * over all three projections, so that one product (main_qkv_mixed) can run both matrices.
  */
+export function qkvInTwoMatrices(layout: Pick<ProjectionLayout, 'stacks' | 'rows'>): boolean {
+  return layout.stacks.length === 2 && layout.rows.length === 3;
+}
+
+/** Bytes qkvInTwoMatrices's bias over all three projections adds to the biases as counted per tensor. */
 function mixedQkvBiasBytes(qkv: ProjectionLayout, file: Pick<ModelFile, 'tensorsByName'>): number {
-  if (qkv.stacks.length !== 2 || qkv.tensors.length !== 3) return 0;
+  if (!qkvInTwoMatrices(qkv)) return 0;
   const biased = qkv.tensors.map((t) => file.tensorsByName.has(t.name.replace(/\.weight$/, '.bias')));
   if (!biased.some(Boolean)) return 0;
   const firstParts = qkv.rows.slice(0, qkv.stacks[0]).filter((_, j) => biased[j]);

@@ -13,7 +13,7 @@ import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { ModelConfig } from './config';
 import { halfsToFloats } from './f16';
 import { layerTensors, type LayerWeights, type Linear, type Matrix, type Norm, type ProjectionField, type Projections } from './layer';
-import { projectionLayouts, stackRanges, type ProjectionLayout } from './memory';
+import { projectionLayouts, qkvInTwoMatrices, stackRanges, type ProjectionLayout } from './memory';
 
 export interface ModelWeights {
   tokenEmbedding: Matrix; // [vocab, dim]
@@ -279,14 +279,11 @@ class Uploader {
       return { matrices: await this.matrices(tensors[0]!.name, cols, whole ? [rows.reduce((a, b) => a + b, 0)] : rows), rows, stacks, biases };
     }
     const groups = stackRanges(stacks).map(({ first, end }) => ({ tensors: tensors.slice(first, end), names: names.slice(first, end), rows: rows.slice(first, end) }));
-    // q, k and v in two matrices (two types): the first's bias covers all three, which main_qkv_mixed adds over the
-    // whole [q; k; v] (the first matrix's own product reads its rows, the prefix).
-    const mixed = groups.length === 2 && rows.length === 3;
+    // q, k and v in two matrices: the first's bias covers all three, which main_qkv_mixed adds over the whole
+    // [q; k; v] (the first matrix's own product reads its rows, the prefix).
+    const biasGroups = qkvInTwoMatrices(layout) ? [{ names, rows }, groups[1]!] : groups;
     const biases: (GPUBuffer | null)[] = [];
-    for (const [i, g] of groups.entries()) {
-      biases.push(i === 0 && mixed ? await this.stackedBias(prefix, names, rows)
-        : g.names.length > 1 ? await this.stackedBias(prefix, g.names, g.rows) : (await this.biasParts(g.names[0]!, prefix, g.rows))[0]!);
-    }
+    for (const g of biasGroups) biases.push(g.names.length > 1 ? await this.stackedBias(prefix, g.names, g.rows) : (await this.biasParts(g.names[0]!, prefix, g.rows))[0]!);
     const matrices: Matrix[] = [];
     for (const g of groups) {
       matrices.push(g.tensors.length > 1 ? await this.stackedMatrix(`${prefix}${g.names.join('+')}.weight`, g.tensors, cols) : await this.matrix(g.tensors[0]!.name, g.rows[0]!, cols));

@@ -36,7 +36,7 @@ function mixedQkvCase(kernel: LaneKernel, types: [WeightDType, WeightDType], sta
       const parts = stackRanges(stacks).map(({ first, end }, i) => {
         const held = [0, 1, 2].map((j) => (j >= first && j < end ? partRows[j]! : 0));
         const rows = held.reduce((a, b) => a + b, 0);
-        const part = { first, end, held, rows, start, dtype: types[i]!, w: productWeights(kernel, types[i]!, rng, rows, cols) };
+        const part = { held, rows, start, dtype: types[i]!, w: productWeights(kernel, types[i]!, rng, rows, cols) };
         start += rows;
         return part;
       });
