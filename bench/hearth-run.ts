@@ -5,6 +5,7 @@
 // and the README, never in tests.
 import type { BenchDevice } from './adapter';
 import { loadModel } from '../src/model/load';
+import type { ProfileOption } from '../src/gpu/profile';
 import { openModel } from '../src/model/open';
 import type { TransformerModel } from '../src/model/transformer';
 import type { Dispatch } from '../src/model/dispatch';
@@ -25,6 +26,8 @@ export interface HearthRunOptions {
   contextLength: number;
   precision: 'auto' | 'f16' | 'f32' | 'q8';
   profile: boolean;
+  /** Kernel choices overridden on the adapter's profile (loadModel's `profile` option), e.g. { laneSteps: 1 }. */
+  kernels?: Exclude<ProfileOption, string>;
   /**
    * Further positions to measure decode after, e.g. [1024, 8192]: a prompt of that length is prefilled (never
    * decoded up to it), then `decodeTokens` steps are timed; attention grows with the cache. The context must hold
@@ -118,7 +121,7 @@ export async function measureHearth(gpu: BenchDevice, source: string, o: HearthR
   let compileStart = 0;
   let ready = 0;
   const loaded = await loadModel(gpu, source, {
-    contextLength: o.contextLength, precision: o.precision,
+    contextLength: o.contextLength, precision: o.precision, profile: o.kernels,
     onProgress: (p) => { if (p.phase === 'compile' && !compileStart) compileStart = performance.now(); if (p.phase === 'ready') ready = performance.now(); },
   });
   const loadMs = performance.now() - t0;

@@ -51,7 +51,7 @@ after(async () => {
 const comparePhases = (label: string) => [`llama.cpp vulkan ${label}`, `llama.cpp cuda ${label}`, `hearth ${label}`];
 // The first file has the long-context case too.
 const EXPECTED_PHASES = ['adapter', 'bandwidth', 'write tiny q4_0', ...comparePhases('tiny q4_0'), 'hearth q8 tiny q4_0', ...comparePhases('tiny q4_0 long'),
-  'write tiny q4_k_m', ...comparePhases('tiny q4_k_m'), 'done'];
+  'write tiny q4_k_m', ...comparePhases('tiny q4_k_m'), 'hearth laneSteps 1 tiny q4_k_m', 'done'];
 
 test('bench:device, reduced mode on lavapipe from the bundle: every phase reports, with the issue\'s keys', { timeout: 180_000 }, async () => {
   const out = join(dir, 'out');
@@ -67,7 +67,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
   const profile = report.adapterProfile;
   for (const f of ['shaderF16', 'subgroups', 'timestampQuery']) assert.equal(typeof profile.features[f], 'boolean', f);
   // The software profile's kernels on a CPU adapter, as loadModel picks them.
-  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
+  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
   const bw = report.readBandwidth;
   assert.ok(bw.perThread > 0 && bw.gridStride > 0);
   assert.equal(bw.best, Math.max(bw.perThread, bw.gridStride));
@@ -122,19 +122,25 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
       }
     }
   }
-  // Precision 'q8' beside the default on the first file (decode after the same prompt length), and in the table.
-  const q8 = report.results[0].hearthQ8;
+  // The variants beside their file's main case (decode after the same prompt length), and in the table: precision
+  // 'q8' on the first file, lane runs of one step on the second (the software profile's own laneSteps is 1).
+  const [[q8], [lanes]] = report.results.map((r: { variants: unknown[] }) => r.variants);
+  assert.deepEqual(report.results.map((r: { variants: unknown[] }) => r.variants.length), [1, 1]);
+  assert.equal(q8.name, 'q8');
   assert.equal(q8.node.precision, 'q8');
-  assert.equal(q8.defaultPrecision, report.results[0].node.precision);
-  assert.ok(q8.node.decodeTokensPerSecond > 0 && q8.decodeRatio > 0);
-  assert.deepEqual(Object.keys(q8.node.decodeTokensPerSecondByPosition), report.q8Options.promptLengths.map(String));
-  assert.equal(report.results[1].hearthQ8, undefined);
+  assert.equal(q8.defaultValue, report.results[0].node.precision);
+  assert.deepEqual([lanes.name, lanes.defaultValue], ['laneSteps 1', '1']);
+  for (const v of [q8, lanes]) {
+    assert.ok(v.node.decodeTokensPerSecond > 0 && v.decodeRatio > 0);
+    assert.deepEqual(Object.keys(v.node.decodeTokensPerSecondByPosition), report.variantOptions[v.name].promptLengths.map(String));
+  }
+  assert.deepEqual(report.variantOptions['laneSteps 1'].kernels, { laneSteps: 1 });
   // The issue's targets concern the real lengths (512, 8192, the 8B shape): none has its numbers in this mode.
   assert.deepEqual(report.targets, []);
   const table = readFileSync(join(out, 'bench-device.md'), 'utf8');
   assert.match(table, /\| tiny \| q4_0 \|/);
   assert.match(table, /\| tiny \| q4_0 \| long \| \d+ \(/, 'the lengths table has the long case');
-  assert.match(table, /q8 ÷ default[\s\S]*\| tiny \| q4_0 \| [\d.]+ \| [\d.]+ \(\w+\) \| [\d.]+ \|/, 'the q8 table');
+  assert.match(table, /variant ÷ default[\s\S]*\| tiny \| q4_0 \| q8 \| [\d.]+ \| [\d.]+ \(\w+\) \| [\d.]+ \|\n\| tiny \| q4_k_m \| laneSteps 1 \| [\d.]+ \| [\d.]+ \(1\) \| [\d.]+ \|/, 'the variants table');
   assert.match(readFileSync(join(out, 'environment.txt'), 'utf8'), /"node-llama-cpp"/, 'what the machine offers is on record');
 });
 

@@ -9,7 +9,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
-import { chooseKvCache, chooseProfile, choosePrecision, GPU_PREFILL_BATCH, isSoftwareAdapter, PREFILL_BATCH, SLOW_CPU_ADAPTER, SLOW_GPU, type ProfileOption } from '../src/gpu/profile';
+import { chooseKvCache, chooseProfile, choosePrecision, GPU_PREFILL_BATCH, isSoftwareAdapter, laneRun, PREFILL_BATCH, SLOW_CPU_ADAPTER, SLOW_GPU, type ProfileOption } from '../src/gpu/profile';
 import { InvalidRequestError, ResourceError } from '../src/errors';
 import { loadModel } from '../src/model/load';
 import { ADAPTERS } from './helpers/fake-adapters';
@@ -21,8 +21,8 @@ import { gridArch, gridModel } from './helpers/quant-grid';
 import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 import { embedTokens, modelPooling } from '../src/model/embed';
 
-const gpuKernels = { matvec: 'subgroup', attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU } as const;
-const softwareKernels = { matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single', throughput: SLOW_CPU_ADAPTER } as const;
+const gpuKernels = { matvec: 'subgroup', laneSteps: 8, attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU } as const;
+const softwareKernels = { matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single', throughput: SLOW_CPU_ADAPTER } as const;
 /** What a load reports of a profile's choices: all but the throughput its prefill submits are cut for. */
 const reported = (choices: object) => Object.fromEntries(Object.entries(choices).filter(([key]) => key !== 'throughput'));
 /** A GPU whose workgroups are too small for matmul-tiled.wgsl (WebGPU's default limits): the rows matmul and its batch. */
@@ -50,6 +50,7 @@ describe('chooseProfile from the adapter alone', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { base: 'auto', attention: 'whole', prefillBatch: 8 }), { ...chooseProfile(ADAPTERS.h200), attention: 'whole', prefillBatch: 8 });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'workgroup' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'workgroup' });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, { laneSteps: 4 }), { ...chooseProfile(ADAPTERS.h200), laneSteps: 4 });
     assert.deepEqual(chooseProfile(ADAPTERS.intelGen9, { matvec: 'rows' }), { ...chooseProfile(ADAPTERS.intelGen9), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, 'auto'), chooseProfile(ADAPTERS.h200));
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { matmul: 'rows' }), { ...chooseProfile(ADAPTERS.h200), matmul: 'rows' });
@@ -65,15 +66,21 @@ describe('chooseProfile from the adapter alone', () => {
     rejects('cpu', /profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got "cpu"/);
     rejects(['gpu'], /profile must be 'auto', 'gpu', 'software' or an object/);
     rejects({ base: 'cpu' }, /profile\.base must be 'auto', 'gpu' or 'software', got "cpu"/);
-    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, attention, matmul, fuseNorm, prefillBatch/);
+    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch/);
     rejects({ matmul: 'tiled' }, /matmul 'tiled' needs 17408 bytes of workgroup memory and 256 invocations per workgroup; intel gen-9 has 16384 and 256/);
     rejects({ matmul: 'cooperative' }, /profile\.matmul must be 'tiled' or 'rows', got "cooperative"/);
+    rejects({ laneSteps: 3 }, /profile\.laneSteps must be 1, 2, 4 or 8, got 3/);
     rejects({ attention: true }, /profile\.attention must be 'flash', 'split' or 'whole', got true/);
     rejects({ matvec: 'threads' }, /profile\.matvec must be 'subgroup', 'workgroup' or 'rows', got "threads"/);
     rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);
     rejects({ prefillBatch: 2.5 }, /profile\.prefillBatch must be a positive integer, got 2.5/);
     rejects({ throughput: { flopsPerSecond: 0, bytesPerSecond: 1 } }, /profile\.throughput must be \{ flopsPerSecond, bytesPerSecond \} \(positive numbers\), got \{"flopsPerSecond":0,"bytesPerSecond":1\}/);
     rejects({ throughput: { flops: 1e12 } }, /profile\.throughput must be \{ flopsPerSecond, bytesPerSecond \}/);
+  });
+
+  test("a product's lane run is the profile's laneSteps where each of 64 lanes still gets one of the row's steps of 8 weights, else the longest that does", () => {
+    const cases = [[8, 4096, 8], [8, 4864, 8], [8, 2048, 4], [8, 1024, 2], [8, 896, 1], [8, 256, 1], [8, 100, 1], [2, 8192, 2], [1, 8192, 1], [4, 2047, 2]];
+    assert.deepEqual(cases.map(([steps, cols]) => laneRun(steps!, cols!)), cases.map(([, , want]) => want));
   });
 
   test("precision 'auto' is the profile's for the model's weights; an explicit one the adapter cannot do is a ResourceError; a bad value an InvalidRequestError", () => {
@@ -189,6 +196,43 @@ describe('profiles on this machine (Node, Dawn on lavapipe)', () => {
       assert.ok(relWorkgroup <= 1e-4, `GPU-profile logits with the workgroup matvec differ from the software profile's by ${relWorkgroup} of the largest`);
     });
   }
+  // Rows long enough for lane runs of several steps (laneRun: a run for each of 64 lanes, cols / 8 ≥ 64 · run): a
+  // one-layer Llama at dim 256 and FFN 2048 in Q4_K_M, so ffn_down (2048 columns) takes runs of 4 steps under the GPU
+  // profile's laneSteps 8, and every 256-column product one. Against runs of one step: the same greedy ids, logits
+  // within 1e-4 of the largest (the same products, summed in another order across lanes).
+  test('lane runs: the GPU profile gives each product the run laneRun picks for its rows; its ids and logits are those of one step per run', async () => {
+    const path = join(dir, 'llama-long-rows-q4_k_m.gguf');
+    writeFileSync(path, gridModel(tinyModelSpec('llama', { dim: 256, layers: 1, heads: 4, kvHeads: 2, ff: 2048, vocab: 512, contextLength: 256, seed: 5 }), 'q4_k_m').quantized);
+    const run = async (laneSteps: number, forced?: number[]) => {
+      const seen: Record<string, number>[] = [];
+      const device = gpu.device;
+      const create = device.createComputePipelineAsync.bind(device);
+      device.createComputePipelineAsync = (d: GPUComputePipelineDescriptor) => { seen.push({ ...(d.compute.constants as Record<string, number>) }); return create(d); };
+      try {
+        const loaded = await loadModel(gpu, path, { contextLength: 256, precision: 'f32', kvCache: 'f32', profile: { base: 'gpu', laneSteps } });
+        try {
+          const prompt = Array.from({ length: 20 }, (_, i) => (1 + 3 * i + 7 * i * i) % loaded.config.vocabSize);
+          return { laneSteps: loaded.info.profile?.laneSteps, seen, ...(await greedyLogits(loaded, prompt, 8, forced)) };
+        } finally {
+          loaded.destroy();
+        }
+      } finally {
+        device.createComputePipelineAsync = create;
+      }
+    };
+    const oneStep = await run(1);
+    const runs = await run(8, oneStep.ids);
+    assert.deepEqual([oneStep.laneSteps, runs.laneSteps], [1, 8]);
+    assert.ok(oneStep.seen.every((c) => c.LANE_STEPS === undefined), 'one step per run is the kernels\' default: no LANE_STEPS');
+    const withRuns = runs.seen.filter((c) => c.LANE_STEPS !== undefined);
+    assert.ok(withRuns.length > 0 && withRuns.every((c) => c.COLS === 2048 && c.LANE_STEPS === laneRun(8, 2048) && laneRun(8, 2048) === 4),
+      `LANE_STEPS 4 on the 2048-column products alone: ${JSON.stringify(withRuns)}`);
+    assert.ok(runs.seen.some((c) => c.COLS === 256 && c.ROWS !== undefined), 'the 256-column products were made too');
+    assert.deepEqual(runs.ids, oneStep.ids);
+    const rel = maxRelativeDiff(oneStep.logits, runs.logits);
+    assert.ok(rel <= 1e-4, `runs of 4 steps differ from runs of one by ${rel} of the largest logit`);
+  });
+
   // Precision 'q8' under the GPU profile: the one-token products run on matvec-q8-subgroup / matvec-q8-workgroup
   // (lanes across a row's blocks), the software profile's on matvec-q8.wgsl: the same block products summed in
   // another order. An activation an ulp off can then land on the other side of a rounding step of the next

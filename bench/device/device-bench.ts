@@ -39,22 +39,27 @@ export interface DeviceCase { node?: NodeResult;
 export interface DeviceResult extends DeviceCase { model: string; quant: BenchQuant; parameters: number; fileBytes?: number; writeSeconds?: number;
   /** The long-context case (report.longOptions), on the files that have one. */
   long?: DeviceCase;
-  /** The same file decoded with precision 'q8' (report.q8Options), on the files that have it. */
-  hearthQ8?: HearthQ8 }
+  /** The same file decoded with one load option changed (report.variantOptions), on the files that have them. */
+  variants?: HearthVariant[] }
 /**
- * Precision 'q8' (8-bit activations, integer dot products) beside the default (`precision` of the main case):
- * whether the GPU profile's 'auto' should pick it for q4_0/q8_0 models (AdapterProfile.precision.quantized).
+ * Hearth on a file with one load option changed, beside its main case: whether the GPU profile's default for that
+ * option should change. 'q8': precision 'q8' (8-bit activations, integer dot products) against the main case's
+ * precision (AdapterProfile.precision.quantized, for q4_0/q8_0 models); 'laneSteps 1': the lane kernels taking one
+ * step per run against the profile's runs (AdapterProfile.laneSteps; K-quant scales decoded once per step).
  */
-export interface HearthQ8 { node: Omit<NodeResult, 'peers'>; defaultPrecision: string;
-  /** Decode tokens/s with 'q8' ÷ with the default, at the first prompt's position (> 1: q8 wins). */
+export interface HearthVariant { name: VariantName; node: Omit<NodeResult, 'peers'>;
+  /** The main case's value of what the variant changes: its precision, its profile's laneSteps. */
+  defaultValue: string;
+  /** Decode tokens/s of the variant ÷ of the main case, at the first prompt's position (> 1: the variant wins). */
   decodeRatio: number | null }
+type VariantName = 'q8' | 'laneSteps 1';
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const report = {
   kind: 'hearth-bench-device', version: 1, mode: values.mode as 'auto' | 'full' | 'reduced', startedAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), node: process.version },
-  budgetSeconds: 600, options: null as HearthRunOptions | null, longOptions: null as HearthRunOptions | null, q8Options: null as HearthRunOptions | null,
+  budgetSeconds: 600, options: null as HearthRunOptions | null, longOptions: null as HearthRunOptions | null, variantOptions: null as Record<VariantName, HearthRunOptions> | null,
   adapterProfile: null as BenchDevice['adapterProfile'] | null,
   readBandwidth: null as Awaited<ReturnType<typeof measureReadBandwidthKernels>> | null,
   bundle: bundleCheck(),
@@ -150,26 +155,29 @@ const options: HearthRunOptions = full
 // 128 in the same load (the 8192-token prompt is prefilled, not decoded up to). Reduced: the same paths, short.
 const longShape = full ? { promptLengths: [128, 4096], decodeTokens: 128, decodeAt: [8192] } : { promptLengths: [16, 48], decodeTokens: 8, decodeAt: [96] };
 const longOptions: HearthRunOptions = { ...longShape, runs: 1, contextLength: contextFor(longShape), precision: 'auto', profile: false };
-// The q8 case, for its decode after the main case's first prompt length (the same position): its prefill runs
-// matmul-q8.wgsl, which is not built for GPUs, so one short prompt.
-const q8Options: HearthRunOptions = { promptLengths: [full ? 128 : 32], decodeTokens: full ? 128 : 8, runs: 1, contextLength: full ? 512 : 128, precision: 'q8', profile: full };
+// The variants, for their decode after the main case's first prompt length (the same position): one short prompt
+// (q8's prefill runs matmul-q8.wgsl, which is not built for GPUs).
+const variantShape: HearthRunOptions = { promptLengths: [full ? 128 : 32], decodeTokens: full ? 128 : 8, runs: 1, contextLength: full ? 512 : 128, precision: 'auto', profile: full };
+const variantOptions: Record<VariantName, HearthRunOptions> = { q8: { ...variantShape, precision: 'q8' }, 'laneSteps 1': { ...variantShape, kernels: { laneSteps: 1 } } };
+/** What the main case `n` ran of what each variant changes. */
+const defaultValue: Record<VariantName, (n: NodeResult) => string> = { q8: (n) => n.precision, 'laneSteps 1': (n) => String(n.adapterProfile.kernels.laneSteps) };
 report.options = options;
 report.longOptions = longOptions;
-report.q8Options = q8Options;
+report.variantOptions = variantOptions;
 
 await phase('bandwidth', async () => { report.readBandwidth = await measureReadBandwidthKernels(gpu); });
 
 // Most important first: the issue's target (Llama-3.2-1B Q4_0 against llama.cpp Vulkan) and its long-context
 // case, the other shape and its long case, the K-quant, 8B where the machine has the memory (the TTFT target's
 // shape) and its long case, then the wider types. `long`: the seconds the long case is guarded by (its phases
-// start only with that much of the budget left); `q8`: the same for the q8 case.
-interface Job { model: string; quant: BenchQuant; long?: number; q8?: number }
+// start only with that much of the budget left); `variants`: the same for each variant.
+interface Job { model: string; quant: BenchQuant; long?: number; variants?: Partial<Record<VariantName, number>> }
 const big: Job[] = totalmem() >= 48 * 2 ** 30 ? [{ model: 'llama-3.1-8b', quant: 'q4_0', long: 120 }] : [];
 const jobs: Job[] = full
-  ? [{ model: 'llama-3.2-1b', quant: 'q4_0', long: 60, q8: 40 }, { model: 'qwen2.5-0.5b', quant: 'q4_0', long: 45 }, { model: 'llama-3.2-1b', quant: 'q4_k_m' },
-      { model: 'qwen2.5-0.5b', quant: 'q4_k_m' }, ...big, { model: 'llama-3.2-1b', quant: 'q8_0', q8: 40 }, { model: 'llama-3.2-1b', quant: 'f16' },
-      { model: 'qwen2.5-0.5b', quant: 'q8_0' }, { model: 'qwen2.5-0.5b', quant: 'f16' }]
-  : [{ model: 'tiny', quant: 'q4_0', long: 0, q8: 0 }, { model: 'tiny', quant: 'q4_k_m' }];
+  ? [{ model: 'llama-3.2-1b', quant: 'q4_0', long: 60, variants: { q8: 40, 'laneSteps 1': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_0', long: 45 },
+      { model: 'llama-3.2-1b', quant: 'q4_k_m', variants: { 'laneSteps 1': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_k_m' }, ...big,
+      { model: 'llama-3.2-1b', quant: 'q8_0', variants: { q8: 40 } }, { model: 'llama-3.2-1b', quant: 'f16' }, { model: 'qwen2.5-0.5b', quant: 'q8_0' }, { model: 'qwen2.5-0.5b', quant: 'f16' }]
+  : [{ model: 'tiny', quant: 'q4_0', long: 0, variants: { q8: 0 } }, { model: 'tiny', quant: 'q4_k_m', variants: { 'laneSteps 1': 0 } }];
 const backends: LlamaCppBackend[] = ['vulkan', 'cuda'];
 // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.
 const left = () => Math.max(30, Math.min(240, report.budgetSeconds + 60 - elapsed()));
@@ -198,15 +206,15 @@ async function compare(into: DeviceCase, label: string, file: string, o: HearthR
   }, left(), needs / 2);
 }
 
-/** Hearth with precision 'q8' on `file` beside the main case `r.node` (run first). */
-async function compareQ8(r: DeviceResult, file: string, needs: number): Promise<void> {
-  await phase(`hearth q8 ${r.model} ${r.quant}`, async () => {
-    const { peers: _, ...node } = await measureNodeHearth(gpu, file, q8Options, report.readBandwidth?.best ?? Infinity);
-    r.hearthQ8 = { node, defaultPrecision: r.node?.precision ?? '?', decodeRatio: ratio(node.decodeTokensPerSecond, r.node?.decodeTokensPerSecond) };
+/** Hearth's variant `name` on `file` beside the main case `r.node` (run first). */
+async function compareVariant(r: DeviceResult, name: VariantName, file: string, needs: number): Promise<void> {
+  await phase(`hearth ${name} ${r.model} ${r.quant}`, async () => {
+    const { peers: _, ...node } = await measureNodeHearth(gpu, file, variantOptions[name], report.readBandwidth?.best ?? Infinity);
+    (r.variants ??= []).push({ name, node, defaultValue: r.node ? defaultValue[name](r.node) : '?', decodeRatio: ratio(node.decodeTokensPerSecond, r.node?.decodeTokensPerSecond) });
   }, left(), needs);
 }
 
-for (const { model, quant, long, q8 } of jobs) {
+for (const { model, quant, long, variants } of jobs) {
   const r: DeviceResult = { model, quant, parameters: parameterCount(BENCH_SHAPES[model]!) };
   report.results.push(r);
   let file = '';
@@ -218,7 +226,7 @@ for (const { model, quant, long, q8 } of jobs) {
   }, Infinity, full ? (model === 'llama-3.1-8b' ? 150 : 45) : 0);
   if (!written) continue;
   await compare(r, `${model} ${quant}`, file, options, 0);
-  if (q8 !== undefined) await compareQ8(r, file, q8);
+  for (const [name, needs] of Object.entries(variants ?? {}) as [VariantName, number][]) await compareVariant(r, name, file, needs);
   if (long !== undefined) await compare((r.long = {}), `${model} ${quant} long`, file, longOptions, long, r);
 }
 report.complete = true;

@@ -10,7 +10,7 @@ interface TableReport {
   bundle: { matchesTree: boolean | null; changed: string[] } | null;
   phases: { name: string; status: string; reason?: string }[];
   results: { model: string; quant: string; node?: NodeResult; peers?: NodeResult['peers']; long?: { node?: NodeResult };
-    hearthQ8?: { node: { decodeTokensPerSecond: number; precision: string }; defaultPrecision: string; decodeRatio: number | null } }[];
+    variants?: { name: string; node: { decodeTokensPerSecond: number }; defaultValue: string; decodeRatio: number | null }[] }[];
   targets?: TargetCheck[];
 }
 
@@ -45,7 +45,7 @@ export function deviceTable(rep: TableReport): string {
       `${v && !isSkipped(v) ? v.prefillRatio ?? '-' : '-'} | ${peer(peers.llamaCppCuda, 'decode')} | ${h?.timeToFirstTokenMs ?? '-'} | ` +
       `${h ? `${h.dispatchesPerToken} / ${h.hostWaitsPerToken}` : '-'} | ${h?.rooflineFraction ?? '-'} |`);
   }
-  lines.push(...lengthsTable(rep), ...q8Table(rep), ...targetLines(rep.targets ?? []));
+  lines.push(...lengthsTable(rep), ...variantsTable(rep), ...targetLines(rep.targets ?? []));
   const bad = rep.phases.filter((p) => p.status !== 'ok');
   if (bad.length) lines.push('', ...bad.map((p) => `- ${p.name}: ${p.status}${p.reason ? ` (${p.reason.slice(0, 200)})` : ''}`));
   return `${lines.join('\n')}\n`;
@@ -74,10 +74,13 @@ function lengthsTable(rep: TableReport): string[] {
     '| --- | --- | --- | ---: | --- | --- | --- |', ...rows];
 }
 
-/** Precision 'q8' beside each file's default, where the script measured it (whether the GPU profile's 'auto' should pick q8). */
-function q8Table(rep: TableReport): string[] {
-  const rows = rep.results.filter((r) => r.hearthQ8).map(({ model, quant, node, hearthQ8: q }) =>
-    `| ${model} | ${quant} | ${q!.node.decodeTokensPerSecond} | ${node?.decodeTokensPerSecond ?? '-'} (${q!.defaultPrecision}) | ${q!.decodeRatio ?? '-'} |`);
+/**
+ * Each variant (one load option changed) beside its file's main case, where the script measured it: whether the GPU
+ * profile's default for that option should change (q8: precision.quantized; laneSteps 1: laneSteps).
+ */
+function variantsTable(rep: TableReport): string[] {
+  const rows = rep.results.flatMap(({ model, quant, node, variants }) => (variants ?? []).map((v) =>
+    `| ${model} | ${quant} | ${v.name} | ${v.node.decodeTokensPerSecond} | ${node?.decodeTokensPerSecond ?? '-'} (${v.defaultValue}) | ${v.decodeRatio ?? '-'} |`));
   if (rows.length === 0) return [];
-  return ['', '| model | quant | Hearth q8 decode t/s | Hearth default decode t/s (precision) | q8 ÷ default |', '| --- | --- | ---: | ---: | ---: |', ...rows];
+  return ['', '| model | quant | variant | Hearth variant decode t/s | Hearth default decode t/s (its value) | variant ÷ default |', '| --- | --- | --- | ---: | ---: | ---: |', ...rows];
 }

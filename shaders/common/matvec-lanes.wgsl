@@ -12,10 +12,11 @@
 // 262144-row vocabulary head needs 65536); workgroup index = x + y · (grid width). Rows past the end (the last
 // workgroup's, and whole workgroups of a grid's last line) re-read the last row (in bounds) and are not written.
 // Why: on a GPU a row walked by one thread (matvec.wgsl) reads memory in scattered strides; here the 64 lanes
-// of a workgroup walk the four rows together, lane i taking steps (8 weights) i, i + 64, i + 128, ..., so at
-// each moment neighbouring lanes read neighbouring words of the same row (coalesced loads), and each x read
-// serves four rows. Each lane decodes the block its step lies in (the neighbours decoding the same block hit
-// the cache).
+// of a workgroup walk the four rows together, lane i taking runs (of LANE_STEPS steps of 8 weights) i, i + 64,
+// i + 128, ..., so at each moment neighbouring lanes read neighbouring words of the same row (coalesced loads),
+// and each x read serves four rows. Each lane decodes the block its run lies in once for the run (the neighbours
+// decoding the same block hit the cache): longer runs decode a K-quant's scales less often, shorter ones keep
+// more lanes busy on short rows.
 // Every lane reaches the kernel's reduction and the barriers (no early return: they must be in uniform control
 // flow).
 // Sums: each lane sums its steps' products in Act; with Act = f16 (CARRY_SUMS) a lane carries its sum into
@@ -39,6 +40,7 @@ override ROWS: u32;
 override COLS: u32;
 override ARGMAX_PARTS: u32 = 1u; // main_argmax: the whole head's partials, ceil(its rows / 4)
 override ROW_START: u32 = 0u;    // main_argmax: the block's first row in the head (the partials' indices and slots)
+override LANE_STEPS: u32 = 1u;   // a lane's run: consecutive steps of one block (a power of two; lane-walk.wgsl caps it at the block's)
 
 @group(0) @binding(0) var<storage, read> W: WeightWords;            // [ROWS, COLS] row-major
 @group(0) @binding(1) var<storage, read> x: array<f32>;             // [COLS]

@@ -228,7 +228,7 @@ function formatReport(r: ModelReport): string {
 }
 
 function formatProfile(p: ProfileReport, adapter: string | null | undefined): string {
-  const kernels = `${p.matvec} matvec, ${p.matmul} matmul, ${p.attention} attention, norms ${p.fuseNorm ? 'fused' : 'separate'}, prefill ${p.prefillBatch} tokens a pass, ${p.sampling} sampling`;
+  const kernels = `${p.matvec} matvec${p.laneSteps > 1 ? ` (runs of ${p.laneSteps} steps)` : ''}, ${p.matmul} matmul, ${p.attention} attention, norms ${p.fuseNorm ? 'fused' : 'separate'}, prefill ${p.prefillBatch} tokens a pass, ${p.sampling} sampling`;
   return `${p.name} on ${adapter ?? 'this adapter'} (${kernels})`;
 }
 

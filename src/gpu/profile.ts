@@ -67,6 +67,22 @@ const PROFILE_NAMES: readonly string[] = ['gpu', 'software'];
 export const PREFILL_BATCH = 32;
 /** The GPU profile's: four of matmul-tiled.wgsl's 64-token tiles a pass, so each weight is read once per 256 tokens. */
 export const GPU_PREFILL_BATCH = 256;
+/**
+ * The GPU profile's lane run (KernelChoices.laneSteps): up to a whole block per lane (8 steps: a Q4_K/Q5_K pair of
+ * sub-blocks, half a Q6_K/Q3_K/Q2_K walk block), so each lane decodes a block's scales once, as GPU matvecs do.
+ * bench:device's 'laneSteps 1' variant measures it against a step per run on the machine's GPU.
+ */
+const GPU_LANE_STEPS = 8;
+
+/**
+ * The run (LANE_STEPS) the lane kernels take on rows of `cols`: `laneSteps` where every one of a workgroup's 64
+ * lanes still gets a run of the row's cols / 8 steps, else the longest power of two that does (at least 1).
+ */
+export function laneRun(laneSteps: number, cols: number): number {
+  let run = laneSteps;
+  while (run > 1 && cols / 8 < 64 * run) run /= 2;
+  return run;
+}
 
 /** What matmul-tiled.wgsl needs of a device: its workgroup memory with Act = f32 (two 8 KiB tiles, 1 KiB of norm partials) and 16 × 16 threads. */
 const TILED_MATMUL = { workgroupBytes: 17408, invocations: 256 };
@@ -105,6 +121,13 @@ interface KernelChoices {
    * Precision 'q8' products run on matmul-q8.wgsl either way.
    */
   matmul: MatmulKernel;
+  /**
+   * The lane kernels' run (LANE_STEPS, common/lane-walk.wgsl): consecutive steps of 8 weights of one block a lane
+   * takes, the block's scales decoded once for them (1, 2, 4 or 8; capped at a block's steps, and per matrix where
+   * a row would leave lanes without a run: laneRun). Longer runs spend less arithmetic on
+   * K-quants' scales; bench:device's 'laneSteps 1' variant measures them against one step.
+   */
+  laneSteps: number;
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
@@ -150,8 +173,8 @@ export interface AdapterProfile extends ProfileChoices {
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
 export type ProfileReport = Omit<AdapterProfile, 'precision' | 'throughput' | 'kvCache'>;
 
-export function profileReport({ name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
-  return { name, matvec, attention, matmul, fuseNorm, prefillBatch, sampling };
+export function profileReport({ name, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
+  return { name, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch, sampling };
 }
 
 /**
@@ -188,14 +211,14 @@ function fitsTiledMatmul({ limits }: AdapterTraits): boolean {
  * device's workgroups are large enough, wide argmax and sampling, fused norms, f16 arithmetic and an f16 KV cache
  * (half the cache's memory and attention's reads) where it can. Precision 'q8' (asked for) runs on lane kernels too;
  * 'auto' keeps q4_0/q8_0 models on float arithmetic until a GPU measurement shows 'q8' faster (bench:device's
- * hearthQ8 phase): that choice is `precision.quantized` below.
+ * 'q8' variant): that choice is `precision.quantized` below.
  */
 function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const float = traits.shaderF16 ? 'f16' : 'f32';
   const tiled = fitsTiledMatmul(traits);
   return {
     name: 'gpu', precision: { float, quantized: float }, kvCache: traits.shaderF16 ? 'f16' : 'f32',
-    matvec: traits.subgroups ? 'subgroup' : 'workgroup', attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
+    matvec: traits.subgroups ? 'subgroup' : 'workgroup', laneSteps: GPU_LANE_STEPS, attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
     prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU,
   };
 }
@@ -208,7 +231,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' }, kvCache: 'f32',
-    matvec: 'rows', attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
+    matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
     throughput: SLOW_CPU_ADAPTER,
   };
 }
@@ -216,6 +239,7 @@ function softwareProfile(traits: AdapterTraits): AdapterProfile {
 const CHOICES: Record<keyof ProfileChoices | 'base', (v: unknown) => boolean> = {
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
   matvec: (v) => MATVEC_KERNELS.includes(v as string),
+  laneSteps: (v) => v === 1 || v === 2 || v === 4 || v === 8,
   attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
   matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
@@ -225,7 +249,7 @@ const CHOICES: Record<keyof ProfileChoices | 'base', (v: unknown) => boolean> = 
     && ['flopsPerSecond', 'bytesPerSecond'].every((k) => { const x = (v as Record<string, unknown>)[k]; return typeof x === 'number' && x > 0 && Number.isFinite(x); }),
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", laneSteps: '1, 2, 4 or 8', attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
   throughput: '{ flopsPerSecond, bytesPerSecond } (positive numbers)',
 };

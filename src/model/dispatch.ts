@@ -7,7 +7,7 @@ import { formatBytes } from '../gpu/buffers';
 import { headArgmaxParts, KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
 import { kvCacheKernels, q8WeightTypes, weightKernels, type KernelName, type EntryPoint, type KvCacheType, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
-import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
+import { laneRun, type MatmulKernel, type MatvecKernel } from '../gpu/profile';
 import type { Matrix, Norm, Projections } from './layer';
 import { qkvInTwoMatrices, stackRanges } from './memory';
 
@@ -112,6 +112,22 @@ const ARGMAX_BINDING = 9;
 const SECOND_MATRIX_BINDING = 10;
 const MIXED_QKV_STORAGE_BUFFERS = 9;
 
+/** The kernels a Dispatcher makes, chosen once at load. */
+export interface DispatcherOptions {
+  /** The largest storage binding to use (the device's where unset or larger); matrices above it are bound in row blocks. */
+  bindingLimit?: number;
+  /** The arithmetic of every weight-reading kernel. Default 'f32'. */
+  precision?: ModelPrecision;
+  /** The kernel of the one-token float products (AdapterProfile.matvec). Default 'rows'. */
+  matvec?: MatvecKernel;
+  /** The lane kernels' longest run (AdapterProfile.laneSteps; laneRun lowers it per matrix). Default 1. */
+  laneSteps?: number;
+  /** The kernel of the batched float products (AdapterProfile.matmul). Default 'rows'. */
+  matmul?: MatmulKernel;
+  /** The KV cache's element type, which the kernels that read or write the cache are compiled for. Default 'f32'. */
+  kvCache?: KvCacheType;
+}
+
 /** Makes the dispatches of the kernels in shaders/, buffers bound in binding order. */
 export class Dispatcher {
   private readonly kernels: KernelCache;
@@ -123,16 +139,16 @@ export class Dispatcher {
   /** Pipelines still compiling, each filling in its dispatches (see make and ready). */
   private readonly pending: Promise<void>[] = [];
 
-  /**
-   * `precision`: the arithmetic of every weight-reading kernel it makes (chosen once at load); `matvecKernel`: the
-   * kernel of the one-token float products (AdapterProfile.matvec); `matmul`: the kernel of the batched float products;
-   * `kvCache`: the KV cache's element type, which the kernels that read or write the cache are compiled for.
-   */
-  constructor(private readonly device: GPUDevice, bindingLimit = device.limits.maxStorageBufferBindingSize, precision: ModelPrecision = 'f32', private readonly matvecKernel: MatvecKernel = 'rows',
-    private readonly matmul: MatmulKernel = 'rows', readonly kvCache: KvCacheType = 'f32') {
+  private readonly matvecKernel: MatvecKernel;
+  private readonly laneSteps: number;
+  private readonly matmul: MatmulKernel;
+  readonly kvCache: KvCacheType;
+
+  constructor(private readonly device: GPUDevice, { bindingLimit = device.limits.maxStorageBufferBindingSize, precision = 'f32', matvec = 'rows', laneSteps = 1, matmul = 'rows', kvCache = 'f32' }: DispatcherOptions = {}) {
     this.q8 = precision === 'q8';
     this.kernels = new KernelCache(device, precision === 'q8' ? 'f32' : precision);
     this.bindingLimit = Math.min(bindingLimit, device.limits.maxStorageBufferBindingSize);
+    [this.matvecKernel, this.laneSteps, this.matmul, this.kvCache] = [matvec, laneSteps, matmul, kvCache];
   }
 
   /** Whether W x runs on 8-bit activations (matvec-q8): precision 'q8' and a q4_0 or q8_0 matrix. */
@@ -328,7 +344,8 @@ export class Dispatcher {
       if (!many) throw new Error(`${label}: a product needs a one-token or a batched form`);
       return many;
     }
-    const oneConstants = { ...base, ...oneArgmax, ...(second ? { SECOND_FIRST: m.rows - second.rows } : {}) };
+    const run = !q8 && LANE_KERNELS.has(single) ? laneRun(this.laneSteps, m.cols) : 1;
+    const oneConstants = { ...base, ...oneArgmax, ...(second ? { SECOND_FIRST: m.rows - second.rows } : {}), ...(run > 1 ? { LANE_STEPS: run } : {}) };
     const one = await this.make(label, single, oneConstants, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : second ? 'main_qkv_mixed' : entry, second?.dtype);
     one.batched = many;
     return one;

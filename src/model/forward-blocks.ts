@@ -8,11 +8,9 @@
 import type { BufferPool } from '../gpu/buffers';
 import { headArgmaxParts, reductionParts, workgroups } from '../gpu/kernels';
 import type { ModelConfig, RopeConfig } from './config';
-import { Dispatcher, tokenGrid, type Dispatch, type FusedNorm, type ProductOptions, type QkvEpilogue } from './dispatch';
-import type { MatmulKernel, MatvecKernel } from '../gpu/profile';
+import { Dispatcher, tokenGrid, type Dispatch, type DispatcherOptions, type FusedNorm, type ProductOptions, type QkvEpilogue } from './dispatch';
 import type { LayerWeights, Linear, Norm, Projections } from './layer';
 import { activationBuffers, ATTENTION_CHUNK, attentionSplits, FLASH_MAX_HEAD_DIM, FLASH_MIN_CHUNK, flashDecodeSplits, flashPrefillTiles, stackRanges, type ActivationName, type ActivationPlan } from './memory';
-import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
 import { ropeTable } from './rope';
 import type { ModelWeights } from './weights';
 
@@ -45,19 +43,13 @@ export const isStacked = (p: Projections): boolean => p.matrices.length === 1 &&
 const single = (l: Linear): Projections => ({ matrices: [l.weight], rows: [l.weight.rows], stacks: [1], biases: [l.bias] });
 
 /** The load options the blocks read (TransformerModel's ModelOptions). */
-interface BlockOptions {
-  bindingLimit?: number;
-  precision?: ModelPrecision;
+interface BlockOptions extends DispatcherOptions {
   attention?: 'flash' | 'split' | 'whole';
   fuseNorm?: boolean;
-  matvec?: MatvecKernel;
-  matmul?: MatmulKernel;
   /** The argmax over many workgroups (ModelOptions.wideSampling). */
   wideSampling?: boolean;
   /** Set for an embedding model: packed sequences (the main_packed entry points). */
   embeddings?: object;
-  /** The KV cache's element type (ModelOptions.kvCache). */
-  kvCache?: KvCacheType;
 }
 
 /**
@@ -83,7 +75,7 @@ export class ForwardBlocks {
 
   constructor(device: GPUDevice, private readonly config: ModelConfig, private readonly weights: ModelWeights, private readonly pool: BufferPool,
     private readonly contextLength: number, private readonly buf: Activations, batch: number, private readonly options: BlockOptions) {
-    this.d = new Dispatcher(device, options.bindingLimit, options.precision ?? 'f32', options.matvec ?? 'rows', options.matmul ?? 'rows', options.kvCache ?? 'f32');
+    this.d = new Dispatcher(device, options);
     this.B = batch;
     this.packed = options.embeddings !== undefined;
     this.step = this.packed ? null : buf.step;

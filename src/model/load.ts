@@ -107,6 +107,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
       attention: profile.attention,
       fuseNorm: profile.fuseNorm,
       matvec: profile.matvec,
+      laneSteps: profile.laneSteps,
       matmul: profile.matmul,
       wideSampling: profile.sampling === 'wide',
       prefillBatch: profile.prefillBatch,

@@ -48,6 +48,8 @@ export interface ModelOptions {
   fuseNorm?: boolean;
   /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
   matvec?: MatvecKernel;
+  /** The lane kernels' longest run of steps in one block (AdapterProfile.laneSteps). Default 1. */
+  laneSteps?: number;
   /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
   matmul?: MatmulKernel;
   /**

@@ -19,10 +19,12 @@ const BLOCK_FAMILY: Record<number, string> = { 1: 'elements', 32: 'blocks', 256:
  * cases: a layer of mixed types) are one shape in the one-token form and one batched, whatever the kernel, type,
  * layout or rope: they change only which output a row goes to, products.wgsl's code that every kernel shares (the
  * kernels' own row grouping and rope pairs are the whole-stack cases'). The cases of main_qkv_mixed (two weight
- * types in one module) are one shape: the first runs (on matvec-workgroup, which SwiftShader has).
+ * types in one module) are one shape: the first runs (on matvec-workgroup, which SwiftShader has); so are the lane
+ * kernels' runs of several steps (LANE_STEPS), whose loop is the same code for every weight type.
  */
 export function caseShape(name: string): string {
   if (name.includes(' main_qkv_mixed ')) return 'main_qkv_mixed';
+  if (name.includes(' (runs of ')) return 'lane runs';
   if (name.includes(' main_qkv stacks ')) return `main_qkv stacks${name.includes(' tokens=') ? ' tokens=#' : ''}`;
   const [kernel, dtype] = name.split(' ') as [string, string];
   let typed = name;

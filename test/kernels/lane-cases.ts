@@ -51,11 +51,12 @@ const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
  * W x on `kernel`; `gridLimit`: the per-dimension limit its grid is laid out under (workgroupGrid, as the model's
  * Dispatcher lays it out), the device's by default.
  */
-function laneCase(kernel: KernelName, dtype: WeightDType, rows: number, cols: number, precision: 'f32' | 'f16' = 'f32', gridLimit?: number): LaneCase {
+function laneCase(kernel: KernelName, dtype: WeightDType, rows: number, cols: number, precision: 'f32' | 'f16' = 'f32', gridLimit?: number, laneSteps?: number): LaneCase {
   const f16 = precision === 'f16';
   const subgroup = kernel === 'matvec-subgroup';
+  const runs = laneSteps ? ` (runs of ${laneSteps} steps)` : '';
   return {
-    name: `${kernel} ${dtype}${f16 ? ' f16-math' : ''} ${rows}x${cols}${gridLimit ? ` (2-D grid, ${gridLimit} per dimension)` : ''}`,
+    name: `${kernel} ${dtype}${f16 ? ' f16-math' : ''} ${rows}x${cols}${gridLimit ? ` (2-D grid, ${gridLimit} per dimension)` : ''}${runs}`,
     tol: f16 ? TOL.f16(cols) : TOL.f32(cols),
     feature: f16 ? 'shader-f16' : subgroup ? 'subgroups' : undefined,
     async run(device, cache, rng) {
@@ -65,7 +66,7 @@ function laneCase(kernel: KernelName, dtype: WeightDType, rows: number, cols: nu
       const out = storage(device, rows * 4);
       const grid = workgroupGrid(workgroups(rows, rowsPerWorkgroup(kernel)), gridLimit ?? device.limits.maxComputeWorkgroupsPerDimension);
       if (gridLimit && grid[1] < 2) throw new Error(`the case means a 2-D grid, got ${grid.join(' × ')}`);
-      const got = await runKernel(device, cache, kernel, { dtype, precision, constants: { ROWS: rows, COLS: cols } },
+      const got = await runKernel(device, cache, kernel, { dtype, precision, constants: { ROWS: rows, COLS: cols, ...(laneSteps ? { LANE_STEPS: laneSteps } : {}) } },
         productBindings(storage(device, w.data), storage(device, x), out), grid, out, rows * 4);
       return { got: f32(got), want: matvecRef(w.seen, x, rows, cols) };
     },
@@ -96,9 +97,29 @@ function kernelCases(kernel: LaneKernel): LaneCase[] {
   return cases;
 }
 
+/**
+ * Runs of several steps (LANE_STEPS; lane-walk.wgsl caps a run at its type's steps per block: 4 for the 32-element
+ * blocks, 8 for Q4_K/Q5_K's pairs, 16 for the 128-element walks, 1 for f32/f16/bf16). The walk is the two kernels'
+ * shared part, so every type runs once, on matvec-workgroup (which SwiftShader has too): 37 rows of two blocks, so
+ * fewer runs than lanes. Then both kernels on long rows (many runs per lane; with f16 arithmetic carries every 4
+ * steps, across runs), and a row of one run.
+ */
+function runCases(): LaneCase[] {
+  const quantized = weightDTypes.filter((d) => weightLayouts[d].blockElements > 1);
+  return [
+    ...quantized.map((d) => laneCase('matvec-workgroup', d, 37, 2 * Math.max(32, weightLayouts[d].blockElements), 'f32', undefined, 8)),
+    laneCase('matvec-workgroup', 'f16', 10, 70, 'f32', undefined, 8),
+    laneCase('matvec-workgroup', 'q4_k', 64, 8192, 'f16', undefined, 4),
+    laneCase('matvec-subgroup', 'q6_k', 7, 8192, 'f16', undefined, 2),
+    laneCase('matvec-subgroup', 'q4_0', 64, 4096, 'f32', undefined, 4),
+    laneCase('matvec-subgroup', 'q5_k', 9, 256, 'f32', undefined, 8),
+  ];
+}
+
 export function laneCases(): LaneCase[] {
   return [
     ...LANE_KERNELS.flatMap(kernelCases),
+    ...runCases(),
     // A real head's 2-D grid: 65537 workgroups (as a 262144-row vocabulary needs), on the lanes' shared entry points.
     laneCase('matvec-workgroup', 'q4_0', 262148, 32),
     // matvec.wgsl's 2-D grid: 18 workgroups as 4 lines of 5 (2 past the rows).

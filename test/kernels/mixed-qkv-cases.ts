@@ -18,14 +18,14 @@ const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
  * [q; k; v] as `stacks` ([2, 1]: [q; k] and v; [1, 2]: q and [k; v]) in matrices of `types`, with BIAS, ROPE and
  * KV_CACHE at position `pos`: main_qkv_mixed against each matrix's main_qkv in turn on the same q and caches.
  */
-function mixedQkvCase(kernel: LaneKernel, types: [WeightDType, WeightDType], stacks: [number, number], s: QkvShape, cols: number, pos: number): FusedCase {
+function mixedQkvCase(kernel: LaneKernel, types: [WeightDType, WeightDType], stacks: [number, number], s: QkvShape, cols: number, pos: number, laneSteps = 1): FusedCase {
   const partRows = [s.heads * s.headDim, s.kvHeads * s.headDim, s.kvHeads * s.headDim];
   const [qRows, kvRows] = [partRows[0]!, partRows[1]!];
   const total = qRows + 2 * kvRows;
   const cacheRows = pos + 1;
   const shape = `heads ${s.heads}/${s.kvHeads}x${s.headDim} ${s.neox ? 'neox' : 'norm'} rot ${s.rotDim}`;
   return {
-    name: `${kernel} ${types.join('+')} main_qkv_mixed stacks ${stacks.join('+')} BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos} (vs CPU twin, and each matrix's main_qkv bit for bit)`,
+    name: `${kernel} ${types.join('+')} main_qkv_mixed stacks ${stacks.join('+')} BIAS ROPE KV_CACHE ${shape} cols ${cols} pos ${pos}${laneSteps > 1 ? ` runs of ${laneSteps} steps` : ''} (vs CPU twin, and each matrix's main_qkv bit for bit)`,
     tol: epilogueTol(cols), feature: featureOf(kernel),
     async run(device, cache, rng) {
       const { input, token } = await productInput(device, cache, kernel, rng, cols, 1);
@@ -40,7 +40,7 @@ function mixedQkvCase(kernel: LaneKernel, types: [WeightDType, WeightDType], sta
         start += rows;
         return part;
       });
-      const epilogue = { BIAS: 1, ROPE: s.neox ? 2 : 1, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, KV_CACHE: 1, CACHE_ROWS: cacheRows };
+      const epilogue = { BIAS: 1, ROPE: s.neox ? 2 : 1, HEAD_DIM: s.headDim, ROT_DIM: s.rotDim, KV_CACHE: 1, CACHE_ROWS: cacheRows, ...(laneSteps > 1 ? { LANE_STEPS: laneSteps } : {}) };
       const outsOf = (init: Float32Array[]) => init.map((a) => storage(device, a));
       const epilogueBindings = (outs: GPUBuffer[], b: Float32Array) => [outs[1]!, outs[2]!, storage(device, b), storage(device, table), uniformWords(device, [pos])];
       const init = [new Float32Array(qRows), cacheInit, cacheInit];
@@ -84,7 +84,8 @@ function mixedQkvCase(kernel: LaneKernel, types: [WeightDType, WeightDType], sta
 
 /**
  * Q4_K_M's mix ([q; k] Q4_K, v Q6_K, NeoX and normal rope, heads of 6 whose rows span heads), q alone of the other
- * type ([1, 2]), and float types, whose rows end in single elements (the walk's tail, load_weight). Chromium runs
+ * type ([1, 2]), float types, whose rows end in single elements (the walk's tail, load_weight), and both walks in runs
+ * of several steps (LANE_STEPS, one override for the two; each type caps it at its own block's steps). Chromium runs
  * the first (caseShape: one shape), on the workgroup kernel, which SwiftShader has.
  */
 export function mixedQkvCases(): FusedCase[] {
@@ -93,5 +94,6 @@ export function mixedQkvCases(): FusedCase[] {
     mixedQkvCase('matvec-subgroup', ['q4_k', 'q6_k'], [2, 1], SHAPES[1]!, 256, 0),
     mixedQkvCase('matvec-subgroup', ['q6_k', 'q5_k'], [1, 2], SHAPES[3]!, 256, 2),
     mixedQkvCase('matvec-workgroup', ['f16', 'f32'], [2, 1], SHAPES[0]!, 100, 1),
+    mixedQkvCase('matvec-subgroup', ['q4_0', 'q6_k'], [2, 1], SHAPES[1]!, 1024, 5, 8),
   ];
 }
