@@ -114,17 +114,23 @@ const MIXED_QKV_STORAGE_BUFFERS = 9;
 
 /** The kernels a Dispatcher makes, chosen once at load. */
 export interface DispatcherOptions {
-  /** The largest storage binding to use (the device's where unset or larger); matrices above it are bound in row blocks. */
+  /**
+   * The largest storage binding to use (the device's where unset or larger; tests lower it to exercise row-block
+   * splitting): matrices above it are bound in row blocks.
+   */
   bindingLimit?: number;
   /** The arithmetic of every weight-reading kernel. Default 'f32'. */
   precision?: ModelPrecision;
-  /** The kernel of the one-token float products (AdapterProfile.matvec). Default 'rows'. */
+  /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
   matvec?: MatvecKernel;
   /** The lane kernels' longest run (AdapterProfile.laneSteps; laneRun lowers it per matrix). Default 1. */
   laneSteps?: number;
-  /** The kernel of the batched float products (AdapterProfile.matmul). Default 'rows'. */
+  /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
   matmul?: MatmulKernel;
-  /** The KV cache's element type, which the kernels that read or write the cache are compiled for. Default 'f32'. */
+  /**
+   * The KV cache's element type ('f16' needs the device feature 'shader-f16'), which the kernels that read or write
+   * the cache are compiled for. Default 'f32'.
+   */
   kvCache?: KvCacheType;
 }
 
@@ -344,7 +350,7 @@ export class Dispatcher {
       if (!many) throw new Error(`${label}: a product needs a one-token or a batched form`);
       return many;
     }
-    const run = !q8 && LANE_KERNELS.has(single) ? laneRun(this.laneSteps, m.cols) : 1;
+    const run = LANE_KERNELS.has(single) ? laneRun(this.laneSteps, m.cols) : 1; // the float lane kernels' walk
     const oneConstants = { ...base, ...oneArgmax, ...(second ? { SECOND_FIRST: m.rows - second.rows } : {}), ...(run > 1 ? { LANE_STEPS: run } : {}) };
     const one = await this.make(label, single, oneConstants, () => grid, oneBindings, m.dtype, argmax ? 'main_argmax' : second ? 'main_qkv_mixed' : entry, second?.dtype);
     one.batched = many;

@@ -10,10 +10,9 @@
 // only writes the token (or takes the one the last step picked, on the GPU) and its position, records one
 // command encoder, submits it once and reads back one u32 (or the logits, for sampling and tests).
 import type { BufferPool } from '../gpu/buffers';
-import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
-import type { MatmulKernel, MatvecKernel, Throughput } from '../gpu/profile';
+import type { Throughput } from '../gpu/profile';
 import type { ModelConfig } from './config';
-import { run, type Dispatch } from './dispatch';
+import { run, type Dispatch, type DispatcherOptions } from './dispatch';
 import { allocateActivations, ForwardBlocks, isStacked, type Activations } from './forward-blocks';
 import { kvCacheLayerBytes, prefillBatch } from './memory';
 import { layerWork, SubmitPlan } from './submit-plan';
@@ -32,13 +31,8 @@ export interface PendingToken { read(): Promise<number> }
  */
 export interface TokenPicker { dispatches: readonly Dispatch[]; afterPass?(encoder: GPUCommandEncoder): void }
 
-export interface ModelOptions {
-  /** Lowers the device's storage binding limit (tests exercise row-block splitting with it). */
-  bindingLimit?: number;
-  /** Arithmetic of the weight kernels. Default 'f32'. */
-  precision?: ModelPrecision;
-  /** The KV cache's element type ('f16' needs the device feature 'shader-f16'). Default 'f32'. */
-  kvCache?: KvCacheType;
+/** How a model is built: the Dispatcher's kernel choices (DispatcherOptions) and the forward pass's. */
+export interface ModelOptions extends DispatcherOptions {
   /** The attention kernels (AdapterProfile.attention; the partials are allocated either way). Default 'split'. */
   attention?: 'flash' | 'split' | 'whole';
   /**
@@ -46,12 +40,6 @@ export interface ModelOptions {
    * bit for bit the same). Default true.
    */
   fuseNorm?: boolean;
-  /** The kernel of the one-token float products (AdapterProfile.matvec; 'subgroup' needs the device feature 'subgroups'). Default 'rows'. */
-  matvec?: MatvecKernel;
-  /** The lane kernels' longest run of steps in one block (AdapterProfile.laneSteps). Default 1. */
-  laneSteps?: number;
-  /** The kernel of the batched float products (AdapterProfile.matmul: 'tiled' needs 17 KiB workgroups). Default 'rows'. */
-  matmul?: MatmulKernel;
   /**
    * Argmax and the GPU sampler's full-vocabulary passes spread over many workgroups (AdapterProfile.sampling
    * 'wide'); false: one workgroup each ('single'). Default true.
