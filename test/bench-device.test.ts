@@ -67,7 +67,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
   const profile = report.adapterProfile;
   for (const f of ['shaderF16', 'subgroups', 'timestampQuery']) assert.equal(typeof profile.features[f], 'boolean', f);
   // The software profile's kernels on a CPU adapter, as loadModel picks them.
-  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
+  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', laneSteps: 1, alignedWeights: false, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
   const bw = report.readBandwidth;
   assert.ok(bw.perThread > 0 && bw.gridStride > 0);
   assert.equal(bw.best, Math.max(bw.perThread, bw.gridStride));
@@ -135,6 +135,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
     assert.deepEqual(Object.keys(v.node.decodeTokensPerSecondByPosition), report.variantOptions[v.name].promptLengths.map(String));
   }
   assert.deepEqual(report.variantOptions['laneSteps 1'].kernels, { laneSteps: 1 });
+  assert.deepEqual(report.variantOptions['alignedWeights false'].kernels, { alignedWeights: false }); // measured on GPUs only
   // The issue's targets concern the real lengths (512, 8192, the 8B shape): none has its numbers in this mode.
   assert.deepEqual(report.targets, []);
   const table = readFileSync(join(out, 'bench-device.md'), 'utf8');

@@ -74,7 +74,7 @@ test('bench --quick --json on stories260K (Node, with node-llama-cpp): the repor
     // (fuseNorm's default).
     assert.equal(r.dispatchesPerToken, 1 + 10 * config.blockCount + 4);
     assert.equal(r.submitsPerToken, 1);
-    const memory = estimateGpuMemory(config, tensors, report.options.contextLength, undefined, 'q8');
+    const memory = estimateGpuMemory(config, tensors, report.options.contextLength, { precision: 'q8' });
     assert.equal(r.gpuBytes, memory.total);
     assert.equal(r.contextLength, report.options.contextLength);
     assert.equal(r.kvCacheBytes, memory.kvCache, 'the KV cache is the loaded context\'s, as the estimate counts it');

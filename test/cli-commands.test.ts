@@ -130,7 +130,7 @@ describe('hearth inspect (header only, no GPU)', () => {
       const actual = engine.model.gpuBytes;
       const { precision } = engine.model; // 'auto' on this CPU adapter: q8 for the Q8_0 file
       await engine.dispose();
-      const estimate = inspectModel(await readGGUF(new MemorySource(bytes, name)), contextLength, undefined, precision).gpuMemory!;
+      const estimate = inspectModel(await readGGUF(new MemorySource(bytes, name)), contextLength, undefined, { precision }).gpuMemory!;
       assert.equal(estimate.total, actual, `${name}: estimated ${estimate.total} bytes, the loader allocated ${actual} (keep src/model/memory.ts in step with the loader)`);
     }
   });

@@ -85,7 +85,7 @@ for (const c of CASES) {
     test('the GPU memory estimate is what loading for embeddings allocates', async () => {
       const opened = await openModel(path);
       try {
-        assert.equal(loaded.info.gpuBytes, estimateGpuMemory(opened.readConfig(), opened.file.tensors, 64, undefined, 'f32', true).total);
+        assert.equal(loaded.info.gpuBytes, estimateGpuMemory(opened.readConfig(), opened.file.tensors, 64, { precision: 'f32', embeddings: true }).total);
       } finally {
         await opened.close();
       }

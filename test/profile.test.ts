@@ -21,8 +21,8 @@ import { gridArch, gridModel } from './helpers/quant-grid';
 import { tinyEncoderSpec, tinyQwen3EmbeddingSpec } from './helpers/tiny-embedding-models';
 import { embedTokens, modelPooling } from '../src/model/embed';
 
-const gpuKernels = { matvec: 'subgroup', laneSteps: 8, attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU } as const;
-const softwareKernels = { matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single', throughput: SLOW_CPU_ADAPTER } as const;
+const gpuKernels = { matvec: 'subgroup', laneSteps: 8, alignedWeights: true, attention: 'flash', matmul: 'tiled', fuseNorm: true, prefillBatch: GPU_PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU } as const;
+const softwareKernels = { matvec: 'rows', laneSteps: 1, alignedWeights: false, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single', throughput: SLOW_CPU_ADAPTER } as const;
 /** What a load reports of a profile's choices: all but the throughput its prefill submits are cut for. */
 const reported = (choices: object) => Object.fromEntries(Object.entries(choices).filter(([key]) => key !== 'throughput'));
 /** A GPU whose workgroups are too small for matmul-tiled.wgsl (WebGPU's default limits): the rows matmul and its batch. */
@@ -51,6 +51,7 @@ describe('chooseProfile from the adapter alone', () => {
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'rows' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.lavapipe, { base: 'gpu', matvec: 'workgroup' }), { ...chooseProfile(ADAPTERS.lavapipe, 'gpu'), matvec: 'workgroup' });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { laneSteps: 4 }), { ...chooseProfile(ADAPTERS.h200), laneSteps: 4 });
+    assert.deepEqual(chooseProfile(ADAPTERS.h200, { alignedWeights: false }), { ...chooseProfile(ADAPTERS.h200), alignedWeights: false });
     assert.deepEqual(chooseProfile(ADAPTERS.intelGen9, { matvec: 'rows' }), { ...chooseProfile(ADAPTERS.intelGen9), matvec: 'rows' });
     assert.deepEqual(chooseProfile(ADAPTERS.h200, 'auto'), chooseProfile(ADAPTERS.h200));
     assert.deepEqual(chooseProfile(ADAPTERS.h200, { matmul: 'rows' }), { ...chooseProfile(ADAPTERS.h200), matmul: 'rows' });
@@ -66,10 +67,11 @@ describe('chooseProfile from the adapter alone', () => {
     rejects('cpu', /profile must be 'auto', 'gpu', 'software' or an object of kernel choices, got "cpu"/);
     rejects(['gpu'], /profile must be 'auto', 'gpu', 'software' or an object/);
     rejects({ base: 'cpu' }, /profile\.base must be 'auto', 'gpu' or 'software', got "cpu"/);
-    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch/);
+    rejects({ fusedNorm: true }, /profile\.fusedNorm is not a kernel choice; known: base, matvec, laneSteps, alignedWeights, attention, matmul, fuseNorm, prefillBatch/);
     rejects({ matmul: 'tiled' }, /matmul 'tiled' needs 17408 bytes of workgroup memory and 256 invocations per workgroup; intel gen-9 has 16384 and 256/);
     rejects({ matmul: 'cooperative' }, /profile\.matmul must be 'tiled' or 'rows', got "cooperative"/);
     rejects({ laneSteps: 3 }, /profile\.laneSteps must be 1, 2, 4 or 8, got 3/);
+    rejects({ alignedWeights: 'yes' }, /profile\.alignedWeights must be true or false, got "yes"/);
     rejects({ attention: true }, /profile\.attention must be 'flash', 'split' or 'whole', got true/);
     rejects({ matvec: 'threads' }, /profile\.matvec must be 'subgroup', 'workgroup' or 'rows', got "threads"/);
     rejects({ prefillBatch: 0 }, /profile\.prefillBatch must be a positive integer, got 0/);

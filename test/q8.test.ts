@@ -82,7 +82,7 @@ test('precision q8: the loader allocates the estimate (f32 bytes + the quantized
   const config = opened.readConfig();
   const tensors = opened.file.tensors;
   await opened.close();
-  assert.equal(bytes.q8, estimateGpuMemory(config, tensors, contextLength, undefined, 'q8').total);
+  assert.equal(bytes.q8, estimateGpuMemory(config, tensors, contextLength, { precision: 'q8' }).total);
   assert.equal(bytes.q8! - bytes.f32!, gpuBufferSize(q8ScratchBytes(config, prefillBatch(config, contextLength))));
 
   const run = promisify(execFile);

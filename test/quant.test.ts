@@ -10,7 +10,7 @@ import { openFileSource } from '../src/io/file-source';
 import { readGGUF, readTensorBytes } from '../src/model/gguf';
 import { GGMLType, ggmlTypeInfo, ggmlTypeName } from '../src/model/ggml-types';
 import {
-  supportedWeightTypes, weightBufferSize, weightByteLength, weightDTypeForGGML, weightDTypes, weightLayouts, type WeightDType,
+  supportedWeightTypes, weightBufferSize, weightByteLength, weightDTypeForGGML, weightDTypes, weightLayouts, type FileWeightDType,
 } from '../src/gpu/quant-types';
 import { shaderSource } from '../src/gpu/shaders';
 import { dequantize } from './reference/quant';
@@ -149,7 +149,7 @@ describe('test quantizers', () => {
   // a whole step where ggml's scale choice clips the far end (Q4_0/Q5_0 span −8d..7d with the largest
   // value at −8d; Q3_K −4d..3d), and about one more for the K-quants' 6-bit scale and min rounding
   // (Q2_K's 4-bit ones round coarser); IQ4's codebook spans −127d..113d, its widest gap at the ends.
-  const bound: Record<WeightDType, number> = {
+  const bound: Record<FileWeightDType, number> = {
     f32: 0, f16: 2 ** -11, bf16: 2 ** -8, q8_0: 0.5 / 127 + 1e-3, q4_0: 1 / 8 + 1e-3, q4_1: 1 / 15 + 1e-3,
     q5_0: 1 / 16 + 1e-3, q5_1: 1 / 31 + 1e-3, q4_k: 3 / 15, q5_k: 3 / 31, q6_k: 2 / 32,
     q2_k: 0.4, q3_k: 0.3, iq4_nl: 14 / 127 + 1e-3, iq4_xs: 0.15,

@@ -45,14 +45,16 @@ export interface DeviceResult extends DeviceCase { model: string; quant: BenchQu
  * Hearth on a file with one load option changed, beside its main case: whether the GPU profile's default for that
  * option should change. 'q8': precision 'q8' (8-bit activations, integer dot products) against the main case's
  * precision (AdapterProfile.precision.quantized, for q4_0/q8_0 models); 'laneSteps 1': the lane kernels taking one
- * step per run against the profile's runs (AdapterProfile.laneSteps; K-quant scales decoded once per step).
+ * step per run against the profile's runs (AdapterProfile.laneSteps; K-quant scales decoded once per step);
+ * 'alignedWeights false': Q4_0, Q8_0 and Q6_K matrices as the file lays them out against their aligned repacking
+ * (AdapterProfile.alignedWeights).
  */
 export interface HearthVariant { name: VariantName; node: Omit<NodeResult, 'peers'>;
-  /** The main case's value of what the variant changes: its precision, its profile's laneSteps. */
+  /** The main case's value of what the variant changes: its precision, its profile's laneSteps or alignedWeights. */
   defaultValue: string;
   /** Decode tokens/s of the variant ÷ of the main case, at the first prompt's position (> 1: the variant wins). */
   decodeRatio: number | null }
-type VariantName = 'q8' | 'laneSteps 1';
+type VariantName = 'q8' | 'laneSteps 1' | 'alignedWeights false';
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
@@ -158,9 +160,17 @@ const longOptions: HearthRunOptions = { ...longShape, runs: 1, contextLength: co
 // The variants, for their decode after the main case's first prompt length (the same position): one short prompt
 // (q8's prefill runs matmul-q8.wgsl, which is not built for GPUs).
 const variantShape: HearthRunOptions = { promptLengths: [full ? 128 : 32], decodeTokens: full ? 128 : 8, runs: 1, contextLength: full ? 512 : 128, precision: 'auto', profile: full };
-const variantOptions: Record<VariantName, HearthRunOptions> = { q8: { ...variantShape, precision: 'q8' }, 'laneSteps 1': { ...variantShape, kernels: { laneSteps: 1 } } };
+const variantOptions: Record<VariantName, HearthRunOptions> = {
+  q8: { ...variantShape, precision: 'q8' },
+  'laneSteps 1': { ...variantShape, kernels: { laneSteps: 1 } },
+  'alignedWeights false': { ...variantShape, kernels: { alignedWeights: false } },
+};
 /** What the main case `n` ran of what each variant changes. */
-const defaultValue: Record<VariantName, (n: NodeResult) => string> = { q8: (n) => n.precision, 'laneSteps 1': (n) => String(n.adapterProfile.kernels.laneSteps) };
+const defaultValue: Record<VariantName, (n: NodeResult) => string> = {
+  q8: (n) => n.precision,
+  'laneSteps 1': (n) => String(n.adapterProfile.kernels.laneSteps),
+  'alignedWeights false': (n) => String(n.adapterProfile.kernels.alignedWeights),
+};
 report.options = options;
 report.longOptions = longOptions;
 report.variantOptions = variantOptions;
@@ -174,9 +184,9 @@ await phase('bandwidth', async () => { report.readBandwidth = await measureReadB
 interface Job { model: string; quant: BenchQuant; long?: number; variants?: Partial<Record<VariantName, number>> }
 const big: Job[] = totalmem() >= 48 * 2 ** 30 ? [{ model: 'llama-3.1-8b', quant: 'q4_0', long: 120 }] : [];
 const jobs: Job[] = full
-  ? [{ model: 'llama-3.2-1b', quant: 'q4_0', long: 60, variants: { q8: 40, 'laneSteps 1': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_0', long: 45 },
-      { model: 'llama-3.2-1b', quant: 'q4_k_m', variants: { 'laneSteps 1': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_k_m' }, ...big,
-      { model: 'llama-3.2-1b', quant: 'q8_0', variants: { q8: 40 } }, { model: 'llama-3.2-1b', quant: 'f16' }, { model: 'qwen2.5-0.5b', quant: 'q8_0' }, { model: 'qwen2.5-0.5b', quant: 'f16' }]
+  ? [{ model: 'llama-3.2-1b', quant: 'q4_0', long: 60, variants: { q8: 40, 'laneSteps 1': 40, 'alignedWeights false': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_0', long: 45 },
+      { model: 'llama-3.2-1b', quant: 'q4_k_m', variants: { 'laneSteps 1': 40, 'alignedWeights false': 40 } }, { model: 'qwen2.5-0.5b', quant: 'q4_k_m' }, ...big,
+      { model: 'llama-3.2-1b', quant: 'q8_0', variants: { q8: 40, 'alignedWeights false': 40 } }, { model: 'llama-3.2-1b', quant: 'f16' }, { model: 'qwen2.5-0.5b', quant: 'q8_0' }, { model: 'qwen2.5-0.5b', quant: 'f16' }]
   : [{ model: 'tiny', quant: 'q4_0', long: 0, variants: { q8: 0 } }, { model: 'tiny', quant: 'q4_k_m', variants: { 'laneSteps 1': 0 } }];
 const backends: LlamaCppBackend[] = ['vulkan', 'cuda'];
 // Whatever starts ends by budget + 60 s (8 minutes in full mode): each phase's timeout is what is left of that.

@@ -17,7 +17,7 @@ import { ggmlTypeName } from '../model/ggml-types';
 import { type GGUFFile } from '../model/gguf';
 import { getOptionalArray, getOptionalString } from '../model/gguf-metadata';
 import { DEFAULT_CONTEXT_LENGTH } from '../model/load';
-import { estimateGpuMemory, type GpuMemoryEstimate } from '../model/memory';
+import { estimateGpuMemory, type GpuMemoryEstimate, type GpuMemoryOptions } from '../model/memory';
 import { modelHasQ8Matrices } from '../model/tensors';
 import { kvCacheOption, numberOption, parseCommand, precisionOption, quantizeOption, readModelHeader, UsageError } from './args';
 
@@ -97,10 +97,11 @@ async function inspectAdapter(requested: PrecisionOption = 'auto', q8Matrices = 
 }
 
 /**
- * The report for a parsed header. `contextLength` defaults to what createEngine would use; `precision` and `kvCache`
- * are the loader's choices, which the GPU memory depends on ('q8' adds a scratch buffer; an f16 cache is half an f32 one).
+ * The report for a parsed header. `contextLength` defaults to what createEngine would use; `memory` holds the loader's
+ * choices the GPU memory depends on (precision 'q8' adds a scratch buffer; an f16 cache is half an f32 one; aligned
+ * weights hold whole groups).
  */
-export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
+export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: LoadQuantization, memory: GpuMemoryOptions = {}): ModelReport {
   const file = quantize ? quantizeModelFile(gguf, quantize) : gguf;
   return inspectModelFile(file, {
     name: getOptionalString(gguf, 'general.name') ?? gguf.source.name.split('/').pop() ?? gguf.source.name,
@@ -108,15 +109,15 @@ export function inspectModel(gguf: GGUFFile, contextLength?: number, quantize?: 
     chatTemplate: getOptionalString(gguf, 'tokenizer.chat_template') !== undefined,
     vocabSize: getOptionalArray(gguf, 'tokenizer.ggml.tokens')?.length,
     readConfig: (o) => readModelConfig(file, o),
-  }, contextLength, precision, kvCache);
+  }, contextLength, memory);
 }
 
 /** The report for a safetensors repo (config.json and safetensors headers, translated as for loading). */
-function inspectOpenedModel(model: OpenedModel, contextLength?: number, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
+function inspectOpenedModel(model: OpenedModel, contextLength?: number, memory: GpuMemoryOptions = {}): ModelReport {
   return inspectModelFile(model.file, {
     name: model.displayName, fileBytes: model.fileBytes, chatTemplate: model.chatTemplate !== undefined,
     vocabSize: model.tokenizer.vocabSize, readConfig: model.readConfig,
-  }, contextLength, precision, kvCache);
+  }, contextLength, memory);
 }
 
 interface ModelDetails {
@@ -128,7 +129,7 @@ interface ModelDetails {
   readConfig(options?: ReadConfigOptions): ModelConfig;
 }
 
-function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number, precision?: ModelPrecision, kvCache?: KvCacheType): ModelReport {
+function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?: number, memory: GpuMemoryOptions = {}): ModelReport {
   const tensorTypes: Record<string, TensorTypeStats> = {};
   let parameters = 0;
   for (const t of file.tensors) {
@@ -156,7 +157,7 @@ function inspectModelFile(file: ModelFile, details: ModelDetails, contextLength?
     trainedContextLength: config?.contextLength ?? null,
     vocabSize: config?.vocabSize ?? details.vocabSize ?? null,
     chatTemplate: details.chatTemplate,
-    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions, undefined, precision, undefined, undefined, kvCache) : null,
+    gpuMemory: config && !problem ? estimateGpuMemory(config, file.tensors, positions, memory) : null,
     problem,
   };
 }
@@ -178,9 +179,8 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const quantize = quantizeOption(values.quantize);
   const header = await readModelHeader(model, { quantize, ...fetch });
   const { precision, kvCache, profile } = await inspectAdapter(requested, hasQ8Matrices(header, quantize), requestedKv);
-  const chosen = precision.chosen ?? undefined;
-  const kv = kvCache.chosen ?? undefined;
-  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, chosen, kv) : inspectOpenedModel(header, contextLength, chosen, kv);
+  const memory = { precision: precision.chosen ?? undefined, kvCache: kvCache.chosen ?? undefined, alignedWeights: profile?.alignedWeights };
+  const report = 'metadata' in header ? inspectModel(header, contextLength, quantize, memory) : inspectOpenedModel(header, contextLength, memory);
   if (!('metadata' in header)) await header.close();
   report.precision = precision;
   report.kvCache = kvCache;
@@ -228,7 +228,7 @@ function formatReport(r: ModelReport): string {
 }
 
 function formatProfile(p: ProfileReport, adapter: string | null | undefined): string {
-  const kernels = `${p.matvec} matvec${p.laneSteps > 1 ? ` (runs of ${p.laneSteps} steps)` : ''}, ${p.matmul} matmul, ${p.attention} attention, norms ${p.fuseNorm ? 'fused' : 'separate'}, prefill ${p.prefillBatch} tokens a pass, ${p.sampling} sampling`;
+  const kernels = `${p.matvec} matvec${p.laneSteps > 1 ? ` (runs of ${p.laneSteps} steps)` : ''}, ${p.alignedWeights ? 'aligned Q4_0/Q8_0/Q6_K weights, ' : ''}${p.matmul} matmul, ${p.attention} attention, norms ${p.fuseNorm ? 'fused' : 'separate'}, prefill ${p.prefillBatch} tokens a pass, ${p.sampling} sampling`;
   return `${p.name} on ${adapter ?? 'this adapter'} (${kernels})`;
 }
 

@@ -101,13 +101,14 @@ export interface ModelInfo {
   backendReason: string;
   /**
    * The adapter profile the kernels were chosen by (src/gpu/profile.ts): 'gpu', or 'software' where shaders run on
-   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup', 'workgroup' or 'rows' kernels; laneSteps: the run of steps a lane of the first two takes), prefill products
+   * the CPU (SwiftShader, lavapipe); one-token products ('subgroup', 'workgroup' or 'rows' kernels; laneSteps: the run of steps a lane of the first two takes; alignedWeights: Q4_0, Q8_0 and Q6_K
+   * matrices repacked at load for aligned reads), prefill products
    * ('tiled' or 'rows'), attention ('flash' kernels, or a workgroup per head with long contexts 'split' into chunks or
    * attended 'whole'), RMSNorm fused into the products, prompt tokens a prefill pass asks for, and argmax and the
    * sampler over many workgroups ('wide') or one ('single').
    * null on the 'wasm' backend, which runs llama.cpp's own kernels.
    */
-  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'workgroup' | 'rows'; laneSteps: number; attention: 'flash' | 'split' | 'whole'; matmul: 'tiled' | 'rows'; fuseNorm: boolean; prefillBatch: number; sampling: 'wide' | 'single' } | null;
+  profile: { name: 'gpu' | 'software'; matvec: 'subgroup' | 'workgroup' | 'rows'; laneSteps: number; alignedWeights: boolean; attention: 'flash' | 'split' | 'whole'; matmul: 'tiled' | 'rows'; fuseNorm: boolean; prefillBatch: number; sampling: 'wide' | 'single' } | null;
 }
 
 /** Constrained output: JSON of any shape (an object at the top), or JSON valid under a JSON Schema. */

@@ -128,6 +128,14 @@ interface KernelChoices {
    * K-quants' scales; bench:device's 'laneSteps 1' variant measures them against one step.
    */
   laneSteps: number;
+  /**
+   * Q4_0, Q8_0 and Q6_K matrices repacked at load into their aligned layouts (src/gpu/aligned-weights.ts: groups of
+   * 8 blocks, the scales in one 16-byte word, each block's other bytes in whole 16-byte words), so kernels read them
+   * as aligned words (Q4_0's and Q8_0's quants as vec4s) where the file's 18-, 34- and 210-byte blocks need unaligned
+   * reads. The same values, summed in the
+   * same order: outputs are unchanged. bench:device's 'alignedWeights false' variant measures it on a GPU.
+   */
+  alignedWeights: boolean;
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
   fuseNorm: boolean;
   /** Prompt tokens a prefill pass asks for (prefillBatch in memory.ts lowers it where a model's scores would not fit). */
@@ -173,8 +181,8 @@ export interface AdapterProfile extends ProfileChoices {
 /** What engine.model and `hearth inspect` report of a profile: its name and kernel choices. */
 export type ProfileReport = Omit<AdapterProfile, 'precision' | 'throughput' | 'kvCache'>;
 
-export function profileReport({ name, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
-  return { name, matvec, laneSteps, attention, matmul, fuseNorm, prefillBatch, sampling };
+export function profileReport({ name, matvec, laneSteps, alignedWeights, attention, matmul, fuseNorm, prefillBatch, sampling }: AdapterProfile): ProfileReport {
+  return { name, matvec, laneSteps, alignedWeights, attention, matmul, fuseNorm, prefillBatch, sampling };
 }
 
 /**
@@ -218,7 +226,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
   const tiled = fitsTiledMatmul(traits);
   return {
     name: 'gpu', precision: { float, quantized: float }, kvCache: traits.shaderF16 ? 'f16' : 'f32',
-    matvec: traits.subgroups ? 'subgroup' : 'workgroup', laneSteps: GPU_LANE_STEPS, attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
+    matvec: traits.subgroups ? 'subgroup' : 'workgroup', laneSteps: GPU_LANE_STEPS, alignedWeights: true, attention: 'flash', matmul: tiled ? 'tiled' : 'rows', fuseNorm: true,
     prefillBatch: tiled ? GPU_PREFILL_BATCH : PREFILL_BATCH, sampling: 'wide', throughput: SLOW_GPU,
   };
 }
@@ -231,7 +239,7 @@ function gpuProfile(traits: AdapterTraits): AdapterProfile {
 function softwareProfile(traits: AdapterTraits): AdapterProfile {
   return {
     name: 'software', precision: { float: 'f32', quantized: traits.packedIntegerDot !== false ? 'q8' : 'f32' }, kvCache: 'f32',
-    matvec: 'rows', laneSteps: 1, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
+    matvec: 'rows', laneSteps: 1, alignedWeights: false, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single',
     throughput: SLOW_CPU_ADAPTER,
   };
 }
@@ -240,6 +248,7 @@ const CHOICES: Record<keyof ProfileChoices | 'base', (v: unknown) => boolean> = 
   base: (v) => v === 'auto' || PROFILE_NAMES.includes(v as string),
   matvec: (v) => MATVEC_KERNELS.includes(v as string),
   laneSteps: (v) => v === 1 || v === 2 || v === 4 || v === 8,
+  alignedWeights: (v) => typeof v === 'boolean',
   attention: (v) => v === 'flash' || v === 'split' || v === 'whole',
   matmul: (v) => v === 'tiled' || v === 'rows',
   fuseNorm: (v) => typeof v === 'boolean',
@@ -249,7 +258,7 @@ const CHOICES: Record<keyof ProfileChoices | 'base', (v: unknown) => boolean> = 
     && ['flopsPerSecond', 'bytesPerSecond'].every((k) => { const x = (v as Record<string, unknown>)[k]; return typeof x === 'number' && x > 0 && Number.isFinite(x); }),
 };
 const EXPECTED: Record<keyof typeof CHOICES, string> = {
-  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", laneSteps: '1, 2, 4 or 8', attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
+  base: "'auto', 'gpu' or 'software'", matvec: "'subgroup', 'workgroup' or 'rows'", laneSteps: '1, 2, 4 or 8', alignedWeights: 'true or false', attention: "'flash', 'split' or 'whole'", matmul: "'tiled' or 'rows'",
   fuseNorm: 'true or false', prefillBatch: 'a positive integer', sampling: "'wide' or 'single'",
   throughput: '{ flopsPerSecond, bytesPerSecond } (positive numbers)',
 };

@@ -1,10 +1,10 @@
 // Which GGUF tensor types the GPU reads directly, and how their bytes are laid out. Weights go to the
-// GPU as the file stores them (raw ggml block bytes, padded to a whole u32 word) and are dequantized in
-// registers by the dtype preamble (shaders/dtype/*.wgsl), so a Q4_0 model costs 4.5 bits per weight
-// in GPU memory, not 32.
-import type { WeightDType } from './shaders';
+// GPU as the file stores them (raw ggml block bytes, padded to a whole u32 word), or for Q4_0, Q8_0 and Q6_K
+// repacked into aligned groups of the same bytes (src/gpu/aligned-weights.ts), and are dequantized in registers by the
+// dtype preamble (shaders/dtype/*.wgsl), so a Q4_0 model costs 4.5 bits per weight in GPU memory, not 32.
+import type { FileWeightDType, WeightDType } from './shaders';
 
-export type { WeightDType } from './shaders';
+export type { FileWeightDType, WeightDType } from './shaders';
 
 export interface WeightLayout {
   /** ggml type id as stored in GGUF tensor infos. */
@@ -20,6 +20,11 @@ export interface WeightLayout {
    * (ggml guarantees it), 2 for f16/bf16 (rows start on a whole u32 word), 1 for f32.
    */
   rowMultiple: number;
+  /**
+   * For a layout Hearth repacks a file's type into at load (src/gpu/aligned-weights.ts), that file type; its blocks
+   * keep their elements and bytes, so row bytes and binding offsets are the file type's.
+   */
+  repackOf?: WeightDType;
 }
 
 // Ids and block sizes follow ggml's type_traits (ggml.c) and block structs (ggml-common.h). They are
@@ -41,9 +46,15 @@ export const weightLayouts: Readonly<Record<WeightDType, WeightLayout>> = {
   q3_k: { ggmlType: 11, ggmlName: 'Q3_K', blockElements: 256, blockBytes: 110, rowMultiple: 256 },
   iq4_nl: { ggmlType: 20, ggmlName: 'IQ4_NL', blockElements: 32, blockBytes: 18, rowMultiple: 32 },
   iq4_xs: { ggmlType: 23, ggmlName: 'IQ4_XS', blockElements: 256, blockBytes: 136, rowMultiple: 256 },
+  q4_0_aligned: { ggmlType: 2, ggmlName: 'Q4_0', blockElements: 32, blockBytes: 18, rowMultiple: 32, repackOf: 'q4_0' },
+  q8_0_aligned: { ggmlType: 8, ggmlName: 'Q8_0', blockElements: 32, blockBytes: 34, rowMultiple: 32, repackOf: 'q8_0' },
+  q6_k_aligned: { ggmlType: 14, ggmlName: 'Q6_K', blockElements: 256, blockBytes: 210, rowMultiple: 256, repackOf: 'q6_k' },
 };
 
-export const weightDTypes = Object.keys(weightLayouts) as WeightDType[];
+/** The types a GGUF file holds, as the GPU reads them unrepacked. */
+export const weightDTypes = (Object.keys(weightLayouts) as WeightDType[]).filter((d): d is FileWeightDType => weightLayouts[d].repackOf === undefined);
+/** The layouts repacked at load (src/gpu/aligned-weights.ts). */
+export const alignedDTypes = (Object.keys(weightLayouts) as WeightDType[]).filter((d) => weightLayouts[d].repackOf !== undefined);
 
 const dtypeByGGML = new Map<number, WeightDType>(weightDTypes.map((d) => [weightLayouts[d].ggmlType, d]));
 

@@ -56,7 +56,12 @@ import actF16Preamble from '../../shaders/dtype/act-f16.wgsl?raw';
 import f32Preamble from '../../shaders/dtype/f32.wgsl?raw';
 import f16Preamble from '../../shaders/dtype/f16.wgsl?raw';
 import bf16Preamble from '../../shaders/dtype/bf16.wgsl?raw';
+import byteReads from '../../shaders/dtype/byte-reads.wgsl?raw';
 import quantCommon from '../../shaders/dtype/quant-common.wgsl?raw';
+import alignedCommon from '../../shaders/dtype/aligned-common.wgsl?raw';
+import q4_0AlignedPreamble from '../../shaders/dtype/q4_0-aligned.wgsl?raw';
+import q8_0AlignedPreamble from '../../shaders/dtype/q8_0-aligned.wgsl?raw';
+import q6_kAlignedPreamble from '../../shaders/dtype/q6_k-aligned.wgsl?raw';
 import q8_0Preamble from '../../shaders/dtype/q8_0.wgsl?raw';
 import q4_0Preamble from '../../shaders/dtype/q4_0.wgsl?raw';
 import q4_1Preamble from '../../shaders/dtype/q4_1.wgsl?raw';
@@ -83,7 +88,11 @@ export type KernelName = 'embedding' | 'rmsnorm' | 'matvec' | 'matmul' | 'rope' 
  * (f16/bf16 two per word; ggml quantized blocks as they are). See src/gpu/quant-types.ts.
  */
 export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q4_k' | 'q5_k' | 'q6_k'
-  | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs';
+  | 'q2_k' | 'q3_k' | 'iq4_nl' | 'iq4_xs' | AlignedDType;
+/** A file type repacked at load into groups of whole aligned 16-byte words (src/gpu/aligned-weights.ts). */
+export type AlignedDType = 'q4_0_aligned' | 'q8_0_aligned' | 'q6_k_aligned';
+/** The types a GGUF file holds that the GPU reads. */
+export type FileWeightDType = Exclude<WeightDType, AlignedDType>;
 
 const sources: Record<KernelName, string> = {
   embedding: embeddingSource,
@@ -140,9 +149,11 @@ const commonPreambles: Partial<Record<KernelName, string>> = {
   'attention-decode-combine': `${decodeSplitPreamble}\n${partialsMergePreamble}`,
 };
 
-// Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned)
-// and load_weight in terms of the preamble's weight_block/weight8.
-const quantized = (preamble: string) => `${quantCommon}\n${preamble}`;
+// Block-quantized types get the shared helpers first: byte reads (their blocks are not word aligned), the
+// quants' field helpers and load_weight in terms of the preamble's weight_block/weight8. The aligned layouts read
+// whole vec4 words (`W: array<vec4<u32>>`), so they take the field helpers without the byte reads.
+const quantized = (preamble: string) => `${byteReads}\n${quantCommon}\n${preamble}`;
+const aligned = (preamble: string) => `${quantCommon}\n${alignedCommon}\n${preamble}`;
 const preambles: Record<WeightDType, string> = {
   f32: f32Preamble,
   f16: f16Preamble,
@@ -159,6 +170,9 @@ const preambles: Record<WeightDType, string> = {
   q3_k: quantized(q3_kPreamble),
   iq4_nl: quantized(`${iq4Values}\n${iq4_nlPreamble}`),
   iq4_xs: quantized(`${iq4Values}\n${iq4_xsPreamble}`),
+  q4_0_aligned: aligned(q4_0AlignedPreamble),
+  q8_0_aligned: aligned(q8_0AlignedPreamble),
+  q6_k_aligned: aligned(q6_kAlignedPreamble),
 };
 /**
  * The weight products' shared parts around the kernel source (after the dtype preambles): their outputs
@@ -253,7 +267,7 @@ export const subgroupKernels: ReadonlySet<KernelName> = new Set<KernelName>(['ma
  */
 export const q8Kernels: ReadonlySet<KernelName> = new Set<KernelName>(['matvec-q8', 'matmul-q8', 'matvec-q8-subgroup', 'matvec-q8-workgroup']);
 /** Weight types the integer-dot kernels read. */
-export const q8WeightTypes: ReadonlySet<WeightDType> = new Set<WeightDType>(['q4_0', 'q8_0']);
+export const q8WeightTypes: ReadonlySet<WeightDType> = new Set<WeightDType>(['q4_0', 'q8_0', 'q4_0_aligned', 'q8_0_aligned']);
 
 /**
  * Weight kernels that only look weights up (copy a row, add one): KernelCache compiles them with f32

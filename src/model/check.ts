@@ -144,7 +144,7 @@ export async function checkModel(model: string | URL, options: CheckModelOptions
         }
       }
       if (probe && precision) precision = choosePrecision(options.precision, probe, profile!, modelHasQ8Matrices(file, config));
-      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, undefined, precision ?? undefined, undefined, profile?.prefillBatch, kvCache ?? undefined);
+      gpuMemory = estimateGpuMemory(config, file.tensors, contextLength, { precision: precision ?? undefined, prefillTokens: profile?.prefillBatch, kvCache: kvCache ?? undefined, alignedWeights: profile?.alignedWeights });
       largestBuffer = fitReasons(config, file, used, contextLength, gpuMemory, probe, options.gpuMemoryBudget, reasons, backend, profile?.prefillBatch, kvCache ?? undefined);
     }
     if (backend === 'wasm') reasons.push(...wasmFileReasons(opened.format, location.kind === 'gguf' ? location.parts ?? [location.source] : []));

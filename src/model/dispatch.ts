@@ -6,6 +6,7 @@ import { ResourceError } from '../errors';
 import { formatBytes } from '../gpu/buffers';
 import { headArgmaxParts, KernelCache, workgroupGrid, workgroups } from '../gpu/kernels';
 import { weightByteLength } from '../gpu/quant-types';
+import { alignedBufferBytes } from '../gpu/aligned-weights';
 import { kvCacheKernels, q8WeightTypes, weightKernels, type KernelName, type EntryPoint, type KvCacheType, type ModelPrecision, type ProductEntryPoint, type WeightDType } from '../gpu/shaders';
 import { laneRun, type MatmulKernel, type MatvecKernel } from '../gpu/profile';
 import type { Matrix, Norm, Projections } from './layer';
@@ -211,7 +212,8 @@ export class Dispatcher {
 
   /**
    * Row blocks [start, start + rows) of `m` that each fit one binding, with byte offsets that meet the
-   * device's offset alignment for both the weights and an f32 output (so blocks are multiples of 64 rows).
+   * device's offset alignment for both the weights and an f32 output (so blocks are multiples of 64 rows). Such an
+   * offset starts an aligned layout's group too; the last block binds its last group whole.
    */
   rowBlocks(m: Matrix): { start: number; rows: number; byteOffset: number; byteLength: number }[] {
     const rowBytes = weightByteLength(m.dtype, m.cols);
@@ -225,7 +227,7 @@ export class Dispatcher {
     for (let start = 0; start < m.rows; start += blockRows) {
       const rows = Math.min(blockRows, m.rows - start);
       const byteOffset = start * rowBytes;
-      blocks.push({ start, rows, byteOffset, byteLength: Math.min(Math.ceil((rows * rowBytes) / 4) * 4, m.buffer.size - byteOffset) });
+      blocks.push({ start, rows, byteOffset, byteLength: Math.min(Math.ceil(alignedBufferBytes(m.dtype, rows * rowBytes) / 4) * 4, m.buffer.size - byteOffset) });
     }
     return blocks;
   }

@@ -97,7 +97,7 @@ async function loadFromSource(gpu: AcquiredDevice, source: OpenedModel, options:
     // tell that story, and interleaving 'upload' events would make a progress bar jump between phases.
     const upload = new ProgressReporter(source.reportUpload ? onProgress : undefined, source.name, weightBytes, 'upload');
     const held = new HeldBytes();
-    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, held, options.bindingLimit);
+    const weights = await uploadWeights(file, config, pool, (loaded) => { checkAbort(); upload.report(loaded); }, { held, bindingLimit: options.bindingLimit, alignedWeights: profile.alignedWeights });
     source.endProgress();
     onProgress?.({ file: source.name, loaded: 0, total: 0, rate: 0, phase: 'compile' });
     const transformer = await TransformerModel.create(device, config, weights, pool, contextLength, {

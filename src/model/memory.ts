@@ -7,6 +7,8 @@ import type { ModelFile, ModelTensorInfo } from './model-file';
 import { headArgmaxParts, reductionParts } from '../gpu/kernels';
 import { PREFILL_BATCH } from '../gpu/profile';
 import type { KvCacheType, ModelPrecision } from '../gpu/shaders';
+import { weightDTypeForGGML } from '../gpu/quant-types';
+import { alignedBufferBytes, gpuWeightDType } from '../gpu/aligned-weights';
 import { layerTensors, type ProjectionField } from './layer';
 
 /** KV cache positions when the caller does not say: enough for a chat, small enough for any device. */
@@ -241,20 +243,34 @@ function mixedQkvBiasBytes(qkv: ProjectionLayout, file: Pick<ModelFile, 'tensors
   return gpuBufferSize(4 * qkv.rows.reduce((a, b) => a + b, 0)) - firstParts.reduce((sum, rows) => sum + gpuBufferSize(4 * rows), 0);
 }
 
-/**
- * `bindingLimit`: the loader's option of that name, which can shrink the prefill batch (prefillBatch);
- * `precision`: the loader's choice ('q8' adds the quantized-activation scratch); `embeddings`: loaded for embeddings
- * (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials;
- * `prefillTokens`: the tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH); `kvCache`: the
- * cache's element type (the loader's choice, default 'f32').
- */
-export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number, bindingLimit?: number, precision?: ModelPrecision,
-  embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH, kvCache: KvCacheType = 'f32'): GpuMemoryEstimate {
+/** What a load chose that its GPU memory depends on. */
+export interface GpuMemoryOptions {
+  /** The loader's option of that name, which can shrink the prefill batch (prefillBatch). */
+  bindingLimit?: number;
+  /** The loader's choice ('q8' adds the quantized-activation scratch). */
+  precision?: ModelPrecision;
+  /** Loaded for embeddings (LoadModelOptions.embeddings; always for an encoder): passes of a whole context, no split-K partials. */
+  embeddings?: boolean;
+  /** The tokens a prefill pass asks for, the profile's prefillBatch (default PREFILL_BATCH). */
+  prefillTokens?: number;
+  /** The cache's element type (the loader's choice, default 'f32'). */
+  kvCache?: KvCacheType;
+  /** The profile's alignedWeights: Q4_0, Q8_0 and Q6_K matrices hold whole groups (alignedBufferBytes). */
+  alignedWeights?: boolean;
+}
+
+export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTensorInfo[], contextLength: number,
+  { bindingLimit, precision, embeddings = config.encoder !== undefined, prefillTokens = PREFILL_BATCH, kvCache = 'f32', alignedWeights = false }: GpuMemoryOptions = {}): GpuMemoryEstimate {
+  // A matrix buffer of `bytes` bytes of the file's `type`, as the loader makes it.
+  const matrixBuffer = (type: number, bytes: number) => {
+    const dtype = weightDTypeForGGML(type);
+    return gpuBufferSize(dtype ? alignedBufferBytes(gpuWeightDType(dtype, alignedWeights), bytes) : bytes);
+  };
   let weights = tensors.reduce((sum, t) => {
     if (t.name === 'token_types.weight') return sum + gpuBufferSize(4 * config.embeddingLength); // row 0 only
     const elements = t.dims.reduce((a, b) => a * b, 1);
     const isVector = t.dims.filter((d) => d > 1).length <= 1;
-    return sum + gpuBufferSize(isVector ? 4 * elements : t.byteLength);
+    return sum + (isVector ? gpuBufferSize(4 * elements) : matrixBuffer(t.type, t.byteLength));
   }, 0);
   // Input projections stacked into one buffer, or a file's fused tensor split into one per projection.
   const file = { tensorsByName: new Map(tensors.map((t) => [t.name, t])) };
@@ -263,11 +279,11 @@ export function estimateGpuMemory(config: ModelConfig, tensors: readonly ModelTe
     const { qkv, ffnIn: ffn } = projectionLayouts(file, config, l, bindingLimit);
     for (const p of [qkv, ffn]) {
       const bytes = p.tensors.reduce((sum, t) => sum + t.byteLength, 0);
-      const asStored = p.tensors.reduce((sum, t) => sum + gpuBufferSize(t.byteLength), 0);
+      const asStored = p.tensors.reduce((sum, t) => sum + matrixBuffer(t.type, t.byteLength), 0);
       const rowBytes = bytes / p.rows.reduce((a, b) => a + b, 0);
       // Each projection's bytes: its tensor's, or its rows of the file's fused tensor.
       const projection = p.tensors.length === p.rows.length ? p.tensors.map((t) => t.byteLength) : p.rows.map((rows) => rows * rowBytes);
-      const asLoaded = stackRanges(p.stacks).reduce((sum, { first, end }) => sum + gpuBufferSize(projection.slice(first, end).reduce((a, b) => a + b, 0)), 0);
+      const asLoaded = stackRanges(p.stacks).reduce((sum, { first, end }) => sum + matrixBuffer((p.tensors[first] ?? p.tensors[0]!).type, projection.slice(first, end).reduce((a, b) => a + b, 0)), 0);
       weights += asLoaded - asStored;
     }
     if (ffn.stacks.length > 1) separateUp = true;

@@ -1,5 +1,6 @@
 // Reading a model's weights out of a GGUF file into GPU buffers, once, at load. Matrices go up as the
-// file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers).
+// file stores them, quantized blocks included (the kernels' dtype preambles dequantize in registers), or, where the
+// profile asks for aligned weights, Q4_0, Q8_0 and Q6_K repacked on the way (src/gpu/aligned-weights.ts).
 // The projections of one input — a layer's q, k and v, its FFN's gate and up — go up stacked by rows in one
 // matrix where they share a type (projectionLayouts; a Q4_K_M layer with a Q6_K attn_v stacks [q; k]), so one
 // dispatch runs them; a file's own fused tensor (Phi-3's and GPT-2's attn_qkv, Phi-3's gate-up) stays as it is
@@ -8,6 +9,7 @@
 import { FormatError, UnsupportedError } from '../errors';
 import type { BufferPool } from '../gpu/buffers';
 import { supportedWeightTypes, weightDTypeForGGML, type WeightDType } from '../gpu/quant-types';
+import { alignedBufferBytes, AlignedRepacker, gpuWeightDType, isAligned } from '../gpu/aligned-weights';
 import { GGMLType, ggmlTypeName, tensorByteLength } from './ggml-types';
 import type { ModelFile, ModelTensorInfo } from './model-file';
 import type { ModelConfig } from './config';
@@ -52,16 +54,23 @@ export function heldBytesBound(file: ModelFile): number {
   return 3 * Math.max(UPLOAD_CHUNK_BYTES, whole);
 }
 
+export interface UploadOptions {
+  /** Counts the tensor bytes held in JS (a fresh HeldBytes by default). */
+  held?: HeldBytes;
+  /** The loader's bindingLimit option: stacks larger than it (or the default limit) stay separate. */
+  bindingLimit?: number;
+  /** AdapterProfile.alignedWeights: Q4_0, Q8_0 and Q6_K matrices repacked into their aligned layouts. */
+  alignedWeights?: boolean;
+}
+
 export async function uploadWeights(
   file: ModelFile,
   config: ModelConfig,
   pool: BufferPool,
   onTensor: (loadedBytes: number) => void,
-  held = new HeldBytes(),
-  /** The loader's bindingLimit option: stacks larger than it (or the default limit) stay separate. */
-  bindingLimit?: number,
+  { held = new HeldBytes(), bindingLimit, alignedWeights = false }: UploadOptions = {},
 ): Promise<ModelWeights> {
-  const up = new Uploader(file, config, pool, onTensor, held);
+  const up = new Uploader(file, config, pool, onTensor, held, alignedWeights);
   const { vocabSize, embeddingLength: dim } = config;
   const tokenEmbedding = await up.matrix('token_embd.weight', vocabSize, dim);
   const positionEmbedding = config.positionEmbedding ? await up.matrix('position_embd.weight', config.contextLength, dim) : null;
@@ -90,7 +99,7 @@ class Uploader {
   private readonly biases: Set<string>;
 
   constructor(private readonly file: ModelFile, private readonly config: ModelConfig, private readonly pool: BufferPool,
-    private readonly onTensor: (loadedBytes: number) => void, private readonly held: HeldBytes) {
+    private readonly onTensor: (loadedBytes: number) => void, private readonly held: HeldBytes, private readonly aligned: boolean) {
     this.biases = new Set<string>(config.biases);
   }
 
@@ -126,17 +135,19 @@ class Uploader {
     this.onTensor(this.loaded);
   }
 
-  private matrixBuffer(label: string, bytes: number): GPUBuffer {
-    return this.pool.create(label, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, { splittable: true });
+  /** A matrix of `bytes` bytes of `dtype` (its GPU type), written in order through a MatrixWriter. */
+  private matrixWriter(label: string, dtype: WeightDType, bytes: number): MatrixWriter {
+    const buffer = this.pool.create(label, alignedBufferBytes(dtype, bytes), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, { splittable: true });
+    return new MatrixWriter(this.pool.device, buffer, dtype, this.held);
   }
 
-  /** Streams bytes [start, end) of a tensor into `buffer` from byte `offset` (a multiple of 4), one chunk at a time. */
-  private async streamInto(buffer: GPUBuffer, offset: number, read: (offset: number, length: number) => Promise<Uint8Array>, start: number, end: number): Promise<GPUBuffer> {
+  /** Streams bytes [start, end) of a tensor into `writer`, one chunk at a time. */
+  private async streamInto(writer: MatrixWriter, read: (offset: number, length: number) => Promise<Uint8Array>, start: number, end: number): Promise<void> {
     for (let at = start; at < end; at += UPLOAD_CHUNK_BYTES) {
       const length = Math.min(UPLOAD_CHUNK_BYTES, end - at);
       const chunk = await read(at, length);
       this.held.hold(chunk.byteLength);
-      this.pool.device.queue.writeBuffer(buffer, offset + at - start, padded4(chunk) as Uint8Array<ArrayBuffer>);
+      writer.write(chunk);
       this.held.release(chunk.byteLength);
       this.advance(length);
       if ((this.unflushed += length) >= FLUSH_BYTES) {
@@ -144,15 +155,15 @@ class Uploader {
         await this.pool.device.queue.onSubmittedWorkDone();
       }
     }
-    return buffer;
   }
 
+  /** The type a matrix of `t` has on the GPU: the file's, or its aligned layout. */
   private dtypeOf(t: ModelTensorInfo): WeightDType {
     const dtype = weightDTypeForGGML(t.type);
     if (!dtype) {
       throw new UnsupportedError(`tensor ${t.name} is ${ggmlTypeName(t.type)}, which Hearth cannot read yet; supported weight types: ${supportedWeightTypes().join(', ')}. Use a GGUF quantized to one of those.`);
     }
-    return dtype;
+    return gpuWeightDType(dtype, this.aligned);
   }
 
   /** Splits a [Σrows, cols] tensor into consecutive row blocks, one GPU matrix each; streamed when the file allows. */
@@ -164,21 +175,16 @@ class Uploader {
     const read = this.file.tensorReader?.(t);
     const out: Matrix[] = [];
     let start = 0;
-    if (read) {
-      for (const [i, rows] of rowCounts.entries()) {
-        const [from, to] = [start * rowBytes, (start + rows) * rowBytes];
-        out.push({ buffer: await this.streamInto(this.matrixBuffer(label(i), to - from), 0, read, from, to), dtype, rows, cols });
-        start += rows;
-      }
-      return out;
-    }
-    const bytes = await this.bytesOf(t);
+    const bytes = read ? null : await this.bytesOf(t);
     for (const [i, rows] of rowCounts.entries()) {
-      const part = bytes.subarray(start * rowBytes, (start + rows) * rowBytes);
+      const [from, to] = [start * rowBytes, (start + rows) * rowBytes];
+      const writer = this.matrixWriter(label(i), dtype, to - from);
+      if (read) await this.streamInto(writer, read, from, to);
+      else writer.write(bytes!.subarray(from, to));
+      out.push({ buffer: writer.finish(), dtype, rows, cols });
       start += rows;
-      out.push({ buffer: this.pool.createWith(label(i), part, GPUBufferUsage.STORAGE, { splittable: true }), dtype, rows, cols });
     }
-    this.held.release(bytes.byteLength);
+    if (bytes) this.held.release(bytes.byteLength);
     return out;
   }
 
@@ -188,21 +194,20 @@ class Uploader {
 
   /** Several tensors of one type [rows_i, cols] stacked by rows in one GPU matrix (each but the last whole words). */
   private async stackedMatrix(label: string, tensors: ModelTensorInfo[], cols: number): Promise<Matrix> {
-    const buffer = this.matrixBuffer(label, tensors.reduce((sum, t) => sum + t.byteLength, 0));
-    let offset = 0;
+    const dtype = this.dtypeOf(tensors[0]!);
+    const writer = this.matrixWriter(label, dtype, tensors.reduce((sum, t) => sum + t.byteLength, 0));
     for (const t of tensors) {
       const read = this.file.tensorReader?.(t);
       if (read) {
-        await this.streamInto(buffer, offset, read, 0, t.byteLength);
+        await this.streamInto(writer, read, 0, t.byteLength);
       } else {
         const bytes = await this.bytesOf(t);
-        this.pool.device.queue.writeBuffer(buffer, offset, padded4(bytes) as Uint8Array<ArrayBuffer>);
+        writer.write(bytes);
         this.held.release(bytes.byteLength);
       }
-      offset += t.byteLength;
     }
     const rows = tensors.reduce((sum, t) => sum + t.dims[1]!, 0);
-    return { buffer, dtype: this.dtypeOf(tensors[0]!), rows, cols };
+    return { buffer: writer.finish(), dtype, rows, cols };
   }
 
   /** A vector as f32 (held until the caller releases its byteLength). */
@@ -307,6 +312,37 @@ class Uploader {
     const buffer = this.pool.createWith('token_types.weight [row 0]', all.subarray(0, this.config.embeddingLength));
     this.held.release(all.byteLength);
     return buffer;
+  }
+}
+
+/**
+ * Writes a matrix's bytes into its buffer in order (each write but the last whole u32 words), repacked into its
+ * aligned layout on the way where its type is one; the repacked copy counts as held while it exists.
+ */
+class MatrixWriter {
+  private at = 0;
+  private readonly repacker: AlignedRepacker | null;
+
+  constructor(private readonly device: GPUDevice, private readonly buffer: GPUBuffer, dtype: WeightDType, private readonly held: HeldBytes) {
+    this.repacker = isAligned(dtype) ? new AlignedRepacker(dtype) : null;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.put(this.repacker ? this.repacker.push(bytes) : bytes, this.repacker !== null);
+  }
+
+  /** The buffer, its last partial group written. */
+  finish(): GPUBuffer {
+    if (this.repacker) this.put(this.repacker.finish(), true);
+    return this.buffer;
+  }
+
+  private put(bytes: Uint8Array, copy: boolean): void {
+    if (bytes.byteLength === 0) return;
+    if (copy) this.held.hold(bytes.byteLength);
+    this.device.queue.writeBuffer(this.buffer, this.at, padded4(bytes) as Uint8Array<ArrayBuffer>);
+    if (copy) this.held.release(bytes.byteLength);
+    this.at += bytes.byteLength;
   }
 }
 

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
-import { weightLayouts, type WeightDType } from '../../src/gpu/quant-types';
+import { weightLayouts, type FileWeightDType, type WeightDType } from '../../src/gpu/quant-types';
 import { loadModel, type LoadModelOptions } from '../../src/model/load';
 import { readGGUF } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
@@ -27,7 +27,7 @@ import { ARCH_CASES, tinyModelSpec, type TinyArch, type TinyModelOptions } from 
  * files the hub serves as Q4_K_M, Q3_K_M, Q2_K and IQ4_XS).
  */
 export type GridMix = 'q4_k_m' | 'q3_k_s' | 'q3_k_m' | 'q3_k_l' | 'q2_k_mix' | 'iq4_xs_mix';
-export type GridType = WeightDType | GridMix;
+export type GridType = FileWeightDType | GridMix;
 export const GRID_TYPES: GridType[] = [
   'f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m',
   'q2_k', 'q3_k', 'iq4_nl', 'iq4_xs', 'q3_k_s', 'q3_k_m', 'q3_k_l', 'q2_k_mix', 'iq4_xs_mix',

@@ -2,7 +2,8 @@
 // can make quantized weights of any type and shape. Plain round-to-nearest with ggml's reference scale
 // choices (quantize_row_*_ref) for the 32-element types and simple max-based scales for the K-quants:
 // the error is close to ggml's, and the layout — what dequantizers and shaders must agree on — is exact.
-import type { WeightDType } from '../../src/gpu/shaders';
+import type { FileWeightDType, WeightDType } from '../../src/gpu/shaders';
+import { isAligned, repackAligned } from '../../src/gpu/aligned-weights';
 import { weightLayouts } from '../../src/gpu/quant-types';
 import { f32ToF16, f16ToF32 } from '../reference/f16';
 import { KVALUES_IQ4NL } from '../reference/quant';
@@ -162,7 +163,7 @@ function encodeIq4Xs(x: Float32Array, v: DataView, o: number): void {
   v.setUint16(o + 2, scalesH, true);
 }
 
-const encoders: Record<WeightDType, BlockEncoder> = {
+const encoders: Record<FileWeightDType, BlockEncoder> = {
   f32: (x, v, o) => v.setFloat32(o, x[0]!, true),
   f16: (x, v, o) => v.setUint16(o, f32ToF16(x[0]!), true),
   bf16: (x, v, o) => {
@@ -227,11 +228,12 @@ const encoders: Record<WeightDType, BlockEncoder> = {
 
 /** GGUF tensor bytes of `values` in `dtype` (length a multiple of the block size). */
 export function quantize(dtype: WeightDType, values: Float32Array): Uint8Array {
+  if (isAligned(dtype)) return repackAligned(dtype, quantize(weightLayouts[dtype].repackOf!, values));
   const { blockElements, blockBytes } = weightLayouts[dtype];
   if (values.length % blockElements !== 0) throw new Error(`quantize ${dtype}: ${values.length} values is not a whole number of ${blockElements}-element blocks`);
   const bytes = new Uint8Array((values.length / blockElements) * blockBytes);
   const view = new DataView(bytes.buffer);
-  const encode = encoders[dtype];
+  const encode = encoders[dtype as FileWeightDType];
   for (let b = 0; b < values.length / blockElements; b++) {
     encode(values.subarray(b * blockElements, (b + 1) * blockElements), view, b * blockBytes);
   }
@@ -250,6 +252,7 @@ export function toWords(bytes: Uint8Array): Uint32Array {
  * values) forced finite: every quant bit pattern and scale exponent, subnormal f16 scales included.
  */
 export function randomBlockBytes(dtype: WeightDType, blocks: number, rng: () => number): Uint8Array {
+  if (isAligned(dtype)) return repackAligned(dtype, randomBlockBytes(weightLayouts[dtype].repackOf!, blocks, rng));
   const { blockBytes } = weightLayouts[dtype];
   const bytes = Uint8Array.from({ length: blocks * blockBytes }, () => Math.floor(rng() * 256));
   const v = new DataView(bytes.buffer);

@@ -5,7 +5,7 @@
 import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { alignedDTypes, weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { weights } from './test-weights';
 import { attentionRef, embeddingRef, matvecRef, ropeRef, ropeTableRef, type AttentionShape, type RopeShape } from '../reference/kernels';
 import { layernormRef, positionRef } from '../reference/transformer-ops';
@@ -190,7 +190,7 @@ function biasAddCase(rows: number, n: number): BatchCase {
 
 export function batchCases(): BatchCase[] {
   const cases: BatchCase[] = [];
-  for (const dtype of weightDTypes) {
+  for (const dtype of [...weightDTypes, ...alignedDTypes]) {
     const block = Math.max(32, weightLayouts[dtype].blockElements);
     cases.push(matmulCase(dtype, 65, 2 * block, 13));
   }

@@ -4,7 +4,7 @@
 // in Node (Dawn) and in a Chromium page or Worker (it is bundled for the browser, so no node: imports).
 import { KernelCache, reductionParts, workgroups } from '../../src/gpu/kernels';
 import type { WeightDType } from '../../src/gpu/shaders';
-import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { alignedDTypes, weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { dequantize } from '../reference/quant';
 import { randomBlockBytes, toWords } from '../helpers/quantize';
 import {
@@ -234,6 +234,11 @@ export function kernelCases(): KernelCase[] {
     cases.push(matvecCase(dtype, 64, 2 * block), matvecCase(dtype, 257, 3 * block));
   }
   cases.push(matvecCase('bf16', 100, 172), matvecCase('q8_0', 1000, 288), matvecCase('q4_0', VOCAB, 32));
+  // The aligned layouts (src/gpu/aligned-weights.ts): last groups of 5 of 8 blocks (the embedding's) and of 3.
+  for (const dtype of alignedDTypes) {
+    const block = weightLayouts[dtype].blockElements;
+    cases.push(embeddingBytesCase(dtype, 3, block === 32 ? 2016 : 1792, 1), embeddingCase(dtype, 5, 3 * block, 3), matvecCase(dtype, 257, 3 * block));
+  }
   cases.push(rmsnormCase(1, 1e-5), rmsnormCase(63, 1e-6), rmsnormCase(64, 1e-5), rmsnormCase(100, 1e-5), rmsnormCase(2048, 1e-6), rmsnormCase(4097, 1e-5, 30));
   for (const neox of [false, true]) {
     cases.push(

@@ -15,7 +15,7 @@
 import { workgroupGrid, workgroups } from '../../src/gpu/kernels';
 import type { KernelCache } from '../../src/gpu/kernels';
 import type { KernelName, WeightDType } from '../../src/gpu/shaders';
-import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { alignedDTypes, weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef } from '../reference/kernels';
 import { randomFloats, type Rng } from '../helpers/seeded';
 import { testWeights, weights } from './test-weights';
@@ -82,6 +82,8 @@ function kernelCases(kernel: LaneKernel): LaneCase[] {
     // 34/18/22/210-byte types at a half-word offset. 6 rows: two workgroups, the second half empty.
     cases.push(c(dtype, 257, 3 * block), c(dtype, 6, 2 * block), c(dtype, 257, 3 * block, 'f16'));
   }
+  // The aligned layouts (src/gpu/aligned-weights.ts), whose last group of 257 × 3 blocks is partial.
+  for (const dtype of alignedDTypes) cases.push(c(dtype, 257, 3 * weightLayouts[dtype].blockElements), c(dtype, 257, 3 * weightLayouts[dtype].blockElements, 'f16'));
   cases.push(
     c('f32', 1, 1), c('f32', 1, 7), c('q4_k', 1, 256), c('q8_0', 1, 32),
     c('f32', 70, 7), c('f32', 5, 1), c('f32', 33, 33), c('f32', 3, 1001),
@@ -105,7 +107,7 @@ function kernelCases(kernel: LaneKernel): LaneCase[] {
  * steps, across runs), and a row of one run.
  */
 function runCases(): LaneCase[] {
-  const quantized = weightDTypes.filter((d) => weightLayouts[d].blockElements > 1);
+  const quantized = [...weightDTypes, ...alignedDTypes].filter((d) => weightLayouts[d].blockElements > 1);
   return [
     ...quantized.map((d) => laneCase('matvec-workgroup', d, 37, 2 * Math.max(32, weightLayouts[d].blockElements), 'f32', undefined, 8)),
     laneCase('matvec-workgroup', 'f16', 10, 70, 'f32', undefined, 8),

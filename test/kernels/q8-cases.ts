@@ -20,7 +20,7 @@ interface Q8Case {
   run(device: GPUDevice, cache: KernelCache, rng: Rng): Promise<{ got: ArrayLike<number>; want: ArrayLike<number> }>;
 }
 
-type Q8Type = 'q4_0' | 'q8_0';
+type Q8Type = 'q4_0' | 'q8_0' | 'q4_0_aligned' | 'q8_0_aligned';
 const TILE = 4;
 const f32 = (bytes: ArrayBuffer) => new Float32Array(bytes);
 
@@ -162,6 +162,11 @@ export function q8Cases(): Q8Case[] {
       cases.push(laneMatvecCase(kernel, dtype, 1, 32), laneMatvecCase(kernel, dtype, 67, 96), laneMatvecCase(kernel, dtype, 257, 288),
         laneMatvecCase(kernel, dtype, 6, 8192), laneMatvecCase(kernel, dtype, 997, 160, 16));
     }
+  }
+  // The aligned layouts (src/gpu/aligned-weights.ts): groups of 8 blocks, the last of 257 × 3 blocks partial.
+  for (const dtype of ['q4_0_aligned', 'q8_0_aligned'] as const) {
+    cases.push(matvecCase(dtype, 257, 96), matmulCase(dtype, 67, 96, 5));
+    for (const kernel of ['matvec-q8-subgroup', 'matvec-q8-workgroup'] as const) cases.push(laneMatvecCase(kernel, dtype, 257, 96));
   }
   return cases;
 }

@@ -8,7 +8,7 @@
 import type { KernelCache } from '../../src/gpu/kernels';
 import { workgroups } from '../../src/gpu/kernels';
 import type { ProductEntryPoint, WeightDType } from '../../src/gpu/shaders';
-import { weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
+import { alignedDTypes, weightDTypes, weightLayouts } from '../../src/gpu/quant-types';
 import { matvecRef, rmsnormRef, swigluRef } from '../reference/kernels';
 import { gegluRef } from '../reference/transformer-ops';
 import { randomFloats, type Rng } from '../helpers/seeded';
@@ -127,7 +127,7 @@ const TOKEN_COUNTS = [1, 3, 31, 64, 65, 130] as const;
 export function tiledCases(): TiledCase[] {
   const cases: TiledCase[] = [];
   // Every dtype in both arithmetics, over rows that end past a 64-row tile and the token counts in turn.
-  for (const [i, dtype] of weightDTypes.entries()) {
+  for (const [i, dtype] of [...weightDTypes, ...alignedDTypes].entries()) {
     const cols = Math.max(64, 2 * weightLayouts[dtype].blockElements);
     for (const [p, precision] of ([undefined, 'f16'] as const).entries()) {
       cases.push(tiledCase({ dtype, cols, tokens: TOKEN_COUNTS[(i + 3 * p) % TOKEN_COUNTS.length]!, shape: { entry: 'main', rows: 70 }, precision }));

@@ -2,6 +2,7 @@
 // matvec-q8.wgsl / matmul-q8.wgsl (q4_0 or q8_0 weights times those blocks), in the kernels' order of
 // operations with f32 rounding at each step.
 import { f16ToF32 } from './f16';
+import { unpackAligned } from './quant';
 
 /** Words per activation block: d, Σq, then 32 int8 quants four to a word. */
 export const Q8_BLOCK_WORDS = 10;
@@ -73,7 +74,8 @@ function weightBlock(dtype: 'q4_0' | 'q8_0', bytes: Uint8Array, block: number): 
  * matvec-q8.wgsl for each token of xq: out[t, r] = Σ_blocks in order of (d_w · d_x) · (Σ q_w · q_x − offset · Σ q_x),
  * in f32. (The GPU may fuse the last multiply-add: agreement to about an ulp of the sum, not bit for bit.)
  */
-export function matvecQ8Ref(dtype: 'q4_0' | 'q8_0', bytes: Uint8Array, xq: Uint32Array, rows: number, cols: number): Float32Array {
+export function matvecQ8Ref(dtype: 'q4_0' | 'q8_0' | 'q4_0_aligned' | 'q8_0_aligned', bytes: Uint8Array, xq: Uint32Array, rows: number, cols: number): Float32Array {
+  if (dtype === 'q4_0_aligned' || dtype === 'q8_0_aligned') return matvecQ8Ref(dtype === 'q4_0_aligned' ? 'q4_0' : 'q8_0', unpackAligned(dtype, bytes, rows * cols), xq, rows, cols);
   const nb = cols / 32;
   const tokens = xq.length / (nb * Q8_BLOCK_WORDS);
   const out = new Float32Array(tokens * rows);

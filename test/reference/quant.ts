@@ -3,7 +3,7 @@
 // times small integers), so the only rounding is the add in the Q4_1/Q5_1/K-quant formulas; Math.fround
 // of the f64 result rounds it exactly as f32 arithmetic would (53 ≥ 2·24 + 2 bits: no double rounding).
 // test/quant.test.ts proves these bit-identical to gguf-py, whose dequantization equals ggml's.
-import type { WeightDType } from '../../src/gpu/shaders';
+import type { FileWeightDType, WeightDType } from '../../src/gpu/shaders';
 import { weightLayouts } from '../../src/gpu/quant-types';
 import { f16ToF32 } from './f16';
 
@@ -29,7 +29,7 @@ export function scaleQ3K(v: DataView, o: number, s: number): number {
   return ((v.getUint8(o + (s & 7)) >> (4 * (s >> 3))) & 0xf) | (((v.getUint8(o + 8 + (s & 3)) >> (2 * (s >> 2))) & 3) << 4);
 }
 
-const decoders: Record<WeightDType, BlockDecoder> = {
+const decoders: Record<FileWeightDType, BlockDecoder> = {
   f32: (v, o, out, y) => { out[y] = v.getFloat32(o, true); },
   f16: (v, o, out, y) => { out[y] = f16ToF32(v.getUint16(o, true)); },
   // A bf16 is the high half of an f32.
@@ -188,15 +188,38 @@ const decoders: Record<WeightDType, BlockDecoder> = {
   },
 };
 
+/**
+ * CPU twin of shaders/dtype/aligned-common.wgsl's addressing: the file's blocks back from an aligned layout, whose
+ * groups of 8 blocks hold the 8 f16 scales d in their first 16 bytes and then each block's other bytes (ggml's
+ * block struct without d: Q4_0's and Q8_0's d is first, Q6_K's last, at byte 208).
+ */
+export function unpackAligned(dtype: WeightDType, bytes: Uint8Array, elements: number): Uint8Array {
+  const { blockElements, blockBytes } = weightLayouts[dtype];
+  const dAt = dtype === 'q6_k_aligned' ? 208 : 0;
+  const blocks = elements / blockElements;
+  const out = new Uint8Array(blocks * blockBytes);
+  for (let b = 0; b < blocks; b++) {
+    const group = (b >> 3) * 8 * blockBytes;
+    const k = b & 7;
+    const rest = bytes.subarray(group + 16 + k * (blockBytes - 2), group + 16 + (k + 1) * (blockBytes - 2));
+    const block = out.subarray(b * blockBytes, (b + 1) * blockBytes);
+    block.set(rest.subarray(0, dAt));
+    block.set(bytes.subarray(group + 2 * k, group + 2 * k + 2), dAt);
+    block.set(rest.subarray(dAt), dAt + 2);
+  }
+  return out;
+}
+
 /** The f32 values of a tensor of `elements` elements stored as `dtype` bytes (a GGUF tensor's data). */
 export function dequantize(dtype: WeightDType, bytes: Uint8Array, elements: number): Float32Array {
+  if (weightLayouts[dtype].repackOf) return dequantize(weightLayouts[dtype].repackOf, unpackAligned(dtype, bytes, elements), elements);
   const { blockElements, blockBytes } = weightLayouts[dtype];
   if (elements % blockElements !== 0) throw new Error(`${dtype}: ${elements} elements is not a whole number of ${blockElements}-element blocks`);
   const blocks = elements / blockElements;
   if (bytes.byteLength < blocks * blockBytes) throw new Error(`${dtype}: ${elements} elements need ${blocks * blockBytes} bytes, got ${bytes.byteLength}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(elements);
-  const decode = decoders[dtype];
+  const decode = decoders[dtype as FileWeightDType];
   for (let b = 0; b < blocks; b++) decode(view, b * blockBytes, out, b * blockElements);
   return out;
 }
