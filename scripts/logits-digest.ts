@@ -18,7 +18,7 @@ import { fixturePath } from '../test/helpers/fixtures';
 type Variant = { name: string; options: LoadModelOptions };
 const software: Variant = { name: 'default', options: { contextLength: 256 } };
 // The GPU profile's kernels with the software profile's precision rule (a partial override of 'auto').
-const gpuKernelChoices = { fuseNorm: true, attention: 'split', matvec: 'subgroup' } as const;
+const gpuKernelChoices = { fuseNorm: true, attention: 'split', matvec: 'subgroup', alignedWeights: true } as const;
 const gpuKernels: Variant = { name: 'gpu-kernels', options: { contextLength: 2048, profile: gpuKernelChoices } };
 const f16: Variant = { name: 'f16', options: { contextLength: 256, precision: 'f16' } };
 const q8: Variant = { name: 'q8', options: { contextLength: 256, precision: 'q8' } };
