@@ -134,7 +134,7 @@ interface KernelChoices {
    * as aligned words (Q4_0's and Q8_0's quants as vec4s) where the file's 18-, 34- and 210-byte blocks need unaligned
    * reads. The same values, summed in the
    * same order: outputs are unchanged. Both profiles: on lavapipe every product kernel reads Q8_0 and Q6_K faster
-   * and Q4_0 as fast or faster (README); bench:device's 'alignedWeights false' variant measures it on a GPU.
+   * and Q4_0 about as fast or faster (README); bench:device's 'alignedWeights false' variant measures it on a GPU.
    */
   alignedWeights: boolean;
   /** Each RMSNorm fused into the products that read its output (common/rms.wgsl): the same activations bit for bit. */
