@@ -57,15 +57,16 @@ export class AlignedRepacker {
   push(chunk: Uint8Array): Uint8Array {
     const total = this.pendingBytes + chunk.byteLength;
     const out = new Uint8Array(total - (total % this.groupBytes));
+    const [input, output] = [viewOf(chunk), viewOf(out)];
     let read = 0;
     for (let at = 0; at < out.byteLength; at += this.groupBytes) {
       if (this.pendingBytes > 0) { // the group begun by earlier chunks
         read = this.groupBytes - this.pendingBytes;
         this.pending.set(chunk.subarray(0, read), this.pendingBytes);
         this.pendingBytes = 0;
-        this.repackGroup(this.pending, out.subarray(at, at + this.groupBytes));
+        this.repackGroup(viewOf(this.pending), 0, output, at);
       } else {
-        this.repackGroup(chunk.subarray(read, read + this.groupBytes), out.subarray(at, at + this.groupBytes));
+        this.repackGroup(input, read, output, at);
         read += this.groupBytes;
       }
     }
@@ -81,20 +82,28 @@ export class AlignedRepacker {
     this.pending.fill(0, this.pendingBytes);
     this.pendingBytes = 0;
     const out = new Uint8Array(this.groupBytes);
-    this.repackGroup(this.pending, out);
+    this.repackGroup(viewOf(this.pending), 0, viewOf(out), 0);
     return out;
   }
 
-  private repackGroup(blocks: Uint8Array, out: Uint8Array): void {
-    const rest = this.blockBytes - SCALE_BYTES; // the bytes before the scale, then those after it
+  /**
+   * The group of blocks at src[from …] into out[to …], a word at a time (a block's bytes before and after its scale
+   * are runs of whole words).
+   */
+  private repackGroup(input: DataView, from: number, output: DataView, to: number): void {
+    const { blockBytes, scaleAt } = this;
+    let o = to + 16; // after the scales, each block's bytes before its scale, then those after it
     for (let k = 0; k < ALIGNED_GROUP; k++) {
-      const [block, scale] = [k * this.blockBytes, k * this.blockBytes + this.scaleAt];
-      out.set(blocks.subarray(scale, scale + SCALE_BYTES), SCALE_BYTES * k);
-      out.set(blocks.subarray(block, scale), 16 + rest * k);
-      out.set(blocks.subarray(scale + SCALE_BYTES, block + this.blockBytes), 16 + rest * k + this.scaleAt);
+      const block = from + k * blockBytes;
+      const scale = block + scaleAt;
+      output.setUint16(to + SCALE_BYTES * k, input.getUint16(scale, true), true);
+      for (let i = block; i < scale; i += 4, o += 4) output.setUint32(o, input.getUint32(i, true), true);
+      for (let i = scale + SCALE_BYTES; i < block + blockBytes; i += 4, o += 4) output.setUint32(o, input.getUint32(i, true), true);
     }
   }
 }
+
+const viewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** A whole matrix's blocks in `dtype`'s aligned layout (alignedBufferBytes of them). */
 export function repackAligned(dtype: AlignedDType, bytes: Uint8Array): Uint8Array {
