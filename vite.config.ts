@@ -21,6 +21,17 @@ function reportWorkerSize(): Plugin {
   };
 }
 
+/** @xenova/transformers' tokenizer module's hub client, replaced by src/stubs/transformers-hub.ts (see there). */
+function tokenizerHubStub(): Plugin {
+  return {
+    name: 'hearth:tokenizer-hub-stub',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      return source === './utils/hub.js' && importer?.replaceAll('\\', '/').endsWith('@xenova/transformers/src/tokenizers.js') ? here('./src/stubs/transformers-hub.ts') : null;
+    },
+  };
+}
+
 export default defineConfig({
   root: here('./demo'),
   publicDir: here('./public'),
@@ -40,9 +51,10 @@ export default defineConfig({
   // CORS so that <hearth-chat> can be embedded from the preview server on pages of other origins; CORP
   // cross-origin so that isolated host pages may load it too.
   preview: { host: '127.0.0.1', cors: true, headers: { ...CROSS_ORIGIN_ISOLATION, 'Cross-Origin-Resource-Policy': 'cross-origin' } },
-  worker: { format: 'es', plugins: () => [wgslRaw(), reportWorkerSize()] },
+  worker: { format: 'es', plugins: () => [wgslRaw(), tokenizerHubStub(), reportWorkerSize()] },
   plugins: [
     wgslRaw(),
+    tokenizerHubStub(),
     // The service worker precaches everything the build emits (demo/pwa/sw.js).
     serviceWorker({ source: here('./demo/pwa/sw.js'), publicDir: here('./public'), lazy: /wllama/ }),
     // The embed's JavaScript, worker included, must stay within 150 KB gzip (the build fails past it).

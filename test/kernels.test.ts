@@ -6,7 +6,9 @@ import type { Browser } from 'playwright-core';
 import { acquireDevice, type AcquiredDevice } from '../src/gpu/device';
 import { chooseProfile, choosePrecision } from '../src/gpu/profile';
 import { compileComputePipeline, createKernel, KernelCache, workgroupGrid, workgroups } from '../src/gpu/kernels';
-import { shaderSource, kernelNames, mixedQkvKernels, q8Kernels, subgroupKernels, weightKernels } from '../src/gpu/shaders';
+import { shaderSource, kernelNames, mixedQkvKernels, q8Kernels, q8WeightTypes, subgroupKernels, weightKernels, type WeightDType } from '../src/gpu/shaders';
+import { alignedDTypes, weightDTypes } from '../src/gpu/quant-types';
+import { compactWgsl } from '../scripts/wgsl-raw.mjs';
 import { HearthError, InvalidRequestError, ResourceError } from '../src/errors';
 import { kernelCases, runKernelCases, type KernelCaseResult } from './kernels/cases';
 import { caseShape, chromiumCases, type KernelRun } from './browser/kernels-run';
@@ -74,7 +76,8 @@ describe('shader sources', () => {
         // The integer-dot kernels read only the types whose preambles give q8_block.
         assert.throws(() => shaderSource(name), InvalidRequestError);
         for (const dtype of ['q4_0', 'q8_0'] as const) assert.match(shaderSource(name, dtype), /alias WeightWords = array<u32>;[\s\S]*fn q8_block[\s\S]*fn block_product[\s\S]*fn main/);
-        assert.throws(() => shaderSource(name, 'f16'), /reads q4_0 or q8_0 weights, not 'f16'/);
+        for (const dtype of ['q4_0_aligned', 'q8_0_aligned'] as const) assert.match(shaderSource(name, dtype), /alias WeightWords = array<vec4<u32>>;[\s\S]*fn q8_block[\s\S]*fn block_product[\s\S]*fn main/);
+        assert.throws(() => shaderSource(name, 'f16'), /reads q4_0, q8_0, q4_0_aligned or q8_0_aligned weights, not 'f16'/);
       } else if (weightKernels.has(name)) {
         assert.throws(() => shaderSource(name), InvalidRequestError);
         assert.match(shaderSource(name, 'f16'), /alias WeightWords = array<u32>;[\s\S]*fn main/);
@@ -150,6 +153,25 @@ describe('kernels on Node WebGPU (Dawn)', () => {
     const f16 = results.filter((r) => r.name.includes('f16-math'));
     assert.ok(f16.length >= 11 && f16.every((r) => !r.skipped), `f16-arithmetic cases must run on lavapipe: ${f16.length}`);
     await reportCases(t, 'node', results);
+  });
+
+  // The bundles carry each .wgsl file compacted (scripts/wgsl-raw.mjs: no comments, indentation or needless spaces);
+  // every module as it is built from them must still compile. Shader modules only (the WGSL front end), no pipelines.
+  test('every kernel module compacted as the browser bundles carry it compiles', async () => {
+    const modules: [string, string][] = [];
+    for (const name of kernelNames) {
+      const dtypes: (WeightDType | undefined)[] = !weightKernels.has(name) ? [undefined] : q8Kernels.has(name) ? [...q8WeightTypes] : [...weightDTypes, ...alignedDTypes];
+      for (const dtype of dtypes) {
+        if (subgroupKernels.has(name) && !gpu.device.features.has('subgroups')) continue;
+        modules.push([`${name} ${dtype ?? ''}`, compactWgsl(shaderSource(name, dtype, gpu.device.features.has('shader-f16') ? 'f16' : 'f32'))]);
+      }
+    }
+    for (const [label, code] of modules) {
+      const info = await gpu.device.createShaderModule({ label, code }).getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === 'error');
+      assert.deepEqual(errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`), [], label);
+    }
+    assert.ok(modules.length > 150, `${modules.length} modules`);
   });
 
   test('a WGSL error names the kernel, the line and the compiler message', async () => {

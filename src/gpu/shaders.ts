@@ -308,7 +308,7 @@ export function shaderSource(name: KernelName, dtype?: WeightDType, precision: C
     if (act === undefined) throw new InvalidRequestError(`Unknown compute precision "${precision}": use 'f32' or 'f16'.`);
     const second = secondDtype === undefined ? '' : mixedPart(name, secondDtype);
     if (q8Kernels.has(name)) {
-      if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(' or ')} weights, not '${dtype}'.`);
+      if (!q8WeightTypes.has(dtype)) throw new InvalidRequestError(`Kernel "${name}" reads ${[...q8WeightTypes].join(', ').replace(/, (?=[^,]*$)/, ' or ')} weights, not '${dtype}'.`);
       return `${directives}${precisionPreambles.f32}\n${kvPart}${preamble}\n${q8ActPreamble}\n${withParts(name, source)}`;
     }
     return `${directives}${act}\n${kvPart}${preamble}\n${withParts(name, source)}${second}`;
