@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
-import { weightLayouts, type FileWeightDType, type WeightDType } from '../../src/gpu/quant-types';
+import { weightDTypeForGGML, weightLayouts, type FileWeightDType, type WeightDType } from '../../src/gpu/quant-types';
+import { ALIGNED_GROUP, gpuWeightDType, isAligned } from '../../src/gpu/aligned-weights';
 import { loadModel, type LoadModelOptions } from '../../src/model/load';
 import { readGGUF } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
@@ -170,7 +171,8 @@ export interface GridResult {
   /** (d) Hearth f16 arithmetic vs Hearth f32 arithmetic, same contexts; absent without the option. */
   f16?: RunSummary;
   /** Bytes on the GPU after the f32 load, and the independent expectation (tensor bytes + KV cache). */
-  memory: { gpuBytes: number; tensorBytes: number; kvBytes: number; tensorCount: number };
+  /** `groupBytes`: Σ over the matrices held in an aligned layout of its group's bytes (their last group is held whole). */
+  memory: { gpuBytes: number; tensorBytes: number; kvBytes: number; tensorCount: number; groupBytes: number };
   ms: number;
 }
 
@@ -267,12 +269,16 @@ export async function runGridCase(gpu: AcquiredDevice, dir: string, g: GridArch,
   // From the file's own tensor table (what llama.cpp and the loader read), not from src/model/memory.ts.
   const tensorTable = (await readGGUF(new MemorySource(model.quantized, qPath))).tensors;
   const tensorBytes = tensorTable.reduce((s, t) => s + t.byteLength, 0);
+  const groupBytes = tensorTable.reduce((s, t) => {
+    const dtype = weightDTypeForGGML(t.type);
+    return dtype && t.dims.length === 2 && isAligned(gpuWeightDType(dtype, true)) ? s + ALIGNED_GROUP * weightLayouts[dtype].blockBytes : s;
+  }, 0);
   return {
     arch: g.arch, type, types: model.types, promptIds, oracleIds: ref.ids,
     dequantized: summarize(compareRun(ref.logits, ref.ids, f32Run.logits, tol.dequantized)),
     quantized: quantizedRef && summarize(compareRun(quantizedRef.logits, quantizedRef.ids, f32Run.logits, tol.quantized)),
     f16: f16Run && summarize(compareRun(f32Run.logits, f32Run.logits.map(argmax), f16Run.logits, tol.f16)),
-    memory: { gpuBytes: f32Run.gpuBytes, tensorBytes, kvBytes: 2 * layers * Math.min(ctx, promptIds.length + STEPS) * kvHeads * (dims / heads) * 4, tensorCount: tensorTable.length },
+    memory: { gpuBytes: f32Run.gpuBytes, tensorBytes, kvBytes: 2 * layers * Math.min(ctx, promptIds.length + STEPS) * kvHeads * (dims / heads) * 4, tensorCount: tensorTable.length, groupBytes },
     ms: performance.now() - t0,
   };
 }
@@ -330,11 +336,12 @@ export async function checkGridCase(gpu: AcquiredDevice, dir: string, g: GridArc
 /**
  * GPU bytes beyond the file's tensors and the KV cache (activations, rope tables, readbacks): the same for
  * every tensor type of one architecture, up to BufferPool's rounding of each buffer to 16 bytes (fused
- * tensors are split into up to 3 buffers), i.e. weights are held at exactly their stored size.
+ * tensors are split into up to 3 buffers) and the last group of 8 blocks of a matrix in an aligned layout
+ * (held whole: src/gpu/aligned-weights.ts), i.e. weights are held at their stored size.
  */
 export function memoryOverhead(r: GridResult): { bytes: number; slack: number } {
   const m = r.memory;
-  return { bytes: m.gpuBytes - m.tensorBytes - m.kvBytes, slack: 3 * 16 * m.tensorCount };
+  return { bytes: m.gpuBytes - m.tensorBytes - m.kvBytes, slack: 3 * 16 * m.tensorCount + m.groupBytes };
 }
 
 /** The architectures of the grid, in the order gridTypesOf rotates over (llama gets Q4_K_M, the most common file). */
