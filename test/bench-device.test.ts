@@ -67,7 +67,7 @@ test('bench:device, reduced mode on lavapipe from the bundle: every phase report
   const profile = report.adapterProfile;
   for (const f of ['shaderF16', 'subgroups', 'timestampQuery']) assert.equal(typeof profile.features[f], 'boolean', f);
   // The software profile's kernels on a CPU adapter, as loadModel picks them.
-  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', laneSteps: 1, alignedWeights: true, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
+  assert.deepEqual(profile.kernels, { name: 'software', matvec: 'rows', laneSteps: 1, alignedWeights: false, attention: 'whole', matmul: 'rows', fuseNorm: false, prefillBatch: PREFILL_BATCH, sampling: 'single' });
   const bw = report.readBandwidth;
   assert.ok(bw.perThread > 0 && bw.gridStride > 0);
   assert.equal(bw.best, Math.max(bw.perThread, bw.gridStride));

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
 import { weightDTypeForGGML, weightLayouts, type FileWeightDType, type WeightDType } from '../../src/gpu/quant-types';
 import { ALIGNED_GROUP, gpuWeightDType, isAligned } from '../../src/gpu/aligned-weights';
+import { chooseProfile } from '../../src/gpu/profile';
 import { loadModel, type LoadModelOptions } from '../../src/model/load';
 import { readGGUF } from '../../src/model/gguf';
 import { MemorySource } from '../../src/io/byte-source';
@@ -269,9 +270,10 @@ export async function runGridCase(gpu: AcquiredDevice, dir: string, g: GridArch,
   // From the file's own tensor table (what llama.cpp and the loader read), not from src/model/memory.ts.
   const tensorTable = (await readGGUF(new MemorySource(model.quantized, qPath))).tensors;
   const tensorBytes = tensorTable.reduce((s, t) => s + t.byteLength, 0);
+  const { alignedWeights } = chooseProfile(gpu.adapter); // the profile hearthLogits loads with
   const groupBytes = tensorTable.reduce((s, t) => {
     const dtype = weightDTypeForGGML(t.type);
-    return dtype && t.dims.length === 2 && isAligned(gpuWeightDType(dtype, true)) ? s + ALIGNED_GROUP * weightLayouts[dtype].blockBytes : s;
+    return dtype && t.dims.length === 2 && isAligned(gpuWeightDType(dtype, alignedWeights)) ? s + ALIGNED_GROUP * weightLayouts[dtype].blockBytes : s;
   }, 0);
   return {
     arch: g.arch, type, types: model.types, promptIds, oracleIds: ref.ids,
